@@ -1,0 +1,43 @@
+// swift-tools-version: 6.2
+//
+// Dependency arrows (enforced here, see README "Layout"):
+//   Codec            pure byte encoding, CRC-32C; depends on nothing
+//   Raft             pure consensus core; depends on nothing
+//   Registry         pure registry state machine; depends on Codec
+//   Wire             pure codecs for Raft types and peer frames; Codec, Raft
+//   Storage          write-ahead log and snapshots; Codec, Raft, Wire
+//   Simulation       deterministic whole-cluster simulator (test support); Raft, Wire
+//   CLinuxShim/Posix the only code that makes syscalls
+//   HTTP             pure HTTP/1.1 request parser and response writer
+import PackageDescription
+
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "Roster",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Raft", targets: ["Raft"]),
+        .library(name: "Registry", targets: ["Registry"]),
+    ],
+    targets: [
+        .target(name: "Codec", swiftSettings: strict),
+        .target(name: "Raft", swiftSettings: strict),
+        .target(name: "Registry", dependencies: ["Codec"], swiftSettings: strict),
+        .target(name: "Wire", dependencies: ["Codec", "Raft"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["Codec", "Raft", "Wire"], swiftSettings: strict),
+        .target(name: "Simulation", dependencies: ["Raft", "Wire"], swiftSettings: strict),
+        .target(name: "CLinuxShim"),
+        .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
+        .target(name: "HTTP", swiftSettings: strict),
+
+        .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
+        .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Codec"], swiftSettings: strict),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Raft", "Wire", "Codec"], swiftSettings: strict),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
+        .testTarget(name: "PosixTests", dependencies: ["Posix"], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

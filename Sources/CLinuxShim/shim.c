@@ -1,0 +1,2 @@
+// Intentionally empty: SwiftPM needs one C source for the headers above to form a module.
+#include "CLinuxShim.h"

@@ -1,0 +1,1 @@
+// The Posix module; see README "Layout".

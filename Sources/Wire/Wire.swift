@@ -1,0 +1,1 @@
+// The Wire module; see README "Layout".
