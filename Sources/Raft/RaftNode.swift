@@ -1,0 +1,246 @@
+/// One member's Raft consensus module: a pure, deterministic state machine.
+///
+/// It does no I/O, reads no clock, spawns no threads and uses no global randomness. The shell feeds
+/// it `tick()`, `step(_:)` and client requests, and carries out each `Ready` it hands back (see
+/// `Ready` for the contract). Because the same inputs always give the same outputs, a whole cluster
+/// of these can be simulated under one seed and any failure replayed exactly.
+///
+/// Invariants (asserted by `checkInvariants()`):
+/// - a leader's `leader` is itself, and a candidate has voted for itself in its term;
+/// - the log invariants of `RaftLog`;
+/// - for every follower the leader tracks, `matchIndex < nextIndex`.
+public struct RaftNode: Sendable {
+    public let id: NodeID
+    public let options: RaftOptions
+    var random: SplitMix64
+
+    public internal(set) var role: RaftRole = .follower
+    public internal(set) var term: Term
+    var vote: NodeID?
+    public internal(set) var leader: NodeID?
+    var log: RaftLog
+
+    /// The configuration in force: the one of the newest membership entry at or below the commit index.
+    public internal(set) var configuration: Configuration
+    /// The configuration at the log base and at every committed membership entry after it, so a
+    /// snapshot at any applied index records the configuration of that index.
+    var configurationHistory: [(index: LogIndex, configuration: Configuration)]
+
+    var electionElapsed = 0
+    var heartbeatElapsed = 0
+    var randomizedElectionTimeout = 0
+    var votesReceived: [NodeID: Bool] = [:]
+
+    // MARK: Leader state
+    var progress: [NodeID: Progress] = [:]
+    /// Index of the newest membership entry the leader appended; a new change waits until it commits.
+    var pendingMembershipIndex: LogIndex = .zero
+    var transfer: (target: NodeID, elapsedTicks: Int)?
+    var uncommittedBytes = 0
+    /// New entries were appended since the last broadcast; sent when the shell drains a Ready, so many
+    /// proposals share one AppendEntries per follower.
+    var needsBroadcast = false
+    var reads = ReadIndexTracker()
+
+    // MARK: Follower state
+    var snapshotReceiver: Snapshot?
+
+    // MARK: Output
+    var messages: [Message] = []
+    var messagesAfterPersist: [Message] = []
+    var readResults: [ReadResult] = []
+    var lastHardState: HardState
+    var isReadyInFlight = false
+
+    /// Restores a node from what it persisted (or from `PersistentState.bootstrap` on first start).
+    public init(id: NodeID, options: RaftOptions, persisted: PersistentState, randomSeed: UInt64) {
+        self.id = id
+        self.options = options
+        self.random = SplitMix64(seed: randomSeed ^ id.rawValue &* 0x9E37_79B9_7F4A_7C15)
+        self.term = persisted.hardState.term
+        self.vote = persisted.hardState.vote
+        self.log = RaftLog(persisted: persisted)
+        self.lastHardState = persisted.hardState
+        let base = persisted.snapshot.metadata
+        var history = [(index: base.index, configuration: base.configuration)]
+        for entry in persisted.entries where entry.index <= log.commitIndex {
+            if case .membership(let change) = entry.payload,
+                case .success(let next) = history[history.count - 1].configuration.applying(change)
+            {
+                history.append((entry.index, next))
+            }
+        }
+        self.configurationHistory = history
+        self.configuration = history[history.count - 1].configuration
+        resetElectionTimer()
+    }
+
+    public var status: RaftStatus {
+        RaftStatus(
+            id: id, role: role, term: term, leader: leader, commitIndex: log.commitIndex,
+            appliedIndex: log.appliedIndex, lastIndex: log.lastIndex, configuration: configuration)
+    }
+
+    public var hardState: HardState { HardState(term: term, vote: vote, commit: log.commitIndex) }
+    public var lastIndex: LogIndex { log.lastIndex }
+    public var commitIndex: LogIndex { log.commitIndex }
+    public var appliedIndex: LogIndex { log.appliedIndex }
+    /// The newest snapshot the log starts after.
+    public var snapshotMetadata: SnapshotMetadata { log.base }
+    /// The entries the node holds in memory (after the snapshot), for tests and checkers.
+    public var entries: [Entry] { log.entries }
+
+    // MARK: - Inputs
+
+    /// Advances logical time by one tick.
+    public mutating func tick() {
+        precondition(!isReadyInFlight, "tick() between drainReady() and advance(past:)")
+        if role == .leader {
+            tickLeader()
+        } else {
+            tickElection()
+        }
+    }
+
+    /// Processes a message from a peer.
+    public mutating func step(_ message: Message) {
+        precondition(!isReadyInFlight, "step() between drainReady() and advance(past:)")
+        guard message.to == id, message.from != id else { return }
+        guard acceptTerm(of: message) else { return }
+        switch message.body {
+        case .preVote(let lastIndex, let lastTerm):
+            handlePreVote(message, lastIndex: lastIndex, lastTerm: lastTerm)
+        case .vote(let lastIndex, let lastTerm, _):
+            handleVote(message, lastIndex: lastIndex, lastTerm: lastTerm)
+        case .preVoteResponse(let granted):
+            if role == .preCandidate { tallyVote(from: message.from, granted: granted) }
+        case .voteResponse(let granted):
+            if role == .candidate { tallyVote(from: message.from, granted: granted) }
+        case .append(let append):
+            followLeader(message.from)
+            handleAppend(from: message.from, append)
+        case .heartbeat(let commit, let round):
+            followLeader(message.from)
+            handleHeartbeat(from: message.from, commit: commit, readRound: round)
+        case .snapshotChunk(let chunk):
+            followLeader(message.from)
+            handleSnapshotChunk(from: message.from, chunk)
+        case .timeoutNow:
+            if role != .leader && configuration.isVoter(id) { campaign(.transfer) }
+        case .readIndex(let requestID):
+            handleForwardedRead(from: message.from, requestID: requestID)
+        case .readIndexResponse(let requestID, let index):
+            resolveForwardedRead(requestID: requestID, index: index)
+        case .appendResponse(let response):
+            if role == .leader { handleAppendResponse(from: message.from, response) }
+        case .heartbeatResponse(let round):
+            if role == .leader { handleHeartbeatResponse(from: message.from, readRound: round) }
+        case .snapshotResponse(let response):
+            if role == .leader { handleSnapshotResponse(from: message.from, response) }
+        }
+    }
+
+    /// Applies the term rules of §5.1 and the Pre-Vote and stickiness exceptions; returns whether the
+    /// message should be processed further.
+    mutating func acceptTerm(of message: Message) -> Bool {
+        if message.term > term {
+            switch message.body {
+            case .preVote:
+                return true  // Answered without adopting the term (thesis §9.6).
+            case .preVoteResponse(granted: true):
+                return true  // Carries the term we would campaign in, not a newer leader's.
+            case .vote(_, _, let isTransfer) where isInLeaderLease && !isTransfer:
+                return false  // Leader stickiness: a live leader exists, ignore the disruptor.
+            case .append, .heartbeat, .snapshotChunk:
+                becomeFollower(term: message.term, leader: message.from)
+            default:
+                becomeFollower(term: message.term, leader: nil)
+            }
+            return true
+        }
+        if message.term < term {
+            switch message.body {
+            case .append, .heartbeat, .snapshotChunk:
+                // A deposed leader learns the newer term from this answer and steps down; without it
+                // CheckQuorum and Pre-Vote could leave it leading a minority forever.
+                send(to: message.from, .heartbeatResponse(readRound: 0), afterPersist: true)
+            case .preVote:
+                send(to: message.from, .preVoteResponse(granted: false), afterPersist: true)
+            default:
+                break
+            }
+            return false
+        }
+        return true
+    }
+
+    /// Whether this node heard from a live leader within the minimum election timeout, in which case
+    /// it refuses (pre)votes (leader stickiness, thesis §4.2.3).
+    var isInLeaderLease: Bool {
+        options.checkQuorum && leader != nil && electionElapsed < options.electionTimeoutTicks
+    }
+
+    mutating func followLeader(_ sender: NodeID) {
+        if role != .follower || leader != sender {
+            becomeFollower(term: term, leader: sender)
+        }
+        electionElapsed = 0
+    }
+
+    // MARK: - Output
+
+    mutating func send(to target: NodeID, _ body: MessageBody, afterPersist: Bool, term messageTerm: Term? = nil) {
+        let message = Message(from: id, to: target, term: messageTerm ?? term, body: body)
+        if afterPersist {
+            messagesAfterPersist.append(message)
+        } else {
+            messages.append(message)
+        }
+    }
+
+    /// Whether `drainReady()` would return something.
+    public var hasReady: Bool {
+        !messages.isEmpty || !messagesAfterPersist.isEmpty || !readResults.isEmpty || hardState != lastHardState
+            || !log.unstableEntries.isEmpty || log.pendingSnapshot != nil || !log.entriesToApply.isEmpty
+            || (role == .leader && (needsBroadcast || reads.isRoundOpen))
+    }
+
+    /// Hands out everything the shell must do now; see `Ready` for the order. Call `advance(past:)`
+    /// once it is done.
+    public mutating func drainReady() -> Ready {
+        precondition(!isReadyInFlight, "drainReady() twice without advance(past:)")
+        if role == .leader {
+            if needsBroadcast { broadcastAppend() }
+            if reads.isRoundOpen { broadcastHeartbeat() }
+        }
+        let current = hardState
+        let ready = Ready(
+            hardState: current == lastHardState ? nil : current,
+            entriesToAppend: Array(log.unstableEntries),
+            snapshotToInstall: log.pendingSnapshot,
+            messages: messages,
+            messagesAfterPersist: messagesAfterPersist,
+            committedEntries: Array(log.entriesToApply),
+            readResults: readResults,
+            status: status)
+        messages.removeAll(keepingCapacity: true)
+        messagesAfterPersist.removeAll(keepingCapacity: true)
+        readResults.removeAll(keepingCapacity: true)
+        isReadyInFlight = true
+        return ready
+    }
+
+    /// Records that the shell has carried out `ready`.
+    public mutating func advance(past ready: Ready) {
+        precondition(isReadyInFlight, "advance(past:) without drainReady()")
+        isReadyInFlight = false
+        if let hardState = ready.hardState { lastHardState = hardState }
+        if ready.snapshotToInstall != nil { log.snapshotInstalled() }
+        if let last = ready.entriesToAppend.last { log.markStable(through: last.index) }
+        if let last = ready.committedEntries.last { log.markApplied(through: last.index) }
+        if role == .leader {
+            // The leader's own entries now count toward a quorum (thesis §10.2.1).
+            maybeCommit()
+        }
+    }
+}

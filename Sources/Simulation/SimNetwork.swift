@@ -1,0 +1,76 @@
+import Raft
+
+/// A network that delays, reorders, drops, duplicates and partitions messages, deterministically.
+///
+/// Partitions are a set of directed links that drop everything: a symmetric split cuts both ways
+/// between two groups, an asymmetric fault cuts one direction, and a bridge isolates two nodes from
+/// each other while both still reach a third.
+struct SimNetwork {
+    struct InFlight {
+        var deliverAt: Int
+        var sequence: Int
+        var message: Message
+    }
+
+    private(set) var queue: [InFlight] = []
+    private var sequence = 0
+    private(set) var blockedLinks: Set<Link> = []
+    var dropPercent: Int
+    var duplicatePercent: Int
+    var maxDelayUnits: Int
+
+    struct Link: Hashable, Comparable, CustomStringConvertible {
+        var from: NodeID
+        var to: NodeID
+        static func < (lhs: Link, rhs: Link) -> Bool { (lhs.from, lhs.to) < (rhs.from, rhs.to) }
+        var description: String { "\(from)->\(to)" }
+    }
+
+    init(dropPercent: Int, duplicatePercent: Int, maxDelayUnits: Int) {
+        self.dropPercent = dropPercent
+        self.duplicatePercent = duplicatePercent
+        self.maxDelayUnits = maxDelayUnits
+    }
+
+    mutating func send(_ message: Message, now: Int, random: inout SplitMix64) {
+        if blockedLinks.contains(Link(from: message.from, to: message.to)) { return }
+        if Int(random.next() % 100) < dropPercent { return }
+        let copies = Int(random.next() % 100) < duplicatePercent ? 2 : 1
+        for _ in 0..<copies {
+            let delay = 1 + Int(random.next() % UInt64(maxDelayUnits))
+            sequence += 1
+            queue.append(InFlight(deliverAt: now + delay, sequence: sequence, message: message))
+        }
+    }
+
+    /// Removes and returns the messages due at `now`, in send order among equal times.
+    mutating func due(now: Int) -> [Message] {
+        let ready = queue.filter { $0.deliverAt <= now }.sorted { ($0.deliverAt, $0.sequence) < ($1.deliverAt, $1.sequence) }
+        queue.removeAll { $0.deliverAt <= now }
+        return ready.map(\.message)
+    }
+
+    mutating func isolate(_ group: [NodeID], from others: [NodeID]) {
+        for a in group {
+            for b in others {
+                blockedLinks.insert(Link(from: a, to: b))
+                blockedLinks.insert(Link(from: b, to: a))
+            }
+        }
+    }
+
+    mutating func block(_ link: Link) {
+        blockedLinks.insert(link)
+    }
+
+    mutating func heal() {
+        blockedLinks.removeAll()
+    }
+
+    /// Stops losing and duplicating messages; used for the liveness phase.
+    mutating func calm() {
+        dropPercent = 0
+        duplicatePercent = 0
+        maxDelayUnits = min(maxDelayUnits, 3)
+    }
+}

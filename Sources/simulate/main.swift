@@ -1,0 +1,110 @@
+// Runs seeded whole-cluster simulations of the Raft core (see `Simulator`).
+//
+//   simulate --seed S [--trace]     replay one seed (with a readable trace)
+//   simulate --seeds N [--first S]  run N seeds starting at S (default: a fresh random start)
+//   simulate --steps N              safety-phase steps per seed (default 600)
+//   simulate --hostile              many elections, crashes and lost messages
+//   simulate --fault NAME           break one Raft rule to show the checkers catch it:
+//                                   commit-previous-term | vote-before-persisting | skip-log-check
+//
+// Exit status: 0 all seeds passed, 1 a seed violated a property, 2 bad arguments.
+import Raft
+import Simulation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct Arguments {
+    var seed: UInt64?
+    var seeds = 1
+    var first: UInt64?
+    var steps = 600
+    var trace = false
+    var faults: Set<RaftFault> = []
+    var hostile = false
+}
+
+func fail(_ message: String) -> Never {
+    print("simulate: \(message)")
+    exit(2)
+}
+
+func parse(_ words: [String]) -> Arguments {
+    var arguments = Arguments()
+    var rest = words[...]
+    func value(_ flag: String) -> String {
+        guard let next = rest.popFirst() else { fail("\(flag) needs a value") }
+        return next
+    }
+    func number(_ flag: String) -> UInt64 {
+        let text = value(flag)
+        guard let parsed = UInt64(text) else { fail("\(flag) takes a non-negative integer, not '\(text)'") }
+        return parsed
+    }
+    while let word = rest.popFirst() {
+        switch word {
+        case "--seed": arguments.seed = number(word)
+        case "--seeds": arguments.seeds = Int(number(word))
+        case "--first": arguments.first = number(word)
+        case "--steps": arguments.steps = Int(number(word))
+        case "--trace": arguments.trace = true
+        case "--hostile": arguments.hostile = true
+        case "--fault":
+            switch value(word) {
+            case "commit-previous-term": arguments.faults.insert(.commitPreviousTermByCounting)
+            case "vote-before-persisting": arguments.faults.insert(.voteBeforePersisting)
+            case "skip-log-check": arguments.faults.insert(.skipLogUpToDateCheck)
+            case let other: fail("unknown fault '\(other)'")
+            }
+        case "--help", "-h":
+            print("usage: simulate [--seed S [--trace]] [--seeds N [--first S]] [--steps N] [--hostile] [--fault NAME]")
+            exit(0)
+        default: fail("unknown argument '\(word)' (try --help)")
+        }
+    }
+    return arguments
+}
+
+var arguments = parse(Array(CommandLine.arguments.dropFirst()))
+let environment = ProcessInfoLite()
+if arguments.seed == nil, let replay = environment.value("ROSTER_SIM_SEED").flatMap(UInt64.init) {
+    arguments.seed = replay
+    arguments.trace = true
+}
+if let count = environment.value("ROSTER_SIM_SEEDS").flatMap(Int.init), arguments.seed == nil {
+    arguments.seeds = count
+}
+
+let seeds: [UInt64]
+if let seed = arguments.seed {
+    seeds = [seed]
+} else {
+    var clock = timespec()
+    clock_gettime(CLOCK_REALTIME, &clock)
+    let start = arguments.first ?? UInt64(clock.tv_sec) &* 1_000_003 &+ UInt64(clock.tv_nsec)
+    seeds = (0..<UInt64(arguments.seeds)).map { start &+ $0 }
+}
+print("simulate: \(seeds.count) seed(s) from \(seeds[0]), \(arguments.steps) steps each")
+var passed = 0
+var totals = Simulator.Statistics()
+for seed in seeds {
+    let options = SimulationOptions(
+        seed: seed, safetySteps: arguments.steps, faults: arguments.faults, hostile: arguments.hostile || !arguments.faults.isEmpty)
+    var simulator = Simulator(options: options, trace: arguments.trace ? { print($0) } : nil)
+    do {
+        try simulator.run()
+        passed += 1
+        totals.add(simulator.statistics)
+        if arguments.trace { print("seed \(seed) passed: \(simulator.statistics)") }
+    } catch {
+        print("seed \(seed) FAILED: \(error)")
+        print("  options: \(options)")
+        let flags = (arguments.steps == 600 ? "" : " --steps \(arguments.steps)") + (options.isHostile && arguments.faults.isEmpty ? " --hostile" : "")
+        print("  reproduce: swift run -c release simulate --seed \(seed)\(flags) --trace")
+        print("\(passed) passed, 1 failed")
+        exit(1)
+    }
+}
+print("exercised: \(totals)")
+print("\(passed) passed, 0 failed")
