@@ -36,7 +36,9 @@ extension RaftNode {
         configurationHistory.append((index, next))
         guard role == .leader else { return }
         if !next.isVoter(id) {
-            // This leader was removed: it stops leading; the remaining voters elect a new leader.
+            // This leader was removed: it tells the others the change committed (so they adopt the
+            // new configuration without waiting for a new leader), then stops leading.
+            broadcastHeartbeat()
             becomeFollower(term: term, leader: nil)
             return
         }

@@ -106,6 +106,11 @@ public struct ReadResult: Hashable, Sendable, CustomStringConvertible {
     public var requestID: UInt64
     public var outcome: Outcome
 
+    public init(requestID: UInt64, outcome: Outcome) {
+        self.requestID = requestID
+        self.outcome = outcome
+    }
+
     public enum Outcome: Hashable, Sendable {
         /// Serve the read once the state machine has applied at least `index`.
         case ready(index: LogIndex)
