@@ -1,1 +1,1 @@
-// The Posix module; see README "Layout".
+// Posix module; real sources follow.
