@@ -1,7 +1,8 @@
 // Goal: show the event loop, listener and connections move bytes correctly on real loopback sockets, for one
 // connection and for thousands at once. Method: an echo server and clients on event loop threads; the test
 // thread waits for recorded results by polling against a deadline. Manual mode: set ROSTER_CONNECTIONS=10000
-// to run the many-connections test at full scale (raises RLIMIT_NOFILE first; needs 2 descriptors per client).
+// to run the many-connections test at full scale (raises RLIMIT_NOFILE to the hard limit first; both ends
+// live in this process, so it needs 2 descriptors per client: 10,000 needs a hard limit of at least 20,064).
 import Glibc
 import Posix
 import Testing
@@ -26,8 +27,11 @@ struct EchoTests {
 
     @Test("thousands of concurrent connections each get their own echo")
     func manyConnections() throws {
-        try ResourceLimits.raiseOpenFilesToHardLimit()
+        let descriptorLimit = try ResourceLimits.raiseOpenFilesToHardLimit()
         let requested = Int(getenv("ROSTER_CONNECTIONS").map { String(cString: $0) } ?? "") ?? 2000
+        // Both ends live in this process: two descriptors per client plus a few for the loops and the runner.
+        let needed = UInt64(requested * 2 + 64)
+        try #require(descriptorLimit >= needed, "RLIMIT_NOFILE hard limit \(descriptorLimit) < \(needed) needed")
         let server = try EventLoopThread()
         let clients = try EventLoopThread()
         defer {
