@@ -6,23 +6,26 @@ import Glibc
 import Posix
 import Testing
 
-/// Writes 64 KiB chunks on connect until back-pressure starts (or the connection closes); records events.
+/// When the client's first byte arrives, writes up to `chunks` 64 KiB chunks, stopping early at back-pressure
+/// if `stopAtBackPressure`, or when the connection closes; records back-pressure events and the close reason.
 final class FloodingDelegate: ConnectionDelegate {
     let events: Recorder<[String]>
     let chunks: Int
+    let stopAtBackPressure: Bool
     let closeReason: Recorder<Connection.CloseReason?>
 
-    init(events: Recorder<[String]>, chunks: Int, closeReason: Recorder<Connection.CloseReason?>) {
+    init(events: Recorder<[String]>, chunks: Int, stopAtBackPressure: Bool,
+         closeReason: Recorder<Connection.CloseReason?>) {
         self.events = events
         self.chunks = chunks
+        self.stopAtBackPressure = stopAtBackPressure
         self.closeReason = closeReason
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
-        // The client's first byte means "start flooding".
-        for _ in 0..<chunks where !connection.isClosed {
+        for _ in 0..<chunks {
+            if connection.isClosed || (stopAtBackPressure && connection.isOverLimit) { break }
             connection.write([UInt8](repeating: 0x61, count: 64 * 1024))
-            if connection.isOverLimit && chunks == Int.max { break }
         }
     }
 
@@ -90,7 +93,7 @@ struct BackPressureTests {
         let events = Recorder<[String]>([])
         let serverClosed = Recorder<Connection.CloseReason?>(nil)
         let port = try startServer(on: server, limits: limits) {
-            FloodingDelegate(events: events, chunks: Int.max, closeReason: serverClosed)
+            FloodingDelegate(events: events, chunks: 100_000, stopAtBackPressure: true, closeReason: serverClosed)
         }
         let received = Recorder<Int>(0)
         let clientClosed = Recorder<Connection.CloseReason?>(nil)
@@ -123,7 +126,7 @@ struct BackPressureTests {
         let serverClosed = Recorder<Connection.CloseReason?>(nil)
         // 2,000 chunks of 64 KiB (125 MiB) cannot fit in kernel buffers plus 1 MiB of queue.
         let port = try startServer(on: server, limits: small) {
-            FloodingDelegate(events: events, chunks: 2_000, closeReason: serverClosed)
+            FloodingDelegate(events: events, chunks: 2_000, stopAtBackPressure: false, closeReason: serverClosed)
         }
         let received = Recorder<Int>(0)
         let clientClosed = Recorder<Connection.CloseReason?>(nil)
@@ -146,7 +149,7 @@ struct BackPressureTests {
         let events = Recorder<[String]>([])
         let serverClosed = Recorder<Connection.CloseReason?>(nil)
         let port = try startServer(on: server, limits: limits) {
-            FloodingDelegate(events: events, chunks: 200, closeReason: serverClosed)
+            FloodingDelegate(events: events, chunks: 200, stopAtBackPressure: false, closeReason: serverClosed)
         }
         let received = Recorder<Int>(0)
         let clientClosed = Recorder<Connection.CloseReason?>(nil)

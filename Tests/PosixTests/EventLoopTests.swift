@@ -34,13 +34,11 @@ struct EventLoopTests {
         let perProducer = 2_000
         let done = Recorder<Int>(0)
         for producer in 0..<producers {
-            let start = Recorder<Bool>(false)
             try spawn {
                 for index in 0..<perProducer {
                     thread.execute { seen.append((producer, index)) }
                 }
                 done.update { $0 += 1 }
-                start.update { $0 = true }
             }
         }
         #expect(waitUntil { done.value == producers && seen.value.count == producers * perProducer })
