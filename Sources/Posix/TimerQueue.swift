@@ -8,7 +8,9 @@ public struct TimerID: Hashable, Sendable {
 ///
 /// Why a heap and not a timerfd per timer: the loop already wakes from `epoll_wait`, whose timeout can be the
 /// earliest deadline, so one heap gives any number of timers without one descriptor each. Cancellation removes
-/// the timer's entry from `active`; its heap node is skipped lazily when popped (O(log n) amortized).
+/// the timer's entry from `active`; its heap node is skipped lazily when popped (O(log n) amortized). Because a
+/// server arms and cancels a request timer per request, stale nodes are also purged whenever they outnumber live
+/// ones, so the heap stays within twice the live timer count however long the deadlines are.
 struct TimerQueue {
     private struct Node {
         var deadline: UInt64
@@ -24,6 +26,8 @@ struct TimerQueue {
     private var heap: [Node] = []
     private var active: [UInt64: Timer] = [:]
     private var nextID: UInt64 = 1
+    /// Heap nodes whose timer was cancelled. Invariant: `heap.count == active.count + staleNodes`.
+    private var staleNodes = 0
 
     /// The number of scheduled, uncancelled timers.
     var count: Int { active.count }
@@ -39,14 +43,22 @@ struct TimerQueue {
 
     /// Cancels a timer; cancelling one that already fired (one-shot) or was cancelled does nothing.
     mutating func cancel(_ timer: TimerID) {
-        active[timer.rawValue] = nil
+        guard active.removeValue(forKey: timer.rawValue) != nil else { return }
+        staleNodes += 1
+        if staleNodes > 64 && staleNodes * 2 > heap.count {
+            purgeStaleNodes()
+        }
     }
+
+    /// The number of heap nodes, live and stale (for tests of the bound).
+    var heapCount: Int { heap.count }
 
     /// The earliest live deadline, discarding cancelled heap nodes on the way.
     mutating func nextDeadline() -> UInt64? {
         while let top = heap.first {
-            if let timer = active[top.id], timer.deadline == top.deadline { return top.deadline }
+            if active[top.id] != nil { return top.deadline }
             popTop()
+            staleNodes -= 1
         }
         return nil
     }
@@ -90,7 +102,19 @@ struct TimerQueue {
         let last = heap.removeLast()
         guard !heap.isEmpty else { return }
         heap[0] = last
-        var parent = 0
+        siftDown(from: 0)
+    }
+
+    private mutating func purgeStaleNodes() {
+        heap.removeAll { active[$0.id] == nil }
+        staleNodes = 0
+        for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) {
+            siftDown(from: index)
+        }
+    }
+
+    private mutating func siftDown(from start: Int) {
+        var parent = start
         while true {
             let left = 2 * parent + 1
             let right = left + 1
