@@ -88,7 +88,8 @@ public final class Connection {
     }
 
     /// Starts connecting to `address`; the delegate gets `connectionDidConnect` or a close with the
-    /// `SystemError` (e.g. ECONNREFUSED). Writes may be queued before the connect completes.
+    /// `SystemError` (e.g. ECONNREFUSED). Writes may be queued before the connect completes. When the kernel
+    /// connects at once (common on loopback), `connectionDidConnect` runs before this method returns.
     /// - Throws: `SystemError` if the socket cannot be created or the refusal is immediate.
     public static func connect(to address: SocketAddress, on loop: EventLoop,
                                limits: ConnectionLimits = ConnectionLimits(),

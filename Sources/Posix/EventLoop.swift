@@ -176,7 +176,8 @@ public final class EventLoop {
         let timeout = waitTimeoutMilliseconds()
         let count: Int32
         do {
-            switch try syscall("epoll_wait", { epoll_wait(handle.epollDescriptor, events, Int32(eventCapacity), timeout) }) {
+            let capacity = Int32(eventCapacity)
+            switch try syscall("epoll_wait", { epoll_wait(handle.epollDescriptor, events, capacity, timeout) }) {
             case .completed(let ready): count = ready
             case .wouldBlock: count = 0
             }

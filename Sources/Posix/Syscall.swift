@@ -37,7 +37,8 @@ public func syscall<Value: FixedWidthInteger>(
         case EAGAIN, EWOULDBLOCK:
             return .wouldBlock
         case EBADF, EFAULT:
-            preconditionFailure("\(operation) hit a programmer error: \(SystemError(errno: code, operation: "\(operation)"))")
+            let error = SystemError(errno: code, operation: "\(operation)")
+            preconditionFailure("\(operation) hit a programmer error: \(error)")
         default:
             throw SystemError(errno: code, operation: "\(operation)")
         }

@@ -22,7 +22,8 @@ let fuzzSeeds: [UInt64] = [1, 2, 3, 42, 2379, 0xDEAD_BEEF]
 @Suite("HTTP request parser: fuzz")
 struct HTTPFuzzTests {
     static let corpus: [[UInt8]] = validCases.map { Array($0.raw.utf8) } + [
-        Array("POST /v1/k?x=%41 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: h\r\n\r\n".utf8),
+        Array(("POST /v1/k?x=%41 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+               + "GET / HTTP/1.1\r\nHost: h\r\n\r\n").utf8),
     ]
     static let interesting: [UInt8] = Array("\r\n :;%0aF\t\u{0}chunked-Length,".utf8) + [0x7F, 0x80, 0xFF]
 
