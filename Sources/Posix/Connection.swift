@@ -77,13 +77,15 @@ public final class Connection {
         self.delegate = delegate
     }
 
-    /// Wraps an accepted socket and starts reading. On failure the socket is closed.
+    /// Wraps an accepted socket, starts reading and calls `connectionDidConnect` before returning.
+    /// On failure the socket is closed.
     public static func adopt(_ socket: Socket, peer: SocketAddress, on loop: EventLoop,
                              limits: ConnectionLimits = ConnectionLimits(),
                              delegate: any ConnectionDelegate) throws(SystemError) -> Connection {
         let connection = Connection(socket: socket, peer: peer, isConnected: true, loop: loop, limits: limits,
                                     delegate: delegate)
         try connection.registerOrClose()
+        delegate.connectionDidConnect(connection)
         return connection
     }
 

@@ -3,7 +3,9 @@
 /// The connection holds its delegate strongly until it closes and then drops it, so a delegate may hold the
 /// connection strongly too: the cycle is broken by `didCloseWith`, which is delivered exactly once.
 public protocol ConnectionDelegate: AnyObject {
-    /// An outbound connection finished connecting; writes queued before now are being sent.
+    /// The connection is established: an outbound connect finished (writes queued before now are being sent),
+    /// or an accepted socket was adopted. A good place to arm an idle timer, so a peer that never sends a byte
+    /// is still noticed (slowloris).
     func connectionDidConnect(_ connection: Connection)
 
     /// Bytes arrived. `bytes` points into the loop's shared scratch buffer and is valid only during this call:

@@ -23,6 +23,10 @@ final class HTTPServerConnection: ConnectionDelegate {
         self.requestTimeout = requestTimeout
     }
 
+    func connectionDidConnect(_ connection: Connection) {
+        armTimer(connection)
+    }
+
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
         if idleTimer == nil { armTimer(connection) }
         parser.append(bytes)

@@ -79,8 +79,9 @@ struct HTTPServerTests {
                 == "HTTP/1.1 \(statusLine)\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
     }
 
-    @Test("a client that never finishes its request is answered 408 and closed")
-    func slowlorisTimeout() throws {
+    @Test("a client that sends nothing or never finishes its request is answered 408 and closed",
+          arguments: ["", "GET / HTTP/1.1\r\nHost:"])
+    func slowlorisTimeout(partialRequest: String) throws {
         let server = try EventLoopThread()
         let clients = try EventLoopThread()
         defer {
@@ -88,7 +89,7 @@ struct HTTPServerTests {
             server.shutdown()
         }
         let port = try startHTTPServer(on: server, requestTimeout: .milliseconds(100))
-        let (received, closed) = try exchange("GET / HTTP/1.1\r\nHost:", port: port, on: clients)
+        let (received, closed) = try exchange(partialRequest, port: port, on: clients)
         #expect(waitUntil { closed.value != nil })
         #expect(String(decoding: received.value, as: UTF8.self).hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
     }
