@@ -1,7 +1,12 @@
-// Linux calls that Swift's Glibc module does not export: epoll, eventfd, timerfd.
+// Linux calls that Swift's Glibc module does not export: epoll, eventfd, timerfd, accept4.
 #ifndef ROSTER_CLINUXSHIM_H
 #define ROSTER_CLINUXSHIM_H
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
+
+// glibc declares accept4 only under _GNU_SOURCE, which the Glibc module is not built with; the symbol is
+// always present, so a plain prototype makes it callable (it sets SOCK_NONBLOCK|SOCK_CLOEXEC atomically).
+extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 #endif

@@ -1,0 +1,313 @@
+import Glibc
+
+/// One TCP connection on an `EventLoop`, with bounded buffers and back-pressure.
+///
+/// Reading: one chunk of at most `limits.readChunkBytes` per readiness event into the loop's shared scratch
+/// buffer, handed straight to the delegate (no per-connection read buffer). Writing: `write` tries the socket
+/// at once when nothing is queued; the rest is queued and flushed on writability. When the queue exceeds
+/// `outboundHighWaterBytes` reading pauses (a peer that does not read our responses gets no more requests
+/// served) and the delegate is told; when it drains to `outboundLowWaterBytes` reading resumes. A write past
+/// `outboundMaxBytes` closes the connection.
+///
+/// Lifecycle: the loop's registration keeps the connection alive while open. Every path to closed (EOF, error,
+/// overflow, `close()`, loop shutdown) goes through `close(_:)`, which deregisters, closes the descriptor and
+/// tells the delegate exactly once. A peer half-close (EOF) closes the whole connection: our protocols never
+/// need to keep sending after the peer stops.
+///
+/// All methods must be called on the loop thread.
+public final class Connection {
+    /// Why a connection closed.
+    public enum CloseReason: Equatable, Sendable, CustomStringConvertible {
+        /// The peer closed its side (read returned 0) or hung up.
+        case endOfFile
+        /// Our side called `close()`, or `closeAfterFlush()` finished.
+        case local
+        /// A system call failed: ECONNREFUSED on connect, ECONNRESET, EPIPE, ...
+        case error(SystemError)
+        /// More than `outboundMaxBytes` were queued for a peer that is not reading.
+        case outboundOverflow
+        /// The event loop shut down.
+        case loopClosing
+
+        public var description: String {
+            switch self {
+            case .endOfFile: "end of file"
+            case .local: "closed locally"
+            case .error(let error): error.description
+            case .outboundOverflow: "outbound buffer overflow"
+            case .loopClosing: "event loop closing"
+            }
+        }
+    }
+
+    /// The socket; owned by this connection, closed by `close(_:)`.
+    public let socket: Socket
+    /// The peer's address.
+    public let peer: SocketAddress
+    /// The buffer bounds.
+    public let limits: ConnectionLimits
+    /// The loop this connection lives on.
+    public let loop: EventLoop
+
+    /// False until an outbound connect completes; accepted connections start connected.
+    public private(set) var isConnected: Bool
+    /// True once closed; later calls are no-ops.
+    public private(set) var isClosed = false
+    /// Bytes queued and not yet accepted by the kernel.
+    public private(set) var outboundBytes = 0
+    /// True between crossing the high-water mark and draining to the low-water mark.
+    public private(set) var isOverLimit = false
+
+    private var delegate: (any ConnectionDelegate)?
+    private var outbound: [[UInt8]] = []
+    /// Invariant: `outboundHead <= outbound.count`; chunks before it are fully sent.
+    private var outboundHead = 0
+    /// Bytes of `outbound[outboundHead]` already sent.
+    private var headOffset = 0
+    private var readingPausedByOwner = false
+    private var closeWhenFlushed = false
+
+    private init(socket: Socket, peer: SocketAddress, isConnected: Bool, loop: EventLoop, limits: ConnectionLimits,
+                 delegate: any ConnectionDelegate) {
+        self.socket = socket
+        self.peer = peer
+        self.isConnected = isConnected
+        self.loop = loop
+        self.limits = limits
+        self.delegate = delegate
+    }
+
+    /// Wraps an accepted socket, starts reading and calls `connectionDidConnect` before returning.
+    /// On failure the socket is closed.
+    public static func adopt(_ socket: Socket, peer: SocketAddress, on loop: EventLoop,
+                             limits: ConnectionLimits = ConnectionLimits(),
+                             delegate: any ConnectionDelegate) throws(SystemError) -> Connection {
+        let connection = Connection(socket: socket, peer: peer, isConnected: true, loop: loop, limits: limits,
+                                    delegate: delegate)
+        try connection.registerOrClose()
+        delegate.connectionDidConnect(connection)
+        return connection
+    }
+
+    /// Starts connecting to `address`; the delegate gets `connectionDidConnect` or a close with the
+    /// `SystemError` (e.g. ECONNREFUSED). Writes may be queued before the connect completes. When the kernel
+    /// connects at once (common on loopback), `connectionDidConnect` runs before this method returns.
+    /// - Throws: `SystemError` if the socket cannot be created or the refusal is immediate.
+    public static func connect(to address: SocketAddress, on loop: EventLoop,
+                               limits: ConnectionLimits = ConnectionLimits(),
+                               delegate: any ConnectionDelegate) throws(SystemError) -> Connection {
+        let (socket, connected) = try Socket.connect(to: address)
+        let connection = Connection(socket: socket, peer: address, isConnected: connected, loop: loop,
+                                    limits: limits, delegate: delegate)
+        try connection.registerOrClose()
+        if connected {
+            delegate.connectionDidConnect(connection)
+        }
+        return connection
+    }
+
+    private func registerOrClose() throws(SystemError) {
+        do {
+            try loop.register(socket.descriptor, interest: desiredInterest) { [self] readiness in
+                handle(readiness)
+            }
+        } catch {
+            isClosed = true
+            delegate = nil
+            socket.close()
+            throw error
+        }
+    }
+
+    // MARK: - Owner API
+
+    /// Queues `bytes` for sending, trying the socket immediately when nothing else is queued.
+    /// Ignored after close. May close the connection (`.outboundOverflow`, or `.error` from the send).
+    public func write(_ bytes: [UInt8]) {
+        precondition(loop.isOnLoopThread, "Connection.write off the loop thread")
+        guard !isClosed, !bytes.isEmpty else { return }
+        guard outboundBytes + bytes.count <= limits.outboundMaxBytes else {
+            close(.outboundOverflow)
+            return
+        }
+        let wasEmpty = outboundBytes == 0
+        outbound.append(bytes)
+        outboundBytes += bytes.count
+        if wasEmpty && isConnected {
+            flush()
+        }
+        afterOutboundChange()
+    }
+
+    /// Closes once every queued byte is sent (for `Connection: close` responses). Reading stops now.
+    public func closeAfterFlush() {
+        guard !isClosed else { return }
+        closeWhenFlushed = true
+        afterOutboundChange()
+    }
+
+    /// Stops reading until `resumeReading()`, e.g. while a request is being processed.
+    public func pauseReading() {
+        readingPausedByOwner = true
+        updateInterest()
+    }
+
+    /// Resumes reading after `pauseReading()` (back-pressure may still hold it paused).
+    public func resumeReading() {
+        readingPausedByOwner = false
+        updateInterest()
+    }
+
+    /// Closes now, dropping queued bytes; the delegate hears `reason`. Idempotent.
+    public func close(_ reason: CloseReason = .local) {
+        guard !isClosed else { return }
+        isClosed = true
+        loop.deregister(socket.descriptor)
+        socket.close()
+        outbound = []
+        outboundHead = 0
+        headOffset = 0
+        outboundBytes = 0
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.connection(self, didCloseWith: reason)
+    }
+
+    // MARK: - Events
+
+    private func handle(_ readiness: Readiness) {
+        if readiness.contains(.loopClosing) {
+            close(.loopClosing)
+            return
+        }
+        if !isConnected {
+            completeConnect()
+        } else if readiness.contains(.writable) {
+            flush()
+            afterOutboundChange()
+        }
+        if !isClosed && readiness.contains(.readable) {
+            readOnce()
+        }
+        guard !isClosed else { return }
+        if readiness.contains(.error) {
+            close(.error(pendingError()))
+        } else if readiness.contains(.hangup) && !readiness.contains(.readable) {
+            close(.endOfFile)
+        }
+    }
+
+    private func completeConnect() {
+        do {
+            try socket.finishConnect()
+        } catch {
+            close(.error(error))
+            return
+        }
+        isConnected = true
+        delegate?.connectionDidConnect(self)
+        guard !isClosed else { return }
+        flush()
+        afterOutboundChange()
+    }
+
+    private func readOnce() {
+        let scratch = loop.readScratch
+        let chunk = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(limits.readChunkBytes, scratch.count)])
+        do {
+            switch try socket.read(into: chunk) {
+            case .bytes(let count):
+                delegate?.connection(self, didRead: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
+            case .endOfFile:
+                close(.endOfFile)
+            case .wouldBlock:
+                break
+            }
+        } catch {
+            close(.error(error))
+        }
+    }
+
+    /// Sends queued chunks until the kernel would block or the queue is empty; closes on a send error.
+    private func flush() {
+        while outboundHead < outbound.count {
+            let chunk = outbound[outboundHead]
+            let offset = headOffset
+            let result = chunk.withUnsafeBytes { bytes in
+                Result { () throws(SystemError) -> IOResult in
+                    try socket.write(from: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                }
+            }
+            switch result {
+            case .failure(let error):
+                close(.error(error))
+                return
+            case .success(.bytes(let count)):
+                headOffset += count
+                outboundBytes -= count
+                if headOffset == chunk.count {
+                    outbound[outboundHead] = []
+                    outboundHead += 1
+                    headOffset = 0
+                }
+            case .success(.wouldBlock), .success(.endOfFile):
+                compactQueue()
+                return
+            }
+        }
+        outbound.removeAll(keepingCapacity: true)
+        outboundHead = 0
+    }
+
+    private func compactQueue() {
+        if outboundHead > 32 && outboundHead * 2 > outbound.count {
+            outbound.removeFirst(outboundHead)
+            outboundHead = 0
+        }
+    }
+
+    /// Applies the back-pressure thresholds, the close-after-flush rule, and the epoll interest.
+    private func afterOutboundChange() {
+        guard !isClosed else { return }
+        if closeWhenFlushed && outboundBytes == 0 {
+            close(.local)
+            return
+        }
+        if !isOverLimit && outboundBytes > limits.outboundHighWaterBytes {
+            isOverLimit = true
+            updateInterest()
+            delegate?.connection(self, didChangeBackPressure: true)
+        } else if isOverLimit && outboundBytes <= limits.outboundLowWaterBytes {
+            isOverLimit = false
+            updateInterest()
+            delegate?.connection(self, didChangeBackPressure: false)
+        } else {
+            updateInterest()
+        }
+    }
+
+    private var desiredInterest: Interest {
+        var interest: Interest = []
+        if isConnected && !readingPausedByOwner && !isOverLimit && !closeWhenFlushed { interest.insert(.readable) }
+        if !isConnected || outboundBytes > 0 { interest.insert(.writable) }
+        return interest
+    }
+
+    private func updateInterest() {
+        guard !isClosed else { return }
+        do {
+            try loop.modify(socket.descriptor, interest: desiredInterest)
+        } catch {
+            close(.error(error))
+        }
+    }
+
+    private func pendingError() -> SystemError {
+        do {
+            let code = try socket.pendingError()
+            return SystemError(errno: code == 0 ? EIO : code, operation: "socket")
+        } catch {
+            return error
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The Posix module; see README "Layout".
