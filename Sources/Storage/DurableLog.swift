@@ -1,0 +1,263 @@
+import Codec
+import Raft
+
+/// Durable Raft storage: a write-ahead log of hard state and entries in bounded segment files, plus
+/// snapshot files, in one locked data directory. It implements the persistence half of the Raft
+/// core's `Ready` contract: append what a `Ready` carries, `sync()`, and only then send the messages
+/// that depend on it.
+///
+/// Group commit: `append` only encodes records; `sync` writes everything appended since the last
+/// sync and covers it with one fsync (two more when a segment fills up), then reports the durable
+/// last index. Fail-stop: after any failed write or fsync every call throws `.poisoned`, since the
+/// kernel may have dropped the unsynced pages and a retried fsync could falsely succeed.
+///
+/// Use from one thread at a time (it is a value; the simulator and the node each own one). Open
+/// with `open(directory:identity:fileSystem:options:)`, which also recovers; see `RecoveryReport`.
+///
+/// The simulator's entry point: give every simulated node a `SimulatedFileSystem` (one per node,
+/// or one shared with a distinct directory per node), open a `DurableLog` on it at boot, call
+/// `SimulatedFileSystem.crash(keepingRandomPrefixOf:)` to kill the node, then open again: recovery
+/// then runs on exactly the bytes a real disk could have kept. Nothing here reads a clock or a
+/// random source.
+public struct DurableLog: Sendable {
+    /// One segment file still on disk.
+    struct Segment: Hashable, Sendable {
+        var sequence: UInt64
+        var firstIndex: LogIndex
+        var path: String
+    }
+
+    /// A framed record waiting for `sync`, with the log's state after it (for segment headers).
+    struct PendingRecord: Sendable {
+        var bytes: [UInt8]
+        var lastIndexAfter: LogIndex
+        var hardStateAfter: HardState
+    }
+
+    let fileSystem: any FileSystem
+    public let directory: String
+    public let identity: StorageIdentity
+    public let options: StorageOptions
+    /// What recovery found when this log was opened.
+    public let recoveryReport: RecoveryReport
+
+    var lock: FileHandle
+    /// Retained segments, oldest first; the last is the one being appended to.
+    var segments: [Segment]
+    var activeFile: FileHandle
+    var activeSize: Int
+    /// Bytes of the active segment taken by its header and hard-state copy.
+    var activeHeaderSize: Int
+    var pending: [PendingRecord] = []
+    /// The log including pending records: its base is the newest snapshot.
+    var window: LogWindow<Term>
+    /// The hard state including pending records.
+    var hardState: HardState
+    var durableHardState: HardState
+    var durableLastIndexValue: LogIndex
+    /// Retained snapshot files, oldest first.
+    var snapshotPaths: [String]
+    var failure: StorageError?
+
+    /// The last index covered by a completed `sync`.
+    public var durableLastIndex: LogIndex { durableLastIndexValue }
+    /// The last index including appended, not yet synced, entries.
+    public var lastIndex: LogIndex { window.lastIndex }
+    /// The index of the newest durable snapshot (0 when there is none).
+    public var snapshotIndex: LogIndex { window.baseIndex }
+    /// Whether records are waiting for `sync`.
+    public var hasUnsyncedRecords: Bool { !pending.isEmpty }
+    /// Paths of the segment files the log currently spans, oldest first.
+    public var segmentPaths: [String] { segments.map(\.path) }
+
+    // MARK: - Appending
+
+    /// Buffers entries and, optionally, a new hard state; nothing is durable before `sync()`.
+    ///
+    /// Entries must be contiguous with non-decreasing terms. When the first entry's index is at or
+    /// below the last index, the stored entries from that index on are discarded first: a follower
+    /// overwriting a conflicting suffix (Raft §5.3).
+    /// - Throws: `.rejected` (nothing changed, still usable) when the entries cannot follow the log
+    ///   or would reach into the snapshot; `.recordTooLarge`; `.poisoned` after an earlier failure.
+    public mutating func append(hardState newHardState: HardState? = nil, entries: [Entry]) throws(StorageError) {
+        try checkUsable()
+        var window = self.window
+        var records: [WALRecord] = []
+        if let first = entries.first, first.index <= window.lastIndex {
+            if first.index <= window.baseIndex {
+                throw .rejected(reason: "entry \(first.index) is at or below the snapshot through \(window.baseIndex)")
+            }
+            if let refusal = window.refusalToTruncate(from: first.index) { throw .rejected(reason: refusal) }
+            window.truncate(from: first.index)
+            records.append(.truncate(from: first.index))
+        }
+        for entry in entries {
+            if let refusal = window.refusalToAppend(entry.term, at: entry.index) { throw .rejected(reason: refusal) }
+            window.append(entry.term)
+            records.append(.entry(entry))
+        }
+        // After the entries, so a torn batch never keeps a commit index without its entries.
+        if let newHardState { records.append(.hardState(newHardState)) }
+        var framed: [PendingRecord] = []
+        framed.reserveCapacity(records.count)
+        var lastIndex = self.window.lastIndex
+        let hardStateAfter = newHardState ?? hardState
+        for record in records {
+            let bytes = RecordFrame.encode(record)
+            let bodyLength = bytes.count - RecordFrame.headerBytes
+            guard bodyLength <= options.maxRecordBytes else {
+                throw .recordTooLarge(length: bodyLength, limit: options.maxRecordBytes)
+            }
+            switch record {
+            case .entry(let entry): lastIndex = entry.index
+            case .truncate(let index): lastIndex = index.previous
+            default: break
+            }
+            framed.append(PendingRecord(bytes: bytes, lastIndexAfter: lastIndex, hardStateAfter: hardState))
+        }
+        if !framed.isEmpty { framed[framed.count - 1].hardStateAfter = hardStateAfter }
+        self.window = window
+        hardState = hardStateAfter
+        pending.append(contentsOf: framed)
+    }
+
+    // MARK: - Group commit
+
+    /// Writes every record appended since the last sync and makes it durable with one fsync.
+    ///
+    /// - Returns: the durable last index, which every later crash preserves.
+    /// - Throws: the write or fsync error, after which the log is poisoned; the caller must stop
+    ///   and must not acknowledge anything appended since the previous successful sync.
+    @discardableResult
+    public mutating func sync() throws(StorageError) -> LogIndex {
+        try checkUsable()
+        guard !pending.isEmpty else { return durableLastIndexValue }
+        do {
+            try writePending()
+        } catch {
+            failure = error
+            throw error
+        }
+        pending = []
+        durableLastIndexValue = window.lastIndex
+        durableHardState = hardState
+        return durableLastIndexValue
+    }
+
+    private mutating func writePending() throws(StorageError) {
+        var chunk: [UInt8] = []
+        var createdSegment = false
+        var lastIndexBefore = durableLastIndexValue
+        var hardStateBefore = durableHardState
+        for record in pending {
+            let segmentHasRecords = activeSize > activeHeaderSize || chunk.count > 0
+            if segmentHasRecords && activeSize + chunk.count + record.bytes.count > options.segmentBytes {
+                try fileSystem.append(chunk, to: activeFile)
+                activeSize += chunk.count
+                chunk = []
+                // Sealed whole before its successor exists: only the last segment can be torn.
+                try fileSystem.sync(activeFile)
+                try startSegment(firstIndex: lastIndexBefore.next, hardState: hardStateBefore)
+                createdSegment = true
+            }
+            chunk.append(contentsOf: record.bytes)
+            lastIndexBefore = record.lastIndexAfter
+            hardStateBefore = record.hardStateAfter
+        }
+        try fileSystem.append(chunk, to: activeFile)
+        activeSize += chunk.count
+        try fileSystem.sync(activeFile)
+        if createdSegment { try fileSystem.syncDirectory(directory) }
+    }
+
+    /// Closes the active segment and starts the next one with a header and a copy of the hard state,
+    /// so that older segments can be deleted without losing the hard state. Not yet synced.
+    mutating func startSegment(firstIndex: LogIndex, hardState: HardState) throws(StorageError) {
+        let sequence = (segments.last?.sequence ?? 0) + 1
+        let path = directory.appendingPathComponent(DataDirectory.segmentName(sequence: sequence))
+        let file = try fileSystem.open(path, create: true)
+        let header = Self.segmentPreamble(
+            identity: identity, sequence: sequence, firstIndex: firstIndex, hardState: hardState)
+        try fileSystem.append(header, to: file)
+        if !segments.isEmpty { fileSystem.close(activeFile) }
+        segments.append(Segment(sequence: sequence, firstIndex: firstIndex, path: path))
+        activeFile = file
+        activeSize = header.count
+        activeHeaderSize = header.count
+    }
+
+    static func segmentPreamble(
+        identity: StorageIdentity, sequence: UInt64, firstIndex: LogIndex, hardState: HardState
+    ) -> [UInt8] {
+        let header = SegmentHeader(
+            formatVersion: IdentityFile.formatVersion, identity: identity, sequence: sequence, firstIndex: firstIndex)
+        return RecordFrame.encode(.segmentHeader(header)) + RecordFrame.encode(.hardState(hardState))
+    }
+
+    // MARK: - Snapshots
+
+    /// Makes `snapshot` durable and compacts the log behind it.
+    ///
+    /// Steps, each safe to crash after: sync pending records; write the snapshot to a temporary
+    /// file, fsync it, rename it into place, fsync the directory; log a snapshot-base record and
+    /// fsync; delete all but the newest two snapshot files and every segment whose entries all lie
+    /// at or below the snapshot; fsync the directory. Entries after the snapshot are kept when the
+    /// log holds the snapshot's last entry with the same term, otherwise the log restarts after it.
+    /// - Throws: `.rejected` for a snapshot older than the current one; I/O errors poison the log.
+    public mutating func saveSnapshot(_ snapshot: Snapshot) throws(StorageError) {
+        try checkUsable()
+        let metadata = snapshot.metadata
+        guard metadata.index >= window.baseIndex else {
+            throw .rejected(reason: "snapshot through \(metadata.index) is older than the current one through \(window.baseIndex)")
+        }
+        do {
+            try sync()
+            let name = DataDirectory.snapshotName(index: metadata.index.rawValue, term: metadata.term.rawValue)
+            let path = directory.appendingPathComponent(name)
+            try Self.writeAtomically(
+                SnapshotFile.encode(snapshot, identity: identity), to: path, directory: directory, fileSystem: fileSystem)
+            snapshotPaths.removeAll { $0 == path }
+            snapshotPaths.append(path)
+            window.rebase(index: metadata.index, term: metadata.term)
+            pending.append(PendingRecord(
+                bytes: RecordFrame.encode(.snapshotBase(index: metadata.index, term: metadata.term)),
+                lastIndexAfter: window.lastIndex, hardStateAfter: hardState))
+            try sync()
+            try compact(through: metadata.index)
+        } catch {
+            if case .rejected = error { throw error }
+            failure = failure ?? error
+            throw error
+        }
+    }
+
+    private mutating func compact(through index: LogIndex) throws(StorageError) {
+        var removed = false
+        while snapshotPaths.count > 2 {
+            try fileSystem.remove(snapshotPaths.removeFirst())
+            removed = true
+        }
+        // Segment k holds only indexes below segment k+1's first index.
+        while segments.count > 1, segments[1].firstIndex.rawValue - 1 <= index.rawValue {
+            try fileSystem.remove(segments.removeFirst().path)
+            removed = true
+        }
+        if removed { try fileSystem.syncDirectory(directory) }
+    }
+
+    // MARK: - Lifecycle
+
+    /// Releases the directory lock and the open segment. Unsynced records are dropped, as in a crash.
+    public mutating func close() {
+        fileSystem.close(activeFile)
+        fileSystem.close(lock)
+        failure = failure ?? .rejected(reason: "the log was closed")
+    }
+
+    private func checkUsable() throws(StorageError) {
+        if let failure {
+            if case .poisoned = failure { throw failure }
+            throw .poisoned(cause: failure)
+        }
+    }
+}
