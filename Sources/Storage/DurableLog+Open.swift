@@ -173,26 +173,27 @@ private struct Recovery {
     private mutating func replay(
         sequences: [UInt64], snapshot: Snapshot, snapshotPaths: [String], lock: FileHandle
     ) throws(StorageError) -> (DurableLog, PersistentState) {
+        var sequences = sequences
+        try removeHalfMadeSuccessor(&sequences)
         var window = LogWindow<Entry>(baseIndex: .zero, baseTerm: nil)
         var hardState = HardState()
         var replayed: [ReplayedSegment] = []
-        let readLimit = options.segmentBytes + options.maxRecordBytes + 4096
+        var unsealed: (path: String, offset: Int)?
         for (position, sequence) in sequences.enumerated() {
             let segmentPath = path(DataDirectory.segmentName(sequence: sequence))
             let isLast = position == sequences.count - 1
-            let bytes = try fileSystem.readFile(segmentPath, limit: readLimit)
+            let bytes = try fileSystem.readFile(segmentPath, limit: segmentReadLimit)
             let scan = try SegmentScan(
                 bytes: bytes, path: segmentPath, isLast: isLast, maxRecordBytes: options.maxRecordBytes,
                 limits: options.decodingLimits)
-            if isLast, position > 0, scan.records.isEmpty {
-                // A successor whose creation never completed: its predecessor was fsynced whole
-                // before it was created, and nothing in it can have been acknowledged.
-                try fileSystem.remove(segmentPath)
-                try fileSystem.syncDirectory(directory)
-                report.removedFiles.append(segmentPath)
-                break
+            let header = try replaySegment(
+                scan, sequence: sequence, path: segmentPath, isFirst: position == 0, isLast: isLast,
+                unsealed: unsealed, into: &window, hardState: &hardState)
+            if case .sealed? = scan.records.last?.record {
+                unsealed = nil
+            } else {
+                unsealed = (segmentPath, scan.validLength)
             }
-            let header = try replaySegment(scan, sequence: sequence, path: segmentPath, isFirst: position == 0, into: &window, hardState: &hardState)
             replayed.append(ReplayedSegment(
                 segment: .init(sequence: sequence, firstIndex: header.firstIndex, path: segmentPath), scan: scan, size: bytes.count))
             report.segmentsReplayed.append(segmentPath)
@@ -221,9 +222,36 @@ private struct Recovery {
         return (log, PersistentState(hardState: hardState, snapshot: snapshot, entries: window.items))
     }
 
+    private var segmentReadLimit: Int { options.segmentBytes + options.maxRecordBytes + 4096 }
+
+    /// Deletes a newest segment whose creation a crash interrupted: one holding nothing but its
+    /// preamble (or less) while its predecessor is not yet sealed. Rollover writes the seal only
+    /// after the successor is durable, so nothing in such a successor was ever acknowledged.
+    private mutating func removeHalfMadeSuccessor(_ sequences: inout [UInt64]) throws(StorageError) {
+        guard sequences.count > 1, let last = sequences.last else { return }
+        let lastPath = path(DataDirectory.segmentName(sequence: last))
+        let lastScan = try SegmentScan(
+            bytes: fileSystem.readFile(lastPath, limit: segmentReadLimit), path: lastPath, isLast: true,
+            maxRecordBytes: options.maxRecordBytes, limits: options.decodingLimits)
+        guard lastScan.records.count <= 2 else { return }
+        if case .segmentHeader(let header)? = lastScan.records.first?.record, header.identity != identity {
+            return  // not ours: replay reports the mismatch instead of deleting evidence
+        }
+        let previousPath = path(DataDirectory.segmentName(sequence: last - 1))
+        let previousScan = try SegmentScan(
+            bytes: fileSystem.readFile(previousPath, limit: segmentReadLimit), path: previousPath, isLast: true,
+            maxRecordBytes: options.maxRecordBytes, limits: options.decodingLimits)
+        if case .sealed? = previousScan.records.last?.record { return }
+        try fileSystem.remove(lastPath)
+        try fileSystem.syncDirectory(directory)
+        report.removedFiles.append(lastPath)
+        sequences.removeLast()
+    }
+
     /// Applies one segment's records to the log being rebuilt; returns its header.
     private func replaySegment(
-        _ scan: SegmentScan, sequence: UInt64, path: String, isFirst: Bool,
+        _ scan: SegmentScan, sequence: UInt64, path: String, isFirst: Bool, isLast: Bool,
+        unsealed: (path: String, offset: Int)?,
         into window: inout LogWindow<Entry>, hardState: inout HardState
     ) throws(StorageError) -> SegmentHeader {
         guard case .segmentHeader(let header)? = scan.records.first?.record else {
@@ -237,6 +265,9 @@ private struct Recovery {
         }
         guard header.sequence == sequence else {
             throw .corrupt(path: path, offset: 0, reason: "header says segment \(header.sequence), the name says \(sequence)")
+        }
+        if let unsealed {
+            throw .corrupt(path: unsealed.path, offset: unsealed.offset, reason: "segment ends without a seal but \(path) follows it")
         }
         guard header.firstIndex.rawValue >= 1 else {
             throw .impossibleIndex(path: path, offset: 0, reason: "segment starts at index 0")
@@ -269,6 +300,18 @@ private struct Recovery {
                 window.truncate(from: index)
             case .snapshotBase(let index, let term):
                 window.rebase(index: index, term: term)
+            case .sealed(let successor):
+                guard item.offset == scan.records.last?.offset else {
+                    throw .corrupt(path: path, offset: item.offset, reason: "records follow the segment's seal")
+                }
+                guard successor == sequence + 1 else {
+                    throw .corrupt(path: path, offset: item.offset, reason: "sealed with successor \(successor), expected \(sequence + 1)")
+                }
+                if isLast {
+                    throw .missingFile(
+                        path: self.path(DataDirectory.segmentName(sequence: successor)),
+                        reason: "\(path) is sealed, so its successor was made durable, but it is gone")
+                }
             }
         }
         return header

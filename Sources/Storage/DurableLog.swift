@@ -146,19 +146,16 @@ public struct DurableLog: Sendable {
 
     private mutating func writePending() throws(StorageError) {
         var chunk: [UInt8] = []
-        var createdSegment = false
         var lastIndexBefore = durableLastIndexValue
         var hardStateBefore = durableHardState
         for record in pending {
             let segmentHasRecords = activeSize > activeHeaderSize || chunk.count > 0
-            if segmentHasRecords && activeSize + chunk.count + record.bytes.count > options.segmentBytes {
+            let sealBytes = RecordFrame.headerBytes + 10  // room left for the seal record
+            if segmentHasRecords && activeSize + chunk.count + record.bytes.count + sealBytes > options.segmentBytes {
                 try fileSystem.append(chunk, to: activeFile)
                 activeSize += chunk.count
                 chunk = []
-                // Sealed whole before its successor exists: only the last segment can be torn.
-                try fileSystem.sync(activeFile)
-                try startSegment(firstIndex: lastIndexBefore.next, hardState: hardStateBefore)
-                createdSegment = true
+                try rollOver(firstIndex: lastIndexBefore.next, hardState: hardStateBefore)
             }
             chunk.append(contentsOf: record.bytes)
             lastIndexBefore = record.lastIndexAfter
@@ -167,23 +164,31 @@ public struct DurableLog: Sendable {
         try fileSystem.append(chunk, to: activeFile)
         activeSize += chunk.count
         try fileSystem.sync(activeFile)
-        if createdSegment { try fileSystem.syncDirectory(directory) }
     }
 
-    /// Closes the active segment and starts the next one with a header and a copy of the hard state,
-    /// so that older segments can be deleted without losing the hard state. Not yet synced.
-    mutating func startSegment(firstIndex: LogIndex, hardState: HardState) throws(StorageError) {
+    /// Replaces the full active segment with a new one, in an order that leaves every crash
+    /// recognisable (see `Recovery`):
+    /// 1. fsync the old segment, so that only the newest segment can ever have a torn tail;
+    /// 2. create the new one with its preamble, fsync it and the directory;
+    /// 3. append a seal naming the new segment to the old one and fsync it. From then on a missing
+    ///    newest segment is detectable: its predecessor is sealed.
+    private mutating func rollOver(firstIndex: LogIndex, hardState: HardState) throws(StorageError) {
+        try fileSystem.sync(activeFile)
+        let previous = activeFile
         let sequence = (segments.last?.sequence ?? 0) + 1
         let path = directory.appendingPathComponent(DataDirectory.segmentName(sequence: sequence))
         let file = try fileSystem.open(path, create: true)
-        let header = Self.segmentPreamble(
-            identity: identity, sequence: sequence, firstIndex: firstIndex, hardState: hardState)
-        try fileSystem.append(header, to: file)
-        if !segments.isEmpty { fileSystem.close(activeFile) }
+        let preamble = Self.segmentPreamble(identity: identity, sequence: sequence, firstIndex: firstIndex, hardState: hardState)
+        try fileSystem.append(preamble, to: file)
+        try fileSystem.sync(file)
+        try fileSystem.syncDirectory(directory)
+        try fileSystem.append(RecordFrame.encode(.sealed(successor: sequence)), to: previous)
+        try fileSystem.sync(previous)
+        fileSystem.close(previous)
         segments.append(Segment(sequence: sequence, firstIndex: firstIndex, path: path))
         activeFile = file
-        activeSize = header.count
-        activeHeaderSize = header.count
+        activeSize = preamble.count
+        activeHeaderSize = preamble.count
     }
 
     static func segmentPreamble(

@@ -17,6 +17,9 @@ enum WALRecord: Hashable, Sendable {
     case truncate(from: LogIndex)
     /// A snapshot through `index` at `term` is durable: the log now starts after it (Raft §7).
     case snapshotBase(index: LogIndex, term: Term)
+    /// Last record of a full segment, written only once segment `successor` is durable: a sealed
+    /// segment without its successor means the successor was lost, which recovery refuses.
+    case sealed(successor: UInt64)
 
     enum Kind: UInt8 {
         case segmentHeader = 1
@@ -24,6 +27,7 @@ enum WALRecord: Hashable, Sendable {
         case entry = 3
         case truncate = 4
         case snapshotBase = 5
+        case sealed = 6
     }
 
     var kind: Kind {
@@ -33,6 +37,7 @@ enum WALRecord: Hashable, Sendable {
         case .entry: .entry
         case .truncate: .truncate
         case .snapshotBase: .snapshotBase
+        case .sealed: .sealed
         }
     }
 
@@ -56,6 +61,8 @@ enum WALRecord: Hashable, Sendable {
         case .snapshotBase(let index, let term):
             writer.writeVarint(index.rawValue)
             writer.writeVarint(term.rawValue)
+        case .sealed(let successor):
+            writer.writeVarint(successor)
         }
         return writer.bytes
     }
@@ -87,6 +94,8 @@ enum WALRecord: Hashable, Sendable {
         case .snapshotBase:
             let index = LogIndex(try reader.readVarint("snapshotBase.index"))
             record = .snapshotBase(index: index, term: Term(try reader.readVarint("snapshotBase.term")))
+        case .sealed:
+            record = .sealed(successor: try reader.readVarint("sealed.successor"))
         }
         try reader.expectEnd()
         return record
