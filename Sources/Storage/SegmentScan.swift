@@ -4,13 +4,17 @@ import Wire
 /// The records read from one segment file, and where its valid content ends.
 ///
 /// What counts as a torn tail, to be cut, versus corruption, which stops the node:
-/// - torn (last segment only): fewer bytes left than a record header; a header whose checksum fails
-///   when every byte from there to the end is zero (space allocated, data never written); a valid
-///   header whose body runs past the end of the file; or a body checksum failure on the file's last
-///   record (only zeros may follow it).
+/// - torn (last segment only): fewer bytes left than a record header; a valid header whose body
+///   runs past the end of the file; or a record failing its header or body checksum when no valid
+///   record can be found anywhere after it (a zero-filled tail, a partly written record).
 /// - corrupt: any of the above in a segment that is not the last (it was fsynced whole before the
-///   next one was created), a header checksum failure with non-zero bytes, a length over the limit
-///   or an unknown kind under a valid header checksum, a body checksum failure with records after it.
+///   next one was created); a damaged record followed by a valid one (the damage is not at the
+///   end, so it hit bytes that may have been acknowledged); a length over the limit or an unknown
+///   kind under a valid header checksum.
+///
+/// Only unsynced bytes can be torn and they are always at the end, so a valid record after the
+/// damage proves the damage is not a torn write. Without one, cutting loses nothing that a crash
+/// could not have lost, save for bit rot in the very last record, which the report then shows.
 struct SegmentScan {
     struct Record {
         var offset: Int
@@ -51,6 +55,10 @@ struct SegmentScan {
                     try torn("zero-filled tail of \(remaining) bytes")
                     return
                 }
+                guard Self.validRecord(in: bytes, after: offset, maxRecordBytes: maxRecordBytes) != nil else {
+                    try torn("damaged last record header, no valid record after it")
+                    return
+                }
                 throw .corrupt(path: path, offset: offset, reason: "record header checksum mismatch")
             }
             guard length <= maxRecordBytes else {
@@ -66,7 +74,7 @@ struct SegmentScan {
                 return
             }
             guard CRC32C.checksum(bytes[bodyStart..<end]) == bodyChecksum else {
-                if Self.isZero(bytes[end...]) {
+                guard Self.validRecord(in: bytes, after: offset, maxRecordBytes: maxRecordBytes) != nil else {
                     try torn("last record's checksum mismatch")
                     return
                 }
@@ -86,6 +94,24 @@ struct SegmentScan {
     /// The u32 at `offset`; the caller has checked that four bytes are there.
     private static func littleEndian32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
         (0..<4).reduce(UInt32(0)) { value, position in value | UInt32(bytes[offset + position]) << (8 * position) }
+    }
+
+    /// The offset of the first complete record with valid checksums that starts after `offset`.
+    /// - Complexity: O(n) checksums of 9 bytes; run only on a damaged segment.
+    static func validRecord(in bytes: [UInt8], after offset: Int, maxRecordBytes: Int) -> Int? {
+        var start = offset + 1
+        while start + RecordFrame.headerBytes <= bytes.count {
+            defer { start += 1 }
+            guard CRC32C.checksum(bytes[start..<(start + 9)]) == littleEndian32(bytes, at: start + 9) else { continue }
+            let length = Int(littleEndian32(bytes, at: start))
+            let bodyStart = start + RecordFrame.headerBytes
+            guard length <= maxRecordBytes, WALRecord.Kind(rawValue: bytes[start + 4]) != nil,
+                bodyStart + length <= bytes.count,
+                CRC32C.checksum(bytes[bodyStart..<(bodyStart + length)]) == littleEndian32(bytes, at: start + 5)
+            else { continue }
+            return start
+        }
+        return nil
     }
 
     private static func isZero(_ bytes: ArraySlice<UInt8>) -> Bool {

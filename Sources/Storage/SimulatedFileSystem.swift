@@ -52,6 +52,15 @@ public final class SimulatedFileSystem: FileSystem {
         state.withLock { $0.operationsUntilFailure = count }
     }
 
+    /// Cancels every injected fault that has not fired yet.
+    public func clearFaults() {
+        state.withLock { state in
+            state.writeFault = nil
+            state.syncFault = nil
+            state.operationsUntilFailure = nil
+        }
+    }
+
     /// Marks a directory read-only, or writable again: creating files in it throws `.readOnly`.
     public func setReadOnly(_ path: String, _ readOnly: Bool) {
         state.withLock { $0.directories[path]?.isReadOnly = readOnly }
