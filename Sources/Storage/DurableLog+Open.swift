@@ -222,7 +222,9 @@ private struct Recovery {
         return (log, PersistentState(hardState: hardState, snapshot: snapshot, entries: window.items))
     }
 
-    private var segmentReadLimit: Int { options.segmentBytes + options.maxRecordBytes + 4096 }
+    /// A bound on the memory a segment may take at recovery; generous, so that lowering
+    /// `segmentBytes` between runs never makes existing, larger segments unreadable.
+    private var segmentReadLimit: Int { max(options.segmentBytes + options.maxRecordBytes + 4096, 256 << 20) }
 
     /// Deletes a newest segment whose creation a crash interrupted: one holding nothing but its
     /// preamble (or less) while its predecessor is not yet sealed. Rollover writes the seal only

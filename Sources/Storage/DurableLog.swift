@@ -7,8 +7,8 @@ import Raft
 /// that depend on it.
 ///
 /// Group commit: `append` only encodes records; `sync` writes everything appended since the last
-/// sync and covers it with one fsync (two more when a segment fills up), then reports the durable
-/// last index. Fail-stop: after any failed write or fsync every call throws `.poisoned`, since the
+/// sync and covers it with one fsync (three more and a directory fsync when a segment fills up),
+/// then reports the durable last index. Fail-stop: after any failed write or fsync every call throws `.poisoned`, since the
 /// kernel may have dropped the unsynced pages and a retried fsync could falsely succeed.
 ///
 /// Use from one thread at a time (it is a value; the simulator and the node each own one). Open
@@ -78,7 +78,7 @@ public struct DurableLog: Sendable {
     /// below the last index, the stored entries from that index on are discarded first: a follower
     /// overwriting a conflicting suffix (Raft §5.3).
     /// - Throws: `.rejected` (nothing changed, still usable) when the entries cannot follow the log
-    ///   or would reach into the snapshot; `.recordTooLarge`; `.poisoned` after an earlier failure.
+    ///   or would reach into the snapshot, or the commit index would pass the last index; `.recordTooLarge`; `.poisoned` after an earlier failure.
     public mutating func append(hardState newHardState: HardState? = nil, entries: [Entry]) throws(StorageError) {
         try checkUsable()
         var window = self.window
@@ -97,7 +97,14 @@ public struct DurableLog: Sendable {
             records.append(.entry(entry))
         }
         // After the entries, so a torn batch never keeps a commit index without its entries.
-        if let newHardState { records.append(.hardState(newHardState)) }
+        if let newHardState {
+            // Recovery refuses a commit index past the log (it means a lost segment), so a caller
+            // bug that would persist one is caught here rather than at the next boot.
+            guard newHardState.commit <= window.lastIndex else {
+                throw .rejected(reason: "commit index \(newHardState.commit) is past the last index \(window.lastIndex)")
+            }
+            records.append(.hardState(newHardState))
+        }
         var framed: [PendingRecord] = []
         framed.reserveCapacity(records.count)
         var lastIndex = self.window.lastIndex
@@ -256,13 +263,14 @@ public struct DurableLog: Sendable {
     public mutating func close() {
         fileSystem.close(activeFile)
         fileSystem.close(lock)
-        failure = failure ?? .rejected(reason: "the log was closed")
+        failure = failure ?? .closed(path: directory)
     }
 
     private func checkUsable() throws(StorageError) {
-        if let failure {
-            if case .poisoned = failure { throw failure }
-            throw .poisoned(cause: failure)
+        guard let failure else { return }
+        switch failure {
+        case .closed, .poisoned: throw failure
+        default: throw .poisoned(cause: failure)
         }
     }
 }

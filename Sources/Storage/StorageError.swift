@@ -29,6 +29,8 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The caller asked for something the log cannot represent (entries out of order, a
     /// truncation below the snapshot). Nothing was written; the storage is still usable.
     case rejected(reason: String)
+    /// `close()` was called; open the directory again to continue.
+    case closed(path: String)
     /// An earlier write or fsync failed, so nothing can be trusted to reach the disk any more.
     /// Fail-stop: the node must exit and recover from what is on disk (never retry an fsync).
     indirect case poisoned(cause: StorageError)
@@ -68,6 +70,8 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
                 + "or send smaller commands"
         case .rejected(let reason):
             return "append rejected: \(reason)"
+        case .closed(let path):
+            return "the log in \(path) was closed; open the directory again to continue"
         case .poisoned(let cause):
             return "storage stopped after an earlier failure (\(cause)); restart the node to recover from disk"
         }

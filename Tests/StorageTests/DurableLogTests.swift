@@ -98,6 +98,16 @@ struct DurableLogTests {
         #expect(try log.sync() == before.next)
     }
 
+    @Test("a hard state whose commit index passes the last index is refused")
+    func commitPastLog() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem)
+        #expect(throws: StorageError.rejected(reason: "commit index 4 is past the last index 3")) {
+            try log.append(hardState: HardState(term: Term(1), commit: LogIndex(4)), entries: entries(1...3))
+        }
+        #expect(log.lastIndex == .zero)
+    }
+
     @Test("a truncation into the snapshot is refused")
     func truncationBelowSnapshot() throws {
         let fileSystem = SimulatedFileSystem()

@@ -49,7 +49,7 @@ struct PosixFileSystemTests {
         }
     }
 
-    @Test("the directory lock excludes a second open in the same process")
+    @Test("the directory lock excludes a second open in this process and in another one")
     func lock() throws {
         try Self.withTemporaryDirectory { base in
             let directory = base + "/data"
@@ -57,7 +57,10 @@ struct PosixFileSystemTests {
             #expect(throws: StorageError.locked(path: directory)) {
                 try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
             }
+            // flock(1) from util-linux, in another process, must find the lock taken (exit status 1).
+            #expect(system("flock --nonblock \(directory)/LOCK true") >> 8 == 1)
             log.close()
+            #expect(system("flock --nonblock \(directory)/LOCK true") == 0)
             var (again, _) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
             again.close()
         }
