@@ -83,7 +83,9 @@ private struct Recovery {
         try checkSequence(sequences)
         let (snapshot, snapshotPath) = try loadNewestSnapshot(snapshotNames)
         report.snapshotPath = snapshotPath
-        return try replay(sequences: sequences, snapshot: snapshot, snapshotPaths: snapshotNames.sorted(by: Self.snapshotOrder).map(path), lock: lock)
+        return try replay(
+            sequences: sequences, snapshot: snapshot,
+            snapshotPaths: snapshotNames.sorted(by: Self.snapshotOrder).map(path), lock: lock)
     }
 
     private mutating func removeTemporaryFiles(_ names: inout [String]) throws(StorageError) {
@@ -101,10 +103,12 @@ private struct Recovery {
     /// directory complete, so a crash in between leaves an unmistakable half-made directory (one
     /// segment holding nothing but its preamble), which is safe to make again.
     private mutating func initialize(existingSequences: [UInt64], snapshotNames: [String]) throws(StorageError) {
-        let preamble = DurableLog.segmentPreamble(identity: identity, sequence: 1, firstIndex: LogIndex(1), hardState: HardState())
+        let preamble = DurableLog.segmentPreamble(
+            identity: identity, sequence: 1, firstIndex: LogIndex(1), hardState: HardState())
         let segmentPath = path(DataDirectory.segmentName(sequence: 1))
         let segmentSize = existingSequences == [1] ? try fileSystem.status(segmentPath)?.size ?? 0 : 0
-        let halfMade = snapshotNames.isEmpty
+        let halfMade =
+            snapshotNames.isEmpty
             && (existingSequences.isEmpty || (existingSequences == [1] && segmentSize <= preamble.count))
         guard halfMade else {
             throw .missingFile(
@@ -118,13 +122,15 @@ private struct Recovery {
         try fileSystem.sync(file)
         fileSystem.close(file)
         try DurableLog.writeAtomically(
-            IdentityFile.encode(identity), to: path(DataDirectory.identityName), directory: directory, fileSystem: fileSystem)
+            IdentityFile.encode(identity), to: path(DataDirectory.identityName), directory: directory,
+            fileSystem: fileSystem)
         report.createdFresh = true
     }
 
     private func checkSequence(_ sequences: [UInt64]) throws(StorageError) {
         guard let first = sequences.first else {
-            throw .missingFile(path: path(DataDirectory.segmentName(sequence: 1)), reason: "the directory holds no log segment")
+            throw .missingFile(
+                path: path(DataDirectory.segmentName(sequence: 1)), reason: "the directory holds no log segment")
         }
         for (offset, sequence) in sequences.enumerated() where sequence != first + UInt64(offset) {
             throw .missingFile(
@@ -145,7 +151,8 @@ private struct Recovery {
             let snapshot: Snapshot
             do {
                 let bytes = try fileSystem.readFile(snapshotPath, limit: options.maxSnapshotBytes)
-                snapshot = try SnapshotFile.decode(bytes, path: snapshotPath, identity: identity, limits: options.decodingLimits)
+                snapshot = try SnapshotFile.decode(
+                    bytes, path: snapshotPath, identity: identity, limits: options.decodingLimits)
             } catch .corrupt(_, let offset, let reason) {
                 report.skippedSnapshots.append(.init(path: snapshotPath, reason: "\(reason) at offset \(offset)"))
                 continue
@@ -153,7 +160,8 @@ private struct Recovery {
             guard let position = DataDirectory.snapshotPosition(fromName: name),
                 position == (snapshot.metadata.index.rawValue, snapshot.metadata.term.rawValue)
             else {
-                report.skippedSnapshots.append(.init(path: snapshotPath, reason: "content is \(snapshot.metadata), not what the name says"))
+                report.skippedSnapshots.append(
+                    .init(path: snapshotPath, reason: "content is \(snapshot.metadata), not what the name says"))
                 continue
             }
             return (snapshot, snapshotPath)
@@ -194,8 +202,10 @@ private struct Recovery {
             } else {
                 unsealed = (segmentPath, scan.validLength)
             }
-            replayed.append(ReplayedSegment(
-                segment: .init(sequence: sequence, firstIndex: header.firstIndex, path: segmentPath), scan: scan, size: bytes.count))
+            replayed.append(
+                ReplayedSegment(
+                    segment: .init(sequence: sequence, firstIndex: header.firstIndex, path: segmentPath), scan: scan,
+                    size: bytes.count))
             report.segmentsReplayed.append(segmentPath)
         }
         try attach(snapshot, to: &window, firstSegment: replayed[0].segment)
@@ -203,20 +213,24 @@ private struct Recovery {
         guard hardState.commit <= window.lastIndex else {
             throw .impossibleIndex(
                 path: last.segment.path, offset: last.scan.validLength,
-                reason: "commit index \(hardState.commit) is past the last index \(window.lastIndex); a later segment may be missing")
+                reason:
+                    "commit index \(hardState.commit) is past the last index \(window.lastIndex); a later segment may be missing"
+            )
         }
         let file = try fileSystem.open(last.segment.path, create: false)
         if let tail = last.scan.tornTail {
             try fileSystem.truncate(file, to: last.scan.validLength)
             try fileSystem.sync(file)
             report.truncatedTail = .init(
-                path: last.segment.path, offset: tail.offset, discardedBytes: last.size - last.scan.validLength, reason: tail.reason)
+                path: last.segment.path, offset: tail.offset, discardedBytes: last.size - last.scan.validLength,
+                reason: tail.reason)
         }
         let headerSize = last.scan.records.count > 2 ? last.scan.records[2].offset : last.scan.validLength
         let log = DurableLog(
             fileSystem: fileSystem, directory: directory, identity: identity, options: options, recoveryReport: report,
             lock: lock, segments: replayed.map(\.segment), activeFile: file, activeSize: last.scan.validLength,
-            activeHeaderSize: headerSize, window: LogWindow(baseIndex: window.baseIndex, baseTerm: window.baseTerm, items: window.items.map(\.term)),
+            activeHeaderSize: headerSize,
+            window: LogWindow(baseIndex: window.baseIndex, baseTerm: window.baseTerm, items: window.items.map(\.term)),
             hardState: hardState, durableHardState: hardState, durableLastIndexValue: window.lastIndex,
             snapshotPaths: snapshotPaths, failure: nil)
         return (log, PersistentState(hardState: hardState, snapshot: snapshot, entries: window.items))
@@ -266,10 +280,13 @@ private struct Recovery {
             throw .unsupportedFormat(path: path, version: header.formatVersion)
         }
         guard header.sequence == sequence else {
-            throw .corrupt(path: path, offset: 0, reason: "header says segment \(header.sequence), the name says \(sequence)")
+            throw .corrupt(
+                path: path, offset: 0, reason: "header says segment \(header.sequence), the name says \(sequence)")
         }
         if let unsealed {
-            throw .corrupt(path: unsealed.path, offset: unsealed.offset, reason: "segment ends without a seal but \(path) follows it")
+            throw .corrupt(
+                path: unsealed.path, offset: unsealed.offset,
+                reason: "segment ends without a seal but \(path) follows it")
         }
         guard header.firstIndex.rawValue >= 1 else {
             throw .impossibleIndex(path: path, offset: 0, reason: "segment starts at index 0")
@@ -279,7 +296,8 @@ private struct Recovery {
         } else if header.firstIndex != window.lastIndex.next {
             throw .impossibleIndex(
                 path: path, offset: 0,
-                reason: "segment starts at index \(header.firstIndex) but the log before it ends at \(window.lastIndex)")
+                reason: "segment starts at index \(header.firstIndex) but the log before it ends at \(window.lastIndex)"
+            )
         }
         for item in scan.records.dropFirst() {
             switch item.record {
@@ -287,7 +305,8 @@ private struct Recovery {
                 throw .corrupt(path: path, offset: item.offset, reason: "a second segment header")
             case .hardState(let next):
                 guard next.term >= hardState.term else {
-                    throw .impossibleIndex(path: path, offset: item.offset, reason: "hard state term \(next.term) below \(hardState.term)")
+                    throw .impossibleIndex(
+                        path: path, offset: item.offset, reason: "hard state term \(next.term) below \(hardState.term)")
                 }
                 hardState = next
             case .entry(let entry):
@@ -307,7 +326,9 @@ private struct Recovery {
                     throw .corrupt(path: path, offset: item.offset, reason: "records follow the segment's seal")
                 }
                 guard successor == sequence + 1 else {
-                    throw .corrupt(path: path, offset: item.offset, reason: "sealed with successor \(successor), expected \(sequence + 1)")
+                    throw .corrupt(
+                        path: path, offset: item.offset,
+                        reason: "sealed with successor \(successor), expected \(sequence + 1)")
                 }
                 if isLast {
                     throw .missingFile(
@@ -320,10 +341,13 @@ private struct Recovery {
     }
 
     /// Puts the rebuilt log on the snapshot, refusing when the log does not reach back to it.
-    private func attach(_ snapshot: Snapshot, to window: inout LogWindow<Entry>, firstSegment: DurableLog.Segment) throws(StorageError) {
+    private func attach(_ snapshot: Snapshot, to window: inout LogWindow<Entry>, firstSegment: DurableLog.Segment)
+        throws(StorageError)
+    {
         let metadata = snapshot.metadata
         guard metadata.index >= window.baseIndex else {
-            let missing = window.baseTerm == nil
+            let missing =
+                window.baseTerm == nil
                 ? "the segments before \(firstSegment.path), which started at index \(firstSegment.firstIndex),"
                 : "the snapshot through \(window.baseIndex) that the log refers to"
             throw .missingFile(
@@ -334,7 +358,9 @@ private struct Recovery {
             if let term = window.baseTerm, term != metadata.term {
                 throw .impossibleIndex(
                     path: report.snapshotPath ?? firstSegment.path, offset: 0,
-                    reason: "snapshot term \(metadata.term) differs from the logged base term \(term) at index \(metadata.index)")
+                    reason:
+                        "snapshot term \(metadata.term) differs from the logged base term \(term) at index \(metadata.index)"
+                )
             }
             window.baseTerm = metadata.term
         } else {

@@ -8,8 +8,9 @@ import Raft
 ///
 /// Group commit: `append` only encodes records; `sync` writes everything appended since the last
 /// sync and covers it with one fsync (three more and a directory fsync when a segment fills up),
-/// then reports the durable last index. Fail-stop: after any failed write or fsync every call throws `.poisoned`, since the
-/// kernel may have dropped the unsynced pages and a retried fsync could falsely succeed.
+/// then reports the durable last index. Fail-stop: after any failed write or fsync every call
+/// throws `.poisoned`, since the kernel may have dropped the unsynced pages and a retried fsync
+/// could falsely succeed.
 ///
 /// Use from one thread at a time (it is a value; the simulator and the node each own one). Open
 /// with `open(directory:identity:fileSystem:options:)`, which also recovers; see `RecoveryReport`.
@@ -78,7 +79,8 @@ public struct DurableLog: Sendable {
     /// below the last index, the stored entries from that index on are discarded first: a follower
     /// overwriting a conflicting suffix (Raft §5.3).
     /// - Throws: `.rejected` (nothing changed, still usable) when the entries cannot follow the log
-    ///   or would reach into the snapshot, or the commit index would pass the last index; `.recordTooLarge`; `.poisoned` after an earlier failure.
+    ///   or would reach into the snapshot, or the commit index would pass the last index;
+    ///   `.recordTooLarge`; `.poisoned` after an earlier failure.
     public mutating func append(hardState newHardState: HardState? = nil, entries: [Entry]) throws(StorageError) {
         try checkUsable()
         var window = self.window
@@ -101,7 +103,8 @@ public struct DurableLog: Sendable {
             // Recovery refuses a commit index past the log (it means a lost segment), so a caller
             // bug that would persist one is caught here rather than at the next boot.
             guard newHardState.commit <= window.lastIndex else {
-                throw .rejected(reason: "commit index \(newHardState.commit) is past the last index \(window.lastIndex)")
+                throw .rejected(
+                    reason: "commit index \(newHardState.commit) is past the last index \(window.lastIndex)")
             }
             records.append(.hardState(newHardState))
         }
@@ -185,7 +188,8 @@ public struct DurableLog: Sendable {
         let sequence = (segments.last?.sequence ?? 0) + 1
         let path = directory.appendingPathComponent(DataDirectory.segmentName(sequence: sequence))
         let file = try fileSystem.open(path, create: true)
-        let preamble = Self.segmentPreamble(identity: identity, sequence: sequence, firstIndex: firstIndex, hardState: hardState)
+        let preamble = Self.segmentPreamble(
+            identity: identity, sequence: sequence, firstIndex: firstIndex, hardState: hardState)
         try fileSystem.append(preamble, to: file)
         try fileSystem.sync(file)
         try fileSystem.syncDirectory(directory)
@@ -220,20 +224,23 @@ public struct DurableLog: Sendable {
         try checkUsable()
         let metadata = snapshot.metadata
         guard metadata.index >= window.baseIndex else {
-            throw .rejected(reason: "snapshot through \(metadata.index) is older than the current one through \(window.baseIndex)")
+            throw .rejected(
+                reason: "snapshot through \(metadata.index) is older than the current one through \(window.baseIndex)")
         }
         do {
             try sync()
             let name = DataDirectory.snapshotName(index: metadata.index.rawValue, term: metadata.term.rawValue)
             let path = directory.appendingPathComponent(name)
             try Self.writeAtomically(
-                SnapshotFile.encode(snapshot, identity: identity), to: path, directory: directory, fileSystem: fileSystem)
+                SnapshotFile.encode(snapshot, identity: identity), to: path, directory: directory,
+                fileSystem: fileSystem)
             snapshotPaths.removeAll { $0 == path }
             snapshotPaths.append(path)
             window.rebase(index: metadata.index, term: metadata.term)
-            pending.append(PendingRecord(
-                bytes: RecordFrame.encode(.snapshotBase(index: metadata.index, term: metadata.term)),
-                lastIndexAfter: window.lastIndex, hardStateAfter: hardState))
+            pending.append(
+                PendingRecord(
+                    bytes: RecordFrame.encode(.snapshotBase(index: metadata.index, term: metadata.term)),
+                    lastIndexAfter: window.lastIndex, hardStateAfter: hardState))
             try sync()
             try compact(through: metadata.index)
         } catch {

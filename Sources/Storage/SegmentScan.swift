@@ -32,7 +32,9 @@ struct SegmentScan {
     var validLength = 0
     var tornTail: Tail?
 
-    init(bytes: [UInt8], path: String, isLast: Bool, maxRecordBytes: Int, limits: RaftDecodingLimits) throws(StorageError) {
+    init(bytes: [UInt8], path: String, isLast: Bool, maxRecordBytes: Int, limits: RaftDecodingLimits)
+        throws(StorageError)
+    {
         var offset = 0
         while offset < bytes.count {
             let remaining = bytes.count - offset
@@ -62,7 +64,8 @@ struct SegmentScan {
                 throw .corrupt(path: path, offset: offset, reason: "record header checksum mismatch")
             }
             guard length <= maxRecordBytes else {
-                throw .corrupt(path: path, offset: offset, reason: "record length \(length) over the \(maxRecordBytes)-byte limit")
+                throw .corrupt(
+                    path: path, offset: offset, reason: "record length \(length) over the \(maxRecordBytes)-byte limit")
             }
             guard let kind = WALRecord.Kind(rawValue: kindByte) else {
                 throw .corrupt(path: path, offset: offset, reason: "unknown record kind \(kindByte)")

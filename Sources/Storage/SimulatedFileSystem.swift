@@ -97,7 +97,9 @@ public final class SimulatedFileSystem: FileSystem {
                 return FileStatus(kind: .directory, permissions: directory.permissions, size: 0)
             }
             let (parent, name) = splitPath(path)
-            guard let inode = state.directories[parent]?.entries[name], let file = state.inodes[inode] else { return nil }
+            guard let inode = state.directories[parent]?.entries[name], let file = state.inodes[inode] else {
+                return nil
+            }
             return FileStatus(kind: .file, permissions: 0o600, size: file.content.count)
         }
     }
@@ -189,7 +191,8 @@ public final class SimulatedFileSystem: FileSystem {
         try state.withLock { (state: inout State) throws(StorageError) in
             let content = state.inodes[try state.inode(at: path)]!.content
             guard content.count <= limit else {
-                throw .corrupt(path: path, offset: 0, reason: "file is \(content.count) bytes, over the \(limit)-byte limit")
+                throw .corrupt(
+                    path: path, offset: 0, reason: "file is \(content.count) bytes, over the \(limit)-byte limit")
             }
             return content
         }
@@ -226,7 +229,8 @@ public final class SimulatedFileSystem: FileSystem {
             guard state.directories[path] != nil else {
                 // Directories are durable once created (see the type's comment), so syncing one
                 // that only holds directories, such as the data directory's parent, has no effect.
-                guard path == "/" || path == "." || state.directories.keys.contains(where: { $0.hasPrefix(path + "/") }) else {
+                guard path == "/" || path == "." || state.directories.keys.contains(where: { $0.hasPrefix(path + "/") })
+                else {
                     throw .io(operation: "open", path: path, errno: Errno.noEntry)
                 }
                 return
@@ -405,7 +409,9 @@ private struct State {
 
     mutating func countOperation(_ operation: String, _ path: String) throws(StorageError) {
         guard let remaining = operationsUntilFailure else { return }
-        guard remaining > 0 else { throw .io(operation: operation + " (simulated power loss)", path: path, errno: Errno.io) }
+        guard remaining > 0 else {
+            throw .io(operation: operation + " (simulated power loss)", path: path, errno: Errno.io)
+        }
         operationsUntilFailure = remaining - 1
     }
 

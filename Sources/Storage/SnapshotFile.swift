@@ -45,7 +45,8 @@ enum SnapshotFile {
             guard version == IdentityFile.formatVersion else {
                 throw StorageError.unsupportedFormat(path: path, version: version)
             }
-            let found = StorageIdentity(clusterID: try reader.readFixed64("cluster"), memberID: try reader.readFixed64("member"))
+            let found = StorageIdentity(
+                clusterID: try reader.readFixed64("cluster"), memberID: try reader.readFixed64("member"))
             guard found == identity else {
                 throw StorageError.identityMismatch(path: path, expected: identity, found: found)
             }

@@ -45,7 +45,8 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notADirectory(let path):
             return "data directory \(path) exists but is not a directory; move it away or choose another data directory"
         case .unsafePermissions(let path, let mode):
-            return "data directory \(path) has mode \(String(mode, radix: 8)), writable by others; run chmod 700 \(path)"
+            return
+                "data directory \(path) has mode \(String(mode, radix: 8)), writable by others; run chmod 700 \(path)"
         case .readOnly(let path):
             return "data directory \(path) is read-only; remount it read-write or fix its permissions (chmod 700)"
         case .locked(let path):

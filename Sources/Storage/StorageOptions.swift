@@ -58,7 +58,8 @@ public struct RecoveryReport: Hashable, Sendable, CustomStringConvertible {
         var lines = [createdFresh ? "created a fresh data directory" : "replayed \(segmentsReplayed.count) segment(s)"]
         if let snapshotPath { lines.append("snapshot: \(snapshotPath)") }
         if let tail = truncatedTail {
-            lines.append("torn tail cut: \(tail.path) at offset \(tail.offset), \(tail.discardedBytes) bytes (\(tail.reason))")
+            lines.append(
+                "torn tail cut: \(tail.path) at offset \(tail.offset), \(tail.discardedBytes) bytes (\(tail.reason))")
         }
         for skipped in skippedSnapshots { lines.append("skipped snapshot \(skipped.path): \(skipped.reason)") }
         for removed in removedFiles { lines.append("removed \(removed)") }

@@ -82,9 +82,10 @@ enum WALRecord: Hashable, Sendable {
             let member = try reader.readFixed64("segment.member")
             let sequence = try reader.readVarint("segment.sequence")
             let firstIndex = LogIndex(try reader.readVarint("segment.firstIndex"))
-            record = .segmentHeader(SegmentHeader(
-                formatVersion: version, identity: StorageIdentity(clusterID: cluster, memberID: member),
-                sequence: sequence, firstIndex: firstIndex))
+            record = .segmentHeader(
+                SegmentHeader(
+                    formatVersion: version, identity: StorageIdentity(clusterID: cluster, memberID: member),
+                    sequence: sequence, firstIndex: firstIndex))
         case .hardState:
             record = .hardState(try reader.readHardState())
         case .entry:

@@ -140,7 +140,9 @@ extension ByteReader {
         return Configuration(voters: voters, learners: learners)
     }
 
-    public mutating func readSnapshotMetadata(limits: RaftDecodingLimits = .standard) throws(CodecError) -> SnapshotMetadata {
+    public mutating func readSnapshotMetadata(limits: RaftDecodingLimits = .standard) throws(CodecError)
+        -> SnapshotMetadata
+    {
         let index = LogIndex(try readVarint("snapshot.index"))
         let term = Term(try readVarint("snapshot.term"))
         let configuration = try readConfiguration(limits: limits)

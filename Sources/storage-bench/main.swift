@@ -117,7 +117,9 @@ do {
         let result = try logRates(batch: batch)
         let name = "DurableLog batch \(batch)"
         let label = name + String(repeating: " ", count: max(0, 26 - name.count))
-        print("\(label) \(format(result.appends)) \(format(result.fsyncs))   (\(Int(result.syncCalls.rounded())) sync calls/s)")
+        print(
+            "\(label) \(format(result.appends)) \(format(result.fsyncs))   (\(Int(result.syncCalls.rounded())) sync calls/s)"
+        )
     }
 } catch {
     print("storage-bench: \(error)")

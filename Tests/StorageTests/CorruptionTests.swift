@@ -6,6 +6,7 @@
 import Codec
 import Raft
 import Testing
+
 @testable import Storage
 
 @Suite("Corruption")
@@ -76,7 +77,10 @@ struct CorruptionTests {
         writer.writeFixed(UInt32(0))
         writer.writeFixed(CRC32C.checksum(writer.bytes))
         try fileSystem.overwrite(path, with: bytes + writer.bytes + [1, 2, 3])
-        #expect(throws: StorageError.corrupt(path: path, offset: bytes.count, reason: "record length 2147483648 over the 4096-byte limit")) {
+        #expect(
+            throws: StorageError.corrupt(
+                path: path, offset: bytes.count, reason: "record length 2147483648 over the 4096-byte limit")
+        ) {
             try openLog(fileSystem)
         }
     }
@@ -88,7 +92,10 @@ struct CorruptionTests {
         let bytes = try fileSystem.readFile(path, limit: 1 << 20)
         let forged = RecordFrame.encode(.entry(entry(45)))
         try fileSystem.overwrite(path, with: bytes + forged + RecordFrame.encode(.entry(entry(46))))
-        #expect(throws: StorageError.impossibleIndex(path: path, offset: bytes.count, reason: "entry 45 does not follow last index 40")) {
+        #expect(
+            throws: StorageError.impossibleIndex(
+                path: path, offset: bytes.count, reason: "entry 45 does not follow last index 40")
+        ) {
             try openLog(fileSystem)
         }
     }
@@ -141,7 +148,8 @@ struct CorruptionTests {
         let path = dataDirectory.appendingPathComponent(next)
         let file = try fileSystem.open(path, create: true)
         try fileSystem.append(
-            DurableLog.segmentPreamble(identity: stranger, sequence: UInt64(paths.count + 1), firstIndex: LogIndex(41), hardState: HardState()),
+            DurableLog.segmentPreamble(
+                identity: stranger, sequence: UInt64(paths.count + 1), firstIndex: LogIndex(41), hardState: HardState()),
             to: file)
         try fileSystem.sync(file)
         try fileSystem.syncDirectory(dataDirectory)

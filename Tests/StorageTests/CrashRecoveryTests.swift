@@ -6,6 +6,7 @@
 // or keeping a random torn prefix of it) and the recovered state must be one of those states.
 import Raft
 import Testing
+
 @testable import Storage
 
 /// What a node would read back: the snapshot point, the entries after it, the hard state.
@@ -87,8 +88,11 @@ struct CrashRecoveryTests {
                 }
                 var hardState: HardState?
                 if random.next() % 2 == 0 {
-                    let commit = max(current.hardState.commit.rawValue, current.lastIndex - min(current.lastIndex, random.next() % 3))
-                    hardState = HardState(term: Term(term), vote: NodeID(1 + random.next() % 3), commit: LogIndex(commit))
+                    let commit = max(
+                        current.hardState.commit.rawValue, current.lastIndex - min(current.lastIndex, random.next() % 3)
+                    )
+                    hardState = HardState(
+                        term: Term(term), vote: NodeID(1 + random.next() % 3), commit: LogIndex(commit))
                     current.hardState = hardState!
                     candidates.append(current)
                 }
@@ -114,7 +118,8 @@ struct CrashRecoveryTests {
                 if injected { fileSystem.failEveryOperation(afterOperations: Int(random.next() % 12)) }
                 defer { fileSystem.clearFaults() }
                 do {
-                    try log.saveSnapshot(snapshot(index: index, term: rebased.snapshotTerm, data: [UInt8(index & 0xFF)]))
+                    try log.saveSnapshot(
+                        snapshot(index: index, term: rebased.snapshotTerm, data: [UInt8(index & 0xFF)]))
                     durable = rebased
                     candidates = [rebased]
                 } catch {

@@ -4,13 +4,16 @@
 import Codec
 import Raft
 import Testing
+
 @testable import Storage
 
 @Suite("Data directory checks")
 struct DataDirectoryTests {
-    @Test("a directory of another member or cluster is refused", arguments: [
-        StorageIdentity(clusterID: 0xC1, memberID: 2), StorageIdentity(clusterID: 0xC2, memberID: 1),
-    ])
+    @Test(
+        "a directory of another member or cluster is refused",
+        arguments: [
+            StorageIdentity(clusterID: 0xC1, memberID: 2), StorageIdentity(clusterID: 0xC2, memberID: 1),
+        ])
     func identityMismatch(other: StorageIdentity) throws {
         let fileSystem = SimulatedFileSystem()
         var (log, _) = try openLog(fileSystem)

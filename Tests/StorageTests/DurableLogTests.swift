@@ -4,6 +4,7 @@
 // SimulatedFileSystem, close or crash it, reopen, and compare with what was written.
 import Raft
 import Testing
+
 @testable import Storage
 
 @Suite("DurableLog basics")
@@ -25,7 +26,9 @@ struct DurableLogTests {
         try log.append(hardState: HardState(term: Term(1), vote: NodeID(1), commit: .zero), entries: entries(1...30))
         try log.sync()
         try log.saveSnapshot(snapshot(index: 20, term: 1))
-        try log.append(hardState: HardState(term: Term(2), vote: NodeID(2), commit: LogIndex(25)), entries: entries(31...40, term: 2))
+        try log.append(
+            hardState: HardState(term: Term(2), vote: NodeID(2), commit: LogIndex(25)),
+            entries: entries(31...40, term: 2))
         #expect(try log.sync() == LogIndex(40))
         log.close()
         let (reopened, state) = try openLog(fileSystem)
@@ -43,7 +46,9 @@ struct DurableLogTests {
         let before = fileSystem.fileSyncCount
         for batch in 0..<16 {
             let first = UInt64(batch * 16 + 1)
-            try log.append(hardState: HardState(term: Term(1), commit: LogIndex(first - 1)), entries: entries(first...(first + 15)))
+            try log.append(
+                hardState: HardState(term: Term(1), commit: LogIndex(first - 1)), entries: entries(first...(first + 15))
+            )
         }
         #expect(log.durableLastIndex == .zero)
         #expect(try log.sync() == LogIndex(256))
@@ -84,9 +89,11 @@ struct DurableLogTests {
         #expect(state.entries == entries(1...5) + entries(6...8, term: 2))
     }
 
-    @Test("appends that cannot follow the log are refused and change nothing", arguments: [
-        [entry(3)], [entry(1), entry(3)], [entry(2, term: 1), entry(3, term: 0)],
-    ])
+    @Test(
+        "appends that cannot follow the log are refused and change nothing",
+        arguments: [
+            [entry(3)], [entry(1), entry(3)], [entry(2, term: 1), entry(3, term: 0)],
+        ])
     func rejectedAppends(bad: [Entry]) throws {
         let fileSystem = SimulatedFileSystem()
         var (log, _) = try openLog(fileSystem)

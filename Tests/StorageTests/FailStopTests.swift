@@ -4,6 +4,7 @@
 // SimulatedFileSystem at chosen points and check the errors, the fsync count and the recovered log.
 import Raft
 import Testing
+
 @testable import Storage
 
 @Suite("Fail-stop on I/O errors")

@@ -7,6 +7,7 @@
 import Glibc
 import Raft
 import Testing
+
 @testable import Storage
 
 @Suite("PosixFileSystem")
@@ -32,15 +33,18 @@ struct PosixFileSystemTests {
         try Self.withTemporaryDirectory { base in
             let directory = base + "/data"
             let fileSystem = PosixFileSystem()
-            var (log, fresh) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: fileSystem, options: smallSegments)
+            var (log, fresh) = try DurableLog.open(
+                directory: directory, identity: testIdentity, fileSystem: fileSystem, options: smallSegments)
             #expect(fresh.entries.isEmpty)
-            try log.append(hardState: HardState(term: Term(2), vote: NodeID(3), commit: LogIndex(30)), entries: entries(1...40))
+            try log.append(
+                hardState: HardState(term: Term(2), vote: NodeID(3), commit: LogIndex(30)), entries: entries(1...40))
             #expect(try log.sync() == LogIndex(40))
             try log.saveSnapshot(snapshot(index: 30, term: 1))
             try log.append(entries: entries(35...36, term: 2))
             try log.sync()
             log.close()
-            let (reopened, state) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: fileSystem, options: smallSegments)
+            let (reopened, state) = try DurableLog.open(
+                directory: directory, identity: testIdentity, fileSystem: fileSystem, options: smallSegments)
             #expect(state.hardState == HardState(term: Term(2), vote: NodeID(3), commit: LogIndex(30)))
             #expect(state.snapshot == snapshot(index: 30, term: 1))
             #expect(state.entries == entries(31...34) + entries(35...36, term: 2))
@@ -53,7 +57,8 @@ struct PosixFileSystemTests {
     func lock() throws {
         try Self.withTemporaryDirectory { base in
             let directory = base + "/data"
-            var (log, _) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
+            var (log, _) = try DurableLog.open(
+                directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
             #expect(throws: StorageError.locked(path: directory)) {
                 try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
             }
@@ -61,7 +66,8 @@ struct PosixFileSystemTests {
             #expect(system("flock --nonblock \(directory)/LOCK true") >> 8 == 1)
             log.close()
             #expect(system("flock --nonblock \(directory)/LOCK true") == 0)
-            var (again, _) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
+            var (again, _) = try DurableLog.open(
+                directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
             again.close()
         }
     }
@@ -79,7 +85,8 @@ struct PosixFileSystemTests {
             let file = try fileSystem.open(segment, create: false)
             try fileSystem.append([0x40, 0, 0, 0, 3, 9, 9], to: file)
             fileSystem.close(file)
-            var (reopened, state) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: fileSystem)
+            var (reopened, state) = try DurableLog.open(
+                directory: directory, identity: testIdentity, fileSystem: fileSystem)
             #expect(state.entries == entries(1...5))
             #expect(reopened.recoveryReport.truncatedTail?.discardedBytes == 7)
             reopened.close()
@@ -102,10 +109,14 @@ struct PosixFileSystemTests {
     func identityAndPermissions() throws {
         try Self.withTemporaryDirectory { base in
             let directory = base + "/data"
-            var (log, _) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
+            var (log, _) = try DurableLog.open(
+                directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
             log.close()
             let other = StorageIdentity(clusterID: 0xC1, memberID: 9)
-            #expect(throws: StorageError.identityMismatch(path: directory + "/IDENTITY", expected: other, found: testIdentity)) {
+            #expect(
+                throws: StorageError.identityMismatch(
+                    path: directory + "/IDENTITY", expected: other, found: testIdentity)
+            ) {
                 try DurableLog.open(directory: directory, identity: other, fileSystem: PosixFileSystem())
             }
             #expect(chmod(directory, 0o777) == 0)
@@ -123,7 +134,8 @@ struct PosixFileSystemTests {
             defer { _ = chmod(directory, 0o700) }
             if geteuid() == 0 {
                 // Root ignores the mode, so the open succeeds; the refusal is covered on the simulated disk.
-                var (log, _) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
+                var (log, _) = try DurableLog.open(
+                    directory: directory, identity: testIdentity, fileSystem: PosixFileSystem())
                 log.close()
             } else {
                 #expect(throws: StorageError.readOnly(path: directory)) {

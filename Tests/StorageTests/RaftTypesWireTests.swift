@@ -5,9 +5,10 @@
 // decoder enforces (reserved node ID 0, ordering, limits, unknown tags).
 import Codec
 import Raft
-@testable import Storage
 import Testing
 import Wire
+
+@testable import Storage
 
 @Suite("Wire encoding of Raft types")
 struct RaftTypesWireTests {
@@ -22,7 +23,9 @@ struct RaftTypesWireTests {
         case 3: payload = .membership(.remove(randomNode(&random)))
         default: payload = .command((0..<(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
         }
-        return Entry(term: Term(random.next() >> (random.next() % 64)), index: LogIndex(random.next() >> (random.next() % 64)), payload: payload)
+        return Entry(
+            term: Term(random.next() >> (random.next() % 64)), index: LogIndex(random.next() >> (random.next() % 64)),
+            payload: payload)
     }
 
     static func randomConfiguration(_ random: inout TestRandom) -> Configuration {
@@ -50,7 +53,8 @@ struct RaftTypesWireTests {
     func otherTypesRoundTrip(seed: UInt64) throws {
         var random = TestRandom(seed: seed)
         let hardState = HardState(
-            term: Term(random.next()), vote: random.next() % 3 == 0 ? nil : Self.randomNode(&random), commit: LogIndex(random.next()))
+            term: Term(random.next()), vote: random.next() % 3 == 0 ? nil : Self.randomNode(&random),
+            commit: LogIndex(random.next()))
         let metadata = SnapshotMetadata(
             index: LogIndex(random.next()), term: Term(random.next()), configuration: Self.randomConfiguration(&random))
         var writer = ByteWriter()

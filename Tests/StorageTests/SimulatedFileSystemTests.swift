@@ -2,6 +2,7 @@
 // since every other crash test trusts it. Method: small scripted sequences of writes, fsyncs,
 // creates and renames, then `crash()` or `crash(keepingRandomPrefixOf:)`, checking what remains.
 import Testing
+
 @testable import Storage
 
 @Suite("SimulatedFileSystem")
@@ -54,7 +55,9 @@ struct SimulatedFileSystemTests {
         #expect(try fileSystem.readFile("/d/a", limit: 10) == [7])
     }
 
-    @Test("a torn crash keeps the synced bytes plus some prefix of the rest, the same for the same seed", arguments: 0..<20)
+    @Test(
+        "a torn crash keeps the synced bytes plus some prefix of the rest, the same for the same seed",
+        arguments: 0..<20)
     func tornCrash(seed: UInt64) throws {
         func run() throws -> [UInt8] {
             let fileSystem = try Self.disk()

@@ -5,6 +5,7 @@
 // direct checks of retention, compaction, fallback and install.
 import Raft
 import Testing
+
 @testable import Storage
 
 @Suite("Snapshots")
@@ -19,7 +20,9 @@ struct SnapshotTests {
         return (fileSystem, log)
     }
 
-    @Test("a crash at every step of saveSnapshot leaves the old or the new snapshot, never a mix", arguments: [false, true])
+    @Test(
+        "a crash at every step of saveSnapshot leaves the old or the new snapshot, never a mix",
+        arguments: [false, true])
     func atomicAtEveryStep(tornWrites: Bool) throws {
         var step = 0
         while true {
@@ -53,7 +56,8 @@ struct SnapshotTests {
         var (fileSystem, log) = try Self.logWithSnapshot()
         for index in [12, 16, 20] as [UInt64] { try log.saveSnapshot(snapshot(index: index, term: 1)) }
         let names = try fileSystem.listDirectory(dataDirectory).filter { $0.hasPrefix("snapshot-") }
-        #expect(names == [DataDirectory.snapshotName(index: 16, term: 1), DataDirectory.snapshotName(index: 20, term: 1)])
+        #expect(
+            names == [DataDirectory.snapshotName(index: 16, term: 1), DataDirectory.snapshotName(index: 20, term: 1)])
     }
 
     @Test("segments wholly covered by a snapshot are deleted and the rest still recovers")

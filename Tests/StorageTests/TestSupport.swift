@@ -1,6 +1,7 @@
 // Shared fixtures for the storage tests: a fixed identity, small segment sizes so that a few
 // entries span several segments, entry builders, and a deterministic random source.
 import Raft
+
 @testable import Storage
 
 let testIdentity = StorageIdentity(clusterID: 0xC1, memberID: 1)
@@ -27,7 +28,8 @@ func openLog(
 func snapshot(index: UInt64, term: UInt64, data: [UInt8] = [1, 2, 3]) -> Snapshot {
     Snapshot(
         metadata: SnapshotMetadata(
-            index: LogIndex(index), term: Term(term), configuration: Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)])),
+            index: LogIndex(index), term: Term(term),
+            configuration: Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)])),
         data: data)
 }
 

@@ -4,6 +4,7 @@
 // separately, with zero-filled tails) and reopen.
 import Raft
 import Testing
+
 @testable import Storage
 
 @Suite("Torn tails")
@@ -34,7 +35,9 @@ struct TornTailTests {
                 #expect(log.recoveryReport.truncatedTail == nil)
             } else {
                 let tail = try #require(log.recoveryReport.truncatedTail)
-                #expect(tail.path == path && tail.offset == lastRecord.offset && tail.discardedBytes == cut - lastRecord.offset)
+                #expect(
+                    tail.path == path && tail.offset == lastRecord.offset
+                        && tail.discardedBytes == cut - lastRecord.offset)
             }
             #expect(try fileSystem.status(path)?.size == lastRecord.offset)
         }
