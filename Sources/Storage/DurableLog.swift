@@ -227,6 +227,12 @@ public struct DurableLog: Sendable {
             throw .rejected(
                 reason: "snapshot through \(metadata.index) is older than the current one through \(window.baseIndex)")
         }
+        // A committed index has one term forever (Log Matching), so two snapshots at one index
+        // with different terms mean a caller bug; recovery could not tell which one is right.
+        if metadata.index == window.baseIndex, let term = window.baseTerm, term != metadata.term {
+            throw .rejected(
+                reason: "snapshot through \(metadata.index) has term \(metadata.term), but the current one has term \(term)")
+        }
         do {
             try sync()
             let name = DataDirectory.snapshotName(index: metadata.index.rawValue, term: metadata.term.rawValue)

@@ -149,10 +149,11 @@ struct SnapshotTests {
         #expect(state.snapshot.metadata.term == Term(2))
     }
 
-    @Test("an older snapshot than the current one is refused without harm")
+    @Test("an older snapshot, or one at the same index with another term, is refused without harm")
     func olderSnapshotRefused() throws {
         var (_, log) = try Self.logWithSnapshot()
         #expect(throws: StorageError.self) { try log.saveSnapshot(snapshot(index: 5, term: 1)) }
+        #expect(throws: StorageError.self) { try log.saveSnapshot(snapshot(index: 8, term: 2)) }
         try log.append(entries: [entry(31)])
         #expect(try log.sync() == LogIndex(31))
     }
