@@ -113,6 +113,21 @@ struct CorruptionTests {
         }
     }
 
+    @Test("an extra segment beyond a gap in the numbering is refused")
+    func extraSegment() throws {
+        let (fileSystem, paths) = try Self.multiSegmentLog()
+        let stray = dataDirectory.appendingPathComponent(DataDirectory.segmentName(sequence: UInt64(paths.count + 2)))
+        fileSystem.close(try fileSystem.open(stray, create: true))
+        try fileSystem.syncDirectory(dataDirectory)
+        let gap = dataDirectory.appendingPathComponent(DataDirectory.segmentName(sequence: UInt64(paths.count + 1)))
+        #expect {
+            try openLog(fileSystem)
+        } throws: { error in
+            guard case .missingFile(let path, _) = error as? StorageError else { return false }
+            return path == gap
+        }
+    }
+
     @Test("a missing newest segment is caught by its predecessor's seal")
     func missingLastSegment() throws {
         let (fileSystem, paths) = try Self.multiSegmentLog()

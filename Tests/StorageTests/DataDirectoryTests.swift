@@ -38,6 +38,22 @@ struct DataDirectoryTests {
         #expect(throws: StorageError.unsupportedFormat(path: "/data/IDENTITY", version: 99)) { try openLog(fileSystem) }
     }
 
+    @Test("a damaged identity file is reported as corruption of that file", arguments: [0, 9, 20, 31])
+    func damagedIdentity(position: Int) throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem)
+        log.close()
+        var bytes = try fileSystem.readFile("/data/IDENTITY", limit: 100)
+        bytes[position] ^= 0x10
+        try fileSystem.overwrite("/data/IDENTITY", with: bytes)
+        #expect {
+            try openLog(fileSystem)
+        } throws: { error in
+            guard case .corrupt(let path, _, _) = error as? StorageError else { return false }
+            return path == "/data/IDENTITY"
+        }
+    }
+
     @Test("a second open of a locked directory fails until the first is closed")
     func lock() throws {
         let fileSystem = SimulatedFileSystem()
