@@ -67,7 +67,7 @@ private struct Recovery {
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name) }
 
-    mutating func run(lock: FileHandle) throws(StorageError) -> (DurableLog, PersistentState) {
+    mutating func run(lock: OpenFile) throws(StorageError) -> (DurableLog, PersistentState) {
         var names = try fileSystem.listDirectory(directory)
         try removeTemporaryFiles(&names)
         var sequences = names.compactMap(DataDirectory.segmentSequence(fromName:)).sorted()
@@ -179,7 +179,7 @@ private struct Recovery {
     }
 
     private mutating func replay(
-        sequences: [UInt64], snapshot: Snapshot, snapshotPaths: [String], lock: FileHandle
+        sequences: [UInt64], snapshot: Snapshot, snapshotPaths: [String], lock: OpenFile
     ) throws(StorageError) -> (DurableLog, PersistentState) {
         var sequences = sequences
         try removeHalfMadeSuccessor(&sequences)

@@ -15,11 +15,11 @@ import Raft
 /// Use from one thread at a time (it is a value; the simulator and the node each own one). Open
 /// with `open(directory:identity:fileSystem:options:)`, which also recovers; see `RecoveryReport`.
 ///
-/// The simulator's entry point: give every simulated node a `SimulatedFileSystem` (one per node,
-/// or one shared with a distinct directory per node), open a `DurableLog` on it at boot, call
-/// `SimulatedFileSystem.crash(keepingRandomPrefixOf:)` to kill the node, then open again: recovery
-/// then runs on exactly the bytes a real disk could have kept. Nothing here reads a clock or a
-/// random source.
+/// The simulator's entry point: give every simulated node its own `SimulatedFileSystem` (a crash
+/// hits a whole disk), open a `DurableLog` on it at boot, and to kill the node drop the log and
+/// call `crash()` or `crash(keepingRandomPrefixOf: seed)` on its disk; booting again with `open`
+/// then runs the real recovery on exactly the bytes a real disk could have kept. Nothing here
+/// reads a clock or a random source, so a run is a function of the simulator's seed.
 public struct DurableLog: Sendable {
     /// One segment file still on disk.
     struct Segment: Hashable, Sendable {
@@ -42,10 +42,10 @@ public struct DurableLog: Sendable {
     /// What recovery found when this log was opened.
     public let recoveryReport: RecoveryReport
 
-    var lock: FileHandle
+    var lock: OpenFile
     /// Retained segments, oldest first; the last is the one being appended to.
     var segments: [Segment]
-    var activeFile: FileHandle
+    var activeFile: OpenFile
     var activeSize: Int
     /// Bytes of the active segment taken by its header and hard-state copy.
     var activeHeaderSize: Int
@@ -231,7 +231,9 @@ public struct DurableLog: Sendable {
         // with different terms mean a caller bug; recovery could not tell which one is right.
         if metadata.index == window.baseIndex, let term = window.baseTerm, term != metadata.term {
             throw .rejected(
-                reason: "snapshot through \(metadata.index) has term \(metadata.term), but the current one has term \(term)")
+                reason:
+                    "snapshot through \(metadata.index) has term \(metadata.term), but the current one has term \(term)"
+            )
         }
         do {
             try sync()

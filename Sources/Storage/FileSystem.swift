@@ -17,15 +17,15 @@ public protocol FileSystem: Sendable {
     /// Names (not paths) of the entries in a directory, sorted, without "." and "..".
     func listDirectory(_ path: String) throws(StorageError) -> [String]
     /// Opens a file for reading and appending, creating it (mode 0600) when `create` is true.
-    func open(_ path: String, create: Bool) throws(StorageError) -> FileHandle
+    func open(_ path: String, create: Bool) throws(StorageError) -> OpenFile
     /// Appends all of `bytes` at the end of the file, or throws; ENOSPC throws `.diskFull`.
-    func append(_ bytes: [UInt8], to file: FileHandle) throws(StorageError)
+    func append(_ bytes: [UInt8], to file: OpenFile) throws(StorageError)
     /// Flushes the file's data to stable storage.
-    func sync(_ file: FileHandle) throws(StorageError)
+    func sync(_ file: OpenFile) throws(StorageError)
     /// Cuts the file to `size` bytes.
-    func truncate(_ file: FileHandle, to size: Int) throws(StorageError)
+    func truncate(_ file: OpenFile, to size: Int) throws(StorageError)
     /// Releases the handle; unsynced data stays subject to rule 1.
-    func close(_ file: FileHandle)
+    func close(_ file: OpenFile)
     /// The whole content of the file at `path`, refusing files over `limit` bytes before reading.
     func readFile(_ path: String, limit: Int) throws(StorageError) -> [UInt8]
     /// Atomically replaces `target` with `source` (rule 2 applies to both names).
@@ -36,11 +36,12 @@ public protocol FileSystem: Sendable {
     func syncDirectory(_ path: String) throws(StorageError)
     /// Takes an exclusive lock on the directory for the life of the returned handle (until `close`);
     /// throws `.locked` at once when someone else holds it.
-    func lockDirectory(_ path: String) throws(StorageError) -> FileHandle
+    func lockDirectory(_ path: String) throws(StorageError) -> OpenFile
 }
 
-/// An open file, meaningful only to the `FileSystem` that returned it.
-public struct FileHandle: Hashable, Sendable {
+/// An open file, meaningful only to the `FileSystem` that returned it (not named `FileHandle`, so
+/// that it cannot clash with Foundation's type in a module that imports both).
+public struct OpenFile: Hashable, Sendable {
     public let rawValue: Int
     public let path: String
 

@@ -45,13 +45,13 @@
             return names.sorted()
         }
 
-        public func open(_ path: String, create: Bool) throws(StorageError) -> FileHandle {
+        public func open(_ path: String, create: Bool) throws(StorageError) -> OpenFile {
             let flags = O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0)
             let descriptor = try Self.retrying("open", path) { Glibc.open(path, flags, 0o600) }
-            return FileHandle(rawValue: Int(descriptor), path: path)
+            return OpenFile(rawValue: Int(descriptor), path: path)
         }
 
-        public func append(_ bytes: [UInt8], to file: FileHandle) throws(StorageError) {
+        public func append(_ bytes: [UInt8], to file: OpenFile) throws(StorageError) {
             var written = 0
             while written < bytes.count {
                 let result = bytes.withUnsafeBytes { buffer in
@@ -68,17 +68,17 @@
             }
         }
 
-        public func sync(_ file: FileHandle) throws(StorageError) {
+        public func sync(_ file: OpenFile) throws(StorageError) {
             // EINTR is not expected from fsync on Linux; if it happens the outcome is unknown, so it is
             // an error like any other rather than a retry.
             guard fsync(Int32(file.rawValue)) == 0 else { throw Self.error("fsync", file.path, errno) }
         }
 
-        public func truncate(_ file: FileHandle, to size: Int) throws(StorageError) {
+        public func truncate(_ file: OpenFile, to size: Int) throws(StorageError) {
             _ = try Self.retrying("ftruncate", file.path) { ftruncate(Int32(file.rawValue), off_t(size)) }
         }
 
-        public func close(_ file: FileHandle) {
+        public func close(_ file: OpenFile) {
             // A close error cannot lose data that was fsynced, and unsynced data is never relied on,
             // so the result carries nothing to act upon.
             _ = Glibc.close(Int32(file.rawValue))
@@ -124,7 +124,7 @@
             guard fsync(descriptor) == 0 else { throw Self.error("fsync", path, errno) }
         }
 
-        public func lockDirectory(_ path: String) throws(StorageError) -> FileHandle {
+        public func lockDirectory(_ path: String) throws(StorageError) -> OpenFile {
             let lockPath = path.appendingPathComponent("LOCK")
             let descriptor: Int32
             do {
@@ -143,12 +143,12 @@
                 if code == EWOULDBLOCK { throw .locked(path: path) }
                 throw .io(operation: "flock", path: lockPath, errno: code)
             }
-            return FileHandle(rawValue: Int(descriptor), path: lockPath)
+            return OpenFile(rawValue: Int(descriptor), path: lockPath)
         }
 
         // MARK: - Helpers
 
-        private func size(of file: FileHandle) -> Int {
+        private func size(of file: OpenFile) -> Int {
             var info = stat()
             return fstat(Int32(file.rawValue), &info) == 0 ? Int(info.st_size) : -1
         }

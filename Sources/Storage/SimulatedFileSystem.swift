@@ -123,7 +123,7 @@ public final class SimulatedFileSystem: FileSystem {
         }
     }
 
-    public func open(_ path: String, create: Bool) throws(StorageError) -> FileHandle {
+    public func open(_ path: String, create: Bool) throws(StorageError) -> OpenFile {
         try state.withLock { (state: inout State) throws(StorageError) in
             if let inode = try state.lookUp(path) { return state.makeHandle(inode: inode, path: path) }
             guard create else { throw .io(operation: "open", path: path, errno: Errno.noEntry) }
@@ -136,7 +136,7 @@ public final class SimulatedFileSystem: FileSystem {
         }
     }
 
-    public func append(_ bytes: [UInt8], to file: FileHandle) throws(StorageError) {
+    public func append(_ bytes: [UInt8], to file: OpenFile) throws(StorageError) {
         try state.withLock { (state: inout State) throws(StorageError) in
             try state.countOperation("write", file.path)
             let inode = try state.inode(of: file)
@@ -159,7 +159,7 @@ public final class SimulatedFileSystem: FileSystem {
         }
     }
 
-    public func sync(_ file: FileHandle) throws(StorageError) {
+    public func sync(_ file: OpenFile) throws(StorageError) {
         try state.withLock { (state: inout State) throws(StorageError) in
             try state.countOperation("fsync", file.path)
             let inode = try state.inode(of: file)
@@ -172,7 +172,7 @@ public final class SimulatedFileSystem: FileSystem {
         }
     }
 
-    public func truncate(_ file: FileHandle, to size: Int) throws(StorageError) {
+    public func truncate(_ file: OpenFile, to size: Int) throws(StorageError) {
         try state.withLock { (state: inout State) throws(StorageError) in
             try state.countOperation("ftruncate", file.path)
             let inode = try state.inode(of: file)
@@ -180,7 +180,7 @@ public final class SimulatedFileSystem: FileSystem {
         }
     }
 
-    public func close(_ file: FileHandle) {
+    public func close(_ file: OpenFile) {
         state.withLock { state in
             state.handles[file.rawValue] = nil
             state.locks = state.locks.filter { $0.value != file.rawValue }
@@ -240,7 +240,7 @@ public final class SimulatedFileSystem: FileSystem {
         }
     }
 
-    public func lockDirectory(_ path: String) throws(StorageError) -> FileHandle {
+    public func lockDirectory(_ path: String) throws(StorageError) -> OpenFile {
         try state.withLock { (state: inout State) throws(StorageError) in
             guard let directory = state.directories[path] else {
                 throw .io(operation: "open", path: path, errno: Errno.noEntry)
@@ -380,10 +380,10 @@ private struct State {
         return nextInode
     }
 
-    mutating func makeHandle(inode: Int, path: String) -> FileHandle {
+    mutating func makeHandle(inode: Int, path: String) -> OpenFile {
         defer { nextHandle += 1 }
         handles[nextHandle] = (inode, path)
-        return FileHandle(rawValue: nextHandle, path: path)
+        return OpenFile(rawValue: nextHandle, path: path)
     }
 
     func lookUp(_ path: String) throws(StorageError) -> Int? {
@@ -396,7 +396,7 @@ private struct State {
         return inode
     }
 
-    func inode(of file: FileHandle) throws(StorageError) -> Int {
+    func inode(of file: OpenFile) throws(StorageError) -> Int {
         guard let open = handles[file.rawValue], open.inode >= 0 else {
             throw .io(operation: "use of a stale handle", path: file.path, errno: Errno.badDescriptor)
         }
