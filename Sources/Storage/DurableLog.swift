@@ -106,6 +106,11 @@ public struct DurableLog: Sendable {
                 throw .rejected(
                     reason: "commit index \(newHardState.commit) is past the last index \(window.lastIndex)")
             }
+            // Terms only grow (Raft §5.1); recovery refuses a log whose hard state goes back.
+            guard newHardState.term >= hardState.term else {
+                throw .rejected(
+                    reason: "hard state term \(newHardState.term) is below the stored term \(hardState.term)")
+            }
             records.append(.hardState(newHardState))
         }
         var framed: [PendingRecord] = []
@@ -219,7 +224,8 @@ public struct DurableLog: Sendable {
     /// fsync; delete all but the newest two snapshot files and every segment whose entries all lie
     /// at or below the snapshot; fsync the directory. Entries after the snapshot are kept when the
     /// log holds the snapshot's last entry with the same term, otherwise the log restarts after it.
-    /// - Throws: `.rejected` for a snapshot older than the current one; I/O errors poison the log.
+    /// - Throws: `.rejected` (nothing written) for a snapshot older than the current one, at its
+    ///   index with another term, or over `maxSnapshotBytes`; I/O errors poison the log.
     public mutating func saveSnapshot(_ snapshot: Snapshot) throws(StorageError) {
         try checkUsable()
         let metadata = snapshot.metadata
@@ -235,13 +241,17 @@ public struct DurableLog: Sendable {
                     "snapshot through \(metadata.index) has term \(metadata.term), but the current one has term \(term)"
             )
         }
+        let encoded = SnapshotFile.encode(snapshot, identity: identity)
+        guard encoded.count <= options.maxSnapshotBytes else {
+            throw .rejected(
+                reason: "snapshot of \(encoded.count) bytes exceeds StorageOptions.maxSnapshotBytes "
+                    + "(\(options.maxSnapshotBytes)); recovery could not read it back")
+        }
         do {
             try sync()
             let name = DataDirectory.snapshotName(index: metadata.index.rawValue, term: metadata.term.rawValue)
             let path = directory.appendingPathComponent(name)
-            try Self.writeAtomically(
-                SnapshotFile.encode(snapshot, identity: identity), to: path, directory: directory,
-                fileSystem: fileSystem)
+            try Self.writeAtomically(encoded, to: path, directory: directory, fileSystem: fileSystem)
             snapshotPaths.removeAll { $0 == path }
             snapshotPaths.append(path)
             window.rebase(index: metadata.index, term: metadata.term)

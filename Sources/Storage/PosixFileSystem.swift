@@ -36,13 +36,19 @@
             guard let directory = opendir(path) else { throw Self.error("opendir", path, errno) }
             defer { closedir(directory) }
             var names: [String] = []
-            while let entry = readdir(directory) {
+            while true {
+                // readdir returns nil both at the end and on error; only errno tells them apart, and
+                // a silently short listing would hide a segment.
+                errno = 0
+                guard let entry = readdir(directory) else {
+                    if errno != 0 { throw Self.error("readdir", path, errno) }
+                    return names.sorted()
+                }
                 let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
                     String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
                 }
                 if name != "." && name != ".." { names.append(name) }
             }
-            return names.sorted()
         }
 
         public func open(_ path: String, create: Bool) throws(StorageError) -> OpenFile {

@@ -115,6 +115,16 @@ struct DurableLogTests {
         #expect(log.lastIndex == .zero)
     }
 
+    @Test("a hard state whose term goes back is refused")
+    func termRegression() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem)
+        try log.append(hardState: HardState(term: Term(3)), entries: [])
+        #expect(throws: StorageError.rejected(reason: "hard state term 2 is below the stored term 3")) {
+            try log.append(hardState: HardState(term: Term(2)), entries: [])
+        }
+    }
+
     @Test("a truncation into the snapshot is refused")
     func truncationBelowSnapshot() throws {
         let fileSystem = SimulatedFileSystem()

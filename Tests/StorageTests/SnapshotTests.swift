@@ -121,6 +121,17 @@ struct SnapshotTests {
         }
     }
 
+    @Test("a snapshot too large to be read back is refused before anything is written")
+    func oversizedSnapshot() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem, options: StorageOptions(segmentBytes: 512, maxSnapshotBytes: 1000))
+        try log.append(entries: entries(1...3))
+        #expect(throws: StorageError.self) {
+            try log.saveSnapshot(snapshot(index: 2, term: 1, data: [UInt8](repeating: 1, count: 2000)))
+        }
+        try log.saveSnapshot(snapshot(index: 2, term: 1, data: [UInt8](repeating: 1, count: 500)))
+    }
+
     @Test("installing a snapshot beyond the log replaces the log")
     func installBeyondLog() throws {
         let fileSystem = SimulatedFileSystem()
