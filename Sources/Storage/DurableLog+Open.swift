@@ -213,9 +213,8 @@ private struct Recovery {
         guard hardState.commit <= window.lastIndex else {
             throw .impossibleIndex(
                 path: last.segment.path, offset: last.scan.validLength,
-                reason:
-                    "commit index \(hardState.commit) is past the last index \(window.lastIndex); a later segment may be missing"
-            )
+                reason: "commit index \(hardState.commit) is past the last index \(window.lastIndex); "
+                    + "entries the node committed are gone")
         }
         let file = try fileSystem.open(last.segment.path, create: false)
         if let tail = last.scan.tornTail {
