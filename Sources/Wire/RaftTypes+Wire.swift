@@ -43,6 +43,7 @@ private enum ChangeTag: UInt8 {
 // MARK: - Encoding
 
 extension ByteWriter {
+    /// Appends an entry: term, index, then its payload.
     public mutating func write(_ entry: Entry) {
         writeVarint(entry.term.rawValue)
         writeVarint(entry.index.rawValue)
@@ -58,6 +59,7 @@ extension ByteWriter {
         }
     }
 
+    /// Appends a membership change: its kind, then the node it concerns.
     public mutating func write(_ change: MembershipChange) {
         switch change {
         case .addLearner(let node):
@@ -72,6 +74,7 @@ extension ByteWriter {
         }
     }
 
+    /// Appends a hard state: term, vote (0 for none), commit.
     public mutating func write(_ hardState: HardState) {
         writeVarint(hardState.term.rawValue)
         // NodeID 0 is reserved, so 0 can stand for "no vote" without a separate flag byte.
@@ -79,6 +82,7 @@ extension ByteWriter {
         writeVarint(hardState.commit.rawValue)
     }
 
+    /// Appends a configuration: voters then learners, each counted and in ascending order.
     public mutating func write(_ configuration: Configuration) {
         writeVarint(UInt64(configuration.voters.count))
         for voter in configuration.voters { writeVarint(voter.rawValue) }
@@ -86,6 +90,7 @@ extension ByteWriter {
         for learner in configuration.learners { writeVarint(learner.rawValue) }
     }
 
+    /// Appends snapshot metadata: index, term, configuration.
     public mutating func write(_ metadata: SnapshotMetadata) {
         writeVarint(metadata.index.rawValue)
         writeVarint(metadata.term.rawValue)
@@ -111,6 +116,7 @@ extension ByteReader {
         return Entry(term: term, index: index, payload: payload)
     }
 
+    /// Reads a membership change; a node ID of 0 or an unknown kind throws.
     public mutating func readMembershipChange() throws(CodecError) -> MembershipChange {
         let tag = try readByte("membership.kind")
         guard let kind = ChangeTag(rawValue: tag) else { throw .unknownTag(field: "membership.kind", tag: UInt64(tag)) }
@@ -122,6 +128,7 @@ extension ByteReader {
         }
     }
 
+    /// Reads a hard state written by `write(_: HardState)`.
     public mutating func readHardState() throws(CodecError) -> HardState {
         let term = Term(try readVarint("hardState.term"))
         let vote = try readVarint("hardState.vote")
@@ -140,6 +147,7 @@ extension ByteReader {
         return Configuration(voters: voters, learners: learners)
     }
 
+    /// Reads snapshot metadata written by `write(_: SnapshotMetadata)`.
     public mutating func readSnapshotMetadata(limits: RaftDecodingLimits = .standard) throws(CodecError)
         -> SnapshotMetadata
     {
