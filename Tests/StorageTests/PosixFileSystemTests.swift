@@ -10,7 +10,9 @@ import Testing
 
 @testable import Storage
 
-@Suite("PosixFileSystem")
+// Serialized: the lock test forks flock(1), and a fork taken while a parallel test closes its lock
+// descriptor keeps that lock held until the child execs, which made a parallel reopen see "locked".
+@Suite("PosixFileSystem", .serialized)
 struct PosixFileSystemTests {
     /// A new empty directory that is removed when `body` returns.
     static func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
