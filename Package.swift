@@ -26,6 +26,7 @@ let package = Package(
         .target(name: "Registry", dependencies: ["Codec"], swiftSettings: strict),
         .target(name: "Wire", dependencies: ["Codec", "Raft"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["Codec", "Raft", "Wire"], swiftSettings: strict),
+        .executableTarget(name: "storage-bench", dependencies: ["Storage", "Raft"], swiftSettings: strict),
         .target(name: "Simulation", dependencies: ["Raft", "Wire"], swiftSettings: strict),
         .target(name: "CLinuxShim"),
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),

@@ -1,0 +1,301 @@
+import Codec
+import Raft
+
+/// Durable Raft storage: a write-ahead log of hard state and entries in bounded segment files, plus
+/// snapshot files, in one locked data directory. It implements the persistence half of the Raft
+/// core's `Ready` contract: append what a `Ready` carries, `sync()`, and only then send the messages
+/// that depend on it.
+///
+/// Group commit: `append` only encodes records; `sync` writes everything appended since the last
+/// sync and covers it with one fsync (three more and a directory fsync when a segment fills up),
+/// then reports the durable last index. Fail-stop: after any failed write or fsync every call
+/// throws `.poisoned`, since the kernel may have dropped the unsynced pages and a retried fsync
+/// could falsely succeed.
+///
+/// Use from one thread at a time (it is a value; the simulator and the node each own one). Open
+/// with `open(directory:identity:fileSystem:options:)`, which also recovers; see `RecoveryReport`.
+///
+/// The simulator's entry point: give every simulated node its own `SimulatedFileSystem` (a crash
+/// hits a whole disk), open a `DurableLog` on it at boot, and to kill the node drop the log and
+/// call `crash()` or `crash(keepingRandomPrefixOf: seed)` on its disk; booting again with `open`
+/// then runs the real recovery on exactly the bytes a real disk could have kept. Nothing here
+/// reads a clock or a random source, so a run is a function of the simulator's seed.
+public struct DurableLog: Sendable {
+    /// One segment file still on disk.
+    struct Segment: Hashable, Sendable {
+        var sequence: UInt64
+        var firstIndex: LogIndex
+        var path: String
+    }
+
+    /// A framed record waiting for `sync`, with the log's state after it (for segment headers).
+    struct PendingRecord: Sendable {
+        var bytes: [UInt8]
+        var lastIndexAfter: LogIndex
+        var hardStateAfter: HardState
+    }
+
+    let fileSystem: any FileSystem
+    public let directory: String
+    public let identity: StorageIdentity
+    public let options: StorageOptions
+    /// What recovery found when this log was opened.
+    public let recoveryReport: RecoveryReport
+
+    var lock: OpenFile
+    /// Retained segments, oldest first; the last is the one being appended to.
+    var segments: [Segment]
+    var activeFile: OpenFile
+    var activeSize: Int
+    /// Bytes of the active segment taken by its header and hard-state copy.
+    var activeHeaderSize: Int
+    var pending: [PendingRecord] = []
+    /// The log including pending records: its base is the newest snapshot.
+    var window: LogWindow<Term>
+    /// The hard state including pending records.
+    var hardState: HardState
+    var durableHardState: HardState
+    var durableLastIndexValue: LogIndex
+    /// Retained snapshot files, oldest first.
+    var snapshotPaths: [String]
+    var failure: StorageError?
+
+    /// The last index covered by a completed `sync`.
+    public var durableLastIndex: LogIndex { durableLastIndexValue }
+    /// The last index including appended, not yet synced, entries.
+    public var lastIndex: LogIndex { window.lastIndex }
+    /// The index of the newest durable snapshot (0 when there is none).
+    public var snapshotIndex: LogIndex { window.baseIndex }
+    /// Whether records are waiting for `sync`.
+    public var hasUnsyncedRecords: Bool { !pending.isEmpty }
+    /// Paths of the segment files the log currently spans, oldest first.
+    public var segmentPaths: [String] { segments.map(\.path) }
+
+    // MARK: - Appending
+
+    /// Buffers entries and, optionally, a new hard state; nothing is durable before `sync()`.
+    ///
+    /// Entries must be contiguous with non-decreasing terms. When the first entry's index is at or
+    /// below the last index, the stored entries from that index on are discarded first: a follower
+    /// overwriting a conflicting suffix (Raft §5.3).
+    /// - Throws: `.rejected` (nothing changed, still usable) when the entries cannot follow the log
+    ///   or would reach into the snapshot, or the commit index would pass the last index;
+    ///   `.recordTooLarge`; `.poisoned` after an earlier failure.
+    public mutating func append(hardState newHardState: HardState? = nil, entries: [Entry]) throws(StorageError) {
+        try checkUsable()
+        var window = self.window
+        var records: [WALRecord] = []
+        if let first = entries.first, first.index <= window.lastIndex {
+            if first.index <= window.baseIndex {
+                throw .rejected(reason: "entry \(first.index) is at or below the snapshot through \(window.baseIndex)")
+            }
+            if let refusal = window.refusalToTruncate(from: first.index) { throw .rejected(reason: refusal) }
+            window.truncate(from: first.index)
+            records.append(.truncate(from: first.index))
+        }
+        for entry in entries {
+            if let refusal = window.refusalToAppend(entry.term, at: entry.index) { throw .rejected(reason: refusal) }
+            window.append(entry.term)
+            records.append(.entry(entry))
+        }
+        // After the entries, so a torn batch never keeps a commit index without its entries.
+        if let newHardState {
+            // Recovery refuses a commit index past the log (it means a lost segment), so a caller
+            // bug that would persist one is caught here rather than at the next boot.
+            guard newHardState.commit <= window.lastIndex else {
+                throw .rejected(
+                    reason: "commit index \(newHardState.commit) is past the last index \(window.lastIndex)")
+            }
+            // Terms only grow (Raft §5.1); recovery refuses a log whose hard state goes back.
+            guard newHardState.term >= hardState.term else {
+                throw .rejected(
+                    reason: "hard state term \(newHardState.term) is below the stored term \(hardState.term)")
+            }
+            records.append(.hardState(newHardState))
+        }
+        var framed: [PendingRecord] = []
+        framed.reserveCapacity(records.count)
+        var lastIndex = self.window.lastIndex
+        let hardStateAfter = newHardState ?? hardState
+        for record in records {
+            let bytes = RecordFrame.encode(record)
+            let bodyLength = bytes.count - RecordFrame.headerBytes
+            guard bodyLength <= options.maxRecordBytes else {
+                throw .recordTooLarge(length: bodyLength, limit: options.maxRecordBytes)
+            }
+            switch record {
+            case .entry(let entry): lastIndex = entry.index
+            case .truncate(let index): lastIndex = index.previous
+            default: break
+            }
+            framed.append(PendingRecord(bytes: bytes, lastIndexAfter: lastIndex, hardStateAfter: hardState))
+        }
+        if !framed.isEmpty { framed[framed.count - 1].hardStateAfter = hardStateAfter }
+        self.window = window
+        hardState = hardStateAfter
+        pending.append(contentsOf: framed)
+    }
+
+    // MARK: - Group commit
+
+    /// Writes every record appended since the last sync and makes it durable with one fsync.
+    ///
+    /// - Returns: the durable last index, which every later crash preserves.
+    /// - Throws: the write or fsync error, after which the log is poisoned; the caller must stop
+    ///   and must not acknowledge anything appended since the previous successful sync.
+    @discardableResult
+    public mutating func sync() throws(StorageError) -> LogIndex {
+        try checkUsable()
+        guard !pending.isEmpty else { return durableLastIndexValue }
+        do {
+            try writePending()
+        } catch {
+            failure = error
+            throw error
+        }
+        pending = []
+        durableLastIndexValue = window.lastIndex
+        durableHardState = hardState
+        return durableLastIndexValue
+    }
+
+    private mutating func writePending() throws(StorageError) {
+        var chunk: [UInt8] = []
+        var lastIndexBefore = durableLastIndexValue
+        var hardStateBefore = durableHardState
+        for record in pending {
+            let segmentHasRecords = activeSize > activeHeaderSize || chunk.count > 0
+            let sealBytes = RecordFrame.headerBytes + 10  // room left for the seal record
+            if segmentHasRecords && activeSize + chunk.count + record.bytes.count + sealBytes > options.segmentBytes {
+                try fileSystem.append(chunk, to: activeFile)
+                activeSize += chunk.count
+                chunk = []
+                try rollOver(firstIndex: lastIndexBefore.next, hardState: hardStateBefore)
+            }
+            chunk.append(contentsOf: record.bytes)
+            lastIndexBefore = record.lastIndexAfter
+            hardStateBefore = record.hardStateAfter
+        }
+        try fileSystem.append(chunk, to: activeFile)
+        activeSize += chunk.count
+        try fileSystem.sync(activeFile)
+    }
+
+    /// Replaces the full active segment with a new one, in an order that leaves every crash
+    /// recognisable (see `Recovery`):
+    /// 1. fsync the old segment, so that only the newest segment can ever have a torn tail;
+    /// 2. create the new one with its preamble, fsync it and the directory;
+    /// 3. append a seal naming the new segment to the old one and fsync it. From then on a missing
+    ///    newest segment is detectable: its predecessor is sealed.
+    private mutating func rollOver(firstIndex: LogIndex, hardState: HardState) throws(StorageError) {
+        try fileSystem.sync(activeFile)
+        let previous = activeFile
+        let sequence = (segments.last?.sequence ?? 0) + 1
+        let path = directory.appendingPathComponent(DataDirectory.segmentName(sequence: sequence))
+        let file = try fileSystem.open(path, create: true)
+        let preamble = Self.segmentPreamble(
+            identity: identity, sequence: sequence, firstIndex: firstIndex, hardState: hardState)
+        try fileSystem.append(preamble, to: file)
+        try fileSystem.sync(file)
+        try fileSystem.syncDirectory(directory)
+        try fileSystem.append(RecordFrame.encode(.sealed(successor: sequence)), to: previous)
+        try fileSystem.sync(previous)
+        fileSystem.close(previous)
+        segments.append(Segment(sequence: sequence, firstIndex: firstIndex, path: path))
+        activeFile = file
+        activeSize = preamble.count
+        activeHeaderSize = preamble.count
+    }
+
+    static func segmentPreamble(
+        identity: StorageIdentity, sequence: UInt64, firstIndex: LogIndex, hardState: HardState
+    ) -> [UInt8] {
+        let header = SegmentHeader(
+            formatVersion: IdentityFile.formatVersion, identity: identity, sequence: sequence, firstIndex: firstIndex)
+        return RecordFrame.encode(.segmentHeader(header)) + RecordFrame.encode(.hardState(hardState))
+    }
+
+    // MARK: - Snapshots
+
+    /// Makes `snapshot` durable and compacts the log behind it.
+    ///
+    /// Steps, each safe to crash after: sync pending records; write the snapshot to a temporary
+    /// file, fsync it, rename it into place, fsync the directory; log a snapshot-base record and
+    /// fsync; delete all but the newest two snapshot files and every segment whose entries all lie
+    /// at or below the snapshot; fsync the directory. Entries after the snapshot are kept when the
+    /// log holds the snapshot's last entry with the same term, otherwise the log restarts after it.
+    /// - Throws: `.rejected` (nothing written) for a snapshot older than the current one, at its
+    ///   index with another term, or over `maxSnapshotBytes`; I/O errors poison the log.
+    public mutating func saveSnapshot(_ snapshot: Snapshot) throws(StorageError) {
+        try checkUsable()
+        let metadata = snapshot.metadata
+        guard metadata.index >= window.baseIndex else {
+            throw .rejected(
+                reason: "snapshot through \(metadata.index) is older than the current one through \(window.baseIndex)")
+        }
+        // A committed index has one term forever (Log Matching), so two snapshots at one index
+        // with different terms mean a caller bug; recovery could not tell which one is right.
+        if metadata.index == window.baseIndex, let term = window.baseTerm, term != metadata.term {
+            throw .rejected(
+                reason:
+                    "snapshot through \(metadata.index) has term \(metadata.term), but the current one has term \(term)"
+            )
+        }
+        let encoded = SnapshotFile.encode(snapshot, identity: identity)
+        guard encoded.count <= options.maxSnapshotBytes else {
+            throw .rejected(
+                reason: "snapshot of \(encoded.count) bytes exceeds StorageOptions.maxSnapshotBytes "
+                    + "(\(options.maxSnapshotBytes)); recovery could not read it back")
+        }
+        do {
+            try sync()
+            let name = DataDirectory.snapshotName(index: metadata.index.rawValue, term: metadata.term.rawValue)
+            let path = directory.appendingPathComponent(name)
+            try Self.writeAtomically(encoded, to: path, directory: directory, fileSystem: fileSystem)
+            snapshotPaths.removeAll { $0 == path }
+            snapshotPaths.append(path)
+            window.rebase(index: metadata.index, term: metadata.term)
+            pending.append(
+                PendingRecord(
+                    bytes: RecordFrame.encode(.snapshotBase(index: metadata.index, term: metadata.term)),
+                    lastIndexAfter: window.lastIndex, hardStateAfter: hardState))
+            try sync()
+            try compact(through: metadata.index)
+        } catch {
+            if case .rejected = error { throw error }
+            failure = failure ?? error
+            throw error
+        }
+    }
+
+    private mutating func compact(through index: LogIndex) throws(StorageError) {
+        var removed = false
+        while snapshotPaths.count > 2 {
+            try fileSystem.remove(snapshotPaths.removeFirst())
+            removed = true
+        }
+        // Segment k holds only indexes below segment k+1's first index.
+        while segments.count > 1, segments[1].firstIndex.rawValue - 1 <= index.rawValue {
+            try fileSystem.remove(segments.removeFirst().path)
+            removed = true
+        }
+        if removed { try fileSystem.syncDirectory(directory) }
+    }
+
+    // MARK: - Lifecycle
+
+    /// Releases the directory lock and the open segment. Unsynced records are dropped, as in a crash.
+    public mutating func close() {
+        fileSystem.close(activeFile)
+        fileSystem.close(lock)
+        failure = failure ?? .closed(path: directory)
+    }
+
+    private func checkUsable() throws(StorageError) {
+        guard let failure else { return }
+        switch failure {
+        case .closed, .poisoned: throw failure
+        default: throw .poisoned(cause: failure)
+        }
+    }
+}

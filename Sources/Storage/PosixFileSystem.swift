@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+    import Glibc
+
+    /// `FileSystem` on real files through POSIX calls.
+    ///
+    /// Every call retries EINTR; writes loop until all bytes are written, because `write(2)` may write
+    /// fewer; ENOSPC becomes `.diskFull`. An fsync is never retried: after a failed fsync Linux may
+    /// already have dropped the dirty pages and report the next fsync as a success (PostgreSQL's
+    /// "fsyncgate"), so the error goes straight to the caller, which must stop.
+    ///
+    /// Stateless (every handle is a file descriptor), hence trivially `Sendable`.
+    public struct PosixFileSystem: FileSystem {
+        public init() {}
+
+        public func status(_ path: String) throws(StorageError) -> FileStatus? {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                let code = errno
+                if code == ENOENT { return nil }
+                throw .io(operation: "stat", path: path, errno: code)
+            }
+            let kind: FileStatus.Kind
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: kind = .file
+            case S_IFDIR: kind = .directory
+            default: kind = .other
+            }
+            return FileStatus(kind: kind, permissions: UInt32(info.st_mode & 0o7777), size: Int(info.st_size))
+        }
+
+        public func createDirectory(_ path: String) throws(StorageError) {
+            guard mkdir(path, 0o700) == 0 else { throw Self.error("mkdir", path, errno) }
+        }
+
+        public func listDirectory(_ path: String) throws(StorageError) -> [String] {
+            guard let directory = opendir(path) else { throw Self.error("opendir", path, errno) }
+            defer { closedir(directory) }
+            var names: [String] = []
+            while true {
+                // readdir returns nil both at the end and on error; only errno tells them apart, and
+                // a silently short listing would hide a segment.
+                errno = 0
+                guard let entry = readdir(directory) else {
+                    if errno != 0 { throw Self.error("readdir", path, errno) }
+                    return names.sorted()
+                }
+                let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
+                    String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
+                }
+                if name != "." && name != ".." { names.append(name) }
+            }
+        }
+
+        public func open(_ path: String, create: Bool) throws(StorageError) -> OpenFile {
+            let flags = O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0)
+            let descriptor = try Self.retrying("open", path) { Glibc.open(path, flags, 0o600) }
+            return OpenFile(rawValue: Int(descriptor), path: path)
+        }
+
+        public func append(_ bytes: [UInt8], to file: OpenFile) throws(StorageError) {
+            var written = 0
+            while written < bytes.count {
+                let result = bytes.withUnsafeBytes { buffer in
+                    write(Int32(file.rawValue), buffer.baseAddress! + written, buffer.count - written)
+                }
+                if result >= 0 {
+                    written += result
+                    continue
+                }
+                let code = errno
+                if code == EINTR { continue }
+                if code == ENOSPC || code == EDQUOT { throw .diskFull(path: file.path, offset: size(of: file)) }
+                throw .io(operation: "write", path: file.path, errno: code)
+            }
+        }
+
+        public func sync(_ file: OpenFile) throws(StorageError) {
+            // EINTR is not expected from fsync on Linux; if it happens the outcome is unknown, so it is
+            // an error like any other rather than a retry.
+            guard fsync(Int32(file.rawValue)) == 0 else { throw Self.error("fsync", file.path, errno) }
+        }
+
+        public func truncate(_ file: OpenFile, to size: Int) throws(StorageError) {
+            _ = try Self.retrying("ftruncate", file.path) { ftruncate(Int32(file.rawValue), off_t(size)) }
+        }
+
+        public func close(_ file: OpenFile) {
+            // A close error cannot lose data that was fsynced, and unsynced data is never relied on,
+            // so the result carries nothing to act upon.
+            _ = Glibc.close(Int32(file.rawValue))
+        }
+
+        public func readFile(_ path: String, limit: Int) throws(StorageError) -> [UInt8] {
+            let descriptor = try Self.retrying("open", path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+            defer { _ = Glibc.close(descriptor) }
+            var info = stat()
+            guard fstat(descriptor, &info) == 0 else { throw Self.error("fstat", path, errno) }
+            let size = Int(info.st_size)
+            guard size <= limit else {
+                throw .corrupt(path: path, offset: 0, reason: "file is \(size) bytes, over the \(limit)-byte limit")
+            }
+            var bytes = [UInt8](repeating: 0, count: size)
+            var filled = 0
+            while filled < size {
+                let result = bytes.withUnsafeMutableBytes { buffer in
+                    pread(descriptor, buffer.baseAddress! + filled, size - filled, off_t(filled))
+                }
+                if result > 0 {
+                    filled += result
+                } else if result == 0 {
+                    break
+                } else if errno != EINTR {
+                    throw Self.error("read", path, errno)
+                }
+            }
+            return Array(bytes[0..<filled])
+        }
+
+        public func rename(_ source: String, to target: String) throws(StorageError) {
+            guard Glibc.rename(source, target) == 0 else { throw Self.error("rename to \(target)", source, errno) }
+        }
+
+        public func remove(_ path: String) throws(StorageError) {
+            guard unlink(path) == 0 else { throw Self.error("unlink", path, errno) }
+        }
+
+        public func syncDirectory(_ path: String) throws(StorageError) {
+            let descriptor = try Self.retrying("open", path) { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+            defer { _ = Glibc.close(descriptor) }
+            guard fsync(descriptor) == 0 else { throw Self.error("fsync", path, errno) }
+        }
+
+        public func lockDirectory(_ path: String) throws(StorageError) -> OpenFile {
+            let lockPath = path.appendingPathComponent("LOCK")
+            let descriptor: Int32
+            do {
+                descriptor = try Self.retrying("open", lockPath) {
+                    Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+                }
+            } catch .io(_, _, let code) where code == EROFS || code == EACCES || code == EPERM {
+                throw .readOnly(path: path)
+            }
+            // flock locks belong to the open file description, so a second open of the same directory
+            // in this process conflicts just as another process does.
+            while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+                let code = errno
+                if code == EINTR { continue }
+                _ = Glibc.close(descriptor)
+                if code == EWOULDBLOCK { throw .locked(path: path) }
+                throw .io(operation: "flock", path: lockPath, errno: code)
+            }
+            return OpenFile(rawValue: Int(descriptor), path: lockPath)
+        }
+
+        // MARK: - Helpers
+
+        private func size(of file: OpenFile) -> Int {
+            var info = stat()
+            return fstat(Int32(file.rawValue), &info) == 0 ? Int(info.st_size) : -1
+        }
+
+        private static func error(_ operation: String, _ path: String, _ code: Int32) -> StorageError {
+            switch code {
+            case ENOSPC, EDQUOT: .diskFull(path: path, offset: 0)
+            case EROFS: .readOnly(path: path)
+            default: .io(operation: operation, path: path, errno: code)
+            }
+        }
+
+        private static func retrying(
+            _ operation: String, _ path: String, _ call: () -> Int32
+        ) throws(StorageError) -> Int32 {
+            while true {
+                let result = call()
+                if result >= 0 { return result }
+                let code = errno
+                if code != EINTR { throw error(operation, path, code) }
+            }
+        }
+    }
+#endif

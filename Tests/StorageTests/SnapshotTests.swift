@@ -1,0 +1,171 @@
+// Goal: snapshots are atomic (a crash at any step leaves either the old or the new snapshot with a
+// log that fits it), verified on load, the newest two are kept, and the segments they cover are
+// deleted. Method: stop `saveSnapshot` after each possible number of file operations with an
+// injected power loss, crash the simulated disk (cleanly and with torn writes), and reopen; plus
+// direct checks of retention, compaction, fallback and install.
+import Raft
+import Testing
+
+@testable import Storage
+
+@Suite("Snapshots")
+struct SnapshotTests {
+    /// Entries 1...30 synced, with a snapshot through 8 already saved.
+    static func logWithSnapshot() throws -> (SimulatedFileSystem, DurableLog) {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem)
+        try log.append(hardState: HardState(term: Term(1), commit: LogIndex(25)), entries: entries(1...30))
+        try log.sync()
+        try log.saveSnapshot(snapshot(index: 8, term: 1, data: [8]))
+        return (fileSystem, log)
+    }
+
+    @Test(
+        "a crash at every step of saveSnapshot leaves the old or the new snapshot, never a mix",
+        arguments: [false, true])
+    func atomicAtEveryStep(tornWrites: Bool) throws {
+        var step = 0
+        while true {
+            var (fileSystem, log) = try Self.logWithSnapshot()
+            fileSystem.failEveryOperation(afterOperations: step)
+            do {
+                try log.saveSnapshot(snapshot(index: 20, term: 1, data: [20]))
+            } catch {
+                fileSystem.crash(keepingRandomPrefixOf: tornWrites ? UInt64(step) : nil)
+                let (_, state) = try openLog(fileSystem)
+                switch state.snapshot.metadata.index.rawValue {
+                case 8:
+                    #expect(state.snapshot == snapshot(index: 8, term: 1, data: [8]), "step \(step)")
+                    #expect(state.entries == entries(9...30), "step \(step)")
+                case 20:
+                    #expect(state.snapshot == snapshot(index: 20, term: 1, data: [20]), "step \(step)")
+                    #expect(state.entries == entries(21...30), "step \(step)")
+                default:
+                    Issue.record("step \(step): recovered snapshot \(state.snapshot.metadata)")
+                }
+                step += 1
+                continue
+            }
+            #expect(step > 8, "saveSnapshot needs more than a handful of file operations")
+            break
+        }
+    }
+
+    @Test("only the newest two snapshot files are kept")
+    func retention() throws {
+        var (fileSystem, log) = try Self.logWithSnapshot()
+        for index in [12, 16, 20] as [UInt64] { try log.saveSnapshot(snapshot(index: index, term: 1)) }
+        let names = try fileSystem.listDirectory(dataDirectory).filter { $0.hasPrefix("snapshot-") }
+        #expect(
+            names == [DataDirectory.snapshotName(index: 16, term: 1), DataDirectory.snapshotName(index: 20, term: 1)])
+    }
+
+    @Test("segments wholly covered by a snapshot are deleted and the rest still recovers")
+    func compaction() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem)
+        for index in 1...80 as ClosedRange<UInt64> {
+            try log.append(hardState: HardState(term: Term(1), commit: LogIndex(index)), entries: [entry(index)])
+            try log.sync()
+        }
+        let before = log.segmentPaths
+        try log.saveSnapshot(snapshot(index: 70, term: 1))
+        let after = log.segmentPaths
+        #expect(after.count < before.count)
+        #expect(after == Array(before.suffix(after.count)))
+        let listed = try fileSystem.listDirectory(dataDirectory).filter { $0.hasPrefix("wal-") }
+        #expect(listed.map { dataDirectory.appendingPathComponent($0) } == after)
+        log.close()
+        let (_, state) = try openLog(fileSystem)
+        #expect(state.entries == entries(71...80))
+        #expect(state.hardState.commit == LogIndex(80))
+    }
+
+    @Test("a damaged newest snapshot falls back to the older one while the log still covers it")
+    func fallback() throws {
+        var (fileSystem, log) = try Self.logWithSnapshot()
+        // Operations 1-6 of saveSnapshot write, fsync, rename and fsync the directory; stop before the log record.
+        fileSystem.failEveryOperation(afterOperations: 6)
+        #expect(throws: StorageError.self) { try log.saveSnapshot(snapshot(index: 20, term: 1)) }
+        fileSystem.crash()
+        let newest = dataDirectory.appendingPathComponent(DataDirectory.snapshotName(index: 20, term: 1))
+        var bytes = try fileSystem.readFile(newest, limit: 1 << 20)
+        bytes[bytes.count / 2] ^= 0x40
+        try fileSystem.overwrite(newest, with: bytes)
+        let (reopened, state) = try openLog(fileSystem)
+        #expect(state.snapshot.metadata.index == LogIndex(8))
+        #expect(state.entries == entries(9...30))
+        #expect(reopened.recoveryReport.skippedSnapshots.map(\.path) == [newest])
+    }
+
+    @Test("a damaged newest snapshot whose log was compacted away is refused, not silently replaced")
+    func damagedSnapshotRefused() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem)
+        for index in 1...60 as ClosedRange<UInt64> {
+            try log.append(hardState: HardState(term: Term(1), commit: LogIndex(index)), entries: [entry(index)])
+            try log.sync()
+        }
+        try log.saveSnapshot(snapshot(index: 10, term: 1))
+        try log.saveSnapshot(snapshot(index: 55, term: 1))
+        log.close()
+        let newest = dataDirectory.appendingPathComponent(DataDirectory.snapshotName(index: 55, term: 1))
+        var bytes = try fileSystem.readFile(newest, limit: 1 << 20)
+        bytes[3] ^= 1
+        try fileSystem.overwrite(newest, with: bytes)
+        #expect {
+            try openLog(fileSystem)
+        } throws: { error in
+            guard case .missingFile = error as? StorageError else { return false }
+            return true
+        }
+    }
+
+    @Test("a snapshot too large to be read back is refused before anything is written")
+    func oversizedSnapshot() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem, options: StorageOptions(segmentBytes: 512, maxSnapshotBytes: 1000))
+        try log.append(entries: entries(1...3))
+        #expect(throws: StorageError.self) {
+            try log.saveSnapshot(snapshot(index: 2, term: 1, data: [UInt8](repeating: 1, count: 2000)))
+        }
+        try log.saveSnapshot(snapshot(index: 2, term: 1, data: [UInt8](repeating: 1, count: 500)))
+    }
+
+    @Test("installing a snapshot beyond the log replaces the log")
+    func installBeyondLog() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem)
+        try log.append(entries: entries(1...5))
+        try log.saveSnapshot(snapshot(index: 50, term: 3))
+        #expect(log.lastIndex == LogIndex(50))
+        try log.append(entries: [entry(51, term: 3)])
+        try log.sync()
+        log.close()
+        let (_, state) = try openLog(fileSystem)
+        #expect(state.snapshot.metadata.index == LogIndex(50))
+        #expect(state.entries == [entry(51, term: 3)])
+    }
+
+    @Test("a snapshot whose term differs from the log's entry at its index discards the whole log")
+    func conflictingSnapshot() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem)
+        try log.append(entries: entries(1...10))
+        try log.saveSnapshot(snapshot(index: 6, term: 2))
+        #expect(log.lastIndex == LogIndex(6))
+        log.close()
+        let (_, state) = try openLog(fileSystem)
+        #expect(state.entries.isEmpty)
+        #expect(state.snapshot.metadata.term == Term(2))
+    }
+
+    @Test("an older snapshot, or one at the same index with another term, is refused without harm")
+    func olderSnapshotRefused() throws {
+        var (_, log) = try Self.logWithSnapshot()
+        #expect(throws: StorageError.self) { try log.saveSnapshot(snapshot(index: 5, term: 1)) }
+        #expect(throws: StorageError.self) { try log.saveSnapshot(snapshot(index: 8, term: 2)) }
+        try log.append(entries: [entry(31)])
+        #expect(try log.sync() == LogIndex(31))
+    }
+}

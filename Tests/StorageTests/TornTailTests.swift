@@ -1,0 +1,79 @@
+// Goal: recovery cuts a torn tail and nothing else: whatever prefix of the last record survived a
+// crash, exactly the complete records before it come back, and the cut is reported. Method: write a
+// known log, then for every byte offset inside the last record rewrite the segment cut there (and,
+// separately, with zero-filled tails) and reopen.
+import Raft
+import Testing
+
+@testable import Storage
+
+@Suite("Torn tails")
+struct TornTailTests {
+    /// A directory holding entries 1...5, all in one segment; returns the segment's path and bytes.
+    static func fiveEntries() throws -> (SimulatedFileSystem, String, [UInt8]) {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem, options: StorageOptions())
+        try log.append(hardState: HardState(term: Term(1), commit: LogIndex(2)), entries: entries(1...4))
+        try log.append(entries: [entry(5)])
+        try log.sync()
+        let path = log.segmentPaths[0]
+        log.close()
+        return (fileSystem, path, try fileSystem.readFile(path, limit: 1 << 20))
+    }
+
+    @Test("for every byte offset inside the last record, exactly the complete prefix survives")
+    func everyOffsetOfLastRecord() throws {
+        let (_, path, bytes) = try Self.fiveEntries()
+        let lastRecord = try #require(try records(in: bytes).last)
+        for cut in lastRecord.offset..<bytes.count {
+            let (fileSystem, _, _) = try Self.fiveEntries()
+            try fileSystem.overwrite(path, with: Array(bytes[0..<cut]))
+            let (log, state) = try openLog(fileSystem, options: StorageOptions())
+            #expect(state.entries == entries(1...4), "cut at \(cut)")
+            #expect(state.hardState == HardState(term: Term(1), commit: LogIndex(2)))
+            if cut == lastRecord.offset {
+                #expect(log.recoveryReport.truncatedTail == nil)
+            } else {
+                let tail = try #require(log.recoveryReport.truncatedTail)
+                #expect(
+                    tail.path == path && tail.offset == lastRecord.offset
+                        && tail.discardedBytes == cut - lastRecord.offset)
+            }
+            #expect(try fileSystem.status(path)?.size == lastRecord.offset)
+        }
+    }
+
+    @Test("a zero-filled tail after the last record is cut and reported", arguments: [1, 12, 13, 100, 4096])
+    func zeroFilledTail(zeros: Int) throws {
+        let (fileSystem, path, bytes) = try Self.fiveEntries()
+        try fileSystem.overwrite(path, with: bytes + [UInt8](repeating: 0, count: zeros))
+        let (log, state) = try openLog(fileSystem, options: StorageOptions())
+        #expect(state.entries == entries(1...5))
+        #expect(log.recoveryReport.truncatedTail?.discardedBytes == zeros)
+    }
+
+    @Test("a last record whose bytes never landed (zeros in its place) is cut")
+    func zeroedLastRecord() throws {
+        let (fileSystem, path, bytes) = try Self.fiveEntries()
+        let lastRecord = try #require(try records(in: bytes).last)
+        var damaged = bytes
+        for position in (lastRecord.offset + 20)..<bytes.count { damaged[position] = 0 }
+        try fileSystem.overwrite(path, with: damaged)
+        let (log, state) = try openLog(fileSystem, options: StorageOptions())
+        #expect(state.entries == entries(1...4))
+        #expect(log.recoveryReport.truncatedTail?.offset == lastRecord.offset)
+    }
+
+    @Test("after cutting a torn tail the log appends and recovers normally")
+    func appendAfterRepair() throws {
+        let (fileSystem, path, bytes) = try Self.fiveEntries()
+        try fileSystem.overwrite(path, with: Array(bytes.dropLast(3)))
+        var (log, _) = try openLog(fileSystem, options: StorageOptions())
+        try log.append(entries: [entry(5, term: 2), entry(6, term: 2)])
+        try log.sync()
+        log.close()
+        let (reopened, state) = try openLog(fileSystem, options: StorageOptions())
+        #expect(state.entries == entries(1...4) + [entry(5, term: 2), entry(6, term: 2)])
+        #expect(reopened.recoveryReport.truncatedTail == nil)
+    }
+}
