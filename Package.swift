@@ -34,6 +34,7 @@ let package = Package(
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
 
         .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Raft", "Codec"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Codec"], swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Raft", "Wire", "Codec"], swiftSettings: strict),

@@ -1,3 +1,4 @@
+import Raft
 import Synchronization
 
 /// An in-memory, deterministic `FileSystem` that models what a power loss keeps, for tests and for
@@ -437,20 +438,5 @@ private struct State {
         syncFault = nil
         operationsUntilFailure = nil
         collectUnreferencedInodes()
-    }
-}
-
-/// SplitMix64 (Steele, Lea and Flood 2014): a tiny seeded generator, so a crash is a function of its seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }
