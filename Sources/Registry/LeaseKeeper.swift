@@ -201,8 +201,9 @@ public struct LeaseKeeper: Sendable {
         renewed = []
         if now &- lastCheckpointMilliseconds >= configuration.checkpointIntervalMilliseconds {
             lastCheckpointMilliseconds = now
-            for (id, lease) in tracked {
-                let remaining = lease.deadline > now ? Int64(lease.deadline - now) : 0
+            for (id, lease) in tracked where lease.deadline > now {
+                // Overdue leases are left to the expiry path; checkpointing them would only add entries.
+                let remaining = Int64(lease.deadline - now)
                 if remaining * 2 < lease.grantedMilliseconds && remaining < lease.replicatedRemainingMilliseconds {
                     ids.insert(id)
                 }
