@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "CLinuxShim"),
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
         .target(name: "HTTP", swiftSettings: strict),
+        .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
 
         .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
