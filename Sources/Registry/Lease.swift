@@ -12,7 +12,7 @@ public struct Lease: Equatable, Sendable {
     /// then). A new leader restarts the countdown from here, plus its election grace.
     public internal(set) var remainingTTLMilliseconds: Int64
     /// Keys attached to the lease.
-    var keys: Set<[UInt8]>
+    var keys: Set<HashedKey>
 
     init(id: LeaseID, grantedTTLMilliseconds: Int64) {
         self.id = id
@@ -22,7 +22,7 @@ public struct Lease: Equatable, Sendable {
     }
 
     /// Attached keys in byte order.
-    public var sortedKeys: [[UInt8]] { keys.sorted { compareBytes($0, $1) < 0 } }
+    public var sortedKeys: [[UInt8]] { keys.map(\.bytes).sorted { compareBytes($0, $1) < 0 } }
 
     /// Number of attached keys.
     public var keyCount: Int { keys.count }

@@ -44,7 +44,7 @@ extension RegistryState {
         if let rejection = probe.validate(limits: limits) { throw rejection }
         let services = instanceCounts.filter { $0.key.namespace == namespace }
             .map { ServiceSummary(name: $0.key.service, instanceCount: $0.value) }
-            .sorted { compareBytes(Array($0.name.utf8), Array($1.name.utf8)) < 0 }
+            .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         return ServiceList(services: services, revision: revision)
     }
 

@@ -134,7 +134,7 @@ extension RegistryState {
         for key in index.allKeys {
             guard let lease = entries[key]?.lease else { continue }
             guard leaseTable[lease] != nil else { throw .invalidValue(field: "key lease", reason: "\(lease) not live") }
-            leaseTable[lease]?.keys.insert(key)
+            leaseTable[lease]?.keys.insert(HashedKey(key))
         }
     }
 

@@ -18,7 +18,7 @@ public struct RegistryState: Sendable {
     /// History at or below this revision is gone; watches from below it get a resync.
     public internal(set) var compactedRevision: Revision = .zero
 
-    var entries: [[UInt8]: KeyValue] = [:]
+    var entries = KeyTable()
     var index = SortedKeyIndex()
     var leaseTable: [LeaseID: Lease] = [:]
     var history = EventHistory()
@@ -101,8 +101,8 @@ extension RegistryState {
         entries[key] = record
         if previous == nil { index.insert(key) }
         if previous?.lease != lease {
-            if let old = previous?.lease { leaseTable[old]?.keys.remove(key) }
-            if let lease { leaseTable[lease]?.keys.insert(key) }
+            if let old = previous?.lease { leaseTable[old]?.keys.remove(HashedKey(key)) }
+            if let lease { leaseTable[lease]?.keys.insert(HashedKey(key)) }
         }
         adjustInstanceCount(key: key, wasInstance: previous?.isInstance ?? false, isInstance: isInstance)
         changes.events.append(
@@ -119,7 +119,7 @@ extension RegistryState {
             preconditionFailure("remove of a missing key")
         }
         index.remove(key)
-        if let lease = previous.lease { leaseTable[lease]?.keys.remove(key) }
+        if let lease = previous.lease { leaseTable[lease]?.keys.remove(HashedKey(key)) }
         if previous.isInstance { adjustInstanceCount(key: key, wasInstance: true, isInstance: false) }
         changes.events.append(
             RegistryEvent(

@@ -179,8 +179,11 @@ func validateMetadata(_ metadata: [String: String], limits: RegistryLimits) -> R
     if metadata.count > limits.metadataEntries {
         return .tooManyMetadataEntries(count: metadata.count, limit: limits.metadataEntries)
     }
-    // Sorted so that the first offending entry reported is the same on every node.
-    for key in metadata.keys.sorted(by: { compareBytes(Array($0.utf8), Array($1.utf8)) < 0 }) {
+    // Checked in any order first (cheap); only a failure pays for sorting, so that the entry reported is
+    // the same on every node.
+    let isValid = { (key: String, value: String) in !key.isEmpty && key.utf8.count + value.utf8.count <= limits.metadataEntryBytes }
+    if metadata.allSatisfy(isValid) { return nil }
+    for key in metadata.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
         let size = key.utf8.count + (metadata[key]?.utf8.count ?? 0)
         if key.isEmpty { return .invalidMetadataEntry(key: key, reason: "empty key") }
         if size > limits.metadataEntryBytes {
@@ -280,7 +283,7 @@ extension ServiceInstance {
 /// Writes a metadata map as a count and key/value pairs in key byte order.
 func writeMetadata(_ metadata: [String: String], into writer: inout ByteWriter) {
     writer.writeVarint(UInt64(metadata.count))
-    let keys = metadata.keys.sorted { compareBytes(Array($0.utf8), Array($1.utf8)) < 0 }
+    let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     for key in keys {
         writer.writeString(key)
         writer.writeString(metadata[key] ?? "")
@@ -291,15 +294,14 @@ func writeMetadata(_ metadata: [String: String], into writer: inout ByteWriter) 
 func readMetadata(from reader: inout ByteReader, limits: RegistryLimits) throws(CodecError) -> [String: String] {
     let count = try reader.readCount("metadata", limit: limits.metadataEntries)
     var metadata: [String: String] = [:]
-    var previous: [UInt8]? = nil
+    var previous: String? = nil
     for _ in 0..<count {
         let key = try reader.readString("metadata key", limit: limits.metadataEntryBytes)
         let value = try reader.readString("metadata value", limit: limits.metadataEntryBytes)
-        let keyBytes = Array(key.utf8)
-        if let previous, compareBytes(previous, keyBytes) >= 0 {
+        if let previous, !previous.utf8.lexicographicallyPrecedes(key.utf8) {
             throw .invalidValue(field: "metadata", reason: "keys not strictly ascending")
         }
-        previous = keyBytes
+        previous = key
         metadata[key] = value
     }
     return metadata

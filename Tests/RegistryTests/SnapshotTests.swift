@@ -39,6 +39,15 @@ struct SnapshotTests {
         #expect(CRC32C.checksum(bytes[9...]) == ByteReaderHelper.fixed32(bytes, at: 5))
     }
 
+    @Test("the concrete checksum overloads agree with the generic one")
+    func checksumOverloads() {
+        let bytes = Self.richState().snapshotBytes()
+        let generic = CRC32C.update(0, AnySequence(bytes))
+        #expect(CRC32C.checksum(bytes) == generic)
+        #expect(CRC32C.update(0, bytes[...]) == generic)
+        #expect(CRC32C.update(CRC32C.checksum(bytes[0..<10]), bytes[10...]) == generic)
+    }
+
     @Test("every flipped byte is detected")
     func flips() {
         let bytes = Self.richState().snapshotBytes()
