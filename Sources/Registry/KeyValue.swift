@@ -32,6 +32,9 @@ public struct KeyValue: Equatable, Sendable {
     /// The instance this record holds, if it is an instance record.
     public var instance: ServiceInstance? {
         guard isInstance else { return nil }
+        // Not a silent failure: `isInstance` is only set on values this module encoded, and restore
+        // refuses snapshots whose instance records do not decode, so this cannot return nil for a record
+        // of a valid state.
         return try? ServiceInstance(encoded: value, limits: .permissive)
     }
 }
@@ -104,12 +107,22 @@ public enum KeyRange: Hashable, Sendable {
 }
 
 /// Lexicographic byte order, the order of etcd's key space: negative, zero or positive.
+///
+/// Compares eight bytes at a time (as big-endian words, which order like their bytes), since registry
+/// keys share long prefixes (`<namespace>/<service>/`) and this comparison is the inner loop of every
+/// index insert and range scan.
 @inline(__always)
 func compareBytes(_ lhs: [UInt8], _ rhs: [UInt8]) -> Int {
-    lhs.withUnsafeBufferPointer { left in
-        rhs.withUnsafeBufferPointer { right in
+    lhs.withUnsafeBytes { left in
+        rhs.withUnsafeBytes { right in
             let shared = min(left.count, right.count)
             var position = 0
+            while position + 8 <= shared {
+                let a = UInt64(bigEndian: left.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                let b = UInt64(bigEndian: right.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                if a != b { return a < b ? -1 : 1 }
+                position += 8
+            }
             while position < shared {
                 let a = left[position]
                 let b = right[position]

@@ -116,6 +116,7 @@ extension RegistryState {
     private mutating func restoreLeases(from reader: inout ByteReader) throws(CodecError) {
         let count = try reader.readCount("leases", limit: min(reader.remaining / 3, limits.leases))
         var previous: LeaseID? = nil
+        leaseTable.reserveCapacity(count)
         for _ in 0..<count {
             let id = LeaseID(try reader.readVarint("lease id"))
             guard id.rawValue != 0, previous.map({ $0 < id }) ?? true else {

@@ -182,3 +182,24 @@ struct KeyValueTests {
         #expect(harness.state.lastAppliedIndex == 1)
     }
 }
+
+@Suite("Key order")
+struct KeyOrderTests {
+    @Test("range scans return keys in the same order as a byte-by-byte sort", arguments: [UInt64(4), 5, 6])
+    func orderMatchesReference(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        var harness = Harness()
+        var keys: Set<[UInt8]> = []
+        for _ in 0..<2_000 {
+            // Long shared prefixes and bytes above 0x7F exercise the word-wise comparison.
+            let prefix = bytes(["prod/service-1/", "prod/service-10/", "p", ""][Int.random(in: 0..<4, using: &random)])
+            let tail = (0..<Int.random(in: 0...12, using: &random)).map { _ in [0x00, 0x2F, 0x61, 0x7F, 0x80, 0xFF][Int.random(in: 0..<6, using: &random)] as UInt8 }
+            let key = prefix + tail
+            guard !key.isEmpty else { continue }
+            keys.insert(key)
+            harness.apply(.put(PutRequest(key: key, value: [])))
+        }
+        let scanned = try harness.state.range(RangeRequest(.prefix([]), keysOnly: true)).keyValues.map(\.key)
+        #expect(scanned == keys.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+}
