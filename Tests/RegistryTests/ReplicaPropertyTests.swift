@@ -23,12 +23,22 @@ struct ReplicaPropertyTests {
         let commands = generator.commands(400, limits: limits)
         var first = Harness(limits: limits)
         var second = Harness(limits: limits)
+        var causes: Set<RegistryEvent.Cause> = []
+        var applied = 0
         for command in commands {
             // The second replica receives the command through its log encoding, as a follower does.
             let decoded = try RegistryCommand.decode(command.encoded(), limits: limits)
             #expect(decoded == command)
-            #expect(first.apply(command) == second.apply(decoded))
+            let result = first.apply(command)
+            #expect(result == second.apply(decoded))
+            first.state.checkInvariants()
+            if result.rejection == nil { applied += 1 }
+            causes.formUnion(result.events.map(\.cause))
         }
+        // The generator must exercise the interesting paths, not just produce rejections.
+        #expect(applied > commands.count / 3)
+        #expect(causes.isSuperset(of: [.put, .delete, .registered, .deregistered]), "causes seen: \(causes)")
+        #expect(!causes.isDisjoint(with: [.leaseRevoked, .leaseExpired]), "causes seen: \(causes)")
         #expect(first.state == second.state)
         #expect(try first.state.stateHash() == second.state.stateHash())
         #expect(first.state.snapshotBytes() == second.state.snapshotBytes())
@@ -49,6 +59,7 @@ struct ReplicaPropertyTests {
             var restored = Harness(limits: limits)
             restored.state = try RegistryState.restore(from: snapshot, limits: limits)
             restored.nextIndex = original.nextIndex
+            restored.state.checkInvariants()
             #expect(restored.state == original.state)
             #expect(restored.state.snapshotBytes() == snapshot)
             var continued = original

@@ -126,25 +126,26 @@ struct CommandGenerator {
     mutating func command(revision: Revision) -> RegistryCommand {
         switch Int.random(in: 0..<100, using: &random) {
         case 0..<22: return .put(PutRequest(key: key(), value: value(), lease: lease(), returnPrevious: chance(50)))
-        case 22..<28: return .deleteRange(DeleteRangeRequest(range(), returnPrevious: chance(50)))
-        case 28..<38:
+        case 22..<26: return .deleteRange(DeleteRangeRequest(range(), returnPrevious: chance(50)))
+        case 26..<36:
             return .transaction(
                 TransactionRequest(
                     compares: (0..<Int.random(in: 0...2, using: &random)).map { _ in compare() },
                     success: (0..<Int.random(in: 0...3, using: &random)).map { _ in operation() },
                     failure: (0..<Int.random(in: 0...2, using: &random)).map { _ in operation() }))
-        case 38..<46:
+        case 36..<48:
             return .grantLease(
-                id: lease(), ttlMilliseconds: pick([500, 2_000, 10_000]), grantedAtMilliseconds: random.next() % 1_000)
-        case 46..<50: return .revokeLease(LeaseID(UInt64(Int.random(in: 1...6, using: &random))))
-        case 50..<54:
+                id: chance(90) ? LeaseID(UInt64(Int.random(in: 1...6, using: &random))) : nil,
+                ttlMilliseconds: pick([500, 2_000, 10_000]), grantedAtMilliseconds: random.next() % 1_000)
+        case 48..<52: return .revokeLease(LeaseID(UInt64(Int.random(in: 1...6, using: &random))))
+        case 52..<55:
             return .checkpointLeases(
                 (0..<Int.random(in: 0...3, using: &random)).map { _ in
                     LeaseCheckpoint(id: LeaseID(UInt64(Int.random(in: 1...6, using: &random))), remainingMilliseconds: Int64.random(in: -5...12_000, using: &random))
                 })
-        case 54..<58:
+        case 55..<59:
             return .expireLeases((0..<Int.random(in: 0...3, using: &random)).map { _ in LeaseID(UInt64(Int.random(in: 1...6, using: &random))) })
-        case 58..<78:
+        case 59..<78:
             let name = name()
             return .registerInstance(
                 ServiceInstance(
