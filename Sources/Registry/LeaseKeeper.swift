@@ -18,16 +18,19 @@
 ///      never drops below 2/3, so live leases cost no log traffic; silent (dead) holders are written
 ///      down, checkpoint after checkpoint;
 ///    - a keepalive of a lease whose replicated remaining is below its full TTL queues a checkpoint
-///      restoring it (emitted by the next `commandsDue`), etcd's checkpoint-on-renew, so a renewed
-///      lease is never restored short after a leader change.
+///      restoring it (emitted by the next `commandsDue`), etcd's checkpoint-on-renew, and answers
+///      `.renewedAfterCheckpoint`: the node acknowledges that keepalive once the checkpoint commits, so
+///      that a leader crash in between cannot restore the lease short. Only holders that lapsed below
+///      half their TTL take this path.
 /// 5. **Leader change.** `becomeLeader` sets every deadline to `now + replicated remaining +
 ///    electionGraceMilliseconds`. The grace (default: two election timeouts, one to notice the old
 ///    leader's silence and one to elect) covers the time with no leader, during which no client could
 ///    renew; so no lease expires *because* of the election, and none is reset to its full TTL either:
-///    a dead holder's lease keeps counting down from its last checkpoint (at most one checkpoint
-///    interval stale) and lives at most `remaining + interval + grace` longer per leader change, instead
-///    of a full TTL per election as in etcd's default. Leases granted in entries applied after the change
-///    are tracked through `observe` with `now + TTL`.
+///    a silent holder's lease keeps counting down from its last checkpoint. Per leader change it gains at
+///    most `leaderless time + grace + checkpoint interval` once below half its TTL, and at most
+///    `leaderless time + grace + TTL/2 + checkpoint interval` before that (etcd's default gains a full TTL
+///    per election, so leader churn can keep dead instances registered forever). Leases granted in
+///    entries applied after the change are tracked through `observe` with `now + TTL`.
 /// 6. **Bounds.** TTLs are granted within `RegistryLimits.minimumTTLMilliseconds` (default
 ///    ceil(1.5 × election timeout), 2 s at a 1 s election timeout, etcd's rule) and
 ///    `maximumTTLMilliseconds` (9e9 s, etcd's `MaxLeaseTTL`).
@@ -114,16 +117,21 @@ public struct LeaseKeeper: Sendable {
     }
 
     /// Renews a lease: its deadline becomes `now + granted TTL`.
-    /// - Returns: the granted TTL, `.leaseNotFound` if unknown or already past its deadline, or
+    /// - Returns: `.renewed` with the granted TTL; `.renewedAfterCheckpoint` when the replicated remaining
+    ///   TTL is short, so the renewal is crash-proof only once the checkpoint that the next `commandsDue`
+    ///   proposes has committed; `.leaseNotFound` if unknown or already past its deadline; or
     ///   `.notLeader` (forward to the leader).
     public mutating func keepAlive(_ id: LeaseID, nowMilliseconds now: UInt64) -> KeepAliveOutcome {
         guard isLeader else { return .notLeader }
         guard var lease = tracked[id], now < lease.deadline else { return .leaseNotFound(id) }
         lease.deadline = now &+ UInt64(lease.grantedMilliseconds)
         lease.expiryProposedAt = nil
-        if lease.replicatedRemainingMilliseconds < lease.grantedMilliseconds { renewed.insert(id) }
         tracked[id] = lease
         deadlines.push(DeadlineHeap.Entry(deadline: lease.deadline, id: id))
+        if lease.replicatedRemainingMilliseconds < lease.grantedMilliseconds {
+            renewed.insert(id)
+            return .renewedAfterCheckpoint(ttlMilliseconds: lease.grantedMilliseconds)
+        }
         return .renewed(ttlMilliseconds: lease.grantedMilliseconds)
     }
 
@@ -240,8 +248,11 @@ public struct LeaseKeeperConfiguration: Equatable, Sendable {
 
 /// The answer to a keepalive.
 public enum KeepAliveOutcome: Equatable, Sendable {
-    /// Renewed for this TTL.
+    /// Renewed for this TTL; acknowledge now.
     case renewed(ttlMilliseconds: Int64)
+    /// Renewed for this TTL; acknowledge once the next `checkpointLeases` from `commandsDue` commits,
+    /// because until then a new leader would restore the older, shorter remaining TTL.
+    case renewedAfterCheckpoint(ttlMilliseconds: Int64)
     /// Unknown, ended, or past its deadline.
     case leaseNotFound(LeaseID)
     /// This node is not the leader; forward the keepalive.

@@ -99,7 +99,7 @@ struct LeaseKeeperTests {
         leader.commit(.grantLease(id: 1, ttlMilliseconds: 12_000, grantedAtMilliseconds: 0), now: 0)
         for now in stride(from: UInt64(0), through: 10_000, by: 1_000) { leader.tick(now) }
         #expect(leader.harness.state.lease(1)?.remainingTTLMilliseconds == 2_000)
-        _ = leader.keeper.keepAlive(1, nowMilliseconds: 10_500)
+        #expect(leader.keeper.keepAlive(1, nowMilliseconds: 10_500) == .renewedAfterCheckpoint(ttlMilliseconds: 12_000))
         #expect(leader.tick(10_600) == [.checkpointLeases([LeaseCheckpoint(id: 1, remainingMilliseconds: 11_900)])])
         var successor = LeaseKeeper(configuration: LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000))
         successor.becomeLeader(state: leader.harness.state, nowMilliseconds: 0)
