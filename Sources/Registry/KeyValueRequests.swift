@@ -70,6 +70,7 @@ public struct Compare: Equatable, Sendable {
         self.relation = relation
     }
 
+    /// What of the key is compared, and with which value.
     public enum Target: Equatable, Sendable {
         case value([UInt8])
         case version(Int64)
@@ -79,6 +80,7 @@ public struct Compare: Equatable, Sendable {
         case lease(LeaseID?)
     }
 
+    /// How the key's value relates to the target (`less`: the key's is smaller).
     public enum Relation: UInt8, Sendable, CaseIterable {
         case equal = 1
         case notEqual = 2
@@ -89,6 +91,7 @@ public struct Compare: Equatable, Sendable {
 
 /// One operation inside a transaction branch.
 public enum TransactionOperation: Equatable, Sendable {
+    /// A read; it sees the branch's earlier writes.
     case range(RangeRequest)
     case put(PutRequest)
     case deleteRange(DeleteRangeRequest)
@@ -109,6 +112,7 @@ public struct TransactionRequest: Equatable, Sendable {
 
 /// The answer to one transaction operation.
 public enum OperationResponse: Equatable, Sendable {
+    /// A read's answer, at the transaction's revision.
     case range(RangeResult)
     case put(previous: KeyValue?)
     case deleteRange(deleted: Int, previous: [KeyValue])

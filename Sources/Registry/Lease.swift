@@ -5,6 +5,7 @@
 /// clocks need not agree with it. What survives a leader change is `remainingTTLMilliseconds`; see
 /// `LeaseKeeper` for the exact semantics.
 public struct Lease: Equatable, Sendable {
+    /// Never zero.
     public let id: LeaseID
     /// The TTL the lease was granted with; every keepalive renews to this.
     public let grantedTTLMilliseconds: Int64

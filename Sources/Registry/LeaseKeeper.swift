@@ -40,6 +40,7 @@
 ///    entries instead of stalling the log. An expiry proposal that does not apply (dropped on a leader
 ///    change) is proposed again after `expiryRetryMilliseconds`.
 public struct LeaseKeeper: Sendable {
+    /// Grace, checkpoint interval and rate limit.
     public let configuration: LeaseKeeperConfiguration
     /// Whether the keeper tracks deadlines (between `becomeLeader` and `stepDown`).
     public private(set) var isLeader = false
@@ -59,6 +60,7 @@ public struct LeaseKeeper: Sendable {
     private var lastRefillMilliseconds: UInt64 = 0
     private var lastCheckpointMilliseconds: UInt64 = 0
 
+    /// A keeper that tracks nothing until `becomeLeader`.
     public init(configuration: LeaseKeeperConfiguration) {
         precondition(configuration.leasesPerCommand >= 1 && configuration.expiriesPerSecond >= 1, "\(configuration)")
         self.configuration = configuration

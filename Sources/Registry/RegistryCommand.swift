@@ -3,8 +3,11 @@
 /// Time enters only inside commands, stamped by the leader from its monotonic clock; applying never reads
 /// a clock. Lease expiry is itself a command (`expireLeases`), proposed by the leader's `LeaseKeeper`.
 public enum RegistryCommand: Equatable, Sendable {
+    /// Writes one key (etcd `Put`).
     case put(PutRequest)
+    /// Deletes every key in a range at one revision (etcd `DeleteRange`).
     case deleteRange(DeleteRangeRequest)
+    /// Compares, then one branch of operations, at one revision (etcd `Txn`).
     case transaction(TransactionRequest)
     /// Grants a lease. A nil ID lets the state choose one deterministically (the entry's log index, or
     /// the next free ID above it). `grantedAtMilliseconds` is the leader's clock at proposal, kept only for
@@ -18,7 +21,9 @@ public enum RegistryCommand: Equatable, Sendable {
     /// Ends leases whose deadline passed on the leader. Unknown IDs are skipped, as above; all keys of
     /// the batch are deleted at one revision.
     case expireLeases([LeaseID])
+    /// Creates or replaces an instance record (fenced by incarnation).
     case registerInstance(ServiceInstance)
+    /// Changes status, metadata or weight of a live instance of the same incarnation.
     case updateInstance(InstanceUpdate)
     /// Removes an instance; with an incarnation, only if the live record's is not newer.
     case deregisterInstance(InstanceName, incarnation: UInt64?)

@@ -71,6 +71,7 @@ public struct WatchFilter: Hashable, Sendable {
     /// The whole key space.
     public static let all = WatchFilter(range: .prefix([]))
 
+    /// Whether events of `key` pass the filter.
     public func matches(_ key: [UInt8]) -> Bool { range.contains(key) }
 }
 
