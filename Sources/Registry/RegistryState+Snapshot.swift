@@ -156,7 +156,7 @@ extension RegistryState {
     }
 }
 
-// MARK: - State hash
+// MARK: - State hash and reads at a revision
 
 extension RegistryState {
     /// A hash of the key space at `revision` (default: the current revision).
@@ -167,48 +167,95 @@ extension RegistryState {
     /// - Complexity: O(n + h).
     public func stateHash(atRevision target: Revision? = nil) throws(RegistryRejection) -> StateHash {
         let target = target ?? revision
-        if target.rawValue < 0 { throw .negativeRevision(target) }
-        if target > revision { throw .futureRevision(target, current: revision) }
-        if target < compactedRevision { throw .compactedRevision(target, compacted: compactedRevision) }
-        // Undo newest first, so each key ends with the value it had just after `target`.
-        var overrides: [[UInt8]: KeyValue?] = [:]
-        var position = history.endPosition - 1
-        let first = history.position(after: target)
-        while position >= first {
-            let event = history[position]
-            overrides[event.key] = .some(event.previous)
-            position -= 1
-        }
+        if let rejection = validateHistorical(target) { throw rejection }
         var hasher = FNV1a64()
-        let visit = { (hasher: inout FNV1a64, record: KeyValue) in
+        forEachRecord(in: .prefix([]), atRevision: target) { record in
             hasher.combine(record.key)
             hasher.combine(record.value)
             hasher.combine(UInt64(bitPattern: record.createRevision.rawValue))
             hasher.combine(UInt64(bitPattern: record.modRevision.rawValue))
             hasher.combine(UInt64(bitPattern: record.version))
             hasher.combine(record.lease?.rawValue ?? 0)
-        }
-        let overrideKeys = overrides.keys.sorted { compareBytes($0, $1) < 0 }
-        var next = 0
-        index.forEach(from: []) { key in
-            while next < overrideKeys.count && compareBytes(overrideKeys[next], key) < 0 {
-                if let record = overrides[overrideKeys[next]]! { visit(&hasher, record) }
-                next += 1
-            }
-            if next < overrideKeys.count && overrideKeys[next] == key {
-                if let record = overrides[key]! { visit(&hasher, record) }
-                next += 1
-            } else {
-                visit(&hasher, entries[key]!)
-            }
             return true
-        }
-        while next < overrideKeys.count {
-            if let record = overrides[overrideKeys[next]]! { visit(&hasher, record) }
-            next += 1
         }
         hasher.combine(UInt64(bitPattern: target.rawValue))
         return StateHash(revision: target, compactedRevision: compactedRevision, hash: hasher.value)
+    }
+
+    /// Reads keys as they were at an older revision still inside the history window (etcd's range with
+    /// `revision`), for consistent pagination and for reads pinned to what a watcher has seen.
+    /// - Throws: everything `range(_:)` throws, plus `.negativeRevision`, `.futureRevision` and
+    ///   `.compactedRevision` (below the window).
+    /// - Complexity: O(log n + h + matches), h the retained events after `revision`.
+    public func range(_ request: RangeRequest, atRevision target: Revision) throws(RegistryRejection) -> RangeResult {
+        if let rejection = validate(request) ?? validateHistorical(target) { throw rejection }
+        if target == revision { return read(request) }
+        var result = RangeResult(keyValues: [], count: 0, more: false, revision: target)
+        forEachRecord(in: request.range, atRevision: target) { record in
+            result.count += 1
+            if request.countOnly { return true }
+            if request.limit > 0 && result.keyValues.count >= request.limit {
+                result.more = true
+                return true
+            }
+            var record = record
+            if request.keysOnly { record.value = [] }
+            result.keyValues.append(record)
+            return true
+        }
+        return result
+    }
+
+    private func validateHistorical(_ target: Revision) -> RegistryRejection? {
+        if target.rawValue < 0 { return .negativeRevision(target) }
+        if target > revision { return .futureRevision(target, current: revision) }
+        if target < compactedRevision { return .compactedRevision(target, compacted: compactedRevision) }
+        return nil
+    }
+
+    /// Calls `body` with every record in `range` as it was at `target`, in key order, until it returns
+    /// false. The current key space is merged with the keys that later events touched, each restored to
+    /// its record before the first of those events (nil if it did not exist).
+    func forEachRecord(in range: KeyRange, atRevision target: Revision, _ body: (KeyValue) -> Bool) {
+        // Undo newest first, so each key ends with the record it had just after `target`.
+        var overrides: [[UInt8]: KeyValue?] = [:]
+        var position = history.endPosition - 1
+        let first = history.position(after: target)
+        while position >= first {
+            let event = history[position]
+            if range.contains(event.key) { overrides[event.key] = .some(event.previous) }
+            position -= 1
+        }
+        let overrideKeys = overrides.keys.sorted { compareBytes($0, $1) < 0 }
+        var next = 0
+        var going = true
+        // Emits the overridden keys below `key`, then `key` itself (overridden or current).
+        func visit(_ key: [UInt8]) -> Bool {
+            while going && next < overrideKeys.count && compareBytes(overrideKeys[next], key) < 0 {
+                if let record = overrides[overrideKeys[next]]! { going = body(record) }
+                next += 1
+            }
+            guard going else { return false }
+            if next < overrideKeys.count && overrideKeys[next] == key {
+                if let record = overrides[key]! { going = body(record) }
+                next += 1
+            } else if let record = entries[key] {
+                going = body(record)
+            }
+            return going
+        }
+        if case .key(let key) = range {
+            if entries[key] != nil { _ = visit(key) }
+        } else {
+            index.forEach(from: range.lowerBound) { key in
+                if range.isPast(key) { return false }
+                return range.contains(key) ? visit(key) : true
+            }
+        }
+        while going && next < overrideKeys.count {
+            if let record = overrides[overrideKeys[next]]! { going = body(record) }
+            next += 1
+        }
     }
 }
 

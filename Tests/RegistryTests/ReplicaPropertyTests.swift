@@ -152,18 +152,40 @@ struct ReplicaPropertyTests {
         #expect(transactions > 10)
     }
 
-    @Test("the state hash at an older revision equals the hash taken when the state was there", arguments: seeds)
-    func historicalHash(seed: UInt64) throws {
+    static let historicalReads: [RangeRequest] = [
+        RangeRequest(.prefix([])), RangeRequest(.prefix(bytes("a")), limit: 2), RangeRequest(.key(bytes("ab"))),
+        RangeRequest(.interval(start: bytes("b"), end: bytes("prod/y")), keysOnly: true),
+        RangeRequest(.fromKey(bytes("c")), countOnly: true),
+    ]
+
+    @Test("hashes and reads at an older revision equal those taken when the state was there", arguments: seeds)
+    func historicalReads(seed: UInt64) throws {
         let limits = smallLimits()
         var generator = CommandGenerator(seed: seed)
         var harness = Harness(limits: limits)
         var hashes: [Revision: StateHash] = [:]
-        for command in generator.commands(300, limits: limits) {
+        var reads: [Revision: [RangeResult]] = [:]
+        var checked = 0
+        for (position, command) in generator.commands(300, limits: limits).enumerated() {
             harness.apply(command)
             hashes[harness.state.revision] = try harness.state.stateHash()
+            reads[harness.state.revision] = try Self.historicalReads.map { request throws(RegistryRejection) in
+                try harness.state.range(request)
+            }
+            guard position % 10 == 9 else { continue }
+            // Every revision still in the window must read back exactly as it read then.
+            for revision in hashes.keys.sorted() where revision >= harness.state.compactedRevision {
+                #expect(try harness.state.stateHash(atRevision: revision).hash == hashes[revision]?.hash)
+                for (offset, request) in Self.historicalReads.enumerated() {
+                    #expect(try harness.state.range(request, atRevision: revision) == reads[revision]?[offset])
+                }
+                checked += 1
+            }
         }
-        for revision in hashes.keys.sorted() where revision >= harness.state.compactedRevision {
-            #expect(try harness.state.stateHash(atRevision: revision).hash == hashes[revision]?.hash)
+        #expect(checked > 50)
+        let below = Revision(harness.state.compactedRevision.rawValue - 1)
+        #expect(throws: RegistryRejection.compactedRevision(below, compacted: harness.state.compactedRevision)) {
+            try harness.state.range(RangeRequest(.prefix([])), atRevision: below)
         }
     }
 }
