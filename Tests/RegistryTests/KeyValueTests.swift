@@ -174,6 +174,15 @@ struct KeyValueTests {
         #expect(harness.apply(.transaction(request)) == .rejected(.duplicateKeyInTransaction(key: bytes("ab"))))
     }
 
+    @Test("applying at an index that does not advance is a precondition failure")
+    func indexMustAdvance() async {
+        await #expect(processExitsWith: .failure) {
+            var state = RegistryState()
+            _ = state.apply(.compact(0), at: 5)
+            _ = state.apply(.compact(0), at: 5)
+        }
+    }
+
     @Test("a put attached to an unknown lease is rejected and changes nothing")
     func putUnknownLease() {
         var harness = Harness()

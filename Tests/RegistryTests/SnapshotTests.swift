@@ -66,6 +66,31 @@ struct SnapshotTests {
         }
     }
 
+    @Test("seeded garbage behind a valid header and checksum throws, never traps", arguments: [UInt64(21), 22])
+    func garbageBodies(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        let valid = Self.richState().snapshotBytes()
+        for round in 0..<2_000 {
+            // Half pure garbage, half a valid body with a few bytes changed, both re-checksummed so that
+            // the structural checks, not the CRC, must catch them.
+            var body: [UInt8]
+            if round % 2 == 0 {
+                body = (0..<Int.random(in: 0..<80, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            } else {
+                body = Array(valid[9...])
+                for _ in 0..<Int.random(in: 1...3, using: &random) {
+                    body[Int.random(in: 0..<body.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+                }
+            }
+            var bytes: [UInt8] = [0x52, 0x47, 0x53, 0x4E, 1]
+            withUnsafeBytes(of: CRC32C.checksum(body).littleEndian) { bytes.append(contentsOf: $0) }
+            bytes += body
+            if let restored = try? RegistryState.restore(from: bytes, limits: smallLimits()) {
+                restored.checkInvariants()
+            }
+        }
+    }
+
     @Test("a structurally invalid body with a valid checksum is still refused")
     func validChecksumBadBody() {
         // A body claiming a compaction point above its revision.
