@@ -79,59 +79,9 @@ public enum InstanceStatus: UInt8, Sendable, CaseIterable {
     case draining = 2
 }
 
-/// The three names that locate an instance, and its key `<namespace>/<service>/<id>`.
-public struct InstanceName: Hashable, Sendable {
-    public var namespace: String
-    public var service: String
-    public var id: String
-
-    public init(namespace: String, service: String, id: String) {
-        self.namespace = namespace
-        self.service = service
-        self.id = id
-    }
-
-    /// The key of the instance record.
-    public var key: [UInt8] { Array("\(namespace)/\(service)/\(id)".utf8) }
-
-    /// The prefix of every instance key of a service, `<namespace>/<service>/`.
-    public static func servicePrefix(namespace: String, service: String) -> [UInt8] {
-        Array("\(namespace)/\(service)/".utf8)
-    }
-
-    /// The rejection for an invalid name, if any.
-    func validate(limits: RegistryLimits) -> RegistryRejection? {
-        validateName(namespace, field: "namespace", limits: limits, extra: [])
-            ?? validateName(service, field: "service", limits: limits, extra: [])
-            ?? validateName(id, field: "id", limits: limits, extra: [UInt8(ascii: ":"), UInt8(ascii: "@")])
-    }
-}
-
-/// A partial change of a live instance; nil fields stay as they are.
-public struct InstanceUpdate: Equatable, Sendable {
-    public var name: InstanceName
-    /// Must equal the live record's incarnation: an update from a stale or a newer process is refused.
-    public var incarnation: UInt64
-    public var status: InstanceStatus?
-    /// Replaces the whole map (not merged), so that removing a label is possible.
-    public var metadata: [String: String]?
-    public var weight: UInt32?
-
-    public init(
-        name: InstanceName, incarnation: UInt64, status: InstanceStatus? = nil, metadata: [String: String]? = nil,
-        weight: UInt32? = nil
-    ) {
-        self.name = name
-        self.incarnation = incarnation
-        self.status = status
-        self.metadata = metadata
-        self.weight = weight
-    }
-}
-
 /// Checks a name segment: non-empty, within `nameBytes`, letters, digits, `.`, `_`, `-` and `extra`.
 /// Slashes are forbidden since they separate key segments.
-private func validateName(_ name: String, field: String, limits: RegistryLimits, extra: [UInt8])
+func validateName(_ name: String, field: String, limits: RegistryLimits, extra: [UInt8])
     -> RegistryRejection?
 {
     let bytes = name.utf8
