@@ -1,0 +1,308 @@
+/// The leader's side of leases: live deadlines, keepalives, and the `expireLeases` and `checkpointLeases`
+/// commands it proposes. Pure: every method takes the caller's monotonic clock reading.
+///
+/// ## Lease semantics
+/// 1. **Replicated state** is only a lease's granted TTL, its last checkpointed remaining TTL and its keys
+///    (`Lease`). Deadlines exist only here, on the current leader, in its own monotonic clock, so no
+///    two clocks are ever compared.
+/// 2. **TTL is a lower bound.** A lease granted or renewed at leader time `t` is not expired by that
+///    leader before `t + TTL`. Keys go away only when an `expireLeases` (or `revokeLease`) command
+///    commits and applies, so actual removal happens at some time after the deadline (commit latency,
+///    rate limit), never before.
+/// 3. **Keepalives are not log entries.** `keepAlive` moves the deadline to `now + granted TTL` in memory;
+///    followers forward keepalives to the leader. A keepalive fails with `.leaseNotFound` once the
+///    deadline has passed (the expiry is already due), like etcd's "lease expired".
+/// 4. **Checkpoints** carry remaining TTLs through the log so that a new leader resumes the countdown:
+///    - every `checkpointIntervalMilliseconds`, each lease whose remaining time has fallen below half its
+///      granted TTL and below its replicated value is checkpointed. A holder that renews at the usual TTL/3
+///      never drops below 2/3, so live leases cost no log traffic; silent (dead) holders are written
+///      down, checkpoint after checkpoint;
+///    - a keepalive of a lease whose replicated remaining is below its full TTL queues a checkpoint
+///      restoring it (emitted by the next `commandsDue`), etcd's checkpoint-on-renew, and answers
+///      `.renewedAfterCheckpoint`: the node acknowledges that keepalive once the checkpoint commits, so
+///      that a leader crash in between cannot restore the lease short. Only holders that lapsed below
+///      half their TTL take this path.
+/// 5. **Leader change.** `becomeLeader` sets every deadline to `now + replicated remaining +
+///    electionGraceMilliseconds`. The grace (default: two election timeouts, one to notice the old
+///    leader's silence and one to elect) covers the time with no leader, during which no client could
+///    renew; so no lease expires *because* of the election, and none is reset to its full TTL either:
+///    a silent holder's lease keeps counting down from its last checkpoint. Per leader change it gains at
+///    most `leaderless time + grace + checkpoint interval` once below half its TTL, and at most
+///    `leaderless time + grace + TTL/2 + checkpoint interval` before that (etcd's default gains a full TTL
+///    per election, so leader churn can keep dead instances registered forever). Leases granted in
+///    entries applied after the change are tracked through `observe` with `now + TTL`.
+/// 6. **Bounds.** TTLs are granted within `RegistryLimits.minimumTTLMilliseconds` (default
+///    ceil(1.5 × election timeout), 2 s at a 1 s election timeout, etcd's rule) and
+///    `maximumTTLMilliseconds` (9e9 s, etcd's `MaxLeaseTTL`).
+/// 7. **Rate limit.** `commandsDue` proposes at most `expiriesPerSecond` expiries per second (token bucket,
+///    burst one second; default 1,000/s like etcd's `leaseRevokeRate`), in commands of at most
+///    `leasesPerCommand` IDs, so a mass expiry (a zone lost at once) becomes a steady trickle of small
+///    entries instead of stalling the log. An expiry proposal that does not apply (dropped on a leader
+///    change) is proposed again after `expiryRetryMilliseconds`.
+public struct LeaseKeeper: Sendable {
+    /// Grace, checkpoint interval and rate limit.
+    public let configuration: LeaseKeeperConfiguration
+    /// Whether the keeper tracks deadlines (between `becomeLeader` and `stepDown`).
+    public private(set) var isLeader = false
+
+    private struct Tracked: Sendable {
+        var grantedMilliseconds: Int64
+        var deadline: UInt64
+        var replicatedRemainingMilliseconds: Int64
+        var expiryProposedAt: UInt64?
+    }
+
+    private var tracked: [LeaseID: Tracked] = [:]
+    private var deadlines = DeadlineHeap()
+    private var renewed: Set<LeaseID> = []
+    /// Expiry tokens in thousandths, refilled continuously.
+    private var tokenMillis: Int = 0
+    private var lastRefillMilliseconds: UInt64 = 0
+    private var lastCheckpointMilliseconds: UInt64 = 0
+
+    /// A keeper that tracks nothing until `becomeLeader`.
+    public init(configuration: LeaseKeeperConfiguration) {
+        precondition(configuration.leasesPerCommand >= 1 && configuration.expiriesPerSecond >= 1, "\(configuration)")
+        self.configuration = configuration
+    }
+
+    /// Starts tracking every replicated lease with deadline `now + remaining + grace`.
+    /// Call after applying every committed entry, when this node becomes leader.
+    public mutating func becomeLeader(state: RegistryState, nowMilliseconds now: UInt64) {
+        becomeLeader(leases: state.leases(), nowMilliseconds: now)
+    }
+
+    /// As `becomeLeader(state:nowMilliseconds:)`, from a lease list.
+    public mutating func becomeLeader(leases: [LeaseStatus], nowMilliseconds now: UInt64) {
+        stepDown()
+        isLeader = true
+        for lease in leases {
+            let remaining = UInt64(max(lease.remainingTTLMilliseconds, 0))
+            track(
+                lease.id, granted: lease.grantedTTLMilliseconds,
+                deadline: now &+ remaining &+ configuration.electionGraceMilliseconds,
+                replicated: lease.remainingTTLMilliseconds)
+        }
+        tokenMillis = configuration.expiriesPerSecond * 1_000
+        lastRefillMilliseconds = now
+        lastCheckpointMilliseconds = now
+    }
+
+    /// Forgets every deadline: only the current leader may expire leases.
+    public mutating func stepDown() {
+        isLeader = false
+        tracked = [:]
+        deadlines = DeadlineHeap()
+        renewed = []
+    }
+
+    /// Keeps the tracker in step with applied commands: starts the countdown of granted leases, drops
+    /// ended ones, notes checkpoints. Call for every applied command while leader.
+    public mutating func observe(_ command: RegistryCommand, result: CommandResult, nowMilliseconds now: UInt64) {
+        guard isLeader, case .applied(let applied) = result else { return }
+        switch (command, applied.response) {
+        case (_, .leaseGranted(let id, let ttl)):
+            track(id, granted: ttl, deadline: now &+ UInt64(ttl), replicated: ttl)
+        case (.revokeLease(let id), _):
+            forget(id)
+        case (.expireLeases(let ids), _):
+            for id in ids { forget(id) }
+        case (.checkpointLeases(let checkpoints), _):
+            for checkpoint in checkpoints {
+                guard let granted = tracked[checkpoint.id]?.grantedMilliseconds else { continue }
+                tracked[checkpoint.id]?.replicatedRemainingMilliseconds =
+                    min(max(checkpoint.remainingMilliseconds, 0), granted)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Renews a lease: its deadline becomes `now + granted TTL`.
+    /// - Returns: `.renewed` with the granted TTL; `.renewedAfterCheckpoint` when the replicated remaining
+    ///   TTL is short, so the renewal is crash-proof only once the checkpoint that the next `commandsDue`
+    ///   proposes has committed; `.leaseNotFound` if unknown or already past its deadline; or
+    ///   `.notLeader` (forward to the leader).
+    public mutating func keepAlive(_ id: LeaseID, nowMilliseconds now: UInt64) -> KeepAliveOutcome {
+        guard isLeader else { return .notLeader }
+        guard var lease = tracked[id], now < lease.deadline else { return .leaseNotFound(id) }
+        lease.deadline = now &+ UInt64(lease.grantedMilliseconds)
+        lease.expiryProposedAt = nil
+        tracked[id] = lease
+        deadlines.push(DeadlineHeap.Entry(deadline: lease.deadline, id: id))
+        if lease.replicatedRemainingMilliseconds < lease.grantedMilliseconds {
+            renewed.insert(id)
+            return .renewedAfterCheckpoint(ttlMilliseconds: lease.grantedMilliseconds)
+        }
+        return .renewed(ttlMilliseconds: lease.grantedMilliseconds)
+    }
+
+    /// The live remaining TTL on this leader, or nil if the lease is not tracked.
+    public func remainingMilliseconds(_ id: LeaseID, nowMilliseconds now: UInt64) -> Int64? {
+        guard let lease = tracked[id] else { return nil }
+        return lease.deadline > now ? Int64(lease.deadline - now) : 0
+    }
+
+    /// Number of leases tracked.
+    public var trackedCount: Int { tracked.count }
+
+    /// The commands to propose now: rate-limited `expireLeases` batches for leases past their deadline
+    /// (earliest deadline first), then `checkpointLeases` batches (renewals at once, the periodic ones
+    /// every interval). Empty unless leader. Call on every tick.
+    public mutating func commandsDue(nowMilliseconds now: UInt64) -> [RegistryCommand] {
+        guard isLeader else { return [] }
+        refill(now)
+        var commands: [RegistryCommand] = []
+        let due = dueExpiries(now)
+        for start in stride(from: 0, to: due.count, by: configuration.leasesPerCommand) {
+            commands.append(.expireLeases(Array(due[start..<min(start + configuration.leasesPerCommand, due.count)])))
+        }
+        let checkpoints = dueCheckpoints(now)
+        for start in stride(from: 0, to: checkpoints.count, by: configuration.leasesPerCommand) {
+            let end = min(start + configuration.leasesPerCommand, checkpoints.count)
+            commands.append(.checkpointLeases(Array(checkpoints[start..<end])))
+        }
+        return commands
+    }
+
+    // MARK: - Internals
+
+    private mutating func track(_ id: LeaseID, granted: Int64, deadline: UInt64, replicated: Int64) {
+        tracked[id] = Tracked(
+            grantedMilliseconds: granted, deadline: deadline, replicatedRemainingMilliseconds: replicated,
+            expiryProposedAt: nil)
+        deadlines.push(DeadlineHeap.Entry(deadline: deadline, id: id))
+    }
+
+    private mutating func forget(_ id: LeaseID) {
+        tracked[id] = nil
+        renewed.remove(id)
+    }
+
+    private mutating func refill(_ now: UInt64) {
+        guard now > lastRefillMilliseconds else { return }
+        let elapsed = min(now - lastRefillMilliseconds, 1_000)
+        let capacity = configuration.expiriesPerSecond * 1_000
+        tokenMillis = min(capacity, tokenMillis + Int(elapsed) * configuration.expiriesPerSecond)
+        lastRefillMilliseconds = now
+    }
+
+    /// Pops due deadlines while tokens last; stale heap entries (renewed, ended, already proposed) are
+    /// skipped. Proposed leases get a retry entry.
+    private mutating func dueExpiries(_ now: UInt64) -> [LeaseID] {
+        var due: [LeaseID] = []
+        while tokenMillis >= 1_000, let top = deadlines.minimum, top.deadline <= now {
+            deadlines.popMinimum()
+            guard var lease = tracked[top.id], lease.deadline <= now else { continue }
+            if let proposed = lease.expiryProposedAt, now < proposed &+ configuration.expiryRetryMilliseconds {
+                continue
+            }
+            lease.expiryProposedAt = now
+            tracked[top.id] = lease
+            deadlines.push(DeadlineHeap.Entry(deadline: now &+ configuration.expiryRetryMilliseconds, id: top.id))
+            due.append(top.id)
+            tokenMillis -= 1_000
+        }
+        return due
+    }
+
+    private mutating func dueCheckpoints(_ now: UInt64) -> [LeaseCheckpoint] {
+        var ids = renewed
+        renewed = []
+        if now &- lastCheckpointMilliseconds >= configuration.checkpointIntervalMilliseconds {
+            lastCheckpointMilliseconds = now
+            for (id, lease) in tracked where lease.deadline > now {
+                // Overdue leases are left to the expiry path; checkpointing them would only add entries.
+                let remaining = Int64(lease.deadline - now)
+                if remaining * 2 < lease.grantedMilliseconds && remaining < lease.replicatedRemainingMilliseconds {
+                    ids.insert(id)
+                }
+            }
+        }
+        // Sorted: the proposal order must not depend on hash order.
+        return ids.sorted().compactMap { id in
+            guard let lease = tracked[id] else { return nil }
+            let remaining = lease.deadline > now ? Int64(lease.deadline - now) : 0
+            return LeaseCheckpoint(id: id, remainingMilliseconds: min(remaining, lease.grantedMilliseconds))
+        }
+    }
+}
+
+/// Tuning of the `LeaseKeeper`.
+public struct LeaseKeeperConfiguration: Equatable, Sendable {
+    /// Added to every remaining TTL when a node becomes leader: covers the leaderless time.
+    public var electionGraceMilliseconds: UInt64
+    /// How often the remaining TTLs of silent leases are checkpointed.
+    public var checkpointIntervalMilliseconds: UInt64 = 5_000
+    /// Most lease expiries proposed per second (burst: one second's worth).
+    public var expiriesPerSecond: Int = 1_000
+    /// Most lease IDs per proposed command; keep at or below `RegistryLimits.leaseBatch`.
+    public var leasesPerCommand: Int = 500
+    /// Delay before an expiry proposal that did not apply is proposed again.
+    public var expiryRetryMilliseconds: UInt64
+
+    /// Defaults for an election timeout: grace and retry of two election timeouts.
+    public init(electionTimeoutMilliseconds: UInt64) {
+        electionGraceMilliseconds = 2 * electionTimeoutMilliseconds
+        expiryRetryMilliseconds = 2 * electionTimeoutMilliseconds
+    }
+}
+
+/// The answer to a keepalive.
+public enum KeepAliveOutcome: Equatable, Sendable {
+    /// Renewed for this TTL; acknowledge now.
+    case renewed(ttlMilliseconds: Int64)
+    /// Renewed for this TTL; acknowledge once the next `checkpointLeases` from `commandsDue` commits,
+    /// because until then a new leader would restore the older, shorter remaining TTL.
+    case renewedAfterCheckpoint(ttlMilliseconds: Int64)
+    /// Unknown, ended, or past its deadline.
+    case leaseNotFound(LeaseID)
+    /// This node is not the leader; forward the keepalive.
+    case notLeader
+}
+
+/// A binary min-heap of (deadline, lease) with lazy deletion: renewals push a new entry and stale ones
+/// are skipped when they surface, which keeps keepalive O(log n) without an index into the heap.
+struct DeadlineHeap: Sendable {
+    struct Entry: Comparable, Sendable {
+        var deadline: UInt64
+        var id: LeaseID
+
+        static func < (lhs: Entry, rhs: Entry) -> Bool {
+            (lhs.deadline, lhs.id.rawValue) < (rhs.deadline, rhs.id.rawValue)
+        }
+    }
+
+    private var entries: [Entry] = []
+
+    var minimum: Entry? { entries.first }
+    var count: Int { entries.count }
+
+    mutating func push(_ entry: Entry) {
+        entries.append(entry)
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[child] < entries[parent] else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func popMinimum() {
+        guard !entries.isEmpty else { return }
+        entries.swapAt(0, entries.count - 1)
+        entries.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < entries.count && entries[left] < entries[smallest] { smallest = left }
+            if right < entries.count && entries[right] < entries[smallest] { smallest = right }
+            if smallest == parent { return }
+            entries.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}

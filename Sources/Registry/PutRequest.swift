@@ -1,0 +1,16 @@
+/// A write of one key.
+public struct PutRequest: Equatable, Sendable {
+    public var key: [UInt8]
+    public var value: [UInt8]
+    /// Attach the key to this lease (detaching it from any other); nil detaches.
+    public var lease: LeaseID?
+    /// Return the key as it was before.
+    public var returnPrevious: Bool
+
+    public init(key: [UInt8], value: [UInt8], lease: LeaseID? = nil, returnPrevious: Bool = false) {
+        self.key = key
+        self.value = value
+        self.lease = lease
+        self.returnPrevious = returnPrevious
+    }
+}

@@ -1,1 +1,0 @@
-// The Registry module; see README "Layout".

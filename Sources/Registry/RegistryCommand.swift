@@ -1,0 +1,32 @@
+/// Every change to the registry: the payload of a Raft log entry, applied in log order on every node.
+///
+/// Time enters only inside commands, stamped by the leader from its monotonic clock; applying never reads
+/// a clock. Lease expiry is itself a command (`expireLeases`), proposed by the leader's `LeaseKeeper`.
+public enum RegistryCommand: Equatable, Sendable {
+    /// Writes one key (etcd `Put`).
+    case put(PutRequest)
+    /// Deletes every key in a range at one revision (etcd `DeleteRange`).
+    case deleteRange(DeleteRangeRequest)
+    /// Compares, then one branch of operations, at one revision (etcd `Txn`).
+    case transaction(TransactionRequest)
+    /// Grants a lease. A nil ID lets the state choose one deterministically (the entry's log index, or
+    /// the next free ID above it). `grantedAtMilliseconds` is the leader's clock at proposal, kept only for
+    /// diagnostics: the state never compares it with anything.
+    case grantLease(id: LeaseID?, ttlMilliseconds: Int64, grantedAtMilliseconds: UInt64)
+    /// Ends a lease now, deleting every attached key at one revision.
+    case revokeLease(LeaseID)
+    /// Records each lease's remaining TTL so that a new leader resumes the countdown. Unknown IDs are
+    /// skipped (the lease may have ended since the leader measured it).
+    case checkpointLeases([LeaseCheckpoint])
+    /// Ends leases whose deadline passed on the leader. Unknown IDs are skipped, as above; all keys of
+    /// the batch are deleted at one revision.
+    case expireLeases([LeaseID])
+    /// Creates or replaces an instance record (fenced by incarnation).
+    case registerInstance(ServiceInstance)
+    /// Changes status, metadata or weight of a live instance of the same incarnation.
+    case updateInstance(InstanceUpdate)
+    /// Removes an instance; with an incarnation, only if the live record's is not newer.
+    case deregisterInstance(InstanceName, incarnation: UInt64?)
+    /// Drops history at or below a revision; watches from there on get a resync.
+    case compact(Revision)
+}

@@ -1,0 +1,146 @@
+import Codec
+
+// MARK: - Snapshot encoding
+
+extension RegistryState {
+    /// The first four bytes of every snapshot, "RGSN".
+    static let snapshotMagic: [UInt8] = [0x52, 0x47, 0x53, 0x4E]
+    /// Snapshot format version.
+    static let snapshotVersion: UInt8 = 1
+    /// Magic, version and checksum.
+    private static let snapshotHeaderBytes = 9
+
+    /// The whole replicated state as bytes: identical on every node that applied the same commands.
+    ///
+    /// Layout: magic `RGSN`, format version (1 byte), CRC-32C of the body (fixed 32), then the body: last
+    /// applied index, revision, compacted revision, keys in byte order, leases by ID, retained events in
+    /// order. Lease key sets and instance counts are derived on restore, not stored.
+    /// - Complexity: O(n + l log l + h).
+    public func snapshotBytes() -> [UInt8] {
+        var writer = ByteWriter(reservingCapacity: 64 + entries.count * 128)
+        writer.writeRaw(Self.snapshotMagic)
+        writer.write(Self.snapshotVersion)
+        writer.writeFixed(UInt32(0))
+        writer.writeVarint(lastAppliedIndex)
+        writer.writeSignedVarint(revision.rawValue)
+        writer.writeSignedVarint(compactedRevision.rawValue)
+        writer.writeVarint(UInt64(index.count))
+        index.forEach(from: []) { key in
+            entries[key]!.encode(into: &writer)
+            return true
+        }
+        let leaseIDs = leaseTable.keys.sorted()
+        writer.writeVarint(UInt64(leaseIDs.count))
+        for id in leaseIDs {
+            let lease = leaseTable[id]!
+            writer.writeVarint(id.rawValue)
+            writer.writeSignedVarint(lease.grantedTTLMilliseconds)
+            writer.writeSignedVarint(lease.remainingTTLMilliseconds)
+        }
+        writer.writeVarint(UInt64(history.count))
+        for event in history.events { event.encode(into: &writer) }
+        var bytes = writer.bytes
+        let checksum = CRC32C.checksum(bytes[Self.snapshotHeaderBytes...])
+        withUnsafeBytes(of: checksum.littleEndian) { raw in
+            for position in 0..<4 { bytes[5 + position] = raw[position] }
+        }
+        return bytes
+    }
+
+    /// Rebuilds a state from `snapshotBytes()`, checking the checksum and every structural rule (sorted
+    /// unique keys, revisions in order, leases of keys live, instance values decodable) so that a restored
+    /// state satisfies the same invariants as one built by `apply`.
+    /// - Throws: `CodecError` for any corrupt, truncated or over-limit input; never traps.
+    public static func restore(from bytes: [UInt8], limits: RegistryLimits) throws(CodecError) -> RegistryState {
+        guard bytes.count >= snapshotHeaderBytes else {
+            throw .truncated(field: "snapshot header", needed: snapshotHeaderBytes - bytes.count)
+        }
+        guard Array(bytes[0..<4]) == snapshotMagic else { throw .invalidValue(field: "magic", reason: "not a snapshot") }
+        guard bytes[4] == snapshotVersion else { throw .unknownTag(field: "snapshot version", tag: UInt64(bytes[4])) }
+        var header = ByteReader(bytes, range: 5..<9)
+        let expected = try header.readFixed32("checksum")
+        let actual = CRC32C.checksum(bytes[snapshotHeaderBytes...])
+        guard expected == actual else { throw .checksumMismatch(expected: expected, actual: actual) }
+        var reader = ByteReader(bytes, range: snapshotHeaderBytes..<bytes.count)
+        var state = RegistryState(limits: limits)
+        state.lastAppliedIndex = try reader.readVarint("last applied index")
+        state.revision = Revision(try reader.readSignedVarint("revision"))
+        state.compactedRevision = Revision(try reader.readSignedVarint("compacted revision"))
+        guard state.compactedRevision.rawValue >= 0 && state.compactedRevision <= state.revision else {
+            throw .invalidValue(field: "compacted revision", reason: "outside [0, revision]")
+        }
+        try state.restoreKeys(from: &reader)
+        try state.restoreLeases(from: &reader)
+        try state.restoreHistory(from: &reader)
+        try reader.expectEnd()
+        return state
+    }
+
+    private mutating func restoreKeys(from reader: inout ByteReader) throws(CodecError) {
+        // Each record takes at least 8 bytes, which bounds the count before anything is reserved.
+        let count = try reader.readCount("keys", limit: reader.remaining / 8)
+        var keys: [[UInt8]] = []
+        keys.reserveCapacity(count)
+        entries.reserveCapacity(count)
+        for _ in 0..<count {
+            let record = try KeyValue(from: &reader, limits: limits)
+            if let last = keys.last, compareBytes(last, record.key) >= 0 {
+                throw .invalidValue(field: "keys", reason: "not strictly ascending")
+            }
+            guard record.modRevision <= revision else {
+                throw .invalidValue(field: "mod revision", reason: "\(record.modRevision) after \(revision)")
+            }
+            if record.isInstance {
+                guard let service = Self.serviceKey(of: record.key), record.instance != nil else {
+                    throw .invalidValue(field: "instance", reason: "undecodable instance record")
+                }
+                instanceCounts[service, default: 0] += 1
+            }
+            keys.append(record.key)
+            entries[record.key] = record
+        }
+        index = SortedKeyIndex(sortedKeys: keys)
+    }
+
+    private mutating func restoreLeases(from reader: inout ByteReader) throws(CodecError) {
+        let count = try reader.readCount("leases", limit: min(reader.remaining / 3, limits.leases))
+        var previous: LeaseID? = nil
+        leaseTable.reserveCapacity(count)
+        for _ in 0..<count {
+            let id = LeaseID(try reader.readVarint("lease id"))
+            guard id.rawValue != 0, previous.map({ $0 < id }) ?? true else {
+                throw .invalidValue(field: "lease id", reason: "zero or not ascending")
+            }
+            previous = id
+            let granted = try reader.readSignedVarint("granted ttl")
+            let remaining = try reader.readSignedVarint("remaining ttl")
+            guard granted > 0, remaining >= 0, remaining <= granted else {
+                throw .invalidValue(field: "lease ttl", reason: "granted \(granted), remaining \(remaining)")
+            }
+            var lease = Lease(id: id, grantedTTLMilliseconds: granted)
+            lease.remainingTTLMilliseconds = remaining
+            leaseTable[id] = lease
+        }
+        for key in index.allKeys {
+            guard let lease = entries[key]?.lease else { continue }
+            guard leaseTable[lease] != nil else { throw .invalidValue(field: "key lease", reason: "\(lease) not live") }
+            leaseTable[lease]?.keys.insert(HashedKey(key))
+        }
+    }
+
+    private mutating func restoreHistory(from reader: inout ByteReader) throws(CodecError) {
+        let count = try reader.readCount("events", limit: min(reader.remaining / 4, limits.historyEvents))
+        var events: [RegistryEvent] = []
+        events.reserveCapacity(count)
+        for _ in 0..<count {
+            let event = try RegistryEvent(from: &reader, limits: limits)
+            guard event.revision > compactedRevision, event.revision <= revision,
+                events.last.map({ $0.revision <= event.revision }) ?? true
+            else {
+                throw .invalidValue(field: "event revision", reason: "\(event.revision) out of order or window")
+            }
+            events.append(event)
+        }
+        history = EventHistory(events: events)
+    }
+}

@@ -1,0 +1,138 @@
+// Goal: typed instances on the key space: register, update, deregister, list instances and services,
+// each answering with its revision, with incarnation fencing and typed rejections for bad input.
+// Method: hand-built scenarios on one service, checking both the typed view and the underlying record
+// and events.
+import Registry
+import Testing
+
+@Suite("Instances")
+struct InstanceTests {
+    @Test("a registered instance is stored under namespace/service/id and listed with its revision")
+    func register() throws {
+        var harness = Harness()
+        let instance = makeInstance("i-1")
+        let applied = try #require(harness.apply(.registerInstance(instance)).applied)
+        #expect(applied.response == .instanceRegistered(instance, previous: nil))
+        #expect(applied.events.first?.cause == .registered)
+        #expect(applied.events.first?.key == bytes("prod/payments/i-1"))
+        let record = try #require(harness.get("prod/payments/i-1"))
+        #expect(record.isInstance && record.instance == instance)
+        let list = try harness.state.instances(namespace: "prod", service: "payments")
+        #expect(list.instances == [instance] && list.revision == 1)
+    }
+
+    @Test("services are listed by name with instance counts")
+    func services() throws {
+        var harness = Harness()
+        harness.apply(.registerInstance(makeInstance("1", service: "b")))
+        harness.apply(.registerInstance(makeInstance("2", service: "b")))
+        harness.apply(.registerInstance(makeInstance("1", service: "a")))
+        harness.apply(.registerInstance(makeInstance("1", service: "z", namespace: "dev")))
+        let list = try harness.state.services(namespace: "prod")
+        #expect(list.services.map(\.name) == ["a", "b"])
+        #expect(list.services.map(\.instanceCount) == [1, 2])
+        #expect(list.revision == 4)
+    }
+
+    @Test("an update changes only the given fields and carries the updated cause")
+    func update() throws {
+        var harness = Harness()
+        harness.apply(.registerInstance(makeInstance("i-1")))
+        let update = InstanceUpdate(
+            name: makeInstance("i-1").name, incarnation: 1, status: .draining, weight: 0)
+        let applied = try #require(harness.apply(.updateInstance(update)).applied)
+        var expected = makeInstance("i-1")
+        expected.status = .draining
+        expected.weight = 0
+        #expect(applied.response == .instanceUpdated(expected))
+        #expect(applied.events.first?.cause == .updated)
+        #expect(harness.state.instance(named: expected.name) == expected)
+    }
+
+    @Test("a stale re-registration can never overwrite a newer incarnation")
+    func fencing() {
+        var harness = Harness()
+        harness.apply(.registerInstance(makeInstance("i-1", incarnation: 5)))
+        #expect(
+            harness.apply(.registerInstance(makeInstance("i-1", incarnation: 4)))
+                == .rejected(.staleIncarnation(current: 5, offered: 4)))
+        #expect(
+            harness.apply(.deregisterInstance(makeInstance("i-1").name, incarnation: 4))
+                == .rejected(.staleIncarnation(current: 5, offered: 4)))
+        #expect(
+            harness.apply(.updateInstance(InstanceUpdate(name: makeInstance("i-1").name, incarnation: 4, weight: 1)))
+                == .rejected(.staleIncarnation(current: 5, offered: 4)))
+        #expect(harness.state.instance(named: makeInstance("i-1").name)?.incarnation == 5)
+        #expect(harness.state.revision == 1)
+    }
+
+    @Test("an equal or newer incarnation re-registers and reports the previous record")
+    func reRegister() throws {
+        var harness = Harness()
+        harness.apply(.registerInstance(makeInstance("i-1", incarnation: 5)))
+        let applied = try #require(harness.apply(.registerInstance(makeInstance("i-1", incarnation: 6))).applied)
+        #expect(applied.response == .instanceRegistered(makeInstance("i-1", incarnation: 6), previous: makeInstance("i-1", incarnation: 5)))
+        #expect(try harness.state.services(namespace: "prod").services.first?.instanceCount == 1)
+    }
+
+    @Test("deregister removes the record with the deregistered cause")
+    func deregister() throws {
+        var harness = Harness()
+        harness.apply(.registerInstance(makeInstance("i-1")))
+        let applied = try #require(harness.apply(.deregisterInstance(makeInstance("i-1").name, incarnation: nil)).applied)
+        #expect(applied.events.first?.cause == .deregistered)
+        #expect(applied.events.first?.previous?.instance == makeInstance("i-1"))
+        #expect(try harness.state.services(namespace: "prod").services.isEmpty)
+        #expect(
+            harness.apply(.deregisterInstance(makeInstance("i-1").name, incarnation: nil))
+                == .rejected(.instanceNotFound(namespace: "prod", service: "payments", id: "i-1")))
+    }
+
+    @Test("a plain put over an instance record turns it into a plain key")
+    func plainPutOverInstance() throws {
+        var harness = Harness()
+        harness.apply(.registerInstance(makeInstance("i-1")))
+        harness.put("prod/payments/i-1", "raw")
+        #expect(try harness.state.instances(namespace: "prod", service: "payments").instances.isEmpty)
+        #expect(try harness.state.services(namespace: "prod").services.isEmpty)
+    }
+
+    @Test("invalid names are typed rejections that change nothing", arguments: [
+        ("", "svc", "id", "namespace"), ("ns", "a/b", "id", "service"), ("ns", "svc", "sp ace", "id"),
+        ("ns", "svc", String(repeating: "x", count: 129), "id"), ("ns", "sv\u{e9}", "id", "service"),
+    ])
+    func invalidNames(namespace: String, service: String, id: String, field: String) {
+        var harness = Harness()
+        let result = harness.apply(.registerInstance(makeInstance(id, service: service, namespace: namespace)))
+        guard case .rejected(.invalidName(let rejected, _, _)) = result else {
+            Issue.record("expected an invalid name, got \(result)")
+            return
+        }
+        #expect(rejected == field)
+        #expect(harness.state.revision == 0)
+    }
+
+    @Test("malformed endpoints are rejected", arguments: ["10.0.0.5:9000", "://x", "grpc://", "grpc://a b", "1http://x"])
+    func invalidEndpoints(endpoint: String) {
+        var harness = Harness()
+        var instance = makeInstance("i-1")
+        instance.endpoints = [endpoint]
+        guard case .rejected(.invalidEndpoint) = harness.apply(.registerInstance(instance)) else {
+            Issue.record("\(endpoint) accepted")
+            return
+        }
+    }
+
+    @Test("registering on an unknown lease is rejected")
+    func unknownLease() {
+        var harness = Harness()
+        #expect(harness.apply(.registerInstance(makeInstance("i-1", lease: 9))) == .rejected(.leaseNotFound(9)))
+    }
+
+    @Test("an update of a missing instance is rejected")
+    func updateMissing() {
+        var harness = Harness()
+        let update = InstanceUpdate(name: makeInstance("nope").name, incarnation: 1, weight: 3)
+        #expect(harness.apply(.updateInstance(update)) == .rejected(.instanceNotFound(namespace: "prod", service: "payments", id: "nope")))
+    }
+}

@@ -1,0 +1,145 @@
+// Goal: the leader-side lease semantics: TTL is a lower bound; keepalives move deadlines without log
+// entries; expiry is proposed only past the deadline and rate-limited; checkpoints carry remaining time
+// so that a leader change neither expires a lease early nor resets it to its full TTL. Method: a fake
+// monotonic clock in milliseconds, a replicated state and a keeper driven step by step the way the node
+// drives them: propose what `commandsDue` returns, apply it, `observe` it.
+import Registry
+import Testing
+
+@Suite("Lease keeper")
+struct LeaseKeeperTests {
+    /// A leader: state, keeper and the commit loop that applies what the keeper proposes.
+    struct Leader {
+        var harness = Harness()
+        var keeper = LeaseKeeper(configuration: LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000))
+
+        init(now: UInt64) { keeper.becomeLeader(state: harness.state, nowMilliseconds: now) }
+
+        mutating func commit(_ command: RegistryCommand, now: UInt64) {
+            let result = harness.apply(command)
+            keeper.observe(command, result: result, nowMilliseconds: now)
+        }
+
+        /// Proposes and commits everything due; returns what was proposed.
+        @discardableResult
+        mutating func tick(_ now: UInt64) -> [RegistryCommand] {
+            let due = keeper.commandsDue(nowMilliseconds: now)
+            for command in due { commit(command, now: now) }
+            return due
+        }
+    }
+
+    @Test("a lease is not expired before its TTL and is expired once past it")
+    func lowerBound() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 10_000, grantedAtMilliseconds: 0), now: 0)
+        for now in stride(from: UInt64(0), to: 10_000, by: 500) {
+            leader.tick(now)
+            #expect(leader.harness.state.lease(1) != nil, "expired early at \(now)")
+        }
+        #expect(leader.tick(10_000).contains(.expireLeases([1])))
+        #expect(leader.harness.state.lease(1) == nil)
+    }
+
+    @Test("a keepalive moves the deadline to now + TTL without proposing anything")
+    func keepAlive() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 6_000, grantedAtMilliseconds: 0), now: 0)
+        #expect(leader.keeper.keepAlive(1, nowMilliseconds: 5_000) == .renewed(ttlMilliseconds: 6_000))
+        #expect(leader.tick(5_000).isEmpty)
+        #expect(leader.keeper.remainingMilliseconds(1, nowMilliseconds: 10_000) == 1_000)
+        #expect(!leader.tick(10_999).contains(.expireLeases([1])))
+        #expect(leader.tick(11_000) == [.expireLeases([1])])
+    }
+
+    @Test("a keepalive of an unknown or overdue lease fails; a follower forwards")
+    func keepAliveFailures() {
+        var leader = Leader(now: 0)
+        #expect(leader.keeper.keepAlive(3, nowMilliseconds: 0) == .leaseNotFound(3))
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 2_000, grantedAtMilliseconds: 0), now: 0)
+        #expect(leader.keeper.keepAlive(1, nowMilliseconds: 2_000) == .leaseNotFound(1))
+        var follower = LeaseKeeper(configuration: LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000))
+        #expect(follower.keepAlive(1, nowMilliseconds: 0) == .notLeader)
+        #expect(follower.commandsDue(nowMilliseconds: 1_000_000).isEmpty)
+    }
+
+    @Test("a new leader restores the checkpointed remaining TTL plus the election grace")
+    func leaderChangeRestoresRemaining() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 20_000, grantedAtMilliseconds: 0), now: 0)
+        // Silent holder: by 15 s the periodic checkpoint has written its remaining time down to 5 s.
+        for now in stride(from: UInt64(0), through: 15_000, by: 1_000) { leader.tick(now) }
+        let checkpointed = leader.harness.state.lease(1)?.remainingTTLMilliseconds ?? -1
+        #expect(checkpointed == 5_000)
+        // The leader dies; a node whose clock reads something unrelated takes over.
+        var successor = LeaseKeeper(configuration: LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000))
+        successor.becomeLeader(state: leader.harness.state, nowMilliseconds: 900_000)
+        // Not reset to the full 20 s, not expired during the election: remaining + 2 s grace.
+        #expect(successor.remainingMilliseconds(1, nowMilliseconds: 900_000) == 7_000)
+        #expect(!successor.commandsDue(nowMilliseconds: 906_999).contains(.expireLeases([1])))
+        #expect(successor.commandsDue(nowMilliseconds: 907_000) == [.expireLeases([1])])
+    }
+
+    @Test("a lease renewed at TTL/3 is never checkpointed and restores to at least its full TTL")
+    func liveLeaseNotCheckpointed() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 9_000, grantedAtMilliseconds: 0), now: 0)
+        var proposed: [RegistryCommand] = []
+        for now in stride(from: UInt64(0), through: 60_000, by: 1_000) {
+            if now % 3_000 == 0 { _ = leader.keeper.keepAlive(1, nowMilliseconds: now) }
+            proposed += leader.tick(now)
+        }
+        #expect(proposed.isEmpty)
+        #expect(leader.harness.state.lease(1)?.remainingTTLMilliseconds == 9_000)
+    }
+
+    @Test("renewing a lease whose checkpoint is short checkpoints it back to full, so a leader change cannot shorten it")
+    func renewalCheckpoint() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 12_000, grantedAtMilliseconds: 0), now: 0)
+        for now in stride(from: UInt64(0), through: 10_000, by: 1_000) { leader.tick(now) }
+        #expect(leader.harness.state.lease(1)?.remainingTTLMilliseconds == 2_000)
+        #expect(leader.keeper.keepAlive(1, nowMilliseconds: 10_500) == .renewedAfterCheckpoint(ttlMilliseconds: 12_000))
+        #expect(leader.tick(10_600) == [.checkpointLeases([LeaseCheckpoint(id: 1, remainingMilliseconds: 11_900)])])
+        var successor = LeaseKeeper(configuration: LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000))
+        successor.becomeLeader(state: leader.harness.state, nowMilliseconds: 0)
+        #expect((successor.remainingMilliseconds(1, nowMilliseconds: 0) ?? 0) >= 11_900)
+    }
+
+    @Test("expiry is rate-limited and batched, earliest deadline first")
+    func rateLimit() throws {
+        var configuration = LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000)
+        configuration.expiriesPerSecond = 10
+        configuration.leasesPerCommand = 4
+        var keeper = LeaseKeeper(configuration: configuration)
+        var harness = Harness()
+        keeper.becomeLeader(state: harness.state, nowMilliseconds: 0)
+        for id in (1...25).reversed() {
+            let command = RegistryCommand.grantLease(id: LeaseID(UInt64(id)), ttlMilliseconds: 2_000 + Int64(id), grantedAtMilliseconds: 0)
+            keeper.observe(command, result: harness.apply(command), nowMilliseconds: 0)
+        }
+        let first = keeper.commandsDue(nowMilliseconds: 5_000)
+        #expect(first == [.expireLeases([1, 2, 3, 4]), .expireLeases([5, 6, 7, 8]), .expireLeases([9, 10])])
+        #expect(keeper.commandsDue(nowMilliseconds: 5_000).isEmpty, "bucket empty")
+        let later = keeper.commandsDue(nowMilliseconds: 5_500)
+        #expect(later == [.expireLeases([11, 12, 13, 14]), .expireLeases([15])])
+    }
+
+    @Test("an expiry proposal that never applied is proposed again after the retry delay")
+    func retry() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 2_000, grantedAtMilliseconds: 0), now: 0)
+        #expect(leader.keeper.commandsDue(nowMilliseconds: 2_000) == [.expireLeases([1])])  // dropped
+        #expect(leader.keeper.commandsDue(nowMilliseconds: 3_000).isEmpty)
+        #expect(leader.keeper.commandsDue(nowMilliseconds: 4_000) == [.expireLeases([1])])
+    }
+
+    @Test("stepping down forgets every deadline")
+    func stepDown() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 2_000, grantedAtMilliseconds: 0), now: 0)
+        leader.keeper.stepDown()
+        #expect(leader.keeper.trackedCount == 0)
+        #expect(leader.keeper.commandsDue(nowMilliseconds: 100_000).isEmpty)
+    }
+}
