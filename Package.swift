@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Wire", dependencies: ["Codec", "Raft"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["Codec", "Raft", "Wire"], swiftSettings: strict),
         .executableTarget(name: "storage-bench", dependencies: ["Storage", "Raft"], swiftSettings: strict),
-        .target(name: "Simulation", dependencies: ["Raft", "Wire"], swiftSettings: strict),
+        .target(name: "Simulation", dependencies: ["Raft", "Wire", "Storage"], swiftSettings: strict),
         .target(name: "CLinuxShim"),
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
         .target(name: "HTTP", swiftSettings: strict),

@@ -1,15 +1,20 @@
+import Codec
 import Raft
+import Wire
 
 /// A network that delays, reorders, drops, duplicates and partitions messages, deterministically.
 ///
 /// Partitions are a set of directed links that drop everything: a symmetric split cuts both ways
 /// between two groups, an asymmetric fault cuts one direction, and a bridge isolates two nodes from
 /// each other while both still reach a third.
+///
+/// Every message crosses the network as the bytes of its wire encoding, so the peer codec is
+/// exercised on every hop of every simulated run.
 struct SimNetwork {
     struct InFlight {
         var deliverAt: Int
         var sequence: Int
-        var message: Message
+        var bytes: [UInt8]
     }
 
     private(set) var queue: [InFlight] = []
@@ -36,10 +41,12 @@ struct SimNetwork {
         if blockedLinks.contains(Link(from: message.from, to: message.to)) { return }
         if Int(random.next() % 100) < dropPercent { return }
         let copies = Int(random.next() % 100) < duplicatePercent ? 2 : 1
+        var writer = ByteWriter()
+        writer.write(message)
         for _ in 0..<copies {
             let delay = 1 + Int(random.next() % UInt64(maxDelayUnits))
             sequence += 1
-            queue.append(InFlight(deliverAt: now + delay, sequence: sequence, message: message))
+            queue.append(InFlight(deliverAt: now + delay, sequence: sequence, bytes: writer.bytes))
         }
     }
 
@@ -47,7 +54,16 @@ struct SimNetwork {
     mutating func due(now: Int) -> [Message] {
         let ready = queue.filter { $0.deliverAt <= now }.sorted { ($0.deliverAt, $0.sequence) < ($1.deliverAt, $1.sequence) }
         queue.removeAll { $0.deliverAt <= now }
-        return ready.map(\.message)
+        return ready.map { inFlight in
+            var reader = ByteReader(inFlight.bytes)
+            do {
+                let message = try reader.readMessage()
+                try reader.expectEnd()
+                return message
+            } catch {
+                preconditionFailure("a message the node encoded does not decode: \(error)")
+            }
+        }
     }
 
     mutating func isolate(_ group: [NodeID], from others: [NodeID]) {

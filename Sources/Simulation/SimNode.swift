@@ -23,26 +23,28 @@ struct SimNode {
 
     var isUp: Bool { raft != nil }
 
-    init(id: NodeID, persisted: PersistentState, options: RaftOptions, seed: UInt64) {
+    init(id: NodeID, persisted: PersistentState, options: RaftOptions, seed: UInt64, useStorage: Bool) throws(Violation) {
         self.id = id
-        self.disk = SimDisk(persisted)
+        self.disk = try SimDisk(node: id, initial: persisted, useStorage: useStorage)
         self.app = SimStateMachine(snapshotData: persisted.snapshot.data)
         self.raft = RaftNode(id: id, options: options, persisted: persisted, randomSeed: seed)
     }
 
-    /// Loses everything not on disk.
-    mutating func crash() {
+    /// Loses everything not on disk; `seed` decides how much of an unsynced write survives, torn.
+    mutating func crash(seed: UInt64) {
+        disk.crash(seed: seed)
         raft = nil
         pendingProposals = [:]
         pendingReads = [:]
         readsToServe = []
     }
 
-    mutating func restart(options: RaftOptions, seed: UInt64) {
+    mutating func restart(options: RaftOptions, seed: UInt64) throws(Violation) {
         precondition(raft == nil, "restart of a running node \(id)")
         restarts += 1
-        app = SimStateMachine(snapshotData: disk.state.snapshot.data)
-        raft = RaftNode(id: id, options: options, persisted: disk.state, randomSeed: seed &+ UInt64(restarts))
+        let persisted = try disk.recover()
+        app = SimStateMachine(snapshotData: persisted.snapshot.data)
+        raft = RaftNode(id: id, options: options, persisted: persisted, randomSeed: seed &+ UInt64(restarts))
         runCommit = .zero
         runApplied = .zero
     }

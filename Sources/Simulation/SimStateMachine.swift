@@ -59,36 +59,3 @@ struct SimStateMachine: Equatable {
         chain = read(8)
     }
 }
-
-/// A node's disk in the simulation: exactly what the node persisted, nothing more. A crash keeps
-/// this and loses everything else.
-struct SimDisk {
-    private(set) var state: PersistentState
-
-    init(_ state: PersistentState) {
-        self.state = state
-    }
-
-    mutating func persist(_ ready: Ready) {
-        if let snapshot = ready.snapshotToInstall {
-            state.snapshot = snapshot
-            state.entries = []
-        }
-        if let first = ready.entriesToAppend.first {
-            state.entries.removeAll { $0.index >= first.index }
-            precondition(
-                first.index == (state.entries.last?.index ?? state.snapshot.metadata.index).next,
-                "gap before persisted entry \(first.index)")
-            state.entries.append(contentsOf: ready.entriesToAppend)
-        }
-        if let hardState = ready.hardState {
-            state.hardState = hardState
-        }
-    }
-
-    mutating func save(_ snapshot: Snapshot) {
-        guard snapshot.metadata.index > state.snapshot.metadata.index else { return }
-        state.snapshot = snapshot
-        state.entries.removeAll { $0.index <= snapshot.metadata.index }
-    }
-}

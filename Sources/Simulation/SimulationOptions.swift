@@ -30,6 +30,9 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     public var compactionThreshold: Int
     public var raft: RaftOptions
     public var isHostile: Bool
+    /// Persist through the production write-ahead log on a fault-injecting file system, instead of
+    /// an in-memory value; crashes then tear unsynced writes and restarts run real recovery.
+    public var usesStorage: Bool
 
     /// Draws a run's shape from `seed`.
     /// - Parameter hostile: many elections, crashes and lost messages; the default when `faults` plants
@@ -64,6 +67,7 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
         raft.preVote = pick(0...4) != 0
         raft.checkQuorum = raft.preVote || pick(0...1) == 0
         raft.faults = faults
+        usesStorage = pick(0...1) == 0
         crashBeforePersistPerTenThousand = crashPerTenThousand > 0 ? 20 : 0
         self.isHostile = hostile ?? !faults.isEmpty
         if isHostile {
@@ -89,6 +93,6 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
             + "transfer:\(transferPerTenThousand)‱ propose:\(proposePercent)% read:\(readPercent)% "
             + "compact:\(compactionThreshold) batch:\(raft.maxEntriesPerAppend) inflight:\(raft.maxInflightAppends) "
             + "chunk:\(raft.snapshotChunkBytes)B prevote:\(raft.preVote) checkquorum:\(raft.checkQuorum)"
-            + (isHostile ? " hostile" : "") + (raft.faults.isEmpty ? "" : " FAULTS:\(raft.faults.map { "\($0)" }.sorted())")
+            + (usesStorage ? " disk:wal" : " disk:memory") + (isHostile ? " hostile" : "") + (raft.faults.isEmpty ? "" : " FAULTS:\(raft.faults.map { "\($0)" }.sorted())")
     }
 }

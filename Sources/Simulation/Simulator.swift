@@ -53,7 +53,7 @@ public struct Simulator {
         }
     }
 
-    public init(options: SimulationOptions, trace: ((String) -> Void)? = nil) {
+    public init(options: SimulationOptions, trace: ((String) -> Void)? = nil) throws(Violation) {
         self.options = options
         self.trace = trace
         self.random = SplitMix64(seed: options.seed ^ 0x5EED)
@@ -62,10 +62,10 @@ public struct Simulator {
             maxDelayUnits: options.maxDelayUnits)
         let members = (1...options.nodeCount).map { NodeID(UInt64($0)) }
         let bootstrap = PersistentState.bootstrap(configuration: Configuration(voters: members))
-        for member in members {
-            nodes[member] = SimNode(id: member, persisted: bootstrap, options: options.raft, seed: options.seed)
-        }
         nextNodeID = UInt64(options.nodeCount + 1)
+        for member in members {
+            nodes[member] = try SimNode(id: member, persisted: bootstrap, options: options.raft, seed: options.seed, useStorage: options.usesStorage)
+        }
     }
 
     /// Runs both phases; throws the first violation seen.
@@ -167,13 +167,13 @@ public struct Simulator {
     mutating func crash(_ id: NodeID, reason: String) {
         trace?("t\(now) \(reason) \(id)")
         statistics.crashes += 1
-        nodes[id]!.crash()
+        nodes[id]!.crash(seed: random.next())
         checker.forget(id)
     }
 
     mutating func restart(_ id: NodeID) throws(Violation) {
         trace?("t\(now) restart \(id)")
-        nodes[id]!.restart(options: options.raft, seed: options.seed)
+        try nodes[id]!.restart(options: options.raft, seed: options.seed)
         let node = nodes[id]!
         guard node.raft!.term >= node.durableTerm, node.raft!.commitIndex >= node.durableCommit else {
             throw checker.violation("durability", "node \(id) restarted behind its own durable state")
@@ -196,7 +196,8 @@ public struct Simulator {
             change = .addLearner(joiner)
             if case .accepted = nodes[leader]!.raft!.proposeMembershipChange(change) {
                 nextNodeID += 1
-                nodes[joiner] = SimNode(id: joiner, persisted: joining, options: options.raft, seed: options.seed)
+                nodes[joiner] = try SimNode(
+                    id: joiner, persisted: joining, options: options.raft, seed: options.seed, useStorage: options.usesStorage)
                 trace?("t\(now) membership \(change) accepted; \(joiner) starts empty")
                 statistics.membershipChanges += 1
             }
@@ -246,23 +247,24 @@ public struct Simulator {
             let ready = nodes[id]!.raft!.drainReady()
             for message in ready.messages { network.send(message, now: now, random: &random) }
             if isFaulty && chance(perTenThousand: options.crashBeforePersistPerTenThousand) {
+                nodes[id]!.disk.persistTorn(ready)
                 crash(id, reason: "crash before persisting a Ready of")
                 return
             }
-            nodes[id]!.disk.persist(ready)
-            try checkDurable(id)
+            try nodes[id]!.disk.persist(ready)
+            try checkDurable(id, persisted: ready.hardState)
             for message in ready.messagesAfterPersist { network.send(message, now: now, random: &random) }
             try apply(ready, on: id)
             nodes[id]!.raft!.advance(past: ready)
             try serveReads(on: id)
-            compactIfDue(id)
+            try compactIfDue(id)
             try observe(id, ready: ready)
         }
         if let raft = nodes[id]?.raft { try checker.observe(raft) }
     }
 
-    mutating func checkDurable(_ id: NodeID) throws(Violation) {
-        let hardState = nodes[id]!.disk.state.hardState
+    mutating func checkDurable(_ id: NodeID, persisted: HardState?) throws(Violation) {
+        guard let hardState = persisted else { return }
         guard hardState.term >= nodes[id]!.durableTerm, hardState.commit >= nodes[id]!.durableCommit else {
             throw checker.violation("durability", "node \(id) persisted \(hardState), below term \(nodes[id]!.durableTerm) commit \(nodes[id]!.durableCommit)")
         }
@@ -308,12 +310,12 @@ public struct Simulator {
         nodes[id]!.readsToServe.removeAll { $0.index <= applied }
     }
 
-    mutating func compactIfDue(_ id: NodeID) {
+    mutating func compactIfDue(_ id: NodeID) throws(Violation) {
         guard let raft = nodes[id]!.raft else { return }
         let applied = nodes[id]!.app.appliedIndex
         guard applied.rawValue >= raft.snapshotMetadata.index.rawValue + UInt64(options.compactionThreshold) else { return }
         let snapshot = nodes[id]!.raft!.compact(through: applied, data: nodes[id]!.app.snapshotData)
-        nodes[id]!.disk.save(snapshot)
+        try nodes[id]!.disk.save(snapshot)
     }
 
     mutating func observe(_ id: NodeID, ready: Ready) throws(Violation) {

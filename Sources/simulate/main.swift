@@ -91,8 +91,8 @@ var totals = Simulator.Statistics()
 for seed in seeds {
     let options = SimulationOptions(
         seed: seed, safetySteps: arguments.steps, faults: arguments.faults, hostile: arguments.hostile || !arguments.faults.isEmpty)
-    var simulator = Simulator(options: options, trace: arguments.trace ? { print($0) } : nil)
     do {
+        var simulator = try Simulator(options: options, trace: arguments.trace ? { print($0) } : nil)
         try simulator.run()
         passed += 1
         totals.add(simulator.statistics)

@@ -1,0 +1,142 @@
+import Raft
+import Storage
+
+/// A node's disk in the simulation: exactly what the node made durable, nothing more.
+///
+/// Two backends, chosen per seed. `memory` keeps the persisted state as a value, so a crash loses
+/// nothing that was persisted. `storage` runs the production write-ahead log (`DurableLog`) on a
+/// `SimulatedFileSystem`, so every simulated crash drops unsynced bytes (sometimes keeping a torn
+/// prefix of them) and every restart runs the real recovery code.
+struct SimDisk {
+    enum Backend {
+        case memory(PersistentState)
+        case storage(log: DurableLog?, fileSystem: SimulatedFileSystem)
+    }
+
+    private var backend: Backend
+    let node: NodeID
+    static let directory = "/data"
+
+    /// A disk holding a node's first state: the bootstrap configuration of an initial member, or an
+    /// empty configuration for a node about to join.
+    init(node: NodeID, initial: PersistentState, useStorage: Bool) throws(Violation) {
+        self.node = node
+        guard useStorage else {
+            backend = .memory(initial)
+            return
+        }
+        let fileSystem = SimulatedFileSystem()
+        backend = .storage(log: nil, fileSystem: fileSystem)
+        var (log, recovered) = try Self.open(node: node, fileSystem: fileSystem)
+        precondition(recovered.entries.isEmpty, "a fresh simulated disk holds entries")
+        do {
+            try log.saveSnapshot(initial.snapshot)
+        } catch {
+            throw Violation(step: 0, property: "storage", detail: "node \(node) could not save its bootstrap snapshot: \(error)")
+        }
+        backend = .storage(log: log, fileSystem: fileSystem)
+    }
+
+    private static func open(node: NodeID, fileSystem: SimulatedFileSystem) throws(Violation) -> (DurableLog, PersistentState) {
+        do {
+            return try DurableLog.open(
+                directory: directory, identity: StorageIdentity(clusterID: 1, memberID: node.rawValue),
+                fileSystem: fileSystem, options: StorageOptions(segmentBytes: 4_096))
+        } catch {
+            throw Violation(step: 0, property: "storage recovery", detail: "node \(node) cannot recover its disk: \(error)")
+        }
+    }
+
+    var usesStorage: Bool {
+        if case .storage = backend { true } else { false }
+    }
+
+    /// Persists a Ready's snapshot, entries and hard state, durably.
+    mutating func persist(_ ready: Ready) throws(Violation) {
+        switch backend {
+        case .memory(var state):
+            if let snapshot = ready.snapshotToInstall {
+                state.snapshot = snapshot
+                state.entries = []
+            }
+            if let first = ready.entriesToAppend.first {
+                state.entries.removeAll { $0.index >= first.index }
+                precondition(
+                    first.index == (state.entries.last?.index ?? state.snapshot.metadata.index).next,
+                    "gap before persisted entry \(first.index)")
+                state.entries.append(contentsOf: ready.entriesToAppend)
+            }
+            if let hardState = ready.hardState { state.hardState = hardState }
+            backend = .memory(state)
+        case .storage(var log?, let fileSystem):
+            do {
+                if let snapshot = ready.snapshotToInstall { try log.saveSnapshot(snapshot) }
+                if ready.hardState != nil || !ready.entriesToAppend.isEmpty {
+                    try log.append(hardState: ready.hardState, entries: ready.entriesToAppend)
+                    try log.sync()
+                }
+            } catch {
+                throw Violation(step: 0, property: "storage", detail: "node \(node) failed to persist: \(error)")
+            }
+            backend = .storage(log: log, fileSystem: fileSystem)
+        case .storage(nil, _):
+            preconditionFailure("persist on the closed disk of node \(node)")
+        }
+    }
+
+    /// Writes a Ready to the file system but fails its fsync, as a power loss in the middle of a
+    /// write would: the caller then crashes the node. Memory disks have no such state.
+    mutating func persistTorn(_ ready: Ready) {
+        guard case .storage(var log?, let fileSystem) = backend else { return }
+        fileSystem.failNextSync(with: .ioError)
+        do {
+            if ready.hardState != nil || !ready.entriesToAppend.isEmpty {
+                try log.append(hardState: ready.hardState, entries: ready.entriesToAppend)
+                try log.sync()
+            }
+        } catch {
+            // Expected: the injected fsync failure poisons the log, and the node crashes next.
+        }
+        backend = .storage(log: log, fileSystem: fileSystem)
+    }
+
+    mutating func save(_ snapshot: Snapshot) throws(Violation) {
+        switch backend {
+        case .memory(var state):
+            guard snapshot.metadata.index > state.snapshot.metadata.index else { return }
+            state.snapshot = snapshot
+            state.entries.removeAll { $0.index <= snapshot.metadata.index }
+            backend = .memory(state)
+        case .storage(var log?, let fileSystem):
+            do {
+                try log.saveSnapshot(snapshot)
+            } catch {
+                throw Violation(step: 0, property: "storage", detail: "node \(node) failed to save a snapshot: \(error)")
+            }
+            backend = .storage(log: log, fileSystem: fileSystem)
+        case .storage(nil, _):
+            preconditionFailure("snapshot on the closed disk of node \(node)")
+        }
+    }
+
+    /// A power loss: what was not fsynced is lost, and a random prefix of it may survive as a torn tail.
+    mutating func crash(seed: UInt64) {
+        guard case .storage(var log, let fileSystem) = backend else { return }
+        log?.close()
+        fileSystem.crash(keepingRandomPrefixOf: seed)
+        backend = .storage(log: nil, fileSystem: fileSystem)
+    }
+
+    /// What a restarting node reads back.
+    mutating func recover() throws(Violation) -> PersistentState {
+        switch backend {
+        case .memory(let state):
+            return state
+        case .storage(let log, let fileSystem):
+            precondition(log == nil, "recover of node \(node) without a crash")
+            let (reopened, state) = try Self.open(node: node, fileSystem: fileSystem)
+            backend = .storage(log: reopened, fileSystem: fileSystem)
+            return state
+        }
+    }
+}
