@@ -58,7 +58,8 @@ struct SafetyChecker {
     /// Leader Completeness (§5.4): a new leader holds every entry committed before its term.
     private func checkLeaderCompleteness(_ leader: RaftNode) throws(Violation) {
         let base = leader.snapshotMetadata.index
-        for (index, term) in committed where index > base {
+        for index in committed.keys.sorted() where index > base {
+            let term = committed[index]!
             let position = Int(index.rawValue - base.rawValue - 1)
             guard position < leader.entries.count, leader.entries[position].term == term else {
                 throw violation(
