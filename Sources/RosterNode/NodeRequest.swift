@@ -1,0 +1,132 @@
+import Raft
+import Registry
+
+/// Identifies one client request on one node; the shell picks unique values.
+public struct RequestID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public static func < (lhs: RequestID, rhs: RequestID) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { "#\(rawValue)" }
+}
+
+/// How fresh a read must be.
+public enum Consistency: String, Hashable, Sendable {
+    /// Reflects every write acknowledged before the read began, on any node (ReadIndex, thesis §6.4).
+    case linearizable
+    /// Served from this node's applied state at once; may be stale. The answer says how stale.
+    case serializable
+}
+
+/// Read options shared by every query.
+public struct ReadOptions: Equatable, Sendable {
+    public var consistency: Consistency
+    /// Wait (bounded by the request timeout) until this node has applied at least this revision:
+    /// read-your-writes on any node without a round trip to the leader.
+    public var minRevision: Revision?
+
+    public init(consistency: Consistency = .linearizable, minRevision: Revision? = nil) {
+        self.consistency = consistency
+        self.minRevision = minRevision
+    }
+}
+
+/// A question about the registry state.
+public enum RegistryQuery: Equatable, Sendable {
+    case range(RangeRequest)
+    case instances(namespace: String, service: String)
+    case instance(InstanceName)
+    case services(namespace: String)
+    case lease(LeaseID, includeKeys: Bool)
+    case leases
+    /// The state hash at a revision (current if nil), to compare members.
+    case hash(Revision?)
+}
+
+/// A cluster administration request.
+public enum AdminRequest: Equatable, Sendable {
+    /// Adds a non-voting member reachable at `peerAddress` ("host:port").
+    case addLearner(name: String, peerAddress: String)
+    case promote(name: String)
+    case remove(name: String)
+    /// Hands leadership to `name`, or to the most up-to-date other voter when nil.
+    case transferLeadership(to: String?)
+}
+
+/// Everything a client can ask of a node.
+public enum NodeRequest: Equatable, Sendable {
+    /// A registry write; proposed on the leader (forwarded there from a follower).
+    case write(RegistryCommand)
+    /// Renews a lease on the leader (forwarded from a follower); not a log entry.
+    case keepAlive(LeaseID)
+    case read(RegistryQuery, ReadOptions)
+    case admin(AdminRequest)
+}
+
+/// The answer to a `NodeRequest`.
+public enum NodeResponse: Equatable, Sendable {
+    /// The write applied, on this node, at `revision`.
+    case written(AppliedCommand)
+    /// The registry refused the request; nothing changed.
+    case rejected(RegistryRejection)
+    case keptAlive(LeaseID, ttlMilliseconds: Int64)
+    case read(QueryResult, ReadContext)
+    case admin(AdminResult)
+    case failed(NodeFailure)
+}
+
+/// The result of a `RegistryQuery`.
+public enum QueryResult: Equatable, Sendable {
+    case range(RangeResult)
+    case instances(InstanceList)
+    case instance(ServiceInstance?)
+    case services(ServiceList)
+    case lease(LeaseStatus)
+    case leases([LeaseStatus])
+    case hash(StateHash)
+}
+
+/// How a read was served, so a client can judge its freshness.
+public struct ReadContext: Equatable, Sendable {
+    /// The registry revision the answer reflects.
+    public var revision: Revision
+    public var consistency: Consistency
+    /// Milliseconds since this node last heard from a leader (0 on the leader); nil if it never did.
+    public var leaderContactAgeMilliseconds: UInt64?
+
+    public init(revision: Revision, consistency: Consistency, leaderContactAgeMilliseconds: UInt64?) {
+        self.revision = revision
+        self.consistency = consistency
+        self.leaderContactAgeMilliseconds = leaderContactAgeMilliseconds
+    }
+}
+
+public enum AdminResult: Equatable, Sendable {
+    /// The membership change committed; the configuration now in force.
+    case membershipChanged(Configuration)
+    case transferStarted(to: NodeID)
+}
+
+/// Why a request did not complete. Each case says whether the write may have happened.
+public enum NodeFailure: Equatable, Sendable {
+    /// No leader is known. Nothing was applied; retry after `retryAfterMilliseconds`.
+    case noLeader(retryAfterMilliseconds: UInt64)
+    /// The leader refused before appending (limits, transfer in progress). Nothing was applied.
+    case leaderBusy(reason: String)
+    /// The entry was lost in a leader change: another entry committed at its index. Nothing was
+    /// applied; retrying is safe.
+    case notApplied
+    /// The outcome cannot be known (the leader was lost after it may have appended the write).
+    /// Registering the same instance again is harmless.
+    case indeterminate(reason: String)
+    /// A linearizable read could not be confirmed (leadership changed); retry.
+    case readNotConfirmed(ReadFailure)
+    /// The request did not finish within its timeout.
+    case timedOut
+    /// The node refuses new work while shutting down.
+    case shuttingDown
+    /// A membership or transfer request was refused by Raft.
+    case membershipRefused(String)
+    /// Too many requests are waiting on this node.
+    case overloaded(limit: Int)
+}
