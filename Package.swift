@@ -36,6 +36,7 @@ let package = Package(
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
 
         .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
+        .testTarget(name: "RosterNodeTests", dependencies: ["RosterNode", "Raft", "Registry"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Raft", "Codec"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Codec"], swiftSettings: strict),

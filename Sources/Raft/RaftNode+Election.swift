@@ -182,3 +182,31 @@ extension RaftNode {
         reads.resetLeaderState()
     }
 }
+
+// MARK: - Failure hints from the shell
+
+extension RaftNode {
+    /// The shell saw the connection to `peer` break (the process died or the network dropped it).
+    ///
+    /// If `peer` is our leader, we stop honouring its lease and campaign within a few ticks instead
+    /// of waiting a whole election timeout. This is safe: the campaign starts with Pre-Vote, which
+    /// every voter that still hears from a live leader refuses, so a false alarm costs a few messages
+    /// and never a term.
+    public mutating func suspectLeaderFailure(_ peer: NodeID) {
+        precondition(!isReadyInFlight, "suspectLeaderFailure() between drainReady() and advance(past:)")
+        guard role == .follower, leader == peer, options.preVote, configuration.isVoter(id) else { return }
+        let jitter = Int(random.next() % 3)
+        electionElapsed = max(electionElapsed, options.electionTimeoutTicks, randomizedElectionTimeout - 1 - jitter)
+    }
+
+    /// The voter whose log matches the leader's furthest (ties broken by lowest ID), to hand
+    /// leadership to on shutdown; nil unless this node leads and has another voter.
+    public var mostUpToDateVoter: NodeID? {
+        guard role == .leader else { return nil }
+        return configuration.voters.filter { $0 != id }.max { lhs, rhs in
+            let left = progress[lhs]?.matchIndex ?? .zero
+            let right = progress[rhs]?.matchIndex ?? .zero
+            return left == right ? lhs > rhs : left < right
+        }
+    }
+}

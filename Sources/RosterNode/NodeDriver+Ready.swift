@@ -1,0 +1,117 @@
+import Codec
+import Raft
+import Registry
+
+// MARK: - The Ready loop
+
+extension NodeDriver {
+    /// Carries out every pending Ready in the order `Ready` prescribes, then serves what became
+    /// servable and takes a snapshot when one is due.
+    mutating func process() {
+        while raft.hasReady {
+            let ready = raft.drainReady()
+            for message in ready.messages { environment.send(message) }
+            environment.persist(ready)
+            for message in ready.messagesAfterPersist { environment.send(message) }
+            if let snapshot = ready.snapshotToInstall { install(snapshot) }
+            for entry in ready.committedEntries { apply(entry) }
+            raft.advance(past: ready)
+            for result in ready.readResults { readConfirmed(result) }
+            noticeRoleChange(ready.status)
+        }
+        serveReadyReads()
+        compactIfDue()
+    }
+
+    mutating func install(_ snapshot: Snapshot) {
+        do {
+            registry = snapshot.data.isEmpty
+                ? RegistryState(limits: options.registryLimits)
+                : try RegistryState.restore(from: snapshot.data, limits: options.registryLimits)
+        } catch {
+            // The leader's own snapshot does not decode: continuing would diverge, so stop.
+            preconditionFailure("snapshot at \(snapshot.metadata.index) from the leader does not decode: \(error)")
+        }
+        environment.log(.info, "installed snapshot at index \(snapshot.metadata.index), revision \(registry.revision)")
+        environment.stateReplaced(revision: registry.revision)
+        refreshMembers()
+    }
+
+    mutating func apply(_ entry: Entry) {
+        switch entry.payload {
+        case .noop:
+            resolveWrite(at: entry, with: nil)
+        case .membership:
+            resolveWrite(at: entry, with: nil)
+            if let waiting = adminAwaitingApply.removeValue(forKey: entry.index) {
+                let response: NodeResponse =
+                    waiting.term == entry.term ? .admin(.membershipChanged(raft.configuration)) : .failed(.notApplied)
+                answer(waiting.request, response)
+            }
+            refreshMembers()
+        case .command(let bytes):
+            let command: RegistryCommand
+            do {
+                command = try RegistryCommand.decode(bytes, limits: options.registryLimits)
+            } catch {
+                // The leader validated these bytes before proposing them; a committed entry that does
+                // not decode means corruption or an incompatible version: stop rather than diverge.
+                preconditionFailure("committed entry \(entry.index)@\(entry.term) does not decode: \(error)")
+            }
+            let result = registry.apply(command, at: entry.index.rawValue)
+            if raft.role == .leader { keeper.observe(command, result: result, nowMilliseconds: now) }
+            if case .applied(let applied) = result, !applied.events.isEmpty {
+                environment.publish(applied.events, revision: applied.revision)
+                if applied.events.contains(where: { $0.key.starts(with: MemberDirectory.prefix) }) { refreshMembers() }
+            }
+            if case .checkpointLeases(let checkpoints) = command { releaseKeepAlives(after: checkpoints) }
+            resolveWrite(at: entry, with: result)
+        }
+    }
+
+    /// Answers the client whose write was appended at this index.
+    mutating func resolveWrite(at entry: Entry, with result: CommandResult?) {
+        guard let waiting = writesAwaitingApply.removeValue(forKey: entry.index) else { return }
+        guard waiting.term == entry.term, let result else {
+            answer(waiting.request, .failed(.notApplied))
+            return
+        }
+        switch result {
+        case .applied(let applied): answer(waiting.request, .written(applied))
+        case .rejected(let rejection): answer(waiting.request, .rejected(rejection))
+        }
+    }
+
+    mutating func refreshMembers() {
+        let directory = MemberDirectory.members(initial: options.initialMembers, registry: registry)
+        if directory != members {
+            members = directory
+            environment.membersChanged(members)
+        }
+    }
+
+    mutating func noticeRoleChange(_ status: RaftStatus) {
+        let isLeader = status.role == .leader
+        guard isLeader != wasLeader else { return }
+        wasLeader = isLeader
+        if isLeader {
+            keeper.becomeLeader(state: registry, nowMilliseconds: now)
+            environment.log(.info, "became leader in term \(status.term)")
+        } else {
+            keeper.stepDown()
+            for (lease, waiters) in keepAlivesAwaitingCheckpoint {
+                for waiter in waiters { replyKeepAlive(waiter.reply, lease: lease, ttl: nil, failure: "leadership lost before the renewal was checkpointed") }
+            }
+            keepAlivesAwaitingCheckpoint = [:]
+            environment.log(.info, "no longer leader (term \(status.term), leader \(status.leader.map { "\($0)" } ?? "unknown"))")
+        }
+    }
+
+    mutating func compactIfDue() {
+        let applied = raft.appliedIndex
+        guard applied.rawValue >= raft.snapshotMetadata.index.rawValue + options.snapshotEveryEntries else { return }
+        let snapshot = raft.compact(through: applied, data: registry.snapshotBytes())
+        environment.saveSnapshot(snapshot)
+        environment.log(.info, "snapshot at index \(applied), revision \(registry.revision), \(snapshot.data.count) bytes")
+    }
+}

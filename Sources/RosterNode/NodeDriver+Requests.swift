@@ -1,0 +1,211 @@
+import Codec
+import Raft
+import Registry
+
+// MARK: - Client requests
+
+extension NodeDriver {
+    /// Accepts a client request; the answer comes later through `Environment.respond`, exactly once,
+    /// unless the shell cancels the request first.
+    public mutating func submit(_ request: NodeRequest, id: RequestID) {
+        guard openRequests.count < options.maxPendingRequests else {
+            environment.respond(id, .failed(.overloaded(limit: options.maxPendingRequests)))
+            return
+        }
+        openRequests.insert(id)
+        switch request {
+        case .write(let command): submitWrite(command, id: id)
+        case .keepAlive(let lease): submitKeepAlive(lease, reply: .local(id))
+        case .read(let query, let readOptions): submitRead(query, options: readOptions, id: id)
+        case .admin(let admin): submitAdmin(admin, id: id)
+        }
+        process()
+    }
+
+    mutating func submitWrite(_ command: RegistryCommand, id: RequestID) {
+        if raft.role == .leader {
+            switch proposeAsLeader(command) {
+            case .accepted(let index, let term): writesAwaitingApply[index] = (term, id)
+            case .notLeader: answer(id, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
+            case .refused(let reason), .malformed(let reason): answer(id, .failed(.leaderBusy(reason: reason)))
+            }
+            return
+        }
+        guard let leader = raft.leader else {
+            answer(id, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
+            return
+        }
+        let internalID = makeInternalID()
+        writesAwaitingLeader[internalID] = id
+        environment.send(.propose(request: internalID, command: command.encoded()), to: leader)
+    }
+
+    /// Proposes a command on the leader, stamping the leader's time into lease grants.
+    mutating func proposeAsLeader(_ command: RegistryCommand) -> ForwardOutcome {
+        var stamped = command
+        if case .grantLease(let lease, let ttl, _) = command {
+            stamped = .grantLease(id: lease, ttlMilliseconds: ttl, grantedAtMilliseconds: now)
+        }
+        switch raft.propose(stamped.encoded()) {
+        case .accepted(let index, let term): return .accepted(index: index, term: term)
+        case .notLeader(let leader, _): return .notLeader(leader: leader)
+        case .refused(let refusal): return .refused(reason: "\(refusal)")
+        }
+    }
+
+    mutating func submitKeepAlive(_ lease: LeaseID, reply: KeepAliveReply) {
+        switch keeper.keepAlive(lease, nowMilliseconds: now) {
+        case .renewed(let ttl):
+            replyKeepAlive(reply, lease: lease, ttl: ttl, failure: nil)
+        case .renewedAfterCheckpoint(let ttl):
+            keepAlivesAwaitingCheckpoint[lease, default: []].append((reply, ttl))
+        case .leaseNotFound:
+            replyKeepAlive(reply, lease: lease, ttl: nil, failure: "lease \(lease.rawValue) not found")
+        case .notLeader:
+            guard case .local(let id) = reply else {
+                replyKeepAlive(reply, lease: lease, ttl: nil, failure: "not the leader")
+                return
+            }
+            guard let leader = raft.leader, leader != raft.id else {
+                answer(id, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
+                return
+            }
+            let internalID = makeInternalID()
+            keepAlivesAwaitingLeader[internalID] = (id, lease)
+            environment.send(.keepAlive(request: internalID, lease: lease), to: leader)
+        }
+    }
+
+    mutating func replyKeepAlive(_ reply: KeepAliveReply, lease: LeaseID, ttl: Int64?, failure: String?) {
+        switch reply {
+        case .local(let id):
+            if let ttl {
+                answer(id, .keptAlive(lease, ttlMilliseconds: ttl))
+            } else if failure?.contains("not found") == true {
+                answer(id, .rejected(.leaseNotFound(lease)))
+            } else {
+                answer(id, .failed(.indeterminate(reason: failure ?? "keepalive failed")))
+            }
+        case .remote(let peer, let request):
+            environment.send(.keptAlive(request: request, ttlMilliseconds: ttl, failure: failure), to: peer)
+        }
+    }
+
+    mutating func releaseKeepAlives(after checkpoints: [LeaseCheckpoint]) {
+        for checkpoint in checkpoints {
+            guard let waiters = keepAlivesAwaitingCheckpoint.removeValue(forKey: checkpoint.id) else { continue }
+            for waiter in waiters { replyKeepAlive(waiter.reply, lease: checkpoint.id, ttl: waiter.ttlMilliseconds, failure: nil) }
+        }
+    }
+
+    // MARK: - Reads
+
+    mutating func submitRead(_ query: RegistryQuery, options readOptions: ReadOptions, id: RequestID) {
+        switch readOptions.consistency {
+        case .serializable:
+            readsAwaitingApply.append(PendingRead(request: id, query: query, options: readOptions, index: .zero))
+        case .linearizable:
+            let internalID = makeInternalID()
+            readsAwaitingIndex[internalID] = PendingRead(request: id, query: query, options: readOptions, index: .zero)
+            raft.readIndex(requestID: internalID)
+        }
+    }
+
+    mutating func readConfirmed(_ result: ReadResult) {
+        guard var read = readsAwaitingIndex.removeValue(forKey: result.requestID) else { return }
+        switch result.outcome {
+        case .ready(let index):
+            read.index = index
+            readsAwaitingApply.append(read)
+        case .failed(.noLeader):
+            answer(read.request, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
+        case .failed(let failure):
+            answer(read.request, .failed(.readNotConfirmed(failure)))
+        }
+    }
+
+    /// Serves every read whose read index is applied and whose minimum revision is reached.
+    mutating func serveReadyReads() {
+        guard !readsAwaitingApply.isEmpty else { return }
+        let applied = raft.appliedIndex
+        let revision = registry.revision
+        var waiting: [PendingRead] = []
+        for read in readsAwaitingApply {
+            if read.index <= applied && revision >= (read.options.minRevision ?? .zero) {
+                serve(read)
+            } else {
+                waiting.append(read)
+            }
+        }
+        readsAwaitingApply = waiting
+    }
+
+    mutating func serve(_ read: PendingRead) {
+        let context = ReadContext(
+            revision: registry.revision, consistency: read.options.consistency, leaderContactAgeMilliseconds: leaderContactAge)
+        do {
+            let result: QueryResult
+            switch read.query {
+            case .range(let request): result = .range(try registry.range(request))
+            case .instances(let namespace, let service): result = .instances(try registry.instances(namespace: namespace, service: service))
+            case .instance(let name): result = .instance(registry.instance(named: name))
+            case .services(let namespace): result = .services(try registry.services(namespace: namespace))
+            case .lease(let lease, let includeKeys):
+                var status = try registry.timeToLive(lease, includeKeys: includeKeys)
+                if raft.role == .leader, let remaining = keeper.remainingMilliseconds(lease, nowMilliseconds: now) {
+                    status.remainingTTLMilliseconds = remaining
+                }
+                result = .lease(status)
+            case .leases: result = .leases(registry.leases())
+            case .hash(let revision): result = .hash(try registry.stateHash(atRevision: revision))
+            }
+            answer(read.request, .read(result, context))
+        } catch {
+            answer(read.request, .rejected(error))
+        }
+    }
+
+    // MARK: - Administration
+
+    mutating func submitAdmin(_ admin: AdminRequest, id: RequestID) {
+        guard raft.role == .leader else {
+            let leaderName = members.first { $0.id == raft.leader }?.name
+            answer(id, .failed(.membershipRefused("send membership and transfer requests to the leader\(leaderName.map { " (\($0))" } ?? "")")))
+            return
+        }
+        switch admin {
+        case .addLearner(let name, let peerAddress):
+            let member = Member(id: Member.id(forName: name), name: name, peerAddress: peerAddress)
+            // The directory record first, so every node can reach the learner once it is added.
+            let record = RegistryCommand.put(PutRequest(key: MemberDirectory.key(for: name), value: MemberDirectory.record(member)))
+            guard case .accepted = proposeAsLeader(record) else {
+                answer(id, .failed(.leaderBusy(reason: "could not record member \(name)")))
+                return
+            }
+            proposeMembership(.addLearner(member.id), id: id)
+        case .promote(let name):
+            proposeMembership(.promoteLearner(Member.id(forName: name)), id: id)
+        case .remove(let name):
+            proposeMembership(.remove(Member.id(forName: name)), id: id)
+        case .transferLeadership(let name):
+            let target = name.map(Member.id(forName:)) ?? raft.mostUpToDateVoter
+            guard let target else {
+                answer(id, .failed(.membershipRefused("no other voter to transfer leadership to")))
+                return
+            }
+            switch raft.transferLeadership(to: target) {
+            case .started: answer(id, .admin(.transferStarted(to: target)))
+            case .notLeader: answer(id, .failed(.membershipRefused("no longer the leader")))
+            case .refused(let refusal): answer(id, .failed(.membershipRefused("\(refusal)")))
+            }
+        }
+    }
+
+    mutating func proposeMembership(_ change: MembershipChange, id: RequestID) {
+        switch raft.proposeMembershipChange(change) {
+        case .accepted(let index, let term): adminAwaitingApply[index] = (term, id)
+        case .notLeader: answer(id, .failed(.membershipRefused("no longer the leader")))
+        case .refused(let refusal): answer(id, .failed(.membershipRefused("\(refusal)")))
+        }
+    }
+}

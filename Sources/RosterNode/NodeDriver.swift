@@ -1,0 +1,158 @@
+import Codec
+import Raft
+import Registry
+
+/// Runs one node: the Raft core, the registry state machine and the leader's lease keeper, plus the
+/// client requests waiting on them. Deterministic: every effect goes through `Environment`, so the
+/// same inputs give the same outputs in production and in tests.
+///
+/// Single-threaded and not `Sendable`: the shell's loop thread owns it.
+public struct NodeDriver<Environment: NodeEnvironment> {
+    public var environment: Environment
+    public let options: NodeOptions
+    public internal(set) var raft: RaftNode
+    public internal(set) var registry: RegistryState
+    var keeper: LeaseKeeper
+
+    // MARK: Requests waiting on this node
+    /// Writes appended at `(index, term)`, answered when this node applies that index.
+    var writesAwaitingApply: [LogIndex: (term: Term, request: RequestID)] = [:]
+    /// Writes forwarded to the leader, waiting for where it appended them.
+    var writesAwaitingLeader: [UInt64: RequestID] = [:]
+    /// Keepalives forwarded to the leader.
+    var keepAlivesAwaitingLeader: [UInt64: (request: RequestID, lease: LeaseID)] = [:]
+    /// Keepalives (local or forwarded) to answer once a checkpoint of the lease applies.
+    var keepAlivesAwaitingCheckpoint: [LeaseID: [(reply: KeepAliveReply, ttlMilliseconds: Int64)]] = [:]
+    /// Linearizable reads waiting for Raft to confirm a read index, by internal read ID.
+    var readsAwaitingIndex: [UInt64: PendingRead] = [:]
+    /// Reads whose read index (and minimum revision) this node must reach before serving them.
+    var readsAwaitingApply: [PendingRead] = []
+    /// Membership changes appended at `(index, term)`.
+    var adminAwaitingApply: [LogIndex: (term: Term, request: RequestID)] = [:]
+    /// Every open request, to bound them and to let the shell cancel one.
+    var openRequests: Set<RequestID> = []
+
+    var nextInternalID: UInt64 = 1
+    var lastLeaderContactMilliseconds: UInt64?
+    var wasLeader = false
+    var members: [Member]
+
+    struct PendingRead {
+        var request: RequestID
+        var query: RegistryQuery
+        var options: ReadOptions
+        var index: LogIndex
+    }
+
+    enum KeepAliveReply {
+        case local(RequestID)
+        case remote(peer: NodeID, request: UInt64)
+    }
+
+    /// Starts a node from what it persisted; `persisted.snapshot.data` is the registry snapshot (empty
+    /// for a new cluster).
+    public init(options: NodeOptions, persisted: PersistentState, environment: Environment, randomSeed: UInt64) throws(CodecError) {
+        self.options = options
+        self.environment = environment
+        self.raft = RaftNode(id: options.id, options: options.raft, persisted: persisted, randomSeed: randomSeed)
+        if persisted.snapshot.data.isEmpty {
+            self.registry = RegistryState(limits: options.registryLimits)
+        } else {
+            self.registry = try RegistryState.restore(from: persisted.snapshot.data, limits: options.registryLimits)
+        }
+        self.keeper = LeaseKeeper(configuration: LeaseKeeperConfiguration(electionTimeoutMilliseconds: options.electionTimeoutMilliseconds))
+        self.members = MemberDirectory.members(initial: options.initialMembers, registry: registry)
+        self.environment.membersChanged(members)
+    }
+
+    var now: UInt64 { environment.nowMilliseconds }
+
+    /// Where the node stands, for status endpoints and response headers.
+    public var status: NodeStatus {
+        NodeStatus(
+            raft: raft.status, revision: registry.revision, compactedRevision: registry.compactedRevision,
+            leaderContactAgeMilliseconds: leaderContactAge, members: members, pendingRequests: openRequests.count)
+    }
+
+    var leaderContactAge: UInt64? {
+        if raft.role == .leader { return 0 }
+        return lastLeaderContactMilliseconds.map { now >= $0 ? now - $0 : 0 }
+    }
+
+    public var memberDirectory: [Member] { members }
+
+    // MARK: - Inputs
+
+    /// Advances time by one tick; the leader also proposes due lease expiries and checkpoints.
+    public mutating func tick() {
+        raft.tick()
+        if raft.role == .leader {
+            for command in keeper.commandsDue(nowMilliseconds: now) {
+                if case .refused(let refusal) = raft.propose(command.encoded()) {
+                    environment.log(.warning, "lease command not proposed: \(refusal)")
+                }
+            }
+        }
+        process()
+    }
+
+    public mutating func receive(_ message: Message) {
+        raft.step(message)
+        if message.from == raft.leader { lastLeaderContactMilliseconds = now }
+        process()
+    }
+
+    /// The shell lost its connection to `peer`; if it led us, campaign soon (see
+    /// `RaftNode.suspectLeaderFailure`).
+    public mutating func peerDisconnected(_ peer: NodeID) {
+        raft.suspectLeaderFailure(peer)
+        process()
+    }
+
+    /// Forgets a request the shell gave up on (timeout or closed connection); no answer follows.
+    public mutating func cancel(_ request: RequestID) {
+        guard openRequests.remove(request) != nil else { return }
+        writesAwaitingApply = writesAwaitingApply.filter { $0.value.request != request }
+        writesAwaitingLeader = writesAwaitingLeader.filter { $0.value != request }
+        keepAlivesAwaitingLeader = keepAlivesAwaitingLeader.filter { $0.value.request != request }
+        readsAwaitingIndex = readsAwaitingIndex.filter { $0.value.request != request }
+        readsAwaitingApply.removeAll { $0.request == request }
+        adminAwaitingApply = adminAwaitingApply.filter { $0.value.request != request }
+        for (lease, waiters) in keepAlivesAwaitingCheckpoint {
+            keepAlivesAwaitingCheckpoint[lease] = waiters.filter {
+                if case .local(let waiting) = $0.reply { waiting != request } else { true }
+            }
+        }
+    }
+
+    /// Leaves gracefully: a leader hands leadership to the most up-to-date voter first.
+    /// - Returns: the voter leadership is being handed to, if any.
+    @discardableResult
+    public mutating func prepareShutdown() -> NodeID? {
+        guard let target = raft.mostUpToDateVoter else { return nil }
+        let outcome = raft.transferLeadership(to: target)
+        process()
+        if case .started = outcome { return target }
+        return nil
+    }
+
+    mutating func answer(_ request: RequestID, _ response: NodeResponse) {
+        guard openRequests.remove(request) != nil else { return }
+        environment.respond(request, response)
+    }
+
+    mutating func makeInternalID() -> UInt64 {
+        defer { nextInternalID += 1 }
+        return nextInternalID
+    }
+}
+
+/// A node's status as reported to operators and in response headers.
+public struct NodeStatus: Equatable, Sendable {
+    public var raft: RaftStatus
+    public var revision: Revision
+    public var compactedRevision: Revision
+    public var leaderContactAgeMilliseconds: UInt64?
+    public var members: [Member]
+    public var pendingRequests: Int
+}

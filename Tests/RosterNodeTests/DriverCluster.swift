@@ -1,0 +1,147 @@
+// A deterministic cluster of `NodeDriver`s for tests: an in-memory environment per node, a shared
+// message queue the test delivers from, and a manual clock.
+import Raft
+import Registry
+import RosterNode
+
+struct TestEnvironment: NodeEnvironment {
+    var nowMilliseconds: UInt64 = 1_000
+    var outbox: [Message] = []
+    var forwards: [(ForwardMessage, NodeID)] = []
+    var persisted: PersistentState
+    var responses: [RequestID: NodeResponse] = [:]
+    var events: [RegistryEvent] = []
+    var replacedAt: [Revision] = []
+    var members: [Member] = []
+    var snapshots: [Snapshot] = []
+
+    mutating func persist(_ ready: Ready) {
+        if let snapshot = ready.snapshotToInstall {
+            persisted.snapshot = snapshot
+            persisted.entries = []
+        }
+        if let first = ready.entriesToAppend.first {
+            persisted.entries.removeAll { $0.index >= first.index }
+            persisted.entries += ready.entriesToAppend
+        }
+        if let hardState = ready.hardState { persisted.hardState = hardState }
+    }
+
+    mutating func saveSnapshot(_ snapshot: Snapshot) {
+        snapshots.append(snapshot)
+        persisted.snapshot = snapshot
+        persisted.entries.removeAll { $0.index <= snapshot.metadata.index }
+    }
+
+    mutating func send(_ message: Message) { outbox.append(message) }
+    mutating func send(_ forward: ForwardMessage, to peer: NodeID) { forwards.append((forward, peer)) }
+    mutating func respond(_ request: RequestID, _ response: NodeResponse) {
+        precondition(responses[request] == nil, "request \(request) answered twice")
+        responses[request] = response
+    }
+    mutating func publish(_ events: [RegistryEvent], revision: Revision) { self.events += events }
+    mutating func stateReplaced(revision: Revision) { replacedAt.append(revision) }
+    mutating func membersChanged(_ members: [Member]) { self.members = members }
+    mutating func log(_ level: LogLevel, _ message: String) {}
+}
+
+struct DriverCluster {
+    var drivers: [NodeID: NodeDriver<TestEnvironment>] = [:]
+    var names: [NodeID: String] = [:]
+    var isolated: Set<NodeID> = []
+    var nextRequest: UInt64 = 1
+    let initialMembers: [Member]
+    var snapshotEveryEntries: UInt64
+    var maxPendingRequests: Int
+
+    init(_ count: Int, snapshotEveryEntries: UInt64 = 10_000, maxPendingRequests: Int = 100_000) {
+        self.snapshotEveryEntries = snapshotEveryEntries
+        self.maxPendingRequests = maxPendingRequests
+        initialMembers = (1...count).map { Member(id: Member.id(forName: "n\($0)"), name: "n\($0)", peerAddress: "127.0.0.1:\(2380 + 2 * $0)") }
+        let bootstrap = PersistentState.bootstrap(configuration: Configuration(voters: initialMembers.map(\.id)))
+        for member in initialMembers {
+            start(member, persisted: bootstrap)
+        }
+    }
+
+    mutating func start(_ member: Member, persisted: PersistentState) {
+        var options = NodeOptions(id: member.id, raft: RaftOptions(), tickMilliseconds: 100, initialMembers: initialMembers)
+        options.snapshotEveryEntries = snapshotEveryEntries
+        options.maxPendingRequests = maxPendingRequests
+        let environment = TestEnvironment(persisted: persisted)
+        do {
+            drivers[member.id] = try NodeDriver(options: options, persisted: persisted, environment: environment, randomSeed: member.id.rawValue)
+        } catch {
+            preconditionFailure("driver did not start: \(error)")
+        }
+        names[member.id] = member.name
+    }
+
+    func id(_ name: String) -> NodeID { Member.id(forName: name) }
+
+    subscript(_ name: String) -> NodeDriver<TestEnvironment> {
+        get { drivers[id(name)]! }
+        set { drivers[id(name)] = newValue }
+    }
+
+    var leader: NodeID? { drivers.values.first { $0.raft.role == .leader }?.raft.id }
+    var leaderName: String? { leader.flatMap { names[$0] } }
+
+    /// Delivers queued messages until the network is quiet.
+    mutating func deliver(rounds: Int = 200) {
+        for _ in 0..<rounds {
+            var messages: [Message] = []
+            var forwards: [(ForwardMessage, NodeID, NodeID)] = []
+            for id in drivers.keys.sorted() {
+                messages += drivers[id]!.environment.outbox
+                drivers[id]!.environment.outbox = []
+                forwards += drivers[id]!.environment.forwards.map { ($0.0, id, $0.1) }
+                drivers[id]!.environment.forwards = []
+            }
+            if messages.isEmpty && forwards.isEmpty { return }
+            for message in messages where !isolated.contains(message.from) && !isolated.contains(message.to) {
+                drivers[message.to]?.receive(message)
+            }
+            for (forward, from, to) in forwards where !isolated.contains(from) && !isolated.contains(to) {
+                drivers[to]?.receive(forward, from: from)
+            }
+        }
+    }
+
+    /// Advances every clock by `milliseconds`, ticking every 100 ms and delivering in between.
+    mutating func run(milliseconds: UInt64) {
+        var elapsed: UInt64 = 0
+        while elapsed < milliseconds {
+            elapsed += 100
+            for id in drivers.keys.sorted() {
+                drivers[id]!.environment.nowMilliseconds += 100
+                drivers[id]!.tick()
+            }
+            deliver()
+        }
+    }
+
+    mutating func electLeader() {
+        for _ in 0..<50 where leader == nil { run(milliseconds: 100) }
+        precondition(leader != nil, "no leader elected")
+        run(milliseconds: 300)
+    }
+
+    /// Submits a request to a node and returns its ID; the answer lands in that node's environment.
+    mutating func submit(_ request: NodeRequest, to name: String) -> RequestID {
+        let id = RequestID(nextRequest)
+        nextRequest += 1
+        self[name].submit(request, id: id)
+        return id
+    }
+
+    func response(_ request: RequestID, on name: String) -> NodeResponse? {
+        self[name].environment.responses[request]
+    }
+
+    static func instance(_ id: String, service: String = "payments", lease: LeaseID? = nil, incarnation: UInt64 = 1) -> ServiceInstance {
+        ServiceInstance(
+            namespace: "default", service: service, id: id, version: "1.0", endpoints: ["grpc://10.0.0.5:9000"],
+            metadata: ["zone": "a"], weight: 10, status: .up, lease: lease, incarnation: incarnation)
+    }
+}

@@ -1,0 +1,225 @@
+// Goal: the node driver keeps the promises the server makes to clients: writes through any node,
+// answered only once applied on the node asked; linearizable reads on any node; serializable and
+// minimum-revision reads; keepalives through followers; lease expiry proposed by the leader; typed
+// failures when there is no leader; membership through the replicated member directory; snapshots
+// that bring a lagging node up to date.
+// Method: a deterministic `DriverCluster` of three drivers with in-memory environments, a manual
+// clock and a message queue the test delivers.
+import Raft
+import Registry
+import RosterNode
+import Testing
+
+@Suite("Node driver")
+struct NodeDriverTests {
+    static func follower(of cluster: DriverCluster) -> String {
+        ["n1", "n2", "n3"].first { $0 != cluster.leaderName }!
+    }
+
+    @Test("a registration through a follower is answered once that follower has applied it")
+    func registerThroughFollower() throws {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let follower = Self.follower(of: cluster)
+        let request = cluster.submit(.write(.registerInstance(DriverCluster.instance("i1"))), to: follower)
+        #expect(cluster.response(request, on: follower) == nil)
+        cluster.deliver()
+        cluster.run(milliseconds: 200)
+        guard case .written(let applied) = cluster.response(request, on: follower) else {
+            Issue.record("no write answer: \(String(describing: cluster.response(request, on: follower)))")
+            return
+        }
+        #expect(cluster[follower].registry.revision >= applied.revision)
+        #expect(cluster[follower].registry.instance(named: InstanceName(namespace: "default", service: "payments", id: "i1")) != nil)
+    }
+
+    @Test("a linearizable read on another follower sees a write acknowledged before it began")
+    func linearizableReadOnFollower() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let leader = cluster.leaderName!
+        let write = cluster.submit(.write(.registerInstance(DriverCluster.instance("i2"))), to: leader)
+        cluster.run(milliseconds: 200)
+        #expect(cluster.response(write, on: leader).map { if case .written = $0 { true } else { false } } == true)
+        for follower in ["n1", "n2", "n3"] where follower != leader {
+            let read = cluster.submit(.read(.instances(namespace: "default", service: "payments"), ReadOptions()), to: follower)
+            cluster.run(milliseconds: 200)
+            guard case .read(.instances(let list), let context) = cluster.response(read, on: follower) else {
+                Issue.record("no read answer on \(follower)")
+                continue
+            }
+            #expect(list.instances.map(\.id) == ["i2"])
+            #expect(context.consistency == .linearizable)
+        }
+    }
+
+    @Test("a serializable read is answered at once from local state, with the leader contact age")
+    func serializableRead() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let follower = Self.follower(of: cluster)
+        let read = cluster.submit(.read(.services(namespace: "default"), ReadOptions(consistency: .serializable)), to: follower)
+        guard case .read(_, let context) = cluster.response(read, on: follower) else {
+            Issue.record("serializable read not answered at once")
+            return
+        }
+        #expect(context.consistency == .serializable)
+        #expect(context.leaderContactAgeMilliseconds != nil)
+    }
+
+    @Test("a read with a minimum revision waits until the node has applied that revision")
+    func minimumRevisionRead() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let follower = Self.follower(of: cluster)
+        let target = Revision(cluster[follower].registry.revision.rawValue + 1)
+        let read = cluster.submit(
+            .read(.services(namespace: "default"), ReadOptions(consistency: .serializable, minRevision: target)), to: follower)
+        #expect(cluster.response(read, on: follower) == nil)
+        _ = cluster.submit(.write(.registerInstance(DriverCluster.instance("i3"))), to: cluster.leaderName!)
+        cluster.run(milliseconds: 300)
+        guard case .read(_, let context) = cluster.response(read, on: follower) else {
+            Issue.record("read not served after the revision was applied")
+            return
+        }
+        #expect(context.revision >= target)
+    }
+
+    @Test("with no leader a write fails at once with noLeader, never hangs")
+    func noLeader() {
+        var cluster = DriverCluster(3)
+        let request = cluster.submit(.write(.registerInstance(DriverCluster.instance("i4"))), to: "n1")
+        #expect(cluster.response(request, on: "n1") == .failed(.noLeader(retryAfterMilliseconds: 1_000)))
+    }
+
+    @Test("a keepalive through a follower renews the lease on the leader")
+    func keepAliveThroughFollower() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let leader = cluster.leaderName!
+        let grant = cluster.submit(.write(.grantLease(id: LeaseID(7), ttlMilliseconds: 5_000, grantedAtMilliseconds: 0)), to: leader)
+        cluster.run(milliseconds: 200)
+        #expect(cluster.response(grant, on: leader) != nil)
+        let follower = Self.follower(of: cluster)
+        let keepAlive = cluster.submit(.keepAlive(LeaseID(7)), to: follower)
+        cluster.deliver()
+        #expect(cluster.response(keepAlive, on: follower) == .keptAlive(LeaseID(7), ttlMilliseconds: 5_000))
+        let unknown = cluster.submit(.keepAlive(LeaseID(99)), to: follower)
+        cluster.deliver()
+        #expect(cluster.response(unknown, on: follower) == .rejected(.leaseNotFound(LeaseID(99))))
+    }
+
+    @Test("an instance whose lease is not kept alive is removed by the leader after its TTL, with a leaseExpired event")
+    func leaseExpiry() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let leader = cluster.leaderName!
+        _ = cluster.submit(.write(.grantLease(id: LeaseID(3), ttlMilliseconds: 2_000, grantedAtMilliseconds: 0)), to: leader)
+        cluster.run(milliseconds: 200)
+        _ = cluster.submit(.write(.registerInstance(DriverCluster.instance("i5", lease: LeaseID(3)))), to: leader)
+        cluster.run(milliseconds: 1_000)
+        let name = InstanceName(namespace: "default", service: "payments", id: "i5")
+        #expect(cluster[leader].registry.instance(named: name) != nil)
+        cluster.run(milliseconds: 2_000)
+        for node in ["n1", "n2", "n3"] {
+            #expect(cluster[node].registry.instance(named: name) == nil)
+            #expect(cluster[node].environment.events.contains { $0.cause == .leaseExpired })
+        }
+    }
+
+    @Test("a kept-alive lease outlives many TTLs")
+    func keptAliveLeaseSurvives() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let leader = cluster.leaderName!
+        _ = cluster.submit(.write(.grantLease(id: LeaseID(4), ttlMilliseconds: 2_000, grantedAtMilliseconds: 0)), to: leader)
+        cluster.run(milliseconds: 200)
+        _ = cluster.submit(.write(.registerInstance(DriverCluster.instance("i6", lease: LeaseID(4)))), to: leader)
+        for _ in 0..<10 {
+            cluster.run(milliseconds: 600)
+            _ = cluster.submit(.keepAlive(LeaseID(4)), to: "n2")
+        }
+        #expect(cluster[leader].registry.instance(named: InstanceName(namespace: "default", service: "payments", id: "i6")) != nil)
+    }
+
+    @Test("a write on an isolated old leader is answered notApplied or never acknowledged, not lost silently")
+    func writeOnDeposedLeader() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let old = cluster.leaderName!
+        cluster.isolated = [cluster.id(old)]
+        let request = cluster.submit(.write(.registerInstance(DriverCluster.instance("lost"))), to: old)
+        cluster.run(milliseconds: 3_000)
+        #expect(cluster.leaderName != nil && cluster.leaderName != old)
+        _ = cluster.submit(.write(.registerInstance(DriverCluster.instance("kept"))), to: cluster.leaderName!)
+        cluster.run(milliseconds: 300)
+        cluster.isolated = []
+        cluster.run(milliseconds: 1_000)
+        let answer = cluster.response(request, on: old)
+        #expect(answer == .failed(.notApplied))
+        #expect(cluster[old].registry.instance(named: InstanceName(namespace: "default", service: "payments", id: "lost")) == nil)
+    }
+
+    @Test("a learner added by name joins through the member directory, is promoted, and another member is removed")
+    func membership() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let leader = cluster.leaderName!
+        let add = cluster.submit(.admin(.addLearner(name: "n4", peerAddress: "127.0.0.1:2390")), to: leader)
+        let joiner = Member(id: Member.id(forName: "n4"), name: "n4", peerAddress: "127.0.0.1:2390")
+        cluster.start(joiner, persisted: .bootstrap(configuration: Configuration(voters: [])))
+        cluster.run(milliseconds: 1_000)
+        guard case .admin(.membershipChanged(let configuration)) = cluster.response(add, on: leader) else {
+            Issue.record("learner not added: \(String(describing: cluster.response(add, on: leader)))")
+            return
+        }
+        #expect(configuration.isLearner(joiner.id))
+        #expect(cluster["n1"].memberDirectory.contains { $0.name == "n4" && $0.peerAddress == "127.0.0.1:2390" })
+        let promote = cluster.submit(.admin(.promote(name: "n4")), to: leader)
+        cluster.run(milliseconds: 500)
+        #expect(cluster.response(promote, on: leader).map { if case .admin = $0 { true } else { false } } == true)
+        let victim = ["n1", "n2", "n3"].first { $0 != leader }!
+        let remove = cluster.submit(.admin(.remove(name: victim)), to: leader)
+        cluster.run(milliseconds: 500)
+        guard case .admin(.membershipChanged(let final)) = cluster.response(remove, on: leader) else {
+            Issue.record("member not removed")
+            return
+        }
+        #expect(final.voters.count == 3)
+        #expect(final.isVoter(joiner.id))
+        #expect(!final.contains(cluster.id(victim)))
+    }
+
+    @Test("a node cut off while the others snapshot catches up through the snapshot, with watches told to resync")
+    func snapshotCatchUp() {
+        var cluster = DriverCluster(3, snapshotEveryEntries: 5)
+        cluster.electLeader()
+        let leader = cluster.leaderName!
+        let lagging = Self.follower(of: cluster)
+        cluster.isolated = [cluster.id(lagging)]
+        for number in 0..<20 {
+            _ = cluster.submit(.write(.registerInstance(DriverCluster.instance("s\(number)"))), to: leader)
+            cluster.run(milliseconds: 100)
+        }
+        cluster.isolated = []
+        cluster.run(milliseconds: 1_000)
+        #expect(cluster[lagging].registry == cluster[leader].registry)
+        #expect(!cluster[lagging].environment.replacedAt.isEmpty)
+    }
+
+    @Test("requests beyond the pending limit are refused as overloaded; a cancelled request gets no answer")
+    func overloadAndCancel() {
+        var cluster = DriverCluster(3, maxPendingRequests: 2)
+        cluster.electLeader()
+        let waiting = ReadOptions(consistency: .serializable, minRevision: Revision(1_000))
+        let first = cluster.submit(.read(.services(namespace: "default"), waiting), to: "n1")
+        let second = cluster.submit(.read(.services(namespace: "default"), waiting), to: "n1")
+        let third = cluster.submit(.read(.services(namespace: "default"), waiting), to: "n1")
+        #expect(cluster.response(third, on: "n1") == .failed(.overloaded(limit: 2)))
+        cluster["n1"].cancel(first)
+        cluster.run(milliseconds: 1_000)
+        #expect(cluster.response(first, on: "n1") == nil)
+        #expect(cluster.response(second, on: "n1") == nil)
+        #expect(cluster["n1"].status.pendingRequests == 1)
+    }
+}
