@@ -38,6 +38,5 @@ extension NodeDriver {
             guard let waiting = keepAlivesAwaitingLeader.removeValue(forKey: request) else { break }
             replyKeepAlive(.local(waiting.request), lease: waiting.lease, ttl: ttl, failure: failure)
         }
-        process()
     }
 }

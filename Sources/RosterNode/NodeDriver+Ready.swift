@@ -7,7 +7,11 @@ import Registry
 extension NodeDriver {
     /// Carries out every pending Ready in the order `Ready` prescribes, then serves what became
     /// servable and takes a snapshot when one is due.
-    mutating func process() {
+    ///
+    /// Inputs (`tick`, `receive`, `submit`, …) only queue work; the shell calls this once after a
+    /// batch of them, so every request that arrived together shares one Ready and one fsync (group
+    /// commit).
+    public mutating func processReady() {
         while raft.hasReady {
             let ready = raft.drainReady()
             for message in ready.messages { environment.send(message) }

@@ -19,7 +19,6 @@ extension NodeDriver {
         case .read(let query, let readOptions): submitRead(query, options: readOptions, id: id)
         case .admin(let admin): submitAdmin(admin, id: id)
         }
-        process()
     }
 
     mutating func submitWrite(_ command: RegistryCommand, id: RequestID) {

@@ -93,20 +93,17 @@ public struct NodeDriver<Environment: NodeEnvironment> {
                 }
             }
         }
-        process()
     }
 
     public mutating func receive(_ message: Message) {
         raft.step(message)
         if message.from == raft.leader { lastLeaderContactMilliseconds = now }
-        process()
     }
 
     /// The shell lost its connection to `peer`; if it led us, campaign soon (see
     /// `RaftNode.suspectLeaderFailure`).
     public mutating func peerDisconnected(_ peer: NodeID) {
         raft.suspectLeaderFailure(peer)
-        process()
     }
 
     /// Forgets a request the shell gave up on (timeout or closed connection); no answer follows.
@@ -131,7 +128,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     public mutating func prepareShutdown() -> NodeID? {
         guard let target = raft.mostUpToDateVoter else { return nil }
         let outcome = raft.transferLeadership(to: target)
-        process()
+        processReady()
         if case .started = outcome { return target }
         return nil
     }

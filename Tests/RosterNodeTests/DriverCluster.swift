@@ -101,9 +101,11 @@ struct DriverCluster {
             if messages.isEmpty && forwards.isEmpty { return }
             for message in messages where !isolated.contains(message.from) && !isolated.contains(message.to) {
                 drivers[message.to]?.receive(message)
+                drivers[message.to]?.processReady()
             }
             for (forward, from, to) in forwards where !isolated.contains(from) && !isolated.contains(to) {
                 drivers[to]?.receive(forward, from: from)
+                drivers[to]?.processReady()
             }
         }
     }
@@ -116,6 +118,7 @@ struct DriverCluster {
             for id in drivers.keys.sorted() {
                 drivers[id]!.environment.nowMilliseconds += 100
                 drivers[id]!.tick()
+                drivers[id]!.processReady()
             }
             deliver()
         }
@@ -132,6 +135,7 @@ struct DriverCluster {
         let id = RequestID(nextRequest)
         nextRequest += 1
         self[name].submit(request, id: id)
+        self[name].processReady()
         return id
     }
 

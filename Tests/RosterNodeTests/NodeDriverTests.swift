@@ -217,6 +217,7 @@ struct NodeDriverTests {
         let third = cluster.submit(.read(.services(namespace: "default"), waiting), to: "n1")
         #expect(cluster.response(third, on: "n1") == .failed(.overloaded(limit: 2)))
         cluster["n1"].cancel(first)
+        cluster["n1"].processReady()
         cluster.run(milliseconds: 1_000)
         #expect(cluster.response(first, on: "n1") == nil)
         #expect(cluster.response(second, on: "n1") == nil)
