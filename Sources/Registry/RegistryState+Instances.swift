@@ -124,3 +124,8 @@ extension RegistryState {
         return .success(.instanceDeregistered(instance))
     }
 }
+
+extension RegistryState {
+    /// Registered instances across every service, for metrics.
+    public var instanceCount: Int { instanceCounts.values.reduce(0, +) }
+}

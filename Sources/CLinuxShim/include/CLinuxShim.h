@@ -5,6 +5,8 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/signalfd.h>
+#include <signal.h>
 
 // glibc declares accept4 only under _GNU_SOURCE, which the Glibc module is not built with; the symbol is
 // always present, so a plain prototype makes it callable (it sets SOCK_NONBLOCK|SOCK_CLOEXEC atomically).

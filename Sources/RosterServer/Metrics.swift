@@ -1,0 +1,54 @@
+/// Counters and latency histograms, rendered in the Prometheus text exposition format.
+///
+/// Owned by the loop thread; no locks.
+struct Metrics {
+    struct Histogram {
+        /// Upper bounds in seconds.
+        static let bounds: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+        var counts = [UInt64](repeating: 0, count: bounds.count)
+        var count: UInt64 = 0
+        var sum: Double = 0
+
+        mutating func observe(_ seconds: Double) {
+            count += 1
+            sum += seconds
+            if let bucket = Self.bounds.firstIndex(where: { seconds <= $0 }) { counts[bucket] += 1 }
+        }
+
+        func render(_ name: String, help: String, into text: inout String) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+            var cumulative: UInt64 = 0
+            for (position, bound) in Self.bounds.enumerated() {
+                cumulative += counts[position]
+                text += "\(name)_bucket{le=\"\(bound)\"} \(cumulative)\n"
+            }
+            text += "\(name)_bucket{le=\"+Inf\"} \(count)\n\(name)_sum \(sum)\n\(name)_count \(count)\n"
+        }
+    }
+
+    var requests: [String: UInt64] = [:]
+    var proposals: UInt64 = 0
+    var fsync = Histogram()
+    var requestLatency = Histogram()
+    var clientConnections = 0
+    var watchers = 0
+    var peerDisconnects: UInt64 = 0
+
+    /// Renders every metric; `gauges` are values the caller reads from the node at render time.
+    func render(gauges: [(name: String, help: String, value: Double)]) -> String {
+        var text = ""
+        for gauge in gauges {
+            text += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) gauge\n\(gauge.name) \(gauge.value)\n"
+        }
+        text += "# HELP roster_client_connections Open client connections.\n# TYPE roster_client_connections gauge\n"
+        text += "roster_client_connections \(clientConnections)\n"
+        text += "# HELP roster_watchers Open watch streams.\n# TYPE roster_watchers gauge\nroster_watchers \(watchers)\n"
+        text += "# HELP roster_requests_total Client requests by kind.\n# TYPE roster_requests_total counter\n"
+        for kind in requests.keys.sorted() { text += "roster_requests_total{kind=\"\(kind)\"} \(requests[kind]!)\n" }
+        text += "# HELP roster_peer_disconnects_total Peer connections lost.\n# TYPE roster_peer_disconnects_total counter\n"
+        text += "roster_peer_disconnects_total \(peerDisconnects)\n"
+        fsync.render("roster_fsync_seconds", help: "Duration of each persist (write plus fsync).", into: &text)
+        requestLatency.render("roster_request_seconds", help: "Client request latency.", into: &text)
+        return text
+    }
+}

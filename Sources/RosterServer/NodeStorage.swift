@@ -1,0 +1,95 @@
+import Raft
+import RosterNode
+import Storage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The node's data directory: the write-ahead log and snapshots, opened at boot and written by
+/// every Ready.
+///
+/// Fail-stop: a write or fsync that fails stops the process. Nothing is ever acknowledged after a
+/// failed fsync, and an fsync is never retried (the page cache may have dropped the dirty pages;
+/// see PostgreSQL's "fsyncgate").
+struct NodeStorage {
+    private(set) var log: DurableLog
+    let logger: Logger
+    /// Seconds spent in fsync-bearing persists, for the metrics histogram.
+    var onSync: (Double) -> Void = { _ in }
+
+    /// Opens (or creates) the data directory and returns what the node persisted.
+    ///
+    /// A fresh directory is bootstrapped: an initial member persists the initial configuration as
+    /// its zero snapshot; a joining member persists none and waits for the leader's snapshot.
+    static func open(
+        directory: String, clusterID: UInt64, member: NodeID, initialConfiguration: Configuration, isJoining: Bool,
+        logger: Logger
+    ) throws(StorageError) -> (NodeStorage, PersistentState) {
+        var (log, persisted) = try DurableLog.open(
+            directory: directory, identity: StorageIdentity(clusterID: clusterID, memberID: member.rawValue),
+            fileSystem: PosixFileSystem())
+        let report = log.recoveryReport
+        if let cut = report.truncatedTail {
+            logger.warning("recovery cut a torn tail", ["file": cut.path, "offset": "\(cut.offset)", "bytes": "\(cut.discardedBytes)"])
+        }
+        if report.createdFresh {
+            persisted = .bootstrap(configuration: isJoining ? Configuration(voters: []) : initialConfiguration)
+            try log.saveSnapshot(persisted.snapshot)
+            logger.info("created data directory", ["dir": directory, "joining": "\(isJoining)"])
+        } else {
+            logger.info(
+                "recovered data directory",
+                ["dir": directory, "snapshot": "\(persisted.snapshot.metadata.index)", "entries": "\(persisted.entries.count)",
+                 "term": "\(persisted.hardState.term)", "commit": "\(persisted.hardState.commit)"])
+        }
+        return (NodeStorage(log: log, logger: logger), persisted)
+    }
+
+    mutating func persist(_ ready: Ready) {
+        guard ready.snapshotToInstall != nil || ready.hardState != nil || !ready.entriesToAppend.isEmpty else { return }
+        let start = MonotonicSeconds.now()
+        do {
+            if let snapshot = ready.snapshotToInstall { try log.saveSnapshot(snapshot) }
+            if ready.hardState != nil || !ready.entriesToAppend.isEmpty {
+                try log.append(hardState: ready.hardState, entries: ready.entriesToAppend)
+                try log.sync()
+            }
+        } catch {
+            stop(because: error, doing: "persist")
+        }
+        onSync(MonotonicSeconds.now() - start)
+    }
+
+    mutating func save(_ snapshot: Snapshot) {
+        do {
+            try log.saveSnapshot(snapshot)
+        } catch {
+            stop(because: error, doing: "save a snapshot")
+        }
+    }
+
+    private func stop(because error: StorageError, doing what: String) -> Never {
+        logger.error("storage failed; stopping so that nothing is acknowledged after a failed write", ["during": what, "error": "\(error)"])
+        exit(70)
+    }
+
+    mutating func close() {
+        log.close()
+    }
+}
+
+/// Seconds on the monotonic clock, for durations.
+enum MonotonicSeconds {
+    static func now() -> Double {
+        var clock = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &clock)
+        return Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
+    }
+
+    static func milliseconds() -> UInt64 {
+        var clock = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &clock)
+        return UInt64(clock.tv_sec) * 1_000 + UInt64(clock.tv_nsec) / 1_000_000
+    }
+}

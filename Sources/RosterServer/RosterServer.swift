@@ -1,0 +1,403 @@
+import CLinuxShim
+import HTTP
+import Posix
+import Raft
+import Registry
+import RosterAPI
+import RosterNode
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A running Roster node: the node driver, its storage, the peer transport, the client listener and
+/// the watch streams, all owned by the thread that runs `loop`.
+///
+/// Every input (a tick, a peer message, a client request) only queues work in the driver; one
+/// `processReady()` per loop iteration then persists, sends and applies everything queued together,
+/// so concurrent requests share one fsync. Nothing here blocks except that fsync.
+public final class RosterServer {
+    public let configuration: ServerConfiguration
+    let logger: Logger
+    let loop: EventLoop
+    let outbox = DriverOutbox()
+    var driver: NodeDriver<ServerEnvironment>!
+    var transport: PeerTransport!
+    var listener: Listener?
+    let watchHub = WatchHub()
+    var metrics = Metrics()
+    var sessions: [UInt64: ClientSession] = [:]
+    var pending: [RequestID: Pending] = [:]
+    var nextRequestID: UInt64 = 1
+    var nextSessionID: UInt64 = 1
+    var isInsideDriver = false
+    var deferredWork: [() -> Void] = []
+    var isFlushScheduled = false
+    var lastStatus: NodeStatus!
+    var isShuttingDown = false
+    let requestTimeout: Duration
+    let idleTimeout: Duration = .seconds(60)
+    let parserLimits: HTTPParserLimits
+
+    /// What a request in flight is waiting for, and what to do with the answer.
+    struct Pending {
+        weak var session: ClientSession?
+        var kind: Kind
+        var startedAt: Double
+        var timer: TimerID?
+        var isWrite: Bool
+
+        enum Kind {
+            case plain
+            /// The lease grant of a registration with a TTL; the registration follows.
+            case grantThenRegister(ServiceInstance)
+            /// The registration after its lease grant; a rejection revokes the lease.
+            case registerAfterGrant(LeaseID)
+            /// One renewal of a streamed keepalive: answered with an NDJSON line.
+            case streamedKeepAlive
+            /// Internal follow-up work nobody waits for.
+            case background
+        }
+    }
+
+    /// Opens storage, binds the listeners and starts the node on `loop` (which must not run yet).
+    public init(configuration: ServerConfiguration, loop: EventLoop, logger: Logger) throws {
+        self.configuration = configuration
+        self.loop = loop
+        self.logger = logger
+        self.requestTimeout = configuration.requestTimeout
+        var limits = HTTPParserLimits()
+        limits.bodyBytes = configuration.maxRequestBytes
+        self.parserLimits = limits
+        let members = configuration.members
+        let ownID = configuration.ownID
+        let (storage, persisted) = try NodeStorage.open(
+            directory: configuration.dataDirectory, clusterID: configuration.clusterID, member: ownID,
+            initialConfiguration: Configuration(voters: members.map(\.id)), isJoining: configuration.join, logger: logger)
+        transport = try PeerTransport.make(server: self, members: members)
+        let environment = ServerEnvironment(
+            storage: storage, outbox: outbox, logger: logger,
+            sendMessage: { [unowned self] message in self.transport.send(message) },
+            sendForward: { [unowned self] forward, peer in self.transport.send(forward, to: peer) })
+        var options = NodeOptions(
+            id: ownID, raft: configuration.raftOptions, tickMilliseconds: UInt64(configuration.heartbeatMilliseconds),
+            initialMembers: members)
+        options.snapshotEveryEntries = UInt64(configuration.snapshotEntries)
+        options.registryLimits.requestBytes = configuration.maxRequestBytes
+        driver = try NodeDriver(options: options, persisted: persisted, environment: environment, randomSeed: MonotonicSeconds.milliseconds())
+        lastStatus = driver.status
+        drainOutbox()
+        listener = try Listener(
+            on: configuration.clientAddress, loop: loop,
+            onError: { [unowned self] error in self.logger.warning("accept failed", ["error": "\(error)"]) },
+            onAccept: { [unowned self] socket, peer in self.accept(socket, peer: peer) })
+        _ = loop.schedule(after: configuration.tick, repeating: configuration.tick) { [unowned self] in self.tick() }
+        try installSignalHandler()
+        logger.info(
+            "started", ["client": "\(configuration.clientAddress)", "peer": "\(configuration.peerAddress)",
+                        "members": members.map(\.description).joined(separator: ",")])
+    }
+
+    // MARK: - Driver access
+
+    /// Runs `body` on the driver, or later if the driver is already running (a callback from inside
+    /// it), and schedules the Ready loop for the end of this loop iteration.
+    func withDriver(_ body: @escaping (inout NodeDriver<ServerEnvironment>) -> Void) {
+        guard !isInsideDriver else {
+            deferredWork.append { [unowned self] in self.withDriver(body) }
+            return
+        }
+        isInsideDriver = true
+        body(&driver)
+        isInsideDriver = false
+        scheduleFlush()
+    }
+
+    func scheduleFlush() {
+        guard !isFlushScheduled else { return }
+        isFlushScheduled = true
+        _ = loop.schedule(after: .zero) { [unowned self] in self.flush() }
+    }
+
+    /// One Ready loop for everything queued, then the answers, events and follow-ups it produced.
+    func flush() {
+        isFlushScheduled = false
+        isInsideDriver = true
+        driver.processReady()
+        isInsideDriver = false
+        lastStatus = driver.status
+        drainOutbox()
+        let work = deferredWork
+        deferredWork = []
+        for item in work { item() }
+    }
+
+    func drainOutbox() {
+        for seconds in outbox.fsyncSeconds { metrics.fsync.observe(seconds) }
+        outbox.fsyncSeconds.removeAll()
+        if let members = outbox.members {
+            outbox.members = nil
+            transport?.update(members: members)
+        }
+        let now = MonotonicSeconds.milliseconds()
+        for batch in outbox.events { watchHub.publish(batch.events, revision: batch.revision, now: now) }
+        outbox.events.removeAll()
+        if outbox.stateReplaced {
+            outbox.stateReplaced = false
+            watchHub.catchUpAll(registry: driver.registry, now: now)
+        }
+        let responses = outbox.responses
+        outbox.responses.removeAll()
+        for (request, response) in responses { complete(request, response) }
+    }
+
+    // MARK: - Time
+
+    func tick() {
+        withDriver { $0.tick() }
+        let now = MonotonicSeconds.milliseconds()
+        let lostFor = lastStatus.leaderContactAgeMilliseconds ?? UInt64.max
+        let leaderLost = lastStatus.raft.leader == nil && lostFor > 3 * UInt64(configuration.electionMilliseconds)
+        watchHub.tick(registry: driver.registry, now: now, leaderLost: leaderLost && !lastStatus.raft.configuration.voters.isEmpty)
+        metrics.watchers = watchHub.count
+    }
+
+    // MARK: - Clients
+
+    func accept(_ socket: Socket, peer: SocketAddress) {
+        guard !isShuttingDown, sessions.count < configuration.maxConnections else {
+            socket.close()
+            return
+        }
+        let session = ClientSession(id: nextSessionID, server: self, parserLimits: parserLimits)
+        nextSessionID += 1
+        do {
+            _ = try Connection.adopt(socket, peer: peer, on: loop, delegate: session)
+            sessions[session.id] = session
+            metrics.clientConnections = sessions.count
+        } catch {
+            logger.warning("could not adopt a client connection", ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    func sessionClosed(_ session: ClientSession) {
+        sessions[session.id] = nil
+        metrics.clientConnections = sessions.count
+        if case .watch(let watcher) = session.mode { watchHub.stop(watcher) }
+        if let request = session.current, pending.removeValue(forKey: request) != nil {
+            withDriver { $0.cancel(request) }
+        }
+    }
+
+    /// Routes one HTTP request and starts serving it.
+    func handle(_ request: HTTPRequest, session: ClientSession) {
+        let routed = APIAdapter.route(request, limits: driver.registry.limits)
+        metrics.requests[APIAdapter.kind(of: routed), default: 0] += 1
+        switch routed {
+        case .node(let nodeRequest):
+            submit(nodeRequest, session: session, kind: .plain)
+        case .registerWithTTL(let instance, let ttl):
+            submit(.write(.grantLease(id: nil, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), session: session, kind: .grantThenRegister(instance))
+        case .watch(let spec):
+            startWatch(spec, session: session)
+        case .keepAliveStream(let lease):
+            session.beginStream(.keepAliveStream(lease), head: APIAdapter.streamHead(context: context))
+            streamKeepAlive(lease, session: session)
+        case .health:
+            session.finish(APIAdapter.health(context: context))
+        case .ready:
+            session.finish(APIAdapter.readiness(isReady: isReady, status: lastStatus, context: context))
+        case .metrics:
+            session.finish(APIAdapter.metrics(metricsText()))
+        case .clusterStatus:
+            session.finish(APIAdapter.status(lastStatus, name: configuration.name, context: context))
+        case .members:
+            session.finish(APIAdapter.members(lastStatus.members, configuration: lastStatus.raft.configuration, context: context))
+        case .error(let error):
+            session.finish(APIAdapter.error(error, context: context), keepAlive: error.status.code < 500 && error.status.code != 400)
+        }
+    }
+
+    var isReady: Bool {
+        lastStatus.raft.leader != nil && lastStatus.raft.appliedIndex >= lastStatus.raft.commitIndex
+    }
+
+    var context: ResponseContext {
+        APIAdapter.context(lastStatus)
+    }
+
+    func submit(_ request: NodeRequest, session: ClientSession?, kind: Pending.Kind) {
+        guard !isShuttingDown else {
+            session?.finish(APIAdapter.encode(.failed(.shuttingDown), context: context), keepAlive: false)
+            return
+        }
+        let id = RequestID(nextRequestID)
+        nextRequestID += 1
+        var isWrite = false
+        if case .write = request { isWrite = true }
+        let timer = loop.schedule(after: requestTimeout) { [unowned self] in self.timeOut(id) }
+        pending[id] = Pending(session: session, kind: kind, startedAt: MonotonicSeconds.now(), timer: timer, isWrite: isWrite)
+        switch kind {
+        case .plain, .grantThenRegister, .registerAfterGrant: session?.begin(id)
+        case .streamedKeepAlive, .background: break
+        }
+        withDriver { $0.submit(request, id: id) }
+    }
+
+    func timeOut(_ id: RequestID) {
+        guard let waiting = pending[id] else { return }
+        pending[id]?.timer = nil
+        withDriver { $0.cancel(id) }
+        let failure: NodeFailure =
+            waiting.isWrite ? .indeterminate(reason: "no answer within \(configuration.requestTimeoutMilliseconds) ms") : .timedOut
+        complete(id, .failed(failure))
+    }
+
+    /// Delivers the node's answer to whoever waits for it.
+    func complete(_ id: RequestID, _ response: NodeResponse) {
+        guard let waiting = pending.removeValue(forKey: id) else { return }
+        if let timer = waiting.timer { loop.cancel(timer) }
+        metrics.requestLatency.observe(MonotonicSeconds.now() - waiting.startedAt)
+        let session = waiting.session
+        switch waiting.kind {
+        case .plain:
+            session?.finish(APIAdapter.encode(response, context: context))
+        case .grantThenRegister(var instance):
+            guard case .written(let applied) = response, case .leaseGranted(let lease, _) = applied.response else {
+                session?.finish(APIAdapter.encode(response, context: context))
+                return
+            }
+            instance.lease = lease
+            deferredWork.append { [unowned self] in
+                self.submit(.write(.registerInstance(instance)), session: session, kind: .registerAfterGrant(lease))
+            }
+            if !isInsideDriver { runDeferred() }
+        case .registerAfterGrant(let lease):
+            if case .written = response {} else {
+                deferredWork.append { [unowned self] in self.submit(.write(.revokeLease(lease)), session: nil, kind: .background) }
+            }
+            session?.finish(APIAdapter.encode(response, context: context))
+        case .streamedKeepAlive:
+            session?.writeWatchLine(APIAdapter.keepAliveLine(response))
+        case .background:
+            break
+        }
+    }
+
+    func runDeferred() {
+        let work = deferredWork
+        deferredWork = []
+        for item in work { item() }
+    }
+
+    // MARK: - Watches and streams
+
+    func startWatch(_ spec: WatchSpec, session: ClientSession) {
+        let now = MonotonicSeconds.milliseconds()
+        switch spec.mode {
+        case .stream:
+            let watcher = watchHub.start(spec, session: session, registry: driver.registry, now: now)
+            session.beginStream(.watch(watcher), head: APIAdapter.streamHead(context: context))
+            watchHub.catchUp(watcher, registry: driver.registry, now: now)
+        case .longPoll(_, let wait):
+            let watcher = watchHub.start(spec, session: session, registry: driver.registry, now: now)
+            session.beginLongPoll(watcher)
+            watchHub.catchUp(watcher, registry: driver.registry, now: now)
+            guard watchHub.watchers[watcher.id] != nil else { return }  // Answered at once from history.
+            watcher.longPollTimer = loop.schedule(after: .milliseconds(wait)) { [weak session, unowned self] in
+                guard let session, case .watch(let current) = session.mode, current === watcher else { return }
+                session.completeLongPoll(events: [], revision: self.driver.registry.revision)
+            }
+        }
+        metrics.watchers = watchHub.count
+    }
+
+    func stopWatch(_ watcher: WatchHub.Watcher) {
+        if let timer = watcher.longPollTimer { loop.cancel(timer) }
+        watchHub.stop(watcher)
+        metrics.watchers = watchHub.count
+    }
+
+    func watcherDrained(_ watcher: WatchHub.Watcher) {
+        watchHub.catchUp(watcher, registry: driver.registry, now: MonotonicSeconds.milliseconds())
+    }
+
+    func streamKeepAlive(_ lease: LeaseID, session: ClientSession) {
+        submit(.keepAlive(lease), session: session, kind: .streamedKeepAlive)
+    }
+
+    func encodeLongPoll(events: [RegistryEvent], revision: Revision, includePrevious: Bool) -> [UInt8] {
+        APIAdapter.longPoll(events: events, revision: revision, includePrevious: includePrevious, context: context)
+    }
+
+    // MARK: - Peers
+
+    func peerMessage(_ message: Message) {
+        withDriver { $0.receive(message) }
+    }
+
+    func peerForward(_ forward: ForwardMessage, from peer: NodeID) {
+        withDriver { $0.receive(forward, from: peer) }
+    }
+
+    func peerDown(_ peer: NodeID) {
+        metrics.peerDisconnects += 1
+        withDriver { $0.peerDisconnected(peer) }
+    }
+
+    // MARK: - Metrics
+
+    func metricsText() -> String {
+        let raft = lastStatus.raft
+        return metrics.render(gauges: [
+            ("roster_raft_term", "Current Raft term.", Double(raft.term.rawValue)),
+            ("roster_raft_commit_index", "Highest committed log index.", Double(raft.commitIndex.rawValue)),
+            ("roster_raft_applied_index", "Highest applied log index.", Double(raft.appliedIndex.rawValue)),
+            ("roster_raft_is_leader", "1 if this node leads.", raft.role == .leader ? 1 : 0),
+            ("roster_registry_revision", "Current registry revision.", Double(lastStatus.revision.rawValue)),
+            ("roster_registry_instances", "Registered instances.", Double(driver.registry.instanceCount)),
+            ("roster_registry_leases", "Live leases.", Double(driver.registry.leaseCount)),
+            ("roster_pending_requests", "Requests waiting on this node.", Double(pending.count)),
+        ])
+    }
+
+    // MARK: - Shutdown
+
+    /// SIGTERM/SIGINT arrive through a signalfd on the loop, so shutdown runs on the loop thread.
+    private func installSignalHandler() throws {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGTERM)
+        sigaddset(&mask, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
+        let descriptor = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+        guard descriptor >= 0 else { throw SystemError(errno: errno, operation: "signalfd") }
+        try loop.register(descriptor, interest: .readable) { [unowned self] _ in
+            var info = signalfd_siginfo()
+            _ = withUnsafeMutableBytes(of: &info) { read(descriptor, $0.baseAddress, $0.count) }
+            self.beginShutdown(signal: Int32(info.ssi_signo))
+        }
+    }
+
+    /// Stops accepting, hands leadership away if leading, then stops the loop.
+    func beginShutdown(signal: Int32) {
+        guard !isShuttingDown else { return }
+        isShuttingDown = true
+        logger.info("shutting down", ["signal": "\(signal)", "role": "\(lastStatus.raft.role)"])
+        listener?.close()
+        var target: NodeID?
+        withDriver { target = $0.prepareShutdown() }
+        if let target { logger.info("transferring leadership", ["to": "\(target)"]) }
+        waitForHandOff(deadline: MonotonicSeconds.now() + 3)
+    }
+
+    private func waitForHandOff(deadline: Double) {
+        if lastStatus.raft.role != .leader || MonotonicSeconds.now() > deadline || lastStatus.raft.configuration.voters.count < 2 {
+            transport.close()
+            driver.environment.storage.close()
+            loop.stop()
+            return
+        }
+        _ = loop.schedule(after: .milliseconds(50)) { [unowned self] in self.waitForHandOff(deadline: deadline) }
+    }
+}

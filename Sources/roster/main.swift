@@ -1,0 +1,36 @@
+// The Roster server. `roster` with no arguments runs a single-node cluster with its data in
+// ./roster-data; `roster --help` lists every setting.
+import Foundation
+import Posix
+import RosterServer
+
+let configuration: ServerConfiguration
+do {
+    configuration = try ServerConfiguration.parse(
+        arguments: Array(CommandLine.arguments.dropFirst()),
+        configFile: { path in try String(contentsOfFile: path, encoding: .utf8) })
+} catch .helpRequested {
+    print(ServerConfiguration.helpText)
+    exit(0)
+} catch {
+    FileHandle.standardError.write(Data("roster: \(error)\nroster: see 'roster --help'\n".utf8))
+    exit(2)
+}
+
+let logger = Logger(name: configuration.name, level: configuration.logLevel)
+do {
+    _ = try ResourceLimits.raiseOpenFilesToHardLimit()
+} catch {
+    logger.warning("could not raise the open-file limit", ["error": "\(error)"])
+}
+do {
+    let loop = try EventLoop()
+    let server = try RosterServer(configuration: configuration, loop: loop, logger: logger)
+    loop.run()
+    withExtendedLifetime(server) {}
+    logger.info("stopped")
+    exit(0)
+} catch {
+    logger.error("cannot start", ["error": "\(error)"])
+    exit(1)
+}
