@@ -1,0 +1,477 @@
+"""Linearizability and revision checks for a Roster history.
+
+Why the usual WGL search is not needed in full
+----------------------------------------------
+Roster has one cluster-wide revision that every effective write bumps by
+exactly one.  An ok write that returned revision r is therefore *the* r-th
+write of any valid linearization, and an ok read that returned revision r sits
+after write r and before write r+1.  So the responses already give a total
+order of almost everything; the only freedom left is
+
+* which indeterminate ("unknown") writes happened, and at which of the
+  revisions that no acknowledged write claims ("gaps");
+* which server-side lease expiries (observed or not) fill the other gaps;
+* ok deletes/revokes that did not report a deleted count: were they the
+  write at their revision, or a no-op read at it?
+* the relative order of reads at the same revision, which never matters
+  (they do not change state and any real-time-respecting order works).
+
+The check runs in two layers.
+
+1. Real-time sweep (O(n log n)).  Give every op with a known place a position:
+   write at r -> 2r, read at r -> 2r+1 (an ok delete/revoke without a deleted
+   count may be either).  If A completed before B was invoked, then pos(A) <=
+   pos(B) must hold (strictly for two writes, which a unique revision gives).
+   A sweep over invocations in time order, keeping the largest position of
+   the ops completed so far, finds every violation (stale read, revision
+   going backwards) and gives each unknown write its lower bound: it may only
+   take a gap revision r with 2r greater than that maximum.  Its completion is
+   +inf, so there is no upper bound.  Serializable reads take no part.
+
+2. Revision-directed WGL search.  A depth-first search walks revisions
+   1..R (R = the largest revision any op or final state mentions).  At r, the
+   write is forced when an acknowledged write claims r; otherwise the
+   candidates are the unused unknown writes whose lower bound allows r and
+   which would have an effect in the current state, ok deletes/revokes at r
+   without a count, and expiries of leases that own keys.  After applying the
+   write, every read at revision r (linearizable and serializable get/list,
+   absence-reads, final states) is checked against the model state; an
+   illegal step backtracks.  Like Lowe's just-in-time linearization, the
+   configuration (revision, set of flexible ops already linearized, hash of
+   the model state) of every dead end is memoized, so no configuration is
+   explored twice.  The search is iterative (histories have 10^5 revisions),
+   has a time budget, and reports "unknown" -- never "ok" -- when the budget
+   runs out.
+
+Watch events give extra information about gaps (what key/value changed at
+revision r).  The search first runs in *strict* mode, where a gap candidate
+must agree with every watch event at its revision; if that fails it reruns
+without watch hints, so that a wrong watch event is reported by the watch
+checker and not as a linearizability failure.  The write sequence found is
+the *canonical history* the watch, durability and lease checks use.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .history import History, Op, INF
+from .model import State
+
+
+@dataclass
+class Anomaly:
+    kind: str
+    ops: list
+    message: str
+    category: str = ""
+
+    def to_dict(self):
+        return {"kind": self.kind, "category": self.category, "ops": self.ops,
+                "message": self.message}
+
+
+@dataclass
+class SearchResult:
+    verdict: str                       # "ok" | "fail" | "unknown"
+    strict: bool = False
+    writers: list = field(default_factory=list)    # index r -> description
+    changes: list = field(default_factory=list)    # index r -> [Change]
+    expiries: list = field(default_factory=list)   # (revision, lease, explicit)
+    anomaly: Optional[Anomaly] = None
+    explored: int = 0
+    max_revision: int = 0
+
+
+class _Cand:
+    """A write that may be placed at some revision."""
+    __slots__ = ("op", "kind", "key", "value", "lease", "bit", "only_rev", "lb")
+
+    def __init__(self, op, kind, key, value, lease, bit=0, only_rev=None, lb=-1):
+        self.op, self.kind, self.key, self.value, self.lease = op, kind, key, value, lease
+        self.bit, self.only_rev, self.lb = bit, only_rev, lb
+
+    def describe(self):
+        if self.op is None:
+            return f"implicit expiry of lease {self.lease}"
+        return self.op.describe()
+
+
+def _is_definite_write(o: Op) -> bool:
+    if o.op == "put":
+        return True
+    if o.op in ("delete", "revoke"):
+        return bool(o.deleted)
+    if o.op == "expire":
+        return o.deleted is None or o.deleted > 0
+    return False
+
+
+def _is_maybe_write(o: Op) -> bool:
+    return o.op in ("delete", "revoke") and o.deleted is None
+
+
+def _is_read(o: Op) -> bool:
+    return o.op in ("get", "list") or (o.op in ("delete", "revoke") and o.deleted == 0)
+
+
+class Checker:
+    def __init__(self, h: History, serializable_scope: str = "client"):
+        self.h = h
+        self.scope = serializable_scope
+        self.anomalies: list = []
+        self.lb: dict = {}       # unknown op id -> max position that precedes it
+        ok = [o for o in h.ops if o.ok]
+        self.ok_ops = ok
+        self.definite = [o for o in ok if _is_definite_write(o)] + \
+            [e for e in h.expires if _is_definite_write(e)]
+        self.maybe = [o for o in ok if _is_maybe_write(o)]
+        self.reads = [o for o in ok if _is_read(o)]
+        self.unknown_writes = [o for o in h.ops if o.status == "unknown" and o.op in ("put", "delete", "revoke")]
+        revs = [o.revision for o in ok if o.revision is not None] + \
+            [e.revision for e in h.expires] + [f.revision for f in h.finals]
+        self.rmax = max(revs) if revs else 0
+
+    def add(self, kind, ops, msg, category):
+        self.anomalies.append(Anomaly(kind, ops, msg, category))
+
+    # ------------------------------------------------------------------ sweep
+    def sweep(self):
+        """Real-time order check among ops with known positions; lower bounds
+        for unknown writes."""
+        timed = []
+        for o in self.definite:
+            if o.op != "expire":
+                timed.append((o, 2 * o.revision, 2 * o.revision))
+        for o in self.maybe:
+            timed.append((o, 2 * o.revision, 2 * o.revision + 1))
+        for o in self.reads:
+            if o.consistency == "linearizable":
+                timed.append((o, 2 * o.revision + 1, 2 * o.revision + 1))
+        completions = sorted(((o.complete_ns, lo, o) for o, lo, _ in timed), key=lambda t: (t[0], t[1]))
+        invokes = [(o.invoke_ns, 0, o, hi) for o, _, hi in timed] + \
+                  [(o.invoke_ns, 1, o, None) for o in self.unknown_writes]
+        invokes.sort(key=lambda t: (t[0], t[1], t[2].id))
+        best_pos, best_op = -1, None
+        i = 0
+        reported_a: dict = {}
+        for inv, _, b, hi in invokes:
+            while i < len(completions) and completions[i][0] < inv:
+                if completions[i][1] > best_pos:
+                    best_pos, best_op = completions[i][1], completions[i][2]
+                i += 1
+            if hi is None:
+                self.lb[b.id] = best_pos
+                continue
+            if best_op is not None and best_pos > hi:
+                a = best_op
+                n = reported_a.get(a.id, 0)
+                reported_a[a.id] = n + 1
+                if n >= 3:
+                    continue
+                a_write = best_pos % 2 == 0
+                if _is_read(b):
+                    kind, cat = "stale_read", "linearizability"
+                    msg = (f"{b.describe()} was invoked after {a.describe()} completed with revision "
+                           f"{a.revision}, but read revision {b.revision}")
+                    if not a_write:
+                        msg += " (linearizable reads went backwards)"
+                else:
+                    kind, cat = "revision_backwards", "revision"
+                    msg = (f"{b.describe()} was invoked after {a.describe()} completed with revision "
+                           f"{a.revision}, but got revision {b.revision}; revisions must grow in real time")
+                self.add(kind, [a.id, b.id], msg, cat)
+
+    # ------------------------------------------------------- revision sanity
+    def revision_sanity(self):
+        by_rev: dict = {}
+        for o in self.definite:
+            by_rev.setdefault(o.revision, []).append(o)
+        for r, os_ in sorted(by_rev.items()):
+            if len(os_) > 1:
+                self.add("revision_reused", [o.id for o in os_],
+                         f"revision {r} returned by {len(os_)} writes: " +
+                         "; ".join(o.describe() for o in os_), "revision")
+        # No revision from the future: a response's revision cannot exceed the
+        # number of writes that could have happened before it completed.
+        write_inv = sorted([o.invoke_ns for o in self.definite if o.op != "expire"] +
+                           [o.invoke_ns for o in self.maybe] +
+                           [o.invoke_ns for o in self.unknown_writes])
+        first_lease: dict = {}
+        for o in self.h.ops:
+            if o.op == "put" and o.lease and o.status != "fail":
+                first_lease[o.lease] = min(first_lease.get(o.lease, INF), o.invoke_ns)
+        lease_inv = sorted(first_lease.values())
+        extra = len(self.h.expires)
+        for o in self.ok_ops:
+            if o.revision is None:
+                continue
+            bound = bisect.bisect_left(write_inv, o.complete_ns) + \
+                bisect.bisect_left(lease_inv, o.complete_ns) + extra
+            if o.revision > bound:
+                kind = "future_read" if _is_read(o) else "future_revision"
+                self.add(kind, [o.id],
+                         f"{o.describe()} returned revision {o.revision}, but at most {bound} writes "
+                         f"(including unknown ones and possible lease expiries) were invoked before it "
+                         f"completed", "revision")
+        # Serializable reads: monotonic per client (or per client+node).
+        last: dict = {}
+        for o in sorted((o for o in self.reads if o.consistency == "serializable"),
+                        key=lambda o: (o.invoke_ns, o.id)):
+            k = (o.client, o.node) if self.scope == "node" else o.client
+            prev = last.get(k)
+            if prev is not None and o.revision < prev.revision:
+                self.add("serializable_non_monotonic", [prev.id, o.id],
+                         f"client {o.client}: serializable read {o.describe()} at revision {o.revision} "
+                         f"after op {prev.id} at revision {prev.revision}", "revision")
+            if prev is None or o.revision >= prev.revision:
+                last[k] = o
+
+    # ----------------------------------------------------------------- search
+    def search(self, deadline: float, hints: Optional[dict]) -> SearchResult:
+        rmax = self.rmax
+        claim: dict = {}
+        for o in self.definite:
+            claim.setdefault(o.revision, []).append(o)
+        maybe_at: dict = {}
+        flex: list = []
+        for o in self.maybe:
+            c = _Cand(o, o.op, o.key, None, o.lease, bit=1 << len(flex), only_rev=o.revision)
+            flex.append(c)
+            maybe_at.setdefault(o.revision, []).append(c)
+        unk: list = []
+        for o in sorted(self.unknown_writes, key=lambda o: (o.invoke_ns, o.id)):
+            c = _Cand(o, o.op, o.key, o.value, o.lease, bit=1 << len(flex), lb=self.lb.get(o.id, -1))
+            flex.append(c)
+            unk.append(c)
+        reads_at: dict = {}
+        for o in self.reads:
+            reads_at.setdefault(o.revision, []).append(o)
+        finals_at: dict = {}
+        for f in self.h.finals:
+            if f.pairs is not None:
+                finals_at.setdefault(f.revision, []).append(f)
+        # revisions observed by ops, for diagnostics of unexplained gaps
+        observers = sorted(((o.revision, o.id) for o in self.ok_ops if o.revision is not None))
+        st = State()
+        res = SearchResult(verdict="fail", strict=hints is not None, max_revision=rmax)
+        deepest = [-1, None]     # revision, Anomaly
+
+        def fail(r, kind, ops, msg):
+            if r > deepest[0]:
+                deepest[0], deepest[1] = r, Anomaly(kind, ops, msg, "linearizability")
+
+        def check_write_result(c, r):
+            o = c.op
+            if o is None or o.status != "ok":
+                return None
+            if o.has_prev:
+                old = st.kv.get(o.key)
+                oldv = None if old is None else old.value
+                if oldv != o.prev_value:
+                    return ("write_result_mismatch", [o.id],
+                            f"{o.describe()} at revision {r} reported prev_value {o.prev_value}, "
+                            f"but the value before it was {oldv}")
+            if o.op in ("revoke", "expire") and o.deleted is not None:
+                n = len(st.lease_keys.get(o.lease, ()))
+                if n != o.deleted:
+                    return ("write_result_mismatch", [o.id],
+                            f"{o.describe()} at revision {r} reported {o.deleted} deleted keys, "
+                            f"but lease {o.lease} owned {n}")
+            return None
+
+        def check_reads(r, used):
+            for o in reads_at.get(r, ()):
+                bad = None
+                if o.op == "get":
+                    e = st.kv.get(o.key)
+                    v = None if e is None else e.value
+                    if v != o.value:
+                        bad = f"returned {o.value} but the value at revision {r} is {v}"
+                    else:
+                        for fld in ("mod_revision", "create_revision", "version"):
+                            want = getattr(o, fld)
+                            if want is not None:
+                                have = 0 if e is None else getattr(e, fld)
+                                if want != have:
+                                    bad = f"returned {fld} {want} but it is {have} at revision {r}"
+                                    break
+                elif o.op == "list":
+                    have = st.prefix_pairs(o.prefix)
+                    if have != o.pairs:
+                        bad = f"returned {_pairs_diff(o.pairs, have)} at revision {r}"
+                elif o.op == "delete":
+                    if o.key in st.kv:
+                        bad = f"deleted nothing at revision {r}, but the key exists there"
+                else:  # revoke with deleted=0
+                    if o.lease in st.lease_keys:
+                        bad = f"deleted nothing at revision {r}, but lease {o.lease} owns keys there"
+                if bad:
+                    return ("read_mismatch", [o.id], f"{o.describe()} [{o.consistency}] {bad}")
+            for c in maybe_at.get(r, ()):
+                if not used & c.bit and st.effective(c.kind, c.key, c.lease):
+                    return ("read_mismatch", [c.op.id],
+                            f"{c.op.describe()} returned revision {r}; it must either be the write at "
+                            f"{r} or have deleted nothing there, but neither fits")
+            for f in finals_at.get(r, ()):
+                have = st.prefix_pairs("")
+                if have != sorted(f.pairs):
+                    return ("final_state_mismatch", [],
+                            f"final state of node {f.node} (line {f.line}) at revision {r}: "
+                            f"{_pairs_diff(sorted(f.pairs), have)}")
+            return None
+
+        def hint_ok(r, changes):
+            hs = hints.get(r) if hints else None
+            if not hs:
+                return True
+            got = {ch.key: (ch.type, ch.value) for ch in changes}
+            return all(got.get(k) == tv for k, tv in hs.items())
+
+        def candidates(r, used):
+            cl = claim.get(r, ())
+            if len(cl) > 1:
+                fail(r, "revision_reused", [o.id for o in cl],
+                     f"revision {r} claimed by {len(cl)} writes")
+                return []
+            if cl:
+                o = cl[0]
+                kind = o.op
+                if not st.effective(kind, o.key, o.lease):
+                    what = "key is absent" if kind == "delete" else f"lease {o.lease} owns no keys"
+                    fail(r, "write_result_mismatch", [o.id],
+                         f"{o.describe()} claims revision {r}, but the {what} before it")
+                    return []
+                return [_Cand(o, kind, o.key, o.value, o.lease)]
+            out = []
+            for c in maybe_at.get(r, ()):
+                if st.effective(c.kind, c.key, c.lease):
+                    out.append(c)
+            for c in unk:
+                if not used & c.bit and c.lb < 2 * r and st.effective(c.kind, c.key, c.lease):
+                    out.append(c)
+            for lease in sorted(st.lease_keys):
+                out.append(_Cand(None, "expire", None, None, lease))
+            if not out:
+                nxt = observers[bisect.bisect_left(observers, (r, -INF)):][:3]
+                fail(r, "unexplained_revision", [i for _, i in nxt],
+                     f"no acknowledged write returned revision {r} and no unknown write or lease "
+                     f"expiry can explain it, yet ops observed revision(s) >= {r}: " +
+                     ", ".join(f"op {i} at {rv}" for rv, i in nxt))
+            return out
+
+        # revision 0: the empty initial state
+        bad = check_reads(0, 0)
+        if bad:
+            fail(0, *bad)
+            res.anomaly = deepest[1]
+            return res
+        if rmax == 0:
+            res.verdict = "ok"
+            res.writers, res.changes = [None], [[]]
+            return res
+        memo: set = set()
+        # frame: [r, cands, idx, undo, bit, changes, cand]
+        stack = [[1, candidates(1, 0), 0, None, 0, None, None]]
+        used = 0
+        steps = 0
+        while stack:
+            fr = stack[-1]
+            if fr[3] is not None:
+                st.undo(fr[3])
+                used &= ~fr[4]
+                fr[3] = None
+            r = fr[0]
+            if fr[2] >= len(fr[1]):
+                memo.add((r, used, st.hash))
+                stack.pop()
+                continue
+            steps += 1
+            if steps & 255 == 0 and time.monotonic() > deadline:
+                res.verdict = "unknown"
+                res.explored = steps
+                return res
+            c = fr[1][fr[2]]
+            fr[2] += 1
+            bad = check_write_result(c, r)
+            if bad:
+                fail(r, *bad)
+                continue
+            undo, changes = st.apply(c.kind, c.key, c.value, c.lease)
+            fr[3], fr[4], fr[5], fr[6] = undo, c.bit, changes, c
+            used |= c.bit
+            if c.op is None or c.bit:
+                if not hint_ok(r, changes):
+                    fail(r, "watch_hint", [], "")
+                    continue
+            bad = check_reads(r, used)
+            if bad:
+                fail(r, *bad)
+                continue
+            if r == rmax:
+                res.verdict = "ok"
+                res.explored = steps
+                res.writers = [None] + [f[6] for f in stack]
+                res.changes = [[]] + [f[5] for f in stack]
+                for f in stack:
+                    if f[6].kind == "expire":
+                        res.expiries.append((f[0], f[6].lease, f[6].op is not None))
+                return res
+            key = (r + 1, used, st.hash)
+            if key in memo:
+                continue
+            stack.append([r + 1, candidates(r + 1, used), 0, None, 0, None, None])
+        res.explored = steps
+        res.anomaly = deepest[1]
+        return res
+
+
+def _pairs_diff(got: list, want: list) -> str:
+    g, w = dict(got), dict(want)
+    parts = []
+    for k in sorted(set(g) | set(w)):
+        if k not in g:
+            parts.append(f"missing {k}={w[k]}")
+        elif k not in w:
+            parts.append(f"extra {k}={g[k]}")
+        elif g[k] != w[k]:
+            parts.append(f"{k}={g[k]} (expected {w[k]})")
+    if not parts and got != want:
+        parts.append("pairs not sorted / duplicated")
+    return "; ".join(parts[:5]) + (f" (+{len(parts) - 5} more)" if len(parts) > 5 else "")
+
+
+def watch_hints(h: History) -> dict:
+    """revision -> {key: (type, value)} from the first watcher reporting it."""
+    hints: dict = {}
+    for recs in h.watch.values():
+        for w in recs:
+            if w.kind == "event":
+                hints.setdefault(w.revision, {}).setdefault(w.key, (w.type, w.value))
+    return hints
+
+
+def check(h: History, timeout_s: float = 60.0, serializable_scope: str = "client"):
+    """Run sweep, revision sanity and the search.  Returns (anomalies, SearchResult)."""
+    ck = Checker(h, serializable_scope)
+    ck.sweep()
+    ck.revision_sanity()
+    deadline = time.monotonic() + timeout_s
+    hints = watch_hints(h)
+    res = None
+    if hints:
+        res = ck.search(deadline, hints)
+        if res.verdict != "ok":
+            if res.verdict == "unknown":
+                return ck.anomalies, res
+            res = None
+    if res is None:
+        res = ck.search(deadline, None)
+    if res.verdict == "fail":
+        a = res.anomaly or Anomaly("not_linearizable", [], "no valid linearization", "linearizability")
+        a.message = "no linearization exists; furthest point: " + a.message
+        ck.anomalies.append(a)
+    return ck.anomalies, res
