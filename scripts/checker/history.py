@@ -381,3 +381,47 @@ def load(path: str) -> History:
         raise HistoryError(f"cannot read {path}: {e}") from None
     except UnicodeDecodeError as e:
         raise HistoryError(f"{path}: not UTF-8: {e}") from None
+
+
+def watch_coverage(h: History) -> list:
+    """For every watch segment: (match(key) -> bool, [(lo, hi)], received set
+    of (revision, key), [(resync revision, pairs)]).  [lo, hi] are the revision ranges over which the
+    segment claims to have every event for its keys (same rules as the watch
+    checker: from the start revision to the last event / progress revision,
+    split by resyncs)."""
+    out = []
+    for recs in h.watch.values():
+        segs, cur = [], None
+        for w in recs:
+            if w.kind == "start":
+                cur = [w]
+                segs.append(cur)
+            else:
+                cur.append(w)
+        for seg in segs:
+            st = seg[0]
+            if st.key is not None:
+                match = (lambda k, _k=st.key: k == _k)
+            else:
+                match = (lambda k, _p=st.prefix: k.startswith(_p))
+            lo = st.from_revision if st.from_revision > 0 else (
+                st.start_revision + 1 if st.start_revision is not None else None)
+            ranges, received, last, upper = [], set(), None, None
+            for w in seg[1:]:
+                if w.kind == "event":
+                    received.add((w.revision, w.key))
+                    if lo is None:
+                        lo = w.revision
+                    last = w.revision if last is None else max(last, w.revision)
+                elif w.kind == "resync":
+                    if lo is not None and last is not None and last >= lo:
+                        ranges.append((lo, last))
+                    lo, last = w.revision + 1, w.revision
+                elif w.kind == "end" and w.revision is not None:
+                    upper = w.revision if upper is None else max(upper, w.revision)
+            hi = max(last if last is not None else -1, upper if upper is not None else -1)
+            if lo is not None and hi >= lo:
+                ranges.append((lo, hi))
+            resyncs = [(w.revision, sorted(w.pairs)) for w in seg[1:] if w.kind == "resync"]
+            out.append((match, ranges, received, resyncs))
+    return out

@@ -58,7 +58,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .history import History, Op, INF
+from .history import History, Op, INF, watch_coverage
 from .model import State
 
 
@@ -231,7 +231,7 @@ class Checker:
                 last[k] = o
 
     # ----------------------------------------------------------------- search
-    def search(self, deadline: float, hints: Optional[dict]) -> SearchResult:
+    def search(self, deadline: float, hints: Optional["WatchHints"]) -> SearchResult:
         rmax = self.rmax
         claim: dict = {}
         for o in self.definite:
@@ -324,13 +324,6 @@ class Checker:
                             f"{_pairs_diff(sorted(f.pairs), have)}")
             return None
 
-        def hint_ok(r, changes):
-            hs = hints.get(r) if hints else None
-            if not hs:
-                return True
-            got = {ch.key: (ch.type, ch.value) for ch in changes}
-            return all(got.get(k) == tv for k, tv in hs.items())
-
         def candidates(r, used):
             cl = claim.get(r, ())
             if len(cl) > 1:
@@ -403,13 +396,15 @@ class Checker:
             undo, changes = st.apply(c.kind, c.key, c.value, c.lease)
             fr[3], fr[4], fr[5], fr[6] = undo, c.bit, changes, c
             used |= c.bit
-            if c.op is None or c.bit:
-                if not hint_ok(r, changes):
-                    fail(r, "watch_hint", [], "")
-                    continue
+            if hints is not None and not hints.ok(r, changes):
+                fail(r, "watch_hint", [], "")
+                continue
             bad = check_reads(r, used)
             if bad:
                 fail(r, *bad)
+                continue
+            if hints is not None and not hints.state_ok(r, st):
+                fail(r, "watch_hint", [], "")
                 continue
             if r == rmax:
                 res.verdict = "ok"
@@ -444,14 +439,52 @@ def _pairs_diff(got: list, want: list) -> str:
     return "; ".join(parts[:5]) + (f" (+{len(parts) - 5} more)" if len(parts) > 5 else "")
 
 
-def watch_hints(h: History) -> dict:
-    """revision -> {key: (type, value)} from the first watcher reporting it."""
-    hints: dict = {}
-    for recs in h.watch.values():
-        for w in recs:
-            if w.kind == "event":
-                hints.setdefault(w.revision, {}).setdefault(w.key, (w.type, w.value))
-    return hints
+class WatchHints:
+    """What the watchers say about each revision, used to steer the search in
+    strict mode: the write at r must produce every event reported at r (same
+    type, value and, when reported, prev_value) and must not touch a key that a
+    watcher covering r watches but did not report."""
+
+    def __init__(self, h: History):
+        self.pos: dict = {}
+        for recs in h.watch.values():
+            for w in recs:
+                if w.kind == "event":
+                    d = self.pos.setdefault(w.revision, {})
+                    if w.key not in d:
+                        d[w.key] = (w.type, w.value, w.has_prev, w.prev_value)
+        self.cov = watch_coverage(h)
+        self.resyncs: dict = {}
+        for match, _, _, rs in self.cov:
+            for rv, pairs in rs:
+                self.resyncs.setdefault(rv, []).append((match, pairs))
+        # an ok get that reports mod_revision m pins the put of that value to m
+        for o in h.ops:
+            if o.ok and o.op == "get" and o.value is not None and o.mod_revision:
+                self.pos.setdefault(o.mod_revision, {}).setdefault(o.key, ("put", o.value, False, None))
+
+    def __bool__(self):
+        return bool(self.pos) or bool(self.cov)
+
+    def state_ok(self, r, st) -> bool:
+        for match, pairs in self.resyncs.get(r, ()):
+            if sorted((k, e.value) for k, e in st.kv.items() if match(k)) != pairs:
+                return False
+        return True
+
+    def ok(self, r, changes) -> bool:
+        got = {ch.key: ch for ch in changes}
+        for k, (t, v, hp, pv) in self.pos.get(r, {}).items():
+            ch = got.get(k)
+            if ch is None or ch.type != t or ch.value != v or (hp and ch.prev_value != pv):
+                return False
+        for match, ranges, received, _ in self.cov:
+            for lo, hi in ranges:
+                if lo <= r <= hi:
+                    for k in got:
+                        if match(k) and (r, k) not in received:
+                            return False
+        return True
 
 
 def check(h: History, timeout_s: float = 60.0, serializable_scope: str = "client"):
@@ -460,7 +493,7 @@ def check(h: History, timeout_s: float = 60.0, serializable_scope: str = "client
     ck.sweep()
     ck.revision_sanity()
     deadline = time.monotonic() + timeout_s
-    hints = watch_hints(h)
+    hints = WatchHints(h)
     res = None
     if hints:
         res = ck.search(deadline, hints)
