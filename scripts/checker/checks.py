@@ -93,7 +93,8 @@ def check_leases(h: History, res) -> tuple:
         if t is None:
             continue
         checked += 1
-        for k in alive.get(lease, ()):
+        ks = sorted(alive.get(lease, ()), key=lambda k: -(k.invoke_ns + k.ttl * 1e9))
+        for k in ks[:1]:
             until = k.invoke_ns + k.ttl * 1e9
             if t < until:
                 how = "expire line" if explicit else "inferred from an unexplained delete"
