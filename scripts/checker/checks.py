@@ -28,22 +28,15 @@ def check_durability(h: History) -> list:
     final = dict(finals[0].pairs)
     last_put: dict = {}
     touch: dict = {}          # key -> max revision of any known write/event touching it
-    lease_end: dict = {}      # lease -> max revision of revoke/expire
-    maybe_keys, maybe_leases = set(), set()
+    maybe_keys = set()
     for o in h.ops:
         if o.op == "put" and o.ok:
             if o.key not in last_put or o.revision > last_put[o.key].revision:
                 last_put[o.key] = o
         if o.ok and o.op == "delete":
             touch[o.key] = max(touch.get(o.key, 0), o.revision)
-        if o.ok and o.op == "revoke":
-            lease_end[o.lease] = max(lease_end.get(o.lease, 0), o.revision)
         if o.status == "unknown" and o.op in ("put", "delete"):
             maybe_keys.add(o.key)
-        if o.status == "unknown" and o.op == "revoke":
-            maybe_leases.add(o.lease)
-    for e in h.expires:
-        lease_end[e.lease] = max(lease_end.get(e.lease, 0), e.revision)
     for recs in h.watch.values():
         for w in recs:
             if w.kind == "event" and w.type == "delete":

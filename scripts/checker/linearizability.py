@@ -233,6 +233,9 @@ class Checker:
     # ----------------------------------------------------------------- search
     def search(self, deadline: float, hints: Optional["WatchHints"]) -> SearchResult:
         rmax = self.rmax
+        if hints is not None:
+            # in strict mode every revision a watcher reports must be explained
+            rmax = max(rmax, hints.rmax)
         claim: dict = {}
         for o in self.definite:
             claim.setdefault(o.revision, []).append(o)
@@ -462,6 +465,10 @@ class WatchHints:
         for o in h.ops:
             if o.ok and o.op == "get" and o.value is not None and o.mod_revision:
                 self.pos.setdefault(o.mod_revision, {}).setdefault(o.key, ("put", o.value, False, None))
+
+    @property
+    def rmax(self) -> int:
+        return max(list(self.pos) + list(self.resyncs) + [0])
 
     def __bool__(self):
         return bool(self.pos) or bool(self.cov)

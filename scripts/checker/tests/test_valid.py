@@ -137,6 +137,13 @@ class Valid(unittest.TestCase):
         h.final("n1", 3, [["ns/a", "x"], ["ns/b", 1]])
         self.assertOk(h)
 
+    def test_unknown_write_seen_only_by_a_watcher(self):
+        h = H()
+        h.put(1, 0, 10, "ns/a", 1, rev=1)
+        h.put(2, 5, 10, "ns/b", 2, status="unknown")
+        h.watch(1, [(1, "put", "ns/a", 1), (2, "put", "ns/b", 2)], prefix="ns/")
+        self.assertOk(h)
+
     def test_final_states_agree(self):
         h = H()
         h.put(1, 0, 10, "a", {"addr": "10.0.0.1", "port": 80}, rev=1)
