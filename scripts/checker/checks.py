@@ -68,14 +68,18 @@ def check_leases(h: History, res) -> tuple:
         for w in recs:
             if w.kind == "event" and w.recv_ns is not None:
                 recv[w.revision] = min(recv.get(w.revision, w.recv_ns), w.recv_ns)
+    # an inferred expiry is only trusted when no indeterminate revoke of the
+    # lease or delete of one of its keys could have made the same change
     unknown_revokes = {o.lease for o in h.ops if o.op == "revoke" and o.status == "unknown"}
+    unknown_deletes = {o.key for o in h.ops if o.op == "delete" and o.status == "unknown"}
     expiries = []
     for e in h.expires:
         t = e.observed_ns if e.observed_ns is not None else recv.get(e.revision)
         expiries.append((e.revision, e.lease, t, True))
     if res is not None and res.verdict == "ok":
         for r, lease, explicit in res.expiries:
-            if not explicit and lease not in unknown_revokes:
+            keys = {c.key for c in res.changes[r]}
+            if not explicit and lease not in unknown_revokes and not keys & unknown_deletes:
                 expiries.append((r, lease, recv.get(r), False))
     alive: dict = {}
     for o in h.ops:

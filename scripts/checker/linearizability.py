@@ -373,6 +373,8 @@ class Checker:
         # unobserved ones: most recently invoked first (an indeterminate write
         # that happens at all usually happens soon after its invocation)
         unpinned = sorted((c for c in unk if c.ub == INF), key=lambda c: -c.lb)
+        unpinned_del = [c for c in unpinned if c.kind != "put"]
+        unpinned_put = [c for c in unpinned if c.kind == "put"]
 
         def overdue(r, used):
             """Pinned puts that had to be placed at or before r but were not."""
@@ -485,12 +487,15 @@ class Checker:
                     continue
                 if not used & c.bit and c.lb < 2 * r and c.lo < r and allowed(c, r):
                     out.append(c)
+            for c in unpinned_del:
+                if not used & c.bit and c.lb < 2 * r and st.effective(c.kind, c.key, c.lease) \
+                        and allowed(c, r):
+                    out.append(c)
             for lease in sorted(st.lease_keys):
                 if lease_used.get(lease, 0) < r:
                     out.append(_Cand(None, "expire", None, None, lease))
-            for c in unpinned:
-                if not used & c.bit and c.lb < 2 * r and st.effective(c.kind, c.key, c.lease) \
-                        and allowed(c, r):
+            for c in unpinned_put:
+                if not used & c.bit and c.lb < 2 * r and allowed(c, r):
                     out.append(c)
             if not out:
                 nxt = observers[bisect.bisect_left(observers, (r, -INF)):][:3]
