@@ -78,6 +78,9 @@ Watches (``watcher`` is an int naming one logical watch consumer)
 ``{"op": "watch_resync", "watcher": w, "revision": r, "pairs": [[k, v], ...]}``
     the server replaced the watcher's history with the full (filtered) state
     at revision r; events must continue gaplessly from r+1.
+``{"op": "watch_progress", "watcher": w, "revision": r, "recv_ns": t?}``
+    a progress notification / bookmark: every event up to r was delivered,
+    and no later event may carry a revision <= r.
 ``{"op": "watch_end", "watcher": w, "reason": "...", "revision": r?}``
     the segment ended; ``revision`` (optional) is a progress revision: the
     watcher claims to have seen every event up to r.
@@ -99,7 +102,7 @@ CLIENT_OPS = ("put", "delete", "get", "list", "grant", "keepalive", "revoke")
 WRITE_OPS = ("put", "delete", "revoke")
 READ_OPS = ("get", "list")
 OTHER_OPS = ("expire", "watch_start", "watch_event", "watch_end",
-             "watch_resync", "final_state")
+             "watch_resync", "watch_progress", "final_state")
 STATUSES = ("ok", "fail", "unknown")
 INF = float("inf")
 
@@ -330,7 +333,7 @@ def parse_lines(lines: Iterable[str]) -> History:
                    observed_ns=_int(d, "observed_ns", n, required=False))
             o.invoke_ns, o.complete_ns = -INF, INF
             h.expires.append(o)
-        elif kind in ("watch_start", "watch_event", "watch_end", "watch_resync"):
+        elif kind in ("watch_start", "watch_event", "watch_end", "watch_resync", "watch_progress"):
             w = _int(d, "watcher", n)
             r = WatchRecord(line=n, kind=kind[6:], watcher=w,
                             node=d.get("node") if isinstance(d.get("node"), str) else None)
@@ -356,6 +359,8 @@ def parse_lines(lines: Iterable[str]) -> History:
             elif kind == "watch_resync":
                 r.revision = _int(d, "revision", n, minimum=0)
                 r.pairs = _pairs(d, "pairs", n)
+            elif kind == "watch_progress":
+                r.revision = _int(d, "revision", n, minimum=0)
             else:
                 r.reason = d.get("reason") if isinstance(d.get("reason"), str) else None
                 r.revision = _int(d, "revision", n, required=False, minimum=0)
@@ -417,7 +422,7 @@ def watch_coverage(h: History) -> list:
                     if lo is not None and last is not None and last >= lo:
                         ranges.append((lo, last))
                     lo, last = w.revision + 1, w.revision
-                elif w.kind == "end" and w.revision is not None:
+                elif w.kind in ("end", "progress") and w.revision is not None:
                     upper = w.revision if upper is None else max(upper, w.revision)
             hi = max(last if last is not None else -1, upper if upper is not None else -1)
             if lo is not None and hi >= lo:

@@ -43,6 +43,24 @@ The check runs in two layers.
    has a time budget, and reports "unknown" -- never "ok" -- when the budget
    runs out.
 
+Pruning and ordering inside the search (all sound for a correct history):
+
+* value pinning -- when the only non-failed put of (key, value) is an
+  indeterminate one and some read saw that value at revision r', the put
+  must take a revision in (lo, r'], where lo is the last known write to the
+  key or read that saw the key with another value before r'.  A branch that
+  passes r' without placing it is abandoned at once;
+* next-observation filter -- an indeterminate write to key k at revision m
+  must produce exactly what the first read covering k at r' >= m saw, unless
+  some revision in (m, r'] may also write k;
+* a lease cannot expire before the last acknowledged put attached to it;
+* a gap tries, in order: ok deletes/revokes without a count, pinned puts
+  (earliest deadline first), indeterminate deletes/revokes, lease expiries,
+  other indeterminate puts (most recently invoked first).
+
+Histories with many indeterminate writes and no watchers can still make the
+search exponential; it then stops at the time budget with "unknown".
+
 Watch events give extra information about gaps (what key/value changed at
 revision r).  The search first runs in *strict* mode, where a gap candidate
 must agree with every watch event at its revision; if that fails it reruns

@@ -8,7 +8,8 @@ first watcher to report (revision, key) wins; previous values unknown).
 
 Checks (etcd's watch guarantees, adapted):
 * filter      every event matches the watched key / prefix;
-* ordered     revisions never go down within a segment;
+* ordered     revisions never go down within a segment, and never to or
+              below a progress notification (bookmark) already received;
 * unique      no (revision, key) delivered twice within a segment;
 * start       no event below the segment's start revision;
 * agreement   event type and value equal the canonical change at that
@@ -127,6 +128,7 @@ def check_watches(h: History, canon: Canon):
             received = set()
             last = None          # (revision, record)
             upper = None
+            floor = None         # last progress notification (revision, record)
             for w in seg[1:]:
                 if w.kind == "event":
                     stats["events"] += 1
@@ -139,6 +141,9 @@ def check_watches(h: History, canon: Canon):
                     if last is not None and rv < last[0]:
                         add("watch_out_of_order", [last[1], w],
                             f"{name} got revision {rv} after revision {last[0]}")
+                    elif floor is not None and rv <= floor[0]:
+                        add("watch_out_of_order", [floor[1], w],
+                            f"{name} got revision {rv} after a progress notification for {floor[0]}")
                     if (rv, w.key) in received:
                         add("watch_duplicate", [w], f"{name} got revision {rv} key {w.key} twice")
                         continue
@@ -175,9 +180,11 @@ def check_watches(h: History, canon: Canon):
                                 f"{name} resync at revision {w.revision}: {_pairs_diff(have, exp)}")
                     lo = w.revision + 1
                     last = (w.revision, w)
-                elif w.kind == "end":
+                elif w.kind in ("end", "progress"):
                     if w.revision is not None:
                         upper = w.revision if upper is None else max(upper, w.revision)
+                    if w.kind == "progress":
+                        floor = (w.revision, w)
             hi = max(last[0] if last else -1, upper if upper is not None else -1)
             if lo is not None and hi >= lo:
                 ranges.append((lo, hi))

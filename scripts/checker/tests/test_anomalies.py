@@ -179,6 +179,24 @@ class Flagged(unittest.TestCase):
         h.watch(1, [(3, "put", "ns/a", 3)], from_revision=2, prefix="ns/")
         self.assertFlagged(h, "watch_gap")
 
+    def test_watch_progress_then_older_event(self):
+        h = H()
+        self._three_puts(h)
+        h.raw(op="watch_start", watcher=1, prefix="ns/", from_revision=1)
+        h.raw(op="watch_event", watcher=1, revision=1, type="put", key="ns/a", value=1)
+        h.raw(op="watch_progress", watcher=1, revision=2)
+        h.raw(op="watch_event", watcher=1, revision=2, type="put", key="ns/b", value=2)
+        h.raw(op="watch_event", watcher=1, revision=3, type="put", key="ns/a", value=3)
+        self.assertFlagged(h, "watch_out_of_order")
+
+    def test_watch_progress_claims_missing_event(self):
+        h = H()
+        self._three_puts(h)
+        h.raw(op="watch_start", watcher=1, prefix="ns/", from_revision=1)
+        h.raw(op="watch_event", watcher=1, revision=1, type="put", key="ns/a", value=1)
+        h.raw(op="watch_progress", watcher=1, revision=3)
+        self.assertFlagged(h, "watch_gap")
+
     def test_watch_resync_wrong_state(self):
         h = H()
         self._three_puts(h)
