@@ -253,6 +253,98 @@ class Checker:
             if prev is None or o.revision >= prev.revision:
                 last[k] = o
 
+    # ------------------------------------------------------- static reads
+    def static_reads(self) -> list:
+        """Reads that no linearization can explain, found without searching:
+        a value that no put could have left in place at the read's revision
+        (never written, or every writer of it was overwritten by an
+        acknowledged write before the read), an absent key that nothing could
+        have removed, or a mod_revision whose write is a different one."""
+        out = []
+        dw: dict = {}
+        for o in self.definite:
+            if o.op in ("put", "delete"):
+                dw.setdefault(o.key, []).append((o.revision, o))
+        for lst in dw.values():
+            lst.sort(key=lambda t: t[0])
+        dw_revs = {k: [t[0] for t in lst] for k, lst in dw.items()}
+        claim: dict = {}
+        for o in self.definite:
+            claim.setdefault(o.revision, []).append(o)
+        unk_puts: dict = {}
+        unk_dels: dict = {}
+        for o in self.unknown_writes:
+            if o.op == "put":
+                unk_puts.setdefault((o.key, o.value), []).append(o)
+            elif o.op == "delete":
+                unk_dels.setdefault(o.key, []).append(o)
+        maybe_del: dict = {}
+        for o in self.maybe:
+            if o.op == "delete":
+                maybe_del.setdefault(o.key, []).append(o.revision)
+        has_lease_ops = bool(self.h.expires) or any(o.op == "revoke" for o in self.h.ops) or \
+            any(o.op == "put" and o.lease for o in self.h.ops)
+
+        def last_def(k, r):
+            i = bisect.bisect_right(dw_revs.get(k, ()), r) - 1
+            return dw[k][i] if i >= 0 else (0, None)
+
+        def explain(k, v, r, read):
+            """None if (k = v at revision r) is possible, else a reason."""
+            w, wo = last_def(k, r)
+            if v is None:
+                if wo is None or wo.op == "delete" or (wo.lease and has_lease_ops):
+                    return None
+                if any(self.lb.get(d.id, -1) < 2 * r for d in unk_dels.get(k, ())):
+                    return None
+                if any(w < m <= r for m in maybe_del.get(k, ())):
+                    return None
+                if has_lease_ops and any(o.key == k and o.lease for o in self.unknown_writes):
+                    return None
+                return f"the key was written by {wo.describe()} at revision {w} and nothing can have removed it by revision {r}"
+            if wo is not None and wo.op == "put" and wo.value == v:
+                return None
+            if any(self.lb.get(u.id, -1) < 2 * r for u in unk_puts.get((k, v), ())):
+                return None
+            # a definite put of v earlier, with no definite write to k since?
+            # (then wo would be that put) -> impossible
+            if wo is None:
+                return f"no write of that value to {k} could have taken effect by revision {r}"
+            return (f"the value is not written by {wo.describe()}, the last acknowledged write to {k} "
+                    f"before revision {r} (revision {w}), nor by any indeterminate put that could follow it")
+
+        for o in self.reads:
+            reason = None
+            if o.op == "get":
+                reason = explain(o.key, o.value, o.revision, o)
+                if reason is None and o.mod_revision and o.value is not None:
+                    m = o.mod_revision
+                    cl = claim.get(m, ())
+                    if m > o.revision:
+                        reason = f"mod_revision {m} is above the read's revision {o.revision}"
+                    elif cl and not any(c.op == "put" and c.key == o.key and c.value == o.value for c in cl):
+                        reason = f"mod_revision {m} belongs to {cl[0].describe()}, which did not write this value"
+            elif o.op == "list":
+                got = dict(o.pairs)
+                for k, v in o.pairs:
+                    reason = explain(k, v, o.revision, o)
+                    if reason:
+                        reason = f"{k}: {reason}"
+                        break
+                if reason is None:
+                    for k in dw:
+                        if k.startswith(o.prefix) and k not in got:
+                            r2 = explain(k, None, o.revision, o)
+                            if r2:
+                                reason = f"{k} missing: {r2}"
+                                break
+            if reason:
+                shown = o.value if o.op == "get" else "its pairs"
+                out.append(Anomaly("read_mismatch", [o.id],
+                                   f"{o.describe()} [{o.consistency}] at revision {o.revision} returned "
+                                   f"{shown}, impossible: {reason}", "linearizability"))
+        return out
+
     # ----------------------------------------------------------------- search
     def search(self, deadline: float, hints: Optional["WatchHints"]) -> SearchResult:
         rmax = self.rmax
@@ -440,6 +532,38 @@ class Checker:
                             f"but lease {o.lease} owned {n}")
             return None
 
+        # Definitive failures.  The value of key k at revision r is fixed in
+        # every linearization when the last acknowledged put/delete of k at
+        # w <= r leaves k without a lease and nothing flexible (indeterminate
+        # write to k that could land in (w, r], ok delete of k without a count
+        # in (w, r]) can change it.  A read contradicting such a value needs no
+        # backtracking: the history is not linearizable, whatever the choices.
+        dw: dict = {}
+        for o in self.definite:
+            if o.op in ("put", "delete"):
+                dw.setdefault(o.key, []).append((o.revision, o.op, o.lease))
+        for lst in dw.values():
+            lst.sort()
+        dw_revs = {k: [t[0] for t in lst] for k, lst in dw.items()}
+        flex_on: dict = {}
+        for c in flex:
+            if c.key is not None:
+                flex_on.setdefault(c.key, []).append(c)
+
+        def definitive(k, r):
+            lst = dw.get(k, ())
+            i = bisect.bisect_right(dw_revs.get(k, ()), r) - 1
+            w, kind, lease = lst[i] if i >= 0 else (0, "delete", 0)
+            if kind == "put" and lease:
+                return False
+            for c in flex_on.get(k, ()):
+                if c.only_rev is not None:
+                    if w < c.only_rev <= r:
+                        return False
+                elif c.lb < 2 * r and c.ub > w:
+                    return False
+            return True
+
         def check_reads(r, used):
             for o in reads_at.get(r, ()):
                 bad = None
@@ -448,6 +572,9 @@ class Checker:
                     v = None if e is None else e.value
                     if v != o.value:
                         bad = f"returned {o.value} but the value at revision {r} is {v}"
+                        if definitive(o.key, r):
+                            return ("read_mismatch", [o.id], f"{o.describe()} [{o.consistency}] {bad}",
+                                    True)
                     else:
                         for fld in ("mod_revision", "create_revision", "version"):
                             want = getattr(o, fld)
@@ -460,6 +587,10 @@ class Checker:
                     have = st.prefix_pairs(o.prefix)
                     if have != o.pairs:
                         bad = f"returned {_pairs_diff(o.pairs, have)} at revision {r}"
+                        g, hv = dict(o.pairs), dict(have)
+                        if any(g.get(k) != hv.get(k) and definitive(k, r) for k in set(g) | set(hv)):
+                            return ("read_mismatch", [o.id], f"{o.describe()} [{o.consistency}] {bad}",
+                                    True)
                 elif o.op == "delete":
                     if o.key in st.kv:
                         bad = f"deleted nothing at revision {r}, but the key exists there"
@@ -476,9 +607,11 @@ class Checker:
             for f in finals_at.get(r, ()):
                 have = st.prefix_pairs("")
                 if have != sorted(f.pairs):
+                    g, hv = dict(f.pairs), dict(have)
                     return ("final_state_mismatch", [],
                             f"final state of node {f.node} (line {f.line}) at revision {r}: "
-                            f"{_pairs_diff(sorted(f.pairs), have)}")
+                            f"{_pairs_diff(sorted(f.pairs), have)}",
+                            any(g.get(k) != hv.get(k) and definitive(k, r) for k in set(g) | set(hv)))
             return None
 
         def candidates(r, used):
@@ -527,7 +660,7 @@ class Checker:
         bad = check_reads(0, 0)
         if bad or overdue(0, 0):
             if bad:
-                fail(0, *bad)
+                fail(0, *bad[:3])
             res.anomaly = deepest[1]
             return res
         if rmax == 0:
@@ -554,6 +687,7 @@ class Checker:
             if steps & 255 == 0 and time.monotonic() > deadline:
                 res.verdict = "unknown"
                 res.explored = steps
+                res.anomaly = deepest[1]      # where it got stuck (a hint only)
                 return res
             c = fr[1][fr[2]]
             fr[2] += 1
@@ -571,7 +705,13 @@ class Checker:
                 continue
             bad = check_reads(r, used)
             if bad:
-                fail(r, *bad)
+                if len(bad) == 4:
+                    fail(r, *bad[:3])
+                    if bad[3]:          # no choice can fix this read
+                        deepest[1] = Anomaly(*bad[:3], "linearizability")
+                        break
+                else:
+                    fail(r, *bad)
                 continue
             if hints is not None and not hints.state_ok(r, st):
                 fail(r, "watch_hint", [], "")
@@ -673,6 +813,11 @@ def check(h: History, timeout_s: float = 60.0, serializable_scope: str = "client
     ck = Checker(h, serializable_scope)
     ck.sweep()
     ck.revision_sanity()
+    static = ck.static_reads()
+    if static:
+        # already proven non-linearizable; the search would only backtrack
+        ck.anomalies.extend(static)
+        return ck.anomalies, SearchResult(verdict="fail", max_revision=ck.rmax)
     start = time.monotonic()
     deadline = start + timeout_s
     hints = WatchHints(h)

@@ -95,6 +95,9 @@ def render(res: Result, max_per_kind: int = 10) -> str:
                  f"{s['lease_expiries']} ({s['lease_expiries_timed']} with a time bound)")
     lin = res.linearizable
     lines.append("linearizable: " + ("yes" if lin else "UNKNOWN (time budget exceeded)" if lin is None else "NO"))
+    if lin is None and res.search is not None and res.search.anomaly is not None \
+            and res.search.anomaly.kind != "watch_hint":
+        lines.append(f"  search was stuck near: {res.search.anomaly.message}")
     if res.anomalies:
         lines.append(f"ANOMALIES: {len(res.anomalies)}")
         by: dict = {}

@@ -259,7 +259,29 @@ class Flagged(unittest.TestCase):
         h = H()
         h.put(1, 0, 10, "a", 1, rev=1)
         h.get(2, 20, 30, "a", None, 2)
-        self.assertFlagged(h, "unexplained_revision")
+        self.assertFlagged(h, "read_mismatch", "future_read")
+
+    def test_revision_nothing_can_explain(self):
+        h = H()
+        h.put(1, 0, 10, "a", 1, rev=1)
+        h.delete(3, 0, 10, "nope1", status="unknown")   # would not bump: key absent
+        h.delete(4, 0, 10, "nope2", status="unknown")
+        h.get(2, 20, 30, "b", None, 3)
+        res = self.assertFlagged(h, "unexplained_revision")
+        self.assertNotIn("future_read", res.kinds())
+
+    def test_stale_value_at_current_revision_with_unknowns_around(self):
+        # the old value was overwritten by an acknowledged write; indeterminate
+        # puts of other values cannot bring it back
+        h = H()
+        h.put(1, 0, 10, "a", "old", rev=1)
+        h.put(1, 20, 30, "a", "new", rev=2)
+        for i in range(30):
+            h.put(3 + i, 0, 10, "a", f"u{i}", status="unknown")
+        h.put(1, 40, 50, "b", 1, rev=40)
+        r = h.get(2, 60, 70, "a", "old", 40)
+        res = self.assertFlagged(h, "read_mismatch")
+        self.assertIn(r, [i for a in res.anomalies for i in a.ops])
 
 
 if __name__ == "__main__":

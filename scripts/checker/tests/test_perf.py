@@ -17,14 +17,16 @@ class Perf(unittest.TestCase):
         self.assertLess(elapsed, 8.0)
 
     def test_timeout_reports_unknown_never_ok(self):
-        # 400 indeterminate puts and a final read that no subset explains:
-        # the search cannot finish in 0.2 s and must say "unknown".
+        # 400 indeterminate puts and two reads at one revision that no subset
+        # explains (k0 cannot be 7 and 14 at once), though each alone could
+        # be: the search cannot finish in 0.2 s and must say "unknown".
         lines = []
         for i in range(1, 401):
             lines.append('{"id": %d, "client": %d, "op": "put", "key": "k%d", "value": %d, '
                          '"invoke_ns": 0, "status": "unknown"}' % (i, i, i % 7, i))
-        lines.append('{"id": 1000, "client": 1000, "op": "get", "key": "k0", "value": -1, '
-                     '"revision": 300, "invoke_ns": 10, "complete_ns": 20, "status": "ok"}')
+        for i, v in ((1000, 7), (1001, 14)):
+            lines.append('{"id": %d, "client": %d, "op": "get", "key": "k0", "value": %d, '
+                         '"revision": 300, "invoke_ns": 10, "complete_ns": 20, "status": "ok"}' % (i, i, v))
         res = report.run(history.parse_lines(lines), timeout_s=0.2)
         self.assertEqual(res.search.verdict, "unknown")
         self.assertIsNone(res.linearizable)
