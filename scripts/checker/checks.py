@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .history import History
+from .history import History, watch_coverage
 from .linearizability import Anomaly, _pairs_diff
 
 
@@ -10,8 +10,9 @@ def check_durability(h: History) -> list:
     """Every acknowledged put must be in the final state unless something
     (a later acknowledged or indeterminate write to the key, a revoke or
     expiry of its lease, a delete event seen by a watcher) may have removed
-    or replaced it.  Keys with a lease are only checked when their lease can
-    not have expired, i.e. never without lease evidence: they are skipped."""
+    or replaced it.  A key with a lease may have expired without anyone
+    noticing, so it is only checked when a watcher covered it from the put to
+    the final revision (and saw no delete) and its lease was never revoked."""
     out = []
     finals = [f for f in h.finals if f.pairs is not None]
     acked = [o for o in h.ops if o.ok and o.op in ("put", "delete", "revoke") and
@@ -41,8 +42,23 @@ def check_durability(h: History) -> list:
         for w in recs:
             if w.kind == "event" and w.type == "delete":
                 touch[w.key] = max(touch.get(w.key, 0), w.revision)
+    cov = watch_coverage(h)
+    revoked = {o.lease for o in h.ops if o.op == "revoke" and o.status != "fail"} | \
+        {e.lease for e in h.expires}
+
+    def watched(key, lo, hi):
+        """Some watcher saw every event for key in [lo, hi]."""
+        for match, ranges, _, _ in cov:
+            if match(key) and any(a <= lo and hi <= b for a, b in ranges):
+                return True
+        return False
+
     for key, p in sorted(last_put.items()):
-        if p.lease or key in maybe_keys or touch.get(key, 0) > p.revision:
+        if key in maybe_keys or touch.get(key, 0) > p.revision:
+            continue
+        # a leased key may have expired unobserved, unless a watcher covered
+        # it up to the final revision (it would have seen the delete)
+        if p.lease and (p.lease in revoked or not watched(key, p.revision + 1, finals[0].revision)):
             continue
         if final.get(key) != p.value:
             have = final.get(key)

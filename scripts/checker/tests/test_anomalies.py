@@ -57,6 +57,16 @@ class Flagged(unittest.TestCase):
         res = self.assertFlagged(h, "lost_write")
         self.assertEqual([a for a in res.anomalies if a.kind == "lost_write"][0].ops, [p])
 
+    def test_lost_leased_write_seen_by_watcher(self):
+        h = H()
+        h.op("grant", 1, 0, 5, lease=9, ttl=60)
+        p = h.put(1, 10, 20, "ns/a", 1, rev=1, lease=9)
+        h.put(1, 30, 40, "ns/b", 2, rev=2)
+        h.watch(1, [(1, "put", "ns/a", 1), (2, "put", "ns/b", 2)], prefix="ns/", end=2)
+        h.final("n1", 2, [["ns/b", 2]])
+        res = self.assertFlagged(h, "lost_write")
+        self.assertEqual([a for a in res.anomalies if a.kind == "lost_write"][0].ops, [p])
+
     def test_final_state_behind_acknowledged_write(self):
         h = H()
         h.put(1, 0, 10, "a", 1, rev=1)
