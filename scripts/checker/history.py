@@ -11,6 +11,13 @@ value (string, object, ...); they are compared after canonical JSON encoding
 (sorted keys, no whitespace), so ``{"a":1,"b":2}`` equals ``{"b":2,"a":1}``.
 ``null`` as a value means "absent".
 
+Assumptions: the key space is empty at revision 0; every call of every
+client is recorded (including failed and indeterminate ones); a client has
+at most one call in flight; written values are preferably unique per key
+(not required for correctness, but it lets the search pin indeterminate
+writes).  Lines may appear in any order, except that each watcher's lines
+must be in the order the watcher saw them.
+
 Client operations (one line per completed-or-abandoned call)
 -------------------------------------------------------------
 Common fields: ``id`` (int, unique over the file), ``client`` (int; a
@@ -23,6 +30,8 @@ client has at most one call in flight), ``node`` (str, optional),
 * ``"unknown"`` indeterminate (timeout, leader change...): it may take effect
   at any time after ``invoke_ns`` or never; its completion is treated as +inf
   and its result fields are ignored.
+
+Reads (get/list) that failed or are indeterminate are ignored.
 
 Per op (result fields are required only when ``status`` is ``"ok"``):
 
@@ -264,8 +273,8 @@ def _parse_client_op(d: dict, line: int) -> Op:
     o.consistency = cons
     if kind == "put":
         o.key = _str(d, "key", line)
-        if "value" not in d:
-            raise HistoryError(f"line {line}: put needs a value")
+        if d.get("value") is None:
+            raise HistoryError(f"line {line}: put needs a non-null value")
         o.value = canon(d["value"])
         o.lease = _int(d, "lease", line, required=False, default=0, minimum=0)
         if ok and "prev_value" in d:
