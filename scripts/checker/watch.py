@@ -21,6 +21,7 @@ Checks (etcd's watch guarantees, adapted):
               includes atomicity: all keys of a multi-key revision;
 * resumable   a segment started from last+1 after a break is checked like any
               other segment, so a resumed stream must continue exactly;
+* causality   no event is received before the call that wrote it was invoked;
 * resync      the pairs of a watch_resync equal the canonical state at its
               revision (restricted to the watched keys); events must then
               continue from revision+1 without gaps.
@@ -35,11 +36,14 @@ UNK = object()
 
 
 class Canon:
-    def __init__(self, changes: list, complete: list, authoritative: bool):
+    def __init__(self, changes: list, complete: list, authoritative: bool, invoked=None):
         # changes[r] : dict key -> (type, value, prev_value or UNK)
         self.changes = changes
         self.complete = complete
         self.authoritative = authoritative
+        # invoked[r]: invoke_ns of the client call that made revision r (None
+        # for expiries / unknown)
+        self.invoked = invoked or [None] * len(changes)
 
     @property
     def rmax(self):
@@ -50,7 +54,12 @@ def canon_from_search(res) -> Canon:
     ch = [dict()]
     for r in range(1, len(res.changes)):
         ch.append({c.key: (c.type, c.value, c.prev_value) for c in res.changes[r]})
-    return Canon(ch, [True] * len(ch), True)
+    # only acknowledged writes name their revision themselves; an
+    # indeterminate one placed by the search may be one of several lookalikes
+    inv = [None] + [w.op.invoke_ns if w.op is not None and w.op.op != "expire" and w.op.ok
+                    and (w.op.op == "put" or w.op.deleted) else None
+                    for w in res.writers[1:]]
+    return Canon(ch, [True] * len(ch), True, inv)
 
 
 def canon_fallback(h: History, rmax: int) -> Canon:
@@ -61,7 +70,10 @@ def canon_fallback(h: History, rmax: int) -> Canon:
                 top = max(top, w.revision)
     ch = [dict() for _ in range(top + 1)]
     complete = [False] * (top + 1)
+    inv = [None] * (top + 1)
     for o in h.ops:
+        if o.ok and (o.op == "put" or o.op in ("delete", "revoke") and o.deleted):
+            inv[o.revision] = o.invoke_ns
         if o.ok and o.op == "put":
             ch[o.revision][o.key] = ("put", o.value, o.prev_value if o.has_prev else UNK)
             complete[o.revision] = True
@@ -72,7 +84,7 @@ def canon_fallback(h: History, rmax: int) -> Canon:
         for w in recs:
             if w.kind == "event" and not complete[w.revision]:
                 ch[w.revision].setdefault(w.key, (w.type, w.value, UNK))
-    return Canon(ch, complete, False)
+    return Canon(ch, complete, False, inv)
 
 
 def _fmt(v):
@@ -152,6 +164,11 @@ def check_watches(h: History, canon: Canon):
                         lo = rv
                     if last is None or rv > last[0]:
                         last = (rv, w)
+                    t0 = canon.invoked[rv] if rv <= canon.rmax else None
+                    if t0 is not None and w.recv_ns is not None and w.recv_ns < t0:
+                        add("watch_event_before_write", [w],
+                            f"{name} received revision {rv} at t={w.recv_ns}, before the write that "
+                            f"made it was invoked (t={t0})")
                     c = canon.changes[rv].get(w.key) if rv <= canon.rmax else None
                     if c is None:
                         if rv > canon.rmax or canon.complete[rv]:

@@ -207,6 +207,13 @@ class Flagged(unittest.TestCase):
         h.raw(op="watch_progress", watcher=1, revision=3)
         self.assertFlagged(h, "watch_gap")
 
+    def test_watch_event_received_before_its_write(self):
+        h = H()
+        h.put(1, 0, 10, "ns/a", 1, rev=1)
+        h.put(1, 50_000, 50_010, "ns/a", 2, rev=2)
+        h.watch(1, [(1, "put", "ns/a", 1), (2, "put", "ns/a", 2)], prefix="ns/")  # recv 10_002
+        self.assertFlagged(h, "watch_event_before_write")
+
     def test_watch_resync_wrong_state(self):
         h = H()
         self._three_puts(h)
