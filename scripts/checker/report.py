@@ -115,3 +115,20 @@ def render(res: Result, max_per_kind: int = 10) -> str:
     lines.append(f"result: {res.verdict} ({res.elapsed:.2f}s)")
     lines.append("SUMMARY " + json.dumps(res.summary(), sort_keys=True))
     return "\n".join(lines)
+
+
+def dump_canonical(res: Result, path: str):
+    """Write the write sequence the search found (empty file if none)."""
+    with open(path, "w", encoding="utf-8") as f:
+        s = res.search
+        if s is None or s.verdict != "ok":
+            return
+        for r in range(1, len(s.writers)):
+            w = s.writers[r]
+            d = {"revision": r,
+                 "writer": w.op.id if w.op is not None and w.op.op != "expire" else None,
+                 "kind": w.kind, "lease": w.lease or None,
+                 "status": w.op.status if w.op is not None else "inferred",
+                 "changes": [[c.key, c.type, None if c.value is None else json.loads(c.value)]
+                             for c in s.changes[r]]}
+            f.write(json.dumps(d) + "\n")

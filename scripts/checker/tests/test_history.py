@@ -76,6 +76,19 @@ class Cli(unittest.TestCase):
         self.assertEqual(p.returncode, 3)
         self.assertIn("bad input", p.stderr)
 
+    def test_dump_canonical(self):
+        h = H()
+        h.put(1, 0, 10, "a", 1, status="unknown")
+        h.get(2, 20, 30, "a", 1, 1)
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "canon.jsonl")
+            p = self.run_cli(h, "--dump-canonical", out)
+            self.assertEqual(p.returncode, 0, p.stdout)
+            with open(out) as f:
+                rows = [json.loads(line) for line in f]
+        self.assertEqual(rows, [{"revision": 1, "writer": 1, "kind": "put", "lease": None,
+                                 "status": "unknown", "changes": [["a", "put", 1]]}])
+
     def test_help_names_the_test_command(self):
         p = subprocess.run([sys.executable, SCRIPT, "--help"], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0)
