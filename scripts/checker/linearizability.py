@@ -56,7 +56,10 @@ Pruning and ordering inside the search (all sound for a correct history):
 * a lease cannot expire before the last acknowledged put attached to it;
 * a gap tries, in order: ok deletes/revokes without a count, pinned puts
   (earliest deadline first), indeterminate deletes/revokes, lease expiries,
-  other indeterminate puts (most recently invoked first).
+  other indeterminate puts (most recently invoked first);
+* of several indeterminate writes with the same effect (same kind, key,
+  value, lease -- e.g. retries), only the one invoked last is tried: any
+  solution using a more flexible twin can swap the two.
 
 Histories with many indeterminate writes and no watchers can still make the
 search exponential; it then stops at the time budget with "unknown".
@@ -638,15 +641,23 @@ class Checker:
                     continue
                 if not used & c.bit and c.lb < 2 * r and c.lo < r and allowed(c, r):
                     out.append(c)
+            # Lookalikes (same kind, key, value, lease) have the same effect;
+            # using the one with the latest lower bound dominates using a more
+            # flexible twin, so only that one is tried (lists are sorted by
+            # lower bound, latest first).
+            twins = set()
             for c in unpinned_del:
-                if not used & c.bit and c.lb < 2 * r and st.effective(c.kind, c.key, c.lease) \
-                        and allowed(c, r):
+                if not used & c.bit and c.lb < 2 * r and (c.kind, c.key, c.lease) not in twins \
+                        and st.effective(c.kind, c.key, c.lease) and allowed(c, r):
+                    twins.add((c.kind, c.key, c.lease))
                     out.append(c)
             for lease in sorted(st.lease_keys):
                 if lease_used.get(lease, 0) < r:
                     out.append(_Cand(None, "expire", None, None, lease))
             for c in unpinned_put:
-                if not used & c.bit and c.lb < 2 * r and allowed(c, r):
+                if not used & c.bit and c.lb < 2 * r and (c.key, c.value, c.lease) not in twins \
+                        and allowed(c, r):
+                    twins.add((c.key, c.value, c.lease))
                     out.append(c)
             if not out:
                 nxt = observers[bisect.bisect_left(observers, (r, -INF)):][:3]
