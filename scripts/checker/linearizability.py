@@ -112,13 +112,14 @@ _TRACE = None    # set to a list to record (revision, candidate, #choices) per s
 
 class _Cand:
     """A write that may be placed at some revision."""
-    __slots__ = ("op", "kind", "key", "value", "lease", "bit", "only_rev", "lb", "ub", "lo")
+    __slots__ = ("op", "kind", "key", "value", "lease", "bit", "only_rev", "lb", "ub", "lo", "due")
 
     def __init__(self, op, kind, key, value, lease, bit=0, only_rev=None, lb=-1):
         self.op, self.kind, self.key, self.value, self.lease = op, kind, key, value, lease
         self.bit, self.only_rev, self.lb = bit, only_rev, lb
         self.ub = INF     # latest revision it may take (its value was read there)
         self.lo = -1      # it must take a revision > lo (value-based bound)
+        self.due = INF    # its group (retries of one value) is needed by this revision
 
     def describe(self):
         if self.op is None:
@@ -368,15 +369,18 @@ class Checker:
             c = _Cand(o, o.op, o.key, o.value, o.lease, bit=1 << len(flex), lb=self.lb.get(o.id, -1))
             flex.append(c)
             unk.append(c)
-        # Value pinning: when exactly one non-failed put wrote (key, value) and
-        # that op is indeterminate, a read that saw the value at revision r'
-        # proves the put took a revision <= r'.  The search then (a) tries
-        # such puts first, (b) abandons a branch as soon as a pinned put's
-        # last possible revision has passed unused.
+        # Value pinning: when every non-failed put of (key, value) is
+        # indeterminate (one op, or a group of retries), a read that saw the
+        # value at revision r' proves one of them took a revision <= r'.  The
+        # search then (a) tries such puts first, (b) abandons a branch as soon
+        # as r' has passed with none of the group placed.
         writers: dict = {}
+        ok_writers: set = set()
         for o in self.h.ops:
             if o.op == "put" and o.status != "fail":
                 writers[(o.key, o.value)] = writers.get((o.key, o.value), 0) + 1
+                if o.ok:
+                    ok_writers.add((o.key, o.value))
         seen: dict = {}
 
         def saw(k, v, r):
@@ -391,13 +395,18 @@ class Checker:
         for f in self.h.finals:
             for k, v in f.pairs or ():
                 saw(k, v, f.revision)
-        pinned_at: dict = {}
+        pinned_at: dict = {}      # ub -> {(key, value): [group members]}
         pinned_keys: dict = {}
         for c in unk:
-            if c.kind == "put" and writers.get((c.key, c.value)) == 1 and (c.key, c.value) in seen:
-                c.ub = seen[(c.key, c.value)]
-                pinned_at.setdefault(c.ub, []).append(c)
-                pinned_keys.setdefault(c.key, []).append(c)
+            kv = (c.key, c.value)
+            if c.kind == "put" and kv in seen and kv not in ok_writers:
+                c.due = seen[kv]
+                pinned_at.setdefault(c.due, {}).setdefault(kv, []).append(c)
+                if writers.get(kv) == 1:
+                    # a single writer is bounded itself; a retry of a group
+                    # may still land after the read
+                    c.ub = c.due
+                    pinned_keys.setdefault(c.key, []).append(c)
         # ...and since nothing overwrote the value between the put and that
         # read, the put comes after every known write to the key and every
         # read that saw the key with another value before ub.
@@ -419,7 +428,6 @@ class Checker:
             for k, cs in pinned_keys.items():
                 for c in cs:
                     c.lo = max([r for r, v in per_key[k] if r < c.ub and v != c.value] + [-1])
-        unk.sort(key=lambda c: c.ub)          # stable: then by invocation
         # A lease cannot expire before an acknowledged put attached a key to
         # it (a correct server rejects puts on a dead lease).
         lease_used: dict = {}
@@ -482,18 +490,19 @@ class Checker:
                     return True
             return seen_v == (c.value if c.kind == "put" else None)
 
-        pinned = [c for c in unk if c.ub != INF]
+        pinned = sorted((c for c in unk if c.due != INF), key=lambda c: (c.due, -c.lb))
         # unobserved ones: most recently invoked first (an indeterminate write
         # that happens at all usually happens soon after its invocation)
-        unpinned = sorted((c for c in unk if c.ub == INF), key=lambda c: -c.lb)
+        unpinned = sorted((c for c in unk if c.due == INF), key=lambda c: -c.lb)
         unpinned_del = [c for c in unpinned if c.kind != "put"]
         unpinned_put = [c for c in unpinned if c.kind == "put"]
 
         def overdue(r, used):
             """Pinned puts that had to be placed at or before r but were not."""
-            for c in pinned_at.get(r, ()):
-                if not used & c.bit:
-                    fail(r, "read_mismatch", [c.op.id],
+            for group in pinned_at.get(r, {}).values():
+                if not any(used & c.bit for c in group):
+                    c = group[0]
+                    fail(r, "read_mismatch", [g.op.id for g in group],
                          f"the value written by {c.op.describe()} was read at revision {r}, but "
                          f"no placement of it at or before {r} is consistent with the history")
                     return True
@@ -636,16 +645,18 @@ class Checker:
             for c in maybe_at.get(r, ()):
                 if st.effective(c.kind, c.key, c.lease):
                     out.append(c)
-            for c in pinned:
-                if c.ub < r:
-                    continue
-                if not used & c.bit and c.lb < 2 * r and c.lo < r and allowed(c, r):
-                    out.append(c)
             # Lookalikes (same kind, key, value, lease) have the same effect;
             # using the one with the latest lower bound dominates using a more
             # flexible twin, so only that one is tried (lists are sorted by
             # lower bound, latest first).
             twins = set()
+            for c in pinned:
+                if c.ub < r:
+                    continue
+                if not used & c.bit and c.lb < 2 * r and c.lo < r and \
+                        (c.key, c.value, c.lease) not in twins and allowed(c, r):
+                    twins.add((c.key, c.value, c.lease))
+                    out.append(c)
             for c in unpinned_del:
                 if not used & c.bit and c.lb < 2 * r and (c.kind, c.key, c.lease) not in twins \
                         and st.effective(c.kind, c.key, c.lease) and allowed(c, r):

@@ -37,6 +37,7 @@ def generate(seed: int, n_ops: int = 300, clients: int = 4, keys: int = 6, watch
     for c in range(clients):
         t = rng.randint(0, 30)
         my_leases: list = []
+        retry = None
         for _ in range(per_client):
             oid = len(plans) + 1
             inv = t
@@ -44,7 +45,11 @@ def generate(seed: int, n_ops: int = 300, clients: int = 4, keys: int = 6, watch
             lin = rng.randint(inv, comp)
             x = rng.random()
             rec = {"id": oid, "client": c, "node": f"n{rng.randint(1, 3)}"}
-            if x < 0.35:
+            if retry is not None:
+                # idempotent re-registration after an indeterminate put
+                rec.update(op="put", key=retry["key"], value=retry["value"], lease=retry["lease"])
+                retry = None
+            elif x < 0.35:
                 rec.update(op="put", key=rng.choice(key_names),
                            value={"addr": f"10.0.{c}.{oid % 250}", "op": oid})
                 rec["lease"] = rng.choice(my_leases) if (leases and my_leases and rng.random() < 0.4) else 0
@@ -78,6 +83,8 @@ def generate(seed: int, n_ops: int = 300, clients: int = 4, keys: int = 6, watch
                 elif z < 0.6:
                     lin = comp + rng.randint(0, 400)
             rec["status"] = status
+            if status == "unknown" and rec["op"] == "put" and rng.random() < 0.5:
+                retry = rec
             rec["invoke_ns"] = inv * MS
             rec["complete_ns"] = comp * MS if status != "unknown" else None
             plans.append((lin, oid, rec))
