@@ -579,6 +579,7 @@ class Checker:
         def check_reads(r, used):
             for o in reads_at.get(r, ()):
                 bad = None
+                diff = None
                 if o.op == "get":
                     e = st.kv.get(o.key)
                     v = None if e is None else e.value
@@ -586,7 +587,7 @@ class Checker:
                         bad = f"returned {o.value} but the value at revision {r} is {v}"
                         if definitive(o.key, r):
                             return ("read_mismatch", [o.id], f"{o.describe()} [{o.consistency}] {bad}",
-                                    True)
+                                    True, None)
                     else:
                         for fld in ("mod_revision", "create_revision", "version"):
                             want = getattr(o, fld)
@@ -600,9 +601,10 @@ class Checker:
                     if have != o.pairs:
                         bad = f"returned {_pairs_diff(o.pairs, have)} at revision {r}"
                         g, hv = dict(o.pairs), dict(have)
-                        if any(g.get(k) != hv.get(k) and definitive(k, r) for k in set(g) | set(hv)):
+                        diff = {k for k in set(g) | set(hv) if g.get(k) != hv.get(k)}
+                        if any(definitive(k, r) for k in diff):
                             return ("read_mismatch", [o.id], f"{o.describe()} [{o.consistency}] {bad}",
-                                    True)
+                                    True, None)
                 elif o.op == "delete":
                     if o.key in st.kv:
                         bad = f"deleted nothing at revision {r}, but the key exists there"
@@ -610,20 +612,28 @@ class Checker:
                     if o.lease in st.lease_keys:
                         bad = f"deleted nothing at revision {r}, but lease {o.lease} owns keys there"
                 if bad:
-                    return ("read_mismatch", [o.id], f"{o.describe()} [{o.consistency}] {bad}")
+                    if o.op == "get" or o.op == "delete":
+                        keys = {o.key}
+                    elif o.op == "list":
+                        keys = diff if diff else None
+                    else:
+                        keys = None
+                    return ("read_mismatch", [o.id], f"{o.describe()} [{o.consistency}] {bad}",
+                            False, keys)
             for c in maybe_at.get(r, ()):
                 if not used & c.bit and st.effective(c.kind, c.key, c.lease):
                     return ("read_mismatch", [c.op.id],
                             f"{c.op.describe()} returned revision {r}; it must either be the write at "
-                            f"{r} or have deleted nothing there, but neither fits")
+                            f"{r} or have deleted nothing there, but neither fits", False, None)
             for f in finals_at.get(r, ()):
                 have = st.prefix_pairs("")
                 if have != sorted(f.pairs):
                     g, hv = dict(f.pairs), dict(have)
+                    diff = {k for k in set(g) | set(hv) if g.get(k) != hv.get(k)}
                     return ("final_state_mismatch", [],
                             f"final state of node {f.node} (line {f.line}) at revision {r}: "
                             f"{_pairs_diff(sorted(f.pairs), have)}",
-                            any(g.get(k) != hv.get(k) and definitive(k, r) for k in set(g) | set(hv)))
+                            any(definitive(k, r) for k in diff), diff or None)
             return None
 
         def candidates(r, used):
@@ -690,8 +700,24 @@ class Checker:
             res.writers, res.changes = [None], [[]]
             return res
         memo: set = set()
-        # frame: [r, cands, idx, undo, bit, changes, cand]
-        stack = [[1, candidates(1, 0), 0, None, 0, None, None]]
+
+        def new_frame(r, used):
+            """[r, cands, idx, undo, bit, changes, cand, touch]: touch = keys
+            that a flexible candidate of this frame may write (empty for a
+            frame forced by an acknowledged write)."""
+            cands = candidates(r, used)
+            touch = set()
+            if not (len(cands) == 1 and cands[0].bit == 0 and cands[0].op is not None
+                    and cands[0].op.revision == r and cands[0].op.ok and cands[0].only_rev is None
+                    and r in claim):
+                for c in cands:
+                    if c.kind in ("put", "delete"):
+                        touch.add(c.key)
+                    else:
+                        touch.update(st.lease_keys.get(c.lease, ()))
+            return [r, cands, 0, None, 0, None, None, touch]
+
+        stack = [new_frame(1, 0)]
         used = 0
         steps = 0
         while stack:
@@ -727,13 +753,25 @@ class Checker:
                 continue
             bad = check_reads(r, used)
             if bad:
-                if len(bad) == 4:
-                    fail(r, *bad[:3])
-                    if bad[3]:          # no choice can fix this read
+                fail(r, *bad[:3])
+                if bad[3]:          # no choice can fix this read
+                    deepest[1] = Anomaly(*bad[:3], "linearizability")
+                    break
+                if bad[4] is not None:
+                    # Backjump: only a frame with a flexible candidate that
+                    # touches one of the conflicting keys can change them.
+                    j = len(stack) - 1
+                    while j >= 0 and not (stack[j][7] & bad[4]):
+                        j -= 1
+                    if j < 0:
                         deepest[1] = Anomaly(*bad[:3], "linearizability")
                         break
-                else:
-                    fail(r, *bad)
+                    while len(stack) - 1 > j:
+                        f = stack.pop()
+                        if f[3] is not None:
+                            st.undo(f[3])
+                            used &= ~f[4]
+                            f[3] = None
                 continue
             if hints is not None and not hints.state_ok(r, st):
                 fail(r, "watch_hint", [], "")
@@ -752,7 +790,7 @@ class Checker:
             key = (r + 1, used, st.hash)
             if key in memo:
                 continue
-            stack.append([r + 1, candidates(r + 1, used), 0, None, 0, None, None])
+            stack.append(new_frame(r + 1, used))
         res.explored = steps
         res.anomaly = deepest[1]
         return res
