@@ -43,13 +43,24 @@ The check runs in two layers.
    has a time budget, and reports "unknown" -- never "ok" -- when the budget
    runs out.
 
+Before searching, a static pass proves impossible reads directly: a value no
+put could have left in place at the read's revision (never written, or every
+writer overwritten by an acknowledged write before it), an absence nothing
+could have caused, or a mod_revision that belongs to another write.  Such a
+history is reported without any search.
+
 Pruning and ordering inside the search (all sound for a correct history):
 
+* backjumping -- when a read at r fails on keys K, the search jumps back to
+  the newest revision whose flexible candidates could write a key of K; the
+  revisions in between cannot change K whatever they choose.  If there is no
+  such revision, no choice can fix the read and the search stops at once;
 * value pinning -- when the only non-failed put of (key, value) is an
   indeterminate one and some read saw that value at revision r', the put
   must take a revision in (lo, r'], where lo is the last known write to the
   key or read that saw the key with another value before r'.  A branch that
-  passes r' without placing it is abandoned at once;
+  passes r' without placing it is abandoned at once.  For a group of
+  indeterminate retries of one value, at least one must be placed by r';
 * next-observation filter -- an indeterminate write to key k at revision m
   must produce exactly what the first read covering k at r' >= m saw, unless
   some revision in (m, r'] may also write k;
@@ -65,10 +76,13 @@ Histories with many indeterminate writes and no watchers can still make the
 search exponential; it then stops at the time budget with "unknown".
 
 Watch events give extra information about gaps (what key/value changed at
-revision r).  The search first runs in *strict* mode, where a gap candidate
-must agree with every watch event at its revision; if that fails it reruns
-without watch hints, so that a wrong watch event is reported by the watch
-checker and not as a linearizability failure.  The write sequence found is
+revision r).  The search first runs in *strict* mode: the write at r must
+produce every event reported at r (type, value, prev_value), must not touch
+a key that a watcher covering r watches but did not report, and resync
+snapshots must match.  If that fails it reruns with reported events only,
+then without watch information, so that a wrong watch event is reported by
+the watch checker and not as a linearizability failure.  Gets that report a
+mod_revision also pin the put that made the value.  The write sequence found is
 the *canonical history* the watch, durability and lease checks use.
 """
 
