@@ -104,6 +104,7 @@ public final class PeerTransport {
     /// Sends a Raft message to `message.to`; dropped (and counted) if that peer is unknown or not connected.
     public func send(_ message: Message) {
         checkThread()
+        precondition(message.from == ownID, "PeerTransport.send: message from \(message.from), but this node is \(ownID)")
         guard let link = connectedLink(message.to) else { return }
         var writer = ByteWriter()
         writer.write(message)

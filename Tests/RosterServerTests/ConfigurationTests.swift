@@ -215,3 +215,26 @@ func readRepositoryFile(_ relativePath: String) throws -> String {
     }
     return String(decoding: bytes, as: UTF8.self)
 }
+
+@Suite("Config file reading")
+struct ConfigFileReadingTests {
+    @Test("a shipped config reads from disk and a missing one reports why")
+    func readsFromDisk() throws {
+        let root = String(#filePath.split(separator: "/Tests/", maxSplits: 1)[0])
+        let configuration = try ServerConfiguration.parse(
+            arguments: ["--config", root + "/cluster/local-3/n2.conf"], configFile: ServerConfiguration.readConfigFile)
+        #expect(configuration.name == "n2")
+        do {
+            _ = try ServerConfiguration.parse(arguments: ["--config", "/nonexistent/roster.conf"],
+                                              configFile: ServerConfiguration.readConfigFile)
+            Issue.record("a missing file must be refused")
+        } catch {
+            guard case .configFileUnreadable(let path, let reason) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(path == "/nonexistent/roster.conf")
+            #expect(!reason.isEmpty)
+        }
+    }
+}
