@@ -125,6 +125,48 @@ struct PeerTransportTests {
     }
 }
 
+extension PeerTransportTests {
+    @Test("a member whose address changes is redialed at the new address")
+    func addressChange() throws {
+        let threads = try (0..<2).map { _ in try EventLoopThread() }
+        defer { threads.forEach { $0.shutdown() } }
+        let n1 = TestPeer("n1", handle: threads[0].handle)
+        let n2 = TestPeer("n2", handle: threads[1].handle)
+        try connectAll([n1, n2], clusterID: clusterID)
+        try n2.stop()
+        let moved = TestPeer("n2", handle: threads[1].handle)
+        try moved.start(clusterID: clusterID)
+        try n1.update(members: [n1.member, moved.member])
+        try moved.update(members: [n1.member, moved.member])
+        #expect(eventually { n1.isConnected(to: moved) })
+        try n1.send(n1.heartbeat(to: moved))
+        #expect(eventually { moved.messages.value.count == 1 })
+    }
+
+    @Test("a 1 MiB snapshot chunk and the heartbeats around it all arrive")
+    func largeSnapshotChunk() throws {
+        let threads = try (0..<2).map { _ in try EventLoopThread() }
+        defer { threads.forEach { $0.shutdown() } }
+        let n1 = TestPeer("n1", handle: threads[0].handle)
+        let n2 = TestPeer("n2", handle: threads[1].handle)
+        try connectAll([n1, n2], clusterID: clusterID)
+        let metadata = SnapshotMetadata(index: LogIndex(10), term: Term(1),
+                                        configuration: Raft.Configuration(voters: [n1.id, n2.id]))
+        let data = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let chunk = Message(from: n1.id, to: n2.id, term: Term(1),
+                            body: .snapshotChunk(SnapshotChunk(metadata: metadata, totalBytes: UInt64(data.count),
+                                                               offset: 0, data: data)))
+        try n1.with { transport in
+            transport.send(n1.heartbeat(to: n2, round: 1))
+            transport.send(chunk)
+            transport.send(n1.heartbeat(to: n2, round: 2))
+        }
+        #expect(eventually { n2.messages.value.count == 3 })
+        #expect(n2.messages.value.contains(chunk))
+        #expect(try n1.with { $0.statistics(for: n2.id)?.droppedOnOverflow } == 0)
+    }
+}
+
 extension Member {
     /// The port of a loopback test member's peer address.
     var peerAddressPort: UInt16 { SocketAddress(peerAddress)?.port ?? 0 }
