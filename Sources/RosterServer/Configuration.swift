@@ -1,0 +1,102 @@
+import Posix
+import Raft
+import RosterNode
+
+/// Everything a `roster` process needs to start, after flags and the config file are merged and validated.
+///
+/// The stored properties are the operator's settings; the computed ones (`members`, `clusterID`, ticks) are
+/// derived here once so every part of the server agrees on them. A value built by `parse(arguments:configFile:)`
+/// has passed `validate()`; one built by hand should be validated before use.
+public struct ServerConfiguration: Hashable, Sendable {
+    /// One `name=address` entry of `--initial-cluster`.
+    public struct ClusterEntry: Hashable, Sendable, CustomStringConvertible {
+        public var name: String
+        public var peerAddress: SocketAddress
+
+        public init(name: String, peerAddress: SocketAddress) {
+            self.name = name
+            self.peerAddress = peerAddress
+        }
+
+        public var description: String { "\(name)=\(peerAddress)" }
+    }
+
+    /// This member's name; its Raft ID is derived from it (`Member.id(forName:)`).
+    public var name = "default"
+    /// Where the write-ahead log and snapshots live.
+    public var dataDirectory = "./roster-data"
+    /// The HTTP listener for clients.
+    public var clientAddress = SocketAddress.loopback(port: 2379)
+    /// The TCP listener for other members.
+    public var peerAddress = SocketAddress.loopback(port: 2380)
+    /// The members a new cluster starts with, or (with `join`) the existing cluster's founding members.
+    /// Empty means "just this node", which `resolvedInitialCluster` fills in.
+    public var initialCluster: [ClusterEntry] = []
+    /// Start as a new member of a running cluster: an empty Raft configuration, waiting for the leader's
+    /// snapshot, instead of bootstrapping `initialCluster`.
+    public var join = false
+    public var heartbeatMilliseconds = 100
+    public var electionMilliseconds = 1000
+    /// Applied entries between automatic snapshots.
+    public var snapshotEntries = 10_000
+    /// The largest client request body accepted (1.5 MiB, as etcd's default).
+    public var maxRequestBytes = 1_572_864
+    /// Client connections held open at once; more are refused.
+    public var maxConnections = 20_000
+    /// How long a client request may wait for commit before it fails with a timeout.
+    public var requestTimeoutMilliseconds = 5000
+    public var logLevel = LogLevel.info
+
+    /// The defaults: a single-node cluster named `default`.
+    public init() {}
+
+    // MARK: - Derived values
+
+    /// The initial cluster as given, or `name=peerAddress` when none was given.
+    public var resolvedInitialCluster: [ClusterEntry] {
+        initialCluster.isEmpty ? [ClusterEntry(name: name, peerAddress: peerAddress)] : initialCluster
+    }
+
+    /// This member's Raft ID.
+    public var ownID: NodeID { Member.id(forName: name) }
+
+    /// The member directory to start with: the initial cluster, plus this node when joining and not listed.
+    /// Only this node's client address is known at start; others are learned from the cluster.
+    public var members: [Member] {
+        var entries = resolvedInitialCluster
+        if !entries.contains(where: { $0.name == name }) {
+            entries.append(ClusterEntry(name: name, peerAddress: peerAddress))
+        }
+        return entries.map { entry in
+            Member(id: Member.id(forName: entry.name), name: entry.name, peerAddress: entry.peerAddress.description,
+                   clientAddress: entry.name == name ? clientAddress.description : nil)
+        }
+    }
+
+    /// The cluster ID carried in every peer frame. It is derived from the founding members, so a joining
+    /// node computes it from the same `--initial-cluster` the founders used; its own entry, if listed, is left
+    /// out when joining, because the founders never saw it.
+    public var clusterID: UInt64 {
+        let founders = resolvedInitialCluster.filter { !join || $0.name != name }
+        return Member.clusterID(of: founders.map {
+            Member(id: Member.id(forName: $0.name), name: $0.name, peerAddress: $0.peerAddress.description)
+        })
+    }
+
+    /// One Raft tick lasts one heartbeat interval, so the leader heartbeats every tick.
+    public var tick: Duration { .milliseconds(heartbeatMilliseconds) }
+    /// Always 1: see `tick`.
+    public var heartbeatTicks: Int { 1 }
+    /// The election timeout in ticks, rounded down (validation guarantees at least 2).
+    public var electionTimeoutTicks: Int { electionMilliseconds / heartbeatMilliseconds }
+    /// The request timeout as a `Duration`.
+    public var requestTimeout: Duration { .milliseconds(requestTimeoutMilliseconds) }
+
+    /// Raft options with this configuration's timing and the library defaults for everything else.
+    public var raftOptions: RaftOptions {
+        var options = RaftOptions()
+        options.heartbeatTicks = heartbeatTicks
+        options.electionTimeoutTicks = electionTimeoutTicks
+        return options
+    }
+}

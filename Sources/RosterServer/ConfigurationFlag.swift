@@ -1,0 +1,148 @@
+/// Every setting `roster` accepts, with its default and help line. One table drives the parser, the config
+/// file keys, the `--help` text and the "did you mean" suggestions, so they cannot drift apart.
+enum ConfigurationFlag: String, CaseIterable, Sendable {
+    case name
+    case dataDir = "data-dir"
+    case clientAddr = "client-addr"
+    case peerAddr = "peer-addr"
+    case initialCluster = "initial-cluster"
+    case join
+    case heartbeatMilliseconds = "heartbeat-ms"
+    case electionMilliseconds = "election-ms"
+    case snapshotEntries = "snapshot-entries"
+    case maxRequestBytes = "max-request-bytes"
+    case maxConnections = "max-connections"
+    case requestTimeoutMilliseconds = "request-timeout-ms"
+    case logLevel = "log-level"
+    case config
+    case help
+
+    /// `--name`, as typed on the command line.
+    var flag: String { "--" + rawValue }
+
+    /// Flags that take no separate value (`--join`, `--help`); `--join=false` is still accepted.
+    var isSwitch: Bool { self == .join || self == .help }
+
+    /// Settings a config file may contain: all but `config` (no nesting) and `help`.
+    var isFileKey: Bool { self != .config && self != .help }
+
+    /// The accepted range of a numeric setting, nil for the others. Upper bounds keep arithmetic on the values
+    /// far from overflow and catch unit mistakes (seconds typed as milliseconds the other way round).
+    var numericRange: ClosedRange<Int>? {
+        switch self {
+        case .heartbeatMilliseconds: 1...60_000
+        case .electionMilliseconds: 1...600_000
+        case .snapshotEntries: 1...100_000_000
+        case .maxRequestBytes: 1...(64 << 20)
+        case .maxConnections: 1...1_000_000
+        case .requestTimeoutMilliseconds: 1...3_600_000
+        default: nil
+        }
+    }
+
+    var valuePlaceholder: String {
+        switch self {
+        case .name: "NAME"
+        case .dataDir, .config: "PATH"
+        case .clientAddr, .peerAddr: "IP:PORT"
+        case .initialCluster: "N=IP:PORT,..."
+        case .join, .help: ""
+        case .logLevel: "LEVEL"
+        default: "N"
+        }
+    }
+
+    var summary: String {
+        switch self {
+        case .name: "this member's name, unique in the cluster"
+        case .dataDir: "directory for the write-ahead log and snapshots"
+        case .clientAddr: "address of the HTTP API listener"
+        case .peerAddr: "address of the listener for other members"
+        case .initialCluster: "founding members as name=peer-address pairs (default: NAME=PEER-ADDR)"
+        case .join: "join a running cluster as a new member (empty log, waits for the leader's snapshot)"
+        case .heartbeatMilliseconds: "leader heartbeat interval, also the Raft tick"
+        case .electionMilliseconds: "election timeout; at least twice the heartbeat"
+        case .snapshotEntries: "applied entries between automatic snapshots"
+        case .maxRequestBytes: "largest client request body"
+        case .maxConnections: "client connections held open at once"
+        case .requestTimeoutMilliseconds: "how long a client request may wait for commit"
+        case .logLevel: "debug, info, warning or error"
+        case .config: "read settings from a file of 'key = value' lines (flags override it)"
+        case .help: "print this help and exit"
+        }
+    }
+
+    /// The default as shown in `--help`, read from `ServerConfiguration()` so the text cannot go stale.
+    func defaultText(_ defaults: ServerConfiguration) -> String? {
+        switch self {
+        case .name: defaults.name
+        case .dataDir: defaults.dataDirectory
+        case .clientAddr: defaults.clientAddress.description
+        case .peerAddr: defaults.peerAddress.description
+        case .initialCluster: defaults.resolvedInitialCluster.map(\.description).joined(separator: ",")
+        case .join: "false"
+        case .heartbeatMilliseconds: String(defaults.heartbeatMilliseconds)
+        case .electionMilliseconds: String(defaults.electionMilliseconds)
+        case .snapshotEntries: String(defaults.snapshotEntries)
+        case .maxRequestBytes: String(defaults.maxRequestBytes)
+        case .maxConnections: String(defaults.maxConnections)
+        case .requestTimeoutMilliseconds: String(defaults.requestTimeoutMilliseconds)
+        case .logLevel: defaults.logLevel.rawValue
+        case .config, .help: nil
+        }
+    }
+
+    /// The known flag closest to a mistyped one, if any is close enough to be a plausible typo.
+    static func suggestion(for unknown: String) -> String? {
+        let typed = unknown.drop(while: { $0 == "-" }).lowercased()
+        guard !typed.isEmpty else { return nil }
+        let scored = allCases.map { ($0, editDistance(typed, $0.rawValue)) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+        let isPrefix = best.0.rawValue.hasPrefix(typed) || typed.hasPrefix(best.0.rawValue)
+        return best.1 <= max(2, best.0.rawValue.count / 3) || isPrefix ? best.0.rawValue : nil
+    }
+
+    /// Levenshtein distance over characters; flags are short, so O(n·m) is nothing.
+    static func editDistance(_ lhs: String, _ rhs: String) -> Int {
+        let left = Array(lhs)
+        let right = Array(rhs)
+        var previous = Array(0...right.count)
+        for (row, leftCharacter) in left.enumerated() {
+            var current = [row + 1] + Array(repeating: 0, count: right.count)
+            for (column, rightCharacter) in right.enumerated() {
+                let substitution = previous[column] + (leftCharacter == rightCharacter ? 0 : 1)
+                current[column + 1] = min(substitution, previous[column + 1] + 1, current[column] + 1)
+            }
+            previous = current
+        }
+        return previous[right.count]
+    }
+}
+
+extension ServerConfiguration {
+    /// The `roster --help` text: usage, then every flag with its default.
+    public static var helpText: String {
+        let defaults = ServerConfiguration()
+        var lines = [
+            "Usage: roster [flags]",
+            "",
+            "Runs one member of a Roster cluster. With no flags: a single-node cluster named 'default',",
+            "data in ./roster-data, clients on 127.0.0.1:2379, peers on 127.0.0.1:2380.",
+            "",
+            "Flags (also accepted as --flag=value; in a --config file as 'flag = value' without dashes):",
+        ]
+        for flag in ConfigurationFlag.allCases {
+            let left = "  " + flag.flag + (flag.valuePlaceholder.isEmpty ? "" : " " + flag.valuePlaceholder)
+            let padded = left.count < 32 ? left + String(repeating: " ", count: 32 - left.count) : left + "  "
+            let defaultNote = flag.defaultText(defaults).map { " (default \($0))" } ?? ""
+            lines.append(padded + flag.summary + defaultNote)
+        }
+        lines += [
+            "",
+            "Example, member n1 of three on one machine:",
+            "  roster --name n1 --data-dir /tmp/n1 --client-addr 127.0.0.1:2379 --peer-addr 127.0.0.1:2380 \\",
+            "         --initial-cluster n1=127.0.0.1:2380,n2=127.0.0.1:2382,n3=127.0.0.1:2384",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
