@@ -1,0 +1,318 @@
+// Test support: real `roster` processes on loopback, each with its own data directory and free
+// ports, driven over HTTP. Waits poll against a deadline; nothing asserts after a bare sleep.
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+enum TestFailure: Error, CustomStringConvertible {
+    case timedOut(String)
+    case unexpected(String)
+    var description: String {
+        switch self {
+        case .timedOut(let what): "timed out waiting for \(what)"
+        case .unexpected(let what): what
+        }
+    }
+}
+
+/// A minimal blocking HTTP/1.1 client: one request per connection, for tests only.
+struct HTTPResult {
+    var status: Int
+    var headers: [String: String]
+    var body: [UInt8]
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] }
+}
+
+enum TestHTTP {
+    static func request(
+        _ method: String, port: UInt16, path: String, body: String? = nil, timeoutSeconds: Int = 5, raw: [UInt8]? = nil
+    ) -> HTTPResult? {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        var bytes: [UInt8]
+        if let raw {
+            bytes = raw
+        } else {
+            let payload = Array((body ?? "").utf8)
+            var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            if body != nil { head += "Content-Type: application/json\r\nContent-Length: \(payload.count)\r\n" }
+            bytes = Array((head + "\r\n").utf8) + payload
+        }
+        var sent = 0
+        while sent < bytes.count {
+            let written = bytes[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard written > 0 else { return nil }
+            sent += written
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            response += buffer[0..<count]
+            if let parsed = parse(response), parsed.complete { return parsed.result }
+        }
+        return parse(response)?.result
+    }
+
+    /// Parses a response with Content-Length or chunked body; `complete` says whether it is whole.
+    static func parse(_ bytes: [UInt8]) -> (result: HTTPResult, complete: Bool)? {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let headEnd = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return nil }
+        let head = String(decoding: bytes[0..<headEnd], as: UTF8.self).components(separatedBy: "\r\n")
+        guard let statusLine = head.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        var headers: [String: String] = [:]
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let body = Array(bytes[(headEnd + 4)...])
+        if let length = headers["content-length"].flatMap(Int.init) {
+            return (HTTPResult(status: status, headers: headers, body: Array(body.prefix(length))), body.count >= length)
+        }
+        if headers["transfer-encoding"] == "chunked" {
+            return (HTTPResult(status: status, headers: headers, body: body), false)
+        }
+        return (HTTPResult(status: status, headers: headers, body: body), false)
+    }
+}
+
+/// Reads a chunked NDJSON stream (a watch) on a background thread, collecting decoded lines.
+final class StreamReader: @unchecked Sendable {
+    // Safety: `lines` and `isOpen` are only touched under `lock`.
+    private let lock = NSLock()
+    private var collected: [[String: Any]] = []
+    private var open = true
+    private let descriptor: Int32
+
+    init?(port: UInt16, path: String) {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let thread = Thread { [self] in self.run() }
+        thread.start()
+    }
+
+    private func run() {
+        var pending: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var headerDone = false
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            pending += buffer[0..<count]
+            if !headerDone {
+                guard let end = (0..<max(0, pending.count - 3)).first(where: { pending[$0] == 13 && pending[$0 + 1] == 10 && pending[$0 + 2] == 13 && pending[$0 + 3] == 10 }) else { continue }
+                pending.removeFirst(end + 4)
+                headerDone = true
+            }
+            // Chunk framing: size CRLF data CRLF. Lines inside chunks are NDJSON.
+            while let sizeEnd = (0..<max(0, pending.count - 1)).first(where: { pending[$0] == 13 && pending[$0 + 1] == 10 }) {
+                guard let size = Int(String(decoding: pending[0..<sizeEnd], as: UTF8.self), radix: 16) else { break }
+                guard pending.count >= sizeEnd + 2 + size + 2 else { break }
+                let data = Array(pending[(sizeEnd + 2)..<(sizeEnd + 2 + size)])
+                pending.removeFirst(sizeEnd + 2 + size + 2)
+                for line in data.split(separator: 10) {
+                    if let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] {
+                        lock.lock()
+                        collected.append(object)
+                        lock.unlock()
+                    }
+                }
+                if size == 0 { break }
+            }
+        }
+        lock.lock()
+        open = false
+        lock.unlock()
+    }
+
+    var lines: [[String: Any]] {
+        lock.lock()
+        defer { lock.unlock() }
+        return collected
+    }
+
+    var isOpen: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return open
+    }
+
+    func close() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        Glibc.close(descriptor)
+    }
+}
+
+/// Real `roster` processes forming one cluster.
+final class ProcessCluster {
+    struct Node {
+        var name: String
+        var clientPort: UInt16
+        var peerPort: UInt16
+        var dataDirectory: String
+        var process: Process?
+        var logPath: String
+    }
+
+    private(set) var nodes: [Node] = []
+    let root: String
+    let binary: String
+    let extraFlags: [String]
+
+    static var packageRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    static func locateBinary() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["ROSTER_BINARY"] { return path }
+        for candidate in ["/.build/debug/roster", "/.build/x86_64-unknown-linux-gnu/debug/roster", "/.build/release/roster"] {
+            let path = packageRoot + candidate
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw TestFailure.unexpected("roster binary not built; run `swift build` first or set ROSTER_BINARY")
+    }
+
+    /// A free loopback port: bind port 0, read it, release it.
+    static func freePort() -> UInt16 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    init(size: Int, extraFlags: [String] = []) throws {
+        binary = try Self.locateBinary()
+        root = NSTemporaryDirectory() + "roster-it-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        self.extraFlags = extraFlags
+        for index in 1...size {
+            nodes.append(makeNode(name: "n\(index)"))
+        }
+    }
+
+    private func makeNode(name: String) -> Node {
+        Node(
+            name: name, clientPort: Self.freePort(), peerPort: Self.freePort(), dataDirectory: "\(root)/\(name)",
+            process: nil, logPath: "\(root)/\(name).log")
+    }
+
+    var initialCluster: String {
+        nodes.map { "\($0.name)=127.0.0.1:\($0.peerPort)" }.joined(separator: ",")
+    }
+
+    func startAll() throws {
+        let cluster = initialCluster
+        for index in nodes.indices { try start(index, initialCluster: cluster) }
+    }
+
+    func start(_ index: Int, initialCluster: String? = nil, join: Bool = false) throws {
+        let node = nodes[index]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "--name", node.name, "--data-dir", node.dataDirectory,
+            "--client-addr", "127.0.0.1:\(node.clientPort)", "--peer-addr", "127.0.0.1:\(node.peerPort)",
+            "--initial-cluster", initialCluster ?? self.initialCluster, "--heartbeat-ms", "50", "--election-ms", "500",
+        ] + (join ? ["--join"] : []) + extraFlags
+        FileManager.default.createFile(atPath: node.logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: node.logPath))
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        nodes[index].process = process
+    }
+
+    /// Adds a node to the process list (not yet started), for membership tests.
+    func addNode(name: String) -> Int {
+        nodes.append(makeNode(name: name))
+        return nodes.count - 1
+    }
+
+    func kill(_ index: Int, signal: Int32 = SIGKILL) {
+        guard let process = nodes[index].process else { return }
+        Glibc.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        nodes[index].process = nil
+    }
+
+    func stopAll() {
+        for index in nodes.indices { kill(index) }
+    }
+
+    func request(_ method: String, _ path: String, on index: Int, body: String? = nil) -> HTTPResult? {
+        TestHTTP.request(method, port: nodes[index].clientPort, path: path, body: body)
+    }
+
+    func status(of index: Int) -> [String: Any]? {
+        request("GET", "/v1/cluster/status?consistency=serializable", on: index)?.json
+    }
+
+    /// Polls until `condition` holds or `seconds` pass.
+    func waitFor(_ what: String, seconds: Double = 15, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return }
+            usleep(50_000)
+        }
+        throw TestFailure.timedOut(what + "\n" + logsTail())
+    }
+
+    func role(of index: Int) -> String? { status(of: index)?["role"] as? String }
+
+    /// The index of the leader, waiting until the live nodes agree on one.
+    func waitForLeader(among candidates: [Int]? = nil, seconds: Double = 15) throws -> Int {
+        var found: Int?
+        try waitFor("a leader", seconds: seconds) {
+            found = (candidates ?? Array(nodes.indices)).first { nodes[$0].process != nil && role(of: $0) == "leader" }
+            return found != nil
+        }
+        return found!
+    }
+
+    func logsTail() -> String {
+        nodes.map { node in
+            let text = (try? String(contentsOfFile: node.logPath, encoding: .utf8)) ?? ""
+            return "--- \(node.name)\n" + text.split(separator: "\n").suffix(15).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    deinit {
+        stopAll()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
