@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
         .target(name: "HTTP", swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Wire", "Codec"], swiftSettings: strict),
+        .target(name: "RosterAPI", dependencies: ["HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
 
@@ -43,6 +44,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
+        .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
