@@ -32,7 +32,12 @@ let package = Package(
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
         .target(name: "HTTP", swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Wire", "Codec"], swiftSettings: strict),
-        .target(name: "RosterServer", dependencies: ["Posix", "HTTP", "Storage", "RosterNode", "Raft", "Registry", "Wire", "Codec"], swiftSettings: strict),
+        .target(name: "RosterAPI", dependencies: ["HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
+        .target(
+            name: "RosterServer",
+            dependencies: ["Posix", "CLinuxShim", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec"],
+            swiftSettings: strict),
+        .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix"], swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
 
@@ -46,6 +51,8 @@ let package = Package(
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
+        .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
+        .testTarget(name: "RosterIntegrationTests", swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

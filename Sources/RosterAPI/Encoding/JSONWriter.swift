@@ -1,0 +1,57 @@
+import HTTP
+
+/// Appends JSON to a byte buffer in the order fields are written, with commas placed automatically.
+///
+/// Responses are written by hand rather than through a general encoder so that key order is fixed (the
+/// same response is the same bytes, which tests and caches rely on) and so that the hot paths (watch
+/// events, listings) build no intermediate dictionaries or strings.
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
+    /// One entry per open object or array: whether nothing has been written in it yet.
+    private var isFirst: [Bool] = []
+    /// Whether a key was just written, so the next value needs no comma.
+    private var afterKey = false
+
+    init(reservingCapacity capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+    mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); isFirst.append(true) }
+    mutating func endObject() { precondition(!isFirst.isEmpty, "unbalanced endObject"); isFirst.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); isFirst.append(true) }
+    mutating func endArray() { precondition(!isFirst.isEmpty, "unbalanced endArray"); isFirst.removeLast(); bytes.append(UInt8(ascii: "]")) }
+
+    /// Writes `"name":`; the next call writes its value.
+    mutating func key(_ name: String) {
+        separate()
+        JSONText.appendQuoted(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    mutating func string(_ value: String) { separate(); JSONText.appendQuoted(value, to: &bytes) }
+    mutating func integer<Value: BinaryInteger>(_ value: Value) { separate(); bytes.append(contentsOf: String(value).utf8) }
+    mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: (value ? "true" : "false").utf8) }
+    mutating func null() { separate(); bytes.append(contentsOf: "null".utf8) }
+
+    /// Writes `bytes` as standard padded base64 in a JSON string.
+    mutating func base64(_ value: [UInt8]) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        Base64.encode(value, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    // Convenience for `"name": value` pairs.
+    mutating func field(_ name: String, _ value: String) { key(name); string(value) }
+    mutating func field<Value: BinaryInteger>(_ name: String, _ value: Value) { key(name); integer(value) }
+    mutating func field(_ name: String, _ value: Bool) { key(name); bool(value) }
+
+    private mutating func separate() {
+        if afterKey {
+            afterKey = false
+            return
+        }
+        guard let first = isFirst.last else { return }
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        isFirst[isFirst.count - 1] = false
+    }
+}

@@ -1,0 +1,72 @@
+import Registry
+import RosterNode
+
+/// What an HTTP request asks the node for, after routing and validation.
+///
+/// Most requests map one-to-one onto a `NodeRequest`. The other cases exist because the server must do
+/// more than hand one request to the node: a registration with a TTL is two commands, a watch and a
+/// streamed keepalive hold the connection, and health, readiness, metrics, status and the member list
+/// are answered from node-local state.
+public enum RoutedRequest: Equatable, Sendable {
+    /// Hand this to the node and encode its answer with `APIResponse.encode`.
+    case node(NodeRequest)
+    /// `PUT …/instances/{id}` with `ttl`: grant a lease of `ttlMilliseconds` (ID chosen by the registry),
+    /// then register `instance` with `lease` set to the granted ID, and answer with the registration.
+    ///
+    /// Why not one transaction: a transaction cannot grant a lease, and the lease ID is only known once
+    /// the grant applies. The server MUST NOT register if the grant fails (answer the grant's failure),
+    /// and SHOULD revoke the lease if the registration is rejected, so no orphan lease lingers for a TTL.
+    /// `instance.lease` is nil here.
+    case registerWithTTL(ServiceInstance, ttlMilliseconds: Int64)
+    /// `GET /v1/watch`: stream events (or long-poll for the next change) as `WatchSpec` says.
+    case watch(WatchSpec)
+    /// `POST /v1/leases/{id}/keepalive?stream=true`: keep the lease alive for as long as the connection
+    /// stays open, one renewal per client line, answered with one NDJSON line each.
+    case keepAliveStream(LeaseID)
+    /// `GET /healthz`: whether the process is alive (answered without the node's consent).
+    case health
+    /// `GET /readyz`: whether the node knows a leader and has caught up enough to serve.
+    case ready
+    /// `GET /metrics`: Prometheus text exposition.
+    case metrics
+    /// `GET /v1/cluster/status`: answer with `APIResponse.encodeStatus`.
+    case clusterStatus
+    /// `GET /v1/cluster/members`: answer with `APIResponse.encodeMembers`.
+    case members
+    /// The request cannot be served; answer with `APIResponse.encodeError`.
+    case error(APIError)
+}
+
+/// A watch as the client asked for it.
+public struct WatchSpec: Equatable, Sendable {
+    /// Which keys to watch.
+    public var filter: WatchFilter
+    /// Deliver events with revision >= this one (etcd's `start_revision`, inclusive); nil means from the
+    /// next change. A compacted start gets a resync line instead of an error.
+    public var fromRevision: Revision?
+    /// How often an idle stream gets a progress line, so clients can tell a quiet watch from a dead one.
+    public var progressIntervalMilliseconds: Int64
+    /// Include the previous value of every event (`prev_value=true`).
+    public var includePrevious: Bool
+    public var mode: Mode
+
+    public init(
+        filter: WatchFilter, fromRevision: Revision? = nil, progressIntervalMilliseconds: Int64 = 10_000,
+        includePrevious: Bool = false, mode: Mode = .stream
+    ) {
+        self.filter = filter
+        self.fromRevision = fromRevision
+        self.progressIntervalMilliseconds = progressIntervalMilliseconds
+        self.includePrevious = includePrevious
+        self.mode = mode
+    }
+
+    /// How events are delivered.
+    public enum Mode: Equatable, Sendable {
+        /// A chunked NDJSON stream of event, progress and resync lines until either side ends it.
+        case stream
+        /// Consul-style blocking query: answer once the filter's keys change after revision `index`, or
+        /// after `waitMilliseconds` with no change (then with no events and the current revision).
+        case longPoll(index: Revision, waitMilliseconds: Int64)
+    }
+}
