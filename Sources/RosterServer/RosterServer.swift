@@ -74,7 +74,9 @@ public final class RosterServer {
         let (storage, persisted) = try NodeStorage.open(
             directory: configuration.dataDirectory, clusterID: configuration.clusterID, member: ownID,
             initialConfiguration: Configuration(voters: members.map(\.id)), isJoining: configuration.join, logger: logger)
-        transport = try PeerTransport.make(server: self, members: members)
+        transport = try PeerTransport(
+            loop: loop, ownID: ownID, clusterID: configuration.clusterID, listenAddress: configuration.peerAddress,
+            members: members, options: configuration.peerTransportOptions, logger: logger)
         let environment = ServerEnvironment(
             storage: storage, outbox: outbox, logger: logger,
             sendMessage: { [unowned self] message in self.transport.send(message) },
@@ -86,6 +88,9 @@ public final class RosterServer {
         options.registryLimits.requestBytes = configuration.maxRequestBytes
         driver = try NodeDriver(options: options, persisted: persisted, environment: environment, randomSeed: MonotonicSeconds.milliseconds())
         lastStatus = driver.status
+        transport.onMessage = { [unowned self] message in self.peerMessage(message) }
+        transport.onForward = { [unowned self] forward, peer in self.peerForward(forward, from: peer) }
+        transport.onPeerDown = { [unowned self] peer in self.peerDown(peer) }
         drainOutbox()
         listener = try Listener(
             on: configuration.clientAddress, loop: loop,
@@ -208,11 +213,13 @@ public final class RosterServer {
         case .ready:
             session.finish(APIAdapter.readiness(isReady: isReady, status: lastStatus, context: context))
         case .metrics:
-            session.finish(APIAdapter.metrics(metricsText()))
+            session.finish(APIAdapter.metrics(metricsText(), context: context))
         case .clusterStatus:
             session.finish(APIAdapter.status(lastStatus, name: configuration.name, context: context))
         case .members:
-            session.finish(APIAdapter.members(lastStatus.members, configuration: lastStatus.raft.configuration, context: context))
+            session.finish(
+                APIAdapter.members(
+                    lastStatus.members, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
         case .error(let error):
             session.finish(APIAdapter.error(error, context: context), keepAlive: error.status.code < 500 && error.status.code != 400)
         }

@@ -1,0 +1,109 @@
+import HTTP
+import Raft
+import Registry
+import RosterAPI
+import RosterNode
+
+/// The server's only door to the HTTP/JSON formats of `RosterAPI`: routes, answers and stream
+/// lines as bytes ready to write.
+enum APIAdapter {
+    static func route(_ request: HTTPRequest, limits: RegistryLimits) -> RoutedRequest {
+        RosterAPI.route(request, limits: limits)
+    }
+
+    /// A label for the request-count metric.
+    static func kind(of routed: RoutedRequest) -> String {
+        switch routed {
+        case .node(.write): "write"
+        case .node(.keepAlive): "keepalive"
+        case .node(.read): "read"
+        case .node(.admin): "admin"
+        case .registerWithTTL: "write"
+        case .watch: "watch"
+        case .keepAliveStream: "keepalive_stream"
+        case .health, .ready, .metrics, .clusterStatus, .members: "status"
+        case .error: "error"
+        }
+    }
+
+    static func context(_ status: NodeStatus) -> ResponseContext {
+        let leaderName = status.raft.leader.flatMap { leader in status.members.first { $0.id == leader }?.name ?? "\(leader)" }
+        return ResponseContext(revision: status.revision, leader: leaderName, term: status.raft.term)
+    }
+
+    static func encode(_ response: NodeResponse, context: ResponseContext) -> [UInt8] {
+        APIResponse.encode(response, context: context).bytes(keepAlive: true)
+    }
+
+    static func error(_ error: APIError, context: ResponseContext) -> [UInt8] {
+        APIResponse.encodeError(error, context: context).bytes(keepAlive: error.status.code < 500 && error.status.code != 400)
+    }
+
+    static func parseError(_ error: HTTPParseError) -> [UInt8] {
+        APIResponse.encodeError(APIError(parseError: error), context: ResponseContext(revision: .zero, leader: nil, term: .zero))
+            .bytes(keepAlive: false)
+    }
+
+    static func requestTimeout() -> [UInt8] {
+        let error = APIError(status: .requestTimeout, code: "request_timeout", message: "the request did not arrive completely in time")
+        return APIResponse.encodeError(error, context: ResponseContext(revision: .zero, leader: nil, term: .zero)).bytes(keepAlive: false)
+    }
+
+    static func health(context: ResponseContext) -> [UInt8] {
+        APIResponse.encodeText("{\"status\":\"ok\"}\n", contentType: "application/json", context: context).bytes(keepAlive: true)
+    }
+
+    static func readiness(isReady: Bool, status: NodeStatus, context: ResponseContext) -> [UInt8] {
+        let reason =
+            status.raft.leader == nil ? "no leader" : isReady ? "ready" : "applying \(status.raft.appliedIndex) of \(status.raft.commitIndex)"
+        let body = "{\"ready\":\(isReady),\"reason\":\"\(reason)\"}\n"
+        return APIResponse.encodeText(body, status: isReady ? .ok : .serviceUnavailable, contentType: "application/json", context: context)
+            .bytes(keepAlive: true)
+    }
+
+    static func metrics(_ text: String, context: ResponseContext) -> [UInt8] {
+        APIResponse.encodeText(text, contentType: "text/plain; version=0.0.4", context: context).bytes(keepAlive: true)
+    }
+
+    static func status(_ status: NodeStatus, name: String, context: ResponseContext) -> [UInt8] {
+        let raft = status.raft
+        let report = ClusterStatusReport(
+            name: name, id: raft.id, role: raft.role.rawValue, term: raft.term, leader: context.leader,
+            commitIndex: raft.commitIndex, appliedIndex: raft.appliedIndex, revision: status.revision,
+            compactedRevision: status.compactedRevision, leaderContactAgeMilliseconds: status.leaderContactAgeMilliseconds)
+        return APIResponse.encodeStatus(report, context: context).bytes(keepAlive: true)
+    }
+
+    static func members(_ members: [Member], configuration: Configuration, leader: NodeID?, context: ResponseContext) -> [UInt8] {
+        APIResponse.encodeMembers(members, configuration: configuration, leader: leader, context: context).bytes(keepAlive: true)
+    }
+
+    // MARK: - Streams
+
+    static func streamHead(context: ResponseContext) -> [UInt8] {
+        WatchLines.streamHead(context: context, keepAlive: true)
+    }
+
+    static func eventLine(_ event: RegistryEvent, includePrevious: Bool) -> [UInt8] {
+        WatchLines.event(event, includePrevious: includePrevious)
+    }
+
+    static func progressLine(revision: Revision) -> [UInt8] { WatchLines.progress(revision) }
+
+    static func resyncLine(revision: Revision, items: [KeyValue]) -> [UInt8] { WatchLines.resync(items, revision: revision) }
+
+    static func streamErrorLine(code: String, message: String) -> [UInt8] {
+        WatchLines.error(APIError(status: .serviceUnavailable, code: code, message: message))
+    }
+
+    static func longPoll(events: [RegistryEvent], revision: Revision, includePrevious: Bool, context: ResponseContext) -> [UInt8] {
+        WatchLines.longPollResponse(.events(events, through: revision), includePrevious: includePrevious, context: context)
+            .bytes(keepAlive: true)
+    }
+
+    static func keepAliveLine(_ response: NodeResponse) -> [UInt8] {
+        if case .keptAlive(let lease, let ttl) = response { return WatchLines.keptAlive(lease, ttlMilliseconds: ttl) }
+        let context = ResponseContext(revision: .zero, leader: nil, term: .zero)
+        return APIResponse.encode(response, context: context).body + [0x0A]
+    }
+}
