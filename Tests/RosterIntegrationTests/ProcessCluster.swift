@@ -248,7 +248,7 @@ final class ProcessCluster {
             "--client-addr", "127.0.0.1:\(node.clientPort)", "--peer-addr", "127.0.0.1:\(node.peerPort)",
             "--initial-cluster", initialCluster ?? self.initialCluster, "--heartbeat-ms", "50", "--election-ms", "500",
         ] + (join ? ["--join"] : []) + extraFlags
-        FileManager.default.createFile(atPath: node.logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: node.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: node.logPath))
         log.seekToEndOfFile()
         process.standardError = log
