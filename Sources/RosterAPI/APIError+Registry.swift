@@ -46,7 +46,7 @@ extension APIError {
         case .invalidLimit(let limit):
             return (.badRequest, "invalid_limit", "\(field ?? "limit") must be 0 (no limit) or positive, got \(limit)")
         case .invalidName(let name, let value, let reason):
-            return (.badRequest, "invalid_name", "\(field ?? name) \(JSONText.quote(value)) is invalid (\(reason)); use 1-128 bytes of letters, digits, '.', '_', '-'\(name == "id" ? ", ':', '@'" : "")")
+            return (.badRequest, "invalid_name", "\(field ?? name) \(JSONText.quote(value)) is invalid (\(reason)); use letters, digits, '.', '_', '-'\(name == "id" ? ", ':', '@'" : "")")
         case .tooManyMetadataEntries(let count, let limit):
             return (.badRequest, "too_many_metadata_entries", "metadata has \(count) entries, limit \(limit)")
         case .invalidMetadataEntry(let key, let reason):
@@ -89,7 +89,7 @@ extension APIError {
             self.init(
                 status: .serviceUnavailable, code: "no_leader",
                 message: "no leader is known (election in progress or no quorum); nothing was applied, retry",
-                retryAfterSeconds: max(1, (retryAfterMilliseconds + 999) / 1000))
+                retryAfterSeconds: max(1, retryAfterMilliseconds / 1000 + (retryAfterMilliseconds % 1000 == 0 ? 0 : 1)))
         case .leaderBusy(let reason):
             self.init(
                 status: .serviceUnavailable, code: "leader_busy",

@@ -109,6 +109,9 @@ let badCases: [BadCase] = [
     BadCase(name: "lease 0 on register", method: "PUT", target: instancePath, body: register(#","lease":0"#), status: 400, code: "invalid_lease_id", mentions: "lease"),
     BadCase(name: "lease 0 in the path", method: "POST", target: "/v1/leases/0/keepalive", status: 400, code: "invalid_lease_id", mentions: "lease id"),
     BadCase(name: "lease id not a number", method: "GET", target: "/v1/leases/abc", status: 400, code: "invalid_parameter", mentions: "lease id"),
+    BadCase(name: "lease id with a plus sign", method: "GET", target: "/v1/leases/+5", status: 400, code: "invalid_parameter", mentions: "lease id"),
+    BadCase(name: "limit with a plus sign", method: "GET", target: "/v1/kv/a?prefix=true&limit=+1", status: 400, code: "invalid_parameter", mentions: "limit"),
+    BadCase(name: "incarnation not a number", method: "DELETE", target: instancePath + "?incarnation=x1", status: 400, code: "invalid_parameter", mentions: "incarnation"),
     BadCase(name: "lease id negative", method: "DELETE", target: "/v1/leases/-3", status: 400, code: "invalid_parameter", mentions: "lease id"),
     // Cluster.
     BadCase(name: "peer address with port above 65535", method: "POST", target: "/v1/cluster/members", body: #"{"name":"n4","peer_address":"h:65536"}"#, status: 400, code: "invalid_field", mentions: "peer_address"),

@@ -30,6 +30,7 @@ struct RejectionCase: Sendable, CustomTestStringConvertible {
 let failureCases: [FailureCase] = [
     FailureCase(failure: .noLeader(retryAfterMilliseconds: 1_500), status: 503, code: "no_leader", retryAfter: "2"),
     FailureCase(failure: .noLeader(retryAfterMilliseconds: 0), status: 503, code: "no_leader", retryAfter: "1"),
+    FailureCase(failure: .noLeader(retryAfterMilliseconds: .max), status: 503, code: "no_leader", retryAfter: String(UInt64.max / 1000 + 1)),
     FailureCase(failure: .leaderBusy(reason: "transfer in progress"), status: 503, code: "leader_busy", retryAfter: "1"),
     FailureCase(failure: .notApplied, status: 503, code: "not_applied", retryAfter: "1"),
     FailureCase(failure: .indeterminate(reason: "leader lost"), status: 500, code: "indeterminate", retryAfter: nil),
