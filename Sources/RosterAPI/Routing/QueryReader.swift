@@ -38,7 +38,8 @@ struct QueryReader {
     mutating func int64(_ name: String, in range: ClosedRange<Int64>) throws(APIError) -> Int64? {
         guard let text = string(name) else { return nil }
         guard let value = DecimalText.int64(text), range.contains(value) else {
-            throw .invalidParameter(name, "must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
+            throw .invalidParameter(
+                name, "must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
         }
         return value
     }
@@ -70,7 +71,8 @@ struct QueryReader {
             throw .invalidParameter(name, "must be a duration such as \"30s\" or \"500ms\", got \"\(text)\"")
         }
         guard range.contains(milliseconds) else {
-            throw .invalidParameter(name, "must be between \(range.lowerBound) ms and \(range.upperBound) ms, got \(milliseconds) ms")
+            throw .invalidParameter(
+                name, "must be between \(range.lowerBound) ms and \(range.upperBound) ms, got \(milliseconds) ms")
         }
         return milliseconds
     }
