@@ -107,6 +107,9 @@ let routeTable: [RouteCase] = [
                 filter: .service(namespace: "prod", service: "web"), fromRevision: 5,
                 progressIntervalMilliseconds: 2_000, includePrevious: true))),
     RouteCase(
+        method: "GET", target: "/v1/watch?service=web&from_revision=0",
+        expected: .watch(WatchSpec(filter: .service(namespace: "default", service: "web")))),
+    RouteCase(
         method: "GET", target: "/v1/watch?prefix=config%2F",
         expected: .watch(WatchSpec(filter: .prefix(Array("config/".utf8))))),
     RouteCase(

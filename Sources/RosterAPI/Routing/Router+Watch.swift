@@ -13,7 +13,8 @@ extension Router {
         var query = try QueryReader(request.query)
         let filter = try watchFilter(&query)
         var spec = WatchSpec(filter: filter)
-        spec.fromRevision = try query.revision("from_revision")
+        let from = try query.revision("from_revision")
+        spec.fromRevision = from == .zero ? nil : from
         spec.includePrevious = try query.bool("prev_value")
         let progress = try query.duration("progress_interval", in: 100...3_600_000)
         let index = try query.revision("index")
