@@ -38,15 +38,27 @@ extension APIError {
         case .requestTooLarge(let bytes, let limit):
             return (.contentTooLarge, "request_too_large", "request is \(bytes) bytes, limit \(limit); split it")
         case .tooManyOperations(let count, let limit):
-            return (.badRequest, "too_many_operations", "transaction has \(count) compares or operations in one list, limit \(limit)")
+            return (
+                .badRequest, "too_many_operations",
+                "transaction has \(count) compares or operations in one list, limit \(limit)"
+            )
         case .duplicateKeyInTransaction(let key):
-            return (.badRequest, "duplicate_key", "transaction writes key \(printable(key)) more than once in one branch; write each key once")
+            return (
+                .badRequest, "duplicate_key",
+                "transaction writes key \(printable(key)) more than once in one branch; write each key once"
+            )
         case .invalidRange(let start, let end):
-            return (.badRequest, "invalid_range", "range_end \(printable(end)) sorts before key \(printable(start)); give range_end >= key")
+            return (
+                .badRequest, "invalid_range",
+                "range_end \(printable(end)) sorts before key \(printable(start)); give range_end >= key"
+            )
         case .invalidLimit(let limit):
             return (.badRequest, "invalid_limit", "\(field ?? "limit") must be 0 (no limit) or positive, got \(limit)")
         case .invalidName(let name, let value, let reason):
-            return (.badRequest, "invalid_name", "\(field ?? name) \(JSONText.quote(value)) is invalid (\(reason)); use 1-128 bytes of letters, digits, '.', '_', '-'\(name == "id" ? ", ':', '@'" : "")")
+            return (
+                .badRequest, "invalid_name",
+                "\(field ?? name) \(JSONText.quote(value)) is invalid (\(reason)); use letters, digits, '.', '_', '-'\(name == "id" ? ", ':', '@'" : "")"
+            )
         case .tooManyMetadataEntries(let count, let limit):
             return (.badRequest, "too_many_metadata_entries", "metadata has \(count) entries, limit \(limit)")
         case .invalidMetadataEntry(let key, let reason):
@@ -54,31 +66,66 @@ extension APIError {
         case .tooManyEndpoints(let count, let limit):
             return (.badRequest, "too_many_endpoints", "endpoints has \(count) entries, limit \(limit)")
         case .invalidEndpoint(let endpoint, let reason):
-            return (.badRequest, "invalid_endpoint", "endpoint \(JSONText.quote(endpoint)) is invalid: \(reason); use scheme://host:port")
+            return (
+                .badRequest, "invalid_endpoint",
+                "endpoint \(JSONText.quote(endpoint)) is invalid: \(reason); use scheme://host:port"
+            )
         case .serviceFull(let namespace, let service, let limit):
-            return (.conflict, "service_full", "service \(namespace)/\(service) already has \(limit) instances, the limit; deregister some first")
+            return (
+                .conflict, "service_full",
+                "service \(namespace)/\(service) already has \(limit) instances, the limit; deregister some first"
+            )
         case .instanceNotFound(let namespace, let service, let id):
-            return (.notFound, "instance_not_found", "no live instance \(namespace)/\(service)/\(id); it may have expired or been deregistered")
+            return (
+                .notFound, "instance_not_found",
+                "no live instance \(namespace)/\(service)/\(id); it may have expired or been deregistered"
+            )
         case .staleIncarnation(let current, let offered):
-            return (.conflict, "stale_incarnation", "incarnation \(offered) is older than the live record's \(current); a newer process owns this instance")
+            return (
+                .conflict, "stale_incarnation",
+                "incarnation \(offered) is older than the live record's \(current); a newer process owns this instance"
+            )
         case .invalidLeaseID:
-            return (.badRequest, "invalid_lease_id", "\(field ?? "lease") 0 is reserved for \"no lease\"; use a positive ID or omit it")
+            return (
+                .badRequest, "invalid_lease_id",
+                "\(field ?? "lease") 0 is reserved for \"no lease\"; use a positive ID or omit it"
+            )
         case .leaseNotFound(let id):
-            return (.notFound, "lease_not_found", "no live lease \(id.rawValue); it may have expired or been revoked: grant a new one")
+            return (
+                .notFound, "lease_not_found",
+                "no live lease \(id.rawValue); it may have expired or been revoked: grant a new one"
+            )
         case .leaseAlreadyExists(let id):
-            return (.conflict, "lease_exists", "lease \(id.rawValue) is already live; omit id to let the registry choose one")
+            return (
+                .conflict, "lease_exists",
+                "lease \(id.rawValue) is already live; omit id to let the registry choose one"
+            )
         case .ttlOutOfRange(let ttl, let minimum, let maximum):
-            return (.badRequest, "ttl_out_of_range", "\(field ?? "ttl") of \(ttl) ms is outside \(minimum)...\(maximum) ms")
+            return (
+                .badRequest, "ttl_out_of_range", "\(field ?? "ttl") of \(ttl) ms is outside \(minimum)...\(maximum) ms"
+            )
         case .tooManyLeases(let limit):
-            return (.conflict, "too_many_leases", "the registry already holds \(limit) leases, the limit; revoke unused ones")
+            return (
+                .conflict, "too_many_leases",
+                "the registry already holds \(limit) leases, the limit; revoke unused ones"
+            )
         case .leaseBatchTooLarge(let count, let limit):
             return (.badRequest, "lease_batch_too_large", "\(count) leases in one batch, limit \(limit)")
         case .negativeRevision(let revision):
-            return (.badRequest, "negative_revision", "\(field ?? "revision") must not be negative, got \(revision.rawValue)")
+            return (
+                .badRequest, "negative_revision",
+                "\(field ?? "revision") must not be negative, got \(revision.rawValue)"
+            )
         case .futureRevision(let revision, let current):
-            return (.badRequest, "future_revision", "\(field ?? "revision") \(revision.rawValue) is after the current revision \(current.rawValue)")
+            return (
+                .badRequest, "future_revision",
+                "\(field ?? "revision") \(revision.rawValue) is after the current revision \(current.rawValue)"
+            )
         case .compactedRevision(let revision, let compacted):
-            return (.gone, "compacted", "\(field ?? "revision") \(revision.rawValue) was compacted (compaction point \(compacted.rawValue)); read at a later revision")
+            return (
+                .gone, "compacted",
+                "\(field ?? "revision") \(revision.rawValue) was compacted (compaction point \(compacted.rawValue)); read at a later revision"
+            )
         }
     }
 
@@ -89,7 +136,7 @@ extension APIError {
             self.init(
                 status: .serviceUnavailable, code: "no_leader",
                 message: "no leader is known (election in progress or no quorum); nothing was applied, retry",
-                retryAfterSeconds: max(1, (retryAfterMilliseconds + 999) / 1000))
+                retryAfterSeconds: max(1, retryAfterMilliseconds / 1000 + (retryAfterMilliseconds % 1000 == 0 ? 0 : 1)))
         case .leaderBusy(let reason):
             self.init(
                 status: .serviceUnavailable, code: "leader_busy",
@@ -98,26 +145,33 @@ extension APIError {
         case .notApplied:
             self.init(
                 status: .serviceUnavailable, code: "not_applied",
-                message: "the write was lost in a leader change and did not apply; retrying is safe", retryAfterSeconds: 1)
+                message: "the write was lost in a leader change and did not apply; retrying is safe",
+                retryAfterSeconds: 1)
         case .indeterminate(let reason):
             self.init(
                 status: .internalServerError, code: "indeterminate",
-                message: "the write may or may not have applied (\(reason)); read to check, or retry if it is idempotent")
+                message:
+                    "the write may or may not have applied (\(reason)); read to check, or retry if it is idempotent")
         case .readNotConfirmed(let readFailure):
             self.init(
                 status: .serviceUnavailable, code: "read_not_confirmed",
-                message: "the linearizable read could not be confirmed (\(Self.describe(readFailure))); retry, or read with consistency=serializable",
+                message:
+                    "the linearizable read could not be confirmed (\(Self.describe(readFailure))); retry, or read with consistency=serializable",
                 retryAfterSeconds: 1)
         case .timedOut:
             self.init(
                 status: .gatewayTimeout, code: "timed_out",
-                message: "the request did not finish in time; a write may still apply, so read before retrying a non-idempotent one")
+                message:
+                    "the request did not finish in time; a write may still apply, so read before retrying a non-idempotent one"
+            )
         case .shuttingDown:
             self.init(
                 status: .serviceUnavailable, code: "shutting_down",
-                message: "this node is shutting down; nothing was applied, send the request to another node", retryAfterSeconds: 1)
+                message: "this node is shutting down; nothing was applied, send the request to another node",
+                retryAfterSeconds: 1)
         case .membershipRefused(let reason):
-            self.init(status: .conflict, code: "membership_refused", message: "the membership change was refused: \(reason)")
+            self.init(
+                status: .conflict, code: "membership_refused", message: "the membership change was refused: \(reason)")
         case .overloaded(let limit):
             self.init(
                 status: .tooManyRequests, code: "overloaded",

@@ -119,11 +119,19 @@ extension APIError {
         let message: String
         switch parseError {
         case .invalidPercentEncoding:
-            (code, message) = ("invalid_percent_encoding", "the request target has a '%' not followed by two hex digits; escape '%' as %25")
+            (code, message) = (
+                "invalid_percent_encoding",
+                "the request target has a '%' not followed by two hex digits; escape '%' as %25"
+            )
         case .invalidUTF8:
-            (code, message) = ("invalid_utf8", "the request target decodes to invalid UTF-8 or a NUL byte; names and keys must be UTF-8 text")
+            (code, message) = (
+                "invalid_utf8",
+                "the request target decodes to invalid UTF-8 or a NUL byte; names and keys must be UTF-8 text"
+            )
         case .bodyTooLarge:
-            (code, message) = ("request_too_large", "the request body is larger than this server accepts; split the request")
+            (code, message) = (
+                "request_too_large", "the request body is larger than this server accepts; split the request"
+            )
         case .requestLineTooLong:
             (code, message) = ("uri_too_long", "the request line is too long; move long values into a JSON body")
         case .headersTooLarge, .tooManyHeaders:
@@ -133,7 +141,9 @@ extension APIError {
         case .unsupportedVersion:
             (code, message) = ("unsupported_http_version", "only HTTP/1.0 and HTTP/1.1 are supported")
         default:
-            (code, message) = ("malformed_request", "the request is not valid HTTP/1.1 (\(parseError)); the connection will close")
+            (code, message) = (
+                "malformed_request", "the request is not valid HTTP/1.1 (\(parseError)); the connection will close"
+            )
         }
         self.init(status: parseError.status, code: code, message: message)
     }

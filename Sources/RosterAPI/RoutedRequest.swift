@@ -41,8 +41,10 @@ public enum RoutedRequest: Equatable, Sendable {
 public struct WatchSpec: Equatable, Sendable {
     /// Which keys to watch.
     public var filter: WatchFilter
-    /// Deliver events with revision >= this one (etcd's `start_revision`, inclusive); nil means from the
-    /// next change. A compacted start gets a resync line instead of an error.
+    /// Deliver events with revision >= this one (etcd's `start_revision`, inclusive), so the server asks
+    /// the registry for `events(after: fromRevision - 1)`; nil (also what `from_revision=0` gives, as in
+    /// etcd) means from the next change. Always positive when set. A compacted start gets a resync line
+    /// instead of an error; a future one simply waits.
     public var fromRevision: Revision?
     /// How often an idle stream gets a progress line, so clients can tell a quiet watch from a dead one.
     public var progressIntervalMilliseconds: Int64
@@ -65,7 +67,8 @@ public struct WatchSpec: Equatable, Sendable {
     public enum Mode: Equatable, Sendable {
         /// A chunked NDJSON stream of event, progress and resync lines until either side ends it.
         case stream
-        /// Consul-style blocking query: answer once the filter's keys change after revision `index`, or
+        /// Consul-style blocking query: answer once the filter's keys change after revision `index` (the
+        /// registry's `events(after: index)` is non-empty), or
         /// after `waitMilliseconds` with no change (then with no events and the current revision).
         case longPoll(index: Revision, waitMilliseconds: Int64)
     }

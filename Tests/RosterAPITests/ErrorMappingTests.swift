@@ -30,16 +30,23 @@ struct RejectionCase: Sendable, CustomTestStringConvertible {
 let failureCases: [FailureCase] = [
     FailureCase(failure: .noLeader(retryAfterMilliseconds: 1_500), status: 503, code: "no_leader", retryAfter: "2"),
     FailureCase(failure: .noLeader(retryAfterMilliseconds: 0), status: 503, code: "no_leader", retryAfter: "1"),
-    FailureCase(failure: .leaderBusy(reason: "transfer in progress"), status: 503, code: "leader_busy", retryAfter: "1"),
+    FailureCase(
+        failure: .noLeader(retryAfterMilliseconds: .max), status: 503, code: "no_leader",
+        retryAfter: String(UInt64.max / 1000 + 1)),
+    FailureCase(
+        failure: .leaderBusy(reason: "transfer in progress"), status: 503, code: "leader_busy", retryAfter: "1"),
     FailureCase(failure: .notApplied, status: 503, code: "not_applied", retryAfter: "1"),
     FailureCase(failure: .indeterminate(reason: "leader lost"), status: 500, code: "indeterminate", retryAfter: nil),
     FailureCase(failure: .readNotConfirmed(.leadershipLost), status: 503, code: "read_not_confirmed", retryAfter: "1"),
     FailureCase(failure: .readNotConfirmed(.noLeader), status: 503, code: "read_not_confirmed", retryAfter: "1"),
-    FailureCase(failure: .readNotConfirmed(.tooManyPendingReads), status: 503, code: "read_not_confirmed", retryAfter: "1"),
+    FailureCase(
+        failure: .readNotConfirmed(.tooManyPendingReads), status: 503, code: "read_not_confirmed", retryAfter: "1"),
     FailureCase(failure: .readNotConfirmed(.timedOut), status: 503, code: "read_not_confirmed", retryAfter: "1"),
     FailureCase(failure: .timedOut, status: 504, code: "timed_out", retryAfter: nil),
     FailureCase(failure: .shuttingDown, status: 503, code: "shutting_down", retryAfter: "1"),
-    FailureCase(failure: .membershipRefused("would remove the last voter"), status: 409, code: "membership_refused", retryAfter: nil),
+    FailureCase(
+        failure: .membershipRefused("would remove the last voter"), status: 409, code: "membership_refused",
+        retryAfter: nil),
     FailureCase(failure: .overloaded(limit: 1024), status: 429, code: "overloaded", retryAfter: "1"),
 ]
 
@@ -50,19 +57,25 @@ let rejectionCases: [RejectionCase] = [
     RejectionCase(rejection: .requestTooLarge(bytes: 2, limit: 1), status: 413, code: "request_too_large"),
     RejectionCase(rejection: .tooManyOperations(count: 200, limit: 128), status: 400, code: "too_many_operations"),
     RejectionCase(rejection: .duplicateKeyInTransaction(key: [0xFF]), status: 400, code: "duplicate_key"),
-    RejectionCase(rejection: .invalidRange(start: Array("b".utf8), end: Array("a".utf8)), status: 400, code: "invalid_range"),
+    RejectionCase(
+        rejection: .invalidRange(start: Array("b".utf8), end: Array("a".utf8)), status: 400, code: "invalid_range"),
     RejectionCase(rejection: .invalidName(field: "id", name: "", reason: "empty"), status: 400, code: "invalid_name"),
-    RejectionCase(rejection: .invalidEndpoint("x", reason: "expected scheme://address"), status: 400, code: "invalid_endpoint"),
+    RejectionCase(
+        rejection: .invalidEndpoint("x", reason: "expected scheme://address"), status: 400, code: "invalid_endpoint"),
     RejectionCase(rejection: .serviceFull(namespace: "d", service: "s", limit: 10), status: 409, code: "service_full"),
-    RejectionCase(rejection: .instanceNotFound(namespace: "d", service: "s", id: "i"), status: 404, code: "instance_not_found"),
+    RejectionCase(
+        rejection: .instanceNotFound(namespace: "d", service: "s", id: "i"), status: 404, code: "instance_not_found"),
     RejectionCase(rejection: .staleIncarnation(current: 5, offered: 4), status: 409, code: "stale_incarnation"),
     RejectionCase(rejection: .invalidLeaseID, status: 400, code: "invalid_lease_id"),
     RejectionCase(rejection: .leaseNotFound(LeaseID(3)), status: 404, code: "lease_not_found"),
     RejectionCase(rejection: .leaseAlreadyExists(LeaseID(3)), status: 409, code: "lease_exists"),
-    RejectionCase(rejection: .ttlOutOfRange(ttlMilliseconds: 1, minimum: 2_000, maximum: 9_000), status: 400, code: "ttl_out_of_range"),
+    RejectionCase(
+        rejection: .ttlOutOfRange(ttlMilliseconds: 1, minimum: 2_000, maximum: 9_000), status: 400,
+        code: "ttl_out_of_range"),
     RejectionCase(rejection: .tooManyLeases(limit: 1), status: 409, code: "too_many_leases"),
     RejectionCase(rejection: .negativeRevision(Revision(-1)), status: 400, code: "negative_revision"),
-    RejectionCase(rejection: .futureRevision(Revision(90), current: Revision(41)), status: 400, code: "future_revision"),
+    RejectionCase(
+        rejection: .futureRevision(Revision(90), current: Revision(41)), status: 400, code: "future_revision"),
     RejectionCase(rejection: .compactedRevision(Revision(3), compacted: Revision(10)), status: 410, code: "compacted"),
 ]
 
@@ -109,6 +122,9 @@ struct ErrorMappingTests {
         #expect(text.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
         #expect(text.contains("\r\nRetry-After: 1\r\n"))
         #expect(text.contains("\r\nConnection: close\r\n"))
-        #expect(text.hasSuffix(#"{"error":{"code":"no_leader","message":"no leader is known (election in progress or no quorum); nothing was applied, retry"}}"#))
+        #expect(
+            text.hasSuffix(
+                #"{"error":{"code":"no_leader","message":"no leader is known (election in progress or no quorum); nothing was applied, retry"}}"#
+            ))
     }
 }

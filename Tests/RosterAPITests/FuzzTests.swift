@@ -24,7 +24,9 @@ private let parameters = [
     "incarnation", "keys", "stream", "service", "key", "from_revision", "index", "wait", "progress_interval",
     "prev_value", "prev", "revision", "bogus",
 ]
-private let values = ["", "true", "false", "1", "0", "-1", "9223372036854775808", "30s", "1.5s", "linearizable", "web", "a", "%41", "z"]
+private let values = [
+    "", "true", "false", "1", "0", "-1", "9223372036854775808", "30s", "1.5s", "linearizable", "web", "a", "%41", "z",
+]
 private let fieldNames = [
     "namespace", "version", "endpoints", "metadata", "weight", "status", "incarnation", "ttl", "lease", "id", "value",
     "value_base64", "prev", "compare", "success", "failure", "key", "result", "range", "put", "delete", "range_end",
@@ -101,8 +103,9 @@ private struct Generator {
 
 @Suite("Fuzz")
 struct FuzzTests {
-    @Test("random requests never trap; refusals are 4xx JSON errors; accepted writes obey registry rules",
-          arguments: [1, 2, 3, 42, 2379, 0xDEAD_BEEF] as [UInt64])
+    @Test(
+        "random requests never trap; refusals are 4xx JSON errors; accepted writes obey registry rules",
+        arguments: [1, 2, 3, 42, 2379, 0xDEAD_BEEF] as [UInt64])
     func randomRequests(_ seed: UInt64) throws {
         var generator = Generator(random: SplitMix64(seed: seed))
         var routedCount = 0
@@ -116,8 +119,14 @@ struct FuzzTests {
                 (method, target) = (row.method, row.target)
                 body = generator.chance(50) ? Array(row.body.utf8) : body
             }
-            var raw = Array("\(method) \(target) HTTP/1.1\r\nHost: h\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
-            if generator.chance(5) { raw = Array("\(method) \(target) HTTP/1.1\r\nHost: h\r\nContent-Type: text/xml\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body }
+            var raw =
+                Array("\(method) \(target) HTTP/1.1\r\nHost: h\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+            if generator.chance(5) {
+                raw =
+                    Array(
+                        "\(method) \(target) HTTP/1.1\r\nHost: h\r\nContent-Type: text/xml\r\nContent-Length: \(body.count)\r\n\r\n"
+                            .utf8) + body
+            }
             var parser = HTTPRequestParser()
             parser.append(raw)
             let request: HTTPRequest
@@ -156,7 +165,8 @@ struct FuzzTests {
             guard (try? JSONParser.parse(body)) != nil else { continue }
             accepted += 1
             let foundation = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
-            #expect(foundation != nil, "accepted by us, refused by Foundation: \(String(decoding: body, as: UTF8.self))")
+            #expect(
+                foundation != nil, "accepted by us, refused by Foundation: \(String(decoding: body, as: UTF8.self))")
         }
         #expect(accepted > 0)
     }

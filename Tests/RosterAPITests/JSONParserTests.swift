@@ -23,22 +23,27 @@ private func foundationShape(_ value: JSONValue) -> NSObject {
 
 @Suite("JSON parser")
 struct JSONParserTests {
-    @Test("valid documents parse to the same tree as JSONSerialization's", arguments: [
-        #"{}"#, #"[]"#, #" {"a" : [1, -2, 3.5, 1e3, -0.25E-2, true, false, null]} "#,
-        #"{"s":"\u00e9\ud83d\ude00\n\t\"\\\/"}"#, #"[[[[{"deep":[]}]]]]"#, #""just a string""#, "0", "-0", "[1,2]",
-        #"{"a":{"b":{"c":"d"}},"e":""}"#,
-    ])
+    @Test(
+        "valid documents parse to the same tree as JSONSerialization's",
+        arguments: [
+            #"{}"#, #"[]"#, #" {"a" : [1, -2, 3.5, 1e3, -0.25E-2, true, false, null]} "#,
+            #"{"s":"\u00e9\ud83d\ude00\n\t\"\\\/"}"#, #"[[[[{"deep":[]}]]]]"#, #""just a string""#, "0", "-0", "[1,2]",
+            #"{"a":{"b":{"c":"d"}},"e":""}"#,
+        ])
     func agreesWithFoundation(_ text: String) throws {
         let ours = try JSONParser.parse(Array(text.utf8))
         let theirs = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? NSObject
         #expect(foundationShape(ours) == theirs)
     }
 
-    @Test("invalid documents are refused", arguments: [
-        "", " ", "{", "}", "[1,]", "[,1]", #"{"a":1,}"#, #"{"a" 1}"#, #"{a:1}"#, "'a'", "01", "1.", ".5", "-", "+1",
-        "1e", "tru", "nul", "NaN", "Infinity", #""abc"#, #""\x""#, #""\u12""#, #""\udc00""#, "[1] [2]", "\u{FEFF}{}",
-        "{\"a\":\"\u{01}\"}", #"{"a":1 // comment"#, "[1,2",
-    ])
+    @Test(
+        "invalid documents are refused",
+        arguments: [
+            "", " ", "{", "}", "[1,]", "[,1]", #"{"a":1,}"#, #"{"a" 1}"#, #"{a:1}"#, "'a'", "01", "1.", ".5", "-", "+1",
+            "1e", "tru", "nul", "NaN", "Infinity", #""abc"#, #""\x""#, #""\u12""#, #""\udc00""#, "[1] [2]",
+            "\u{FEFF}{}",
+            "{\"a\":\"\u{01}\"}", #"{"a":1 // comment"#, "[1,2",
+        ])
     func refusesInvalid(_ text: String) {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(text.utf8)) }
     }
@@ -51,22 +56,27 @@ struct JSONParserTests {
 
     @Test("numbers keep their text and know whether they are integers")
     func numbers() throws {
-        #expect(try JSONParser.parse(Array("18446744073709551615".utf8)) == .number(JSONNumber(text: "18446744073709551615", isIntegral: true)))
+        #expect(
+            try JSONParser.parse(Array("18446744073709551615".utf8))
+                == .number(JSONNumber(text: "18446744073709551615", isIntegral: true)))
         #expect(try JSONParser.parse(Array("2.0".utf8)) == .number(JSONNumber(text: "2.0", isIntegral: false)))
         #expect(try JSONParser.parse(Array("2E0".utf8)) == .number(JSONNumber(text: "2E0", isIntegral: false)))
     }
 
     @Test("nesting is bounded at the documented depth")
     func depth() throws {
-        let ok = String(repeating: "[", count: JSONParser.maximumDepth) + String(repeating: "]", count: JSONParser.maximumDepth)
+        let ok =
+            String(repeating: "[", count: JSONParser.maximumDepth)
+            + String(repeating: "]", count: JSONParser.maximumDepth)
         _ = try JSONParser.parse(Array(ok.utf8))
         let deep = "[" + ok + "]"
         let failure = try #require(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(deep.utf8)) }
         #expect(failure.isTooDeep)
     }
 
-    @Test("overlong UTF-8 and encoded surrogates inside strings are refused",
-          arguments: [[0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xFF], [0x80]] as [[UInt8]])
+    @Test(
+        "overlong UTF-8 and encoded surrogates inside strings are refused",
+        arguments: [[0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xFF], [0x80]] as [[UInt8]])
     func badUTF8(_ bytes: [UInt8]) {
         let document = [UInt8(ascii: "\"")] + bytes + [UInt8(ascii: "\"")]
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(document) }
@@ -88,17 +98,19 @@ struct JSONParserTests {
         }
     }
 
-    @Test("durations accept one whole number and one unit", arguments: [
-        ("15s", 15_000), ("500ms", 500), ("2m", 120_000), ("1h", 3_600_000), ("30", 30_000),
-    ] as [(String, Int64)])
+    @Test(
+        "durations accept one whole number and one unit",
+        arguments: [
+            ("15s", 15_000), ("500ms", 500), ("2m", 120_000), ("1h", 3_600_000), ("30", 30_000),
+        ] as [(String, Int64)])
     func durations(_ text: String, _ milliseconds: Int64) {
         #expect(DurationText.milliseconds(text) == milliseconds)
     }
 
-    @Test("durations refuse fractions, signs, compounds and overflow",
-          arguments: ["", "s", "1.5s", "-1s", "+1s", "1m30s", "1 s", "1S", "1d", "99999999999999999h", "0x10s"])
+    @Test(
+        "durations refuse fractions, signs, compounds and overflow",
+        arguments: ["", "s", "1.5s", "-1s", "+1s", "1m30s", "1 s", "1S", "1d", "99999999999999999h", "0x10s"])
     func badDurations(_ text: String) {
         #expect(DurationText.milliseconds(text) == nil)
     }
 }
-

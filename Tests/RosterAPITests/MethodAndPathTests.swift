@@ -50,11 +50,14 @@ struct MethodAndPathTests {
         }
     }
 
-    @Test("unknown paths are 404 not_found",
-          arguments: ["/", "/v2/services", "/v1", "/v1/nothing", "/v1/services/web/instances", "/v1/services/web/x/w-1",
-                      "/v1/services/web/instances/w-1/extra", "/v1/leases/5/renew", "/v1/leases/5/keepalive/x",
-                      "/v1/watch/x", "/v1/txn/x", "/v1/cluster", "/v1/cluster/unknown", "/v1/cluster/members/n1/demote",
-                      "/healthz/x", "/v1/compact/5"])
+    @Test(
+        "unknown paths are 404 not_found",
+        arguments: [
+            "/", "/v2/services", "/v1", "/v1/nothing", "/v1/services/web/instances", "/v1/services/web/x/w-1",
+            "/v1/services/web/instances/w-1/extra", "/v1/leases/5/renew", "/v1/leases/5/keepalive/x",
+            "/v1/watch/x", "/v1/txn/x", "/v1/cluster", "/v1/cluster/unknown", "/v1/cluster/members/n1/demote",
+            "/healthz/x", "/v1/compact/5",
+        ])
     func unknownPath(_ path: String) throws {
         let error = try #require(try routingError("GET", path))
         #expect(error.status.code == 404)

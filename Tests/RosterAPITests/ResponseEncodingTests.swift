@@ -63,8 +63,9 @@ struct ResponseEncodingTests {
         #expect(instance["status"] as? String == "draining")
         #expect(instance["lease"] as? Int == 9)
         #expect((instance["incarnation"] as? NSNumber)?.uint64Value == 1_700_000_000_000)
-        #expect(String(decoding: response.body, as: UTF8.self).contains(#""metadata":{"az":"a","zone":"b"}"#),
-                "metadata keys in byte order")
+        #expect(
+            String(decoding: response.body, as: UTF8.self).contains(#""metadata":{"az":"a","zone":"b"}"#),
+            "metadata keys in byte order")
     }
 
     @Test("encoding the same answer twice gives identical bytes")
@@ -79,7 +80,8 @@ struct ResponseEncodingTests {
     func rangeRead() throws {
         let fixture = Fixture()
         let result = try fixture.state.range(RangeRequest(.prefix([])))
-        let context = ReadContext(revision: result.revision, consistency: .linearizable, leaderContactAgeMilliseconds: 0)
+        let context = ReadContext(
+            revision: result.revision, consistency: .linearizable, leaderContactAgeMilliseconds: 0)
         let response = APIResponse.encode(.read(.range(result), context), context: testContext)
         let object = try jsonObject(response.body)
         #expect(object["count"] as? Int == 3)
@@ -100,14 +102,17 @@ struct ResponseEncodingTests {
     func serializableRead() throws {
         let fixture = Fixture()
         let list = try fixture.state.instances(namespace: "prod", service: "web")
-        let context = ReadContext(revision: list.revision, consistency: .serializable, leaderContactAgeMilliseconds: 250)
+        let context = ReadContext(
+            revision: list.revision, consistency: .serializable, leaderContactAgeMilliseconds: 250)
         let response = APIResponse.encode(.read(.instances(list), context), context: testContext)
         #expect(response.header("X-Roster-Leader-Contact-Ms") == "250")
         #expect(response.header("X-Roster-Revision") == String(list.revision.rawValue))
         let object = try jsonObject(response.body)
         #expect((object["instances"] as? [[String: Any]])?.count == 1)
         let never = ReadContext(revision: list.revision, consistency: .serializable, leaderContactAgeMilliseconds: nil)
-        #expect(APIResponse.encode(.read(.instances(list), never), context: testContext).header("X-Roster-Leader-Contact-Ms") == "-1")
+        #expect(
+            APIResponse.encode(.read(.instances(list), never), context: testContext).header(
+                "X-Roster-Leader-Contact-Ms") == "-1")
     }
 
     @Test("a missing instance is 404 instance_not_found")
@@ -121,8 +126,12 @@ struct ResponseEncodingTests {
     @Test("service lists, leases and hashes have their documented fields")
     func otherReads() throws {
         let fixture = Fixture()
-        let context = ReadContext(revision: fixture.state.revision, consistency: .linearizable, leaderContactAgeMilliseconds: 0)
-        let services = try jsonObject(APIResponse.encode(.read(.services(try fixture.state.services(namespace: "prod")), context), context: testContext).body)
+        let context = ReadContext(
+            revision: fixture.state.revision, consistency: .linearizable, leaderContactAgeMilliseconds: 0)
+        let services = try jsonObject(
+            APIResponse.encode(
+                .read(.services(try fixture.state.services(namespace: "prod")), context), context: testContext
+            ).body)
         let first = try #require((services["services"] as? [[String: Any]])?.first)
         #expect(first["name"] as? String == "web")
         #expect(first["instances"] as? Int == 1)
@@ -144,11 +153,15 @@ struct ResponseEncodingTests {
     @Test("transaction answers list one response per operation")
     func transaction() throws {
         var fixture = Fixture()
-        fixture.apply(.transaction(TransactionRequest(
-            compares: [Compare(key: Array("config/app".utf8), .version(1), .equal)],
-            success: [.put(PutRequest(key: Array("config/app".utf8), value: Array("v2".utf8), returnPrevious: true)),
-                      .range(RangeRequest(.key(Array("bin".utf8)))),
-                      .deleteRange(DeleteRangeRequest(.key(Array("bin".utf8)), returnPrevious: true))])))
+        fixture.apply(
+            .transaction(
+                TransactionRequest(
+                    compares: [Compare(key: Array("config/app".utf8), .version(1), .equal)],
+                    success: [
+                        .put(PutRequest(key: Array("config/app".utf8), value: Array("v2".utf8), returnPrevious: true)),
+                        .range(RangeRequest(.key(Array("bin".utf8)))),
+                        .deleteRange(DeleteRangeRequest(.key(Array("bin".utf8)), returnPrevious: true)),
+                    ])))
         let applied = try fixture.applied(4)
         let object = try jsonObject(APIResponse.encode(.written(applied), context: testContext).body)
         #expect(object["succeeded"] as? Bool == true)
@@ -165,7 +178,8 @@ struct ResponseEncodingTests {
         let granted = try jsonObject(APIResponse.encode(.written(try Fixture().applied(0)), context: testContext).body)
         #expect((granted["lease"] as? [String: Any])?["id"] as? Int == 9)
         #expect((granted["lease"] as? [String: Any])?["ttl_ms"] as? Int == 10_000)
-        let kept = try jsonObject(APIResponse.encode(.keptAlive(LeaseID(9), ttlMilliseconds: 10_000), context: testContext).body)
+        let kept = try jsonObject(
+            APIResponse.encode(.keptAlive(LeaseID(9), ttlMilliseconds: 10_000), context: testContext).body)
         #expect(kept["id"] as? Int == 9)
         #expect(kept["ttl_ms"] as? Int == 10_000)
     }
@@ -174,16 +188,20 @@ struct ResponseEncodingTests {
     func cluster() throws {
         let ids = ["n1", "n2", "n3"].map { Member.id(forName: $0) }
         let configuration = Configuration(voters: [ids[0], ids[1]], learners: [ids[2]])
-        let changed = try jsonObject(APIResponse.encode(.admin(.membershipChanged(configuration)), context: testContext).body)
+        let changed = try jsonObject(
+            APIResponse.encode(.admin(.membershipChanged(configuration)), context: testContext).body)
         #expect((changed["voters"] as? [String])?.count == 2)
         #expect((changed["learners"] as? [String]) == [APIResponse.hex(ids[2].rawValue)])
         let transfer = APIResponse.encode(.admin(.transferStarted(to: ids[1])), context: testContext)
         #expect(transfer.status.code == 202)
 
-        let members = [Member(id: ids[2], name: "n3", peerAddress: "h3:7001"),
-                       Member(id: ids[0], name: "n1", peerAddress: "h1:7001", clientAddress: "h1:8080"),
-                       Member(id: ids[1], name: "n2", peerAddress: "h2:7001")]
-        let list = try jsonObject(APIResponse.encodeMembers(members, configuration: configuration, leader: ids[0], context: testContext).body)
+        let members = [
+            Member(id: ids[2], name: "n3", peerAddress: "h3:7001"),
+            Member(id: ids[0], name: "n1", peerAddress: "h1:7001", clientAddress: "h1:8080"),
+            Member(id: ids[1], name: "n2", peerAddress: "h2:7001"),
+        ]
+        let list = try jsonObject(
+            APIResponse.encodeMembers(members, configuration: configuration, leader: ids[0], context: testContext).body)
         let rows = try #require(list["members"] as? [[String: Any]])
         #expect(rows.map { $0["name"] as? String } == ["n1", "n2", "n3"])
         #expect(rows.map { $0["role"] as? String } == ["voter", "voter", "learner"])
@@ -193,7 +211,8 @@ struct ResponseEncodingTests {
 
         let report = ClusterStatusReport(
             name: "n1", id: ids[0], role: "leader", term: Term(7), leader: "n1", commitIndex: LogIndex(12),
-            appliedIndex: LogIndex(11), revision: Revision(40), compactedRevision: .zero, leaderContactAgeMilliseconds: 0)
+            appliedIndex: LogIndex(11), revision: Revision(40), compactedRevision: .zero,
+            leaderContactAgeMilliseconds: 0)
         let status = APIResponse.encodeStatus(report, context: testContext)
         let statusObject = try jsonObject(status.body)
         #expect(statusObject["role"] as? String == "leader")

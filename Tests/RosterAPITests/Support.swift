@@ -16,7 +16,9 @@ func makeRequest(
 ) throws -> HTTPRequest {
     var raw = Array("\(method) \(target) HTTP/1.1\r\nHost: roster\r\n".utf8)
     for (name, value) in headers { raw += Array("\(name): \(value)\r\n".utf8) }
-    if !body.isEmpty || ["PUT", "POST", "PATCH"].contains(method) { raw += Array("Content-Length: \(body.count)\r\n".utf8) }
+    if !body.isEmpty || ["PUT", "POST", "PATCH"].contains(method) {
+        raw += Array("Content-Length: \(body.count)\r\n".utf8)
+    }
     raw += Array("\r\n".utf8) + body
     var parser = HTTPRequestParser(limits: HTTPParserLimits(bodyBytes: 4 << 20))
     parser.append(raw)
@@ -24,14 +26,18 @@ func makeRequest(
 }
 
 /// Routes a request given as text.
-func routed(_ method: String, _ target: String, _ body: String = "", headers: [(String, String)] = [],
-            limits: RegistryLimits = .standard) throws -> RoutedRequest {
+func routed(
+    _ method: String, _ target: String, _ body: String = "", headers: [(String, String)] = [],
+    limits: RegistryLimits = .standard
+) throws -> RoutedRequest {
     route(try makeRequest(method, target, body: Array(body.utf8), headers: headers), limits: limits)
 }
 
 /// The error a request routes to, or nil if it routed successfully.
-func routingError(_ method: String, _ target: String, _ body: String = "", headers: [(String, String)] = [],
-                  limits: RegistryLimits = .standard) throws -> APIError? {
+func routingError(
+    _ method: String, _ target: String, _ body: String = "", headers: [(String, String)] = [],
+    limits: RegistryLimits = .standard
+) throws -> APIError? {
     if case .error(let error) = try routed(method, target, body, headers: headers, limits: limits) { return error }
     return nil
 }

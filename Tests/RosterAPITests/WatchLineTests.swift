@@ -21,7 +21,8 @@ private func history() -> RegistryState {
     var instance = sampleInstance(lease: nil)
     _ = state.apply(.registerInstance(instance), at: 1)
     instance.weight = 1
-    _ = state.apply(.updateInstance(InstanceUpdate(name: instance.name, incarnation: instance.incarnation, weight: 1)), at: 2)
+    _ = state.apply(
+        .updateInstance(InstanceUpdate(name: instance.name, incarnation: instance.incarnation, weight: 1)), at: 2)
     _ = state.apply(.deregisterInstance(instance.name, incarnation: nil), at: 3)
     _ = state.apply(.put(PutRequest(key: Array("k".utf8), value: [0xFF])), at: 4)
     return state
@@ -77,7 +78,8 @@ struct WatchLineTests {
 
     @Test("the error line has the error object shape")
     func errorLine() throws {
-        let parsed = try lines(WatchLines.error(APIError(rejection: .compactedRevision(Revision(1), compacted: Revision(5)))))
+        let parsed = try lines(
+            WatchLines.error(APIError(rejection: .compactedRevision(Revision(1), compacted: Revision(5)))))
         let error = try #require(parsed.first?["error"] as? [String: Any])
         #expect(error["code"] as? String == "compacted")
     }
@@ -85,7 +87,8 @@ struct WatchLineTests {
     @Test("a long poll answers once with the next index and the events")
     func longPoll() throws {
         let state = history()
-        let response = WatchLines.longPollResponse(try state.events(after: Revision(2), matching: .all), includePrevious: false, context: testContext)
+        let response = WatchLines.longPollResponse(
+            try state.events(after: Revision(2), matching: .all), includePrevious: false, context: testContext)
         let object = try jsonObject(response.body)
         #expect(object["revision"] as? Int == 4)
         #expect((object["events"] as? [[String: Any]])?.count == 2)

@@ -74,7 +74,8 @@ extension APIResponse {
             writer.field("peer_address", member.peerAddress)
             writer.key("client_address")
             if let address = member.clientAddress { writer.string(address) } else { writer.null() }
-            let role = configuration.isVoter(member.id) ? "voter" : configuration.isLearner(member.id) ? "learner" : "unknown"
+            let role =
+                configuration.isVoter(member.id) ? "voter" : configuration.isLearner(member.id) ? "learner" : "unknown"
             writer.field("role", role)
             writer.field("is_leader", member.id == leader)
             writer.endObject()
@@ -85,7 +86,10 @@ extension APIResponse {
     }
 
     /// A plain-text answer for `/healthz`, `/readyz` (200 or 503) and `/metrics` (Prometheus text format).
-    public static func encodeText(_ text: String, status: HTTPStatus = .ok, contentType: String = "text/plain; charset=utf-8", context: ResponseContext)
+    public static func encodeText(
+        _ text: String, status: HTTPStatus = .ok, contentType: String = "text/plain; charset=utf-8",
+        context: ResponseContext
+    )
         -> EncodedResponse
     {
         EncodedResponse(status: status, headers: context.headers(contentType: contentType), body: Array(text.utf8))

@@ -6,7 +6,8 @@ import RosterNode
 extension APIResponse {
     /// A read's answer, stamped with the revision it reflects and, when served without confirming
     /// leadership, how long ago this node last heard from a leader.
-    static func encodeRead(_ result: QueryResult, readContext: ReadContext, context: ResponseContext) -> EncodedResponse {
+    static func encodeRead(_ result: QueryResult, readContext: ReadContext, context: ResponseContext) -> EncodedResponse
+    {
         var writer = JSONWriter()
         writer.beginObject()
         writer.field("revision", readContext.revision.rawValue)

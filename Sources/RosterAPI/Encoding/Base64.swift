@@ -4,7 +4,8 @@
 /// misplaced padding, non-zero unused bits, whitespace): a value has exactly one spelling, and
 /// reliability.md §9 lists bad padding among the inputs that must fail cleanly.
 enum Base64 {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Appends the encoding of `bytes` to `output`.
     static func encode(_ bytes: [UInt8], into output: inout [UInt8]) {

@@ -51,7 +51,8 @@ public struct EncodedResponse: Sendable {
 
 extension ResponseContext {
     /// The standard headers, with `revision` in place of the context's when a response carries its own.
-    func headers(revision: Revision? = nil, contentType: String = "application/json") -> [(name: String, value: String)] {
+    func headers(revision: Revision? = nil, contentType: String = "application/json") -> [(name: String, value: String)]
+    {
         [
             ("Content-Type", contentType),
             ("X-Roster-Revision", String((revision ?? self.revision).rawValue)),

@@ -15,9 +15,13 @@ struct JSONWriter {
     init(reservingCapacity capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
     mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); isFirst.append(true) }
-    mutating func endObject() { precondition(!isFirst.isEmpty, "unbalanced endObject"); isFirst.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    mutating func endObject() {
+        precondition(!isFirst.isEmpty, "unbalanced endObject"); isFirst.removeLast(); bytes.append(UInt8(ascii: "}"))
+    }
     mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); isFirst.append(true) }
-    mutating func endArray() { precondition(!isFirst.isEmpty, "unbalanced endArray"); isFirst.removeLast(); bytes.append(UInt8(ascii: "]")) }
+    mutating func endArray() {
+        precondition(!isFirst.isEmpty, "unbalanced endArray"); isFirst.removeLast(); bytes.append(UInt8(ascii: "]"))
+    }
 
     /// Writes `"name":`; the next call writes its value.
     mutating func key(_ name: String) {
@@ -28,7 +32,9 @@ struct JSONWriter {
     }
 
     mutating func string(_ value: String) { separate(); JSONText.appendQuoted(value, to: &bytes) }
-    mutating func integer<Value: BinaryInteger>(_ value: Value) { separate(); bytes.append(contentsOf: String(value).utf8) }
+    mutating func integer<Value: BinaryInteger>(_ value: Value) {
+        separate(); bytes.append(contentsOf: String(value).utf8)
+    }
     mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: (value ? "true" : "false").utf8) }
     mutating func null() { separate(); bytes.append(contentsOf: "null".utf8) }
 

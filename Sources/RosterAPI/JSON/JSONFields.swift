@@ -58,19 +58,25 @@ struct JSONFields {
 extension JSONValue {
     /// The value as a string.
     func string(_ field: String) throws(APIError) -> String {
-        guard case .string(let text) = self else { throw .invalidField(field, "must be a string, got \(typeDescription)") }
+        guard case .string(let text) = self else {
+            throw .invalidField(field, "must be a string, got \(typeDescription)")
+        }
         return text
     }
 
     /// The value as a boolean.
     func bool(_ field: String) throws(APIError) -> Bool {
-        guard case .bool(let flag) = self else { throw .invalidField(field, "must be true or false, got \(typeDescription)") }
+        guard case .bool(let flag) = self else {
+            throw .invalidField(field, "must be true or false, got \(typeDescription)")
+        }
         return flag
     }
 
     /// The value as an array.
     func array(_ field: String) throws(APIError) -> [JSONValue] {
-        guard case .array(let elements) = self else { throw .invalidField(field, "must be an array, got \(typeDescription)") }
+        guard case .array(let elements) = self else {
+            throw .invalidField(field, "must be an array, got \(typeDescription)")
+        }
         return elements
     }
 

@@ -27,7 +27,9 @@ enum DurationText {
         let problem = "must be a duration such as \"15s\", \"500ms\" or a whole number of seconds"
         switch value {
         case .string(let text):
-            guard let milliseconds = milliseconds(text) else { throw .invalidField(field, "\(problem), got \"\(text)\"") }
+            guard let milliseconds = milliseconds(text) else {
+                throw .invalidField(field, "\(problem), got \"\(text)\"")
+            }
             return milliseconds
         case .number:
             let seconds = try value.int64(field, in: Int64.min...Int64.max)

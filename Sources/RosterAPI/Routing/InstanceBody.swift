@@ -39,7 +39,8 @@ enum InstanceBody {
         try fields.finish()
         switch (ttl, lease) {
         case (.some, .some):
-            throw .invalidField("ttl", "cannot be combined with lease; give ttl to have a lease granted, or lease to reuse one")
+            throw .invalidField(
+                "ttl", "cannot be combined with lease; give ttl to have a lease granted, or lease to reuse one")
         case (.some(let ttl), nil):
             let milliseconds = try DurationText.milliseconds(ttl, field: "ttl")
             try checkTTL(milliseconds, limits: limits)
@@ -139,4 +140,3 @@ func checkTTL(_ milliseconds: Int64, limits: RegistryLimits, field: String = "tt
                 maximum: limits.maximumTTLMilliseconds), field: field)
     }
 }
-

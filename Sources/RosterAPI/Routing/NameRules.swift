@@ -33,8 +33,11 @@ enum NameRules {
     private static func check(_ name: String, field: String, limit: Int, extra: [UInt8]) -> RegistryRejection? {
         let bytes = name.utf8
         if bytes.isEmpty { return .invalidName(field: field, name: name, reason: "empty") }
-        if bytes.count > limit { return .invalidName(field: field, name: name, reason: "\(bytes.count) bytes, limit \(limit)") }
-        for byte in bytes where !(isAlphanumeric(byte) || byte == 0x2E || byte == 0x5F || byte == 0x2D || extra.contains(byte)) {
+        if bytes.count > limit {
+            return .invalidName(field: field, name: name, reason: "\(bytes.count) bytes, limit \(limit)")
+        }
+        for byte in bytes
+        where !(isAlphanumeric(byte) || byte == 0x2E || byte == 0x5F || byte == 0x2D || extra.contains(byte)) {
             return .invalidName(field: field, name: name, reason: "byte 0x\(String(byte, radix: 16)) not allowed")
         }
         return nil
@@ -43,7 +46,8 @@ enum NameRules {
     /// A version string: up to `versionBytes`, no control characters.
     static func checkVersion(_ version: String, limits: RegistryLimits) -> RegistryRejection? {
         if version.utf8.count > limits.versionBytes {
-            return .invalidName(field: "version", name: version, reason: "\(version.utf8.count) bytes, limit \(limits.versionBytes)")
+            return .invalidName(
+                field: "version", name: version, reason: "\(version.utf8.count) bytes, limit \(limits.versionBytes)")
         }
         if version.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             return .invalidName(field: "version", name: version, reason: "control character")
@@ -52,7 +56,8 @@ enum NameRules {
     }
 
     /// Metadata: at most `metadataEntries`, no empty key, each entry within `metadataEntryBytes`.
-    static func checkMetadata(_ metadata: [(key: String, value: String)], limits: RegistryLimits) -> RegistryRejection? {
+    static func checkMetadata(_ metadata: [(key: String, value: String)], limits: RegistryLimits) -> RegistryRejection?
+    {
         if metadata.count > limits.metadataEntries {
             return .tooManyMetadataEntries(count: metadata.count, limit: limits.metadataEntries)
         }
@@ -90,7 +95,8 @@ enum NameRules {
         if let at = authority.lastIndex(of: UInt8(ascii: "@")) { authority = authority[(at + 1)...] }
         if authority.isEmpty {
             // `unix:///run/app.sock` and the like name a path, not a host.
-            return authorityEnd == rest.endIndex ? .invalidEndpoint(endpoint, reason: "expected scheme://host:port") : nil
+            return authorityEnd == rest.endIndex
+                ? .invalidEndpoint(endpoint, reason: "expected scheme://host:port") : nil
         }
         return checkAuthority(authority).map { .invalidEndpoint(endpoint, reason: $0) }
     }
@@ -116,7 +122,10 @@ enum NameRules {
                 port = authority[(colon + 1)...]
             }
             if host.isEmpty { return "empty host" }
-            for byte in host where !(isAlphanumeric(byte) || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E || byte == 0x25) {
+            for byte in host
+            where
+                !(isAlphanumeric(byte) || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E || byte == 0x25)
+            {
                 return "host has invalid character 0x\(String(byte, radix: 16))"
             }
         }
@@ -143,7 +152,8 @@ enum NameRules {
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start..<(start + needle.count)].elementsEqual(needle) {
             return start
         }
         return nil

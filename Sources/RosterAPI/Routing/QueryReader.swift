@@ -37,8 +37,9 @@ struct QueryReader {
     /// A decimal integer within `range`, or nil if absent.
     mutating func int64(_ name: String, in range: ClosedRange<Int64>) throws(APIError) -> Int64? {
         guard let text = string(name) else { return nil }
-        guard let value = Int64(text), range.contains(value) else {
-            throw .invalidParameter(name, "must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
+        guard let value = DecimalText.int64(text), range.contains(value) else {
+            throw .invalidParameter(
+                name, "must be an integer in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
         }
         return value
     }
@@ -46,7 +47,7 @@ struct QueryReader {
     /// An unsigned decimal integer, or nil if absent.
     mutating func uint64(_ name: String) throws(APIError) -> UInt64? {
         guard let text = string(name) else { return nil }
-        guard let value = UInt64(text) else {
+        guard let value = DecimalText.uint64(text) else {
             throw .invalidParameter(name, "must be a non-negative integer, got \"\(text)\"")
         }
         return value
@@ -56,7 +57,7 @@ struct QueryReader {
     /// `negative_revision` code, as they would if the node saw them.
     mutating func revision(_ name: String) throws(APIError) -> Revision? {
         guard let text = string(name) else { return nil }
-        guard let value = Int64(text) else {
+        guard let value = DecimalText.int64(text) else {
             throw .invalidParameter(name, "must be a revision (an integer in 0...\(Int64.max)), got \"\(text)\"")
         }
         if value < 0 { throw APIError(rejection: .negativeRevision(Revision(value)), field: name) }
@@ -70,7 +71,8 @@ struct QueryReader {
             throw .invalidParameter(name, "must be a duration such as \"30s\" or \"500ms\", got \"\(text)\"")
         }
         guard range.contains(milliseconds) else {
-            throw .invalidParameter(name, "must be between \(range.lowerBound) ms and \(range.upperBound) ms, got \(milliseconds) ms")
+            throw .invalidParameter(
+                name, "must be between \(range.lowerBound) ms and \(range.upperBound) ms, got \(milliseconds) ms")
         }
         return milliseconds
     }
@@ -93,5 +95,24 @@ struct QueryReader {
         if let unknown = pairs.first(where: { !taken.contains($0.name) }) {
             throw .unknownParameter(unknown.name, allowed: taken)
         }
+    }
+}
+
+/// Decimal integers in paths and queries: ASCII digits with an optional leading `-` (signed only), nothing
+/// else. Stricter than `Int64.init(_:)`, which also accepts a leading `+`, so each number has one spelling.
+enum DecimalText {
+    static func int64(_ text: String) -> Int64? {
+        let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        guard isDigits(digits) else { return nil }
+        return Int64(text)
+    }
+
+    static func uint64(_ text: String) -> UInt64? {
+        guard isDigits(Substring(text)) else { return nil }
+        return UInt64(text)
+    }
+
+    private static func isDigits(_ text: Substring) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 }

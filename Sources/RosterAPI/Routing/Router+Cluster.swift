@@ -16,7 +16,8 @@ extension Router {
             }
             var fields = try JSONFields(try jsonBody(), path: "", allowed: ["name", "peer_address"])
             let name = try fields.require("name", hint: "the new member's name").string("name")
-            let address = try fields.require("peer_address", hint: "\"host:port\" of its peer listener").string("peer_address")
+            let address = try fields.require("peer_address", hint: "\"host:port\" of its peer listener").string(
+                "peer_address")
             try fields.finish()
             try checked(NameRules.checkMemberName(name, field: "name", limits: limits))
             if let problem = NameRules.checkHostPort(address) {

@@ -51,7 +51,8 @@ func checkKey(_ key: [UInt8], field: String, limits: RegistryLimits) throws(APIE
 
 /// Builds and checks a `KeyRange` from a key plus at most one of `prefix`, `range_end`, `from_key`.
 enum KeyRangeParameters {
-    static func fromQuery(_ query: inout QueryReader, key: [UInt8], limits: RegistryLimits) throws(APIError) -> KeyRange {
+    static func fromQuery(_ query: inout QueryReader, key: [UInt8], limits: RegistryLimits) throws(APIError) -> KeyRange
+    {
         let prefix = try query.bool("prefix")
         let rangeEnd = query.string("range_end").map { Array($0.utf8) }
         let fromKey = try query.bool("from_key")
@@ -65,7 +66,9 @@ enum KeyRangeParameters {
         if chosen > 1 {
             throw .invalidParameter("\(path)prefix", "range_end and from_key are exclusive; give at most one")
         }
-        if key.count > limits.keyBytes { try checked(.keyTooLong(bytes: key.count, limit: limits.keyBytes), field: "\(path)key") }
+        if key.count > limits.keyBytes {
+            try checked(.keyTooLong(bytes: key.count, limit: limits.keyBytes), field: "\(path)key")
+        }
         if prefix { return .prefix(key) }
         if fromKey { return .fromKey(key) }
         if let rangeEnd {
@@ -89,13 +92,16 @@ enum KeyValueBody {
             try checked(.valueTooLong(bytes: value.count, limit: limits.valueBytes), field: fields.name("value"))
         }
         var put = PutRequest(key: key, value: value)
-        put.lease = try fields.take("lease").map { (lease) throws(APIError) in try leaseID(lease, field: fields.name("lease")) }
+        put.lease = try fields.take("lease").map { (lease) throws(APIError) in
+            try leaseID(lease, field: fields.name("lease"))
+        }
         put.returnPrevious = try fields.take("prev")?.bool(fields.name("prev")) ?? false
         return put
     }
 
     /// Bytes given as `<field>` (a UTF-8 string) or `<field>_base64` (standard padded base64); at most one.
-    static func bytes(_ fields: inout JSONFields, field: String, required: Bool, limits: RegistryLimits) throws(APIError)
+    static func bytes(_ fields: inout JSONFields, field: String, required: Bool, limits: RegistryLimits)
+        throws(APIError)
         -> [UInt8]?
     {
         let text = fields.take(field)

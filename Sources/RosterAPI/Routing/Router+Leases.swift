@@ -45,7 +45,7 @@ extension Router {
     /// The lease ID in the path: a positive decimal integer.
     private func leaseSegment() throws(APIError) -> LeaseID {
         let text = try segment(2, parameter: "lease id")
-        guard let raw = UInt64(text) else {
+        guard let raw = DecimalText.uint64(text) else {
             throw .invalidParameter("lease id", "must be a positive integer, got \"\(text)\"")
         }
         if raw == 0 { try checked(.invalidLeaseID, field: "lease id") }

@@ -60,13 +60,16 @@ extension Router {
 
 /// Decoders for the parts of a transaction body.
 enum TransactionBody {
-    private static let compareTargets = ["value", "value_base64", "version", "create_revision", "mod_revision", "lease"]
+    private static let compareTargets = [
+        "value", "value_base64", "version", "create_revision", "mod_revision", "lease",
+    ]
 
     static func compare(_ value: JSONValue, path: String, limits: RegistryLimits) throws(APIError) -> Compare {
         var fields = try JSONFields(value, path: path, allowed: ["key", "result"] + compareTargets)
         let key = Array(try fields.require("key", hint: "the key to compare").string(fields.name("key")).utf8)
         try checkKey(key, field: fields.name("key"), limits: limits)
-        let relation = try self.relation(try fields.require("result", hint: "equal, not_equal, less or greater"), fields.name("result"))
+        let relation = try self.relation(
+            try fields.require("result", hint: "equal, not_equal, less or greater"), fields.name("result"))
         var targets: [Compare.Target] = []
         if let bytes = try KeyValueBody.bytes(&fields, field: "value", required: false, limits: limits) {
             targets.append(.value(bytes))
@@ -75,7 +78,8 @@ enum TransactionBody {
             targets.append(.version(try version.int64(fields.name("version"), in: 0...Int64.max)))
         }
         if let revision = fields.take("create_revision") {
-            targets.append(.createRevision(Revision(try revision.int64(fields.name("create_revision"), in: 0...Int64.max))))
+            targets.append(
+                .createRevision(Revision(try revision.int64(fields.name("create_revision"), in: 0...Int64.max))))
         }
         if let revision = fields.take("mod_revision") {
             targets.append(.modRevision(Revision(try revision.int64(fields.name("mod_revision"), in: 0...Int64.max))))
@@ -86,7 +90,8 @@ enum TransactionBody {
         }
         try fields.finish()
         guard targets.count == 1, let target = targets.first else {
-            throw .invalidField(path, "needs exactly one of value, value_base64, version, create_revision, mod_revision, lease")
+            throw .invalidField(
+                path, "needs exactly one of value, value_base64, version, create_revision, mod_revision, lease")
         }
         return Compare(key: key, target, relation)
     }
@@ -97,11 +102,14 @@ enum TransactionBody {
         case "not_equal": return .notEqual
         case "less": return .less
         case "greater": return .greater
-        case let other: throw .invalidField(field, "must be equal, not_equal, less or greater, got \(printable(Array(other.utf8)))")
+        case let other:
+            throw .invalidField(field, "must be equal, not_equal, less or greater, got \(printable(Array(other.utf8)))")
         }
     }
 
-    static func operation(_ value: JSONValue, path: String, limits: RegistryLimits) throws(APIError) -> TransactionOperation {
+    static func operation(_ value: JSONValue, path: String, limits: RegistryLimits) throws(APIError)
+        -> TransactionOperation
+    {
         var fields = try JSONFields(value, path: path, allowed: ["range", "put", "delete"])
         let range = fields.take("range")
         let put = fields.take("put")
@@ -109,7 +117,8 @@ enum TransactionBody {
         try fields.finish()
         switch (range, put, delete) {
         case (.some(let body), nil, nil):
-            var fields = try JSONFields(body, path: "\(path).range", allowed: rangeFields + ["limit", "keys_only", "count_only"])
+            var fields = try JSONFields(
+                body, path: "\(path).range", allowed: rangeFields + ["limit", "keys_only", "count_only"])
             var request = RangeRequest(try keyRange(&fields, limits: limits))
             if let limit = fields.take("limit") {
                 let raw = try limit.int64(fields.name("limit"), in: Int64.min...Int64.max)
@@ -121,7 +130,8 @@ enum TransactionBody {
             try fields.finish()
             return .range(request)
         case (nil, .some(let body), nil):
-            var fields = try JSONFields(body, path: "\(path).put", allowed: ["key", "value", "value_base64", "lease", "prev"])
+            var fields = try JSONFields(
+                body, path: "\(path).put", allowed: ["key", "value", "value_base64", "lease", "prev"])
             let key = Array(try fields.require("key", hint: "the key to write").string(fields.name("key")).utf8)
             try checkKey(key, field: fields.name("key"), limits: limits)
             let request = try KeyValueBody.put(&fields, key: key, limits: limits)
@@ -141,7 +151,8 @@ enum TransactionBody {
     private static let rangeFields = ["key", "range_end", "prefix", "from_key"]
 
     private static func keyRange(_ fields: inout JSONFields, limits: RegistryLimits) throws(APIError) -> KeyRange {
-        let key = Array(try fields.require("key", hint: "the key or start of the range").string(fields.name("key")).utf8)
+        let key = Array(
+            try fields.require("key", hint: "the key or start of the range").string(fields.name("key")).utf8)
         let rangeEnd = try fields.take("range_end")?.string(fields.name("range_end")).utf8.map { $0 }
         let prefix = try fields.take("prefix")?.bool(fields.name("prefix")) ?? false
         let fromKey = try fields.take("from_key")?.bool(fields.name("from_key")) ?? false

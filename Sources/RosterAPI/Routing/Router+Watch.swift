@@ -13,7 +13,8 @@ extension Router {
         var query = try QueryReader(request.query)
         let filter = try watchFilter(&query)
         var spec = WatchSpec(filter: filter)
-        spec.fromRevision = try query.revision("from_revision")
+        let from = try query.revision("from_revision")
+        spec.fromRevision = from == .zero ? nil : from
         spec.includePrevious = try query.bool("prev_value")
         let progress = try query.duration("progress_interval", in: 100...3_600_000)
         let index = try query.revision("index")
@@ -22,14 +23,17 @@ extension Router {
         try expectNoBody()
         if let index {
             if spec.fromRevision != nil {
-                throw .invalidParameter("from_revision", "cannot be combined with index; a long poll starts after index")
+                throw .invalidParameter(
+                    "from_revision", "cannot be combined with index; a long poll starts after index")
             }
             if progress != nil {
                 throw .invalidParameter("progress_interval", "applies to streams only; drop it or drop index")
             }
             spec.mode = .longPoll(index: index, waitMilliseconds: wait ?? Self.defaultWaitMilliseconds)
         } else {
-            if wait != nil { throw .invalidParameter("wait", "needs index; give index=R to long-poll after revision R") }
+            if wait != nil {
+                throw .invalidParameter("wait", "needs index; give index=R to long-poll after revision R")
+            }
             spec.progressIntervalMilliseconds = progress ?? spec.progressIntervalMilliseconds
         }
         return .watch(spec)
@@ -44,7 +48,9 @@ extension Router {
         let given = [service, prefix, key].compactMap { $0 }.count
         guard given == 1 else {
             throw .invalidParameter(
-                "service", given == 0 ? "or prefix or key is required to say what to watch" : "prefix and key are exclusive; give one")
+                "service",
+                given == 0
+                    ? "or prefix or key is required to say what to watch" : "prefix and key are exclusive; give one")
         }
         if let service {
             let namespace = namespace ?? defaultNamespace
@@ -55,12 +61,16 @@ extension Router {
         if namespace != nil { throw .invalidParameter("namespace", "applies only with service") }
         if let prefix {
             let bytes = Array(prefix.utf8)
-            if bytes.count > limits.keyBytes { try checked(.keyTooLong(bytes: bytes.count, limit: limits.keyBytes), field: "prefix") }
+            if bytes.count > limits.keyBytes {
+                try checked(.keyTooLong(bytes: bytes.count, limit: limits.keyBytes), field: "prefix")
+            }
             return .prefix(bytes)
         }
         let bytes = Array((key ?? "").utf8)
         if bytes.isEmpty { try checked(.emptyKey, field: "key") }
-        if bytes.count > limits.keyBytes { try checked(.keyTooLong(bytes: bytes.count, limit: limits.keyBytes), field: "key") }
+        if bytes.count > limits.keyBytes {
+            try checked(.keyTooLong(bytes: bytes.count, limit: limits.keyBytes), field: "key")
+        }
         return .key(bytes)
     }
 }

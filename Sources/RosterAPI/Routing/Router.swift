@@ -96,7 +96,8 @@ struct Router {
         }
         if request.body.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
             if emptyIsObject { return .object([]) }
-            throw APIError(status: .badRequest, code: "malformed_json", message: "request body is empty; send a JSON object")
+            throw APIError(
+                status: .badRequest, code: "malformed_json", message: "request body is empty; send a JSON object")
         }
         do {
             return try JSONParser.parse(request.body)
@@ -142,7 +143,8 @@ enum PathDecoding {
         var position = 0
         while position < bytes.count {
             if bytes[position] == UInt8(ascii: "%") {
-                guard position + 2 < bytes.count, let high = hex(bytes[position + 1]), let low = hex(bytes[position + 2])
+                guard position + 2 < bytes.count, let high = hex(bytes[position + 1]),
+                    let low = hex(bytes[position + 2])
                 else { return nil }
                 output.append(high << 4 | low)
                 position += 3
