@@ -80,7 +80,7 @@ struct ClusterIntegrationTests {
             try cluster.waitFor("a write after the leader change") { Self.register(cluster, id: "w\(number)", on: other)?.status == 200 }
         }
         try cluster.waitFor("ten watch events") { watch.lines.filter { $0["type"] != nil }.count >= 10 }
-        let revisions = watch.lines.compactMap { $0["revision"] as? Int }.filter { _ in true }
+        let revisions = watch.lines.compactMap { $0["revision"] as? Int }
         let events = watch.lines.filter { $0["type"] != nil }
         #expect(events.compactMap { $0["revision"] as? Int } == Array(1...10))
         #expect(revisions == revisions.sorted())

@@ -279,7 +279,7 @@ final class ProcessCluster {
     }
 
     func status(of index: Int) -> [String: Any]? {
-        request("GET", "/v1/cluster/status?consistency=serializable", on: index)?.json
+        request("GET", "/v1/cluster/status", on: index)?.json
     }
 
     /// Polls until `condition` holds or `seconds` pass.
