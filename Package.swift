@@ -38,6 +38,8 @@ let package = Package(
             dependencies: ["Posix", "CLinuxShim", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec"],
             swiftSettings: strict),
         .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix"], swiftSettings: strict),
+        // Test support: real roster processes on loopback, for integration, client and CLI tests.
+        .target(name: "RosterTestSupport", swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
 
@@ -52,7 +54,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
-        .testTarget(name: "RosterIntegrationTests", swiftSettings: strict),
+        .testTarget(name: "RosterIntegrationTests", dependencies: ["RosterTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

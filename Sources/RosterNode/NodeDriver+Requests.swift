@@ -24,6 +24,8 @@ extension NodeDriver {
     mutating func submitWrite(_ command: RegistryCommand, id: RequestID) {
         if raft.role == .leader {
             switch proposeAsLeader(command) {
+            case .accepted(let index, _) where options.unsafeAcknowledgeBeforeCommit:
+                acknowledgeUncommitted(command, at: index, id: id)
             case .accepted(let index, let term): writesAwaitingApply[index] = (term, id)
             case .notLeader: answer(id, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
             case .refused(let reason), .malformed(let reason): answer(id, .failed(.leaderBusy(reason: reason)))
@@ -37,6 +39,17 @@ extension NodeDriver {
         let internalID = makeInternalID()
         writesAwaitingLeader[internalID] = id
         environment.send(.propose(request: internalID, command: command.encoded()), to: leader)
+    }
+
+    /// The unsafe test mode: answers with the result of applying the command to a copy of the state,
+    /// as if every earlier entry had committed.
+    mutating func acknowledgeUncommitted(_ command: RegistryCommand, at index: LogIndex, id: RequestID) {
+        var copy = registry
+        let nextIndex = max(copy.lastAppliedIndex + 1, index.rawValue)
+        switch copy.apply(command, at: nextIndex) {
+        case .applied(let applied): answer(id, .written(applied))
+        case .rejected(let rejection): answer(id, .rejected(rejection))
+        }
     }
 
     /// Proposes a command on the leader, stamping the leader's time into lease grants.

@@ -15,6 +15,9 @@ public struct NodeOptions: Sendable {
     /// The members this node knows from its configuration; later members come from the replicated
     /// member directory.
     public var initialMembers: [Member]
+    /// Testing only, loses data: answer a write as soon as the leader appends it, with the result it
+    /// would have if it committed. Lets the chaos suite prove its checker catches lost writes.
+    public var unsafeAcknowledgeBeforeCommit = false
 
     public init(id: NodeID, raft: RaftOptions, tickMilliseconds: UInt64, initialMembers: [Member]) {
         self.id = id

@@ -136,6 +136,12 @@ extension ServerConfiguration {
             case "false", "no", "0": join = false
             default: throw .invalidBoolean(setting: setting.origin, value: value)
             }
+        case .unsafeAckBeforeCommit:
+            switch value.lowercased() {
+            case "true", "yes", "1": unsafeAcknowledgeBeforeCommit = true
+            case "false", "no", "0": unsafeAcknowledgeBeforeCommit = false
+            default: throw .invalidBoolean(setting: setting.origin, value: value)
+            }
         case .logLevel:
             switch value.lowercased() {
             case "warn": logLevel = .warning

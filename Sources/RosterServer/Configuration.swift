@@ -46,6 +46,9 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// How long a client request may wait for commit before it fails with a timeout.
     public var requestTimeoutMilliseconds = 5000
     public var logLevel = LogLevel.info
+    /// Testing only: answer writes as soon as the leader appends them, before they commit. Loses
+    /// acknowledged writes on leader failure; exists so the chaos suite can prove its checker notices.
+    public var unsafeAcknowledgeBeforeCommit = false
 
     /// The defaults: a single-node cluster named `default`.
     public init() {}

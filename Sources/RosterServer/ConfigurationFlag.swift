@@ -14,6 +14,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case maxConnections = "max-connections"
     case requestTimeoutMilliseconds = "request-timeout-ms"
     case logLevel = "log-level"
+    case unsafeAckBeforeCommit = "unsafe-ack-before-commit"
     case config
     case help
 
@@ -21,7 +22,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     var flag: String { "--" + rawValue }
 
     /// Flags that take no separate value (`--join`, `--help`); `--join=false` is still accepted.
-    var isSwitch: Bool { self == .join || self == .help }
+    var isSwitch: Bool { self == .join || self == .help || self == .unsafeAckBeforeCommit }
 
     /// Settings a config file may contain: all but `config` (no nesting) and `help`.
     var isFileKey: Bool { self != .config && self != .help }
@@ -46,7 +47,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .dataDir, .config: "PATH"
         case .clientAddr, .peerAddr: "IP:PORT"
         case .initialCluster: "N=IP:PORT,..."
-        case .join, .help: ""
+        case .join, .help, .unsafeAckBeforeCommit: ""
         case .logLevel: "LEVEL"
         default: "N"
         }
@@ -67,6 +68,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .maxConnections: "client connections held open at once"
         case .requestTimeoutMilliseconds: "how long a client request may wait for commit"
         case .logLevel: "debug, info, warning or error"
+        case .unsafeAckBeforeCommit: "TESTING ONLY, LOSES DATA: answer writes before they commit (proves the chaos checker bites)"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
         case .help: "print this help and exit"
         }
@@ -88,6 +90,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .maxConnections: String(defaults.maxConnections)
         case .requestTimeoutMilliseconds: String(defaults.requestTimeoutMilliseconds)
         case .logLevel: defaults.logLevel.rawValue
+        case .unsafeAckBeforeCommit: "false"
         case .config, .help: nil
         }
     }

@@ -86,6 +86,10 @@ public final class RosterServer {
             initialMembers: members)
         options.snapshotEveryEntries = UInt64(configuration.snapshotEntries)
         options.registryLimits.requestBytes = configuration.maxRequestBytes
+        options.unsafeAcknowledgeBeforeCommit = configuration.unsafeAcknowledgeBeforeCommit
+        if options.unsafeAcknowledgeBeforeCommit {
+            logger.warning("UNSAFE: --unsafe-ack-before-commit answers writes before they commit; acknowledged writes can be lost")
+        }
         driver = try NodeDriver(options: options, persisted: persisted, environment: environment, randomSeed: MonotonicSeconds.milliseconds())
         lastStatus = driver.status
         transport.onMessage = { [unowned self] message in self.peerMessage(message) }

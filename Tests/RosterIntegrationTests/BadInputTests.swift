@@ -4,6 +4,7 @@
 // Method: one real node; each case sends the bad request, checks the status and the error code,
 // then checks that the registry revision did not move.
 import Foundation
+import RosterTestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -5,6 +5,7 @@
 // Method: three processes on loopback with free ports and short timeouts (heartbeat 50 ms, election
 // 500 ms); every wait polls against a deadline; results are checked through the HTTP API.
 import Foundation
+import RosterTestSupport
 import Testing
 
 @Suite("Cluster of real processes", .serialized)

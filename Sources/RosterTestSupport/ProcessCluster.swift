@@ -1,4 +1,4 @@
-// Test support: real `roster` processes on loopback, each with its own data directory and free
+// Test support (a library so every test target can use it): real `roster` processes on loopback, each with its own data directory and free
 // ports, driven over HTTP. Waits poll against a deadline; nothing asserts after a bare sleep.
 import Foundation
 
@@ -6,10 +6,10 @@ import Foundation
     import Glibc
 #endif
 
-enum TestFailure: Error, CustomStringConvertible {
+public enum TestFailure: Error, CustomStringConvertible {
     case timedOut(String)
     case unexpected(String)
-    var description: String {
+    public var description: String {
         switch self {
         case .timedOut(let what): "timed out waiting for \(what)"
         case .unexpected(let what): what
@@ -18,16 +18,16 @@ enum TestFailure: Error, CustomStringConvertible {
 }
 
 /// A minimal blocking HTTP/1.1 client: one request per connection, for tests only.
-struct HTTPResult {
-    var status: Int
-    var headers: [String: String]
-    var body: [UInt8]
-    var text: String { String(decoding: body, as: UTF8.self) }
-    var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] }
+public struct HTTPResult {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: [UInt8]
+    public var text: String { String(decoding: body, as: UTF8.self) }
+    public var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] }
 }
 
-enum TestHTTP {
-    static func request(
+public enum TestHTTP {
+    public static func request(
         _ method: String, port: UInt16, path: String, body: String? = nil, timeoutSeconds: Int = 5, raw: [UInt8]? = nil
     ) -> HTTPResult? {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -70,7 +70,7 @@ enum TestHTTP {
     }
 
     /// Parses a response with Content-Length or chunked body; `complete` says whether it is whole.
-    static func parse(_ bytes: [UInt8]) -> (result: HTTPResult, complete: Bool)? {
+    public static func parse(_ bytes: [UInt8]) -> (result: HTTPResult, complete: Bool)? {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard let headEnd = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return nil }
         let head = String(decoding: bytes[0..<headEnd], as: UTF8.self).components(separatedBy: "\r\n")
@@ -92,14 +92,14 @@ enum TestHTTP {
 }
 
 /// Reads a chunked NDJSON stream (a watch) on a background thread, collecting decoded lines.
-final class StreamReader: @unchecked Sendable {
+public final class StreamReader: @unchecked Sendable {
     // Safety: `lines` and `isOpen` are only touched under `lock`.
     private let lock = NSLock()
     private var collected: [[String: Any]] = []
     private var open = true
     private let descriptor: Int32
 
-    init?(port: UInt16, path: String) {
+    public init?(port: UInt16, path: String) {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -149,45 +149,45 @@ final class StreamReader: @unchecked Sendable {
         lock.unlock()
     }
 
-    var lines: [[String: Any]] {
+    public var lines: [[String: Any]] {
         lock.lock()
         defer { lock.unlock() }
         return collected
     }
 
-    var isOpen: Bool {
+    public var isOpen: Bool {
         lock.lock()
         defer { lock.unlock() }
         return open
     }
 
-    func close() {
+    public func close() {
         shutdown(descriptor, Int32(SHUT_RDWR))
         Glibc.close(descriptor)
     }
 }
 
 /// Real `roster` processes forming one cluster.
-final class ProcessCluster {
-    struct Node {
-        var name: String
-        var clientPort: UInt16
-        var peerPort: UInt16
-        var dataDirectory: String
-        var process: Process?
-        var logPath: String
+public final class ProcessCluster {
+    public struct Node {
+        public var name: String
+        public var clientPort: UInt16
+        public var peerPort: UInt16
+        public var dataDirectory: String
+        public var process: Process?
+        public var logPath: String
     }
 
-    private(set) var nodes: [Node] = []
-    let root: String
-    let binary: String
-    let extraFlags: [String]
+    public private(set) var nodes: [Node] = []
+    public let root: String
+    public let binary: String
+    public let extraFlags: [String]
 
-    static var packageRoot: String {
+    public static var packageRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    static func locateBinary() throws -> String {
+    public static func locateBinary() throws -> String {
         if let path = ProcessInfo.processInfo.environment["ROSTER_BINARY"] { return path }
         for candidate in ["/.build/debug/roster", "/.build/x86_64-unknown-linux-gnu/debug/roster", "/.build/release/roster"] {
             let path = packageRoot + candidate
@@ -197,7 +197,7 @@ final class ProcessCluster {
     }
 
     /// A free loopback port: bind port 0, read it, release it.
-    static func freePort() -> UInt16 {
+    public static func freePort() -> UInt16 {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()
@@ -214,7 +214,7 @@ final class ProcessCluster {
         return UInt16(bigEndian: address.sin_port)
     }
 
-    init(size: Int, extraFlags: [String] = []) throws {
+    public init(size: Int, extraFlags: [String] = []) throws {
         binary = try Self.locateBinary()
         root = NSTemporaryDirectory() + "roster-it-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -230,16 +230,16 @@ final class ProcessCluster {
             process: nil, logPath: "\(root)/\(name).log")
     }
 
-    var initialCluster: String {
+    public var initialCluster: String {
         nodes.map { "\($0.name)=127.0.0.1:\($0.peerPort)" }.joined(separator: ",")
     }
 
-    func startAll() throws {
+    public func startAll() throws {
         let cluster = initialCluster
         for index in nodes.indices { try start(index, initialCluster: cluster) }
     }
 
-    func start(_ index: Int, initialCluster: String? = nil, join: Bool = false) throws {
+    public func start(_ index: Int, initialCluster: String? = nil, join: Bool = false) throws {
         let node = nodes[index]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -258,32 +258,32 @@ final class ProcessCluster {
     }
 
     /// Adds a node to the process list (not yet started), for membership tests.
-    func addNode(name: String) -> Int {
+    public func addNode(name: String) -> Int {
         nodes.append(makeNode(name: name))
         return nodes.count - 1
     }
 
-    func kill(_ index: Int, signal: Int32 = SIGKILL) {
+    public func kill(_ index: Int, signal: Int32 = SIGKILL) {
         guard let process = nodes[index].process else { return }
         Glibc.kill(process.processIdentifier, signal)
         process.waitUntilExit()
         nodes[index].process = nil
     }
 
-    func stopAll() {
+    public func stopAll() {
         for index in nodes.indices { kill(index) }
     }
 
-    func request(_ method: String, _ path: String, on index: Int, body: String? = nil) -> HTTPResult? {
+    public func request(_ method: String, _ path: String, on index: Int, body: String? = nil) -> HTTPResult? {
         TestHTTP.request(method, port: nodes[index].clientPort, path: path, body: body)
     }
 
-    func status(of index: Int) -> [String: Any]? {
+    public func status(of index: Int) -> [String: Any]? {
         request("GET", "/v1/cluster/status", on: index)?.json
     }
 
     /// Polls until `condition` holds or `seconds` pass.
-    func waitFor(_ what: String, seconds: Double = 15, _ condition: () -> Bool) throws {
+    public func waitFor(_ what: String, seconds: Double = 15, _ condition: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return }
@@ -292,10 +292,10 @@ final class ProcessCluster {
         throw TestFailure.timedOut(what + "\n" + logsTail())
     }
 
-    func role(of index: Int) -> String? { status(of: index)?["role"] as? String }
+    public func role(of index: Int) -> String? { status(of: index)?["role"] as? String }
 
     /// The index of the leader, waiting until the live nodes agree on one.
-    func waitForLeader(among candidates: [Int]? = nil, seconds: Double = 15) throws -> Int {
+    public func waitForLeader(among candidates: [Int]? = nil, seconds: Double = 15) throws -> Int {
         var found: Int?
         try waitFor("a leader", seconds: seconds) {
             found = (candidates ?? Array(nodes.indices)).first { nodes[$0].process != nil && role(of: $0) == "leader" }
@@ -304,7 +304,7 @@ final class ProcessCluster {
         return found!
     }
 
-    func logsTail() -> String {
+    public func logsTail() -> String {
         nodes.map { node in
             let text = (try? String(contentsOfFile: node.logPath, encoding: .utf8)) ?? ""
             return "--- \(node.name)\n" + text.split(separator: "\n").suffix(15).joined(separator: "\n")
