@@ -222,7 +222,9 @@ public struct RaftNode: Sendable {
             messagesAfterPersist: messagesAfterPersist,
             committedEntries: Array(log.entriesToApply),
             readResults: readResults,
-            status: status)
+            status: status,
+            mustSync: !log.unstableEntries.isEmpty || log.pendingSnapshot != nil
+                || current.term != lastHardState.term || current.vote != lastHardState.vote)
         messages.removeAll(keepingCapacity: true)
         messagesAfterPersist.removeAll(keepingCapacity: true)
         readResults.removeAll(keepingCapacity: true)

@@ -22,6 +22,11 @@ public struct Ready: Sendable {
     public var readResults: [ReadResult]
     /// Role and leader as of this Ready, for logging and for routing client requests.
     public var status: RaftStatus
+    /// Whether step 2 needs an fsync: entries, a snapshot, or a new term or vote. A hard state that
+    /// only moves the commit index may be written without one, because a lost commit index is
+    /// learned again from the leader (etcd's `MustSync`); skipping that fsync halves the fsyncs per
+    /// write on every node.
+    public var mustSync: Bool
 
     public var isEmpty: Bool {
         hardState == nil && entriesToAppend.isEmpty && snapshotToInstall == nil && messages.isEmpty

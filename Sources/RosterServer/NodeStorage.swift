@@ -53,7 +53,8 @@ struct NodeStorage {
             if let snapshot = ready.snapshotToInstall { try log.saveSnapshot(snapshot) }
             if ready.hardState != nil || !ready.entriesToAppend.isEmpty {
                 try log.append(hardState: ready.hardState, entries: ready.entriesToAppend)
-                try log.sync()
+                // A commit-index-only change rides along with the next fsync (see `Ready.mustSync`).
+                if ready.mustSync { try log.sync() }
             }
         } catch {
             stop(because: error, doing: "persist")

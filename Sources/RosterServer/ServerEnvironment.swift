@@ -30,7 +30,7 @@ struct ServerEnvironment: NodeEnvironment {
     mutating func persist(_ ready: Ready) {
         let start = MonotonicSeconds.now()
         storage.persist(ready)
-        if ready.hardState != nil || !ready.entriesToAppend.isEmpty { outbox.fsyncSeconds.append(MonotonicSeconds.now() - start) }
+        if ready.mustSync { outbox.fsyncSeconds.append(MonotonicSeconds.now() - start) }
     }
 
     mutating func saveSnapshot(_ snapshot: Snapshot) { storage.save(snapshot) }

@@ -73,7 +73,9 @@ struct SimDisk {
                 if let snapshot = ready.snapshotToInstall { try log.saveSnapshot(snapshot) }
                 if ready.hardState != nil || !ready.entriesToAppend.isEmpty {
                     try log.append(hardState: ready.hardState, entries: ready.entriesToAppend)
-                    try log.sync()
+                    // As in production: a commit-index-only hard state waits for the next fsync, so a
+                    // crash may lose it (see `Ready.mustSync`).
+                    if ready.mustSync { try log.sync() }
                 }
             } catch {
                 throw Violation(step: 0, property: "storage", detail: "node \(node) failed to persist: \(error)")

@@ -252,7 +252,7 @@ public struct Simulator {
                 return
             }
             try nodes[id]!.disk.persist(ready)
-            try checkDurable(id, persisted: ready.hardState)
+            try checkDurable(id, persisted: nodes[id]!.disk.usesStorage && !ready.mustSync ? nil : ready.hardState)
             for message in ready.messagesAfterPersist { network.send(message, now: now, random: &random) }
             try apply(ready, on: id)
             nodes[id]!.raft!.advance(past: ready)
