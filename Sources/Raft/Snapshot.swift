@@ -50,3 +50,29 @@ public struct PersistentState: Hashable, Sendable {
         )
     }
 }
+
+extension PersistentState {
+    /// Carries out step 2 of a `Ready` on this value, as an in-memory store would: the snapshot
+    /// replaces every entry, new entries replace any stored from their first index on, then the hard
+    /// state. For simulations and tests; real storage lives in the `Storage` module.
+    public mutating func persist(_ ready: Ready) {
+        if let installed = ready.snapshotToInstall {
+            snapshot = installed
+            entries = []
+        }
+        if let first = ready.entriesToAppend.first {
+            entries.removeAll { $0.index >= first.index }
+            precondition(
+                first.index == (entries.last?.index ?? snapshot.metadata.index).next, "gap before persisted entry \(first.index)")
+            entries.append(contentsOf: ready.entriesToAppend)
+        }
+        if let hardState = ready.hardState { self.hardState = hardState }
+    }
+
+    /// Keeps a snapshot the node took and drops the entries it covers.
+    public mutating func save(_ newer: Snapshot) {
+        guard newer.metadata.index > snapshot.metadata.index else { return }
+        snapshot = newer
+        entries.removeAll { $0.index <= newer.metadata.index }
+    }
+}

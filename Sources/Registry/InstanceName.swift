@@ -19,9 +19,9 @@ public struct InstanceName: Hashable, Sendable {
     }
 
     /// The rejection for an invalid name, if any.
-    func validate(limits: RegistryLimits) -> RegistryRejection? {
-        validateName(namespace, field: "namespace", limits: limits, extra: [])
-            ?? validateName(service, field: "service", limits: limits, extra: [])
-            ?? validateName(id, field: "id", limits: limits, extra: [UInt8(ascii: ":"), UInt8(ascii: "@")])
+    public func validate(limits: RegistryLimits) -> RegistryRejection? {
+        RegistryValidation.name(namespace, field: "namespace", limits: limits)
+            ?? RegistryValidation.name(service, field: "service", limits: limits)
+            ?? RegistryValidation.instanceID(id, limits: limits)
     }
 }

@@ -89,7 +89,7 @@ extension RegistryState {
         -> Result<CommandResponse, RegistryRejection>
     {
         if let rejection = update.name.validate(limits: limits) { return .failure(rejection) }
-        if let metadata = update.metadata, let rejection = validateMetadata(metadata, limits: limits) {
+        if let metadata = update.metadata, let rejection = RegistryValidation.metadata(metadata, limits: limits) {
             return .failure(rejection)
         }
         let key = update.name.key

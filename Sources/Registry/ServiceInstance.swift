@@ -79,94 +79,23 @@ public enum InstanceStatus: UInt8, Sendable, CaseIterable {
     case draining = 2
 }
 
-/// Checks a name segment: non-empty, within `nameBytes`, letters, digits, `.`, `_`, `-` and `extra`.
-/// Slashes are forbidden since they separate key segments.
-func validateName(_ name: String, field: String, limits: RegistryLimits, extra: [UInt8])
-    -> RegistryRejection?
-{
-    let bytes = name.utf8
-    if bytes.isEmpty { return .invalidName(field: field, name: name, reason: "empty") }
-    if bytes.count > limits.nameBytes {
-        return .invalidName(field: field, name: name, reason: "\(bytes.count) bytes, limit \(limits.nameBytes)")
-    }
-    for byte in bytes {
-        let allowed =
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-            || extra.contains(byte)
-        if !allowed {
-            return .invalidName(field: field, name: name, reason: "byte 0x\(String(byte, radix: 16)) not allowed")
-        }
-    }
-    return nil
-}
-
 extension ServiceInstance {
     /// The rejection for an invalid instance, if any (the service-size limit is checked by the state).
-    func validate(limits: RegistryLimits) -> RegistryRejection? {
+    public func validate(limits: RegistryLimits) -> RegistryRejection? {
         if let rejection = name.validate(limits: limits) { return rejection }
-        if version.utf8.count > limits.versionBytes {
-            return .invalidName(
-                field: "version", name: version, reason: "\(version.utf8.count) bytes, limit \(limits.versionBytes)")
-        }
-        if version.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
-            return .invalidName(field: "version", name: version, reason: "control character")
-        }
+        if let rejection = RegistryValidation.version(version, limits: limits) { return rejection }
         if endpoints.count > limits.endpointsPerInstance {
             return .tooManyEndpoints(count: endpoints.count, limit: limits.endpointsPerInstance)
         }
         for endpoint in endpoints {
-            if let rejection = validateEndpoint(endpoint, limits: limits) { return rejection }
+            if let rejection = RegistryValidation.endpoint(endpoint, limits: limits) { return rejection }
         }
-        if let rejection = validateMetadata(metadata, limits: limits) { return rejection }
+        if let rejection = RegistryValidation.metadata(metadata, limits: limits) { return rejection }
         if lease == LeaseID(0) { return .invalidLeaseID }
         return nil
     }
 }
 
-/// Checks metadata entry count, empty keys and entry size.
-func validateMetadata(_ metadata: [String: String], limits: RegistryLimits) -> RegistryRejection? {
-    if metadata.count > limits.metadataEntries {
-        return .tooManyMetadataEntries(count: metadata.count, limit: limits.metadataEntries)
-    }
-    // Checked in any order first (cheap); only a failure pays for sorting, so that the entry reported is
-    // the same on every node.
-    let isValid = { (key: String, value: String) in !key.isEmpty && key.utf8.count + value.utf8.count <= limits.metadataEntryBytes }
-    if metadata.allSatisfy(isValid) { return nil }
-    for key in metadata.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-        let size = key.utf8.count + (metadata[key]?.utf8.count ?? 0)
-        if key.isEmpty { return .invalidMetadataEntry(key: key, reason: "empty key") }
-        if size > limits.metadataEntryBytes {
-            return .invalidMetadataEntry(key: key, reason: "\(size) bytes, limit \(limits.metadataEntryBytes)")
-        }
-    }
-    return nil
-}
-
-/// Checks that an endpoint looks like `scheme://rest` with an RFC 3986 scheme and no spaces or controls.
-private func validateEndpoint(_ endpoint: String, limits: RegistryLimits) -> RegistryRejection? {
-    let bytes = Array(endpoint.utf8)
-    if bytes.count > limits.endpointBytes {
-        return .invalidEndpoint(endpoint, reason: "\(bytes.count) bytes, limit \(limits.endpointBytes)")
-    }
-    if bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
-        return .invalidEndpoint(endpoint, reason: "space or control character")
-    }
-    guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0,
-        bytes[colon...].starts(with: Array("://".utf8)), bytes.count > colon + 3
-    else {
-        return .invalidEndpoint(endpoint, reason: "expected scheme://address")
-    }
-    let isLetter = { (byte: UInt8) in (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
-    guard isLetter(bytes[0]) else { return .invalidEndpoint(endpoint, reason: "scheme must start with a letter") }
-    for byte in bytes[1..<colon] {
-        let allowed =
-            isLetter(byte) || (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: "+")
-            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
-        if !allowed { return .invalidEndpoint(endpoint, reason: "invalid scheme character") }
-    }
-    return nil
-}
 
 // MARK: - Encoding
 

@@ -55,18 +55,7 @@ struct SimDisk {
     mutating func persist(_ ready: Ready) throws(Violation) {
         switch backend {
         case .memory(var state):
-            if let snapshot = ready.snapshotToInstall {
-                state.snapshot = snapshot
-                state.entries = []
-            }
-            if let first = ready.entriesToAppend.first {
-                state.entries.removeAll { $0.index >= first.index }
-                precondition(
-                    first.index == (state.entries.last?.index ?? state.snapshot.metadata.index).next,
-                    "gap before persisted entry \(first.index)")
-                state.entries.append(contentsOf: ready.entriesToAppend)
-            }
-            if let hardState = ready.hardState { state.hardState = hardState }
+            state.persist(ready)
             backend = .memory(state)
         case .storage(var log?, let fileSystem):
             do {
@@ -105,9 +94,7 @@ struct SimDisk {
     mutating func save(_ snapshot: Snapshot) throws(Violation) {
         switch backend {
         case .memory(var state):
-            guard snapshot.metadata.index > state.snapshot.metadata.index else { return }
-            state.snapshot = snapshot
-            state.entries.removeAll { $0.index <= snapshot.metadata.index }
+            state.save(snapshot)
             backend = .memory(state)
         case .storage(var log?, let fileSystem):
             do {

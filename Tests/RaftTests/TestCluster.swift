@@ -57,17 +57,7 @@ struct TestCluster {
     }
 
     mutating func persist(_ ready: Ready, on id: NodeID) {
-        var disk = disks[id]!
-        if let snapshot = ready.snapshotToInstall {
-            disk.snapshot = snapshot
-            disk.entries = []
-        }
-        if let first = ready.entriesToAppend.first {
-            disk.entries.removeAll { $0.index >= first.index }
-            disk.entries += ready.entriesToAppend
-        }
-        if let hardState = ready.hardState { disk.hardState = hardState }
-        disks[id] = disk
+        disks[id]!.persist(ready)
     }
 
     /// Delivers messages (and the messages they cause) until the network is quiet.

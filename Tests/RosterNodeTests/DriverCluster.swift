@@ -15,22 +15,11 @@ struct TestEnvironment: NodeEnvironment {
     var members: [Member] = []
     var snapshots: [Snapshot] = []
 
-    mutating func persist(_ ready: Ready) {
-        if let snapshot = ready.snapshotToInstall {
-            persisted.snapshot = snapshot
-            persisted.entries = []
-        }
-        if let first = ready.entriesToAppend.first {
-            persisted.entries.removeAll { $0.index >= first.index }
-            persisted.entries += ready.entriesToAppend
-        }
-        if let hardState = ready.hardState { persisted.hardState = hardState }
-    }
+    mutating func persist(_ ready: Ready) { persisted.persist(ready) }
 
     mutating func saveSnapshot(_ snapshot: Snapshot) {
         snapshots.append(snapshot)
-        persisted.snapshot = snapshot
-        persisted.entries.removeAll { $0.index <= snapshot.metadata.index }
+        persisted.save(snapshot)
     }
 
     mutating func send(_ message: Message) { outbox.append(message) }

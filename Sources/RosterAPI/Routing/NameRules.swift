@@ -1,166 +1,36 @@
 import Registry
 
-/// The registry's input rules, checked before a request reaches the node.
-///
-/// Registry's own checks (`ServiceInstance.validate`, `KeyRange.validate`) are internal to that module, so
-/// these mirror them (same fields, same byte sets, same `RegistryLimits`) and report through the same
-/// `RegistryRejection` cases, so a client sees one code whichever layer caught the problem. The registry
-/// still checks everything again when the command applies; this layer only fails fast, and adds two checks
-/// the registry lacks: an endpoint's port must be 1...65535 and its host well formed.
+/// The registry's input rules as the router uses them. The rules themselves live in
+/// `RegistryValidation`, so the HTTP layer and the state machine can never disagree; this file only
+/// adapts them to the router's inputs.
 enum NameRules {
-    /// Namespace and service: `[A-Za-z0-9._-]`, 1...`nameBytes` bytes.
     static func checkSegment(_ name: String, field: String, limits: RegistryLimits) -> RegistryRejection? {
-        check(name, field: field, limit: limits.nameBytes, extra: [])
+        RegistryValidation.name(name, field: field, limits: limits)
     }
 
-    /// Instance ID: as a segment, plus `:` and `@`.
-    static func checkInstanceID(_ id: String, limits: RegistryLimits) -> RegistryRejection? {
-        check(id, field: "id", limit: limits.nameBytes, extra: [UInt8(ascii: ":"), UInt8(ascii: "@")])
-    }
-
-    /// A whole instance name.
     static func check(_ name: InstanceName, limits: RegistryLimits) -> RegistryRejection? {
-        checkSegment(name.namespace, field: "namespace", limits: limits)
-            ?? checkSegment(name.service, field: "service", limits: limits)
-            ?? checkInstanceID(name.id, limits: limits)
+        name.validate(limits: limits)
     }
 
     /// A cluster member name, held to the namespace rules so it is safe in paths and headers.
     static func checkMemberName(_ name: String, field: String, limits: RegistryLimits) -> RegistryRejection? {
-        check(name, field: field, limit: limits.nameBytes, extra: [])
+        RegistryValidation.name(name, field: field, limits: limits)
     }
 
-    private static func check(_ name: String, field: String, limit: Int, extra: [UInt8]) -> RegistryRejection? {
-        let bytes = name.utf8
-        if bytes.isEmpty { return .invalidName(field: field, name: name, reason: "empty") }
-        if bytes.count > limit {
-            return .invalidName(field: field, name: name, reason: "\(bytes.count) bytes, limit \(limit)")
-        }
-        for byte in bytes
-        where !(isAlphanumeric(byte) || byte == 0x2E || byte == 0x5F || byte == 0x2D || extra.contains(byte)) {
-            return .invalidName(field: field, name: name, reason: "byte 0x\(String(byte, radix: 16)) not allowed")
-        }
-        return nil
-    }
-
-    /// A version string: up to `versionBytes`, no control characters.
     static func checkVersion(_ version: String, limits: RegistryLimits) -> RegistryRejection? {
-        if version.utf8.count > limits.versionBytes {
-            return .invalidName(
-                field: "version", name: version, reason: "\(version.utf8.count) bytes, limit \(limits.versionBytes)")
-        }
-        if version.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
-            return .invalidName(field: "version", name: version, reason: "control character")
-        }
-        return nil
+        RegistryValidation.version(version, limits: limits)
     }
 
-    /// Metadata: at most `metadataEntries`, no empty key, each entry within `metadataEntryBytes`.
-    static func checkMetadata(_ metadata: [(key: String, value: String)], limits: RegistryLimits) -> RegistryRejection?
-    {
-        if metadata.count > limits.metadataEntries {
-            return .tooManyMetadataEntries(count: metadata.count, limit: limits.metadataEntries)
-        }
-        for (key, value) in metadata {
-            if key.isEmpty { return .invalidMetadataEntry(key: key, reason: "empty key") }
-            let size = key.utf8.count + value.utf8.count
-            if size > limits.metadataEntryBytes {
-                return .invalidMetadataEntry(key: key, reason: "\(size) bytes, limit \(limits.metadataEntryBytes)")
-            }
-        }
-        return nil
+    /// Metadata as parsed from JSON (the parser already refused duplicate keys).
+    static func checkMetadata(_ metadata: [(key: String, value: String)], limits: RegistryLimits) -> RegistryRejection? {
+        RegistryValidation.metadata(Dictionary(metadata, uniquingKeysWith: { first, _ in first }), limits: limits)
     }
 
-    // MARK: - Endpoints
-
-    /// An endpoint URL `scheme://[userinfo@]host[:port][/path…]`.
     static func checkEndpoint(_ endpoint: String, limits: RegistryLimits) -> RegistryRejection? {
-        let bytes = Array(endpoint.utf8)
-        if bytes.count > limits.endpointBytes {
-            return .invalidEndpoint(endpoint, reason: "\(bytes.count) bytes, limit \(limits.endpointBytes)")
-        }
-        if bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
-            return .invalidEndpoint(endpoint, reason: "space or control character")
-        }
-        guard let separator = find(Array("://".utf8), in: bytes), separator > 0 else {
-            return .invalidEndpoint(endpoint, reason: "expected scheme://host:port")
-        }
-        guard isLetter(bytes[0]) else { return .invalidEndpoint(endpoint, reason: "scheme must start with a letter") }
-        for byte in bytes[1..<separator] where !(isAlphanumeric(byte) || byte == 0x2B || byte == 0x2D || byte == 0x2E) {
-            return .invalidEndpoint(endpoint, reason: "invalid scheme character")
-        }
-        let rest = bytes[(separator + 3)...]
-        let authorityEnd = rest.firstIndex { $0 == 0x2F || $0 == 0x3F || $0 == 0x23 } ?? rest.endIndex
-        var authority = rest[rest.startIndex..<authorityEnd]
-        if let at = authority.lastIndex(of: UInt8(ascii: "@")) { authority = authority[(at + 1)...] }
-        if authority.isEmpty {
-            // `unix:///run/app.sock` and the like name a path, not a host.
-            return authorityEnd == rest.endIndex
-                ? .invalidEndpoint(endpoint, reason: "expected scheme://host:port") : nil
-        }
-        return checkAuthority(authority).map { .invalidEndpoint(endpoint, reason: $0) }
+        RegistryValidation.endpoint(endpoint, limits: limits)
     }
 
-    /// A problem with `host[:port]`, or nil.
-    static func checkAuthority(_ authority: ArraySlice<UInt8>) -> String? {
-        var host = authority
-        var port: ArraySlice<UInt8>? = nil
-        if authority.first == UInt8(ascii: "[") {
-            guard let close = authority.firstIndex(of: UInt8(ascii: "]")) else { return "unterminated IPv6 literal" }
-            host = authority[(authority.startIndex + 1)..<close]
-            let after = authority[(close + 1)...]
-            if !after.isEmpty {
-                guard after.first == UInt8(ascii: ":") else { return "unexpected text after IPv6 literal" }
-                port = after.dropFirst()
-            }
-            if host.isEmpty || host.contains(where: { !(isHexDigit($0) || $0 == 0x3A || $0 == 0x2E) }) {
-                return "invalid IPv6 literal"
-            }
-        } else {
-            if let colon = authority.lastIndex(of: UInt8(ascii: ":")) {
-                host = authority[authority.startIndex..<colon]
-                port = authority[(colon + 1)...]
-            }
-            if host.isEmpty { return "empty host" }
-            for byte in host
-            where
-                !(isAlphanumeric(byte) || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E || byte == 0x25)
-            {
-                return "host has invalid character 0x\(String(byte, radix: 16))"
-            }
-        }
-        if let port { return checkPort(port) }
-        return nil
-    }
-
-    /// A problem with a decimal port, or nil: 1...5 digits, 1...65535.
-    static func checkPort(_ port: ArraySlice<UInt8>) -> String? {
-        guard !port.isEmpty, port.count <= 5, port.allSatisfy(isDigit),
-            let value = Int(String(decoding: port, as: UTF8.self)), (1...65535).contains(value)
-        else { return "port must be a number in 1...65535, got \"\(String(decoding: port, as: UTF8.self))\"" }
-        return nil
-    }
-
-    /// A problem with a peer address `host:port`, or nil.
     static func checkHostPort(_ address: String) -> String? {
-        let bytes = Array(address.utf8)
-        guard bytes.contains(UInt8(ascii: ":")) else { return "expected host:port" }
-        return checkAuthority(bytes[...])
+        RegistryValidation.hostPort(address)
     }
-
-    // MARK: - Bytes
-
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count)
-        where haystack[start..<(start + needle.count)].elementsEqual(needle) {
-            return start
-        }
-        return nil
-    }
-
-    static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-    static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
-    static func isAlphanumeric(_ byte: UInt8) -> Bool { isDigit(byte) || isLetter(byte) }
-    static func isHexDigit(_ byte: UInt8) -> Bool { isDigit(byte) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x66) }
 }
