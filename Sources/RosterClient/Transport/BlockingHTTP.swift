@@ -79,7 +79,7 @@ enum BlockingHTTP {
     ///     so a longer silence means the node is gone or cut off.
     static func stream(
         _ endpoint: Endpoint, path: String, headDeadline: ContinuousClock.Instant, idleTimeout: Duration,
-        cancel: CancelFlag, onLine: ([UInt8]) -> Bool
+        cancel: CancelFlag, onHead: (HTTPResponse) -> Void, onLine: ([UInt8]) -> Bool
     ) throws(TransportFailure) -> HTTPResponse {
         let connection = try Connection.open(endpoint, deadline: headDeadline, cancel: cancel)
         defer { connection.close() }
@@ -90,6 +90,7 @@ enum BlockingHTTP {
             response.body = try reader.readBody(headers: response.headers, method: "GET", deadline: headDeadline)
             return response
         }
+        onHead(response)
         var pending: [UInt8] = []
         while true {
             let chunk: [UInt8]?
