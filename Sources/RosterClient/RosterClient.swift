@@ -38,8 +38,8 @@ public actor RosterClient {
     private var leaderName: String?
     /// Client addresses of members by name, learnt from `GET /v1/cluster/members`.
     private var memberAddresses: [String: Endpoint] = [:]
-    /// Names whose address lookup failed, so a member without a client address is not asked for again.
-    private var unresolvableLeaders: Set<String> = []
+    /// When the last leader lookup ran, to bound how often it runs.
+    private var lastLocate: ContinuousClock.Instant?
 
     /// Creates a client for `configuration`; no connection is made until the first call.
     public init(configuration: RosterClientConfiguration) {
@@ -76,6 +76,7 @@ public actor RosterClient {
         let deadline = ContinuousClock.now + (timeout ?? configuration.callTimeout)
         var attempt = 0
         var lastError: RosterClientError?
+        if preferLeader && shouldLocateLeader() { await locateLeader(deadline: deadline) }
         var order = candidates(preferLeader: preferLeader)
         while true {
             if Task.isCancelled { throw RosterClientError(.cancelled, "\(method) \(path) was cancelled") }
@@ -156,27 +157,46 @@ public actor RosterClient {
         if let position = configuration.endpoints.firstIndex(of: endpoint) { preferred = position }
     }
 
-    /// Records the leader hint; an unknown name triggers one lookup of member addresses.
+    /// Records the leader hint from a response header.
     private func noteLeader(_ header: String?) {
-        guard let header, !header.isEmpty, header != leaderName else { return }
+        guard let header, !header.isEmpty else { return }
         leaderName = header
-        if memberAddresses[header] == nil && !unresolvableLeaders.contains(header) {
-            Task { await self.refreshMembers() }
-        }
     }
 
-    /// Learns member client addresses so writes can go straight to the leader. Failures only cost the
-    /// optimisation: writes still reach the leader through a follower.
-    private func refreshMembers() async {
-        do {
-            let members = try await self.members(timeout: configuration.attemptTimeout)
-            for member in members {
-                if let text = member.clientAddress, let endpoint = Endpoint(text) { memberAddresses[member.name] = endpoint }
+    /// Whether the leader's address is unknown and worth looking up now (at most once a second).
+    private func shouldLocateLeader() -> Bool {
+        if let name = leaderName, memberAddresses[name] != nil { return false }
+        if let last = lastLocate, last.duration(to: .now) < .seconds(1) { return false }
+        return true
+    }
+
+    /// Learns which configured endpoint is which member (and who leads) by asking each for its status.
+    ///
+    /// Writes then go straight to the leader, saving the follower's forwarding hop, and administration
+    /// requests, which only the leader accepts, find it. Nodes that do not answer are skipped: this is an
+    /// optimisation, and the failover loop still tries them all.
+    private func locateLeader(deadline: ContinuousClock.Instant) async {
+        lastLocate = .now
+        let attemptDeadline = min(deadline, .now + .milliseconds(500))
+        for endpoint in configuration.endpoints {
+            let outcome: Result<HTTPResponse, TransportFailure>
+            do throws(TransportFailure) {
+                outcome = .success(
+                    try await Transport.exchange(
+                        endpoint, method: "GET", path: "/v1/cluster/status", body: nil, deadline: attemptDeadline))
+            } catch {
+                outcome = .failure(error)
             }
-            if let name = leaderName, memberAddresses[name] == nil { unresolvableLeaders.insert(name) }
-        } catch {
-            // Not fatal: the leader hint is an optimisation; the next leader change tries again.
-            if let name = leaderName { unresolvableLeaders.insert(name) }
+            // Unreachable or not answering: skip it here; the failover loop deals with it.
+            guard case .success(let response) = outcome, response.status == 200 else { continue }
+            let status: NodeStatus
+            do {
+                status = try JSONDecoder().decode(NodeStatus.self, from: Data(response.body))
+            } catch {
+                continue  // Not a status document (an older or foreign server): it cannot tell us anything.
+            }
+            memberAddresses[status.name] = endpoint
+            if let leader = status.leader { leaderName = leader }
         }
     }
 
