@@ -89,8 +89,18 @@ extension ClientSuite {
             let cache = InstanceCache(client: client, service: "churn")
             _ = try await cache.waitUntilReady()
             let failures = Atomic<Int>(0)
+            let writes = Atomic<Int>(0)
+            let stop = Atomic<Bool>(false)
+            let sawStale = Atomic<Bool>(false)
+            let observer = Task {
+                for await snapshot in cache.lists() where snapshot.isStale {
+                    sawStale.store(true, ordering: .relaxed)
+                }
+            }
             let writer = Task {
-                for step in 0..<240 {
+                var step = 0
+                while !stop.load(ordering: .relaxed) {
+                    step += 1
                     let id = "c\(Int.random(in: 0..<25))"
                     do {
                         if step % 3 == 2 {
@@ -101,6 +111,7 @@ extension ClientSuite {
                                 weight: UInt32(step % 7))
                             try await client.register(instance)
                         }
+                        writes.add(1, ordering: .relaxed)
                     } catch {
                         failures.add(1, ordering: .relaxed)
                     }
@@ -115,6 +126,8 @@ extension ClientSuite {
             cluster.kill(leader)
             try await Task.sleep(for: .milliseconds(1500))
             try cluster.start(leader)
+            try await Task.sleep(for: .milliseconds(500))
+            stop.store(true, ordering: .relaxed)
             await writer.value
 
             let server = try await client.instances(of: "churn")
@@ -123,8 +136,10 @@ extension ClientSuite {
                 return snapshot.instances == server.instances.sorted { $0.id < $1.id } && !snapshot.isStale
             }
             #expect(cache.snapshot.revision >= server.revision)
-            #expect(failures.load(ordering: .relaxed) < 240)
+            #expect(writes.load(ordering: .relaxed) > 100, "failures: \(failures.load(ordering: .relaxed))")
+            #expect(sawStale.load(ordering: .relaxed), "killing the watched node should have marked the cache stale")
             cache.close()
+            observer.cancel()
         }
 
         @Test("a stale incarnation is rejected and the newer registration survives")
