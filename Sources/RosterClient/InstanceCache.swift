@@ -89,14 +89,17 @@ public final class InstanceCache: Sendable {
     /// Full lists: the current one at once, then one after each change (only the newest is kept for a slow reader,
     /// since a newer full list supersedes older ones).
     public func lists() -> AsyncStream<CacheSnapshot> {
-        let (stream, continuation) = AsyncStream.makeStream(of: CacheSnapshot.self, bufferingPolicy: .bufferingNewest(1))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: CacheSnapshot.self, bufferingPolicy: .bufferingNewest(1))
         let id = state.withLock { state in
             state.nextListener += 1
             state.listeners[state.nextListener] = continuation
             if state.isReady { continuation.yield(state.snapshot) }
             return state.nextListener
         }
-        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.listeners.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.listeners.removeValue(forKey: id) }
+        }
         return stream
     }
 
@@ -144,7 +147,9 @@ public final class InstanceCache: Sendable {
             failures = 0
             replace(list.instances, revision: list.revision)
             do {
-                for try await update in client.watch(service: service, namespace: namespace, fromRevision: list.revision + 1) {
+                for try await update in client.watch(
+                    service: service, namespace: namespace, fromRevision: list.revision + 1)
+                {
                     apply(update)
                 }
             } catch {

@@ -61,7 +61,8 @@ public actor RegistrationSession {
     public init(client: RosterClient, ttl: Duration = .seconds(10), eventBuffer: Int = 256) {
         self.client = client
         self.ttl = ttl
-        (events, eventSink) = AsyncStream.makeStream(of: SessionEvent.self, bufferingPolicy: .bufferingNewest(eventBuffer))
+        (events, eventSink) = AsyncStream.makeStream(
+            of: SessionEvent.self, bufferingPolicy: .bufferingNewest(eventBuffer))
         incarnationBase = UInt64(max(1, Date().timeIntervalSince1970 * 1000))
     }
 
@@ -86,7 +87,9 @@ public actor RegistrationSession {
         guard !isClosed else { throw RosterClientError(.closed, "the registration session is closed") }
         var instance = instance
         if instance.incarnation == 0 { instance.incarnation = incarnationBase }
-        if let existing = instances[instance.key] { instance.incarnation = max(instance.incarnation, existing.incarnation) }
+        if let existing = instances[instance.key] {
+            instance.incarnation = max(instance.incarnation, existing.incarnation)
+        }
         let lease = try await ensureLease()
         instance.lease = lease
         let stored = try await client.register(instance).instance
@@ -222,7 +225,8 @@ public actor RegistrationSession {
     /// each one and register the missing ones again.
     private func verifyInstances() async throws {
         for instance in registeredInstances {
-            let live = try await client.instance(service: instance.service, id: instance.id, namespace: instance.namespace)
+            let live = try await client.instance(
+                service: instance.service, id: instance.id, namespace: instance.namespace)
             if live == nil || live?.lease != instance.lease {
                 try await registerAgain(instance, lease: try await ensureLease())
             }

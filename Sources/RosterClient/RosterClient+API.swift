@@ -65,7 +65,8 @@ extension RosterClient {
         var query = readQuery(consistency, minRevision: nil)
         query += (query.isEmpty ? "" : "&") + "namespace=\(Self.encode(namespace ?? configuration.namespace))"
         do {
-            let response = try await send("GET", instancePath(service, id) + "?\(query)", idempotent: true, timeout: timeout)
+            let response = try await send(
+                "GET", instancePath(service, id) + "?\(query)", idempotent: true, timeout: timeout)
             return try Self.decode(Body.self, response).instance
         } catch let error as RosterClientError where error.code == .instanceNotFound {
             return nil

@@ -203,7 +203,8 @@ public actor RosterClient {
     private func backoff(round: Int, retryAfter: Duration?, deadline: ContinuousClock.Instant) async throws {
         let cap = min(
             configuration.maximumBackoff, configuration.initialBackoff * (1 << min(round, 10)))
-        let capMilliseconds = max(1, Int(cap.components.seconds * 1000 + cap.components.attoseconds / 1_000_000_000_000_000))
+        let capMilliseconds = max(
+            1, Int(cap.components.seconds * 1000 + cap.components.attoseconds / 1_000_000_000_000_000))
         var wait = Duration.milliseconds(Int.random(in: 0...capMilliseconds))
         if let retryAfter { wait = min(retryAfter, max(wait, .milliseconds(100))) }
         let remaining = ContinuousClock.now.duration(to: deadline)

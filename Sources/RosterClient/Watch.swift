@@ -59,7 +59,8 @@ extension RosterClient {
     public nonisolated func watch(
         service: String, namespace: String? = nil, fromRevision: Int64? = nil, options: WatchOptions = WatchOptions()
     ) -> AsyncThrowingStream<WatchUpdate, any Error> {
-        watch(.service(service, namespace: namespace ?? configuration.namespace), fromRevision: fromRevision,
+        watch(
+            .service(service, namespace: namespace ?? configuration.namespace), fromRevision: fromRevision,
             options: options)
     }
 
@@ -125,7 +126,8 @@ final class WatchRunner: Sendable {
         let endpoints = configuration.endpoints
         while !cancel.isCancelled {
             let endpoint = endpoints[position % endpoints.count]
-            var path = "/v1/watch?\(target.query)&progress_interval=\(RosterClient.milliseconds(options.progressInterval))ms"
+            var path =
+                "/v1/watch?\(target.query)&progress_interval=\(RosterClient.milliseconds(options.progressInterval))ms"
             if cursor.resumeFrom > 0 { path += "&from_revision=\(cursor.resumeFrom)" }
             cursor.connected()
             if options.includePrevious { path += "&prev_value=true" }
@@ -144,7 +146,8 @@ final class WatchRunner: Sendable {
                                 cursor.startAfter(revision)
                             }
                             failures = 0
-                            if !self.yield(.resumed(endpoint: endpoint, fromRevision: cursor.resumeFrom), revision: nil) {
+                            if !self.yield(.resumed(endpoint: endpoint, fromRevision: cursor.resumeFrom), revision: nil)
+                            {
                                 stopped = true
                             }
                         },

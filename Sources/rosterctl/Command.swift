@@ -21,14 +21,18 @@ struct Context {
     /// An option parsed as an integer.
     func integer(_ name: String) throws -> Int64? {
         guard let text = arguments.option(name) else { return nil }
-        guard let value = Int64(text), value >= 0 else { throw UsageError("--\(name) must be a non-negative integer, got \(text)") }
+        guard let value = Int64(text), value >= 0 else {
+            throw UsageError("--\(name) must be a non-negative integer, got \(text)")
+        }
         return value
     }
 
     /// An operand parsed as a lease ID.
     func leaseOperand(_ position: Int) throws -> UInt64 {
         let text = try operand(position, "lease-id")
-        guard let value = UInt64(text), value > 0 else { throw UsageError("<lease-id> must be a positive integer, got \(text)") }
+        guard let value = UInt64(text), value > 0 else {
+            throw UsageError("<lease-id> must be a positive integer, got \(text)")
+        }
         return value
     }
 
@@ -39,7 +43,8 @@ struct Context {
         var bytes: [UInt8]?
         if let body { bytes = Array(try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) }
         return try await client.send(
-            method, path, body: bytes, idempotent: idempotent, preferLeader: leader || method != "GET", timeout: timeout)
+            method, path, body: bytes, idempotent: idempotent, preferLeader: leader || method != "GET", timeout: timeout
+        )
     }
 
     /// Prints the raw JSON body for `-o json`; returns true when it did (the caller then prints nothing else).

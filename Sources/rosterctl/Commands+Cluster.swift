@@ -64,7 +64,9 @@ enum ClusterCommands {
     }
 
     /// Asks every endpoint separately (no failover: the point is to see each node).
-    static func perEndpoint(_ context: Context, _ path: String) async -> [(Endpoint, Result<HTTPResponse, RosterClientError>)] {
+    static func perEndpoint(_ context: Context, _ path: String) async -> [(
+        Endpoint, Result<HTTPResponse, RosterClientError>
+    )] {
         var results: [(Endpoint, Result<HTTPResponse, RosterClientError>)] = []
         for endpoint in context.endpoints {
             var configuration = context.client.configuration
@@ -72,7 +74,9 @@ enum ClusterCommands {
             configuration.attemptTimeout = min(configuration.attemptTimeout, context.timeout)
             let single = RosterClient(configuration: configuration)
             do {
-                results.append((endpoint, .success(try await single.send("GET", path, idempotent: true, timeout: context.timeout))))
+                results.append(
+                    (endpoint, .success(try await single.send("GET", path, idempotent: true, timeout: context.timeout)))
+                )
             } catch let error as RosterClientError {
                 results.append((endpoint, .failure(error)))
             } catch {
@@ -100,12 +104,15 @@ enum ClusterCommands {
                 let object = try response.object()
                 documents.append(object.merging(["endpoint": endpoint.description]) { first, _ in first })
                 rows.append(
-                    [endpoint.description] + ["name", "role", "term", "leader", "revision", "applied_index"].map {
-                        Output.cell(object[$0])
-                    })
+                    [endpoint.description]
+                        + ["name", "role", "term", "leader", "revision", "applied_index"].map {
+                            Output.cell(object[$0])
+                        })
             case .failure(let error):
                 failed = true
-                documents.append(["endpoint": endpoint.description, "error": ["code": error.code.rawValue, "message": error.message]])
+                documents.append([
+                    "endpoint": endpoint.description, "error": ["code": error.code.rawValue, "message": error.message],
+                ])
                 rows.append([endpoint.description, "-", "unreachable", "-", "-", "-", error.message])
             }
         }
@@ -123,7 +130,8 @@ enum ClusterCommands {
     ) { context in
         let status = try await context.client.status(timeout: context.timeout)
         guard let name = status.leader else {
-            throw RosterClientError(.init("no_leader"), "\(status.name) knows no leader (term \(status.term)); retry shortly")
+            throw RosterClientError(
+                .init("no_leader"), "\(status.name) knows no leader (term \(status.term)); retry shortly")
         }
         let members = try await context.client.members(timeout: context.timeout)
         let address = members.first { $0.name == name }?.clientAddress ?? "-"
@@ -171,11 +179,17 @@ enum ClusterCommands {
                 rows.append([endpoint.description, Output.cell(object["hash_revision"]), Output.cell(object["hash"])])
             case .failure(let error):
                 failed = true
-                documents.append(["endpoint": endpoint.description, "error": ["code": error.code.rawValue, "message": error.message]])
+                documents.append([
+                    "endpoint": endpoint.description, "error": ["code": error.code.rawValue, "message": error.message],
+                ])
                 rows.append([endpoint.description, "-", "unreachable: \(error.message)"])
             }
         }
-        if context.format == .json { print(Output.json(documents)) } else { Output.table(["ENDPOINT", "HASH_REVISION", "HASH"], rows) }
+        if context.format == .json {
+            print(Output.json(documents))
+        } else {
+            Output.table(["ENDPOINT", "HASH_REVISION", "HASH"], rows)
+        }
         return failed ? 3 : 0
     }
 
@@ -184,7 +198,9 @@ enum ClusterCommands {
         details: "Watches starting before it get a resync (the full state) instead of events.", operands: 1...1
     ) { context in
         let text = try context.operand(0, "revision")
-        guard let revision = Int64(text), revision >= 0 else { throw UsageError("<revision> must be a non-negative integer, got \(text)") }
+        guard let revision = Int64(text), revision >= 0 else {
+            throw UsageError("<revision> must be a non-negative integer, got \(text)")
+        }
         let response = try await context.call("POST", "/v1/compact", body: ["revision": revision])
         if context.printedJSON(response) { return 0 }
         print("compacted up to \(Output.cell(try response.object()["compacted"]))")

@@ -6,7 +6,8 @@ enum LeaseCommands {
     static let all: [Command] = [grant, keepalive, revoke, ttl, list]
 
     static let grant = Command(
-        path: ["lease", "grant"], synopsis: "<ttl>", summary: "Grant a lease (TTL such as 10s; at least 1.5 x election timeout).",
+        path: ["lease", "grant"], synopsis: "<ttl>",
+        summary: "Grant a lease (TTL such as 10s; at least 1.5 x election timeout).",
         details: "Prints the lease ID to attach instances or keys to (register --lease, kv put --lease).",
         operands: 1...1
     ) { context in
@@ -22,7 +23,8 @@ enum LeaseCommands {
     static let keepalive = Command(
         path: ["lease", "keepalive"], synopsis: "<lease-id>",
         summary: "Renew a lease every third of its TTL until interrupted (or once with --once).",
-        details: "Options:\n  --once  renew once and exit\nExits 1 with lease_not_found when the lease expired or was revoked.",
+        details:
+            "Options:\n  --once  renew once and exit\nExits 1 with lease_not_found when the lease expired or was revoked.",
         options: ["once"], operands: 1...1
     ) { context in
         let id = try context.leaseOperand(0)
@@ -37,7 +39,8 @@ enum LeaseCommands {
     }
 
     static let revoke = Command(
-        path: ["lease", "revoke"], synopsis: "<lease-id>", summary: "Revoke a lease and delete everything attached to it.",
+        path: ["lease", "revoke"], synopsis: "<lease-id>",
+        summary: "Revoke a lease and delete everything attached to it.",
         details: "Exits 1 with lease_not_found when the lease does not exist.", operands: 1...1
     ) { context in
         let id = try context.leaseOperand(0)
@@ -66,7 +69,8 @@ enum LeaseCommands {
     }
 
     static let list = Command(
-        path: ["lease", "list"], synopsis: "", summary: "List live leases.", details: "Columns: ID GRANTED_TTL_MS REMAINING_TTL_MS.",
+        path: ["lease", "list"], synopsis: "", summary: "List live leases.",
+        details: "Columns: ID GRANTED_TTL_MS REMAINING_TTL_MS.",
         operands: 0...0
     ) { context in
         let response = try await context.call("GET", "/v1/leases")
@@ -74,7 +78,9 @@ enum LeaseCommands {
         let leases = try response.object()["leases"] as? [JSONObject] ?? []
         Output.table(
             ["ID", "GRANTED_TTL_MS", "REMAINING_TTL_MS"],
-            leases.map { [Output.cell($0["id"]), Output.cell($0["granted_ttl_ms"]), Output.cell($0["remaining_ttl_ms"])] })
+            leases.map {
+                [Output.cell($0["id"]), Output.cell($0["granted_ttl_ms"]), Output.cell($0["remaining_ttl_ms"])]
+            })
         return 0
     }
 }
@@ -89,7 +95,8 @@ enum KeyValueCommands {
 
     static let get = Command(
         path: ["kv", "get"], synopsis: "<key>", summary: "Read a key (or every key under it with --prefix).",
-        details: "Options:\n  --prefix  read the range of keys starting with <key>\nColumns: KEY VALUE MOD_REVISION LEASE. Exits 1 when no key matched.",
+        details:
+            "Options:\n  --prefix  read the range of keys starting with <key>\nColumns: KEY VALUE MOD_REVISION LEASE. Exits 1 when no key matched.",
         options: ["prefix"], operands: 1...1
     ) { context in
         let key = try context.operand(0, "key")
@@ -127,7 +134,8 @@ enum KeyValueCommands {
 
     static let delete = Command(
         path: ["kv", "del"], synopsis: "<key>", summary: "Delete a key (or every key under it with --prefix).",
-        details: "Options:\n  --prefix  delete every key starting with <key>\nPrints how many keys were deleted (0 is not an error).",
+        details:
+            "Options:\n  --prefix  delete every key starting with <key>\nPrints how many keys were deleted (0 is not an error).",
         options: ["prefix"], operands: 1...1
     ) { context in
         let response = try await context.call(

@@ -13,7 +13,8 @@ enum RegistryCommands {
     static func instanceRow(_ instance: JSONObject) -> [String] {
         [
             Output.cell(instance["id"]), Output.cell(instance["status"]), Output.cell(instance["weight"]),
-            Output.cell(instance["endpoints"]), Output.cell(instance["version"]).isEmpty ? "-" : Output.cell(instance["version"]),
+            Output.cell(instance["endpoints"]),
+            Output.cell(instance["version"]).isEmpty ? "-" : Output.cell(instance["version"]),
             Output.cell(instance["lease"]), Output.cell(instance["incarnation"]),
         ]
     }
@@ -47,20 +48,27 @@ enum RegistryCommands {
         if let version = context.arguments.option("version") { body["version"] = version }
         var metadata: [String: String] = [:]
         for entry in context.arguments.options["meta"] ?? [] {
-            guard let equals = entry.firstIndex(of: "=") else { throw UsageError("--meta takes KEY=VALUE, got \(entry)") }
+            guard let equals = entry.firstIndex(of: "=") else {
+                throw UsageError("--meta takes KEY=VALUE, got \(entry)")
+            }
             metadata[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
         }
         if !metadata.isEmpty { body["metadata"] = metadata }
         if let weight = try context.integer("weight") { body["weight"] = weight }
         if let status = context.arguments.option("status") {
-            guard status == "up" || status == "draining" else { throw UsageError("--status is up or draining, got \(status)") }
+            guard status == "up" || status == "draining" else {
+                throw UsageError("--status is up or draining, got \(status)")
+            }
             body["status"] = status
         }
         if let incarnation = try context.integer("incarnation") { body["incarnation"] = incarnation }
         if let ttl = context.arguments.option("ttl") {
             guard context.arguments.option("lease") == nil else { throw UsageError("give --ttl or --lease, not both") }
-            guard let duration = DurationText.parse(ttl) else { throw UsageError("--ttl takes a duration like 15s, got \(ttl)") }
-            body["ttl"] = "\(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)ms"
+            guard let duration = DurationText.parse(ttl) else {
+                throw UsageError("--ttl takes a duration like 15s, got \(ttl)")
+            }
+            body["ttl"] =
+                "\(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)ms"
         }
         if let lease = try context.integer("lease") { body["lease"] = lease }
         let response = try await context.call(
@@ -104,14 +112,18 @@ enum RegistryCommands {
         if context.printedJSON(response) { return 0 }
         let instance = try response.object()["instance"] as? JSONObject ?? [:]
         Output.pairs(
-            ["namespace", "service", "id", "version", "endpoints", "metadata", "weight", "status", "lease", "incarnation"]
-                .map { ($0, Output.cell(instance[$0])) })
+            [
+                "namespace", "service", "id", "version", "endpoints", "metadata", "weight", "status", "lease",
+                "incarnation",
+            ]
+            .map { ($0, Output.cell(instance[$0])) })
         return 0
     }
 
     static let list = Command(
         path: ["list"], synopsis: "[service]", summary: "List services, or the instances of one service.",
-        details: "Options:\n  --serializable  read the answering node's state without confirming with the leader (cheaper, may lag)",
+        details:
+            "Options:\n  --serializable  read the answering node's state without confirming with the leader (cheaper, may lag)",
         options: ["serializable"], operands: 0...1
     ) { context in
         var query = "namespace=\(RosterClient.encode(context.namespace))"
@@ -120,7 +132,8 @@ enum RegistryCommands {
             let response = try await context.call("GET", "/v1/services?\(query)")
             if context.printedJSON(response) { return 0 }
             let services = try response.object()["services"] as? [JSONObject] ?? []
-            Output.table(["SERVICE", "INSTANCES"], services.map { [Output.cell($0["name"]), Output.cell($0["instances"])] })
+            Output.table(
+                ["SERVICE", "INSTANCES"], services.map { [Output.cell($0["name"]), Output.cell($0["instances"])] })
             return 0
         }
         let service = try context.operand(0, "service")
@@ -213,10 +226,13 @@ enum RegistryCommands {
         }
         let detail: String
         if let instance = event.instance {
-            detail = "\(instance.status.rawValue) \(instance.endpoints.joined(separator: ",")) incarnation \(instance.incarnation)"
+            detail =
+                "\(instance.status.rawValue) \(instance.endpoints.joined(separator: ",")) incarnation \(instance.incarnation)"
         } else {
             detail = event.value ?? event.valueBase64.map { "base64:" + $0 } ?? "-"
         }
-        print("\(event.revision)  \(event.type.uppercased())  \(event.cause)  \(event.key ?? event.keyBase64 ?? "-")  \(detail)")
+        print(
+            "\(event.revision)  \(event.type.uppercased())  \(event.cause)  \(event.key ?? event.keyBase64 ?? "-")  \(detail)"
+        )
     }
 }

@@ -15,7 +15,9 @@ enum Output {
     static func table(_ headers: [String], _ rows: [[String]]) {
         var widths = headers.map(\.count)
         for row in rows {
-            for (column, cell) in row.enumerated() where column < widths.count { widths[column] = max(widths[column], cell.count) }
+            for (column, cell) in row.enumerated() where column < widths.count {
+                widths[column] = max(widths[column], cell.count)
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { column, cell in

@@ -34,11 +34,16 @@ func runMain(_ raw: [String]) async -> Int32 {
         }
         let group = commands.filter { $0.path.first == arguments.words[0] }
         if !group.isEmpty && (arguments.words.count == 1 || arguments.flags.contains("help")) {
-            print("Usage: rosterctl \(arguments.words[0]) <\(group.map { $0.path.last ?? "" }.joined(separator: "|"))> …\n")
-            for member in group { print("  " + member.name.padding(toLength: 18, withPad: " ", startingAt: 0) + member.summary) }
+            print(
+                "Usage: rosterctl \(arguments.words[0]) <\(group.map { $0.path.last ?? "" }.joined(separator: "|"))> …\n"
+            )
+            for member in group {
+                print("  " + member.name.padding(toLength: 18, withPad: " ", startingAt: 0) + member.summary)
+            }
             return arguments.flags.contains("help") ? 0 : 2
         }
-        Output.error("unknown command \"\(arguments.words.joined(separator: " "))\"\nRun `rosterctl --help` for the list.")
+        Output.error(
+            "unknown command \"\(arguments.words.joined(separator: " "))\"\nRun `rosterctl --help` for the list.")
         return 2
     }
     if arguments.flags.contains("help") {
@@ -66,7 +71,9 @@ func makeContext(_ arguments: Arguments, _ command: Command) throws -> Context {
     if let name = unknown.sorted().first { throw UsageError("\(command.name) has no option --\(name)") }
     let operands = Array(arguments.words.dropFirst(command.path.count))
     guard command.operands.contains(operands.count) else {
-        throw UsageError("\(command.name) takes \(command.synopsis.isEmpty ? "no operands" : command.synopsis), got \(operands.count) operand(s)")
+        throw UsageError(
+            "\(command.name) takes \(command.synopsis.isEmpty ? "no operands" : command.synopsis), got \(operands.count) operand(s)"
+        )
     }
     let format: OutputFormat
     switch arguments.option("output") ?? "table" {
@@ -84,7 +91,9 @@ func makeContext(_ arguments: Arguments, _ command: Command) throws -> Context {
     guard !endpoints.isEmpty else { throw UsageError("--endpoints is empty") }
     var timeout = Duration.seconds(5)
     if let text = arguments.option("timeout") {
-        guard let parsed = DurationText.parse(text), parsed > .zero else { throw UsageError("--timeout takes a duration like 5s, got \(text)") }
+        guard let parsed = DurationText.parse(text), parsed > .zero else {
+            throw UsageError("--timeout takes a duration like 5s, got \(text)")
+        }
         timeout = parsed
     }
     var configuration = RosterClientConfiguration(endpoints: endpoints)

@@ -103,12 +103,16 @@ extension ClientSuite {
             address.sin_family = sa_family_t(AF_INET)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, length) } }
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, length) }
+            }
             _ = listen(server, 8)
             _ = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(server, $0, &length) }
             }
-            let client = RosterClient(endpoints: [Endpoint(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))])
+            let client = RosterClient(endpoints: [
+                Endpoint(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))
+            ])
             let call = Task { try await client.services() }
             try await Task.sleep(for: .milliseconds(200))
             let start = ContinuousClock.now

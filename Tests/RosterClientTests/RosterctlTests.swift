@@ -28,11 +28,13 @@ extension ClientSuite {
             try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         }
 
-        @Test("usage errors exit 2 and every command has --help", arguments: [
-            "register", "deregister", "get", "list", "watch", "lease grant", "lease keepalive", "lease revoke",
-            "lease ttl", "lease list", "kv get", "kv put", "kv del", "kv txn", "member list", "member add",
-            "member promote", "member remove", "status", "leader", "transfer-leader", "hash", "compact",
-        ])
+        @Test(
+            "usage errors exit 2 and every command has --help",
+            arguments: [
+                "register", "deregister", "get", "list", "watch", "lease grant", "lease keepalive", "lease revoke",
+                "lease ttl", "lease list", "kv get", "kv put", "kv del", "kv txn", "member list", "member add",
+                "member promote", "member remove", "status", "leader", "transfer-leader", "hash", "compact",
+            ])
         func helpAndUsage(command: String) async throws {
             let words = command.split(separator: " ").map(String.init)
             let help = try await Self.run(words + ["--help"])
@@ -59,7 +61,9 @@ extension ClientSuite {
             let cluster = try Support.startCluster()
             let endpoints = Support.endpoints(cluster).map(\.description).joined(separator: ",")
             @discardableResult
-            func run(_ arguments: [String], expect code: Int32 = 0, input: String? = nil) async throws -> Support.CommandResult {
+            func run(_ arguments: [String], expect code: Int32 = 0, input: String? = nil) async throws
+                -> Support.CommandResult
+            {
                 try await Self.run(arguments, endpoints: endpoints, expect: code, input: input)
             }
 
@@ -74,7 +78,8 @@ extension ClientSuite {
 
             // Registration and discovery.
             let registered = try await run([
-                "register", "payments", "i1", "--endpoint", "grpc://10.0.0.5:9000", "--meta", "zone=a", "--incarnation", "5",
+                "register", "payments", "i1", "--endpoint", "grpc://10.0.0.5:9000", "--meta", "zone=a", "--incarnation",
+                "5",
                 "--weight", "7",
             ])
             #expect(registered.output.contains("registered default/payments/i1 incarnation 5"))
@@ -82,7 +87,8 @@ extension ClientSuite {
                 ["register", "payments", "i1", "--endpoint", "grpc://x:1", "--incarnation", "4"], expect: 1)
             #expect(stale.errors.contains("stale_incarnation"))
             let list = try await run(["list", "payments"])
-            #expect(list.output.contains("i1") && list.output.contains("grpc://10.0.0.5:9000") && list.output.contains("7"))
+            #expect(
+                list.output.contains("i1") && list.output.contains("grpc://10.0.0.5:9000") && list.output.contains("7"))
             #expect(try await run(["list"]).output.contains("payments  1"))
             let got = try Self.json(try await run(["get", "payments", "i1", "-o", "json"]).output)
             #expect((got["instance"] as? [String: Any])?["metadata"] as? [String: String] == ["zone": "a"])
@@ -106,7 +112,9 @@ extension ClientSuite {
             #expect(try await run(["lease", "ttl", "\(lease)", "--keys"]).output.contains("default/orders/o1"))
             #expect(try await run(["lease", "list"]).output.contains("\(lease)"))
             #expect(try await run(["lease", "revoke", "\(lease)"]).output.contains("1 keys deleted"))
-            #expect(try await run(["lease", "keepalive", "\(lease)", "--once"], expect: 1).errors.contains("lease_not_found"))
+            #expect(
+                try await run(["lease", "keepalive", "\(lease)", "--once"], expect: 1).errors.contains(
+                    "lease_not_found"))
             try await run(["lease", "ttl", "\(lease)"], expect: 1)
 
             // Keys and transactions.
@@ -115,14 +123,18 @@ extension ClientSuite {
             let range = try await run(["kv", "get", "config/", "--prefix"])
             #expect(range.output.contains("config/a") && range.output.contains("two"))
             try await run(["kv", "get", "config/zzz"], expect: 1)
-            let txn = #"{"compare":[{"key":"config/a","result":"equal","value":"one"}],"success":[{"put":{"key":"config/c","value":"3"}}]}"#
+            let txn =
+                #"{"compare":[{"key":"config/a","result":"equal","value":"one"}],"success":[{"put":{"key":"config/c","value":"3"}}]}"#
             #expect(try await run(["kv", "txn", txn]).output.contains("succeeded true"))
-            #expect(try await run(["kv", "txn", "-"], input: txn.replacingOccurrences(of: "\"one\"", with: "\"x\"")).output.contains("succeeded false"))
+            #expect(
+                try await run(["kv", "txn", "-"], input: txn.replacingOccurrences(of: "\"one\"", with: "\"x\"")).output
+                    .contains("succeeded false"))
             #expect(try await run(["kv", "del", "config/", "--prefix"]).output.contains("deleted 3"))
 
             // Maintenance.
             let hashes = try await run(["hash"])
-            let hashValues = Set(hashes.output.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").last })
+            let hashValues = Set(
+                hashes.output.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").last })
             #expect(hashValues.count == 1, "members disagree: \(hashes.output)")
             #expect(try await run(["compact", "2"]).output.contains("compacted up to 2"))
             try await run(["compact", "999999"], expect: 1)
@@ -132,7 +144,9 @@ extension ClientSuite {
             let transfer = try await run(["transfer-leader", others[0]])
             #expect(transfer.output.contains("started"))
             try cluster.waitFor("leadership to move to \(others[0])") {
-                cluster.nodes.indices.contains { cluster.nodes[$0].name == others[0] && cluster.role(of: $0) == "leader" }
+                cluster.nodes.indices.contains {
+                    cluster.nodes[$0].name == others[0] && cluster.role(of: $0) == "leader"
+                }
             }
 
             // One node down: commands fail over; status and hash report it and exit 3.

@@ -185,7 +185,8 @@ final class Connection {
             if cancel.isCancelled { throw .cancelled }
             let remaining = ContinuousClock.now.duration(to: deadline)
             if remaining <= .zero { throw .timedOut(sent: sent) }
-            let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+            let milliseconds =
+                remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
             let slice = Int32(min(Int64(BlockingHTTP.pollSliceMilliseconds), max(1, milliseconds)))
             var entry = pollfd(fd: descriptor, events: events, revents: 0)
             let ready = poll(&entry, 1, slice)
