@@ -49,6 +49,11 @@ public actor RegistrationSession {
     private var keeper: Task<Void, Never>?
     private var failingSince: (date: Date, instant: ContinuousClock.Instant)?
     private var isClosed = false
+    /// Keepalive rounds since the last check that every instance is still registered.
+    private var roundsSinceCheck = 0
+    /// Check the instances every this many rounds (about once per TTL × 3): anti-entropy against an out-of-band
+    /// deregistration, which a lease that stays alive would never reveal.
+    private static let roundsBetweenChecks = 9
     /// The first incarnation for instances registered without one: the session's start time in milliseconds, so a
     /// restarted process supersedes whatever its predecessor left behind.
     private let incarnationBase: UInt64
@@ -202,9 +207,14 @@ public actor RegistrationSession {
                 return
             }
             try await client.keepAlive(lease, timeout: ttl / 3)
+            roundsSinceCheck += 1
             if let failing = failingSince {
                 failingSince = nil
                 eventSink.yield(.recovered(after: failing.instant.duration(to: .now)))
+                roundsSinceCheck = Self.roundsBetweenChecks
+            }
+            if roundsSinceCheck >= Self.roundsBetweenChecks {
+                roundsSinceCheck = 0
                 try await verifyInstances()
             }
         } catch let error as RosterClientError where error.code == .leaseNotFound {

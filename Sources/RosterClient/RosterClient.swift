@@ -178,25 +178,36 @@ public actor RosterClient {
     private func locateLeader(deadline: ContinuousClock.Instant) async {
         lastLocate = .now
         let attemptDeadline = min(deadline, .now + .milliseconds(500))
-        for endpoint in configuration.endpoints {
-            let outcome: Result<HTTPResponse, TransportFailure>
-            do throws(TransportFailure) {
-                outcome = .success(
-                    try await Transport.exchange(
-                        endpoint, method: "GET", path: "/v1/cluster/status", body: nil, deadline: attemptDeadline))
-            } catch {
-                outcome = .failure(error)
+        // All nodes at once, so a silent node costs one short deadline rather than one per node.
+        let statuses = await withTaskGroup(of: (Endpoint, NodeStatus)?.self) { group in
+            for endpoint in configuration.endpoints {
+                group.addTask { await Self.status(of: endpoint, deadline: attemptDeadline).map { (endpoint, $0) } }
             }
-            // Unreachable or not answering: skip it here; the failover loop deals with it.
-            guard case .success(let response) = outcome, response.status == 200 else { continue }
-            let status: NodeStatus
-            do {
-                status = try JSONDecoder().decode(NodeStatus.self, from: Data(response.body))
-            } catch {
-                continue  // Not a status document (an older or foreign server): it cannot tell us anything.
-            }
+            var found: [(Endpoint, NodeStatus)] = []
+            for await answer in group { if let answer { found.append(answer) } }
+            return found
+        }
+        for (endpoint, status) in statuses {
             memberAddresses[status.name] = endpoint
             if let leader = status.leader { leaderName = leader }
+        }
+    }
+
+    /// One node's own status, or nil when it does not answer with one; the failover loop deals with such nodes.
+    private static func status(of endpoint: Endpoint, deadline: ContinuousClock.Instant) async -> NodeStatus? {
+        let outcome: Result<HTTPResponse, TransportFailure>
+        do throws(TransportFailure) {
+            outcome = .success(
+                try await Transport.exchange(
+                    endpoint, method: "GET", path: "/v1/cluster/status", body: nil, deadline: deadline))
+        } catch {
+            outcome = .failure(error)
+        }
+        guard case .success(let response) = outcome, response.status == 200 else { return nil }
+        do {
+            return try JSONDecoder().decode(NodeStatus.self, from: Data(response.body))
+        } catch {
+            return nil  // Not a status document (an older or foreign server): it cannot tell us anything.
         }
     }
 
