@@ -42,6 +42,9 @@ let package = Package(
         .target(name: "RosterTestSupport", swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
+        // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
+        .target(name: "RosterClient", swiftSettings: strict),
+        .executableTarget(name: "rosterctl", dependencies: ["RosterClient"], swiftSettings: strict),
 
         .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
         .testTarget(name: "RosterNodeTests", dependencies: ["RosterNode", "Raft", "Registry"], swiftSettings: strict),
@@ -55,6 +58,8 @@ let package = Package(
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .testTarget(name: "RosterIntegrationTests", dependencies: ["RosterTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RosterClientTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

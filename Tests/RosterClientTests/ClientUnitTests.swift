@@ -1,0 +1,126 @@
+// Goal: pin down the pure parts of the client without processes: endpoint parsing, the watch cursor that makes
+// resumed streams lose and repeat nothing, the pickers, and error classification. Method: table-driven Swift Testing
+// cases on values; the one socket case talks to a port nothing listens on.
+import Foundation
+import Testing
+
+@testable import RosterClient
+
+extension ClientSuite {
+    @Suite("client units")
+    struct ClientUnitTests {
+        @Test(
+            "endpoints parse host:port, bare hosts, http:// and IPv6",
+            arguments: [
+                ("127.0.0.1:2381", "127.0.0.1", 2381), ("localhost", "localhost", 2379),
+                ("http://10.0.0.1:80/", "10.0.0.1", 80), ("[::1]:9000", "::1", 9000),
+            ] as [(String, String, UInt16)])
+        func endpointParsing(text: String, host: String, port: UInt16) {
+            #expect(Endpoint(text) == Endpoint(host: host, port: port))
+        }
+
+        @Test("malformed endpoints are refused", arguments: ["", "a:b", "a:1:2", ":80", "h:0", "h:70000"])
+        func endpointRefused(text: String) {
+            #expect(Endpoint(text) == nil)
+        }
+
+        @Test("a resumed watch skips exactly the events of its revision already delivered")
+        func cursorSkipsDelivered() {
+            var cursor = WatchCursor(from: 5)
+            cursor.connected()
+            var decisions: [Bool] = []
+            func offer(_ revision: Int64) {
+                let deliver = cursor.shouldDeliver(revision)
+                decisions.append(deliver)
+                if deliver { cursor.delivered(revision) }
+            }
+            offer(5)
+            offer(7)  // the first of two events at revision 7; the stream breaks after it
+            let resumeFrom = cursor.resumeFrom
+            cursor.connected()  // the next node replays from revision 7
+            offer(6)
+            offer(7)
+            offer(7)
+            #expect(resumeFrom == 7)
+            #expect(decisions == [true, true, false, false, true])
+            cursor.startAfter(9)  // a progress line
+            let afterProgress = cursor.resumeFrom
+            cursor.startAfter(3)  // an older progress line from a lagging node
+            #expect(afterProgress == 10)
+            #expect(cursor.resumeFrom == 10)
+        }
+
+        @Test("pickers skip draining and zero-weight instances")
+        func pickersSkipUnusable() {
+            let instances = [
+                ServiceInstance(service: "s", id: "a", endpoints: [], weight: 0),
+                ServiceInstance(service: "s", id: "b", endpoints: [], status: .draining),
+                ServiceInstance(service: "s", id: "c", endpoints: [], weight: 5),
+            ]
+            let roundRobin = RoundRobinPicker()
+            let weighted = WeightedRandomPicker()
+            for _ in 0..<10 {
+                #expect(roundRobin.pick(from: instances)?.id == "c")
+                #expect(weighted.pick(from: instances)?.id == "c")
+            }
+            #expect(roundRobin.pick(from: Array(instances.prefix(2))) == nil)
+        }
+
+        @Test("round robin takes usable instances in turn")
+        func roundRobinTurns() {
+            let instances = ["a", "b", "c"].map { ServiceInstance(service: "s", id: $0, endpoints: []) }
+            let picker = RoundRobinPicker()
+            #expect((0..<6).compactMap { _ in picker.pick(from: instances)?.id } == ["a", "b", "c", "a", "b", "c"])
+        }
+
+        @Test("server errors keep the server's code, message and status")
+        func serverErrorMapping() {
+            let body = Array(#"{"error":{"code":"stale_incarnation","message":"older"}}"#.utf8)
+            let error = RosterClient.serverError(
+                HTTPResponse(status: 409, headers: [:], body: body), endpoint: Endpoint(host: "h", port: 1))
+            #expect(error.code == .staleIncarnation)
+            #expect(error.isRejection)
+            #expect(error.message == "older")
+        }
+
+        @Test("a call with no reachable node ends with unavailable within its deadline")
+        func unreachableIsUnavailable() async throws {
+            var configuration = RosterClientConfiguration(endpoints: [Endpoint(host: "127.0.0.1", port: 1)])
+            configuration.callTimeout = .milliseconds(600)
+            let client = RosterClient(configuration: configuration)
+            let start = ContinuousClock.now
+            let error = await #expect(throws: RosterClientError.self) { try await client.services() }
+            #expect(error?.code == .unavailable)
+            #expect(start.duration(to: .now) < .seconds(3))
+        }
+
+        @Test("cancelling a call ends it promptly with cancelled")
+        func cancellation() async throws {
+            // A listener that accepts and never answers.
+            let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(server) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, length) }
+            }
+            _ = listen(server, 8)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(server, $0, &length) }
+            }
+            let client = RosterClient(endpoints: [
+                Endpoint(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))
+            ])
+            let call = Task { try await client.services() }
+            try await Task.sleep(for: .milliseconds(200))
+            let start = ContinuousClock.now
+            call.cancel()
+            let result = await call.result
+            #expect(start.duration(to: .now) < .milliseconds(500))
+            #expect(throws: RosterClientError.self) { try result.get() }
+            if case .failure(let error as RosterClientError) = result { #expect(error.code == .cancelled) }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+// Shared helpers for the client tests: a parent suite that runs everything serially (each cluster test starts three
+// real processes, and the machine has two cores), async polling against deadlines, and running `rosterctl`.
+import Foundation
+import RosterClient
+import RosterTestSupport
+import Synchronization
+import Testing
+
+/// Every client test runs under this suite, one at a time.
+@Suite(.serialized) enum ClientSuite {}
+
+enum Support {
+    /// Polls `condition` every 50 ms until it holds or `seconds` pass; never asserts after a bare sleep.
+    static func waitUntil(
+        _ what: String, seconds: Double = 15, _ condition: () async -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestFailure.timedOut(what)
+    }
+
+    /// A started 3-node cluster with a leader.
+    static func startCluster() throws -> ProcessCluster {
+        let cluster = try ProcessCluster(size: 3)
+        try cluster.startAll()
+        _ = try cluster.waitForLeader()
+        return cluster
+    }
+
+    static func endpoints(_ cluster: ProcessCluster) -> [Endpoint] {
+        cluster.nodes.map { Endpoint(host: "127.0.0.1", port: $0.clientPort) }
+    }
+
+    /// A client over every node with short attempts, so failover happens quickly in tests.
+    static func client(_ cluster: ProcessCluster, extra: [Endpoint] = []) -> RosterClient {
+        var configuration = RosterClientConfiguration(endpoints: extra + endpoints(cluster))
+        configuration.attemptTimeout = .seconds(1)
+        configuration.callTimeout = .seconds(10)
+        return RosterClient(configuration: configuration)
+    }
+
+    /// The instances of `service` as one live node sees them (linearizable), or nil if no node answered.
+    static func serverInstances(_ cluster: ProcessCluster, _ service: String) -> [String: Any]? {
+        for index in cluster.nodes.indices where cluster.nodes[index].process != nil {
+            if let result = cluster.request("GET", "/v1/services/\(service)", on: index), result.status == 200 {
+                return result.json
+            }
+        }
+        return nil
+    }
+
+    /// Collects a session's events in the background.
+    final class EventLog: Sendable {
+        private let events = Mutex<[SessionEvent]>([])
+
+        init(_ session: RegistrationSession) {
+            Task { [self] in
+                for await event in session.events { self.events.withLock { $0.append(event) } }
+            }
+        }
+
+        func contains(_ predicate: (SessionEvent) -> Bool) -> Bool { events.withLock { $0.contains(where: predicate) } }
+        var descriptions: [String] { events.withLock { $0.map { "\($0)" } } }
+    }
+
+    // MARK: - rosterctl
+
+    struct CommandResult: Sendable {
+        var code: Int32
+        var output: String
+        var errors: String
+    }
+
+    static var rosterctlPath: String {
+        ProcessCluster.packageRoot + "/.build/debug/rosterctl"
+    }
+
+    /// Runs `rosterctl` with `arguments` and an environment holding `endpoints` (when given) and waits for it.
+    static func rosterctl(_ arguments: [String], endpoints: String? = nil, input: String? = nil) async throws
+        -> CommandResult
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: rosterctlPath)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["ROSTER_ENDPOINTS"] = endpoints
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = stdin
+        let exit = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { exit.continuation.yield($0.terminationStatus) }
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        // Read both pipes to the end on their own threads, so a large output never blocks the child.
+        async let outText = readAll(output)
+        async let errText = readAll(errors)
+        var code: Int32 = -1
+        for await status in exit.stream {
+            code = status
+            break
+        }
+        return CommandResult(code: code, output: await outText, errors: await errText)
+    }
+
+    private static func readAll(_ pipe: Pipe) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }.start()
+        }
+    }
+}
