@@ -14,6 +14,9 @@ from . import netns
 from .mapping import choose_leader
 
 
+MEMBER_KEY_PREFIX = "\x01roster/members/"
+
+
 @dataclass
 class Node:
     slot: int
@@ -27,6 +30,7 @@ class Node:
     paused: bool = False
     member: bool = True
     tmpfs: bool = False
+    join_cluster: Optional[str] = None      # set for members added at run time (restarts reuse it)
     exit_codes: list = field(default_factory=list)
 
     @property
@@ -48,6 +52,7 @@ class Cluster:
         self.extra_flags = list(extra_flags)
         self.nodes: dict[int, Node] = {}
         self.generation = 0
+        self.recorder = None
         for slot in range(1, size + 1):
             self.nodes[slot] = self._make(slot, f"n{slot}", 0)
         self.initial_cluster = ",".join(f"{n.name}={n.peer[0]}:{n.peer[1]}" for n in self.nodes.values())
@@ -67,6 +72,9 @@ class Cluster:
         node = self.nodes[slot]
         if node.alive:
             return
+        if join_cluster:
+            node.join_cluster = join_cluster
+        join_cluster = node.join_cluster
         os.makedirs(node.data_dir, exist_ok=True)
         cmd = [self.binary, "--name", node.name, "--data-dir", node.data_dir,
                "--client-addr", f"{node.client[0]}:{node.client[1]}", "--peer-addr", f"{node.peer[0]}:{node.peer[1]}",
@@ -182,6 +190,20 @@ class Cluster:
         return rhttp.request(self.nodes[slot].client, method, path, body, timeout=timeout)
 
     # -- membership -----------------------------------------------------------------------------
+    def record_member_write(self, kind, name, peer=None, invoke_ns=0):
+        """Membership changes write an internal key (\x01roster/members/NAME = "NAME\nPEER\n") in the
+        key space, bumping the revision. They are recorded as indeterminate writes (no revision is
+        returned), so the checker can place them."""
+        if self.recorder is None:
+            return
+        from .workload import new_client_id
+        key = MEMBER_KEY_PREFIX + name
+        if kind == "put":
+            self.recorder.op(new_client_id(), "nemesis", "put", invoke_ns, "unknown", key=key,
+                             value=f"{name}\n{peer[0]}:{peer[1]}\n", lease=0)
+        else:
+            self.recorder.op(new_client_id(), "nemesis", "delete", invoke_ns, "unknown", key=key)
+
     def replace_member(self, slot) -> bool:
         """Removes member `slot` under load, wipes it, and adds it back under a new name as a learner,
         then promotes it. Returns True when the new member is a voter."""
@@ -191,7 +213,10 @@ class Cluster:
             return False
         if leader == slot:
             return False
+        invoke = time.monotonic_ns()
         reply = self.request(leader, "DELETE", f"/v1/cluster/members/{old.name}")
+        if reply.outcome != "fail":
+            self.record_member_write("delete", old.name, invoke_ns=invoke)
         self.log(f"  remove {old.name}: {reply.status} {reply.code}")
         if not reply.ok:
             return False
@@ -207,8 +232,11 @@ class Cluster:
         while time.monotonic() < deadline and not added:
             leader = self.leader()
             if leader is not None:
+                invoke = time.monotonic_ns()
                 reply = self.request(leader, "POST", "/v1/cluster/members",
                                      {"name": new.name, "peer_address": f"{new.peer[0]}:{new.peer[1]}"})
+                if reply.outcome != "fail":
+                    self.record_member_write("put", new.name, new.peer, invoke_ns=invoke)
                 added = reply.ok
                 if not added:
                     self.log(f"  add {new.name}: {reply.status} {reply.code}")
@@ -216,12 +244,14 @@ class Cluster:
                 time.sleep(0.5)
         if not added:
             return False
-        founders = ",".join(f"{n.name}={n.peer[0]}:{n.peer[1]}" for n in self.nodes.values() if n.member)
-        self.start(slot, join_cluster=founders + f",{new.name}={new.peer[0]}:{new.peer[1]}")
+        # the founders' list (it fixes the cluster ID) plus the newcomer
+        self.start(slot, join_cluster=self.initial_cluster + f",{new.name}={new.peer[0]}:{new.peer[1]}")
         while time.monotonic() < deadline + 20:
             leader = self.leader()
             if leader is not None:
                 reply = self.request(leader, "POST", f"/v1/cluster/members/{new.name}/promote")
+                if reply.status not in (0, 200):
+                    self.log(f"  promote {new.name}: {reply.status} {reply.code}")
                 if reply.ok:
                     new.member = True
                     self.log(f"  {new.name} joined and was promoted")

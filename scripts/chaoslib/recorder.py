@@ -32,11 +32,13 @@ class Recorder:
             if "status" in record:
                 self.counts[(record["op"], record["status"])] += 1
 
-    def op(self, client: int, node: str, op: str, invoke_ns: int, status: str, **fields) -> None:
+    def op(self, client: int, node: str, op: str, invoke_ns: int, status: str, error=None, **fields) -> None:
         record = {"id": self.next_id(), "client": client, "node": node, "op": op,
                   "invoke_ns": invoke_ns, "complete_ns": now_ns() if status != "unknown" else None,
                   "status": status}
         record.update(fields)
+        if error and status != "ok":
+            record["error"] = error
         self.write(record)
 
     def close(self) -> None:

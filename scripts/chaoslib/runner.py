@@ -16,7 +16,7 @@ from .cluster import Cluster, resolver
 from .mapping import range_pairs
 from .nemesis import ALL_FAULTS, Nemesis
 from .recorder import Recorder, now_ns
-from .workload import KVWorker, LeaseWorker, Watcher, new_client_id
+from .workload import Expiries, KVWorker, LeaseWorker, Watcher, new_client_id
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LEASE_TTL = 3
@@ -101,7 +101,7 @@ class Run:
             node = self.cluster.nodes[slot]
             node.data_dir = os.path.join(self.dir, f"tmpfs-{node.name}")
             os.makedirs(node.data_dir, exist_ok=True)
-            r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", node.data_dir], capture_output=True)
+            r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", node.data_dir], capture_output=True)
             if r.returncode == 0:
                 self.tmpfs = node.data_dir
                 disk_slot = slot
@@ -111,8 +111,9 @@ class Run:
             self.log("NOTICE: disk_full SKIPPED: needs root for a small tmpfs")
         self.nemesis = Nemesis(self.cluster, self.net, self.rng, self.log, LEASE_TTL, disk_slot)
         self.cluster.start_all()
-        if self.cluster.leader(30) is None:
-            raise RuntimeError("no leader within 30 s of starting the cluster")
+        if not self.cluster.wait_converged(30):
+            dead = [n.name for n in self.cluster.members() if not n.alive]
+            raise RuntimeError(f"the cluster did not come up within 30 s (dead: {dead}); see {self.dir}/n*.log")
 
     def cleanup(self):
         if self.cluster:
@@ -134,6 +135,7 @@ class Run:
         a = self.args
         history = os.path.join(self.dir, "history.jsonl")
         rec = Recorder(history)
+        self.cluster.recorder = rec
         stop_workers = threading.Event()
         stop_watchers = threading.Event()
         hard_deadline = time.monotonic() + 60 * ((a.minutes or 4) + 5)
@@ -142,8 +144,9 @@ class Run:
                    for i in range(a.kv_clients)]
         leasers = [LeaseWorker(f"ls{i}", rec, targets, stop_workers, hard_deadline, self.rng.randrange(1 << 30), 2.5,
                                index=i, ttl=LEASE_TTL) for i in range(a.lease_clients)]
-        watchers = [Watcher(100 + slot, slot, rec, resolver(self.cluster), targets, stop_watchers, hard_deadline)
-                    for slot in self.cluster.nodes]
+        expiries = Expiries()
+        watchers = [Watcher(100 + slot, slot, rec, resolver(self.cluster), targets, stop_watchers, hard_deadline,
+                            expiries) for slot in self.cluster.nodes]
         for t in watchers + workers + leasers:
             t.start()
         started = time.monotonic()
@@ -166,6 +169,8 @@ class Run:
         stop_watchers.set()
         for t in watchers:
             t.join(timeout=10)
+        for record in expiries.records():
+            rec.write(record)
         rec.close()
         elapsed = time.monotonic() - started
         return history, rec, elapsed, watchers
@@ -221,7 +226,8 @@ class Run:
         self.log(f"final revision {revision}; watchers at {[w.last for w in watchers]}")
 
     def check(self, history):
-        cmd = [os.path.join(ROOT, "scripts", "check-history"), history, "--timeout-s", str(self.args.check_timeout)]
+        cmd = [os.path.join(ROOT, "scripts", "check-history"), history, "--timeout-s", str(self.args.check_timeout),
+               "--serializable-scope", "node"]
         started = time.monotonic()
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=self.args.check_timeout * 3 + 120)
         with open(os.path.join(self.dir, "check.txt"), "w") as f:

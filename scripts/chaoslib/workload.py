@@ -52,6 +52,9 @@ class Worker(threading.Thread):
 
     def call(self, node, addr, method, path, body=None):
         reply = rhttp.request(addr, method, path, body, timeout=self.timeout)
+        self.last_error = None if reply.ok else f"{reply.status} {reply.code}"
+        if reply.outcome == "fail" and reply.status == 0:
+            time.sleep(0.1)          # connection refused: do not spin on a dead node
         return reply
 
     def after(self, status: str) -> None:
@@ -89,14 +92,14 @@ class KVWorker(Worker):
                     fields["revision"] = int(reply.body["revision"])
                     prev = reply.body.get("previous")
                     fields["prev_value"] = prev.get("value") if prev else None
-                self.rec.op(self.client, node, "put", invoke, reply.outcome, **fields)
+                self.rec.op(self.client, node, "put", invoke, reply.outcome, error=self.last_error, **fields)
             elif r < 0.60:
                 reply = self.call(node, addr, "DELETE", path)
                 fields = {"key": key}
                 if reply.ok:
                     fields["revision"] = int(reply.body["revision"])
                     fields["deleted"] = int(reply.body.get("deleted", 0))
-                self.rec.op(self.client, node, "delete", invoke, reply.outcome, **fields)
+                self.rec.op(self.client, node, "delete", invoke, reply.outcome, error=self.last_error, **fields)
             elif r < 0.88:
                 consistency = "linearizable" if r < 0.78 else "serializable"
                 reply = self.call(node, addr, "GET", f"{path}?consistency={consistency}")
@@ -110,7 +113,7 @@ class KVWorker(Worker):
                         fields["mod_revision"] = item.get("mod_revision")
                         fields["create_revision"] = item.get("create_revision")
                         fields["version"] = item.get("version")
-                self.rec.op(self.client, node, "get", invoke, reply.outcome, **fields)
+                self.rec.op(self.client, node, "get", invoke, reply.outcome, error=self.last_error, **fields)
             else:
                 consistency = "linearizable" if r < 0.95 else "serializable"
                 reply = self.call(node, addr, "GET", f"/v1/kv/{KV_PREFIX}?prefix=true&consistency={consistency}")
@@ -118,7 +121,7 @@ class KVWorker(Worker):
                 if reply.ok:
                     fields["revision"] = int(reply.body["revision"])
                     fields["pairs"] = range_pairs(reply.body)
-                self.rec.op(self.client, node, "list", invoke, reply.outcome, **fields)
+                self.rec.op(self.client, node, "list", invoke, reply.outcome, error=self.last_error, **fields)
             self.after(reply.outcome)
             time.sleep(self.rng.uniform(0, self.pause))
 
@@ -148,7 +151,7 @@ class LeaseWorker(Worker):
         fields = {"lease": lease, "ttl": self.ttl}
         if reply.ok:
             fields["ttl"] = reply.body["lease"]["ttl_ms"] / 1000.0
-        self.rec.op(self.client, node, "grant", invoke, reply.outcome, **fields)
+        self.rec.op(self.client, node, "grant", invoke, reply.outcome, error=self.last_error, **fields)
         self.after(reply.outcome)
         if reply.outcome != "fail":
             self.granted.append(lease)
@@ -174,7 +177,7 @@ class LeaseWorker(Worker):
                 fields["prev_value"] = None
             if reply.body.get("instance") != record:
                 fields["server_instance"] = reply.body.get("instance")
-        self.rec.op(self.client, node, "put", invoke, reply.outcome, **fields)
+        self.rec.op(self.client, node, "put", invoke, reply.outcome, error=self.last_error, **fields)
         self.after(reply.outcome)
         return reply.outcome
 
@@ -188,7 +191,7 @@ class LeaseWorker(Worker):
         if reply.ok:
             fields["revision"] = int(reply.body["revision"])
             fields["deleted"] = 1
-        self.rec.op(self.client, node, "delete", invoke, reply.outcome, **fields)
+        self.rec.op(self.client, node, "delete", invoke, reply.outcome, error=self.last_error, **fields)
         self.after(reply.outcome)
 
     def keepalive(self, lease):
@@ -200,7 +203,7 @@ class LeaseWorker(Worker):
         fields = {"lease": lease}
         if reply.ok:
             fields["ttl"] = reply.body["ttl_ms"] / 1000.0
-        self.rec.op(self.client, node, "keepalive", invoke, reply.outcome, **fields)
+        self.rec.op(self.client, node, "keepalive", invoke, reply.outcome, error=self.last_error, **fields)
         self.after(reply.outcome)
         return reply.outcome if reply.code != "lease_not_found" else "gone"
 
@@ -214,7 +217,7 @@ class LeaseWorker(Worker):
         if reply.ok:
             fields["revision"] = int(reply.body["revision"])
             fields["deleted"] = int(reply.body.get("deleted_keys", 0))
-        self.rec.op(self.client, node, "revoke", invoke, reply.outcome, **fields)
+        self.rec.op(self.client, node, "revoke", invoke, reply.outcome, error=self.last_error, **fields)
         self.after(reply.outcome)
         return reply.outcome
 
@@ -246,12 +249,37 @@ class LeaseWorker(Worker):
             # else: abandon it; it expires after its TTL
 
 
+class Expiries:
+    """Lease expiries seen by any watcher (cause lease_expired): revision -> {lease: first recv_ns}."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.seen: dict = {}
+
+    def note(self, line: dict, recv_ns: int) -> None:
+        if line.get("cause") != "lease_expired":
+            return
+        prev = line.get("prev_instance")
+        lease = prev.get("lease") if isinstance(prev, dict) else None
+        if not lease:
+            return
+        with self.lock:
+            leases = self.seen.setdefault(int(line["revision"]), {})
+            leases[lease] = min(leases.get(lease, recv_ns), recv_ns)
+
+    def records(self) -> list:
+        with self.lock:
+            return [{"op": "expire", "lease": lease, "revision": rev, "observed_ns": t}
+                    for rev, leases in sorted(self.seen.items()) for lease, t in sorted(leases.items())]
+
+
 class Watcher(threading.Thread):
     """Watches everything from one node, resuming (same node, else another) after any disconnect."""
 
     def __init__(self, watcher_id: int, home: int, recorder: Recorder, resolve, targets, stop: threading.Event,
-                 deadline: float):
+                 deadline: float, expiries: Expiries = None):
         super().__init__(name=f"watch-{home}", daemon=True)
+        self.expiries = expiries
         self.id = watcher_id
         self.home = home                # slot
         self.rec = recorder
@@ -312,6 +340,8 @@ class Watcher(threading.Thread):
                 record = watch_line(line, self.id, node, now_ns())
                 if record is None:
                     continue
+                if self.expiries is not None and record["op"] == "watch_event":
+                    self.expiries.note(line, record["recv_ns"])
                 self.rec.write(record)
                 if record["op"] == "watch_end":
                     return self._closed(conn)
