@@ -191,6 +191,7 @@ class Nemesis:
         if leader is None:
             return None
         victim = self.rng.choice([s for s in self.slots() if s != leader])
+        installs_before = self._installs(victim)
         self.partition([[victim], [s for s in self.slots() if s != victim]])
         start = self.cluster.status(leader) or {}
         target = start.get("applied_index", 0) + 2 * self.cluster.snapshot_entries + 10
@@ -205,9 +206,17 @@ class Nemesis:
             time.sleep(0.5)
         self.net.heal()
         caught = self.cluster.wait_converged(30)
+        installed = self._installs(victim) - installs_before
         return (f"cut off follower {self.name(victim)} until the leader applied "
                 f"{2 * self.cluster.snapshot_entries}+ entries ({'reached' if reached else 'NOT reached'}), "
-                f"healed; caught up: {caught}")
+                f"healed; snapshots installed: {installed}; caught up: {caught}")
+
+    def _installs(self, slot):
+        try:
+            with open(self.cluster.nodes[slot].log_path, errors="replace") as f:
+                return sum(1 for line in f if "installed snapshot" in line)
+        except OSError:
+            return 0
 
     def leader_transfers(self):
         done = []

@@ -125,7 +125,10 @@ class Run:
 
     def schedule(self):
         a = self.args
-        kinds = [k for k in (a.faults.split(",") if a.faults else ALL_FAULTS) if k]
+        default = ALL_FAULTS
+        if a.unsafe:       # the self-test: the faults that expose writes acknowledged before commit
+            default = ("stall_majority_kill_leader", "kill_leader", "isolate_leader", "stall_majority_kill_leader")
+        kinds = [k for k in (a.faults.split(",") if a.faults else default) if k]
         for k in kinds:
             if k not in ALL_FAULTS:
                 sys.exit(f"chaos: unknown fault {k}; choose from {', '.join(ALL_FAULTS)}")
