@@ -7,7 +7,7 @@ import os
 import signal
 import time
 
-NET_FAULTS = ("isolate_leader", "split", "bridge", "one_way", "snapshot_catchup")
+NET_FAULTS = ("isolate_leader", "split", "bridge", "one_way")   # snapshot_catchup kills instead without netns
 ROOT_FAULTS = ("disk_full",)
 ALL_FAULTS = ("stall_majority_kill_leader", "kill_random", "kill_leader", "pause_leader_election", "isolate_leader",
               "split", "bridge", "one_way", "kill_majority", "pause_leader_lease", "snapshot_catchup",
@@ -192,7 +192,12 @@ class Nemesis:
             return None
         victim = self.rng.choice([s for s in self.slots() if s != leader])
         installs_before = self._installs(victim)
-        self.partition([[victim], [s for s in self.slots() if s != victim]])
+        if self.net is not None:
+            self.partition([[victim], [s for s in self.slots() if s != victim]])
+            how = "cut off"
+        else:
+            self.cluster.kill(victim)          # loopback mode: a stopped follower falls behind the same way
+            how = "killed"
         start = self.cluster.status(leader) or {}
         target = start.get("applied_index", 0) + 2 * self.cluster.snapshot_entries + 10
         deadline = time.monotonic() + 40
@@ -204,10 +209,13 @@ class Nemesis:
                 reached = True
                 break
             time.sleep(0.5)
-        self.net.heal()
+        if self.net is not None:
+            self.net.heal()
+        else:
+            self.cluster.start(victim)
         caught = self.cluster.wait_converged(30)
         installed = self._installs(victim) - installs_before
-        return (f"cut off follower {self.name(victim)} until the leader applied "
+        return (f"{how} follower {self.name(victim)} until the leader applied "
                 f"{2 * self.cluster.snapshot_entries}+ entries ({'reached' if reached else 'NOT reached'}), "
                 f"healed; snapshots installed: {installed}; caught up: {caught}")
 

@@ -69,7 +69,7 @@ class Mapping(unittest.TestCase):
 
 class Faults(unittest.TestCase):
     def test_every_required_fault_kind_is_scheduled(self):
-        for kind in NET_FAULTS + ROOT_FAULTS:
+        for kind in NET_FAULTS + ROOT_FAULTS + ("snapshot_catchup",):
             self.assertIn(kind, ALL_FAULTS)
         self.assertEqual(len(set(ALL_FAULTS)), len(ALL_FAULTS))
 
