@@ -67,6 +67,8 @@ class State:
             return True
         if op == "delete":
             return key in self.kv
+        if isinstance(lease, tuple):          # one expiry entry covering several leases
+            return any(one in self.lease_keys for one in lease)
         return lease in self.lease_keys       # revoke / expire
 
     def apply(self, op: str, key: Optional[str], value: Optional[str], lease: int):
@@ -86,8 +88,11 @@ class State:
             old = self.kv[key]
             changes.append(Change(key, "delete", None, old.value))
             self._set(key, None, undo)
-        else:  # revoke / expire
-            for k in sorted(self.lease_keys[lease]):
+        else:  # revoke / expire (of one lease, or of a tuple of leases expired by one entry)
+            keys = set()
+            for one in (lease if isinstance(lease, tuple) else (lease,)):
+                keys |= self.lease_keys.get(one, set())
+            for k in sorted(keys):
                 changes.append(Change(k, "delete", None, self.kv[k].value))
                 self._set(k, None, undo)
         self.revision = rev
@@ -96,3 +101,9 @@ class State:
     # -- reads ---------------------------------------------------------------
     def prefix_pairs(self, prefix: str) -> list:
         return sorted((k, e.value) for k, e in self.kv.items() if k.startswith(prefix))
+
+    def lease_key_count(self, lease) -> int:
+        """Keys attached to a lease, or to any lease of a tuple."""
+        if isinstance(lease, tuple):
+            return sum(len(self.lease_keys.get(one, ())) for one in lease)
+        return len(self.lease_keys.get(lease, ()))

@@ -105,6 +105,20 @@ class Valid(unittest.TestCase):
         h.get(2, 3 * S, 3 * S + 10, "ns/a", None, 2)
         self.assertOk(h)
 
+    def test_several_leases_expire_at_one_revision(self):
+        # Roster expires every due lease in one log entry: one revision, keys of all of them deleted.
+        h = H()
+        h.op("grant", 1, 0, 5, lease=9, ttl=1)
+        h.op("grant", 2, 0, 5, lease=10, ttl=1)
+        h.put(1, 10, 20, "ns/a", 1, rev=1, lease=9)
+        h.put(2, 10, 20, "ns/b", 2, rev=2, lease=10)
+        h.raw(op="expire", lease=9, revision=3, observed_ns=2 * S)
+        h.raw(op="expire", lease=10, revision=3, observed_ns=2 * S)
+        h.watch(7, [(1, "put", "ns/a", 1), (2, "put", "ns/b", 2), (3, "delete", "ns/a"), (3, "delete", "ns/b")])
+        h.lst(2, 3 * S, 3 * S + 10, "ns/", [], 3)
+        h.final("n1", 3, [])
+        self.assertOk(h)
+
     def test_serializable_read_of_an_old_revision(self):
         h = H()
         h.put(1, 0, 10, "a", 1, rev=1)

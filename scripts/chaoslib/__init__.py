@@ -1,0 +1,6 @@
+"""Roster chaos suite: real `roster` processes, a recorded workload, injected faults, checked history.
+
+Modules: `http` (requests and ok/fail/unknown classification), `recorder` (the JSONL history),
+`netns` (per-node network namespaces and nftables partitions), `cluster` (processes and their
+control), `workload` (clients and watchers), `nemesis` (faults), `runner` (a whole run).
+"""

@@ -1,0 +1,93 @@
+"""HTTP requests to Roster nodes, classified as ok / fail / unknown.
+
+Only loopback and the suite's own namespace addresses are ever contacted (the caller passes
+addresses it got from the cluster). One request per connection: no shared connection state.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+# 503 codes that guarantee nothing was applied.
+DEFINITE_503 = frozenset({"no_leader", "not_applied", "read_not_confirmed", "leader_busy", "shutting_down"})
+
+
+@dataclass
+class Reply:
+    outcome: str                 # ok | fail | unknown
+    status: int = 0              # HTTP status, 0 when there was no answer
+    code: str = ""               # Roster error code, or a transport description
+    body: Any = None             # parsed JSON body (ok answers)
+    headers: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+    def header_int(self, name: str) -> Optional[int]:
+        try:
+            return int(self.headers.get(name.lower(), ""))
+        except ValueError:
+            return None
+
+
+def classify(status: int, code: str) -> str:
+    """The outcome of an answered request (pure; see the checker's fail/unknown rules)."""
+    if 200 <= status < 300:
+        return "ok"
+    if 400 <= status < 500:
+        return "fail"                       # rejected: nothing happened (429 overloaded included)
+    if status == 503 and code in DEFINITE_503:
+        return "fail"
+    return "unknown"                        # 500 indeterminate, 504 timed_out, anything else
+
+
+def classify_exception(sent: bool) -> str:
+    """A transport error: before the request left, nothing happened; afterwards, anything may have."""
+    return "unknown" if sent else "fail"
+
+
+def request(addr: tuple, method: str, path: str, body: Any = None, timeout: float = 3.0) -> Reply:
+    host, port = addr
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    sent = False
+    try:
+        try:
+            conn.connect()
+        except OSError as error:
+            return Reply("fail", 0, f"connect: {type(error).__name__}")
+        payload = None
+        headers = {}
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            conn.request(method, path, body=payload, headers=headers)
+            sent = True
+            response = conn.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            return Reply(classify_exception(sent), 0, f"transport: {type(error).__name__}")
+        hdrs = {k.lower(): v for k, v in response.getheaders()}
+        parsed = None
+        code = ""
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
+            code = str(parsed["error"].get("code", ""))
+        return Reply(classify(response.status, code), response.status, code, parsed, hdrs)
+    finally:
+        conn.close()
+
+
+def open_stream(addr: tuple, path: str, timeout: float):
+    """Starts a streaming GET; returns (connection, response) or raises OSError/HTTPException."""
+    host, port = addr
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn.request("GET", path)
+    return conn, conn.getresponse()

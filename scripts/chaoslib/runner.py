@@ -1,0 +1,303 @@
+"""A whole chaos run: cluster + network + workload + nemesis + final state + checker + summary."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import threading
+import time
+
+from . import netns
+from .cluster import Cluster, resolver
+from .mapping import range_pairs
+from .nemesis import ALL_FAULTS, Nemesis
+from .recorder import Recorder, now_ns
+from .workload import Expiries, KVWorker, LeaseWorker, Watcher, new_client_id
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LEASE_TTL = 3
+# What acknowledging writes before commit must produce (watch-only anomalies do not count for the self-test).
+WRITE_SAFETY_ANOMALIES = frozenset({"lost_write", "revision_reused", "stale_read", "read_mismatch",
+                                    "final_state_mismatch", "final_state_behind", "write_result_mismatch",
+                                    "unexplained_revision", "revision_backwards", "future_read"})
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="scripts/chaos", description="Roster chaos suite against real roster processes.")
+    p.add_argument("--short", action="store_true", help="CI mode: 3 nodes, every fault kind once (~3 min)")
+    p.add_argument("--minutes", type=float, default=None, help="soak length (random faults until then)")
+    p.add_argument("--nodes", type=int, choices=(3, 5), default=3)
+    p.add_argument("--unsafe", action="store_true", help="run nodes with --unsafe-ack-before-commit (self-test)")
+    p.add_argument("--expect-anomalies", action="store_true", help="succeed only if the checker finds anomalies")
+    p.add_argument("--faults", default="", help="comma-separated fault kinds to run (default: all)")
+    p.add_argument("--no-netns", action="store_true", help="loopback only (partition faults are skipped)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--run-dir", default=None)
+    p.add_argument("--kv-clients", type=int, default=5)
+    p.add_argument("--lease-clients", type=int, default=2)
+    p.add_argument("--check-timeout", type=int, default=120)
+    return p.parse_args(argv)
+
+
+def roster_binary(log):
+    env = os.environ.get("ROSTER_BIN")
+    if env:
+        if not os.access(env, os.X_OK):
+            sys.exit(f"chaos: ROSTER_BIN={env} is not executable")
+        return env
+    built = os.path.join(ROOT, ".build", "release", "roster")
+    if not os.access(built, os.X_OK):
+        log("building roster (release)...")
+        subprocess.run(["swift", "build", "-c", "release", "--product", "roster"], cwd=ROOT, check=True)
+    return built
+
+
+class Run:
+    def __init__(self, args):
+        self.args = args
+        self.seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+        self.rng = random.Random(self.seed)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.dir = os.path.abspath(args.run_dir or os.path.join(ROOT, ".build-chaos", stamp))
+        os.makedirs(self.dir, exist_ok=True)
+        self.log_file = open(os.path.join(self.dir, "chaos.log"), "a", buffering=1)
+        self.net = None
+        self.tmpfs = None
+        self.cluster = None
+        self.notices = []
+
+    def log(self, message):
+        line = f"[{time.strftime('%H:%M:%S')}] {message}"
+        print(line, flush=True)
+        self.log_file.write(line + "\n")
+
+    def setup(self, binary):
+        a = self.args
+        use_netns = False
+        if not a.no_netns:
+            ok, why = netns.available()
+            if ok:
+                try:
+                    self.net = netns.Network(self.log)
+                    self.net.setup(range(1, a.nodes + 1))
+                    use_netns = True
+                except Exception as error:      # fall back to loopback
+                    self.notices.append(f"network namespaces failed ({error}); loopback mode, partitions SKIPPED")
+                    try:
+                        self.net.teardown()
+                    except Exception:
+                        pass
+                    self.net = None
+            else:
+                self.notices.append(f"partitions SKIPPED: network namespaces need root and iproute2 ({why})")
+        else:
+            self.notices.append("partitions SKIPPED: --no-netns")
+        for notice in self.notices:
+            self.log("NOTICE: " + notice)
+        self.cluster = Cluster(binary, self.dir, a.nodes, use_netns, self.log, unsafe=a.unsafe, snapshot_entries=200)
+        disk_slot = None
+        if os.geteuid() == 0:
+            slot = a.nodes
+            node = self.cluster.nodes[slot]
+            node.data_dir = os.path.join(self.dir, f"tmpfs-{node.name}")
+            os.makedirs(node.data_dir, exist_ok=True)
+            r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", node.data_dir], capture_output=True)
+            if r.returncode == 0:
+                self.tmpfs = node.data_dir
+                disk_slot = slot
+            else:
+                self.log("NOTICE: disk_full SKIPPED: cannot mount a tmpfs")
+        else:
+            self.log("NOTICE: disk_full SKIPPED: needs root for a small tmpfs")
+        self.nemesis = Nemesis(self.cluster, self.net, self.rng, self.log, LEASE_TTL, disk_slot)
+        self.cluster.start_all()
+        if not self.cluster.wait_converged(30):
+            dead = [n.name for n in self.cluster.members() if not n.alive]
+            raise RuntimeError(f"the cluster did not come up within 30 s (dead: {dead}); see {self.dir}/n*.log")
+
+    def cleanup(self):
+        if self.cluster:
+            self.cluster.stop_all()
+        if self.net:
+            self.net.teardown()
+        if self.tmpfs:
+            subprocess.run(["umount", "-l", self.tmpfs], capture_output=True)
+
+    def schedule(self):
+        a = self.args
+        default = ALL_FAULTS
+        if a.unsafe:       # the self-test: the faults that expose writes acknowledged before commit
+            default = ("stall_majority_kill_leader", "kill_leader", "isolate_leader", "stall_majority_kill_leader")
+        kinds = [k for k in (a.faults.split(",") if a.faults else default) if k]
+        for k in kinds:
+            if k not in ALL_FAULTS:
+                sys.exit(f"chaos: unknown fault {k}; choose from {', '.join(ALL_FAULTS)}")
+        return kinds
+
+    def execute(self):
+        a = self.args
+        history = os.path.join(self.dir, "history.jsonl")
+        rec = Recorder(history)
+        self.cluster.recorder = rec
+        stop_workers = threading.Event()
+        stop_watchers = threading.Event()
+        hard_deadline = time.monotonic() + 60 * ((a.minutes or 4) + 5)
+        targets = self.cluster.targets
+        workers = [KVWorker(f"kv{i}", rec, targets, stop_workers, hard_deadline, self.rng.randrange(1 << 30), 2.5)
+                   for i in range(a.kv_clients)]
+        leasers = [LeaseWorker(f"ls{i}", rec, targets, stop_workers, hard_deadline, self.rng.randrange(1 << 30), 2.5,
+                               index=i, ttl=LEASE_TTL) for i in range(a.lease_clients)]
+        expiries = Expiries()
+        watchers = [Watcher(100 + slot, slot, rec, resolver(self.cluster), targets, stop_watchers, hard_deadline,
+                            expiries) for slot in self.cluster.nodes]
+        for t in watchers + workers + leasers:
+            t.start()
+        started = time.monotonic()
+        time.sleep(3)
+        kinds = self.schedule()
+        if a.minutes and not a.short:
+            end = started + 60 * a.minutes
+            while time.monotonic() < end:
+                self.nemesis.run(self.rng.choice(kinds))
+                time.sleep(self.rng.uniform(1, 4))
+        else:
+            for kind in kinds:
+                self.nemesis.run(kind)
+                if not a.unsafe:
+                    time.sleep(3)          # steady-state traffic between faults
+        time.sleep(2)
+        stop_workers.set()
+        for t in workers + leasers:
+            t.join(timeout=15)
+        self.nemesis.heal()
+        self.final_state(rec, leasers, watchers)
+        stop_watchers.set()
+        for t in watchers:
+            t.join(timeout=10)
+        for record in expiries.records():
+            rec.write(record)
+        rec.close()
+        elapsed = time.monotonic() - started
+        return history, rec, elapsed, watchers
+
+    def final_state(self, rec, leasers, watchers):
+        c = self.cluster
+        if not c.wait_converged(60):
+            self.log("WARNING: the cluster did not converge within 60 s after healing")
+        # revoke every lease that may still be alive, so the final key space is stable
+        client = new_client_id()
+        for worker in leasers:
+            for lease in list(worker.granted):
+                for _ in range(5):
+                    leader = c.leader(10)
+                    if leader is None:
+                        break
+                    invoke = now_ns()
+                    reply = c.request(leader, "DELETE", f"/v1/leases/{lease}")
+                    fields = {"lease": lease}
+                    if reply.ok:
+                        fields.update(revision=int(reply.body["revision"]), deleted=int(reply.body.get("deleted_keys", 0)))
+                    rec.op(client, c.nodes[leader].name, "revoke", invoke, reply.outcome, **fields)
+                    if reply.outcome == "unknown":
+                        client = new_client_id()
+                    if reply.outcome == "ok" or reply.code == "lease_not_found":
+                        break
+                    time.sleep(0.5)
+        time.sleep(1)
+        c.wait_converged(30)
+        revision = max((c.status(n.slot) or {}).get("revision", 0) for n in c.members())
+        self.final_revision = revision
+        for node in c.members():
+            body = None
+            for _ in range(10):
+                reply = c.request(node.slot, "GET",
+                                  f"/v1/kv/?prefix=true&consistency=serializable&min_revision={revision}")
+                if reply.ok:
+                    body = reply.body
+                    break
+                time.sleep(0.5)
+            hash_reply = c.request(node.slot, "GET", f"/v1/cluster/hash?revision={revision}")
+            if body is None:
+                self.log(f"WARNING: no final read from {node.name}")
+                continue
+            record = {"op": "final_state", "node": node.name, "revision": int(body["revision"]),
+                      "pairs": range_pairs(body)}
+            if hash_reply.ok and hash_reply.body.get("hash_revision") == int(body["revision"]):
+                record["hash"] = hash_reply.body["hash"]
+            rec.write(record)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(w.last < revision for w in watchers):
+            time.sleep(0.3)
+        self.log(f"final revision {revision}; watchers at {[w.last for w in watchers]}")
+
+    def check(self, history):
+        cmd = [os.path.join(ROOT, "scripts", "check-history"), history, "--timeout-s", str(self.args.check_timeout),
+               "--serializable-scope", "node"]
+        started = time.monotonic()
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=self.args.check_timeout * 3 + 120)
+        with open(os.path.join(self.dir, "check.txt"), "w") as f:
+            f.write(result.stdout + result.stderr)
+        summary = {}
+        for line in result.stdout.splitlines():
+            if line.startswith("SUMMARY "):
+                try:
+                    summary = json.loads(line[len("SUMMARY "):])
+                except ValueError:
+                    pass
+        return result.returncode, summary, result.stdout, time.monotonic() - started
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.short:
+        args.nodes = 3
+    if args.minutes is None and not args.short:
+        args.short = True
+    run = Run(args)
+    run.log(f"chaos: {args.nodes} nodes, {'short' if args.short else f'{args.minutes} min soak'}, seed {run.seed}"
+            f"{', UNSAFE (ack before commit)' if args.unsafe else ''}; run dir {run.dir}")
+    binary = roster_binary(run.log)
+    try:
+        run.setup(binary)
+        history, rec, elapsed, watchers = run.execute()
+    finally:
+        run.cleanup()
+    code, summary, report, check_s = run.check(history)
+    verdict = {0: "ok", 1: "ANOMALIES", 2: "unknown (search budget exhausted)", 3: "bad input"}.get(code, f"exit {code}")
+    lines = ["", "== chaos summary", f"workload {elapsed:.0f} s, checker {check_s:.0f} s, seed {run.seed}"]
+    kinds = sorted({op for op, _ in rec.counts})
+    for op in kinds:
+        lines.append(f"  {op:10s} ok {rec.counts[(op, 'ok')]:6d}  failed {rec.counts[(op, 'fail')]:5d}  "
+                     f"unknown {rec.counts[(op, 'unknown')]:5d}")
+    total = {s: sum(v for (o, st), v in rec.counts.items() if st == s) for s in ("ok", "fail", "unknown")}
+    lines.append(f"  {'total':10s} ok {total['ok']:6d}  failed {total['fail']:5d}  unknown {total['unknown']:5d}")
+    lines.append(f"  watch: {sum(w.events for w in watchers)} events over {sum(w.segments for w in watchers)} segments")
+    lines.append("faults injected: " + (", ".join(f"{k} x{v}" for k, v in sorted(run.nemesis.counts.items())) or "none"))
+    if run.nemesis.skipped:
+        lines.append("faults skipped: " + ", ".join(f"{k} x{v}" for k, v in sorted(run.nemesis.skipped.items())))
+    for notice in run.notices:
+        lines.append("NOTICE: " + notice)
+    anomalies = summary.get("anomalies", summary.get("anomaly_count"))
+    if isinstance(anomalies, list):
+        anomalies = len(anomalies)
+    lines.append(f"checker: {verdict}; anomalies: {anomalies if anomalies is not None else '?'}")
+    if code != 0:
+        lines += [l for l in report.splitlines() if l.strip()][:40]
+    lines.append(f"history: {history}")
+    lines.append(f"logs: {run.dir}/n*.log, chaos.log, check.txt")
+    for line in lines:
+        run.log(line)
+    if args.expect_anomalies:
+        kinds = set(summary.get("anomalies", {})) if isinstance(summary.get("anomalies"), dict) else set()
+        caught = kinds & WRITE_SAFETY_ANOMALIES
+        if code == 1 and caught:
+            run.log(f"unsafe-server anomalies found: {', '.join(sorted(caught))}")
+            run.log("self-test PASSED: the checker caught the unsafe server")
+            return 0
+        run.log("self-test FAILED: the unsafe server was not caught")
+        return 1
+    return 0 if code == 0 else 1
