@@ -49,7 +49,9 @@ final class WatchHub {
         } else {
             start = registry.revision
         }
-        let watcher = Watcher(id: nextID, spec: spec, session: session, delivered: min(start, registry.revision), now: now)
+        // A start beyond this node's state (a client resuming on a node that is behind) waits for
+        // the node to catch up; clamping it down would replay revisions the client already has.
+        let watcher = Watcher(id: nextID, spec: spec, session: session, delivered: start, now: now)
         nextID += 1
         watchers[watcher.id] = watcher
         return watcher

@@ -88,6 +88,30 @@ struct ClusterIntegrationTests {
         #expect(events.compactMap { $0["key"] as? String } == (0..<10).map { "default/payments/w\($0)" })
     }
 
+    @Test("a watch from a revision the node has not reached yet starts exactly there (no replay below it)")
+    func watchFromFutureRevision() throws {
+        let cluster = try ProcessCluster(size: 3)
+        try cluster.startAll()
+        let leader = try cluster.waitForLeader()
+        let follower = [0, 1, 2].first { $0 != leader }!
+        for number in 0..<10 {
+            try cluster.waitFor("a write") { Self.register(cluster, id: "f\(number)", on: leader)?.status == 200 }
+        }
+        // A client resuming at 16 on a node at revision 10: revisions 11...15 must not be delivered.
+        guard let watch = StreamReader(port: cluster.nodes[follower].clientPort, path: "/v1/watch?service=payments&from_revision=16")
+        else {
+            Issue.record("watch did not connect")
+            return
+        }
+        defer { watch.close() }
+        for number in 10..<20 {
+            try cluster.waitFor("a write") { Self.register(cluster, id: "f\(number)", on: leader)?.status == 200 }
+        }
+        try cluster.waitFor("the events from the start revision") { watch.lines.filter { $0["type"] != nil }.count >= 5 }
+        let revisions = watch.lines.filter { $0["type"] != nil }.compactMap { $0["revision"] as? Int }
+        #expect(revisions == Array(16...20))
+    }
+
     @Test("a fourth node joins as a learner by name, is promoted, and another member is removed")
     func membershipChanges() throws {
         let cluster = try ProcessCluster(size: 3)
