@@ -72,6 +72,8 @@ struct Progress: Sendable {
     mutating func sent(lastIndex: LogIndex, bytes: Int) {
         switch state {
         case .replicate:
+            // An empty append (carrying only the commit index) occupies no window slot.
+            guard lastIndex >= nextIndex else { return }
             nextIndex = lastIndex.next
             inflight.append((lastIndex, bytes))
             inflightBytes += bytes

@@ -178,6 +178,7 @@ extension RaftNode {
         transfer = nil
         uncommittedBytes = 0
         needsBroadcast = false
+        needsCommitBroadcast = false
         votesReceived = [:]
         reads.resetLeaderState()
     }

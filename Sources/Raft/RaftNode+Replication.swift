@@ -12,9 +12,11 @@ extension RaftNode {
     }
 
     mutating func broadcastAppend() {
+        let carriesCommit = needsCommitBroadcast
         needsBroadcast = false
+        needsCommitBroadcast = false
         for member in progress.keys.sorted() {
-            sendAppends(to: member)
+            sendAppends(to: member, evenIfEmpty: carriesCommit)
         }
     }
 
@@ -92,7 +94,9 @@ extension RaftNode {
             }
             progress[member] = state
             if advanced {
-                if maybeCommit() { needsBroadcast = true }
+                // Followers apply (and serve watches) only once they learn the commit index: tell
+                // them now, with an empty append if need be, not at the next heartbeat.
+                if maybeCommit() { needsCommitBroadcast = true }
                 if let pending = transfer, pending.target == member, matchIndex == log.lastIndex {
                     send(to: member, .timeoutNow, afterPersist: false)
                 }

@@ -40,6 +40,9 @@ public struct RaftNode: Sendable {
     /// New entries were appended since the last broadcast; sent when the shell drains a Ready, so many
     /// proposals share one AppendEntries per follower.
     var needsBroadcast = false
+    /// The commit index advanced: the next broadcast reaches every follower, with an empty append if
+    /// it has nothing new, so followers apply without waiting for a heartbeat.
+    var needsCommitBroadcast = false
     var reads = ReadIndexTracker()
 
     // MARK: Follower state
@@ -202,7 +205,7 @@ public struct RaftNode: Sendable {
     public var hasReady: Bool {
         !messages.isEmpty || !messagesAfterPersist.isEmpty || !readResults.isEmpty || hardState != lastHardState
             || !log.unstableEntries.isEmpty || log.pendingSnapshot != nil || !log.entriesToApply.isEmpty
-            || (role == .leader && (needsBroadcast || reads.isRoundOpen))
+            || (role == .leader && (needsBroadcast || needsCommitBroadcast || reads.isRoundOpen))
     }
 
     /// Hands out everything the shell must do now; see `Ready` for the order. Call `advance(past:)`
@@ -210,7 +213,7 @@ public struct RaftNode: Sendable {
     public mutating func drainReady() -> Ready {
         precondition(!isReadyInFlight, "drainReady() twice without advance(past:)")
         if role == .leader {
-            if needsBroadcast { broadcastAppend() }
+            if needsBroadcast || needsCommitBroadcast { broadcastAppend() }
             if reads.isRoundOpen { broadcastHeartbeat() }
         }
         let current = hardState

@@ -45,9 +45,9 @@ struct SimulatorTests {
     @Test(
         "a planted rule violation is caught by the checkers",
         arguments: [
-            (RaftFault.skipLogUpToDateCheck, UInt64(7), "leader completeness"),
-            (RaftFault.voteBeforePersisting, UInt64(995), "election safety"),
-            (RaftFault.commitPreviousTermByCounting, UInt64(107), "leader completeness"),
+            (RaftFault.skipLogUpToDateCheck, UInt64(3), "leader completeness"),
+            (RaftFault.voteBeforePersisting, UInt64(1027), "election safety"),
+            (RaftFault.commitPreviousTermByCounting, UInt64(943), "leader completeness"),
         ])
     func plantedFaultCaught(fault: RaftFault, seed: UInt64, property: String) throws {
         var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [fault]))
