@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "RosterTestSupport", swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
+        .executableTarget(name: "roster-bench", swiftSettings: strict),
 
         .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
         .testTarget(name: "RosterNodeTests", dependencies: ["RosterNode", "Raft", "Registry"], swiftSettings: strict),
