@@ -365,7 +365,7 @@ func runFailover(_ options: Options) -> String {
     var completions = results.flatMap(\.completions)
     completions.sort()
     var gaps: [String] = []
-    for index in completions.indices.dropFirst() where completions[index] - completions[index - 1] > 100_000_000 {
+    for index in completions.indices.dropFirst() where completions[index] - completions[index - 1] > 10_000_000 {
         gaps.append("[\(completions[index - 1]),\(completions[index])]")
     }
     var out = summarize(results, seconds: Double(monotonicNanoseconds() - start) / 1e9)

@@ -273,6 +273,50 @@ class Runner:
                                              "events", "missing_events", "seconds", "last_error") if k in result}
         log(f"{self.cluster.system} {name}: {brief}")
 
+    def failover(self, how, count):
+        """Kills (or freezes) the leader during steady writes through all nodes; time to the next success."""
+        s, cluster = self.settings, self.cluster
+        trials = []
+        for trial in range(count):
+            cluster.wait_ready(cluster.nodes, 120)
+            leader, _ = cluster.followers()
+            command = [self.loadgen, "--mode", "failover", "--endpoints", cluster.endpoints(), "--clients", 16,
+                       "--duration", s["failover_s"], "--timeout-ms", 2000, "--service", f"fail{how}{trial}"]
+            process = subprocess.Popen([str(arg) for arg in command], stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)
+            time.sleep(s["failover_s"] / 3)
+            killed_at = time.monotonic_ns()
+            if how == signal.SIGKILL:
+                cluster.kill(leader)
+            else:
+                leader.process.send_signal(signal.SIGSTOP)
+            try:
+                stdout, stderr = process.communicate(timeout=s["failover_s"] + 60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                stdout, stderr = process.communicate()
+            lines = [line for line in stdout.splitlines() if line.startswith("{")]
+            outcome = json.loads(lines[-1]) if lines else {"error": stderr[-300:]}
+            recovery = None
+            for start, end in outcome.get("gaps_ns", []):
+                if start <= killed_at <= end:
+                    recovery = (end - killed_at) / 1e9
+            if recovery is None and outcome.get("last_ns", 0) > killed_at:
+                recovery = 0.0  # writes never paused more than 10 ms around the kill
+            new_leader = cluster.wait_leader(15)
+            nearby = [gap for gap in outcome.get("gaps_ns", []) if abs(gap[0] - killed_at) < 5e9]
+            trials.append({"recovery_s": recovery, "killed": leader.name, "new_leader": new_leader.name,
+                           "ops": outcome.get("ops"), "errors": outcome.get("errors"),
+                           "killed_at_ns": killed_at, "gaps_near_kill_ns": nearby,
+                           "last_error": outcome.get("last_error")})
+            log(f"{cluster.system} failover ({signal.Signals(how).name}) trial {trial + 1}: "
+                f"recovery {recovery} s, {leader.name} -> {new_leader.name}")
+            if how != signal.SIGKILL:
+                cluster.kill(leader)
+            cluster.start_node(leader)
+            cluster.wait_ready(cluster.nodes, 120)
+        return trials
+
     def run_all(self):
         s, cluster = self.settings, self.cluster
         log(f"{cluster.system}: starting 3 nodes")
@@ -342,37 +386,9 @@ class Runner:
         self.results["restart_instances"] = have
         log(f"{cluster.system} restart-to-ready with {have} instances: {self.results['restart_to_ready_s']} s")
 
-        trials = []
-        for trial in range(s["failover_trials"]):
-            cluster.wait_ready(cluster.nodes, 120)
-            leader, _ = cluster.followers()
-            command = [self.loadgen, "--mode", "failover", "--endpoints", cluster.endpoints(), "--clients", 16,
-                       "--duration", s["failover_s"], "--timeout-ms", 2000, "--service", f"fail{trial}"]
-            process = subprocess.Popen([str(arg) for arg in command], stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True)
-            time.sleep(s["failover_s"] / 3)
-            killed_at = time.monotonic_ns()
-            cluster.kill(leader)
-            try:
-                stdout, stderr = process.communicate(timeout=s["failover_s"] + 60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                stdout, stderr = process.communicate()
-            lines = [line for line in stdout.splitlines() if line.startswith("{")]
-            outcome = json.loads(lines[-1]) if lines else {"error": stderr[-300:]}
-            recovery = None
-            for start, end in outcome.get("gaps_ns", []):
-                if start <= killed_at <= end:
-                    recovery = (end - killed_at) / 1e9
-            if recovery is None and outcome.get("last_ns", 0) > killed_at:
-                recovery = 0.0  # writes never paused more than 100 ms around the kill
-            new_leader = cluster.wait_leader(15)
-            trials.append({"recovery_s": recovery, "killed": leader.name, "new_leader": new_leader.name,
-                           "ops": outcome.get("ops"), "errors": outcome.get("errors")})
-            log(f"{cluster.system} failover trial {trial + 1}: {trials[-1]}")
-            cluster.start_node(leader)
-            cluster.wait_ready(cluster.nodes, 120)
-        self.results["failover"] = trials
+        self.results["failover"] = self.failover(signal.SIGKILL, s["failover_trials"])
+        # The same with the leader frozen (SIGSTOP): its sockets stay open, so only the election timeout helps.
+        self.results["failover_frozen"] = self.failover(signal.SIGSTOP, s["frozen_trials"])
         self.results["version"] = cluster.version()
         cluster.stop()
         return self.results
@@ -433,6 +449,9 @@ def table(results, settings):
     row("Failover: kill -9 leader → writes succeed again, median s", lambda r: median(
         [t["recovery_s"] for t in r.get("failover", [])]), "lower")
     row("&nbsp;&nbsp;each trial s", lambda r: [t["recovery_s"] for t in r.get("failover", [])] or None, "lower")
+    row("Failover, leader frozen (SIGSTOP) → writes succeed again, median s", lambda r: median(
+        [t["recovery_s"] for t in r.get("failover_frozen", [])]), "lower")
+    row("&nbsp;&nbsp;each trial s", lambda r: [t["recovery_s"] for t in r.get("failover_frozen", [])] or None, "lower")
     row("Lease expiry: TTL end → delete event, p50 ms", field("lease_expiry", "p50_ms"), "lower")
     row("&nbsp;&nbsp;max ms", field("lease_expiry", "max_ms"), "lower")
     row("RSS per node idle, MiB (n1/n2/n3)", lambda r: r.get("rss_idle_mib"), "lower")
@@ -486,11 +505,11 @@ def main():
     if args.quick:
         settings = {"phase_s": 4, "clients": [16], "read_clients": 16, "watch_s": 3, "watch_rate": 20,
                     "many_watchers": 1000, "expiry_leases": 3, "instance_steps": [10_000], "lease_every": 10,
-                    "failover_trials": 1, "failover_s": 6}
+                    "failover_trials": 1, "frozen_trials": 1, "failover_s": 6}
     else:
         settings = {"phase_s": 10, "clients": [1, 16, 64], "read_clients": 16, "watch_s": 10, "watch_rate": 20,
                     "many_watchers": 1000, "expiry_leases": 5, "instance_steps": [10_000, 100_000],
-                    "lease_every": 1, "failover_trials": 5, "failover_s": 9}
+                    "lease_every": 1, "failover_trials": 5, "frozen_trials": 3, "failover_s": 9}
     os.makedirs(args.out, exist_ok=True)
     results = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "quick": args.quick, "settings": settings, "machine": machine(),

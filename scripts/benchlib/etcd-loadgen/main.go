@@ -440,7 +440,7 @@ func runFailover(endpoints []string) map[string]interface{} {
 	sort.Slice(completions, func(i, j int) bool { return completions[i] < completions[j] })
 	gaps := [][2]int64{}
 	for i := 1; i < len(completions); i++ {
-		if completions[i]-completions[i-1] > 100_000_000 {
+		if completions[i]-completions[i-1] > 10_000_000 {
 			gaps = append(gaps, [2]int64{completions[i-1], completions[i]})
 		}
 	}
