@@ -30,6 +30,7 @@ final class WorkerResult: @unchecked Sendable {
     var errors = 0
     var lastError = ""
     var completions: [UInt64] = []
+    var recoveredAt: UInt64 = 0
 
     func error(_ text: String) {
         errors += 1

@@ -32,6 +32,7 @@ struct Options: Sendable {
     var rate = 20.0
     var leases = 5
     var services = 1
+    var markNanoseconds: UInt64 = 0
     var timeoutMilliseconds = 5000
 
     init(_ arguments: [String]) {
@@ -60,6 +61,7 @@ struct Options: Sendable {
             case "--watchers": watchers = Int(value()) ?? watchers
             case "--rate": rate = Double(value()) ?? rate
             case "--leases": leases = Int(value()) ?? leases
+            case "--mark-ns": markNanoseconds = UInt64(value()) ?? 0
             case "--services": services = max(1, Int(value()) ?? services)
             case "--timeout-ms": timeoutMilliseconds = Int(value()) ?? timeoutMilliseconds
             case "--help", "-h":
@@ -342,13 +344,19 @@ func runFailover(_ options: Options) -> String {
         var lease: Int64 = 0
         var sequence = 0
         while monotonicNanoseconds() < deadline {
+            let began = monotonicNanoseconds()
             do {
                 if lease == 0 { lease = try grantLease(client, ttlSeconds: options.ttlSeconds) }
                 let response = try register(client, "\(options.service)-c\(index)", "i\(sequence % 100)",
                                             instanceBody(size: options.valueSize, lease: lease))
                 if ok(response.status) {
                     result.operations += 1
-                    result.completions.append(monotonicNanoseconds())
+                    let now = monotonicNanoseconds()
+                    result.completions.append(now)
+                    if options.markNanoseconds > 0, began >= options.markNanoseconds,
+                       result.recoveredAt == 0 || now < result.recoveredAt {
+                        result.recoveredAt = now
+                    }
                     sequence += 1
                     continue
                 }
@@ -372,6 +380,8 @@ func runFailover(_ options: Options) -> String {
     out.addRaw("gaps_ns", "[" + gaps.joined(separator: ",") + "]")
     out.add("first_ns", Int(completions.first ?? 0))
     out.add("last_ns", Int(completions.last ?? 0))
+    // The first success of a write that began at or after --mark-ns (when the leader is killed).
+    out.add("recovered_ns", Int(results.map(\.recoveredAt).filter { $0 > 0 }.min() ?? 0))
     return out.text
 }
 

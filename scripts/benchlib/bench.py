@@ -280,11 +280,14 @@ class Runner:
         for trial in range(count):
             cluster.wait_ready(cluster.nodes, 120)
             leader, _ = cluster.followers()
+            mark = time.monotonic_ns() + int(s["failover_s"] / 3 * 1e9)
             command = [self.loadgen, "--mode", "failover", "--endpoints", cluster.endpoints(), "--clients", 16,
-                       "--duration", s["failover_s"], "--timeout-ms", 2000, "--service", f"fail{how}{trial}"]
+                       "--duration", s["failover_s"], "--timeout-ms", 2000, "--service", f"fail{how}{trial}",
+                       "--mark-ns", mark]
             process = subprocess.Popen([str(arg) for arg in command], stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, text=True)
-            time.sleep(s["failover_s"] / 3)
+            while time.monotonic_ns() < mark:
+                time.sleep(max(0.0, min(0.05, (mark - time.monotonic_ns()) / 1e9)))
             killed_at = time.monotonic_ns()
             if how == signal.SIGKILL:
                 cluster.kill(leader)
@@ -297,17 +300,14 @@ class Runner:
                 stdout, stderr = process.communicate()
             lines = [line for line in stdout.splitlines() if line.startswith("{")]
             outcome = json.loads(lines[-1]) if lines else {"error": stderr[-300:]}
-            recovery = None
-            for start, end in outcome.get("gaps_ns", []):
-                if start <= killed_at <= end:
-                    recovery = (end - killed_at) / 1e9
-            if recovery is None and outcome.get("last_ns", 0) > killed_at:
-                recovery = 0.0  # writes never paused more than 10 ms around the kill
+            # Time from the kill to the first success of a write that began after it.
+            recovered = outcome.get("recovered_ns") or 0
+            recovery = round((recovered - mark) / 1e9, 3) if recovered > mark else None
             new_leader = cluster.wait_leader(15)
             nearby = [gap for gap in outcome.get("gaps_ns", []) if abs(gap[0] - killed_at) < 5e9]
             trials.append({"recovery_s": recovery, "killed": leader.name, "new_leader": new_leader.name,
                            "ops": outcome.get("ops"), "errors": outcome.get("errors"),
-                           "killed_at_ns": killed_at, "gaps_near_kill_ns": nearby,
+                           "mark_ns": mark, "killed_at_ns": killed_at, "gaps_near_kill_ns": nearby,
                            "last_error": outcome.get("last_error")})
             log(f"{cluster.system} failover ({signal.Signals(how).name}) trial {trial + 1}: "
                 f"recovery {recovery} s, {leader.name} -> {new_leader.name}")

@@ -41,6 +41,7 @@ var (
 	leases        = flag.Int("leases", 5, "leases (expiry mode)")
 	services      = flag.Int("services", 1, "spread populate over this many services")
 	timeoutMs     = flag.Int("timeout-ms", 5000, "per-request timeout")
+	markNs        = flag.Int64("mark-ns", 0, "failover: report the first success of a write begun at or after this monotonic time")
 )
 
 func monotonic() int64 {
@@ -83,6 +84,7 @@ type worker struct {
 	ops, errors int
 	lastError   string
 	completions []int64
+	recoveredAt int64
 }
 
 func (w *worker) fail(err error) { w.errors++; w.lastError = err.Error() }
@@ -420,6 +422,7 @@ func runFailover(endpoints []string) map[string]interface{} {
 				}
 				lease = id
 			}
+			began := monotonic()
 			ctx, cancel := timeout()
 			_, err := client.Put(ctx, key(svc, fmt.Sprintf("i%d", sequence%100)), instanceValue(*valueSize, int64(lease)), clientv3.WithLease(lease))
 			cancel()
@@ -429,7 +432,11 @@ func runFailover(endpoints []string) map[string]interface{} {
 				continue
 			}
 			w.ops++
-			w.completions = append(w.completions, monotonic())
+			now := monotonic()
+			w.completions = append(w.completions, now)
+			if *markNs > 0 && began >= *markNs && (w.recoveredAt == 0 || now < w.recoveredAt) {
+				w.recoveredAt = now
+			}
 			sequence++
 		}
 	})
@@ -446,6 +453,13 @@ func runFailover(endpoints []string) map[string]interface{} {
 	}
 	out := summarize(workers, float64(monotonic()-start)/1e9)
 	out["gaps_ns"] = gaps
+	recovered := int64(0)
+	for _, w := range workers {
+		if w.recoveredAt > 0 && (recovered == 0 || w.recoveredAt < recovered) {
+			recovered = w.recoveredAt
+		}
+	}
+	out["recovered_ns"] = recovered
 	if len(completions) > 0 {
 		out["first_ns"] = completions[0]
 		out["last_ns"] = completions[len(completions)-1]
