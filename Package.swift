@@ -45,6 +45,8 @@ let package = Package(
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
         .target(name: "RosterClient", swiftSettings: strict),
         .executableTarget(name: "rosterctl", dependencies: ["RosterClient"], swiftSettings: strict),
+        // The load generator of scripts/bench.
+        .executableTarget(name: "roster-bench", swiftSettings: strict),
 
         .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
         .testTarget(name: "RosterNodeTests", dependencies: ["RosterNode", "Raft", "Registry"], swiftSettings: strict),

@@ -1,0 +1,210 @@
+// A minimal blocking HTTP/1.1 client for the benchmark: one keep-alive connection, requests written whole,
+// responses read by Content-Length (the load generator never reads a chunked body except through
+// `WatchStream`). Every socket has send/receive timeouts, so no call blocks forever.
+import Glibc
+
+struct ClientError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Monotonic nanoseconds (CLOCK_MONOTONIC, the same clock Python's `time.monotonic_ns()` reads).
+func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// "127.0.0.1:2379" -> (host-order address, port).
+func parseEndpoint(_ text: String) -> (address: UInt32, port: UInt16)? {
+    let parts = text.split(separator: ":")
+    guard parts.count == 2, let port = UInt16(parts[1]) else { return nil }
+    let octets = parts[0].split(separator: ".").compactMap { UInt32($0) }
+    guard octets.count == 4 else { return nil }
+    return (octets.reduce(0) { $0 << 8 | $1 }, port)
+}
+
+/// Opens a blocking TCP connection with TCP_NODELAY and the given I/O timeout.
+func connectTCP(_ endpoint: String, timeoutMilliseconds: Int) throws(ClientError) -> Int32 {
+    guard let (address, port) = parseEndpoint(endpoint) else { throw ClientError(description: "bad endpoint \(endpoint)") }
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw ClientError(description: "socket: errno \(errno)") }
+    var one: Int32 = 1
+    setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    var timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var storage = sockaddr_in()
+    storage.sin_family = sa_family_t(AF_INET)
+    storage.sin_port = port.bigEndian
+    storage.sin_addr = in_addr(s_addr: address.bigEndian)
+    let result = withUnsafePointer(to: &storage) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    if result != 0 {
+        let code = errno
+        close(fd)
+        throw ClientError(description: "connect \(endpoint): errno \(code)")
+    }
+    return fd
+}
+
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(ClientError) {
+    var offset = 0
+    while offset < bytes.count {
+        let sent = bytes.withUnsafeBytes { raw in
+            send(fd, raw.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+        }
+        if sent < 0 {
+            if errno == EINTR { continue }
+            throw ClientError(description: "send: errno \(errno)")
+        }
+        offset += sent
+    }
+}
+
+struct HTTPResponse {
+    var status: Int
+    var revision: Int64
+    var body: [UInt8]
+}
+
+final class HTTPClient {
+    let endpoint: String
+    let timeoutMilliseconds: Int
+    private var fd: Int32 = -1
+    private var buffer: [UInt8] = []
+    private var chunk = [UInt8](repeating: 0, count: 65536)
+
+    init(endpoint: String, timeoutMilliseconds: Int = 5000) {
+        self.endpoint = endpoint
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    deinit { disconnect() }
+
+    func disconnect() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// One request; reconnects first if the previous exchange broke the connection. Any I/O error closes the
+    /// connection and throws.
+    func request(_ method: String, _ path: String, body: [UInt8] = []) throws(ClientError) -> HTTPResponse {
+        if fd < 0 { fd = try connectTCP(endpoint, timeoutMilliseconds: timeoutMilliseconds) }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(endpoint)\r\n"
+        if !body.isEmpty || method == "PUT" || method == "POST" {
+            head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        }
+        head += "\r\n"
+        do {
+            try writeAll(fd, Array(head.utf8) + body)
+            return try readResponse()
+        } catch {
+            disconnect()
+            throw error
+        }
+    }
+
+    private func fill() throws(ClientError) {
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count > 0 {
+            buffer.append(contentsOf: chunk[0..<count])
+        } else if count == 0 {
+            throw ClientError(description: "connection closed by \(endpoint)")
+        } else if errno != EINTR {
+            throw ClientError(description: errno == EAGAIN ? "timeout from \(endpoint)" : "recv: errno \(errno)")
+        }
+    }
+
+    private func readResponse() throws(ClientError) -> HTTPResponse {
+        var headEnd: Int? = nil
+        while headEnd == nil {
+            headEnd = findHeadEnd(buffer)
+            if headEnd == nil { try fill() }
+        }
+        let head = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
+        let lines = head.split(separator: "\r\n", omittingEmptySubsequences: true)
+        guard let statusLine = lines.first else { throw ClientError(description: "empty response") }
+        let statusParts = statusLine.split(separator: " ")
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
+            throw ClientError(description: "bad status line")
+        }
+        var length = 0
+        var revision: Int64 = 0
+        var close = false
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: " ")
+            switch name {
+            case "content-length": length = Int(value) ?? 0
+            case "x-roster-revision": revision = Int64(value) ?? 0
+            case "connection": close = value.lowercased() == "close"
+            case "transfer-encoding": throw ClientError(description: "unexpected chunked response")
+            default: break
+            }
+        }
+        let bodyStart = headEnd! + 4
+        while buffer.count < bodyStart + length { try fill() }
+        let body = Array(buffer[bodyStart..<(bodyStart + length)])
+        buffer.removeFirst(bodyStart + length)
+        if close { disconnect() }
+        return HTTPResponse(status: status, revision: revision, body: body)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: Character) -> String {
+        var text = self
+        while text.first == set { text = text.dropFirst() }
+        while text.last == set { text = text.dropLast() }
+        return String(text)
+    }
+}
+
+/// The index of "\r\n\r\n" in `bytes`, or nil.
+func findHeadEnd(_ bytes: [UInt8]) -> Int? {
+    guard bytes.count >= 4 else { return nil }
+    var index = 0
+    while index + 3 < bytes.count {
+        if bytes[index] == 13, bytes[index + 1] == 10, bytes[index + 2] == 13, bytes[index + 3] == 10 { return index }
+        index += 1
+    }
+    return nil
+}
+
+/// The first integer after `marker` in `bytes`, or nil.
+func integer(after marker: String, in bytes: [UInt8], from start: Int = 0) -> Int64? {
+    let pattern = Array(marker.utf8)
+    guard let at = find(pattern, in: bytes, from: start) else { return nil }
+    var index = at + pattern.count
+    var value: Int64 = 0
+    var digits = 0
+    while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+        value = value * 10 + Int64(bytes[index] - 48)
+        index += 1
+        digits += 1
+    }
+    return digits > 0 ? value : nil
+}
+
+func find(_ pattern: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+    guard !pattern.isEmpty, bytes.count >= pattern.count else { return nil }
+    var index = start
+    let first = pattern[0]
+    while index + pattern.count <= bytes.count {
+        if bytes[index] == first {
+            var match = true
+            for offset in 1..<pattern.count where bytes[index + offset] != pattern[offset] {
+                match = false
+                break
+            }
+            if match { return index }
+        }
+        index += 1
+    }
+    return nil
+}
