@@ -111,6 +111,16 @@ final class PeerLink: ConnectionDelegate {
         }
     }
 
+    /// The peer just reached us on its own connection, so it is up: skip the rest of the backoff and
+    /// dial now. Without this a restarted node waits up to the maximum backoff to hear from its leader.
+    func peerIsBack() {
+        guard !isStopped, connection == nil, let timer = reconnectTimer else { return }
+        loop.cancel(timer)
+        reconnectTimer = nil
+        failures = 0
+        dial()
+    }
+
     /// Stops for good: cancels the reconnect timer and closes the connection without reporting it.
     func stop() {
         isStopped = true

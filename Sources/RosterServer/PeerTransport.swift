@@ -178,12 +178,14 @@ public final class PeerTransport {
             reject(connection, "peer frame from unknown sender; closing connection", ["sender": sender])
             return
         }
+        let isNewSession = session.sender == nil
         guard session.identify(as: sender) else {
             reject(connection, "peer connection changed its sender; closing", [
                 "first": session.sender.map { "\($0)" } ?? "-", "now": member.name,
             ])
             return
         }
+        if isNewSession { links[sender]?.peerIsBack() }
         switch frame.kind {
         case .raft: receiveRaft(frame.payload, from: member, connection: connection)
         case .forward: receiveForward(frame.payload, from: member, connection: connection)
