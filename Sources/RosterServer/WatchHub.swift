@@ -62,11 +62,23 @@ final class WatchHub {
     }
 
     /// Delivers live events applied at `revision` to every caught-up watcher whose filter matches.
+    ///
+    /// Each event is encoded at most once per form (with or without its previous value), however many
+    /// watchers receive it: with thousands of watchers, encoding dominated fan-out.
     func publish(_ events: [RegistryEvent], revision: Revision, now: UInt64) {
+        var encoded: [Bool: [[UInt8]]] = [:]
         for watcher in watchers.values where !watcher.isBackedUp && watcher.delivered < revision {
-            let matching = events.filter { watcher.spec.filter.matches($0.key) }
-            if !matching.isEmpty {
-                deliver(matching, to: watcher, now: now)
+            let positions = events.indices.filter { watcher.spec.filter.matches(events[$0].key) }
+            if !positions.isEmpty {
+                if case .stream = watcher.spec.mode {
+                    let form = watcher.spec.includePrevious
+                    let lines = encoded[form] ?? events.map { APIAdapter.eventLine($0, includePrevious: form) }
+                    encoded[form] = lines
+                    watcher.lastWriteMilliseconds = now
+                    watcher.session.writeWatchLine(positions.count == 1 ? lines[positions[0]] : positions.flatMap { lines[$0] })
+                } else {
+                    deliver(positions.map { events[$0] }, to: watcher, now: now)
+                }
             }
             watcher.delivered = revision
         }
