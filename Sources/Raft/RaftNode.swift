@@ -226,7 +226,7 @@ public struct RaftNode: Sendable {
             committedEntries: Array(log.entriesToApply),
             readResults: readResults,
             status: status,
-            mustSync: !log.unstableEntries.isEmpty || log.pendingSnapshot != nil
+            mustSync: !log.unstableEntries.isEmpty || log.pendingSnapshot != nil || !log.entriesToApply.isEmpty
                 || current.term != lastHardState.term || current.vote != lastHardState.vote)
         messages.removeAll(keepingCapacity: true)
         messagesAfterPersist.removeAll(keepingCapacity: true)

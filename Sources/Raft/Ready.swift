@@ -22,10 +22,11 @@ public struct Ready: Sendable {
     public var readResults: [ReadResult]
     /// Role and leader as of this Ready, for logging and for routing client requests.
     public var status: RaftStatus
-    /// Whether step 2 needs an fsync: entries, a snapshot, or a new term or vote. A hard state that
-    /// only moves the commit index may be written without one, because a lost commit index is
-    /// learned again from the leader (etcd's `MustSync`); skipping that fsync halves the fsyncs per
-    /// write on every node.
+    /// Whether step 2 needs an fsync: entries, a snapshot, a new term or vote, or committed entries
+    /// to apply. The last matters because the state machine lives in memory and is rebuilt up to the
+    /// durable commit index at restart: applying beyond it would let a restarted node serve older
+    /// state than it served before (applied going back, which the chaos suite caught). A hard state
+    /// that only moves the commit index, with nothing to apply, is written without an fsync.
     public var mustSync: Bool
 
     public var isEmpty: Bool {

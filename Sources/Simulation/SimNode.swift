@@ -20,6 +20,9 @@ struct SimNode {
     /// In-memory commit and applied never go back within one run of the process.
     var runCommit: LogIndex = .zero
     var runApplied: LogIndex = .zero
+    /// The highest index this node ever applied, across restarts: a restarted node must rebuild its
+    /// state at least that far from what it persisted, or it would serve older state than before.
+    var appliedEver: LogIndex = .zero
 
     var isUp: Bool { raft != nil }
 

@@ -180,6 +180,11 @@ public struct Simulator {
         }
         try checker.checkSnapshot(node: id, index: node.app.appliedIndex, chain: node.app.chain)
         try settle(id)
+        // The first Ready after boot applies everything the durable commit index covers.
+        guard let restarted = nodes[id], !restarted.isUp || restarted.app.appliedIndex >= restarted.appliedEver else {
+            throw checker.violation(
+                "monotonicity", "node \(id) restarted with applied \(nodes[id]!.app.appliedIndex), below \(nodes[id]!.appliedEver) applied before")
+        }
     }
 
     mutating func changeMembership() throws(Violation) {
@@ -325,6 +330,7 @@ public struct Simulator {
         }
         nodes[id]!.runCommit = raft.commitIndex
         nodes[id]!.runApplied = nodes[id]!.app.appliedIndex
+        nodes[id]!.appliedEver = max(nodes[id]!.appliedEver, nodes[id]!.app.appliedIndex)
         if ready.status.role == .leader && ready.status.term != lastTracedTerm[id] {
             lastTracedTerm[id] = ready.status.term
             statistics.elections += 1
