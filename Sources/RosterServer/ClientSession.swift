@@ -107,8 +107,6 @@ final class ClientSession: ConnectionDelegate {
         serveNext()
     }
 
-    var keepsAlive: Bool { currentKeepsAlive }
-
     // MARK: - Streams
 
     func beginStream(_ mode: Mode, head: [UInt8]) {

@@ -27,7 +27,6 @@ struct Metrics {
     }
 
     var requests: [String: UInt64] = [:]
-    var proposals: UInt64 = 0
     var fsync = Histogram()
     var requestLatency = Histogram()
     var clientConnections = 0

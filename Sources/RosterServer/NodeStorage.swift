@@ -15,8 +15,6 @@ import Storage
 struct NodeStorage {
     private(set) var log: DurableLog
     let logger: Logger
-    /// Seconds spent in fsync-bearing persists, for the metrics histogram.
-    var onSync: (Double) -> Void = { _ in }
 
     /// Opens (or creates) the data directory and returns what the node persisted.
     ///
@@ -48,7 +46,6 @@ struct NodeStorage {
 
     mutating func persist(_ ready: Ready) {
         guard ready.snapshotToInstall != nil || ready.hardState != nil || !ready.entriesToAppend.isEmpty else { return }
-        let start = MonotonicSeconds.now()
         do {
             if let snapshot = ready.snapshotToInstall { try log.saveSnapshot(snapshot) }
             if ready.hardState != nil || !ready.entriesToAppend.isEmpty {
@@ -59,7 +56,6 @@ struct NodeStorage {
         } catch {
             stop(because: error, doing: "persist")
         }
-        onSync(MonotonicSeconds.now() - start)
     }
 
     mutating func save(_ snapshot: Snapshot) {

@@ -136,9 +136,7 @@ public final class RosterServer {
         isInsideDriver = false
         lastStatus = driver.status
         drainOutbox()
-        let work = deferredWork
-        deferredWork = []
-        for item in work { item() }
+        runDeferred()
     }
 
     func drainOutbox() {

@@ -11,8 +11,6 @@ final class DriverOutbox {
     var stateReplaced = false
     var members: [Member]?
     var fsyncSeconds: [Double] = []
-
-    var isEmpty: Bool { responses.isEmpty && events.isEmpty && !stateReplaced && members == nil }
 }
 
 /// The production `NodeEnvironment`: the write-ahead log on real files, the peer transport, the

@@ -80,10 +80,15 @@ struct CodecTests {
         }
         var reader = ByteReader(bytes)
         for _ in 0..<8 {
+            let before = reader.offset
+            // A failed read leaves the cursor within the input; a successful one only moves it forward.
             _ = try? reader.readVarint()
             _ = try? reader.readString("s", limit: 8)
             _ = try? reader.readFixed32()
             _ = try? reader.readBool()
+            #expect(reader.offset >= before)
+            #expect(reader.offset <= bytes.count)
+            #expect(reader.remaining == bytes.count - reader.offset)
         }
     }
 }
