@@ -86,13 +86,23 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     /// Advances time by one tick; the leader also proposes due lease expiries and checkpoints.
     public mutating func tick() {
         raft.tick()
-        if raft.role == .leader {
-            for command in keeper.commandsDue(nowMilliseconds: now) {
-                if case .refused(let refusal) = raft.propose(command.encoded()) {
-                    environment.log(.warning, "lease command not proposed: \(refusal)")
-                }
+        proposeDueLeaseCommands()
+    }
+
+    /// On the leader, proposes the lease expiries and checkpoints due now. The shell calls it on every
+    /// tick and also at `nextLeaseExpiryMilliseconds`, so expiry does not wait for a tick.
+    public mutating func proposeDueLeaseCommands() {
+        guard raft.role == .leader else { return }
+        for command in keeper.commandsDue(nowMilliseconds: now) {
+            if case .refused(let refusal) = raft.propose(command.encoded()) {
+                environment.log(.warning, "lease command not proposed: \(refusal)")
             }
         }
+    }
+
+    /// When the leader next has a lease expiry to propose (see `LeaseKeeper.nextExpiryMilliseconds`).
+    public var nextLeaseExpiryMilliseconds: UInt64? {
+        raft.role == .leader ? keeper.nextExpiryMilliseconds : nil
     }
 
     public mutating func receive(_ message: Message) {

@@ -33,6 +33,7 @@ public final class RosterServer {
     var isInsideDriver = false
     var deferredWork: [() -> Void] = []
     var isFlushScheduled = false
+    var leaseTimer: (id: TimerID, at: UInt64)?
     var lastStatus: NodeStatus!
     var isShuttingDown = false
     let requestTimeout: Duration
@@ -135,8 +136,27 @@ public final class RosterServer {
         driver.processReady()
         isInsideDriver = false
         lastStatus = driver.status
+        armLeaseTimer()
         drainOutbox()
         runDeferred()
+    }
+
+    /// Wakes the leader at its next lease deadline rather than at the next tick, so an expired lease's
+    /// instances go away within a commit latency of the TTL's end. One timer, moved earlier as needed;
+    /// a wake-up that finds nothing due (a renewed lease) re-arms for the next deadline.
+    func armLeaseTimer() {
+        guard let due = driver.nextLeaseExpiryMilliseconds else { return }
+        if let armed = leaseTimer {
+            guard due < armed.at else { return }
+            loop.cancel(armed.id)
+        }
+        let now = MonotonicSeconds.milliseconds()
+        let delay = due > now ? due - now : 0
+        let id = loop.schedule(after: .milliseconds(delay)) { [unowned self] in
+            self.leaseTimer = nil
+            self.withDriver { $0.proposeDueLeaseCommands() }
+        }
+        leaseTimer = (id, due)
     }
 
     func drainOutbox() {
