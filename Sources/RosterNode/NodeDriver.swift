@@ -17,10 +17,12 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     // MARK: Requests waiting on this node
     /// Writes appended at `(index, term)`, answered when this node applies that index.
     var writesAwaitingApply: [LogIndex: (term: Term, request: RequestID)] = [:]
-    /// Writes forwarded to the leader, waiting for where it appended them.
-    var writesAwaitingLeader: [UInt64: RequestID] = [:]
-    /// Keepalives forwarded to the leader.
-    var keepAlivesAwaitingLeader: [UInt64: (request: RequestID, lease: LeaseID)] = [:]
+    /// Writes forwarded to `leader`, waiting for where it appended them.
+    var writesAwaitingLeader: [UInt64: (request: RequestID, leader: NodeID)] = [:]
+    /// Keepalives forwarded to `leader`.
+    var keepAlivesAwaitingLeader: [UInt64: (request: RequestID, lease: LeaseID, leader: NodeID)] = [:]
+    /// The leader this node last knew of, to notice a change and fail what waits on the former one.
+    var knownLeader: NodeID?
     /// Keepalives (local or forwarded) to answer once a checkpoint of the lease applies.
     var keepAlivesAwaitingCheckpoint: [LeaseID: [(reply: KeepAliveReply, ttlMilliseconds: Int64)]] = [:]
     /// Linearizable reads waiting for Raft to confirm a read index, by internal read ID.
@@ -120,7 +122,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     public mutating func cancel(_ request: RequestID) {
         guard openRequests.remove(request) != nil else { return }
         writesAwaitingApply = writesAwaitingApply.filter { $0.value.request != request }
-        writesAwaitingLeader = writesAwaitingLeader.filter { $0.value != request }
+        writesAwaitingLeader = writesAwaitingLeader.filter { $0.value.request != request }
         keepAlivesAwaitingLeader = keepAlivesAwaitingLeader.filter { $0.value.request != request }
         readsAwaitingIndex = readsAwaitingIndex.filter { $0.value.request != request }
         readsAwaitingApply.removeAll { $0.request == request }
