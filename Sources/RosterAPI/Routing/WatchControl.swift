@@ -80,6 +80,13 @@ extension WatchControl {
     private static func control(_ value: JSONValue, limits: RegistryLimits, progressIntervalMilliseconds: Int64)
         throws(WatchControlError) -> WatchControl
     {
+        guard case .object = value else {
+            let error = APIError(
+                status: .badRequest, code: "malformed_json",
+                message: #"a watch control line must be a JSON object, {"create":{…}} or {"cancel":{…}}, got "#
+                    + value.typeDescription)
+            throw WatchControlError(watchID: nil, error: error)
+        }
         let (create, cancel) = try refusing(nil) { () throws(APIError) in
             var fields = try JSONFields(value, path: "", allowed: ["create", "cancel"])
             let create = fields.take("create")
