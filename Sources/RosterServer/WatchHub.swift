@@ -91,20 +91,21 @@ final class WatchHub {
     /// as is, without a copy.
     private func publish(to stream: WatchStream, encoded: inout EncodedEvents, now: UInt64) {
         guard let watcher = stream.watchers.first else { return }
-        var matched: [Int] = []
+        let form = watcher.spec.includePrevious
+        // No allocation until a second match: with thousands of single streams this loop is the fan-out.
+        var first: Int?
+        var payload: [UInt8] = []
         for batch in encoded.batches.indices where watcher.delivered < encoded.batches[batch].revision {
             for position in encoded.batches[batch].positions where watcher.spec.filter.matches(encoded.events[position].key) {
-                matched.append(position)
+                if let earlier = first, payload.isEmpty { payload += encoded.line(earlier, includePrevious: form) }
+                if first == nil { first = position } else { payload += encoded.line(position, includePrevious: form) }
             }
             watcher.delivered = encoded.batches[batch].revision
         }
-        let form = watcher.spec.includePrevious
-        if matched.count == 1 {
-            stream.write(framed: encoded.chunk(matched[0], includePrevious: form), now: now)
-        } else if !matched.isEmpty {
-            var payload: [UInt8] = []
-            for position in matched { payload += encoded.line(position, includePrevious: form) }
+        if !payload.isEmpty {
             stream.write(payload, now: now)
+        } else if let first {
+            stream.write(framed: encoded.chunk(first, includePrevious: form), now: now)
         }
     }
 
