@@ -129,7 +129,9 @@ extension RegistryState {
     }
 
     private mutating func restoreHistory(from reader: inout ByteReader) throws(CodecError) {
-        let count = try reader.readCount("events", limit: min(reader.remaining / 4, limits.historyEvents))
+        // Not bounded by `historyEvents`: a node restarted with smaller history limits than it wrote the
+        // snapshot with compacts below instead of refusing to start.
+        let count = try reader.readCount("events", limit: reader.remaining / 4)
         var events: [RegistryEvent] = []
         events.reserveCapacity(count)
         for _ in 0..<count {
@@ -142,5 +144,6 @@ extension RegistryState {
             events.append(event)
         }
         history = EventHistory(events: events)
+        compactAutomatically()
     }
 }

@@ -189,6 +189,7 @@ public final class PeerTransport {
         switch frame.kind {
         case .raft: receiveRaft(frame.payload, from: member, connection: connection)
         case .forward: receiveForward(frame.payload, from: member, connection: connection)
+        case .hello: break  // Identified the sender above; that is all it is for.
         }
     }
 
@@ -240,6 +241,7 @@ public final class PeerTransport {
 
     func peerDidConnect(_ id: NodeID) {
         guard !isClosed else { return }
+        if let link = links[id] { send(kind: .hello, payload: [], isSnapshot: false, on: link) }
         onPeerUp(id)
     }
 

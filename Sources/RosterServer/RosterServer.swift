@@ -86,6 +86,9 @@ public final class RosterServer {
             initialMembers: members)
         options.snapshotEveryEntries = UInt64(configuration.snapshotEntries)
         options.registryLimits.requestBytes = configuration.maxRequestBytes
+        options.registryLimits.historyRevisions = Int64(configuration.historyRevisions)
+        options.registryLimits.historyEvents = configuration.historyEvents
+        options.registryLimits.historyBytes = configuration.historyBytes
         options.unsafeAcknowledgeBeforeCommit = configuration.unsafeAcknowledgeBeforeCommit
         if options.unsafeAcknowledgeBeforeCommit {
             logger.warning("UNSAFE: --unsafe-ack-before-commit answers writes before they commit; acknowledged writes can be lost")
@@ -367,6 +370,10 @@ public final class RosterServer {
             ("roster_registry_instances", "Registered instances.", Double(driver.registry.instanceCount)),
             ("roster_registry_leases", "Live leases.", Double(driver.registry.leaseCount)),
             ("roster_pending_requests", "Requests waiting on this node.", Double(pending.count)),
+            ("roster_registry_history_events", "Events retained for watches.", Double(driver.registry.historyCount)),
+            ("roster_registry_history_bytes", "Approximate bytes of the events retained for watches.",
+             Double(driver.registry.historyBytes)),
+            ("roster_heap_bytes_in_use", "Bytes the allocator has handed out and not had back.", Double(Heap.bytesInUse)),
         ])
     }
 
