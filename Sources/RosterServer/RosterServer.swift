@@ -98,12 +98,16 @@ public final class RosterServer {
         transport.onMessage = { [unowned self] message in self.peerMessage(message) }
         transport.onForward = { [unowned self] forward, peer in self.peerForward(forward, from: peer) }
         transport.onPeerDown = { [unowned self] peer in self.peerDown(peer) }
+        transport.onPeerUp = { [unowned self] peer in self.withDriver { $0.peerConnected(peer) } }
         drainOutbox()
         listener = try Listener(
             on: configuration.clientAddress, loop: loop,
             onError: { [unowned self] error in self.logger.warning("accept failed", ["error": "\(error)"]) },
             onAccept: { [unowned self] socket, peer in self.accept(socket, peer: peer) })
         _ = loop.schedule(after: configuration.tick, repeating: configuration.tick) { [unowned self] in self.tick() }
+        // Apply the committed entries the log holds beyond the snapshot now, not at the first tick, so a
+        // restarted node is caught up by the time its leader reaches it.
+        scheduleFlush()
         try installSignalHandler()
         logger.info(
             "started", ["client": "\(configuration.clientAddress)", "peer": "\(configuration.peerAddress)",
