@@ -413,6 +413,8 @@ public final class RosterServer {
 
     private func waitForHandOff(deadline: Double) {
         if lastStatus.raft.role != .leader || MonotonicSeconds.now() > deadline || lastStatus.raft.configuration.voters.count < 2 {
+            // Leave a snapshot at the applied index: the next start then replays no log tail.
+            if !isInsideDriver { driver.snapshotApplied() }
             transport.close()
             driver.environment.storage.close()
             loop.stop()
