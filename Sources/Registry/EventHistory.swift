@@ -27,6 +27,14 @@ struct EventHistory: Sendable {
         for event in events { bytes += event.retainedBytes }
     }
 
+    /// Reallocates the retained events alone when the array holds much more than them: capacity left
+    /// from a burst (a revoke of tens of thousands of keys) or dropped events still before `head`.
+    mutating func shrinkIfSparse() {
+        guard head > 0 || storage.capacity > 2 * storage.count + 1_024 else { return }
+        storage = Array(storage[head...])
+        head = 0
+    }
+
     /// Drops every event with a revision at or below `revision`.
     mutating func drop(through revision: Revision) {
         let newHead = position(after: revision)

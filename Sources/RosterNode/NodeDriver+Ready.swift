@@ -128,6 +128,7 @@ extension NodeDriver {
 
     private mutating func takeSnapshot() {
         let applied = raft.appliedIndex
+        registry.releaseSpareCapacity()
         let snapshot = raft.compact(through: applied, data: registry.snapshotBytes())
         environment.saveSnapshot(snapshot)
         environment.log(.info, "snapshot at index \(applied), revision \(registry.revision), \(snapshot.data.count) bytes")

@@ -94,6 +94,25 @@ struct HistoryBudgetTests {
         #expect(mirror.values.sorted { $0.key.lexicographicallyPrecedes($1.key) } == state)
     }
 
+    @Test("releasing spare capacity after a burst changes no content, hash, snapshot or watch")
+    func releaseSpareCapacity() throws {
+        var harness = Harness()
+        harness.grant(1)
+        for number in 0..<2_000 { harness.put("k\(number)", String(repeating: "w", count: 50), lease: number < 1_990 ? 1 : nil) }
+        harness.apply(.revokeLease(1))
+        let before = harness.state
+        harness.state.releaseSpareCapacity()
+        harness.state.checkInvariants()
+        #expect(harness.state == before)
+        #expect(try harness.state.stateHash() == before.stateHash())
+        #expect(harness.state.snapshotBytes() == before.snapshotBytes())
+        #expect(try harness.state.events(after: 0, matching: .all) == before.events(after: 0, matching: .all))
+        // And it keeps working as before afterwards.
+        harness.put("k0", "again")
+        #expect(harness.get("k0")?.version == 1)
+        #expect(harness.state.revision == before.revision.next)
+    }
+
     @Test("a snapshot restored under a smaller budget compacts to it instead of refusing")
     func restoreUnderSmallerBudget() throws {
         var harness = Harness()
