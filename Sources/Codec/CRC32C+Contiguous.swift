@@ -21,10 +21,9 @@ extension CRC32C {
         updateSpecialized(0, bytes)
     }
 
-    /// Calls the generic implementation from a generic context, so that it cannot resolve back to the
-    /// concrete overloads above; the optimizer specializes it for each caller's type.
+    /// Goes straight to the eight-bytes-at-a-time buffer path.
     @inline(__always)
     private static func updateSpecialized<Bytes: Sequence<UInt8>>(_ crc: UInt32, _ bytes: Bytes) -> UInt32 {
-        update(crc, bytes)
+        bytes.withContiguousStorageIfAvailable { update(crc, UnsafeRawBufferPointer($0)) } ?? update(crc, bytes)
     }
 }

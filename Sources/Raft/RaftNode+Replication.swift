@@ -29,6 +29,20 @@ extension RaftNode {
         }
     }
 
+    /// The shell (re)connected to `peer`. A leader heartbeats it now instead of at its next tick, so a
+    /// restarted follower learns who leads (and can serve) without waiting up to a heartbeat interval.
+    ///
+    /// Safe for ReadIndex: the heartbeat carries the last *closed* read round, whose reads all arrived
+    /// before this heartbeat was sent, so an answer to it confirms leadership after each of them; reads
+    /// of the round still open wait for the next regular heartbeat. Like every heartbeat, it tells the
+    /// follower to commit no further than the leader knows it holds.
+    public mutating func peerConnected(_ peer: NodeID) {
+        precondition(!isReadyInFlight, "peerConnected() between drainReady() and advance(past:)")
+        guard role == .leader, peer != id, let state = progress[peer] else { return }
+        let round = reads.isRoundOpen ? reads.latestRound - 1 : reads.latestRound
+        send(to: peer, .heartbeat(commit: min(state.matchIndex, log.commitIndex), readRound: round), afterPersist: false)
+    }
+
     /// Sends as many appends as the follower's progress allows (one when probing, a pipeline when
     /// replicating), or the snapshot if the entries it needs are compacted away.
     mutating func sendAppends(to member: NodeID, evenIfEmpty: Bool = false) {

@@ -28,5 +28,22 @@ struct KeyTable: Equatable, Sendable {
 
     var count: Int { storage.count }
 
+    /// Rebuilds the table at a size fitting its count when deletions left it mostly empty buckets (a
+    /// dictionary never shrinks on its own). Order-free: lookups are all this type offers.
+    mutating func shrinkIfSparse() {
+        storage.shrinkIfSparse()
+    }
+
     mutating func reserveCapacity(_ capacity: Int) { storage.reserveCapacity(capacity) }
+}
+
+extension Dictionary {
+    /// Rebuilds at a capacity fitting `count` when at most a quarter of the capacity is used: the same
+    /// contents in less memory. Amortized O(1) per removal when called periodically.
+    mutating func shrinkIfSparse() {
+        guard capacity > 64, count * 4 <= capacity else { return }
+        var compact = Self(minimumCapacity: count)
+        for (key, value) in self { compact[key] = value }
+        self = compact
+    }
 }

@@ -50,6 +50,15 @@ public struct RegistryEvent: Equatable, Sendable {
         case leaseRevoked = 7
     }
 
+    /// What the event counts against `RegistryLimits.historyBytes`: its key and the key and value of each
+    /// record it carries, plus a fixed 64 bytes per event and per record for the rest. A deterministic
+    /// function of the event (never of allocator behaviour), since the budget decides what every replica
+    /// compacts; close to the event's size in a snapshot and a lower bound on its size in memory.
+    public var retainedBytes: Int {
+        64 + key.count + (current.map { 64 + $0.key.count + $0.value.count } ?? 0)
+            + (previous.map { 64 + $0.key.count + $0.value.count } ?? 0)
+    }
+
     /// Whether this put created the key, etcd's `IsCreate`.
     public var isCreate: Bool { kind == .put && current?.version == 1 }
 }

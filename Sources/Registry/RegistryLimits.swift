@@ -41,6 +41,12 @@ public struct RegistryLimits: Equatable, Sendable {
     /// Most events kept in the history, whatever their revisions; bounds memory when one revision deletes
     /// many keys.
     public var historyEvents: Int = 100_000
+    /// Most bytes of events kept in the history (`RegistryEvent.retainedBytes`, which counts every key and
+    /// value an event carries), whatever their count: bounds memory when events are large or one revision
+    /// deletes many keys. The history is held twice, in memory and inside the latest snapshot (which the
+    /// node keeps to send to followers), so this costs about twice its value in RAM. 16 MiB holds the whole
+    /// 10,000-revision window for records up to ~700 bytes; a watcher further behind gets a resync.
+    public var historyBytes: Int = 16 << 20
 
     /// The default limits, with a 2 s minimum TTL (an election timeout of 1 s, etcd's default).
     public init() {}

@@ -43,6 +43,9 @@ extension RegistryState {
             previous = event.revision
         }
         precondition(history.count <= limits.historyEvents, "history holds \(history.count) events")
+        let bytes = history.events.reduce(0) { $0 + $1.retainedBytes }
+        precondition(bytes == history.bytes, "history counts \(history.bytes) bytes, holds \(bytes)")
+        precondition(history.bytes <= limits.historyBytes, "history holds \(history.bytes) bytes")
         precondition(
             revision.rawValue - compactedRevision.rawValue <= limits.historyRevisions,
             "history spans \(compactedRevision)...\(revision), limit \(limits.historyRevisions) revisions")

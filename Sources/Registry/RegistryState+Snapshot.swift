@@ -69,19 +69,23 @@ extension RegistryState {
         guard state.compactedRevision.rawValue >= 0 && state.compactedRevision <= state.revision else {
             throw .invalidValue(field: "compacted revision", reason: "outside [0, revision]")
         }
-        try state.restoreKeys(from: &reader)
-        try state.restoreLeases(from: &reader)
+        let leased = try state.restoreKeys(from: &reader)
+        try state.restoreLeases(from: &reader, leased: leased)
         try state.restoreHistory(from: &reader)
         try reader.expectEnd()
         return state
     }
 
-    private mutating func restoreKeys(from reader: inout ByteReader) throws(CodecError) {
+    private mutating func restoreKeys(from reader: inout ByteReader) throws(CodecError) -> [(LeaseID, [UInt8])] {
         // Each record takes at least 8 bytes, which bounds the count before anything is reserved.
         let count = try reader.readCount("keys", limit: reader.remaining / 8)
         var keys: [[UInt8]] = []
         keys.reserveCapacity(count)
         entries.reserveCapacity(count)
+        var leased: [(LeaseID, [UInt8])] = []
+        // Keys arrive sorted, so one service's instance records are adjacent: count runs of equal
+        // `<namespace>/<service>/` prefixes and make a `ServiceKey` (two Strings) once per run, not per record.
+        var run: (prefixEnd: Int, key: [UInt8], count: Int)? = nil
         for _ in 0..<count {
             let record = try KeyValue(from: &reader, limits: limits)
             if let last = keys.last, compareBytes(last, record.key) >= 0 {
@@ -91,18 +95,41 @@ extension RegistryState {
                 throw .invalidValue(field: "mod revision", reason: "\(record.modRevision) after \(revision)")
             }
             if record.isInstance {
-                guard let service = Self.serviceKey(of: record.key), record.instance != nil else {
+                guard let prefixEnd = Self.servicePrefixEnd(of: record.key),
+                    ServiceInstance.isWellFormedEncoding(record.value, limits: .permissive)
+                else {
                     throw .invalidValue(field: "instance", reason: "undecodable instance record")
                 }
-                instanceCounts[service, default: 0] += 1
+                if let current = run, current.prefixEnd == prefixEnd, current.key[..<prefixEnd] == record.key[..<prefixEnd] {
+                    run!.count += 1
+                } else {
+                    if let finished = run { countInstances(finished.key, finished.count) }
+                    run = (prefixEnd, record.key, 1)
+                }
             }
+            if let lease = record.lease { leased.append((lease, record.key)) }
             keys.append(record.key)
             entries[record.key] = record
         }
+        if let finished = run { countInstances(finished.key, finished.count) }
         index = SortedKeyIndex(sortedKeys: keys)
+        return leased
     }
 
-    private mutating func restoreLeases(from reader: inout ByteReader) throws(CodecError) {
+    private mutating func countInstances(_ key: [UInt8], _ count: Int) {
+        instanceCounts[Self.serviceKey(of: key)!, default: 0] += count
+    }
+
+    /// The length of `<namespace>/<service>/` at the start of an instance key, nil if it has fewer than two
+    /// slashes (the prefix `serviceKey(of:)` reads).
+    static func servicePrefixEnd(of key: [UInt8]) -> Int? {
+        guard let first = key.firstIndex(of: UInt8(ascii: "/")),
+            let second = key[(first + 1)...].firstIndex(of: UInt8(ascii: "/"))
+        else { return nil }
+        return second + 1
+    }
+
+    private mutating func restoreLeases(from reader: inout ByteReader, leased: [(LeaseID, [UInt8])]) throws(CodecError) {
         let count = try reader.readCount("leases", limit: min(reader.remaining / 3, limits.leases))
         var previous: LeaseID? = nil
         leaseTable.reserveCapacity(count)
@@ -121,15 +148,17 @@ extension RegistryState {
             lease.remainingTTLMilliseconds = remaining
             leaseTable[id] = lease
         }
-        for key in index.allKeys {
-            guard let lease = entries[key]?.lease else { continue }
-            guard leaseTable[lease] != nil else { throw .invalidValue(field: "key lease", reason: "\(lease) not live") }
-            leaseTable[lease]?.keys.insert(HashedKey(key))
+        for (lease, key) in leased {
+            guard leaseTable[lease]?.keys.insert(HashedKey(key)) != nil else {
+                throw .invalidValue(field: "key lease", reason: "\(lease) not live")
+            }
         }
     }
 
     private mutating func restoreHistory(from reader: inout ByteReader) throws(CodecError) {
-        let count = try reader.readCount("events", limit: min(reader.remaining / 4, limits.historyEvents))
+        // Not bounded by `historyEvents`: a node restarted with smaller history limits than it wrote the
+        // snapshot with compacts below instead of refusing to start.
+        let count = try reader.readCount("events", limit: reader.remaining / 4)
         var events: [RegistryEvent] = []
         events.reserveCapacity(count)
         for _ in 0..<count {
@@ -142,5 +171,6 @@ extension RegistryState {
             events.append(event)
         }
         history = EventHistory(events: events)
+        compactAutomatically()
     }
 }

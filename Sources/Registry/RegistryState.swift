@@ -26,7 +26,9 @@ public struct RegistryState: Sendable {
 
     /// An empty registry.
     public init(limits: RegistryLimits = .standard) {
-        precondition(limits.historyRevisions >= 1 && limits.historyEvents >= 1, "history limits must be positive")
+        precondition(
+            limits.historyRevisions >= 1 && limits.historyEvents >= 1 && limits.historyBytes >= 1,
+            "history limits must be positive")
         self.limits = limits
     }
 

@@ -159,6 +159,40 @@ extension ServiceInstance {
     }
 }
 
+extension ServiceInstance {
+    /// Whether `bytes` decode as an instance under `limits`, exactly when `init(encoded:limits:)` would
+    /// succeed, but without building its strings, arrays and dictionary: snapshot restore checks every
+    /// instance record this way, which at 100,000 instances saves most of the restore time. Mirrors
+    /// `init(from:limits:)` step by step; a test holds the two to the same verdict on valid and damaged input.
+    public static func isWellFormedEncoding(_ bytes: [UInt8], limits: RegistryLimits) -> Bool {
+        var reader = ByteReader(bytes)
+        do {
+            guard try reader.readByte("instance format") == formatVersion else { return false }
+            _ = try reader.skipString("namespace", limit: limits.nameBytes)
+            _ = try reader.skipString("service", limit: limits.nameBytes)
+            _ = try reader.skipString("id", limit: limits.nameBytes)
+            _ = try reader.skipString("version", limit: limits.versionBytes)
+            let endpointCount = try reader.readCount("endpoints", limit: limits.endpointsPerInstance)
+            for _ in 0..<endpointCount { _ = try reader.skipString("endpoint", limit: limits.endpointBytes) }
+            let metadataCount = try reader.readCount("metadata", limit: limits.metadataEntries)
+            var previous: ArraySlice<UInt8>? = nil
+            for _ in 0..<metadataCount {
+                let key = try reader.skipString("metadata key", limit: limits.metadataEntryBytes)
+                _ = try reader.skipString("metadata value", limit: limits.metadataEntryBytes)
+                if let previous, !previous.lexicographicallyPrecedes(key) { return false }
+                previous = key
+            }
+            guard try reader.readVarint("weight") <= UInt64(UInt32.max) else { return false }
+            guard InstanceStatus(rawValue: try reader.readByte("status")) != nil else { return false }
+            _ = try reader.readVarint("lease")
+            _ = try reader.readVarint("incarnation")
+            return reader.isAtEnd
+        } catch {
+            return false
+        }
+    }
+}
+
 /// Writes a metadata map as a count and key/value pairs in key byte order.
 func writeMetadata(_ metadata: [String: String], into writer: inout ByteWriter) {
     writer.writeVarint(UInt64(metadata.count))

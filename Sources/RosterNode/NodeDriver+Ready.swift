@@ -115,6 +115,21 @@ extension NodeDriver {
     mutating func compactIfDue() {
         let applied = raft.appliedIndex
         guard applied.rawValue >= raft.snapshotMetadata.index.rawValue + options.snapshotEveryEntries else { return }
+        takeSnapshot()
+    }
+
+    /// Snapshots the applied state, as the periodic snapshot does, if anything was applied since the last
+    /// one. A graceful stop calls it last, so that the next start restores one snapshot and has no log tail
+    /// to decode and apply (up to `snapshotEveryEntries` entries otherwise). Safe at any point outside a
+    /// Ready: it captures only applied, hence committed, entries, and storage keeps the entries after it.
+    public mutating func snapshotApplied() {
+        guard raft.appliedIndex > raft.snapshotMetadata.index else { return }
+        takeSnapshot()
+    }
+
+    private mutating func takeSnapshot() {
+        let applied = raft.appliedIndex
+        registry.releaseSpareCapacity()
         let snapshot = raft.compact(through: applied, data: registry.snapshotBytes())
         environment.saveSnapshot(snapshot)
         environment.log(.info, "snapshot at index \(applied), revision \(registry.revision), \(snapshot.data.count) bytes")

@@ -118,6 +118,11 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         raft.suspectLeaderFailure(peer)
     }
 
+    /// The shell connected to `peer`; a leader heartbeats it at once (see `RaftNode.peerConnected`).
+    public mutating func peerConnected(_ peer: NodeID) {
+        raft.peerConnected(peer)
+    }
+
     /// Forgets a request the shell gave up on (timeout or closed connection); no answer follows.
     public mutating func cancel(_ request: RequestID) {
         guard openRequests.remove(request) != nil else { return }

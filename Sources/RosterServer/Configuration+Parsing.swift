@@ -161,6 +161,9 @@ extension ServerConfiguration {
         case .heartbeatMilliseconds: heartbeatMilliseconds = number
         case .electionMilliseconds: electionMilliseconds = number
         case .snapshotEntries: snapshotEntries = number
+        case .historyRevisions: historyRevisions = number
+        case .historyEvents: historyEvents = number
+        case .historyBytes: historyBytes = number
         case .maxRequestBytes: maxRequestBytes = number
         case .maxConnections: maxConnections = number
         case .requestTimeoutMilliseconds: requestTimeoutMilliseconds = number

@@ -25,7 +25,8 @@ extension ServerConfiguration {
 
     private var numericSettings: [(ConfigurationFlag, Int)] {
         [(.heartbeatMilliseconds, heartbeatMilliseconds), (.electionMilliseconds, electionMilliseconds),
-         (.snapshotEntries, snapshotEntries), (.maxRequestBytes, maxRequestBytes),
+         (.snapshotEntries, snapshotEntries), (.historyRevisions, historyRevisions), (.historyEvents, historyEvents),
+         (.historyBytes, historyBytes), (.maxRequestBytes, maxRequestBytes),
          (.maxConnections, maxConnections), (.requestTimeoutMilliseconds, requestTimeoutMilliseconds)]
     }
 

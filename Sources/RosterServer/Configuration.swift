@@ -1,5 +1,6 @@
 import Posix
 import Raft
+import Registry
 import RosterNode
 
 /// Everything a `roster` process needs to start, after flags and the config file are merged and validated.
@@ -39,6 +40,11 @@ public struct ServerConfiguration: Hashable, Sendable {
     public var electionMilliseconds = 1000
     /// Applied entries between automatic snapshots.
     public var snapshotEntries = 10_000
+    /// The watch history window (`RegistryLimits.historyRevisions`, `historyEvents`, `historyBytes`). Every
+    /// member must use the same values, since they decide what each member compacts.
+    public var historyRevisions = Int(RegistryLimits.standard.historyRevisions)
+    public var historyEvents = RegistryLimits.standard.historyEvents
+    public var historyBytes = RegistryLimits.standard.historyBytes
     /// The largest client request body accepted (1.5 MiB, as etcd's default).
     public var maxRequestBytes = 1_572_864
     /// Client connections held open at once; more are refused.

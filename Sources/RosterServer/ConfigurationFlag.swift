@@ -10,6 +10,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case heartbeatMilliseconds = "heartbeat-ms"
     case electionMilliseconds = "election-ms"
     case snapshotEntries = "snapshot-entries"
+    case historyRevisions = "history-revisions"
+    case historyEvents = "history-events"
+    case historyBytes = "history-bytes"
     case maxRequestBytes = "max-request-bytes"
     case maxConnections = "max-connections"
     case requestTimeoutMilliseconds = "request-timeout-ms"
@@ -34,6 +37,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .heartbeatMilliseconds: 1...60_000
         case .electionMilliseconds: 1...600_000
         case .snapshotEntries: 1...100_000_000
+        case .historyRevisions: 1...100_000_000
+        case .historyEvents: 1...100_000_000
+        case .historyBytes: 1...(64 << 30)
         case .maxRequestBytes: 1...(64 << 20)
         case .maxConnections: 1...1_000_000
         case .requestTimeoutMilliseconds: 1...3_600_000
@@ -64,6 +70,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .heartbeatMilliseconds: "leader heartbeat interval, also the Raft tick"
         case .electionMilliseconds: "election timeout; at least twice the heartbeat"
         case .snapshotEntries: "applied entries between automatic snapshots"
+        case .historyRevisions: "revisions of event history kept for watches (all members alike)"
+        case .historyEvents: "most events kept in the watch history (all members alike)"
+        case .historyBytes: "most bytes of events kept in the watch history; watchers further behind get a resync (all members alike)"
         case .maxRequestBytes: "largest client request body"
         case .maxConnections: "client connections held open at once"
         case .requestTimeoutMilliseconds: "how long a client request may wait for commit"
@@ -86,6 +95,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .heartbeatMilliseconds: String(defaults.heartbeatMilliseconds)
         case .electionMilliseconds: String(defaults.electionMilliseconds)
         case .snapshotEntries: String(defaults.snapshotEntries)
+        case .historyRevisions: String(defaults.historyRevisions)
+        case .historyEvents: String(defaults.historyEvents)
+        case .historyBytes: String(defaults.historyBytes)
         case .maxRequestBytes: String(defaults.maxRequestBytes)
         case .maxConnections: String(defaults.maxConnections)
         case .requestTimeoutMilliseconds: String(defaults.requestTimeoutMilliseconds)

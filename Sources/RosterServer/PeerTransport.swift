@@ -174,6 +174,12 @@ public final class PeerTransport {
     /// Checks one decoded frame and delivers it; closes `connection` when the sender is not acceptable.
     func receive(_ frame: PeerFrame, on session: PeerInboundSession, connection: Connection) {
         let sender = NodeID(rawValue: frame.senderID)
+        if frame.kind == .hello && sender != ownID && members[sender] == nil {
+            // A member we do not know yet, typically one that joined before we applied its addition: its
+            // hello may not cost it the connection (it would redial with backoff), and it carries nothing.
+            // The connection stays anonymous, under the handshake timeout, until a frame we accept.
+            return
+        }
         guard sender != ownID, let member = members[sender] else {
             reject(connection, "peer frame from unknown sender; closing connection", ["sender": sender])
             return
@@ -189,6 +195,7 @@ public final class PeerTransport {
         switch frame.kind {
         case .raft: receiveRaft(frame.payload, from: member, connection: connection)
         case .forward: receiveForward(frame.payload, from: member, connection: connection)
+        case .hello: break  // Identified the sender above; that is all it is for.
         }
     }
 
@@ -240,6 +247,7 @@ public final class PeerTransport {
 
     func peerDidConnect(_ id: NodeID) {
         guard !isClosed else { return }
+        if let link = links[id] { send(kind: .hello, payload: [], isSnapshot: false, on: link) }
         onPeerUp(id)
     }
 

@@ -87,6 +87,9 @@ public final class RosterServer {
             initialMembers: members)
         options.snapshotEveryEntries = UInt64(configuration.snapshotEntries)
         options.registryLimits.requestBytes = configuration.maxRequestBytes
+        options.registryLimits.historyRevisions = Int64(configuration.historyRevisions)
+        options.registryLimits.historyEvents = configuration.historyEvents
+        options.registryLimits.historyBytes = configuration.historyBytes
         options.unsafeAcknowledgeBeforeCommit = configuration.unsafeAcknowledgeBeforeCommit
         if options.unsafeAcknowledgeBeforeCommit {
             logger.warning("UNSAFE: --unsafe-ack-before-commit answers writes before they commit; acknowledged writes can be lost")
@@ -96,12 +99,16 @@ public final class RosterServer {
         transport.onMessage = { [unowned self] message in self.peerMessage(message) }
         transport.onForward = { [unowned self] forward, peer in self.peerForward(forward, from: peer) }
         transport.onPeerDown = { [unowned self] peer in self.peerDown(peer) }
+        transport.onPeerUp = { [unowned self] peer in self.withDriver { $0.peerConnected(peer) } }
         drainOutbox()
         listener = try Listener(
             on: configuration.clientAddress, loop: loop,
             onError: { [unowned self] error in self.logger.warning("accept failed", ["error": "\(error)"]) },
             onAccept: { [unowned self] socket, peer in self.accept(socket, peer: peer) })
         _ = loop.schedule(after: configuration.tick, repeating: configuration.tick) { [unowned self] in self.tick() }
+        // Apply the committed entries the log holds beyond the snapshot now, not at the first tick, so a
+        // restarted node is caught up by the time its leader reaches it.
+        scheduleFlush()
         try installSignalHandler()
         logger.info(
             "started", ["client": "\(configuration.clientAddress)", "peer": "\(configuration.peerAddress)",
@@ -440,6 +447,10 @@ public final class RosterServer {
             ("roster_registry_instances", "Registered instances.", Double(driver.registry.instanceCount)),
             ("roster_registry_leases", "Live leases.", Double(driver.registry.leaseCount)),
             ("roster_pending_requests", "Requests waiting on this node.", Double(pending.count)),
+            ("roster_registry_history_events", "Events retained for watches.", Double(driver.registry.historyCount)),
+            ("roster_registry_history_bytes", "Approximate bytes of the events retained for watches.",
+             Double(driver.registry.historyBytes)),
+            ("roster_heap_bytes_in_use", "Bytes the allocator has handed out and not had back.", Double(Heap.bytesInUse)),
         ])
     }
 
@@ -475,6 +486,8 @@ public final class RosterServer {
 
     private func waitForHandOff(deadline: Double) {
         if lastStatus.raft.role != .leader || MonotonicSeconds.now() > deadline || lastStatus.raft.configuration.voters.count < 2 {
+            // Leave a snapshot at the applied index: the next start then replays no log tail.
+            if !isInsideDriver { driver.snapshotApplied() }
             transport.close()
             driver.environment.storage.close()
             loop.stop()

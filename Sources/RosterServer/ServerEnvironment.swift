@@ -1,3 +1,4 @@
+import Posix
 import Raft
 import Registry
 import RosterNode
@@ -31,12 +32,23 @@ struct ServerEnvironment: NodeEnvironment {
         if ready.mustSync { outbox.fsyncSeconds.append(MonotonicSeconds.now() - start) }
     }
 
-    mutating func saveSnapshot(_ snapshot: Snapshot) { storage.save(snapshot) }
+    /// Saves the snapshot, then hands the heap's free pages back to the kernel: by now the previous
+    /// snapshot's bytes and the entries it covered are freed, and so is whatever the history and key space
+    /// dropped since the last one (see `Heap`).
+    mutating func saveSnapshot(_ snapshot: Snapshot) {
+        storage.save(snapshot)
+        Heap.releaseFreePages()
+    }
+
     mutating func send(_ message: Message) { sendMessage(message) }
     mutating func send(_ forward: ForwardMessage, to peer: NodeID) { sendForward(forward, peer) }
     mutating func respond(_ request: RequestID, _ response: NodeResponse) { outbox.responses.append((request, response)) }
     mutating func publish(_ events: [RegistryEvent], revision: Revision) { outbox.events.append((events, revision)) }
-    mutating func stateReplaced(revision: Revision) { outbox.stateReplaced = true }
+    mutating func stateReplaced(revision: Revision) {
+        outbox.stateReplaced = true
+        // The whole previous state was just freed.
+        Heap.releaseFreePages()
+    }
     mutating func membersChanged(_ members: [Member]) { outbox.members = members }
 
     mutating func log(_ level: RosterNode.LogLevel, _ message: String) {

@@ -41,7 +41,7 @@ struct SimDisk {
         do {
             return try DurableLog.open(
                 directory: directory, identity: StorageIdentity(clusterID: 1, memberID: node.rawValue),
-                fileSystem: fileSystem, options: StorageOptions(segmentBytes: 4_096))
+                fileSystem: fileSystem, options: StorageOptions(segmentBytes: 4_096, snapshotRolloverBytes: 1_024))
         } catch {
             throw Violation(step: 0, property: "storage recovery", detail: "node \(node) cannot recover its disk: \(error)")
         }

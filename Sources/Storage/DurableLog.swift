@@ -221,8 +221,9 @@ public struct DurableLog: Sendable {
     ///
     /// Steps, each safe to crash after: sync pending records; write the snapshot to a temporary
     /// file, fsync it, rename it into place, fsync the directory; log a snapshot-base record and
-    /// fsync; delete all but the newest two snapshot files and every segment whose entries all lie
-    /// at or below the snapshot; fsync the directory. Entries after the snapshot are kept when the
+    /// fsync; start a new segment if the active one holds `snapshotRolloverBytes`; delete all but the
+    /// newest two snapshot files and every segment whose entries all lie at or below the snapshot; fsync
+    /// the directory. Entries after the snapshot are kept when the
     /// log holds the snapshot's last entry with the same term, otherwise the log restarts after it.
     /// - Throws: `.rejected` (nothing written) for a snapshot older than the current one, at its
     ///   index with another term, or over `maxSnapshotBytes`; I/O errors poison the log.
@@ -260,6 +261,9 @@ public struct DurableLog: Sendable {
                     bytes: RecordFrame.encode(.snapshotBase(index: metadata.index, term: metadata.term)),
                     lastIndexAfter: window.lastIndex, hardStateAfter: hardState))
             try sync()
+            if activeSize - activeHeaderSize >= options.snapshotRolloverBytes {
+                try rollOver(firstIndex: window.lastIndex.next, hardState: hardState)
+            }
             try compact(through: metadata.index)
         } catch {
             if case .rejected = error { throw error }

@@ -99,21 +99,26 @@
             guard size <= limit else {
                 throw .corrupt(path: path, offset: 0, reason: "file is \(size) bytes, over the \(limit)-byte limit")
             }
-            var bytes = [UInt8](repeating: 0, count: size)
-            var filled = 0
-            while filled < size {
-                let result = bytes.withUnsafeMutableBytes { buffer in
-                    pread(descriptor, buffer.baseAddress! + filled, size - filled, off_t(filled))
+            // Read straight into the array's storage: no zero fill and no second copy, which for a
+            // snapshot of tens of MiB is a visible part of a restart.
+            var readErrno: Int32 = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                var filled = 0
+                while filled < size {
+                    let result = pread(descriptor, buffer.baseAddress! + filled, size - filled, off_t(filled))
+                    if result > 0 {
+                        filled += result
+                    } else if result == 0 {
+                        break
+                    } else if errno != EINTR {
+                        readErrno = errno
+                        break
+                    }
                 }
-                if result > 0 {
-                    filled += result
-                } else if result == 0 {
-                    break
-                } else if errno != EINTR {
-                    throw Self.error("read", path, errno)
-                }
+                initialized = filled
             }
-            return Array(bytes[0..<filled])
+            if readErrno != 0 { throw Self.error("read", path, readErrno) }
+            return bytes
         }
 
         public func rename(_ source: String, to target: String) throws(StorageError) {

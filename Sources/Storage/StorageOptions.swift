@@ -5,6 +5,11 @@ public struct StorageOptions: Hashable, Sendable {
     /// A segment is closed and a new one started once the next batch of records would pass this
     /// size; a single batch may overshoot it by one record.
     public var segmentBytes: Int
+    /// A snapshot also closes the active segment once it holds this many bytes, so that the next snapshot
+    /// can delete it. Without this a segment lives until it fills (`segmentBytes`), and recovery reads,
+    /// checksums and decodes all of it, mostly entries long covered by the snapshot: 56 MiB, a third of
+    /// a restart at 100,000 instances. With it, recovery reads at most about two snapshot intervals.
+    public var snapshotRolloverBytes: Int
     /// Largest record body accepted on append and on replay, checked before allocation.
     public var maxRecordBytes: Int
     /// Largest snapshot file read at recovery.
@@ -14,6 +19,7 @@ public struct StorageOptions: Hashable, Sendable {
 
     public init(
         segmentBytes: Int = 64 << 20,
+        snapshotRolloverBytes: Int = 4 << 20,
         maxRecordBytes: Int = 8 << 20,
         maxSnapshotBytes: Int = 1 << 30,
         decodingLimits: RaftDecodingLimits = .standard
@@ -21,6 +27,7 @@ public struct StorageOptions: Hashable, Sendable {
         precondition(segmentBytes >= 256, "segmentBytes \(segmentBytes) is too small for a segment header")
         precondition(maxRecordBytes > 64, "maxRecordBytes \(maxRecordBytes) is too small for any record")
         self.segmentBytes = segmentBytes
+        self.snapshotRolloverBytes = snapshotRolloverBytes
         self.maxRecordBytes = maxRecordBytes
         self.maxSnapshotBytes = maxSnapshotBytes
         self.decodingLimits = decodingLimits

@@ -25,6 +25,12 @@ public struct PeerFrame: Hashable, Sendable {
         /// Node-to-node application traffic (forwarded proposals and their results, keepalives); its
         /// payload format belongs to the node.
         case forward = 2
+        /// The first frame on every outbound connection, with an empty payload. It names the sender at once,
+        /// so the receiver learns that the peer is up (and redials it without waiting out its reconnect
+        /// backoff) and keeps the connection past its handshake timeout even when nothing else is due: a
+        /// follower never sends to another follower, and a restarted one has nothing to say to its leader
+        /// until the leader reaches it.
+        case hello = 3
     }
 
     public var kind: Kind

@@ -17,6 +17,7 @@ do {
     exit(2)
 }
 
+Heap.configureForServer()
 let logger = Logger(name: configuration.name, level: configuration.logLevel)
 do {
     _ = try ResourceLimits.raiseOpenFilesToHardLimit()

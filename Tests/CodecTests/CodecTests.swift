@@ -58,6 +58,36 @@ struct CodecTests {
         #expect(split == 0xE306_9283)
     }
 
+    @Test("the eight-bytes-at-a-time path equals the bitwise definition at every length and offset")
+    func crcSlicing() {
+        func reference(_ bytes: some Sequence<UInt8>) -> UInt32 {
+            var crc: UInt32 = ~0
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+            }
+            return ~crc
+        }
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let data = (0..<300).map { _ -> UInt8 in
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: seed >> 56)
+        }
+        for start in 0..<9 {
+            for end in start...data.count where (end - start) % 7 == 0 || end - start < 20 {
+                let slice = data[start..<end]
+                #expect(CRC32C.checksum(slice) == reference(slice), "bytes \(start)..<\(end)")
+                #expect(CRC32C.checksum(Array(slice)) == reference(slice))
+                #expect(CRC32C.checksum(AnySequence(slice)) == reference(slice), "the non-contiguous path")
+            }
+        }
+        // Extending in pieces of any size equals one pass.
+        let whole = CRC32C.checksum(data)
+        for cut in [0, 1, 7, 8, 9, 64, 299, 300] {
+            #expect(CRC32C.update(CRC32C.checksum(data[..<cut]), data[cut...]) == whole)
+        }
+    }
+
     @Test("fixed-width integers are little-endian and back-patchable")
     func fixedWidth() throws {
         var writer = ByteWriter()

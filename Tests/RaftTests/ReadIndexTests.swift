@@ -78,4 +78,40 @@ struct ReadIndexTests {
         cluster.flush()
         #expect(cluster.readResults[TestCluster.id(1)] == [ReadResult(requestID: 8, outcome: .failed(.leadershipLost))])
     }
+
+    @Test("a heartbeat on reconnect tells the follower who leads but confirms no read of the open round")
+    func heartbeatOnReconnect() {
+        var cluster = TestCluster(3)
+        cluster.elect(1)
+        _ = cluster[1].propose([1])
+        cluster.stabilize()
+        cluster.crashAndRestart(2)
+        #expect(cluster[2].leader == nil)
+        // No read open: one heartbeat, to the reconnected peer only, and the follower learns its leader.
+        cluster[1].peerConnected(TestCluster.id(2))
+        cluster.flush()
+        #expect(cluster.inFlight.map(\.to) == [TestCluster.id(2)])
+        #expect(cluster.pending { $0.isHeartbeat }.count == 1)
+        cluster.stabilize()
+        #expect(cluster[2].leader == TestCluster.id(1))
+        #expect(cluster[2].commitIndex == cluster[1].commitIndex)
+        // A read whose round is still open when the peer reconnects is not confirmed by that heartbeat.
+        cluster.crashAndRestart(2)
+        cluster[1].readIndex(requestID: 5)
+        cluster[1].peerConnected(TestCluster.id(2))
+        let isReconnectRound: (Message) -> Bool = {
+            if case .heartbeat(_, let round) = $0.body { round == 0 } else { false }
+        }
+        cluster.deliver(where: isReconnectRound)
+        cluster.deliver(where: { $0.body == .heartbeatResponse(readRound: 0) })
+        #expect(cluster[2].leader == TestCluster.id(1))
+        #expect(cluster.readResults[TestCluster.id(1)] ?? [] == [], "only a heartbeat sent after the read confirms it")
+        cluster.stabilize()
+        #expect(cluster.readResults[TestCluster.id(1)] == [ReadResult(requestID: 5, outcome: .ready(index: cluster[1].commitIndex))])
+        // Followers and unknown peers send nothing.
+        cluster[2].peerConnected(TestCluster.id(3))
+        cluster[1].peerConnected(TestCluster.id(9))
+        cluster.flush()
+        #expect(cluster.inFlight.isEmpty)
+    }
 }

@@ -2,6 +2,7 @@
 // each answering with its revision, with incarnation fencing and typed rejections for bad input.
 // Method: hand-built scenarios on one service, checking both the typed view and the underlying record
 // and events.
+import Codec
 import Registry
 import Testing
 
@@ -134,5 +135,50 @@ struct InstanceTests {
         var harness = Harness()
         let update = InstanceUpdate(name: makeInstance("nope").name, incarnation: 1, weight: 3)
         #expect(harness.apply(.updateInstance(update)) == .rejected(.instanceNotFound(namespace: "prod", service: "payments", id: "nope")))
+    }
+
+    @Test("the restore-time encoding check gives the decoder's verdict on valid, damaged and truncated values")
+    func wellFormedMatchesDecoder() {
+        var random = SplitMix64(seed: 41)
+        let instances = [
+            makeInstance("i-1"),
+            ServiceInstance(namespace: "n", service: "s", id: "é-ü", version: "", endpoints: [], metadata: [:]),
+            ServiceInstance(
+                namespace: "n", service: "s", id: "x", version: "v", endpoints: ["http://h:1"],
+                metadata: ["a": "1", "b": "ß", "c": ""], weight: UInt32.max, status: .draining, lease: 7,
+                incarnation: .max),
+        ]
+        func agree(_ bytes: [UInt8]) {
+            let decodes = (try? ServiceInstance(encoded: bytes, limits: .standard)) != nil
+            #expect(ServiceInstance.isWellFormedEncoding(bytes, limits: .standard) == decodes, "\(bytes)")
+        }
+        for instance in instances {
+            let bytes = instance.encoded()
+            #expect(ServiceInstance.isWellFormedEncoding(bytes, limits: .standard))
+            for length in 0..<bytes.count { agree(Array(bytes[0..<length])) }
+            agree(bytes + [0])
+            for _ in 0..<300 {
+                var damaged = bytes
+                let position = Int.random(in: 0..<damaged.count, using: &random)
+                damaged[position] = UInt8.random(in: 0...255, using: &random)
+                agree(damaged)
+            }
+        }
+        // Invalid UTF-8, unsorted and duplicate metadata keys, an unknown status, a weight over UInt32.
+        var writer = ByteWriter()
+        writer.write(UInt8(1))
+        for _ in 0..<4 { writer.writeLengthPrefixed([0x61]) }
+        writer.writeVarint(0)
+        writer.writeVarint(2)
+        for key in [[UInt8(0x62)], [0x61]] {
+            writer.writeLengthPrefixed(key)
+            writer.writeLengthPrefixed([0xC3, 0x28])
+        }
+        writer.writeVarint(1)
+        writer.write(UInt8(1))
+        writer.writeVarint(0)
+        writer.writeVarint(1)
+        agree(writer.bytes)
+        #expect(!ServiceInstance.isWellFormedEncoding(writer.bytes, limits: .standard))
     }
 }

@@ -72,6 +72,7 @@ func smallLimits() -> RegistryLimits {
     var limits = RegistryLimits()
     limits.historyRevisions = 25
     limits.historyEvents = 80
+    limits.historyBytes = 4_096
     limits.instancesPerService = 4
     limits.minimumTTLMilliseconds = 1_000
     return limits

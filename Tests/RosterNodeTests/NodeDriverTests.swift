@@ -230,6 +230,35 @@ struct NodeDriverTests {
         #expect(!cluster[lagging].environment.replacedAt.isEmpty)
     }
 
+    @Test("a snapshot of the applied state on stop leaves a restart nothing to replay and the same registry")
+    func snapshotOnStop() throws {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let leader = cluster.leaderName!
+        for number in 0..<7 {
+            _ = cluster.submit(.write(.registerInstance(DriverCluster.instance("s\(number)"))), to: leader)
+            cluster.run(milliseconds: 100)
+        }
+        let stopping = Self.follower(of: cluster)
+        var driver = cluster[stopping]
+        let applied = driver.raft.appliedIndex
+        #expect(applied > driver.raft.snapshotMetadata.index)
+        driver.snapshotApplied()
+        #expect(driver.environment.snapshots.last?.metadata.index == applied)
+        driver.snapshotApplied()
+        #expect(driver.environment.snapshots.count == 1, "nothing applied since: no second snapshot")
+        // A restart from what it persisted restores that snapshot and has no entries at or below it to apply.
+        let persisted = driver.environment.persisted
+        #expect(persisted.snapshot.metadata.index == applied)
+        #expect(persisted.entries.allSatisfy { $0.index > applied })
+        var options = NodeOptions(id: driver.options.id, raft: RaftOptions(), tickMilliseconds: 100, initialMembers: cluster.initialMembers)
+        options.snapshotEveryEntries = driver.options.snapshotEveryEntries
+        let restarted = try NodeDriver(
+            options: options, persisted: persisted, environment: TestEnvironment(persisted: persisted), randomSeed: 1)
+        #expect(restarted.registry == driver.registry)
+        #expect(restarted.raft.appliedIndex == applied)
+    }
+
     @Test("requests beyond the pending limit are refused as overloaded; a cancelled request gets no answer")
     func overloadAndCancel() {
         var cluster = DriverCluster(3, maxPendingRequests: 2)

@@ -54,7 +54,7 @@ struct ConfigurationTests {
             "--name", "n2", "--data-dir=/tmp/n2", "--client-addr", "127.0.0.1:2381", "--peer-addr", "127.0.0.1:2382",
             "--initial-cluster", threeNodes, "--heartbeat-ms", "50", "--election-ms=600", "--snapshot-entries", "7",
             "--max-request-bytes", "4096", "--max-connections", "9", "--request-timeout-ms", "1234",
-            "--log-level", "debug",
+            "--log-level", "debug", "--history-revisions", "11", "--history-events=12", "--history-bytes", "13",
         ])
         #expect(configuration.name == "n2")
         #expect(configuration.dataDirectory == "/tmp/n2")
@@ -62,6 +62,9 @@ struct ConfigurationTests {
         #expect(configuration.initialCluster.map(\.description) == threeNodes.split(separator: ",").map(String.init))
         #expect(configuration.electionTimeoutTicks == 12)
         #expect(configuration.snapshotEntries == 7)
+        #expect(configuration.historyRevisions == 11)
+        #expect(configuration.historyEvents == 12)
+        #expect(configuration.historyBytes == 13)
         #expect(configuration.maxRequestBytes == 4096)
         #expect(configuration.maxConnections == 9)
         #expect(configuration.requestTimeoutMilliseconds == 1234)

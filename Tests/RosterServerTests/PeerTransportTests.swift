@@ -89,6 +89,21 @@ struct PeerTransportTests {
         #expect(n2.downs.value.isEmpty, "a closed transport reports nothing")
     }
 
+    @Test("an outbound connection names its sender with a hello at once, before any message")
+    func helloIdentifiesAtConnect() throws {
+        let threads = try (0..<2).map { _ in try EventLoopThread() }
+        defer { threads.forEach { $0.shutdown() } }
+        let n1 = TestPeer("n1", handle: threads[0].handle)
+        let n2 = TestPeer("n2", handle: threads[1].handle)
+        try connectAll([n1, n2], clusterID: clusterID)
+        // n2 never sends a message, yet n1 knows its inbound connection is n2's: it reports that one
+        // down too (an anonymous connection would not be reported), and delivered no message for the hello.
+        try n2.stop()
+        #expect(eventually { n1.downs.value.count == 2 })
+        #expect(n1.downs.value.allSatisfy { $0 == n2.id })
+        #expect(n1.messages.value.isEmpty && n1.forwards.value.isEmpty)
+    }
+
     @Test("messages to an unreachable peer are dropped and counted")
     func unreachableDrops() throws {
         let thread = try EventLoopThread()

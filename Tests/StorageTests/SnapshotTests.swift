@@ -168,4 +168,67 @@ struct SnapshotTests {
         try log.append(entries: [entry(31)])
         #expect(try log.sync() == LogIndex(31))
     }
+
+    // MARK: - Rollover at a snapshot
+
+    /// Segments that never fill, so that only a snapshot starts a new one.
+    static let rolloverOptions = StorageOptions(segmentBytes: 1 << 20, snapshotRolloverBytes: 200, maxRecordBytes: 4096)
+
+    static func segmentNames(_ fileSystem: SimulatedFileSystem) throws -> [String] {
+        try fileSystem.listDirectory(dataDirectory).filter { $0.hasPrefix("wal-") }.sorted()
+    }
+
+    @Test("a snapshot closes a segment past snapshotRolloverBytes, and the next snapshot deletes it")
+    func rolloverAtSnapshot() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem, options: Self.rolloverOptions)
+        try log.append(hardState: HardState(term: Term(1), commit: LogIndex(30)), entries: entries(1...30))
+        try log.sync()
+        try log.saveSnapshot(snapshot(index: 20, term: 1, data: [20]))
+        #expect(try Self.segmentNames(fileSystem).count == 2, "the snapshot started a new segment")
+        try log.append(hardState: HardState(term: Term(1), commit: LogIndex(40)), entries: entries(31...40))
+        try log.sync()
+        // Recovery reads both: the old one still holds entries 21...30 after the snapshot.
+        log.close()
+        var state: PersistentState
+        (log, state) = try openLog(fileSystem, options: Self.rolloverOptions)
+        #expect(state.snapshot.metadata.index == LogIndex(20))
+        #expect(state.entries == entries(21...40))
+        try log.saveSnapshot(snapshot(index: 35, term: 1, data: [35]))
+        // Segment 1 (entries 1...30) is gone; 2 (31...40) stays for 36...40; 3 was started by this snapshot.
+        #expect(try Self.segmentNames(fileSystem) == [2, 3].map { DataDirectory.segmentName(sequence: $0) })
+        log.close()
+        (_, state) = try openLog(fileSystem, options: Self.rolloverOptions)
+        #expect(state.snapshot == snapshot(index: 35, term: 1, data: [35]))
+        #expect(state.entries == entries(36...40))
+        #expect(state.hardState == HardState(term: Term(1), commit: LogIndex(40)))
+    }
+
+    @Test("a crash at every step of a snapshot that rolls over recovers the old or the new snapshot", arguments: [false, true])
+    func rolloverAtomicAtEveryStep(tornWrites: Bool) throws {
+        var step = 0
+        while true {
+            let fileSystem = SimulatedFileSystem()
+            var (log, _) = try openLog(fileSystem, options: Self.rolloverOptions)
+            try log.append(hardState: HardState(term: Term(1), commit: LogIndex(25)), entries: entries(1...30))
+            try log.sync()
+            fileSystem.failEveryOperation(afterOperations: step)
+            do {
+                try log.saveSnapshot(snapshot(index: 20, term: 1, data: [20]))
+            } catch {
+                fileSystem.crash(keepingRandomPrefixOf: tornWrites ? UInt64(step) : nil)
+                let (_, state) = try openLog(fileSystem, options: Self.rolloverOptions)
+                #expect(state.hardState == HardState(term: Term(1), commit: LogIndex(25)), "step \(step)")
+                switch state.snapshot.metadata.index.rawValue {
+                case 0: #expect(state.entries == entries(1...30), "step \(step)")
+                case 20: #expect(state.entries == entries(21...30), "step \(step)")
+                default: Issue.record("step \(step): recovered snapshot \(state.snapshot.metadata)")
+                }
+                step += 1
+                continue
+            }
+            #expect(try Self.segmentNames(fileSystem).count == 2)
+            break
+        }
+    }
 }

@@ -1,4 +1,5 @@
-// Linux calls that Swift's Glibc module does not export: epoll, eventfd, timerfd, accept4.
+// Linux calls that Swift's Glibc module does not export: epoll, eventfd, timerfd, accept4, and glibc's
+// malloc tuning (mallopt, malloc_trim).
 #ifndef ROSTER_CLINUXSHIM_H
 #define ROSTER_CLINUXSHIM_H
 #include <sys/epoll.h>
@@ -7,6 +8,7 @@
 #include <sys/timerfd.h>
 #include <sys/signalfd.h>
 #include <signal.h>
+#include <malloc.h>
 
 // glibc declares accept4 only under _GNU_SOURCE, which the Glibc module is not built with; the symbol is
 // always present, so a plain prototype makes it callable (it sets SOCK_NONBLOCK|SOCK_CLOEXEC atomically).
