@@ -113,6 +113,15 @@ READ_OPS = ("get", "list")
 OTHER_OPS = ("expire", "watch_start", "watch_event", "watch_end",
              "watch_resync", "watch_progress", "final_state")
 STATUSES = ("ok", "fail", "unknown")
+
+
+SYSTEM_KEY_BYTE = "\x01"
+
+
+def in_prefix(key: str, prefix: str) -> bool:
+    """Whether a prefix read or watch covers `key`. Roster's own keys (first byte 0x01, the member
+    directory) belong only to prefixes that start with 0x01: `prefix ""` means every user key."""
+    return key.startswith(prefix) and (not key.startswith(SYSTEM_KEY_BYTE) or prefix.startswith(SYSTEM_KEY_BYTE))
 INF = float("inf")
 
 
@@ -417,7 +426,7 @@ def watch_coverage(h: History) -> list:
             if st.key is not None:
                 match = (lambda k, _k=st.key: k == _k)
             else:
-                match = (lambda k, _p=st.prefix: k.startswith(_p))
+                match = (lambda k, _p=st.prefix: in_prefix(k, _p))
             lo = st.from_revision if st.from_revision > 0 else (
                 st.start_revision + 1 if st.start_revision is not None else None)
             ranges, received, last, upper = [], set(), None, None

@@ -93,7 +93,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .history import History, Op, INF, watch_coverage
+from .history import History, Op, INF, in_prefix, watch_coverage
 from .model import State
 
 
@@ -373,7 +373,7 @@ class Checker:
                         break
                 if reason is None:
                     for k in dw:
-                        if k.startswith(o.prefix) and k not in got:
+                        if in_prefix(k, o.prefix) and k not in got:
                             r2 = explain(k, None, o.revision, o)
                             if r2:
                                 reason = f"{k} missing: {r2}"
@@ -454,7 +454,7 @@ class Checker:
                 elif o.op == "list":
                     d = None
                     for k in per_key:
-                        if k.startswith(o.prefix):
+                        if in_prefix(k, o.prefix):
                             if d is None:
                                 d = dict(o.pairs)
                             per_key[k].append((o.revision, d.get(k)))
@@ -490,7 +490,7 @@ class Checker:
             elif o.op == "list":
                 d = None
                 for k in ukeys:
-                    if k.startswith(o.prefix):
+                    if in_prefix(k, o.prefix):
                         if d is None:
                             d = dict(o.pairs)
                         obs.setdefault(k, []).append((o.revision, d.get(k)))

@@ -11,6 +11,7 @@ write at a given revision.
 from __future__ import annotations
 
 from typing import NamedTuple, Optional
+from .history import in_prefix
 
 
 class Entry(NamedTuple):
@@ -100,7 +101,7 @@ class State:
 
     # -- reads ---------------------------------------------------------------
     def prefix_pairs(self, prefix: str) -> list:
-        return sorted((k, e.value) for k, e in self.kv.items() if k.startswith(prefix))
+        return sorted((k, e.value) for k, e in self.kv.items() if in_prefix(k, prefix))
 
     def lease_key_count(self, lease) -> int:
         """Keys attached to a lease, or to any lease of a tuple."""

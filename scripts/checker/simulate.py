@@ -19,6 +19,8 @@ import hashlib
 import json
 import random
 
+from .history import in_prefix
+
 MS = 1_000_000      # one simulated tick = 1 ms, recorded in ns
 
 
@@ -160,7 +162,7 @@ def generate(seed: int, n_ops: int = 300, clients: int = 4, keys: int = 6, watch
                 r = rng.randint(max(last_ser.get(rec["client"], 0), rev - 5, 0), rev)
                 last_ser[rec["client"]] = r
             res = {"revision": r, "pairs": [[k, json.loads(e[0])] for k, e in sorted(snaps[r].items())
-                                            if k.startswith(rec["prefix"])]}
+                                            if in_prefix(k, rec["prefix"])]}
         elif op == "grant":
             ttl = int(rec["ttl"] * 1000)
             lease_st[rec["lease"]] = [ttl, lin + ttl + rng.randint(0, 30)]
@@ -206,7 +208,7 @@ def generate(seed: int, n_ops: int = 300, clients: int = 4, keys: int = 6, watch
             match = (lambda k, _k=sel["key"]: k == _k)
         else:
             sel = {"prefix": rng.choice(["ns/", "ns/svc0/", ""])}
-            match = (lambda k, _p=sel["prefix"]: k.startswith(_p))
+            match = (lambda k, _p=sel["prefix"]: in_prefix(k, _p))
         delay = rng.randint(1, 20)
         f = rng.randint(1, max(1, R // 2))
         nseg = rng.randint(1, 3)

@@ -29,7 +29,7 @@ Checks (etcd's watch guarantees, adapted):
 
 from __future__ import annotations
 
-from .history import History
+from .history import History, in_prefix
 from .linearizability import Anomaly, _pairs_diff
 
 UNK = object()
@@ -131,7 +131,7 @@ def check_watches(h: History, canon: Canon):
                 matches = (lambda k, _k=st.key: k == _k)
                 what = f"key {st.key}"
             else:
-                matches = (lambda k, _p=st.prefix: k.startswith(_p))
+                matches = (lambda k, _p=st.prefix: in_prefix(k, _p))
                 what = f"prefix {st.prefix!r}"
             name = f"watcher {wid} ({what}, node {st.node})"
             lo = st.from_revision if st.from_revision > 0 else (

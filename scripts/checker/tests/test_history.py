@@ -97,3 +97,16 @@ class Cli(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SystemKeys(unittest.TestCase):
+    """Roster's member directory (keys starting with 0x01) is outside every prefix that does not start
+    with 0x01, exactly as the server scopes reads, deletes and watches."""
+
+    def test_in_prefix(self):
+        member = "\x01roster/members/n4"
+        self.assertFalse(history.in_prefix(member, ""))
+        self.assertTrue(history.in_prefix(member, "\x01"))
+        self.assertTrue(history.in_prefix(member, "\x01roster/"))
+        self.assertTrue(history.in_prefix("k/1", ""))
+        self.assertFalse(history.in_prefix("k/1", "\x01"))
