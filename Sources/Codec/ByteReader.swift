@@ -112,8 +112,8 @@ public struct ByteReader: Sendable {
     }
 
     public mutating func readString(_ field: String, limit: Int) throws(CodecError) -> String {
-        let raw = try readLengthPrefixed(field, limit: limit)
-        guard let text = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(field: field) }
+        let length = try readCount(field, limit: limit)
+        guard let text = UTF8Text.string(bytes[try take(length, field: field)]) else { throw .invalidUTF8(field: field) }
         return text
     }
 

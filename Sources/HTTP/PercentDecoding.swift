@@ -1,3 +1,5 @@
+import Codec
+
 /// Percent-decoding for path segments and query components (RFC 3986 §2.1).
 ///
 /// Decoding is strict: a `%` not followed by two hex digits is an error rather than a literal, and the decoded
@@ -22,7 +24,7 @@ enum PercentDecoding {
                 position += 1
             }
         }
-        guard !output.contains(0), let text = String(validating: output, as: UTF8.self) else {
+        guard !output.contains(0), let text = UTF8Text.string(output) else {
             throw .invalidUTF8
         }
         return text

@@ -26,6 +26,8 @@ public final class RosterServer {
     var listener: Listener?
     let watchHub = WatchHub()
     var metrics = Metrics()
+    /// Instances' JSON for listings; see `InstanceJSONCache` for why it can never answer stale bytes.
+    var instanceCache = InstanceJSONCache()
     var sessions: [UInt64: ClientSession] = [:]
     var pending: [RequestID: Pending] = [:]
     var nextRequestID: UInt64 = 1
@@ -270,7 +272,7 @@ public final class RosterServer {
         let session = waiting.session
         switch waiting.kind {
         case .plain:
-            session?.finish(APIAdapter.encode(response, context: context))
+            session?.finish(APIAdapter.encode(response, context: context, cache: &instanceCache))
         case .grantThenRegister(var instance):
             guard case .written(let applied) = response, case .leaseGranted(let lease, _) = applied.response else {
                 session?.finish(APIAdapter.encode(response, context: context))

@@ -1,3 +1,4 @@
+import Codec
 import Registry
 
 /// How registry values appear in responses.
@@ -11,7 +12,7 @@ import Registry
 extension JSONWriter {
     /// Writes `name` (UTF-8) or `name_base64` (anything else) for `bytes`.
     mutating func bytesField(_ name: String, _ value: [UInt8]) {
-        if let text = String(validating: value, as: UTF8.self) {
+        if let text = UTF8Text.string(value) {
             field(name, text)
         } else {
             key("\(name)_base64")
@@ -81,7 +82,7 @@ extension JSONWriter {
         field("granted_ttl_ms", status.grantedTTLMilliseconds)
         field("remaining_ttl_ms", status.remainingTTLMilliseconds)
         // Non-UTF-8 keys go to a separate list, so no array mixes two encodings.
-        let texts = status.keys.compactMap { String(validating: $0, as: UTF8.self) }
+        let texts = status.keys.compactMap { UTF8Text.string($0) }
         key("keys")
         beginArray()
         for text in texts { string(text) }
@@ -89,7 +90,7 @@ extension JSONWriter {
         if texts.count < status.keys.count {
             key("keys_base64")
             beginArray()
-            for key in status.keys where String(validating: key, as: UTF8.self) == nil { base64(key) }
+            for key in status.keys where UTF8Text.string(key) == nil { base64(key) }
             endArray()
         }
         endObject()

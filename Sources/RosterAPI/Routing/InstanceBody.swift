@@ -106,7 +106,12 @@ enum InstanceBody {
         }
         var pairs: [(key: String, value: String)] = []
         for member in members {
-            pairs.append((member.name, try member.value.string("metadata.\(member.name)")))
+            // The field name is only built for the error message.
+            guard case .string(let text) = member.value else {
+                _ = try member.value.string("metadata.\(member.name)")
+                continue
+            }
+            pairs.append((member.name, text))
         }
         try checked(NameRules.checkMetadata(pairs, limits: limits))
         return Dictionary(pairs, uniquingKeysWith: { first, _ in first })

@@ -1,3 +1,4 @@
+import Codec
 import HTTP
 import Registry
 import RosterNode
@@ -81,7 +82,7 @@ struct Router {
         guard let bytes = PathDecoding.decode(rawSegments[position]) else {
             throw .invalidParameter(parameter, "has a malformed percent escape in the path")
         }
-        guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
+        guard !bytes.contains(0), let text = UTF8Text.string(bytes) else {
             throw .invalidParameter(parameter, "must be UTF-8 without NUL bytes")
         }
         return text
@@ -118,6 +119,8 @@ struct Router {
     /// Accepts `application/json` (any parameters, any case) or no `Content-Type` at all.
     private func checkContentType() throws(APIError) {
         guard let contentType = request.headers["Content-Type"] else { return }
+        // The usual spelling, compared without building substrings.
+        if contentType.utf8.elementsEqual("application/json".utf8) { return }
         let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         if mediaType.trimmingCharacters(in: " \t").lowercased() != "application/json" {
             throw .unsupportedMediaType(contentType)
