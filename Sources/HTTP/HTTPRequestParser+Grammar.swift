@@ -65,6 +65,8 @@ extension HTTPRequestParser {
 
     /// The single body length named by all `Content-Length` fields (each may be a comma list), or 0 if none.
     static func contentLength(_ values: [String]) throws(HTTPParseError) -> Int {
+        // The usual case, one field of plain digits, without splitting.
+        if values.count == 1, let plain = plainDecimal(values[0]) { return plain }
         var length: Int?
         for value in values {
             for item in value.split(separator: ",", omittingEmptySubsequences: false) {
@@ -77,6 +79,18 @@ extension HTTPRequestParser {
             }
         }
         return length ?? 0
+    }
+
+    /// 1 to 18 ASCII digits as a number, or nil for anything else (left to the general path).
+    private static func plainDecimal(_ text: String) -> Int? {
+        let digits = text.utf8
+        guard (1...18).contains(digits.count) else { return nil }
+        var value = 0
+        for byte in digits {
+            guard let digit = PercentDecoding.decimalDigit(byte) else { return nil }
+            value = value * 10 + digit
+        }
+        return value
     }
 
     /// `chunk-size [ chunk-ext ]`: 1 to 15 hex digits (so the value cannot overflow), extensions ignored.

@@ -47,8 +47,10 @@ enum PercentDecoding {
         let questionMark = target.firstIndex(of: UInt8(ascii: "?"))
         let path = target[target.startIndex..<(questionMark ?? target.endIndex)]
         var segments: [String] = []
+        // The caller admits only visible ASCII, so a path without `%` needs no decoding or UTF-8 check.
+        let hasEscape = path.contains(UInt8(ascii: "%"))
         for segment in path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
-            segments.append(try decode(segment, plusIsSpace: false))
+            segments.append(hasEscape ? try decode(segment, plusIsSpace: false) : String(decoding: segment, as: UTF8.self))
         }
         var query = QueryParameters()
         if let questionMark {
