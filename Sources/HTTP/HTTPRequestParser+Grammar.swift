@@ -22,12 +22,15 @@ extension HTTPRequestParser {
 
     static func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Head {
         if line.contains(where: isControlByte) { throw .invalidCharacter }
-        let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw .malformedRequestLine }
-        let method = parts[0]
-        let target = parts[1]
+        // Exactly two spaces: method SP target SP version.
+        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")),
+              let secondSpace = line[(firstSpace + 1)...].firstIndex(of: UInt8(ascii: " ")),
+              !line[(secondSpace + 1)...].contains(UInt8(ascii: " "))
+        else { throw .malformedRequestLine }
+        let method = line[line.startIndex..<firstSpace]
+        let target = line[(firstSpace + 1)..<secondSpace]
         guard !method.isEmpty, method.allSatisfy(isTokenByte) else { throw .malformedRequestLine }
-        let version = try parseVersion(parts[2])
+        let version = try parseVersion(line[(secondSpace + 1)...])
         guard let first = target.first, first == UInt8(ascii: "/") || target.elementsEqual("*".utf8) else {
             throw .malformedRequestLine
         }
@@ -40,9 +43,10 @@ extension HTTPRequestParser {
 
     /// Accepts exactly `HTTP/1.0` and `HTTP/1.1`; other well-formed versions are 505, anything else 400.
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPVersion {
-        let text = Array(bytes)
-        guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), text[6] == UInt8(ascii: "."),
-              let major = PercentDecoding.decimalDigit(text[5]), let minor = PercentDecoding.decimalDigit(text[7])
+        let start = bytes.startIndex
+        guard bytes.count == 8, bytes.prefix(5).elementsEqual("HTTP/".utf8), bytes[start + 6] == UInt8(ascii: "."),
+              let major = PercentDecoding.decimalDigit(bytes[start + 5]),
+              let minor = PercentDecoding.decimalDigit(bytes[start + 7])
         else { throw .malformedRequestLine }
         guard major == 1, minor <= 1 else { throw .unsupportedVersion }
         return minor == 0 ? .http1_0 : .http1_1
