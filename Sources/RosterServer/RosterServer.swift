@@ -35,6 +35,10 @@ public final class RosterServer {
     var isInsideDriver = false
     var deferredWork: [() -> Void] = []
     var isFlushScheduled = false
+    /// Forwards the driver sent since the last flush, written at its start: one write per peer for a
+    /// whole loop iteration. Before `processReady`, so a leader's answer to a forwarded write still
+    /// reaches the follower ahead of the append that carries the entry.
+    var pendingForwards: [(ForwardMessage, NodeID)] = []
     var lastStatus: NodeStatus!
     var isShuttingDown = false
     let requestTimeout: Duration
@@ -82,7 +86,10 @@ public final class RosterServer {
         let environment = ServerEnvironment(
             storage: storage, outbox: outbox, logger: logger,
             sendMessage: { [unowned self] message in self.transport.send(message) },
-            sendForward: { [unowned self] forward, peer in self.transport.send(forward, to: peer) })
+            sendForward: { [unowned self] forward, peer in
+                self.pendingForwards.append((forward, peer))
+                self.scheduleFlush()
+            })
         var options = NodeOptions(
             id: ownID, raft: configuration.raftOptions, tickMilliseconds: UInt64(configuration.heartbeatMilliseconds),
             initialMembers: members)
@@ -133,12 +140,22 @@ public final class RosterServer {
     /// One Ready loop for everything queued, then the answers, events and follow-ups it produced.
     func flush() {
         isFlushScheduled = false
+        sendPendingForwards()
         isInsideDriver = true
         driver.processReady()
         isInsideDriver = false
         lastStatus = driver.status
         drainOutbox()
         runDeferred()
+    }
+
+    func sendPendingForwards() {
+        guard !pendingForwards.isEmpty else { return }
+        let forwards = pendingForwards
+        pendingForwards.removeAll(keepingCapacity: true)
+        var peers: [NodeID] = []
+        for (_, peer) in forwards where !peers.contains(peer) { peers.append(peer) }
+        for peer in peers { transport.send(forwards.filter { $0.1 == peer }.map(\.0), to: peer) }
     }
 
     func drainOutbox() {
