@@ -173,6 +173,25 @@ struct InstanceJSONCacheTests {
         #expect(disabled.count == 0)
     }
 
+    @Test("an instance's JSON is the exact text the encoder has always written (golden)")
+    func golden() {
+        var writer = JSONWriter()
+        writer.instance(sampleInstance())
+        #expect(
+            String(decoding: writer.bytes, as: UTF8.self)
+                == #"{"namespace":"prod","service":"web","id":"w-1","version":"1.2.3","endpoints":["grpc://10.0.0.5:9000","http://[::1]:8080/health"],"metadata":{"az":"a","zone":"b"},"weight":50,"status":"draining","lease":9,"incarnation":1700000000000}"#
+        )
+        var escaped = JSONWriter()
+        escaped.instance(
+            ServiceInstance(
+                namespace: "n", service: "s", id: "i", version: "v\"1\\", endpoints: [],
+                metadata: ["k\"q\\": "a\nb\t\u{1}\r\u{8}\u{C}\u{1F}é", "B": "", "a": "x"], weight: 0, lease: nil))
+        #expect(
+            String(decoding: escaped.bytes, as: UTF8.self)
+                == #"{"namespace":"n","service":"s","id":"i","version":"v\"1\\","endpoints":[],"metadata":{"B":"","a":"x","k\"q\\":"a\nb\t\u0001\r\b\f\u001fé"},"weight":0,"status":"up","lease":null,"incarnation":0}"#
+        )
+    }
+
     @Test("integers are written exactly as String(_:) writes them", arguments: [
         Int64.min, Int64.min + 1, -1_000_000_007, -10, -9, -1, 0, 1, 9, 10, 99, 100, 1_700_000_000_000, Int64.max - 1, Int64.max,
     ])

@@ -22,9 +22,9 @@ public enum APIResponse {
     {
         switch response {
         case .written(let applied):
-            var writer = JSONWriter()
+            var writer = JSONWriter(reservingCapacity: 512)
             writer.beginObject()
-            writer.field("revision", applied.revision.rawValue)
+            writer.field(static: "revision", applied.revision.rawValue)
             writeCommandResponse(applied.response, into: &writer)
             writer.endObject()
             return ok(writer, context: context, revision: applied.revision)
@@ -107,10 +107,11 @@ public enum APIResponse {
             writer.endArray()
             writer.field("deleted_keys", deletedKeys)
         case .instanceRegistered(let instance, let previous):
-            writer.key("instance")
+            writer.key(static: "instance")
             writer.instance(instance)
-            writer.field("created", previous == nil)
-            if let previous { writer.key("previous"); writer.instance(previous) }
+            writer.key(static: "created")
+            writer.bool(previous == nil)
+            if let previous { writer.key(static: "previous"); writer.instance(previous) }
         case .instanceUpdated(let instance), .instanceDeregistered(let instance):
             writer.key("instance")
             writer.instance(instance)

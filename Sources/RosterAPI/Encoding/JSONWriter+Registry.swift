@@ -23,25 +23,29 @@ extension JSONWriter {
     /// An instance as an object, metadata keys in byte order.
     mutating func instance(_ instance: ServiceInstance) {
         beginObject()
-        field("namespace", instance.namespace)
-        field("service", instance.service)
-        field("id", instance.id)
-        field("version", instance.version)
-        key("endpoints")
+        field(static: "namespace", instance.namespace)
+        field(static: "service", instance.service)
+        field(static: "id", instance.id)
+        field(static: "version", instance.version)
+        key(static: "endpoints")
         beginArray()
         for endpoint in instance.endpoints { string(endpoint) }
         endArray()
-        key("metadata")
+        key(static: "metadata")
         beginObject()
-        for name in instance.metadata.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            field(name, instance.metadata[name] ?? "")
+        if instance.metadata.count == 1, let entry = instance.metadata.first {
+            field(entry.key, entry.value)
+        } else {
+            for entry in instance.metadata.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                field(entry.key, entry.value)
+            }
         }
         endObject()
-        field("weight", instance.weight)
-        field("status", instance.status.name)
-        key("lease")
+        field(static: "weight", instance.weight)
+        field(static: "status", instance.status.name)
+        key(static: "lease")
         if let lease = instance.lease { integer(lease.rawValue) } else { null() }
-        field("incarnation", instance.incarnation)
+        field(static: "incarnation", instance.incarnation)
         endObject()
     }
 

@@ -31,6 +31,17 @@ struct JSONWriter {
         afterKey = true
     }
 
+    /// Writes `"name":` for a name fixed in the source, which must need no escaping (letters, digits, `_`):
+    /// copied as it is, without the scan `key(_:)` does.
+    mutating func key(static name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
     mutating func string(_ value: String) { separate(); JSONText.appendQuoted(value, to: &bytes) }
     mutating func integer<Value: BinaryInteger>(_ value: Value) {
         separate()
@@ -78,6 +89,8 @@ struct JSONWriter {
     mutating func field(_ name: String, _ value: String) { key(name); string(value) }
     mutating func field<Value: BinaryInteger>(_ name: String, _ value: Value) { key(name); integer(value) }
     mutating func field(_ name: String, _ value: Bool) { key(name); bool(value) }
+    mutating func field(static name: StaticString, _ value: String) { key(static: name); string(value) }
+    mutating func field<Value: BinaryInteger>(static name: StaticString, _ value: Value) { key(static: name); integer(value) }
 
     private mutating func separate() {
         if afterKey {
