@@ -121,12 +121,18 @@ public final class PeerTransport {
 
     /// Sends several forwards to `peer` as consecutive frames in one write, so the requests a follower
     /// forwards in one loop iteration (and the leader's answers to them) cost one system call per peer
-    /// rather than one each. Dropped together if the peer is unknown or not connected.
+    /// rather than one each. Dropped together if the peer is unknown or not connected. A write holds at
+    /// most `batchBytes` (plus one frame), so a burst of large forwards still fits the send queue piecewise.
     public func send(_ forwards: [ForwardMessage], to peer: NodeID) {
         checkThread()
         guard !forwards.isEmpty, let link = connectedLink(peer) else { return }
+        let batchBytes = 256 << 10
         var bytes: [UInt8] = []
         for forward in forwards {
+            if bytes.count >= batchBytes {
+                link.send(PeerOutboundQueue.Frame(bytes: bytes, isSnapshot: false))
+                bytes = []
+            }
             let payload = forward.encoded()
             guard payload.count <= options.maxFrameBytes else {
                 counters.droppedOversized += 1
