@@ -41,6 +41,7 @@ extension RegistryState {
         if let rejection = probe.validate(limits: limits) { throw rejection }
         let prefix = InstanceName.servicePrefix(namespace: namespace, service: service)
         var records: [KeyValue] = []
+        records.reserveCapacity(instanceCounts[ServiceKey(namespace: namespace, service: service)] ?? 0)
         index.forEach(from: prefix) { key in
             guard key.starts(with: prefix) else { return false }
             if let record = entries[key], record.isInstance { records.append(record) }
