@@ -253,3 +253,19 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 }
+
+extension HTTPRequestParser {
+    /// Takes the bytes received after the last complete request, for a connection that stops speaking
+    /// HTTP after it (a stream whose client writes NDJSON lines right behind its request). The parser
+    /// is idle afterwards.
+    /// - Precondition: the last call to `nextRequest()` returned a request, so no request is partial.
+    public mutating func takeBufferedBytes() -> [UInt8] {
+        guard case .requestLine = state else { preconditionFailure("takeBufferedBytes with a request in progress: \(state)") }
+        let bytes = Array(buffer[position...])
+        buffer = []
+        position = 0
+        lineScanStart = 0
+        skippedEmptyLineBytes = 0
+        return bytes
+    }
+}

@@ -12,8 +12,20 @@ public enum KeyRange: Hashable, Sendable {
     /// Every key greater than or equal to this one.
     case fromKey([UInt8])
 
+    /// The first byte of the keys Roster keeps for itself (the member directory). No instance key can
+    /// start with it: registry names exclude control bytes.
+    public static let systemKeyByte: UInt8 = 0x01
+
+    /// Whether `key` is one of Roster's own keys.
+    public static func isSystemKey(_ key: [UInt8]) -> Bool { key.first == systemKeyByte }
+
     /// Whether `key` is in the range.
+    ///
+    /// System keys belong only to ranges that start among them: a scan of the whole key space (`prefix ""`,
+    /// `from_key ""`, an interval from "") shows and deletes the users' keys, never the member directory,
+    /// whose loss would leave nodes unable to reach members added at run time.
     public func contains(_ key: [UInt8]) -> Bool {
+        if Self.isSystemKey(key) && !Self.isSystemKey(lowerBound) { return false }
         switch self {
         case .key(let only): return key == only
         case .prefix(let prefix): return key.starts(with: prefix)

@@ -146,6 +146,21 @@ public struct LeaseKeeper: Sendable {
     /// Number of leases tracked.
     public var trackedCount: Int { tracked.count }
 
+    /// The earliest time at which `commandsDue` may have an expiry to propose, or nil when there is
+    /// nothing to expire (or this node is not the leader).
+    ///
+    /// The shell wakes at this time instead of waiting for the next tick, so a lease ends within a
+    /// commit latency of its deadline rather than up to a whole tick later. It can be early (the
+    /// earliest deadline was renewed since; the wake-up then just drops the stale entry), never late,
+    /// and never in the past while the rate limit has no token, so waking at it cannot spin.
+    public var nextExpiryMilliseconds: UInt64? {
+        guard isLeader, let earliest = deadlines.minimum?.deadline else { return nil }
+        guard tokenMillis < 1_000 else { return earliest }
+        let perMillisecond = configuration.expiriesPerSecond
+        let wait = UInt64((1_000 - tokenMillis + perMillisecond - 1) / perMillisecond)
+        return max(earliest, lastRefillMilliseconds &+ wait)
+    }
+
     /// The commands to propose now: rate-limited `expireLeases` batches for leases past their deadline
     /// (earliest deadline first), then `checkpointLeases` batches (renewals at once, the periodic ones
     /// every interval). Empty unless leader. Call on every tick.

@@ -20,6 +20,12 @@
 //   POST   /v1/leases/{id}/keepalive[?stream=true]        .keepAlive / .keepAliveStream
 //   GET    /v1/watch?service=[&namespace=]|prefix=|key=   .watch; from_revision, prev_value, progress_interval;
 //                                                         long poll with index=R[&wait=30s] (max 10m)
+//   POST   /v1/watch[?progress_interval=10s]              .watchStream: many watches on one connection. No body;
+//                                                         after the 200 head the client writes NDJSON control lines
+//                                                         {"create":{"id","service"[,"namespace"]|"prefix"|"key",
+//                                                         "from_revision"?,"prev_value"?}} / {"cancel":{"id"}};
+//                                                         the server answers created/canceled lines and events
+//                                                         tagged "watch":id (`WatchControl`, `WatchStreamLines`)
 //   GET    /v1/kv/{key}    ?prefix|range_end|from_key, limit, keys_only, count_only    read .range
 //   PUT    /v1/kv/{key}    {"value"|"value_base64", "lease"?, "prev"?}                 write .put
 //   DELETE /v1/kv/{key}    ?prefix|range_end|from_key, prev                            write .deleteRange

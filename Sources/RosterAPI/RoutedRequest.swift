@@ -20,6 +20,9 @@ public enum RoutedRequest: Equatable, Sendable {
     case registerWithTTL(ServiceInstance, ttlMilliseconds: Int64)
     /// `GET /v1/watch`: stream events (or long-poll for the next change) as `WatchSpec` says.
     case watch(WatchSpec)
+    /// `POST /v1/watch`: a watch stream that carries many watches, created and cancelled by control
+    /// lines the client writes after the response head (`WatchControl`); every event line names its watch.
+    case watchStream(WatchStreamOptions)
     /// `POST /v1/leases/{id}/keepalive?stream=true`: keep the lease alive for as long as the connection
     /// stays open, one renewal per client line, answered with one NDJSON line each.
     case keepAliveStream(LeaseID)
@@ -71,5 +74,16 @@ public struct WatchSpec: Equatable, Sendable {
         /// registry's `events(after: index)` is non-empty), or
         /// after `waitMilliseconds` with no change (then with no events and the current revision).
         case longPoll(index: Revision, waitMilliseconds: Int64)
+    }
+}
+
+/// A watch stream as the client opened it; its watches come later, one `create` line each.
+public struct WatchStreamOptions: Equatable, Sendable {
+    /// How long the stream may stay silent before it gets a progress line, so clients can tell a quiet
+    /// stream from a dead one. Also the progress interval of every watch created on it.
+    public var progressIntervalMilliseconds: Int64
+
+    public init(progressIntervalMilliseconds: Int64 = 10_000) {
+        self.progressIntervalMilliseconds = progressIntervalMilliseconds
     }
 }

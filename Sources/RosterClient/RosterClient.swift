@@ -32,6 +32,8 @@ public struct RosterClientConfiguration: Sendable {
 public actor RosterClient {
     /// The configuration this client was made with.
     public nonisolated let configuration: RosterClientConfiguration
+    /// The watch streams this client's watches share, one per node (up to 1,000 watches each).
+    nonisolated let watchStreams = WatchStreamPool()
     /// The position in `endpoints` of the node that last answered well; tried first.
     private var preferred = 0
     /// The leader's member name from the last `X-Roster-Leader` header.

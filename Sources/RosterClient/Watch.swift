@@ -72,7 +72,7 @@ extension RosterClient {
             of: WatchUpdate.self, throwing: (any Error).self, bufferingPolicy: .bufferingOldest(options.bufferLimit))
         let runner = WatchRunner(
             configuration: configuration, target: target, next: fromRevision ?? 0, options: options,
-            continuation: continuation)
+            pool: watchStreams, continuation: continuation)
         continuation.onTermination = { _ in runner.cancel.cancel() }
         let thread = Thread { runner.run() }
         thread.name = "roster-watch"
@@ -82,6 +82,9 @@ extension RosterClient {
 }
 
 /// The blocking loop behind a watch: one thread, one node at a time, resuming after the last revision.
+///
+/// The watch rides the client's shared stream to the node (`SharedWatchStream`, one connection per node for all
+/// of the client's watches), or its own `GET /v1/watch` stream on a node that predates watch streams.
 final class WatchRunner: Sendable {
     let configuration: RosterClientConfiguration
     let target: WatchTarget
@@ -89,12 +92,14 @@ final class WatchRunner: Sendable {
     let continuation: AsyncThrowingStream<WatchUpdate, any Error>.Continuation
     let cancel = CancelFlag()
     let initialNext: Int64
+    let pool: WatchStreamPool
 
     init(
         configuration: RosterClientConfiguration, target: WatchTarget, next: Int64, options: WatchOptions,
-        continuation: AsyncThrowingStream<WatchUpdate, any Error>.Continuation
+        pool: WatchStreamPool, continuation: AsyncThrowingStream<WatchUpdate, any Error>.Continuation
     ) {
         self.configuration = configuration
+        self.pool = pool
         self.target = target
         self.options = options
         self.continuation = continuation
@@ -126,67 +131,138 @@ final class WatchRunner: Sendable {
         let endpoints = configuration.endpoints
         while !cancel.isCancelled {
             let endpoint = endpoints[position % endpoints.count]
-            var path =
-                "/v1/watch?\(target.query)&progress_interval=\(RosterClient.milliseconds(options.progressInterval))ms"
-            if cursor.resumeFrom > 0 { path += "&from_revision=\(cursor.resumeFrom)" }
             cursor.connected()
-            if options.includePrevious { path += "&prev_value=true" }
-            var streamError: RosterClientError?
-            var stopped = false
-            let outcome: Result<HTTPResponse, TransportFailure>
-            do throws(TransportFailure) {
-                outcome = .success(
-                    try BlockingHTTP.stream(
-                        endpoint, path: path, headDeadline: .now + configuration.attemptTimeout,
-                        idleTimeout: options.idleTimeout, cancel: cancel,
-                        onHead: { head in
-                            if cursor.resumeFrom == 0, let text = head.headers["x-roster-revision"],
-                                let revision = Int64(text)
-                            {
-                                cursor.startAfter(revision)
-                            }
-                            failures = 0
-                            if !self.yield(.resumed(endpoint: endpoint, fromRevision: cursor.resumeFrom), revision: nil)
-                            {
-                                stopped = true
-                            }
-                        },
-                        onLine: { bytes in
-                            if stopped { return false }
-                            switch self.handle(bytes, cursor: &cursor) {
-                            case .continue: return true
-                            case .stop: stopped = true
-                            case .failed(let error): streamError = error
-                            }
-                            return false
-                        }))
-            } catch {
-                outcome = .failure(error)
-            }
-            if stopped || cancel.isCancelled { return finish(nil) }
+            let outcome =
+                pool.supportsStreams(endpoint)
+                ? followShared(endpoint, cursor: &cursor, failures: &failures)
+                : followSingle(endpoint, cursor: &cursor, failures: &failures)
             switch outcome {
-            case .success(let response) where response.status != 200:
-                let error = RosterClient.serverError(response, endpoint: endpoint)
-                if response.status >= 400 && response.status < 500 && response.status != 429 {
-                    return finish(error)
-                }
-                streamError = error
-            case .success:
-                streamError =
-                    streamError
-                    ?? RosterClientError(.unavailable, "\(endpoint) ended the watch stream", endpoint: endpoint)
-            case .failure(.cancelled):
-                return finish(nil)
-            case .failure(let failure):
-                streamError = RosterClientError(
-                    .unavailable, "watch on \(endpoint) failed: \(failure)", cause: failure, endpoint: endpoint)
+            case .stopped: return finish(nil)
+            case .rejected(let error): return finish(error)
+            case .interrupted(let error): if !yield(.interrupted(error), revision: nil) { return finish(nil) }
+            case .retry: continue
             }
-            if let streamError, !yield(.interrupted(streamError), revision: nil) { return finish(nil) }
             position += 1
             failures += 1
             if failures % endpoints.count == 0 { sleep(round: failures / endpoints.count) }
         }
         finish(nil)
+    }
+
+    /// How following one node ended.
+    private enum Outcome {
+        /// The consumer went away or cancelled.
+        case stopped
+        /// The node refused the watch itself (4xx): no node will accept it.
+        case rejected(RosterClientError)
+        /// The node is gone or cut off; resume on the next one.
+        case interrupted(RosterClientError)
+        /// Try the same node again at once (it turned out not to support watch streams).
+        case retry
+    }
+
+    /// Follows the watch on the client's shared stream to `endpoint` until that stream breaks.
+    private func followShared(_ endpoint: Endpoint, cursor: inout WatchCursor, failures: inout Int) -> Outcome {
+        let inbox = DeliveryQueue()
+        let create = WatchCreate(target, fromRevision: cursor.resumeFrom, includePrevious: options.includePrevious)
+        var subscription: (stream: SharedWatchStream, id: UInt64)?
+        // A stream handed out may break or fill up before the subscription lands; a fresh one then serves.
+        for _ in 0..<3 where subscription == nil && !cancel.isCancelled {
+            let stream: SharedWatchStream
+            do {
+                stream = try pool.stream(to: endpoint, options: options, headDeadline: .now + configuration.attemptTimeout)
+            } catch {
+                if error.httpStatus == 404 || error.httpStatus == 405 {
+                    pool.markUnsupported(endpoint)
+                    return .retry
+                }
+                if error.isRejection && error.httpStatus != 429 { return .rejected(error) }
+                return .interrupted(error)
+            }
+            if let id = stream.subscribe(create, deliver: { inbox.push($0) }) { subscription = (stream, id) }
+        }
+        guard let subscription else {
+            if cancel.isCancelled { return .stopped }
+            return .interrupted(RosterClientError(.unavailable, "no usable watch stream to \(endpoint)", endpoint: endpoint))
+        }
+        defer { subscription.stream.unsubscribe(subscription.id) }
+        // Progress lines are per stream: before the node confirms this watch they say nothing about it.
+        var isCreated = false
+        while let delivery = inbox.pop(cancel: cancel) {
+            switch delivery {
+            case .created(let revision):
+                isCreated = true
+                if cursor.resumeFrom == 0 { cursor.startAfter(revision) }
+                failures = 0
+                if !yield(.resumed(endpoint: endpoint, fromRevision: cursor.resumeFrom), revision: nil) { return .stopped }
+            case .line(let bytes):
+                guard isCreated else { continue }
+                switch handle(bytes, cursor: &cursor) {
+                case .continue: continue
+                case .stop: return .stopped
+                case .failed(let error): return .interrupted(error)
+                }
+            case .refused(let error):
+                return .rejected(error)
+            case .broken(let error):
+                return .interrupted(error)
+            }
+        }
+        return .stopped
+    }
+
+    /// Follows the watch on its own `GET /v1/watch` stream: for nodes that predate watch streams.
+    private func followSingle(_ endpoint: Endpoint, cursor: inout WatchCursor, failures: inout Int) -> Outcome {
+        var path =
+            "/v1/watch?\(target.query)&progress_interval=\(RosterClient.milliseconds(options.progressInterval))ms"
+        if cursor.resumeFrom > 0 { path += "&from_revision=\(cursor.resumeFrom)" }
+        if options.includePrevious { path += "&prev_value=true" }
+        var streamError: RosterClientError?
+        var stopped = false
+        let outcome: Result<HTTPResponse, TransportFailure>
+        do throws(TransportFailure) {
+            outcome = .success(
+                try BlockingHTTP.stream(
+                    endpoint, path: path, headDeadline: .now + configuration.attemptTimeout,
+                    idleTimeout: options.idleTimeout, cancel: cancel,
+                    onHead: { head in
+                        if cursor.resumeFrom == 0, let text = head.headers["x-roster-revision"],
+                            let revision = Int64(text)
+                        {
+                            cursor.startAfter(revision)
+                        }
+                        failures = 0
+                        if !self.yield(.resumed(endpoint: endpoint, fromRevision: cursor.resumeFrom), revision: nil) {
+                            stopped = true
+                        }
+                    },
+                    onLine: { bytes in
+                        if stopped { return false }
+                        switch self.handle(bytes, cursor: &cursor) {
+                        case .continue: return true
+                        case .stop: stopped = true
+                        case .failed(let error): streamError = error
+                        }
+                        return false
+                    }))
+        } catch {
+            outcome = .failure(error)
+        }
+        if stopped || cancel.isCancelled { return .stopped }
+        switch outcome {
+        case .success(let response) where response.status != 200:
+            let error = RosterClient.serverError(response, endpoint: endpoint)
+            if response.status >= 400 && response.status < 500 && response.status != 429 { return .rejected(error) }
+            return .interrupted(error)
+        case .success:
+            return .interrupted(
+                streamError ?? RosterClientError(.unavailable, "\(endpoint) ended the watch stream", endpoint: endpoint))
+        case .failure(.cancelled):
+            return .stopped
+        case .failure(let failure):
+            return .interrupted(
+                RosterClientError(.unavailable, "watch on \(endpoint) failed: \(failure)", cause: failure, endpoint: endpoint))
+        }
     }
 
     private enum LineOutcome {

@@ -19,7 +19,7 @@ extension NodeDriver {
             }
             environment.send(.proposed(request: request, outcome: outcome), to: peer)
         case .proposed(let request, let outcome):
-            guard let id = writesAwaitingLeader.removeValue(forKey: request) else { break }
+            guard let id = writesAwaitingLeader.removeValue(forKey: request)?.request else { break }
             switch outcome {
             case .accepted(let index, let term):
                 if index <= raft.appliedIndex {
@@ -38,6 +38,27 @@ extension NodeDriver {
         case .keptAlive(let request, let ttl, let failure):
             guard let waiting = keepAlivesAwaitingLeader.removeValue(forKey: request) else { break }
             replyKeepAlive(.local(waiting.request), lease: waiting.lease, ttl: ttl, failure: failure)
+        }
+    }
+
+    /// Fails what waits on a former leader as soon as this node learns of another (or of none).
+    ///
+    /// A frozen or partitioned leader never answers; without this, each forwarded request would hang
+    /// until the client's timeout and retry only then, adding up to a whole client timeout to every
+    /// failover. The outcome is unknown (the former leader may have appended the write, and a new
+    /// leader may still commit it), so the client hears `indeterminate` and retries or reads.
+    mutating func failForwardsToFormerLeader() {
+        let leader = raft.leader
+        guard leader != knownLeader else { return }
+        knownLeader = leader
+        // In forwarding order: the answers must not depend on hash order.
+        for (internalID, waiting) in writesAwaitingLeader.sorted(by: { $0.key < $1.key }) where waiting.leader != leader {
+            writesAwaitingLeader[internalID] = nil
+            answer(waiting.request, .failed(.indeterminate(reason: "the leader changed before it confirmed the write; it may or may not have been applied")))
+        }
+        for (internalID, waiting) in keepAlivesAwaitingLeader.sorted(by: { $0.key < $1.key }) where waiting.leader != leader {
+            keepAlivesAwaitingLeader[internalID] = nil
+            answer(waiting.request, .failed(.noLeader(retryAfterMilliseconds: 0)))
         }
     }
 }

@@ -22,6 +22,7 @@ extension NodeDriver {
             raft.advance(past: ready)
             for result in ready.readResults { readConfirmed(result) }
             noticeRoleChange(ready.status)
+            failForwardsToFormerLeader()
         }
         serveReadyReads()
         compactIfDue()

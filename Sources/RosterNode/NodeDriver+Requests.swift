@@ -37,7 +37,7 @@ extension NodeDriver {
             return
         }
         let internalID = makeInternalID()
-        writesAwaitingLeader[internalID] = id
+        writesAwaitingLeader[internalID] = (id, leader)
         environment.send(.propose(request: internalID, command: command.encoded()), to: leader)
     }
 
@@ -88,7 +88,7 @@ extension NodeDriver {
                 return
             }
             let internalID = makeInternalID()
-            keepAlivesAwaitingLeader[internalID] = (id, lease)
+            keepAlivesAwaitingLeader[internalID] = (id, lease, leader)
             environment.send(.keepAlive(request: internalID, lease: lease), to: leader)
         }
     }

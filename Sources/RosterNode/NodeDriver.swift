@@ -17,10 +17,12 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     // MARK: Requests waiting on this node
     /// Writes appended at `(index, term)`, answered when this node applies that index.
     var writesAwaitingApply: [LogIndex: (term: Term, request: RequestID)] = [:]
-    /// Writes forwarded to the leader, waiting for where it appended them.
-    var writesAwaitingLeader: [UInt64: RequestID] = [:]
-    /// Keepalives forwarded to the leader.
-    var keepAlivesAwaitingLeader: [UInt64: (request: RequestID, lease: LeaseID)] = [:]
+    /// Writes forwarded to `leader`, waiting for where it appended them.
+    var writesAwaitingLeader: [UInt64: (request: RequestID, leader: NodeID)] = [:]
+    /// Keepalives forwarded to `leader`.
+    var keepAlivesAwaitingLeader: [UInt64: (request: RequestID, lease: LeaseID, leader: NodeID)] = [:]
+    /// The leader this node last knew of, to notice a change and fail what waits on the former one.
+    var knownLeader: NodeID?
     /// Keepalives (local or forwarded) to answer once a checkpoint of the lease applies.
     var keepAlivesAwaitingCheckpoint: [LeaseID: [(reply: KeepAliveReply, ttlMilliseconds: Int64)]] = [:]
     /// Linearizable reads waiting for Raft to confirm a read index, by internal read ID.
@@ -86,13 +88,23 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     /// Advances time by one tick; the leader also proposes due lease expiries and checkpoints.
     public mutating func tick() {
         raft.tick()
-        if raft.role == .leader {
-            for command in keeper.commandsDue(nowMilliseconds: now) {
-                if case .refused(let refusal) = raft.propose(command.encoded()) {
-                    environment.log(.warning, "lease command not proposed: \(refusal)")
-                }
+        proposeDueLeaseCommands()
+    }
+
+    /// On the leader, proposes the lease expiries and checkpoints due now. The shell calls it on every
+    /// tick and also at `nextLeaseExpiryMilliseconds`, so expiry does not wait for a tick.
+    public mutating func proposeDueLeaseCommands() {
+        guard raft.role == .leader else { return }
+        for command in keeper.commandsDue(nowMilliseconds: now) {
+            if case .refused(let refusal) = raft.propose(command.encoded()) {
+                environment.log(.warning, "lease command not proposed: \(refusal)")
             }
         }
+    }
+
+    /// When the leader next has a lease expiry to propose (see `LeaseKeeper.nextExpiryMilliseconds`).
+    public var nextLeaseExpiryMilliseconds: UInt64? {
+        raft.role == .leader ? keeper.nextExpiryMilliseconds : nil
     }
 
     public mutating func receive(_ message: Message) {
@@ -110,7 +122,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     public mutating func cancel(_ request: RequestID) {
         guard openRequests.remove(request) != nil else { return }
         writesAwaitingApply = writesAwaitingApply.filter { $0.value.request != request }
-        writesAwaitingLeader = writesAwaitingLeader.filter { $0.value != request }
+        writesAwaitingLeader = writesAwaitingLeader.filter { $0.value.request != request }
         keepAlivesAwaitingLeader = keepAlivesAwaitingLeader.filter { $0.value.request != request }
         readsAwaitingIndex = readsAwaitingIndex.filter { $0.value.request != request }
         readsAwaitingApply.removeAll { $0.request == request }

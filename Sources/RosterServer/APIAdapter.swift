@@ -20,6 +20,7 @@ enum APIAdapter {
         case .node(.admin): "admin"
         case .registerWithTTL: "write"
         case .watch: "watch"
+        case .watchStream: "watch_stream"
         case .keepAliveStream: "keepalive_stream"
         case .health, .ready, .metrics, .clusterStatus, .members: "status"
         case .error: "error"
@@ -96,6 +97,18 @@ enum APIAdapter {
     static func progressLine(revision: Revision) -> [UInt8] { WatchLines.progress(revision) }
 
     static func resyncLine(revision: Revision, items: [KeyValue]) -> [UInt8] { WatchLines.resync(items, revision: revision) }
+
+    static func watchControl(_ line: ArraySlice<UInt8>, limits: RegistryLimits, progressIntervalMilliseconds: Int64)
+        -> Result<WatchControl?, WatchControlError>
+    {
+        Result { () throws(WatchControlError) in
+            try WatchControl.parse(line, limits: limits, progressIntervalMilliseconds: progressIntervalMilliseconds)
+        }
+    }
+
+    static func createdLine(watch id: UInt64, revision: Revision) -> [UInt8] { WatchStreamLines.created(watch: id, revision: revision) }
+
+    static func canceledLine(watch id: UInt64?, error: APIError?) -> [UInt8] { WatchStreamLines.canceled(watch: id, error: error) }
 
     static func streamErrorLine(code: String, message: String) -> [UInt8] {
         WatchLines.error(APIError(status: .serviceUnavailable, code: code, message: message))

@@ -7,12 +7,15 @@ import RosterNode
 /// One client connection: HTTP/1.1 requests answered in order, or, once a watch or a streamed
 /// keepalive starts, a chunked NDJSON stream that holds the connection.
 ///
+/// Streams that take client lines (the streamed keepalive, the multiplexed watch stream) read them
+/// raw from the connection after the request: the request has no body, and the lines are NDJSON.
+///
 /// Requests on one connection are served one at a time (a pipelined request waits in the parser's
 /// buffer until the previous answer is written), which keeps answers in request order.
 final class ClientSession: ConnectionDelegate {
     enum Mode {
         case http
-        case watch(WatchHub.Watcher)
+        case watch(WatchStream)
         case keepAliveStream(LeaseID)
     }
 
@@ -48,20 +51,19 @@ final class ClientSession: ConnectionDelegate {
             serveNext()
         case .keepAliveStream(let lease):
             lineBuffer.append(contentsOf: bytes)
-            while let newline = lineBuffer.firstIndex(of: 0x0A) {
-                lineBuffer.removeSubrange(...newline)
-                server.streamKeepAlive(lease, session: self)
-            }
-            if lineBuffer.count > 4_096 { endWatch(code: "bad_request", message: "keepalive lines must be short") }
+            keepAliveLines(lease)
+        case .watch(let stream) where stream.kind == .multiplexed:
+            lineBuffer.append(contentsOf: bytes)
+            controlLines(stream)
         case .watch:
-            break  // A watch client has nothing to say; ignore what it sends.
+            break  // A single watch's client has nothing to say; ignore what it sends.
         }
     }
 
     func connection(_ connection: Connection, didChangeBackPressure isOverLimit: Bool) {
-        guard case .watch(let watcher) = mode else { return }
-        watcher.isBackedUp = isOverLimit
-        if !isOverLimit { server.watcherDrained(watcher) }
+        guard case .watch(let stream) = mode else { return }
+        stream.isBackedUp = isOverLimit
+        if !isOverLimit { server.watchStreamDrained(stream) }
     }
 
     func connection(_ connection: Connection, didCloseWith reason: Connection.CloseReason) {
@@ -109,16 +111,66 @@ final class ClientSession: ConnectionDelegate {
 
     // MARK: - Streams
 
+    /// Writes the stream's head; lines the client sent right behind its request (still in the parser)
+    /// are taken as the stream's first client lines.
     func beginStream(_ mode: Mode, head: [UInt8]) {
         self.mode = mode
         connection?.write(head)
+        let early = parser.takeBufferedBytes()
+        guard !early.isEmpty else { return }
+        switch mode {
+        case .keepAliveStream(let lease):
+            lineBuffer.append(contentsOf: early)
+            keepAliveLines(lease)
+        case .watch(let stream) where stream.kind == .multiplexed:
+            lineBuffer.append(contentsOf: early)
+            controlLines(stream)
+        case .http, .watch:
+            break
+        }
     }
 
+    /// Writes whole lines as one chunk: one send for everything one publish has for this connection.
     func writeWatchLine(_ line: [UInt8]) {
         guard let connection, !connection.isClosed, !line.isEmpty else { return }
         var chunk: [UInt8] = []
+        chunk.reserveCapacity(line.count + 12)
         HTTPResponseWriter.writeChunk(line, into: &chunk)
         connection.write(chunk)
+    }
+
+    /// Writes bytes already framed as a chunk, shared with other connections.
+    func writeWatchChunk(_ chunk: [UInt8]) {
+        guard let connection, !connection.isClosed else { return }
+        connection.write(chunk)
+    }
+
+    /// One renewal per complete keepalive line.
+    private func keepAliveLines(_ lease: LeaseID) {
+        while let newline = lineBuffer.firstIndex(of: 0x0A) {
+            lineBuffer.removeSubrange(...newline)
+            server.streamKeepAlive(lease, session: self)
+        }
+        if lineBuffer.count > 4_096 { endWatch(code: "bad_request", message: "keepalive lines must be short") }
+    }
+
+    /// Hands every complete control line to the server; a line that ends the stream drops the rest.
+    private func controlLines(_ stream: WatchStream) {
+        var start = 0
+        while let newline = lineBuffer[start...].firstIndex(of: 0x0A) {
+            server.watchControl(lineBuffer[start..<newline], stream: stream)
+            start = newline + 1
+            guard case .watch(let current) = mode, current === stream, !stream.isClosed else {
+                lineBuffer = []
+                return
+            }
+        }
+        lineBuffer.removeFirst(start)
+        if lineBuffer.count > WatchControl.maximumLineBytes {
+            let error = APIError.controlLineTooLong(lineBuffer.count)
+            lineBuffer = []
+            endWatch(code: error.code, message: error.message)
+        }
     }
 
     /// Ends a stream with an error line, then closes the connection.
@@ -129,21 +181,21 @@ final class ClientSession: ConnectionDelegate {
         HTTPResponseWriter.writeEnd(into: &end)
         connection.write(end)
         connection.closeAfterFlush()
-        if case .watch(let watcher) = mode { server.stopWatch(watcher) }
+        if case .watch(let stream) = mode { server.stopWatchStream(stream) }
         mode = .http
     }
 
     /// Answers a long poll (a watch in `.longPoll` mode) and returns to plain HTTP.
     func completeLongPoll(events: [RegistryEvent], revision: Revision) {
-        guard case .watch(let watcher) = mode else { return }
-        server.stopWatch(watcher)
+        guard case .watch(let stream) = mode, let watcher = stream.watchers.first else { return }
+        server.stopWatchStream(stream)
         mode = .http
         finish(server.encodeLongPoll(events: events, revision: revision, includePrevious: watcher.spec.includePrevious))
     }
 
     /// Starts a long poll: like a watch, but answered once.
-    func beginLongPoll(_ watcher: WatchHub.Watcher) {
-        mode = .watch(watcher)
+    func beginLongPoll(_ stream: WatchStream) {
+        mode = .watch(stream)
     }
 
     // MARK: - Slow or silent clients

@@ -41,7 +41,7 @@ struct Metrics {
         }
         text += "# HELP roster_client_connections Open client connections.\n# TYPE roster_client_connections gauge\n"
         text += "roster_client_connections \(clientConnections)\n"
-        text += "# HELP roster_watchers Open watch streams.\n# TYPE roster_watchers gauge\nroster_watchers \(watchers)\n"
+        text += "# HELP roster_watchers Active watches (one watch stream may carry many).\n# TYPE roster_watchers gauge\nroster_watchers \(watchers)\n"
         text += "# HELP roster_requests_total Client requests by kind.\n# TYPE roster_requests_total counter\n"
         for kind in requests.keys.sorted() { text += "roster_requests_total{kind=\"\(kind)\"} \(requests[kind]!)\n" }
         text += "# HELP roster_peer_disconnects_total Peer connections lost.\n# TYPE roster_peer_disconnects_total counter\n"

@@ -39,6 +39,7 @@ public final class RosterServer {
     /// whole loop iteration. Before `processReady`, so a leader's answer to a forwarded write still
     /// reaches the follower ahead of the append that carries the entry.
     var pendingForwards: [(ForwardMessage, NodeID)] = []
+    var leaseTimer: (id: TimerID, at: UInt64)?
     var lastStatus: NodeStatus!
     var isShuttingDown = false
     let requestTimeout: Duration
@@ -145,6 +146,7 @@ public final class RosterServer {
         driver.processReady()
         isInsideDriver = false
         lastStatus = driver.status
+        armLeaseTimer()
         drainOutbox()
         runDeferred()
     }
@@ -158,6 +160,24 @@ public final class RosterServer {
         for peer in peers { transport.send(forwards.filter { $0.1 == peer }.map(\.0), to: peer) }
     }
 
+    /// Wakes the leader at its next lease deadline rather than at the next tick, so an expired lease's
+    /// instances go away within a commit latency of the TTL's end. One timer, moved earlier as needed;
+    /// a wake-up that finds nothing due (a renewed lease) re-arms for the next deadline.
+    func armLeaseTimer() {
+        guard let due = driver.nextLeaseExpiryMilliseconds else { return }
+        if let armed = leaseTimer {
+            guard due < armed.at else { return }
+            loop.cancel(armed.id)
+        }
+        let now = MonotonicSeconds.milliseconds()
+        let delay = due > now ? due - now : 0
+        let id = loop.schedule(after: .milliseconds(delay)) { [unowned self] in
+            self.leaseTimer = nil
+            self.withDriver { $0.proposeDueLeaseCommands() }
+        }
+        leaseTimer = (id, due)
+    }
+
     func drainOutbox() {
         for seconds in outbox.fsyncSeconds { metrics.fsync.observe(seconds) }
         outbox.fsyncSeconds.removeAll()
@@ -166,11 +186,15 @@ public final class RosterServer {
             transport?.update(members: members)
         }
         let now = MonotonicSeconds.milliseconds()
-        for batch in outbox.events { watchHub.publish(batch.events, revision: batch.revision, now: now) }
-        outbox.events.removeAll()
         if outbox.stateReplaced {
+            // A snapshot replaced the state: the batches may not follow on from what watchers have, and
+            // the registry already holds all of them, so everyone reads from it instead.
             outbox.stateReplaced = false
+            outbox.events.removeAll()
             watchHub.catchUpAll(registry: driver.registry, now: now)
+        } else if !outbox.events.isEmpty {
+            watchHub.publish(outbox.events, now: now)
+            outbox.events.removeAll()
         }
         let responses = outbox.responses
         outbox.responses.removeAll()
@@ -209,7 +233,7 @@ public final class RosterServer {
     func sessionClosed(_ session: ClientSession) {
         sessions[session.id] = nil
         metrics.clientConnections = sessions.count
-        if case .watch(let watcher) = session.mode { watchHub.stop(watcher) }
+        if case .watch(let stream) = session.mode { stopWatchStream(stream) }
         if let request = session.current, pending.removeValue(forKey: request) != nil {
             withDriver { $0.cancel(request) }
         }
@@ -226,6 +250,8 @@ public final class RosterServer {
             submit(.write(.grantLease(id: nil, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), session: session, kind: .grantThenRegister(instance))
         case .watch(let spec):
             startWatch(spec, session: session)
+        case .watchStream(let options):
+            startWatchStream(options, session: session)
         case .keepAliveStream(let lease):
             session.beginStream(.keepAliveStream(lease), head: APIAdapter.streamHead(context: context))
             streamKeepAlive(lease, session: session)
@@ -324,30 +350,77 @@ public final class RosterServer {
         let now = MonotonicSeconds.milliseconds()
         switch spec.mode {
         case .stream:
-            let watcher = watchHub.start(spec, session: session, registry: driver.registry, now: now)
-            session.beginStream(.watch(watcher), head: APIAdapter.streamHead(context: context))
+            let stream = watchHub.open(
+                .single, session: session, progressIntervalMilliseconds: spec.progressIntervalMilliseconds, now: now)
+            let watcher = watchHub.add(spec, tag: nil, to: stream, registry: driver.registry)
+            session.beginStream(.watch(stream), head: APIAdapter.streamHead(context: context))
             watchHub.catchUp(watcher, registry: driver.registry, now: now)
         case .longPoll(_, let wait):
-            let watcher = watchHub.start(spec, session: session, registry: driver.registry, now: now)
-            session.beginLongPoll(watcher)
+            let stream = watchHub.open(
+                .longPoll, session: session, progressIntervalMilliseconds: spec.progressIntervalMilliseconds, now: now)
+            let watcher = watchHub.add(spec, tag: nil, to: stream, registry: driver.registry)
+            session.beginLongPoll(stream)
             watchHub.catchUp(watcher, registry: driver.registry, now: now)
-            guard watchHub.watchers[watcher.id] != nil else { return }  // Answered at once from history.
-            watcher.longPollTimer = loop.schedule(after: .milliseconds(wait)) { [weak session, unowned self] in
-                guard let session, case .watch(let current) = session.mode, current === watcher else { return }
+            guard !stream.isClosed else { return }  // Answered at once from history.
+            stream.longPollTimer = loop.schedule(after: .milliseconds(wait)) { [weak session, unowned self] in
+                guard let session, case .watch(let current) = session.mode, current === stream else { return }
                 session.completeLongPoll(events: [], revision: self.driver.registry.revision)
             }
         }
         metrics.watchers = watchHub.count
     }
 
-    func stopWatch(_ watcher: WatchHub.Watcher) {
-        if let timer = watcher.longPollTimer { loop.cancel(timer) }
-        watchHub.stop(watcher)
+    /// `POST /v1/watch`: a stream with no watches yet; they come as control lines.
+    func startWatchStream(_ options: WatchStreamOptions, session: ClientSession) {
+        let stream = watchHub.open(
+            .multiplexed, session: session, progressIntervalMilliseconds: options.progressIntervalMilliseconds,
+            now: MonotonicSeconds.milliseconds())
+        session.beginStream(.watch(stream), head: APIAdapter.streamHead(context: context))
+    }
+
+    /// One control line of a multiplexed stream: create or cancel a watch, or refuse the line.
+    func watchControl(_ line: ArraySlice<UInt8>, stream: WatchStream) {
+        let now = MonotonicSeconds.milliseconds()
+        let registry = driver.registry
+        switch APIAdapter.watchControl(line, limits: registry.limits, progressIntervalMilliseconds: stream.progressIntervalMilliseconds) {
+        case .failure(let refusal) where refusal.endsStream:
+            stream.session.endWatch(code: refusal.error.code, message: refusal.error.message)
+        case .failure(let refusal):
+            stream.write(APIAdapter.canceledLine(watch: refusal.watchID, error: refusal.error), now: now)
+        case .success(nil):
+            break
+        case .success(.create(let id, let spec)?):
+            if stream.watcher(tagged: id) != nil {
+                stream.write(APIAdapter.canceledLine(watch: id, error: .duplicateWatchID(id)), now: now)
+            } else if stream.watchers.count >= WatchControl.maximumWatchesPerStream {
+                stream.write(
+                    APIAdapter.canceledLine(watch: id, error: .tooManyWatches(limit: WatchControl.maximumWatchesPerStream)),
+                    now: now)
+            } else {
+                let watcher = watchHub.add(spec, tag: id, to: stream, registry: registry)
+                stream.write(APIAdapter.createdLine(watch: id, revision: registry.revision), now: now)
+                watchHub.catchUp(watcher, registry: registry, now: now)
+            }
+        case .success(.cancel(let id)?):
+            if let watcher = stream.watcher(tagged: id) {
+                watchHub.remove(watcher)
+                stream.write(APIAdapter.canceledLine(watch: id, error: nil), now: now)
+            } else {
+                stream.write(APIAdapter.canceledLine(watch: id, error: .watchNotFound(id)), now: now)
+            }
+        }
         metrics.watchers = watchHub.count
     }
 
-    func watcherDrained(_ watcher: WatchHub.Watcher) {
-        watchHub.catchUp(watcher, registry: driver.registry, now: MonotonicSeconds.milliseconds())
+    func stopWatchStream(_ stream: WatchStream) {
+        if let timer = stream.longPollTimer { loop.cancel(timer) }
+        stream.longPollTimer = nil
+        watchHub.close(stream)
+        metrics.watchers = watchHub.count
+    }
+
+    func watchStreamDrained(_ stream: WatchStream) {
+        watchHub.catchUp(stream: stream, registry: driver.registry, now: MonotonicSeconds.milliseconds())
     }
 
     func streamKeepAlive(_ lease: LeaseID, session: ClientSession) {

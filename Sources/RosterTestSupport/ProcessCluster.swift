@@ -93,14 +93,21 @@ public enum TestHTTP {
 
 /// Reads a chunked NDJSON stream (a watch) on a background thread, collecting decoded lines.
 public final class StreamReader: @unchecked Sendable {
-    // Safety: `lines` and `isOpen` are only touched under `lock`.
+    // Safety: `collected`, `open` and `paused` are only touched under `lock`.
     private let lock = NSLock()
     private var collected: [[String: Any]] = []
     private var open = true
     private let descriptor: Int32
+    private var paused = false
 
-    public init?(port: UInt16, path: String) {
+    /// Opens `method path` (a watch, a watch stream, a streamed keepalive) and collects its NDJSON lines.
+    /// - Parameter receiveBufferBytes: A small kernel receive buffer, so that pausing reading backs up the
+    ///   server's side of the connection quickly.
+    public init?(port: UInt16, method: String = "GET", path: String, receiveBufferBytes: Int32? = nil) {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBufferBytes {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -109,8 +116,8 @@ public final class StreamReader: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { return nil }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         let thread = Thread { [self] in self.run() }
         thread.start()
     }
@@ -120,6 +127,7 @@ public final class StreamReader: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var headerDone = false
         while true {
+            while isPaused { usleep(10_000) }
             let count = recv(descriptor, &buffer, buffer.count, 0)
             if count <= 0 { break }
             pending += buffer[0..<count]
@@ -153,6 +161,29 @@ public final class StreamReader: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return collected
+    }
+
+    /// Sends client lines (control lines of a watch stream), each followed by a newline.
+    public func send(_ lines: String...) {
+        let bytes = Array(lines.map { $0 + "\n" }.joined().utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Stops reading from the socket (the server's side backs up) until `resume()`.
+    public func pause() { setPaused(true) }
+
+    public func resume() { setPaused(false) }
+
+    private var isPaused: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return paused
+    }
+
+    private func setPaused(_ value: Bool) {
+        lock.lock()
+        paused = value
+        lock.unlock()
     }
 
     public var isOpen: Bool {

@@ -6,6 +6,8 @@
 //   roster-bench --mode get        --target instance|service --consistency linearizable|serializable
 //   roster-bench --mode populate   --count N --service S --lease-every K        bulk registrations
 //   roster-bench --mode watch      --watch-endpoint F --write-endpoint L --watchers W --rate R
+//                                  [--watches-per-connection K]   K watches per POST /v1/watch stream (default 100,
+//                                  etcd's loadgen layout); 0: one GET /v1/watch stream per watcher
 //   roster-bench --mode failover   --clients N --duration S                     completion gaps (monotonic ns)
 //   roster-bench --mode expiry     --leases L --ttl S --watch-endpoint F --write-endpoint L
 //
@@ -29,6 +31,7 @@ struct Options: Sendable {
     var watchEndpoint = ""
     var writeEndpoint = ""
     var watchers = 1
+    var watchesPerConnection = 100
     var rate = 20.0
     var leases = 5
     var services = 1
@@ -59,6 +62,7 @@ struct Options: Sendable {
             case "--watch-endpoint": watchEndpoint = value()
             case "--write-endpoint": writeEndpoint = value()
             case "--watchers": watchers = Int(value()) ?? watchers
+            case "--watches-per-connection": watchesPerConnection = max(0, Int(value()) ?? watchesPerConnection)
             case "--rate": rate = Double(value()) ?? rate
             case "--leases": leases = Int(value()) ?? leases
             case "--mark-ns": markNanoseconds = UInt64(value()) ?? 0
@@ -224,14 +228,20 @@ func runWatch(_ options: Options) -> String {
     raiseFileLimit()
     let service = options.service
     var connections: [WatchConnection] = []
-    for _ in 0..<options.watchers {
+    var opened = 0
+    while opened < options.watchers {
+        let watches = options.watchesPerConnection == 0 ? 1 : min(options.watchesPerConnection, options.watchers - opened)
         do {
-            connections.append(try WatchConnection(endpoint: options.watchEndpoint, path: "/v1/watch?service=\(service)"))
+            connections.append(
+                options.watchesPerConnection == 0
+                    ? try WatchConnection(endpoint: options.watchEndpoint, path: "/v1/watch?service=\(service)")
+                    : try WatchConnection(endpoint: options.watchEndpoint, service: service, watches: watches))
         } catch {
-            fail("opening watcher \(connections.count): \(error)")
+            fail("opening watch connection \(connections.count): \(error)")
         }
+        opened += watches
     }
-    let readerThreads = min(4, max(1, options.watchers / 64 + 1))
+    let readerThreads = min(4, max(1, connections.count / 64 + 1))
     let groups = (0..<readerThreads).map { group in
         stride(from: group, to: connections.count, by: readerThreads).map { connections[$0] }
     }
@@ -273,13 +283,15 @@ func runWatch(_ options: Options) -> String {
     var latencies: [UInt32] = []
     var missing = 0
     for connection in connections {
-        var seen = Set<Int64>()
-        for event in connection.events {
-            guard let ack = ackTimes[event.revision] else { continue }
-            seen.insert(event.revision)
-            latencies.append(UInt32(event.at > ack ? (event.at - ack) / 1000 : 0))
+        for events in connection.watchEvents {
+            var seen = Set<Int64>()
+            for event in events {
+                guard let ack = ackTimes[event.revision] else { continue }
+                seen.insert(event.revision)
+                latencies.append(UInt32(event.at > ack ? (event.at - ack) / 1000 : 0))
+            }
+            missing += ackTimes.count - seen.count
         }
-        missing += ackTimes.count - seen.count
         connection.close()
     }
     latencies.sort()
@@ -287,6 +299,7 @@ func runWatch(_ options: Options) -> String {
     out.add("writes", writer.operations)
     out.add("write_errors", writer.errors)
     out.add("watchers", options.watchers)
+    out.add("connections", connections.count)
     out.add("events", latencies.count)
     out.add("missing_events", missing)
     out.add("p50_ms", percentile(latencies, 0.5))
@@ -329,7 +342,9 @@ final class AckTable: @unchecked Sendable {
         let last = times.keys.max() ?? 0
         pthread_mutex_unlock(&lock)
         guard finished else { return false }
-        return group.allSatisfy { !$0.open || ($0.events.last?.revision ?? 0) >= last }
+        return group.allSatisfy { connection in
+            !connection.open || connection.watchEvents.allSatisfy { ($0.last?.revision ?? 0) >= last }
+        }
     }
 }
 

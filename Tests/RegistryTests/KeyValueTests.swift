@@ -32,6 +32,26 @@ struct KeyValueTests {
         #expect(applied.events.first?.previous?.value == bytes("1"))
     }
 
+    @Test("system keys (first byte 0x01) show only in ranges that start among them; whole-space deletes keep them")
+    func systemKeysStayOutOfUserRanges() throws {
+        var harness = Harness()
+        let member = [KeyRange.systemKeyByte] + bytes("roster/members/n4")
+        harness.apply(.put(PutRequest(key: member, value: bytes("n4"))))
+        harness.put("a", "1")
+        let everything: [KeyRange] = [.prefix([]), .fromKey([]), .interval(start: [], end: [0xFF])]
+        for range in everything {
+            #expect(try harness.state.range(RangeRequest(range)).keyValues.map(\.key) == [bytes("a")], "\(range)")
+        }
+        #expect(try harness.state.range(RangeRequest(.prefix([KeyRange.systemKeyByte]))).keyValues.map(\.key) == [member])
+        #expect(try harness.state.range(RangeRequest(.key(member))).keyValues.count == 1)
+        let batch = try harness.state.events(after: 0, matching: .prefix([]))
+        guard case .events(let events, _) = batch else { Issue.record("\(batch)"); return }
+        #expect(events.map(\.key) == [bytes("a")], "a watch of everything does not see the member directory")
+        harness.apply(.deleteRange(DeleteRangeRequest(.prefix([]))))
+        #expect(try harness.state.range(RangeRequest(.prefix([]))).keyValues.isEmpty)
+        #expect(try harness.state.range(RangeRequest(.key(member))).keyValues.count == 1, "deleting everything kept it")
+    }
+
     @Test("delete then re-create resets version and create revision")
     func recreate() throws {
         var harness = Harness()

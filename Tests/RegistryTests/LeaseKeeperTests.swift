@@ -125,6 +125,54 @@ struct LeaseKeeperTests {
         #expect(later == [.expireLeases([11, 12, 13, 14]), .expireLeases([15])])
     }
 
+    @Test("waking only at the next expiry time expires each lease exactly at its deadline")
+    func nextExpiry() {
+        var leader = Leader(now: 0)
+        #expect(leader.keeper.nextExpiryMilliseconds == nil, "nothing to expire")
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 3_000, grantedAtMilliseconds: 0), now: 0)
+        leader.commit(.grantLease(id: 2, ttlMilliseconds: 5_000, grantedAtMilliseconds: 0), now: 40)
+        #expect(leader.keeper.nextExpiryMilliseconds == 3_000)
+        // Lease 2 is renewed at 4,000 (new deadline 9,000): its old heap entry, and lease 1's retry entry,
+        // become stale. Wake-ups at stale entries may come early; they must find nothing to expire.
+        var expiredAt: [LeaseID: UInt64] = [:]
+        var wakeUps = 0
+        var renewed = false
+        while let next = leader.keeper.nextExpiryMilliseconds, wakeUps < 20 {
+            if !renewed && next > 4_000 {
+                _ = leader.keeper.keepAlive(2, nowMilliseconds: 4_000)
+                renewed = true
+                continue
+            }
+            wakeUps += 1
+            for case .expireLeases(let ids) in leader.tick(next) {
+                for id in ids { expiredAt[id] = next }
+            }
+        }
+        #expect(expiredAt == [1: 3_000, 2: 9_000])
+        #expect(wakeUps <= 5, "at most one wake-up per heap entry: 2 grants, 1 renewal, 2 expiry retries")
+        #expect(leader.keeper.nextExpiryMilliseconds == nil)
+        leader.commit(.grantLease(id: 3, ttlMilliseconds: 3_000, grantedAtMilliseconds: 0), now: 10_000)
+        leader.keeper.stepDown()
+        #expect(leader.keeper.nextExpiryMilliseconds == nil, "only the leader expires leases")
+    }
+
+    @Test("with the rate limit's bucket empty, the next expiry time waits for a token instead of spinning")
+    func nextExpiryWaitsForToken() {
+        var configuration = LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000)
+        configuration.expiriesPerSecond = 10
+        var keeper = LeaseKeeper(configuration: configuration)
+        var harness = Harness()
+        keeper.becomeLeader(state: harness.state, nowMilliseconds: 0)
+        for id in 1...12 {
+            let command = RegistryCommand.grantLease(id: LeaseID(UInt64(id)), ttlMilliseconds: 2_000, grantedAtMilliseconds: 0)
+            keeper.observe(command, result: harness.apply(command), nowMilliseconds: 0)
+        }
+        #expect(keeper.commandsDue(nowMilliseconds: 2_000) == [.expireLeases(Array(1...10).map { LeaseID(UInt64($0)) })])
+        let next = keeper.nextExpiryMilliseconds ?? 0
+        #expect(next == 2_100, "one token per 100 ms")
+        #expect(keeper.commandsDue(nowMilliseconds: next) == [.expireLeases([11])])
+    }
+
     @Test("an expiry proposal that never applied is proposed again after the retry delay")
     func retry() {
         var leader = Leader(now: 0)

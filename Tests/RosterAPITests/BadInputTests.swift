@@ -312,6 +312,18 @@ struct BadInputTests {
         #expect(error.message.contains(row.mentions), "message: \(error.message)")
     }
 
+    @Test("writes to Roster's own keys (first byte 0x01) are refused; reading them is allowed")
+    func systemKeysAreReadOnly() throws {
+        #expect(try routingError("PUT", "/v1/kv/%01roster/members/n9", #"{"value":"x"}"#)?.code == "invalid_parameter")
+        #expect(try routingError("DELETE", "/v1/kv/%01roster?prefix=true")?.code == "invalid_parameter")
+        let txnPut = #"{"success":[{"put":{"key":"\u0001roster/members/n9","value":"x"}}]}"#
+        #expect(try routingError("POST", "/v1/txn", txnPut)?.code == "invalid_parameter")
+        let txnDelete = #"{"success":[{"delete":{"key":"\u0001","prefix":true}}]}"#
+        #expect(try routingError("POST", "/v1/txn", txnDelete)?.code == "invalid_parameter")
+        #expect(try routingError("GET", "/v1/kv/%01roster?prefix=true") == nil)
+        #expect(try routingError("DELETE", "/v1/kv/?prefix=true") == nil, "deleting everything is allowed; it spares system keys")
+    }
+
     @Test("nesting 10^4 levels deep is refused without recursing that deep")
     func deepNesting() throws {
         let body = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)

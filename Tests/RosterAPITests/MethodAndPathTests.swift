@@ -22,7 +22,7 @@ let pathMethods: [PathMethods] = [
     PathMethods(path: "/v1/leases", allowed: ["GET", "POST"]),
     PathMethods(path: "/v1/leases/5", allowed: ["GET", "DELETE"]),
     PathMethods(path: "/v1/leases/5/keepalive", allowed: ["POST"]),
-    PathMethods(path: "/v1/watch", allowed: ["GET"]),
+    PathMethods(path: "/v1/watch", allowed: ["GET", "POST"]),
     PathMethods(path: "/v1/kv/a", allowed: ["GET", "PUT", "DELETE"]),
     PathMethods(path: "/v1/txn", allowed: ["POST"]),
     PathMethods(path: "/v1/compact", allowed: ["POST"]),

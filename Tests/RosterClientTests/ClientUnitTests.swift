@@ -94,6 +94,25 @@ extension ClientSuite {
             #expect(start.duration(to: .now) < .seconds(3))
         }
 
+        @Test("consecutive calls share one keep-alive connection; a connection the node closed is not reused")
+        func connectionReuse() async throws {
+            // Serves `answers[i]` requests on the i-th accepted connection, then closes it.
+            let server = ScriptedServer(answers: [2, 1])
+            let endpoint = Endpoint(host: "127.0.0.1", port: server.port)
+            var configuration = RosterClientConfiguration(endpoints: [endpoint])
+            configuration.callTimeout = .seconds(3)
+            let client = RosterClient(configuration: configuration)
+            // Two calls on the first connection, then it is closed by the node: the third call must notice and
+            // open the second connection instead of failing on the dead one.
+            for _ in 0..<3 {
+                let services = try await client.services()
+                #expect(services.isEmpty)
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(server.accepted == 2)
+            ConnectionPool.shared.drain()
+        }
+
         @Test("cancelling a call ends it promptly with cancelled")
         func cancellation() async throws {
             // A listener that accepts and never answers.
@@ -121,6 +140,68 @@ extension ClientSuite {
             #expect(start.duration(to: .now) < .milliseconds(500))
             #expect(throws: RosterClientError.self) { try result.get() }
             if case .failure(let error as RosterClientError) = result { #expect(error.code == .cancelled) }
+        }
+    }
+}
+
+/// A listener on an ephemeral loopback port that answers `GET` requests with an empty service list, serving
+/// `answers[i]` requests on its i-th connection and then closing it, on its own thread.
+final class ScriptedServer: @unchecked Sendable {
+    let port: UInt16
+    private let descriptor: Int32
+    private let lock = NSLock()
+    private var acceptedCount = 0
+
+    var accepted: Int { lock.withLock { acceptedCount } }
+
+    init(answers: [Int]) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
+        _ = listen(descriptor, 8)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        start(answers: answers)
+    }
+
+    private func start(answers: [Int]) {
+        let listener = descriptor
+        Thread { [self] in
+            for count in answers {
+                let connection = accept(listener, nil, nil)
+                guard connection >= 0 else { return }
+                lock.withLock { acceptedCount += 1 }
+                serve(connection, requests: count)
+                close(connection)
+            }
+            close(listener)
+        }.start()
+    }
+
+    private func serve(_ connection: Int32, requests: Int) {
+        let body = #"{"services":[]}"#
+        let answer = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        var pending: [UInt8] = []
+        var served = 0
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while served < requests {
+            let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return }
+            pending += buffer[0..<count]
+            // Requests here have no body: each ends at its blank line.
+            while served < requests, let end = pending.firstRange(of: [13, 10, 13, 10]) {
+                pending.removeSubrange(..<end.upperBound)
+                _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                served += 1
+            }
         }
     }
 }

@@ -160,6 +160,29 @@ struct NodeDriverTests {
         #expect(cluster[old].registry.instance(named: InstanceName(namespace: "default", service: "payments", id: "lost")) == nil)
     }
 
+    @Test("a write and a keepalive forwarded to a leader that went silent are answered once a new leader is known")
+    func forwardToFrozenLeader() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let old = cluster.leaderName!
+        let follower = ["n1", "n2", "n3"].first { $0 != old }!
+        let grant = cluster.submit(.write(.grantLease(id: 9, ttlMilliseconds: 10_000, grantedAtMilliseconds: 0)), to: old)
+        cluster.run(milliseconds: 200)
+        #expect(cluster.response(grant, on: old) != nil)
+        // Frozen: it neither answers nor is deposed by closed connections.
+        cluster.isolated = [cluster.id(old)]
+        let write = cluster.submit(.write(.registerInstance(DriverCluster.instance("frozen"))), to: follower)
+        let keepAlive = cluster.submit(.keepAlive(9), to: follower)
+        #expect(cluster.response(write, on: follower) == nil, "forwarded, waiting")
+        for _ in 0..<40 where cluster[follower].raft.leader == cluster.id(old) { cluster.run(milliseconds: 100) }
+        #expect(cluster[follower].raft.leader != cluster.id(old))
+        guard case .failed(.indeterminate) = cluster.response(write, on: follower) else {
+            Issue.record("write: \(String(describing: cluster.response(write, on: follower)))")
+            return
+        }
+        #expect(cluster.response(keepAlive, on: follower) == .failed(.noLeader(retryAfterMilliseconds: 0)))
+    }
+
     @Test("a learner added by name joins through the member directory, is promoted, and another member is removed")
     func membership() {
         var cluster = DriverCluster(3)

@@ -28,6 +28,7 @@ extension Router {
             return .node(.read(.range(read), options))
         case "DELETE":
             let range = try KeyRangeParameters.fromQuery(&query, key: key, limits: limits)
+            try refuseSystemKeys(range, field: "key")
             let previous = try query.bool("prev")
             try query.finish()
             try expectNoBody()
@@ -35,11 +36,26 @@ extension Router {
         default:
             try query.finish()
             try checkKey(key, field: "key", limits: limits)
+            try refuseSystemKeys(.key(key), field: "key")
             var fields = try JSONFields(try jsonBody(), path: "", allowed: ["value", "value_base64", "lease", "prev"])
             let put = try KeyValueBody.put(&fields, key: key, limits: limits)
             try fields.finish()
             return .node(.write(.put(put)))
         }
+    }
+}
+
+/// Refuses a write to Roster's own keys (first byte 0x01, the member directory): members are changed through
+/// `/v1/cluster/members`, which keeps the directory and the Raft configuration in step. Reading them is fine.
+func refuseSystemKeys(_ range: KeyRange, field: String) throws(APIError) {
+    let start: [UInt8]
+    switch range {
+    case .key(let key), .prefix(let key), .fromKey(let key): start = key
+    case .interval(let key, _): start = key
+    }
+    if KeyRange.isSystemKey(start) {
+        throw .invalidParameter(
+            field, "keys starting with byte 0x01 are reserved for Roster's member directory; use /v1/cluster/members")
     }
 }
 

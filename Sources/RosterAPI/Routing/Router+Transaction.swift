@@ -134,12 +134,14 @@ enum TransactionBody {
                 body, path: "\(path).put", allowed: ["key", "value", "value_base64", "lease", "prev"])
             let key = Array(try fields.require("key", hint: "the key to write").string(fields.name("key")).utf8)
             try checkKey(key, field: fields.name("key"), limits: limits)
+            try refuseSystemKeys(.key(key), field: fields.name("key"))
             let request = try KeyValueBody.put(&fields, key: key, limits: limits)
             try fields.finish()
             return .put(request)
         case (nil, nil, .some(let body)):
             var fields = try JSONFields(body, path: "\(path).delete", allowed: rangeFields + ["prev"])
             let range = try keyRange(&fields, limits: limits)
+            try refuseSystemKeys(range, field: fields.name("key"))
             let previous = try fields.take("prev")?.bool(fields.name("prev")) ?? false
             try fields.finish()
             return .deleteRange(DeleteRangeRequest(range, returnPrevious: previous))

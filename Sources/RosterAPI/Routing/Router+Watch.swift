@@ -1,7 +1,8 @@
 import Registry
 import RosterNode
 
-/// `GET /v1/watch`: a stream of changes, or one long poll for the next change.
+/// `GET /v1/watch`: a stream of changes, or one long poll for the next change; `POST /v1/watch`: a watch
+/// stream carrying many watches (see `WatchControl`).
 extension Router {
     /// The longest long-poll wait, Consul's bound: long enough to be cheap, short enough that proxies with
     /// idle timeouts of several minutes do not cut the request.
@@ -9,7 +10,8 @@ extension Router {
     static let defaultWaitMilliseconds: Int64 = 30_000
 
     func routeWatch() throws(APIError) -> RoutedRequest {
-        try allow(["GET"])
+        try allow(["GET", "POST"])
+        if method == "POST" { return try routeWatchStream() }
         var query = try QueryReader(request.query)
         let filter = try watchFilter(&query)
         var spec = WatchSpec(filter: filter)
@@ -39,37 +41,68 @@ extension Router {
         return .watch(spec)
     }
 
+    /// `POST /v1/watch[?progress_interval=10s]`: opens a watch stream. The request has no body; once the
+    /// `200` head is back, the client writes control lines on the same connection, as with the streamed
+    /// keepalive.
+    private func routeWatchStream() throws(APIError) -> RoutedRequest {
+        var query = try QueryReader(request.query)
+        let progress = try query.duration("progress_interval", in: 100...3_600_000)
+        try query.finish()
+        if !request.body.isEmpty {
+            throw APIError(
+                status: .badRequest, code: "unexpected_body",
+                message: "POST /v1/watch takes no request body; write create and cancel lines after the response head")
+        }
+        return .watchStream(WatchStreamOptions(progressIntervalMilliseconds: progress ?? 10_000))
+    }
+
     /// Exactly one of `service` (with an optional `namespace`), `prefix` or `key`.
     private func watchFilter(_ query: inout QueryReader) throws(APIError) -> WatchFilter {
         let service = query.string("service")
         let namespace = query.string("namespace")
-        let prefix = query.string("prefix")
-        let key = query.string("key")
-        let given = [service, prefix, key].compactMap { $0 }.count
+        let prefix = query.string("prefix").map { Array($0.utf8) }
+        let key = query.string("key").map { Array($0.utf8) }
+        return try WatchFilterRules.filter(
+            service: service, namespace: namespace, prefix: prefix, key: key, limits: limits,
+            defaultNamespace: defaultNamespace, name: { $0 }, invalid: { .invalidParameter($0, $1) })
+    }
+}
+
+/// What a watch may select, shared by `GET /v1/watch`'s query and a watch stream's `create` line, so the
+/// two forms accept exactly the same watches and refuse the rest with the same codes.
+enum WatchFilterRules {
+    /// Exactly one of `service` (with an optional `namespace`), `prefix` or `key`.
+    /// - Parameters:
+    ///   - name: How messages name a field (`create.key` in a control line, `key` in a query).
+    ///   - invalid: The error for a misused field: `invalid_parameter` for a query, `invalid_field` for JSON.
+    static func filter(
+        service: String?, namespace: String?, prefix: [UInt8]?, key: [UInt8]?, limits: RegistryLimits,
+        defaultNamespace: String, name: (String) -> String, invalid: (String, String) -> APIError
+    ) throws(APIError) -> WatchFilter {
+        let given = (service == nil ? 0 : 1) + (prefix == nil ? 0 : 1) + (key == nil ? 0 : 1)
         guard given == 1 else {
-            throw .invalidParameter(
-                "service",
+            throw invalid(
+                name("service"),
                 given == 0
                     ? "or prefix or key is required to say what to watch" : "prefix and key are exclusive; give one")
         }
         if let service {
             let namespace = namespace ?? defaultNamespace
-            try checked(NameRules.checkSegment(namespace, field: "namespace", limits: limits))
-            try checked(NameRules.checkSegment(service, field: "service", limits: limits))
+            try checked(NameRules.checkSegment(namespace, field: name("namespace"), limits: limits))
+            try checked(NameRules.checkSegment(service, field: name("service"), limits: limits))
             return .service(namespace: namespace, service: service)
         }
-        if namespace != nil { throw .invalidParameter("namespace", "applies only with service") }
+        if namespace != nil { throw invalid(name("namespace"), "applies only with service") }
         if let prefix {
-            let bytes = Array(prefix.utf8)
-            if bytes.count > limits.keyBytes {
-                try checked(.keyTooLong(bytes: bytes.count, limit: limits.keyBytes), field: "prefix")
+            if prefix.count > limits.keyBytes {
+                try checked(.keyTooLong(bytes: prefix.count, limit: limits.keyBytes), field: name("prefix"))
             }
-            return .prefix(bytes)
+            return .prefix(prefix)
         }
-        let bytes = Array((key ?? "").utf8)
-        if bytes.isEmpty { try checked(.emptyKey, field: "key") }
+        let bytes = key ?? []
+        if bytes.isEmpty { try checked(.emptyKey, field: name("key")) }
         if bytes.count > limits.keyBytes {
-            try checked(.keyTooLong(bytes: bytes.count, limit: limits.keyBytes), field: "key")
+            try checked(.keyTooLong(bytes: bytes.count, limit: limits.keyBytes), field: name("key"))
         }
         return .key(bytes)
     }

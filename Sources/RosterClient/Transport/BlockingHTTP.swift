@@ -57,17 +57,26 @@ enum BlockingHTTP {
     /// Refuse bodies larger than this (the server's own request limit is 1.5 MiB; lists can be larger).
     static let maximumBodyBytes = 256 * 1024 * 1024
 
-    /// Sends one request and reads the whole response.
+    /// Sends one request and reads the whole response, on an idle keep-alive socket from `pool` when one
+    /// is ready, and gives the socket back when the exchange ended cleanly.
     static func exchange(
         _ endpoint: Endpoint, method: String, path: String, body: [UInt8]?, deadline: ContinuousClock.Instant,
-        cancel: CancelFlag
+        cancel: CancelFlag, pool: ConnectionPool = .shared
     ) throws(TransportFailure) -> HTTPResponse {
-        let connection = try Connection.open(endpoint, deadline: deadline, cancel: cancel)
-        defer { connection.close() }
-        try connection.send(requestBytes(endpoint, method: method, path: path, body: body), deadline: deadline)
+        let connection: Connection
+        if let descriptor = pool.take(endpoint) {
+            connection = Connection(reusing: descriptor, cancel: cancel)
+        } else {
+            connection = try Connection.open(endpoint, deadline: deadline, cancel: cancel)
+        }
+        var reusable = false
+        defer { if reusable { pool.give(connection.descriptor, to: endpoint) } else { connection.close() } }
+        try connection.send(
+            requestBytes(endpoint, method: method, path: path, body: body, keepAlive: true), deadline: deadline)
         var reader = ResponseReader(connection: connection)
         var response = try reader.readHead(deadline: deadline)
         response.body = try reader.readBody(headers: response.headers, method: method, deadline: deadline)
+        reusable = reader.endedCleanly && response.headers["connection"]?.lowercased() != "close"
         return response
     }
 
@@ -109,8 +118,11 @@ enum BlockingHTTP {
         }
     }
 
-    static func requestBytes(_ endpoint: Endpoint, method: String, path: String, body: [UInt8]?) -> [UInt8] {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(endpoint.description)\r\nConnection: close\r\n"
+    static func requestBytes(_ endpoint: Endpoint, method: String, path: String, body: [UInt8]?, keepAlive: Bool = false)
+        -> [UInt8]
+    {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(endpoint.description)\r\n"
+        if !keepAlive { head += "Connection: close\r\n" }
         head += "User-Agent: RosterClient\r\n"
         if let body {
             head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
@@ -130,6 +142,11 @@ final class Connection {
     private init(descriptor: Int32, cancel: CancelFlag) {
         self.descriptor = descriptor
         self.cancel = cancel
+    }
+
+    /// An open socket from the pool, for a new exchange.
+    convenience init(reusing descriptor: Int32, cancel: CancelFlag) {
+        self.init(descriptor: descriptor, cancel: cancel)
     }
 
     func close() { _ = Glibc.close(descriptor) }
@@ -234,6 +251,11 @@ struct ResponseReader {
 
     init(connection: Connection) { self.connection = connection }
 
+    /// Whether the last body was framed (length or chunked) and nothing followed it, so the socket is at a
+    /// request boundary and can carry another exchange.
+    private(set) var endedCleanly = false
+    private var sawLastChunk = false
+
     private mutating func fill(deadline: ContinuousClock.Instant) throws(TransportFailure) -> Bool {
         guard let bytes = try connection.receive(deadline: deadline) else { return false }
         buffer.append(contentsOf: bytes)
@@ -279,6 +301,7 @@ struct ResponseReader {
                 body.append(contentsOf: chunk)
                 if body.count > BlockingHTTP.maximumBodyBytes { throw .malformed("response body too large") }
             }
+            endedCleanly = buffer.isEmpty && sawLastChunk
             return body
         }
         if let lengthText = headers["content-length"] {
@@ -288,6 +311,7 @@ struct ResponseReader {
             while buffer.count < length {
                 guard try fill(deadline: deadline) else { throw .connectionLost("body cut short") }
             }
+            endedCleanly = buffer.count == length
             return Array(buffer.prefix(length))
         }
         while try fill(deadline: deadline) {
@@ -319,6 +343,7 @@ struct ResponseReader {
         }
         let data = Array(buffer[(sizeEnd + 2)..<(sizeEnd + 2 + size)])
         buffer.removeFirst(sizeEnd + 2 + size + 2)
+        if size == 0 { sawLastChunk = true }
         return size == 0 ? nil : data
     }
 
