@@ -30,9 +30,9 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["Raft", "Wire", "Storage"], swiftSettings: strict),
         .target(name: "CLinuxShim"),
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
-        .target(name: "HTTP", swiftSettings: strict),
+        .target(name: "HTTP", dependencies: ["Codec"], swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Wire", "Codec"], swiftSettings: strict),
-        .target(name: "RosterAPI", dependencies: ["HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
+        .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .target(
             name: "RosterServer",
             dependencies: ["Posix", "CLinuxShim", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec"],

@@ -119,8 +119,9 @@ public struct ByteReader: Sendable {
 
     public mutating func readString(_ field: String, limit: Int) throws(CodecError) -> String {
         // Validated straight from the input: no intermediate array per string.
-        let raw = try readLengthPrefixedSlice(field, limit: limit)
-        guard let text = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(field: field) }
+        guard let text = UTF8Text.string(try readLengthPrefixedSlice(field, limit: limit)) else {
+            throw .invalidUTF8(field: field)
+        }
         return text
     }
 

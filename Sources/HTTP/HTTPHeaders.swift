@@ -52,7 +52,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
         let left = lhs.utf8
         let right = rhs.utf8
         guard left.count == right.count else { return false }
-        return zip(left, right).allSatisfy { asciiLower($0) == asciiLower($1) }
+        var leftBytes = left.makeIterator()
+        var rightBytes = right.makeIterator()
+        while let a = leftBytes.next(), let b = rightBytes.next() {
+            if a != b && asciiLower(a) != asciiLower(b) { return false }
+        }
+        return true
     }
 }
 

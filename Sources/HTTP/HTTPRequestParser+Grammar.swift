@@ -6,8 +6,12 @@ extension HTTPRequestParser {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
         default:
-            "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            false
         }
     }
 
@@ -18,12 +22,15 @@ extension HTTPRequestParser {
 
     static func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Head {
         if line.contains(where: isControlByte) { throw .invalidCharacter }
-        let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw .malformedRequestLine }
-        let method = parts[0]
-        let target = parts[1]
+        // Exactly two spaces: method SP target SP version.
+        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")),
+              let secondSpace = line[(firstSpace + 1)...].firstIndex(of: UInt8(ascii: " ")),
+              !line[(secondSpace + 1)...].contains(UInt8(ascii: " "))
+        else { throw .malformedRequestLine }
+        let method = line[line.startIndex..<firstSpace]
+        let target = line[(firstSpace + 1)..<secondSpace]
         guard !method.isEmpty, method.allSatisfy(isTokenByte) else { throw .malformedRequestLine }
-        let version = try parseVersion(parts[2])
+        let version = try parseVersion(line[(secondSpace + 1)...])
         guard let first = target.first, first == UInt8(ascii: "/") || target.elementsEqual("*".utf8) else {
             throw .malformedRequestLine
         }
@@ -36,9 +43,10 @@ extension HTTPRequestParser {
 
     /// Accepts exactly `HTTP/1.0` and `HTTP/1.1`; other well-formed versions are 505, anything else 400.
     static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPVersion {
-        let text = Array(bytes)
-        guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), text[6] == UInt8(ascii: "."),
-              let major = PercentDecoding.decimalDigit(text[5]), let minor = PercentDecoding.decimalDigit(text[7])
+        let start = bytes.startIndex
+        guard bytes.count == 8, bytes.prefix(5).elementsEqual("HTTP/".utf8), bytes[start + 6] == UInt8(ascii: "."),
+              let major = PercentDecoding.decimalDigit(bytes[start + 5]),
+              let minor = PercentDecoding.decimalDigit(bytes[start + 7])
         else { throw .malformedRequestLine }
         guard major == 1, minor <= 1 else { throw .unsupportedVersion }
         return minor == 0 ? .http1_0 : .http1_1
@@ -61,6 +69,8 @@ extension HTTPRequestParser {
 
     /// The single body length named by all `Content-Length` fields (each may be a comma list), or 0 if none.
     static func contentLength(_ values: [String]) throws(HTTPParseError) -> Int {
+        // The usual case, one field of plain digits, without splitting.
+        if values.count == 1, let plain = plainDecimal(values[0]) { return plain }
         var length: Int?
         for value in values {
             for item in value.split(separator: ",", omittingEmptySubsequences: false) {
@@ -73,6 +83,18 @@ extension HTTPRequestParser {
             }
         }
         return length ?? 0
+    }
+
+    /// 1 to 18 ASCII digits as a number, or nil for anything else (left to the general path).
+    private static func plainDecimal(_ text: String) -> Int? {
+        let digits = text.utf8
+        guard (1...18).contains(digits.count) else { return nil }
+        var value = 0
+        for byte in digits {
+            guard let digit = PercentDecoding.decimalDigit(byte) else { return nil }
+            value = value * 10 + digit
+        }
+        return value
     }
 
     /// `chunk-size [ chunk-ext ]`: 1 to 15 hex digits (so the value cannot overflow), extensions ignored.

@@ -175,12 +175,21 @@ public struct HTTPRequestParser: Sendable {
 
     /// Decides the body framing once the header section ends; returns the request if it has no body.
     private mutating func finishHeaders() throws(HTTPParseError) -> HTTPRequest? {
-        let headers = head!.headers
         let version = head!.version
-        let hosts = headers.values(for: "Host")
-        if hosts.count > 1 || (version == .http1_1 && hosts.isEmpty) { throw .invalidHost }
-        let transferEncodings = headers.values(for: "Transfer-Encoding")
-        let contentLengths = headers.values(for: "Content-Length")
+        // One pass over the fields for the three that decide framing.
+        var hostCount = 0
+        var transferEncodings: [String] = []
+        var contentLengths: [String] = []
+        for field in head!.headers {
+            if HTTPHeaders.namesEqual(field.name, "Host") {
+                hostCount += 1
+            } else if HTTPHeaders.namesEqual(field.name, "Content-Length") {
+                contentLengths.append(field.value)
+            } else if HTTPHeaders.namesEqual(field.name, "Transfer-Encoding") {
+                transferEncodings.append(field.value)
+            }
+        }
+        if hostCount > 1 || (version == .http1_1 && hostCount == 0) { throw .invalidHost }
         if !transferEncodings.isEmpty {
             if !contentLengths.isEmpty { throw .contentLengthWithTransferEncoding }
             if version == .http1_0 { throw .transferEncodingOnHTTP10 }

@@ -70,14 +70,23 @@ public enum HTTPResponseWriter {
         }
     }
 
+    /// Checks and appends one field, each part in one pass over its contiguous UTF-8.
     private static func appendField(name: String, value: String, into output: inout [UInt8]) {
-        precondition(!name.isEmpty && name.utf8.allSatisfy(HTTPRequestParser.isTokenByte),
-                     "header name is not a token: \(name)")
-        precondition(!value.utf8.contains { HTTPRequestParser.isControlByte($0) && $0 != 0x09 },
-                     "header value for \(name) contains a control byte")
-        output.append(contentsOf: name.utf8)
-        output.append(contentsOf: ": ".utf8)
-        output.append(contentsOf: value.utf8)
-        output.append(contentsOf: crlf)
+        var nameText = name
+        nameText.withUTF8 { bytes in
+            precondition(!bytes.isEmpty && bytes.allSatisfy(HTTPRequestParser.isTokenByte),
+                         "header name is not a token: \(name)")
+            output.append(contentsOf: bytes)
+        }
+        output.append(UInt8(ascii: ":"))
+        output.append(UInt8(ascii: " "))
+        var valueText = value
+        valueText.withUTF8 { bytes in
+            precondition(!bytes.contains { HTTPRequestParser.isControlByte($0) && $0 != 0x09 },
+                         "header value for \(name) contains a control byte")
+            output.append(contentsOf: bytes)
+        }
+        output.append(0x0D)
+        output.append(0x0A)
     }
 }

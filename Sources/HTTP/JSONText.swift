@@ -15,16 +15,25 @@ public enum JSONText {
     /// UTF-8, which JSON permits. `/` is not escaped because nothing embeds our JSON in HTML.
     public static func appendQuoted(_ s: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        var string = s
-        string.withUTF8 { bytes in
-            // Almost every registry string needs no escape: copy it whole.
-            guard bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-                output.append(contentsOf: bytes)
-                return
-            }
-            for byte in bytes { appendEscaped(byte, to: &output) }
+        // Native strings lend their bytes directly; small (inline) strings are copied out first.
+        if s.utf8.withContiguousStorageIfAvailable({ appendEscaping($0, to: &output) }) == nil {
+            var string = s
+            string.withUTF8 { appendEscaping($0, to: &output) }
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `bytes`, copying the runs that need no escape whole (almost every registry string is one run).
+    private static func appendEscaping(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            appendEscaped(byte, to: &output)
+            runStart = index + 1
+        }
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
     }
 
     private static func appendEscaped(_ byte: UInt8, to output: inout [UInt8]) {

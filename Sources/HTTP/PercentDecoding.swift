@@ -1,3 +1,5 @@
+import Codec
+
 /// Percent-decoding for path segments and query components (RFC 3986 §2.1).
 ///
 /// Decoding is strict: a `%` not followed by two hex digits is an error rather than a literal, and the decoded
@@ -22,7 +24,7 @@ enum PercentDecoding {
                 position += 1
             }
         }
-        guard !output.contains(0), let text = String(validating: output, as: UTF8.self) else {
+        guard !output.contains(0), let text = UTF8Text.string(output) else {
             throw .invalidUTF8
         }
         return text
@@ -45,8 +47,10 @@ enum PercentDecoding {
         let questionMark = target.firstIndex(of: UInt8(ascii: "?"))
         let path = target[target.startIndex..<(questionMark ?? target.endIndex)]
         var segments: [String] = []
+        // The caller admits only visible ASCII, so a path without `%` needs no decoding or UTF-8 check.
+        let hasEscape = path.contains(UInt8(ascii: "%"))
         for segment in path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
-            segments.append(try decode(segment, plusIsSpace: false))
+            segments.append(hasEscape ? try decode(segment, plusIsSpace: false) : String(decoding: segment, as: UTF8.self))
         }
         var query = QueryParameters()
         if let questionMark {

@@ -1,8 +1,20 @@
 /// The instances of one service at a revision.
+///
+/// Holds the records, not decoded instances: a listing's answer is mostly already-encoded bytes (the
+/// server caches each record's JSON by its value), so decoding 100 instances per read only to encode
+/// them again would be most of the cost of a read.
 public struct InstanceList: Equatable, Sendable {
-    /// Instances in key order (by ID bytes).
-    public var instances: [ServiceInstance]
+    /// The instance records in key order (by ID bytes); every one has `isInstance` set.
+    public var records: [KeyValue]
     public var revision: Revision
+
+    public init(records: [KeyValue], revision: Revision) {
+        self.records = records
+        self.revision = revision
+    }
+
+    /// The instances, decoded, in key order.
+    public var instances: [ServiceInstance] { records.compactMap(\.instance) }
 }
 
 /// A service and how many live instances it has.
@@ -28,13 +40,14 @@ extension RegistryState {
         let probe = InstanceName(namespace: namespace, service: service, id: "x")
         if let rejection = probe.validate(limits: limits) { throw rejection }
         let prefix = InstanceName.servicePrefix(namespace: namespace, service: service)
-        var instances: [ServiceInstance] = []
+        var records: [KeyValue] = []
+        records.reserveCapacity(instanceCounts[ServiceKey(namespace: namespace, service: service)] ?? 0)
         index.forEach(from: prefix) { key in
             guard key.starts(with: prefix) else { return false }
-            if let record = entries[key], let instance = record.instance { instances.append(instance) }
+            if let record = entries[key], record.isInstance { records.append(record) }
             return true
         }
-        return InstanceList(instances: instances, revision: revision)
+        return InstanceList(records: records, revision: revision)
     }
 
     /// The services of a namespace with their instance counts.

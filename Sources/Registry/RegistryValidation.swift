@@ -18,8 +18,10 @@ public enum RegistryValidation {
 
     /// An instance ID: as a segment, plus `:` and `@` (so `host:port` and `name@host` IDs work).
     public static func instanceID(_ id: String, limits: RegistryLimits) -> RegistryRejection? {
-        name(id, field: "id", limits: limits, extra: [UInt8(ascii: ":"), UInt8(ascii: "@")])
+        name(id, field: "id", limits: limits, extra: idExtraBytes)
     }
+
+    private static let idExtraBytes: [UInt8] = [UInt8(ascii: ":"), UInt8(ascii: "@")]
 
     /// A version string: up to `versionBytes`, no control characters.
     public static func version(_ version: String, limits: RegistryLimits) -> RegistryRejection? {
@@ -63,7 +65,7 @@ public enum RegistryValidation {
         if bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
             return .invalidEndpoint(endpoint, reason: "space or control character")
         }
-        guard let separator = find(Array("://".utf8), in: bytes), separator > 0 else {
+        guard let separator = findSchemeSeparator(in: bytes), separator > 0 else {
             return .invalidEndpoint(endpoint, reason: "expected scheme://host:port")
         }
         guard isLetter(bytes[0]) else { return .invalidEndpoint(endpoint, reason: "scheme must start with a letter") }
@@ -117,7 +119,7 @@ public enum RegistryValidation {
     /// A problem with a decimal port, or nil: 1...5 digits, 1...65535.
     static func checkPort(_ port: ArraySlice<UInt8>) -> String? {
         guard !port.isEmpty, port.count <= 5, port.allSatisfy(isDigit),
-            let value = Int(String(decoding: port, as: UTF8.self)), (1...65535).contains(value)
+            case let value = port.reduce(0, { $0 * 10 + Int($1 - 0x30) }), (1...65535).contains(value)
         else { return "port must be a number in 1...65535, got \"\(String(decoding: port, as: UTF8.self))\"" }
         return nil
     }
@@ -131,10 +133,11 @@ public enum RegistryValidation {
 
     // MARK: - Bytes
 
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count)
-        where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+    /// The first index of `://`, or nil.
+    private static func findSchemeSeparator(in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 3 else { return nil }
+        for start in 0...(bytes.count - 3)
+        where bytes[start] == UInt8(ascii: ":") && bytes[start + 1] == UInt8(ascii: "/") && bytes[start + 2] == UInt8(ascii: "/") {
             return start
         }
         return nil

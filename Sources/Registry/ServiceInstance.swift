@@ -206,15 +206,18 @@ func writeMetadata(_ metadata: [String: String], into writer: inout ByteWriter) 
 /// Reads a metadata map, requiring strictly ascending keys so that one map has exactly one encoding.
 func readMetadata(from reader: inout ByteReader, limits: RegistryLimits) throws(CodecError) -> [String: String] {
     let count = try reader.readCount("metadata", limit: limits.metadataEntries)
-    var metadata: [String: String] = [:]
-    var previous: String? = nil
+    var metadata: [String: String] = Dictionary(minimumCapacity: count)
+    // Keys are compared as the bytes they were read from, which is the order the strings' UTF-8 has.
+    var previous: ArraySlice<UInt8>? = nil
     for _ in 0..<count {
-        let key = try reader.readString("metadata key", limit: limits.metadataEntryBytes)
+        let keyBytes = try reader.readRaw(
+            reader.readCount("metadata key", limit: limits.metadataEntryBytes), field: "metadata key")
+        guard let key = UTF8Text.string(keyBytes) else { throw .invalidUTF8(field: "metadata key") }
         let value = try reader.readString("metadata value", limit: limits.metadataEntryBytes)
-        if let previous, !previous.utf8.lexicographicallyPrecedes(key.utf8) {
+        if let previous, !previous.lexicographicallyPrecedes(keyBytes) {
             throw .invalidValue(field: "metadata", reason: "keys not strictly ascending")
         }
-        previous = key
+        previous = keyBytes
         metadata[key] = value
     }
     return metadata

@@ -1,3 +1,4 @@
+import Codec
 import HTTP
 import Raft
 import Registry
@@ -192,7 +193,7 @@ extension APIError {
 
 /// Bytes for a message: UTF-8 text quoted, anything else as base64 marked as such.
 func printable(_ bytes: [UInt8]) -> String {
-    if let text = String(validating: bytes, as: UTF8.self) { return JSONText.quote(text) }
+    if let text = UTF8Text.string(bytes) { return JSONText.quote(text) }
     var output: [UInt8] = []
     Base64.encode(bytes, into: &output)
     return "base64:" + String(decoding: output, as: UTF8.self)

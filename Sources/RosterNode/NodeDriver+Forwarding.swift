@@ -12,7 +12,8 @@ extension NodeDriver {
             let outcome: ForwardOutcome
             do {
                 let command = try RegistryCommand.decode(bytes, limits: options.registryLimits)
-                outcome = raft.role == .leader ? proposeAsLeader(command) : .notLeader(leader: raft.leader)
+                outcome =
+                    raft.role == .leader ? proposeAsLeader(command, encoded: bytes) : .notLeader(leader: raft.leader)
             } catch {
                 outcome = .malformed(reason: "\(error)")
             }

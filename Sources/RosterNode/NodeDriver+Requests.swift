@@ -53,12 +53,17 @@ extension NodeDriver {
     }
 
     /// Proposes a command on the leader, stamping the leader's time into lease grants.
-    mutating func proposeAsLeader(_ command: RegistryCommand) -> ForwardOutcome {
-        var stamped = command
+    /// - Parameter encoded: The command's bytes as a follower forwarded them, if so. They decoded to
+    ///   `command` here, so every node decodes them to the same command: proposing them as they are
+    ///   saves encoding it again (a lease grant still is, to stamp the leader's time).
+    mutating func proposeAsLeader(_ command: RegistryCommand, encoded: [UInt8]? = nil) -> ForwardOutcome {
+        let entry: [UInt8]
         if case .grantLease(let lease, let ttl, _) = command {
-            stamped = .grantLease(id: lease, ttlMilliseconds: ttl, grantedAtMilliseconds: now)
+            entry = RegistryCommand.grantLease(id: lease, ttlMilliseconds: ttl, grantedAtMilliseconds: now).encoded()
+        } else {
+            entry = encoded ?? command.encoded()
         }
-        switch raft.propose(stamped.encoded()) {
+        switch raft.propose(entry) {
         case .accepted(let index, let term): return .accepted(index: index, term: term)
         case .notLeader(let leader, _): return .notLeader(leader: leader)
         case .refused(let refusal): return .refused(reason: "\(refusal)")

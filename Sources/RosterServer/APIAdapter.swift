@@ -36,6 +36,11 @@ enum APIAdapter {
         APIResponse.encode(response, context: context).bytes(keepAlive: true)
     }
 
+    /// An answer whose instance listings come from (and fill) `cache`.
+    static func encode(_ response: NodeResponse, context: ResponseContext, cache: inout InstanceJSONCache) -> [UInt8] {
+        APIResponse.encode(response, context: context, cache: &cache).bytes(keepAlive: true)
+    }
+
     static func error(_ error: APIError, context: ResponseContext) -> [UInt8] {
         APIResponse.encodeError(error, context: context).bytes(keepAlive: error.status.code < 500 && error.status.code != 400)
     }

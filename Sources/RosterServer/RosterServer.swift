@@ -26,6 +26,8 @@ public final class RosterServer {
     var listener: Listener?
     let watchHub = WatchHub()
     var metrics = Metrics()
+    /// Instances' JSON for listings; see `InstanceJSONCache` for why it can never answer stale bytes.
+    var instanceCache = InstanceJSONCache()
     var sessions: [UInt64: ClientSession] = [:]
     var pending: [RequestID: Pending] = [:]
     var nextRequestID: UInt64 = 1
@@ -33,6 +35,10 @@ public final class RosterServer {
     var isInsideDriver = false
     var deferredWork: [() -> Void] = []
     var isFlushScheduled = false
+    /// Forwards the driver sent since the last flush, written at its start: one write per peer for a
+    /// whole loop iteration. Before `processReady`, so a leader's answer to a forwarded write still
+    /// reaches the follower ahead of the append that carries the entry.
+    var pendingForwards: [(ForwardMessage, NodeID)] = []
     var leaseTimer: (id: TimerID, at: UInt64)?
     var lastStatus: NodeStatus!
     var isShuttingDown = false
@@ -81,7 +87,10 @@ public final class RosterServer {
         let environment = ServerEnvironment(
             storage: storage, outbox: outbox, logger: logger,
             sendMessage: { [unowned self] message in self.transport.send(message) },
-            sendForward: { [unowned self] forward, peer in self.transport.send(forward, to: peer) })
+            sendForward: { [unowned self] forward, peer in
+                self.pendingForwards.append((forward, peer))
+                self.scheduleFlush()
+            })
         var options = NodeOptions(
             id: ownID, raft: configuration.raftOptions, tickMilliseconds: UInt64(configuration.heartbeatMilliseconds),
             initialMembers: members)
@@ -139,6 +148,7 @@ public final class RosterServer {
     /// One Ready loop for everything queued, then the answers, events and follow-ups it produced.
     func flush() {
         isFlushScheduled = false
+        sendPendingForwards()
         isInsideDriver = true
         driver.processReady()
         isInsideDriver = false
@@ -146,6 +156,15 @@ public final class RosterServer {
         armLeaseTimer()
         drainOutbox()
         runDeferred()
+    }
+
+    func sendPendingForwards() {
+        guard !pendingForwards.isEmpty else { return }
+        let forwards = pendingForwards
+        pendingForwards.removeAll(keepingCapacity: true)
+        var peers: [NodeID] = []
+        for (_, peer) in forwards where !peers.contains(peer) { peers.append(peer) }
+        for peer in peers { transport.send(forwards.filter { $0.1 == peer }.map(\.0), to: peer) }
     }
 
     /// Wakes the leader at its next lease deadline rather than at the next tick, so an expired lease's
@@ -303,7 +322,7 @@ public final class RosterServer {
         let session = waiting.session
         switch waiting.kind {
         case .plain:
-            session?.finish(APIAdapter.encode(response, context: context))
+            session?.finish(APIAdapter.encode(response, context: context, cache: &instanceCache))
         case .grantThenRegister(var instance):
             guard case .written(let applied) = response, case .leaseGranted(let lease, _) = applied.response else {
                 session?.finish(APIAdapter.encode(response, context: context))

@@ -96,7 +96,19 @@ func summarize(_ results: [WorkerResult], seconds: Double) -> JSONOut {
     out.add("p99_ms", percentile(latencies, 0.99))
     out.add("max_ms", latencies.last.map { Double($0) / 1000 } ?? 0)
     if !lastError.isEmpty { out.add("last_error", lastError) }
+    // The load generator shares the machine's cores with the servers: its own CPU says how much it took.
+    let cpu = processCPUSeconds()
+    out.add("client_cpu_s", cpu)
+    if operations > 0 { out.add("client_cpu_s_per_1k_ops", cpu / Double(operations) * 1000) }
     return out
+}
+
+/// User plus system CPU seconds this process has used so far (all threads).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    guard getrusage(Int32(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// Raises the open-file limit to the hard limit (1,000 watchers need more than the usual 1,024).

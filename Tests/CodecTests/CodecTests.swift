@@ -49,6 +49,34 @@ struct CodecTests {
         #expect(throws: CodecError.invalidUTF8(field: "name")) { try reader.readString("name", limit: 16) }
     }
 
+    @Test("CRC-32C by eight-byte slices equals the bitwise definition at every length, offset and split")
+    func crcSlicingMatchesBitwise() {
+        func bitwise(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+            }
+            return ~crc
+        }
+        var state: UInt64 = 7
+        let data: [UInt8] = (0..<300).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        for start in 0..<9 {
+            for end in stride(from: start, through: data.count, by: 7) {
+                let slice = data[start..<end]
+                let expected = bitwise(slice)
+                #expect(CRC32C.checksum(slice) == expected)
+                #expect(CRC32C.checksum(Array(slice)) == expected)
+                #expect(CRC32C.checksum(AnySequence(slice)) == expected, "the non-contiguous path")
+                let middle = (start + end) / 2
+                #expect(CRC32C.update(CRC32C.checksum(data[start..<middle]), data[middle..<end]) == expected)
+            }
+        }
+    }
+
     @Test("CRC-32C matches the RFC 3720 test vectors")
     func crcVectors() {
         #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)

@@ -51,6 +51,32 @@ struct CommandCodecTests {
         }
     }
 
+    @Test("an instance's metadata must come in strictly ascending key order, with UTF-8 keys")
+    func metadataOrder() throws {
+        let instance = ServiceInstance(namespace: "n", service: "s", id: "i", metadata: ["a": "1", "b": "2"])
+        let encoded = instance.encoded()
+        #expect(try ServiceInstance(encoded: encoded, limits: .standard) == instance)
+        // The two entries are `01 "a" 01 "1" 01 "b" 01 "2"`: swapping the keys breaks the order.
+        let a = try #require(encoded.firstIndex(of: UInt8(ascii: "a")))
+        let b = try #require(encoded.firstIndex(of: UInt8(ascii: "b")))
+        var swapped = encoded
+        swapped[a] = UInt8(ascii: "b")
+        swapped[b] = UInt8(ascii: "a")
+        #expect(throws: CodecError.invalidValue(field: "metadata", reason: "keys not strictly ascending")) {
+            try ServiceInstance(encoded: swapped, limits: .standard)
+        }
+        var repeated = encoded
+        repeated[b] = UInt8(ascii: "a")
+        #expect(throws: CodecError.invalidValue(field: "metadata", reason: "keys not strictly ascending")) {
+            try ServiceInstance(encoded: repeated, limits: .standard)
+        }
+        var invalid = encoded
+        invalid[b] = 0xFF
+        #expect(throws: CodecError.invalidUTF8(field: "metadata key")) {
+            try ServiceInstance(encoded: invalid, limits: .standard)
+        }
+    }
+
     @Test("trailing bytes and unknown versions are refused")
     func framing() {
         let encoded = RegistryCommand.revokeLease(1).encoded()

@@ -54,6 +54,33 @@ struct JSONParserTests {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(#"{"x":{"b":1,"b":2}}"#.utf8)) }
     }
 
+    @Test("duplicate names are refused in large objects too, wherever the repeat falls", arguments: [0, 3, 14, 15, 16, 17, 29])
+    func duplicatesInLargeObjects(repeated: Int) throws {
+        let names = (0..<30).map { "k\($0)" }
+        let distinct = "{" + names.map { "\"\($0)\":1" }.joined(separator: ",") + "}"
+        guard case .object(let members) = try JSONParser.parse(Array(distinct.utf8)) else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(members.map(\.name) == names)
+        let repeatedText = "{" + (names + [names[repeated]]).map { "\"\($0)\":1" }.joined(separator: ",") + "}"
+        let failure = try #require(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(repeatedText.utf8)) }
+        #expect(failure.reason == "duplicate field \"\(names[repeated])\"")
+    }
+
+    @Test("strings without escapes and strings with them read the same as before")
+    func stringPaths() throws {
+        #expect(try JSONParser.parse(Array(#""plain text""#.utf8)) == .string("plain text"))
+        #expect(try JSONParser.parse(Array(#""a\"b\\c\u00e9\n""#.utf8)) == .string("a\"b\\cé\n"))
+        #expect(try JSONParser.parse(Array("\"ünï ✓\"".utf8)) == .string("ünï ✓"))
+        let invalid = try #require(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0x41, 0xC0, 0x80, 0x22]) }
+        #expect(invalid.reason == "string is not valid UTF-8" && invalid.offset == 0)
+        let control = try #require(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0x41, 0x01, 0x22]) }
+        #expect(control.offset == 2)
+        let unterminated = try #require(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0x41, 0x42]) }
+        #expect(unterminated.reason == "unterminated string")
+    }
+
     @Test("numbers keep their text and know whether they are integers")
     func numbers() throws {
         #expect(

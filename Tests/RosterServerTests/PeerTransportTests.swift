@@ -39,6 +39,26 @@ struct PeerTransportTests {
         #expect(n1.ups.value.count == 2)
     }
 
+    @Test("forwards sent as one batch arrive whole and in order, large ones included")
+    func batchedForwards() throws {
+        let threads = try (0..<2).map { _ in try EventLoopThread() }
+        defer { threads.forEach { $0.shutdown() } }
+        let peers = ["n1", "n2"].enumerated().map { TestPeer($1, handle: threads[$0].handle) }
+        try connectAll(peers, clusterID: clusterID)
+        let (n1, n2) = (peers[0], peers[1])
+        // 300 forwards, some of 100 kB, so the batch is split into several writes.
+        var batch: [ForwardMessage] = []
+        for request in 0..<300 {
+            let size = request % 50 == 0 ? 100_000 : 40
+            let command = [UInt8](repeating: UInt8(request % 251), count: size)
+            batch.append(.propose(request: UInt64(request), command: command))
+        }
+        let forwards = batch
+        try n2.with { $0.send(forwards, to: n1.id) }
+        #expect(eventually { n1.forwards.value.count == forwards.count })
+        #expect(n1.forwards.value == forwards.map { "\(n2.id):\($0)" })
+    }
+
     @Test("members sharing one loop exchange messages")
     func sharedLoop() throws {
         let thread = try EventLoopThread()

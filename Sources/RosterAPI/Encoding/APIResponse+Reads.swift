@@ -6,9 +6,15 @@ import RosterNode
 extension APIResponse {
     /// A read's answer, stamped with the revision it reflects and, when served without confirming
     /// leadership, how long ago this node last heard from a leader.
-    static func encodeRead(_ result: QueryResult, readContext: ReadContext, context: ResponseContext) -> EncodedResponse
-    {
-        var writer = JSONWriter()
+    static func encodeRead(
+        _ result: QueryResult, readContext: ReadContext, context: ResponseContext, cache: inout InstanceJSONCache
+    ) -> EncodedResponse {
+        var writer: JSONWriter
+        if case .instances(let list) = result {
+            writer = JSONWriter(reservingCapacity: 64 + list.records.count * 320)
+        } else {
+            writer = JSONWriter()
+        }
         writer.beginObject()
         writer.field("revision", readContext.revision.rawValue)
         switch result {
@@ -17,7 +23,7 @@ extension APIResponse {
         case .instances(let list):
             writer.key("instances")
             writer.beginArray()
-            for instance in list.instances { writer.instance(instance) }
+            for record in list.records { writer.instance(record, cache: &cache) }
             writer.endArray()
         case .instance(let instance):
             guard let instance else {

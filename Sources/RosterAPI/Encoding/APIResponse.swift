@@ -10,13 +10,21 @@ import RosterNode
 /// Successes are 200 (a leadership transfer, which only starts, is 202). Errors follow the status
 /// policy documented on `APIError`.
 public enum APIResponse {
-    /// The response for a node's answer.
+    /// The response for a node's answer, encoding every instance afresh.
     public static func encode(_ response: NodeResponse, context: ResponseContext) -> EncodedResponse {
+        var cache = InstanceJSONCache(byteLimit: 0)
+        return encode(response, context: context, cache: &cache)
+    }
+
+    /// The response for a node's answer; instance listings take each instance's JSON from `cache`.
+    public static func encode(_ response: NodeResponse, context: ResponseContext, cache: inout InstanceJSONCache)
+        -> EncodedResponse
+    {
         switch response {
         case .written(let applied):
-            var writer = JSONWriter()
+            var writer = JSONWriter(reservingCapacity: 512)
             writer.beginObject()
-            writer.field("revision", applied.revision.rawValue)
+            writer.field(static: "revision", applied.revision.rawValue)
             writeCommandResponse(applied.response, into: &writer)
             writer.endObject()
             return ok(writer, context: context, revision: applied.revision)
@@ -30,7 +38,7 @@ public enum APIResponse {
             writer.endObject()
             return ok(writer, context: context)
         case .read(let result, let readContext):
-            return encodeRead(result, readContext: readContext, context: context)
+            return encodeRead(result, readContext: readContext, context: context, cache: &cache)
         case .admin(let result):
             return encodeAdmin(result, context: context)
         case .failed(let failure):
@@ -99,10 +107,11 @@ public enum APIResponse {
             writer.endArray()
             writer.field("deleted_keys", deletedKeys)
         case .instanceRegistered(let instance, let previous):
-            writer.key("instance")
+            writer.key(static: "instance")
             writer.instance(instance)
-            writer.field("created", previous == nil)
-            if let previous { writer.key("previous"); writer.instance(previous) }
+            writer.key(static: "created")
+            writer.bool(previous == nil)
+            if let previous { writer.key(static: "previous"); writer.instance(previous) }
         case .instanceUpdated(let instance), .instanceDeregistered(let instance):
             writer.key("instance")
             writer.instance(instance)

@@ -1,3 +1,4 @@
+import Codec
 import Registry
 
 /// How registry values appear in responses.
@@ -11,7 +12,7 @@ import Registry
 extension JSONWriter {
     /// Writes `name` (UTF-8) or `name_base64` (anything else) for `bytes`.
     mutating func bytesField(_ name: String, _ value: [UInt8]) {
-        if let text = String(validating: value, as: UTF8.self) {
+        if let text = UTF8Text.string(value) {
             field(name, text)
         } else {
             key("\(name)_base64")
@@ -22,25 +23,29 @@ extension JSONWriter {
     /// An instance as an object, metadata keys in byte order.
     mutating func instance(_ instance: ServiceInstance) {
         beginObject()
-        field("namespace", instance.namespace)
-        field("service", instance.service)
-        field("id", instance.id)
-        field("version", instance.version)
-        key("endpoints")
+        field(static: "namespace", instance.namespace)
+        field(static: "service", instance.service)
+        field(static: "id", instance.id)
+        field(static: "version", instance.version)
+        key(static: "endpoints")
         beginArray()
         for endpoint in instance.endpoints { string(endpoint) }
         endArray()
-        key("metadata")
+        key(static: "metadata")
         beginObject()
-        for name in instance.metadata.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            field(name, instance.metadata[name] ?? "")
+        if instance.metadata.count == 1, let entry = instance.metadata.first {
+            field(entry.key, entry.value)
+        } else {
+            for entry in instance.metadata.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                field(entry.key, entry.value)
+            }
         }
         endObject()
-        field("weight", instance.weight)
-        field("status", instance.status.name)
-        key("lease")
+        field(static: "weight", instance.weight)
+        field(static: "status", instance.status.name)
+        key(static: "lease")
         if let lease = instance.lease { integer(lease.rawValue) } else { null() }
-        field("incarnation", instance.incarnation)
+        field(static: "incarnation", instance.incarnation)
         endObject()
     }
 
@@ -81,7 +86,7 @@ extension JSONWriter {
         field("granted_ttl_ms", status.grantedTTLMilliseconds)
         field("remaining_ttl_ms", status.remainingTTLMilliseconds)
         // Non-UTF-8 keys go to a separate list, so no array mixes two encodings.
-        let texts = status.keys.compactMap { String(validating: $0, as: UTF8.self) }
+        let texts = status.keys.compactMap { UTF8Text.string($0) }
         key("keys")
         beginArray()
         for text in texts { string(text) }
@@ -89,7 +94,7 @@ extension JSONWriter {
         if texts.count < status.keys.count {
             key("keys_base64")
             beginArray()
-            for key in status.keys where String(validating: key, as: UTF8.self) == nil { base64(key) }
+            for key in status.keys where UTF8Text.string(key) == nil { base64(key) }
             endArray()
         }
         endObject()

@@ -8,7 +8,8 @@ struct JSONFields {
     /// The dotted path of this object in the body, used as the prefix of field names in messages.
     let path: String
     private var members: [JSONMember]
-    private var taken: Set<String> = []
+    /// Names read so far; a few per object, so a list is cheaper than a set.
+    private var taken: [String] = []
     private let allowed: [String]
 
     /// Starts reading `value`, which must be an object.
@@ -33,7 +34,7 @@ struct JSONFields {
     /// The value of `field`, or nil if it is absent or `null`.
     mutating func take(_ field: String) -> JSONValue? {
         precondition(allowed.contains(field), "field \(field) read but not declared")
-        taken.insert(field)
+        taken.append(field)
         guard let member = members.first(where: { $0.name == field }) else { return nil }
         if case .null = member.value { return nil }
         return member.value

@@ -1,3 +1,4 @@
+import Codec
 import HTTP
 
 /// A strict RFC 8259 parser for request bodies.
@@ -66,7 +67,15 @@ struct JSONParser {
             guard peek() == UInt8(ascii: "\"") else { throw failure("expected a quoted field name") }
             let nameOffset = position
             let name = try parseString()
-            guard seen.insert(name).inserted else {
+            // Request objects have a handful of fields: a scan beats hashing until an object grows large.
+            let isDuplicate: Bool
+            if members.count < 16 {
+                isDuplicate = members.contains { $0.name == name }
+            } else {
+                if seen.isEmpty { seen = Set(members.map(\.name)) }
+                isDuplicate = !seen.insert(name).inserted
+            }
+            guard !isDuplicate else {
                 throw Failure(reason: "duplicate field \(JSONText.quote(name))", offset: nameOffset)
             }
             skipWhitespace()
@@ -141,13 +150,28 @@ struct JSONParser {
     private mutating func parseString() throws(Failure) -> String {
         let start = position
         position += 1
+        // Most strings have no escape: find the closing quote and validate the bytes in place.
+        var end = position
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                guard let text = UTF8Text.string(bytes[position..<end]) else {
+                    throw Failure(reason: "string is not valid UTF-8", offset: start)
+                }
+                position = end + 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            end += 1
+        }
+        // An escape, a control character or the end of input: the byte-by-byte path reports exactly.
         var output: [UInt8] = []
         while true {
             guard let byte = peek() else { throw Failure(reason: "unterminated string", offset: start) }
             position += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: output, as: UTF8.self) else {
+                guard let text = UTF8Text.string(output) else {
                     throw Failure(reason: "string is not valid UTF-8", offset: start)
                 }
                 return text

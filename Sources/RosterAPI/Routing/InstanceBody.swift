@@ -104,12 +104,18 @@ enum InstanceBody {
         if members.count > limits.metadataEntries {
             try checked(.tooManyMetadataEntries(count: members.count, limit: limits.metadataEntries))
         }
-        var pairs: [(key: String, value: String)] = []
+        // The parser refused duplicate names, so every member is one entry.
+        var metadata: [String: String] = Dictionary(minimumCapacity: members.count)
         for member in members {
-            pairs.append((member.name, try member.value.string("metadata.\(member.name)")))
+            // The field name is only built for the error message.
+            guard case .string(let text) = member.value else {
+                _ = try member.value.string("metadata.\(member.name)")
+                continue
+            }
+            if metadata[member.name] == nil { metadata[member.name] = text }
         }
-        try checked(NameRules.checkMetadata(pairs, limits: limits))
-        return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+        try checked(NameRules.checkMetadata(metadata, limits: limits))
+        return metadata
     }
 
     /// A list of strings, refusing more than `limit` before reading them.

@@ -22,8 +22,8 @@ enum NameRules {
     }
 
     /// Metadata as parsed from JSON (the parser already refused duplicate keys).
-    static func checkMetadata(_ metadata: [(key: String, value: String)], limits: RegistryLimits) -> RegistryRejection? {
-        RegistryValidation.metadata(Dictionary(metadata, uniquingKeysWith: { first, _ in first }), limits: limits)
+    static func checkMetadata(_ metadata: [String: String], limits: RegistryLimits) -> RegistryRejection? {
+        RegistryValidation.metadata(metadata, limits: limits)
     }
 
     static func checkEndpoint(_ endpoint: String, limits: RegistryLimits) -> RegistryRejection? {

@@ -1,3 +1,4 @@
+import Codec
 import HTTP
 import Registry
 import RosterNode
@@ -33,7 +34,19 @@ struct Router {
         self.request = request
         self.limits = limits
         let path = request.path.dropFirst(request.path.hasPrefix("/") ? 1 : 0)
-        self.rawSegments = path.split(separator: "/", omittingEmptySubsequences: false)
+        // Split on the byte, not the Character: the same pieces without grapheme breaking.
+        var segments: [Substring] = []
+        var start = path.startIndex
+        var index = path.utf8.startIndex
+        while index < path.utf8.endIndex {
+            if path.utf8[index] == UInt8(ascii: "/") {
+                segments.append(path[start..<index])
+                start = path.utf8.index(after: index)
+            }
+            index = path.utf8.index(after: index)
+        }
+        segments.append(path[start...])
+        self.rawSegments = segments
     }
 
     var method: String { request.method }
@@ -78,10 +91,13 @@ struct Router {
 
     /// The percent-decoded path segment at `position`, which must be valid UTF-8 without NUL.
     func segment(_ position: Int, parameter: String) throws(APIError) -> String {
+        let raw = rawSegments[position]
+        // Visible ASCII without escapes is its own decoding.
+        if raw.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "%") }) { return String(raw) }
         guard let bytes = PathDecoding.decode(rawSegments[position]) else {
             throw .invalidParameter(parameter, "has a malformed percent escape in the path")
         }
-        guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
+        guard !bytes.contains(0), let text = UTF8Text.string(bytes) else {
             throw .invalidParameter(parameter, "must be UTF-8 without NUL bytes")
         }
         return text
@@ -118,6 +134,8 @@ struct Router {
     /// Accepts `application/json` (any parameters, any case) or no `Content-Type` at all.
     private func checkContentType() throws(APIError) {
         guard let contentType = request.headers["Content-Type"] else { return }
+        // The usual spelling, compared without building substrings.
+        if contentType.utf8.elementsEqual("application/json".utf8) { return }
         let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         if mediaType.trimmingCharacters(in: " \t").lowercased() != "application/json" {
             throw .unsupportedMediaType(contentType)
