@@ -44,6 +44,9 @@ public struct RaftNode: Sendable {
     /// it has nothing new, so followers apply without waiting for a heartbeat.
     var needsCommitBroadcast = false
     var reads = ReadIndexTracker()
+    /// See `allowsLocalReads`: nil once this node has applied at least what it applied before boot.
+    var localReadFence: LogIndex?
+    var isFenceReadInFlight = false
 
     // MARK: Follower state
     var snapshotReceiver: Snapshot?
@@ -64,6 +67,7 @@ public struct RaftNode: Sendable {
         self.vote = persisted.hardState.vote
         self.log = RaftLog(persisted: persisted)
         self.lastHardState = persisted.hardState
+        self.localReadFence = Self.initialLocalReadFence(lastIndex: log.lastIndex, commitIndex: log.commitIndex)
         let base = persisted.snapshot.metadata
         var history = [(index: base.index, configuration: base.configuration)]
         for entry in persisted.entries where entry.index <= log.commitIndex {
@@ -81,7 +85,8 @@ public struct RaftNode: Sendable {
     public var status: RaftStatus {
         RaftStatus(
             id: id, role: role, term: term, leader: leader, commitIndex: log.commitIndex,
-            appliedIndex: log.appliedIndex, lastIndex: log.lastIndex, configuration: configuration)
+            appliedIndex: log.appliedIndex, lastIndex: log.lastIndex, configuration: configuration,
+            allowsLocalReads: allowsLocalReads)
     }
 
     public var hardState: HardState { HardState(term: term, vote: vote, commit: log.commitIndex) }
@@ -98,6 +103,7 @@ public struct RaftNode: Sendable {
     /// Advances logical time by one tick.
     public mutating func tick() {
         precondition(!isReadyInFlight, "tick() between drainReady() and advance(past:)")
+        requestFenceReadIfNeeded()
         if role == .leader {
             tickLeader()
         } else {
@@ -217,6 +223,7 @@ public struct RaftNode: Sendable {
             if reads.isRoundOpen { broadcastHeartbeat() }
         }
         let current = hardState
+        let results = takeReadResultsForShell()
         let ready = Ready(
             hardState: current == lastHardState ? nil : current,
             entriesToAppend: Array(log.unstableEntries),
@@ -224,9 +231,9 @@ public struct RaftNode: Sendable {
             messages: messages,
             messagesAfterPersist: messagesAfterPersist,
             committedEntries: Array(log.entriesToApply),
-            readResults: readResults,
+            readResults: results,
             status: status,
-            mustSync: !log.unstableEntries.isEmpty || log.pendingSnapshot != nil || !log.entriesToApply.isEmpty
+            mustSync: !log.unstableEntries.isEmpty || log.pendingSnapshot != nil
                 || current.term != lastHardState.term || current.vote != lastHardState.vote)
         messages.removeAll(keepingCapacity: true)
         messagesAfterPersist.removeAll(keepingCapacity: true)
@@ -242,7 +249,10 @@ public struct RaftNode: Sendable {
         if let hardState = ready.hardState { lastHardState = hardState }
         if ready.snapshotToInstall != nil { log.snapshotInstalled() }
         if let last = ready.entriesToAppend.last { log.markStable(through: last.index) }
-        if let last = ready.committedEntries.last { log.markApplied(through: last.index) }
+        if let last = ready.committedEntries.last {
+            log.markApplied(through: last.index)
+            liftLocalReadFenceIfReached()
+        }
         if role == .leader {
             // The leader's own entries now count toward a quorum (thesis §10.2.1).
             maybeCommit()

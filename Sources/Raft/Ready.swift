@@ -22,11 +22,10 @@ public struct Ready: Sendable {
     public var readResults: [ReadResult]
     /// Role and leader as of this Ready, for logging and for routing client requests.
     public var status: RaftStatus
-    /// Whether step 2 needs an fsync: entries, a snapshot, a new term or vote, or committed entries
-    /// to apply. The last matters because the state machine lives in memory and is rebuilt up to the
-    /// durable commit index at restart: applying beyond it would let a restarted node serve older
-    /// state than it served before (applied going back, which the chaos suite caught). A hard state
-    /// that only moves the commit index, with nothing to apply, is written without an fsync.
+    /// Whether step 2 needs an fsync: entries, a snapshot, or a new term or vote. A hard state that
+    /// only moves the commit index is written without one (etcd's `MustSync`), which halves the fsyncs
+    /// per write on every node: a commit index lost in a machine crash is learned again from the
+    /// leader, and `RaftNode.allowsLocalReads` keeps the node from serving older state meanwhile.
     public var mustSync: Bool
 
     public var isEmpty: Bool {
@@ -45,6 +44,8 @@ public struct RaftStatus: Hashable, Sendable, CustomStringConvertible {
     public var appliedIndex: LogIndex
     public var lastIndex: LogIndex
     public var configuration: Configuration
+    /// See `RaftNode.allowsLocalReads`.
+    public var allowsLocalReads: Bool
 
     public var description: String {
         "\(id) \(role) term:\(term) leader:\(leader.map { "\($0)" } ?? "-") commit:\(commitIndex) applied:\(appliedIndex) last:\(lastIndex)"

@@ -119,9 +119,11 @@ extension NodeDriver {
 
     mutating func submitRead(_ query: RegistryQuery, options readOptions: ReadOptions, id: RequestID) {
         switch readOptions.consistency {
-        case .serializable:
+        case .serializable where raft.allowsLocalReads:
             readsAwaitingApply.append(PendingRead(request: id, query: query, options: readOptions, index: .zero))
-        case .linearizable:
+        case .linearizable, .serializable:
+            // A serializable read on a node still catching up to its state before a restart is
+            // confirmed with the leader, so it never sees older state than the node served before.
             let internalID = makeInternalID()
             readsAwaitingIndex[internalID] = PendingRead(request: id, query: query, options: readOptions, index: .zero)
             raft.readIndex(requestID: internalID)

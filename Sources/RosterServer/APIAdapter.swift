@@ -61,7 +61,13 @@ enum APIAdapter {
 
     static func readiness(isReady: Bool, status: NodeStatus, context: ResponseContext) -> [UInt8] {
         let reason =
-            status.raft.leader == nil ? "no leader" : isReady ? "ready" : "applying \(status.raft.appliedIndex) of \(status.raft.commitIndex)"
+            status.raft.leader == nil
+                ? "no leader"
+                : isReady
+                    ? "ready"
+                    : status.raft.appliedIndex < status.raft.commitIndex
+                        ? "applying \(status.raft.appliedIndex) of \(status.raft.commitIndex)"
+                        : "confirming its state before restart with the leader"
         let body = "{\"ready\":\(isReady),\"reason\":\"\(reason)\"}\n"
         return APIResponse.encodeText(body, status: isReady ? .ok : .serviceUnavailable, contentType: "application/json", context: context)
             .bytes(keepAlive: true)

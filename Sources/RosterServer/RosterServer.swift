@@ -281,6 +281,7 @@ public final class RosterServer {
 
     var isReady: Bool {
         lastStatus.raft.leader != nil && lastStatus.raft.appliedIndex >= lastStatus.raft.commitIndex
+            && lastStatus.raft.allowsLocalReads
     }
 
     var context: ResponseContext {
