@@ -193,11 +193,16 @@ extension RaftNode {
     /// of waiting a whole election timeout. This is safe: the campaign starts with Pre-Vote, which
     /// every voter that still hears from a live leader refuses, so a false alarm costs a few messages
     /// and never a term.
+    ///
+    /// Every follower sees the close at about the same time, so they campaign one tick apart in ID
+    /// order: the first is elected before the next one's tick, where a random pick among a few
+    /// ticks let two campaign together, split the vote and wait a whole randomized timeout.
     public mutating func suspectLeaderFailure(_ peer: NodeID) {
         precondition(!isReadyInFlight, "suspectLeaderFailure() between drainReady() and advance(past:)")
         guard role == .follower, leader == peer, options.preVote, configuration.isVoter(id) else { return }
-        let jitter = Int(random.next() % 3)
-        electionElapsed = max(electionElapsed, options.electionTimeoutTicks, randomizedElectionTimeout - 1 - jitter)
+        let rank = configuration.voters.filter { $0 != peer }.firstIndex(of: id) ?? 0
+        electionElapsed = max(electionElapsed, options.electionTimeoutTicks)
+        randomizedElectionTimeout = min(randomizedElectionTimeout, electionElapsed + 1 + rank)
     }
 
     /// The voter whose log matches the leader's furthest (ties broken by lowest ID), to hand

@@ -138,4 +138,33 @@ struct ElectionTests {
         #expect(cluster[4].role == .follower)
         #expect(cluster.pending { $0.isPreVote || $0.isVote }.isEmpty)
     }
+
+    @Test("followers that see the leader's connection close campaign a tick apart and elect one leader without a split vote")
+    func suspectedLeaderFailureElectsWithoutSplit() {
+        var cluster = TestCluster(3)
+        cluster.elect(1)
+        let term = cluster[1].term
+        cluster.isolate(1)
+        cluster[2].suspectLeaderFailure(TestCluster.id(1))
+        cluster[3].suspectLeaderFailure(TestCluster.id(1))
+        // Both followers tick in lockstep, as they would on one machine.
+        for _ in 0..<2 {
+            cluster.tick(2)
+            cluster.tick(3)
+            cluster.stabilize()
+        }
+        #expect(cluster[2].role == .leader)
+        #expect(cluster[3].leader == TestCluster.id(2))
+        #expect(cluster[2].term == term.next)
+    }
+
+    @Test("a follower ignores the closed connection of a peer that is not its leader")
+    func closedFollowerConnectionIsNoSuspicion() {
+        var cluster = TestCluster(3)
+        cluster.elect(1)
+        cluster[2].suspectLeaderFailure(TestCluster.id(3))
+        cluster.tick(2, times: 3)
+        #expect(cluster.pending { $0.isPreVote }.isEmpty)
+        #expect(cluster[2].leader == TestCluster.id(1))
+    }
 }
