@@ -17,7 +17,7 @@ extension RaftNode {
     /// Whether this node's applied state is at least what it applied before its last restart, so
     /// serializable reads may be answered from it.
     public var allowsLocalReads: Bool {
-        guard let fence = localReadFence else { return true }
+        guard let fence = localReadFence, !options.faults.contains(.localReadsWithoutFence) else { return true }
         return log.appliedIndex >= fence
     }
 

@@ -66,4 +66,6 @@ public enum RaftFault: Hashable, Sendable {
     case voteBeforePersisting
     /// Grant votes without the §5.4.1 up-to-date log check.
     case skipLogUpToDateCheck
+    /// Offer local reads right after a restart, before applying what was applied before it.
+    case localReadsWithoutFence
 }

@@ -5,7 +5,8 @@
 //   simulate --steps N              safety-phase steps per seed (default 600)
 //   simulate --hostile              many elections, crashes and lost messages
 //   simulate --fault NAME           break one Raft rule to show the checkers catch it:
-//                                   commit-previous-term | vote-before-persisting | skip-log-check
+//                                   commit-previous-term | vote-before-persisting | skip-log-check |
+//                                   no-read-fence
 //
 // Exit status: 0 all seeds passed, 1 a seed violated a property, 2 bad arguments.
 import Raft
@@ -55,6 +56,7 @@ func parse(_ words: [String]) -> Arguments {
             case "commit-previous-term": arguments.faults.insert(.commitPreviousTermByCounting)
             case "vote-before-persisting": arguments.faults.insert(.voteBeforePersisting)
             case "skip-log-check": arguments.faults.insert(.skipLogUpToDateCheck)
+            case "no-read-fence": arguments.faults.insert(.localReadsWithoutFence)
             case let other: fail("unknown fault '\(other)'")
             }
         case "--help", "-h":

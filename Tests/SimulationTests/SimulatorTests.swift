@@ -48,6 +48,7 @@ struct SimulatorTests {
             (RaftFault.skipLogUpToDateCheck, UInt64(3), "leader completeness"),
             (RaftFault.voteBeforePersisting, UInt64(1027), "election safety"),
             (RaftFault.commitPreviousTermByCounting, UInt64(943), "leader completeness"),
+            (RaftFault.localReadsWithoutFence, UInt64(5), "monotonicity"),
         ])
     func plantedFaultCaught(fault: RaftFault, seed: UInt64, property: String) throws {
         var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [fault]))
