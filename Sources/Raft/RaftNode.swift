@@ -249,10 +249,8 @@ public struct RaftNode: Sendable {
         if let hardState = ready.hardState { lastHardState = hardState }
         if ready.snapshotToInstall != nil { log.snapshotInstalled() }
         if let last = ready.entriesToAppend.last { log.markStable(through: last.index) }
-        if let last = ready.committedEntries.last {
-            log.markApplied(through: last.index)
-            liftLocalReadFenceIfReached()
-        }
+        if let last = ready.committedEntries.last { log.markApplied(through: last.index) }
+        liftLocalReadFenceIfReached()
         if role == .leader {
             // The leader's own entries now count toward a quorum (thesis §10.2.1).
             maybeCommit()
