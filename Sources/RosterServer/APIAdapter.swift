@@ -60,14 +60,16 @@ enum APIAdapter {
     }
 
     static func readiness(isReady: Bool, status: NodeStatus, context: ResponseContext) -> [UInt8] {
-        let reason =
-            status.raft.leader == nil
-                ? "no leader"
-                : isReady
-                    ? "ready"
-                    : status.raft.appliedIndex < status.raft.commitIndex
-                        ? "applying \(status.raft.appliedIndex) of \(status.raft.commitIndex)"
-                        : "confirming its state before restart with the leader"
+        let reason: String
+        if status.raft.leader == nil {
+            reason = "no leader"
+        } else if isReady {
+            reason = "ready"
+        } else if status.raft.appliedIndex < status.raft.commitIndex {
+            reason = "applying \(status.raft.appliedIndex) of \(status.raft.commitIndex)"
+        } else {
+            reason = "confirming its state before restart with the leader"
+        }
         let body = "{\"ready\":\(isReady),\"reason\":\"\(reason)\"}\n"
         return APIResponse.encodeText(body, status: isReady ? .ok : .serviceUnavailable, contentType: "application/json", context: context)
             .bytes(keepAlive: true)
