@@ -156,6 +156,30 @@ public struct Socket: Hashable, Sendable, CustomStringConvertible {
         _ = try syscallCompleted("shutdown") { Glibc.shutdown(descriptor, direction.rawValue) }
     }
 
+    /// Sends a short final answer on a socket that is not on a loop (a refused connection), then closes it.
+    ///
+    /// Writes what the kernel takes at once (a fresh socket takes a few KiB whole), half-closes, and discards
+    /// input that already arrived, so the close sends FIN rather than the RST that unread input would cause
+    /// (an RST can make the peer drop the answer unread). Errors only mean the peer left: they are returned,
+    /// and the socket is closed either way.
+    public func answerAndClose(_ answer: [UInt8]) -> SystemError? {
+        defer { close() }
+        do throws(SystemError) {
+            _ = try answer.withUnsafeBytes { bytes in Result { () throws(SystemError) in try write(from: bytes) } }.get()
+            try shutdown(.write)
+            var scratch = [UInt8](repeating: 0, count: 4096)
+            for _ in 0..<16 {
+                let received = try scratch.withUnsafeMutableBytes { bytes in
+                    Result { () throws(SystemError) in try read(into: bytes) }
+                }.get()
+                guard case .bytes = received else { break }
+            }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// Closes the descriptor. Call once; a second close traps (see `closeDescriptor`).
     public func close() {
         closeDescriptor(descriptor)

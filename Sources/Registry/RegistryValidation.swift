@@ -1,7 +1,8 @@
 /// The input rules of the registry, public so that the HTTP layer fails fast with exactly the same
 /// verdicts and codes; `apply` checks them again when a command commits, so no path skips them.
 public enum RegistryValidation {
-    /// A name segment: non-empty, within `nameBytes`, letters, digits, `.`, `_`, `-` and `extra`.
+    /// A name segment: non-empty, within `nameBytes`, letters, digits, `.`, `_`, `-` and `extra`, and not
+    /// made only of dots.
     /// Slashes are forbidden since they separate key segments.
     public static func name(_ name: String, field: String, limits: RegistryLimits, extra: [UInt8] = []) -> RegistryRejection? {
         let bytes = name.utf8
@@ -12,6 +13,11 @@ public enum RegistryValidation {
         for byte in bytes
         where !(isAlphanumeric(byte) || byte == 0x2E || byte == 0x5F || byte == 0x2D || extra.contains(byte)) {
             return .invalidName(field: field, name: name, reason: "byte 0x\(String(byte, radix: 16)) not allowed")
+        }
+        // `.`, `..` and longer runs of dots are path dot-segments: clients and proxies normalise them away
+        // (RFC 3986 §5.2.4), so a record under such a name could never be reached again through them.
+        if bytes.allSatisfy({ $0 == 0x2E }) {
+            return .invalidName(field: field, name: name, reason: "a name made only of dots")
         }
         return nil
     }

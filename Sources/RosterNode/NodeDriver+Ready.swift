@@ -83,7 +83,7 @@ extension NodeDriver {
         }
         switch result {
         case .applied(let applied): answer(waiting.request, .written(applied))
-        case .rejected(let rejection): answer(waiting.request, .rejected(rejection))
+        case .rejected(let rejection): answer(waiting.request, .rejected(rejection, evaluatedAt: registry.revision))
         }
     }
 

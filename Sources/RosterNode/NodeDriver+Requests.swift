@@ -48,7 +48,7 @@ extension NodeDriver {
         let nextIndex = max(copy.lastAppliedIndex + 1, index.rawValue)
         switch copy.apply(command, at: nextIndex) {
         case .applied(let applied): answer(id, .written(applied))
-        case .rejected(let rejection): answer(id, .rejected(rejection))
+        case .rejected(let rejection): answer(id, .rejected(rejection, evaluatedAt: copy.revision))
         }
     }
 
@@ -99,7 +99,7 @@ extension NodeDriver {
             if let ttl {
                 answer(id, .keptAlive(lease, ttlMilliseconds: ttl))
             } else if failure?.contains("not found") == true {
-                answer(id, .rejected(.leaseNotFound(lease)))
+                answer(id, .rejected(.leaseNotFound(lease), evaluatedAt: registry.revision))
             } else {
                 answer(id, .failed(.indeterminate(reason: failure ?? "keepalive failed")))
             }
@@ -180,7 +180,7 @@ extension NodeDriver {
             }
             answer(read.request, .read(result, context))
         } catch {
-            answer(read.request, .rejected(error))
+            answer(read.request, .rejected(error, evaluatedAt: registry.revision))
         }
     }
 

@@ -67,8 +67,10 @@ public enum NodeRequest: Equatable, Sendable {
 public enum NodeResponse: Equatable, Sendable {
     /// The write applied, on this node, at `revision`.
     case written(AppliedCommand)
-    /// The registry refused the request; nothing changed.
-    case rejected(RegistryRejection)
+    /// The registry refused the request; nothing changed. `evaluatedAt` is the registry revision at which
+    /// the refusal was decided (for a write, the revision when its log entry applied), so a client recording
+    /// history can place a "did not exist" answer, as etcd's response header revision does.
+    case rejected(RegistryRejection, evaluatedAt: Revision)
     case keptAlive(LeaseID, ttlMilliseconds: Int64)
     case read(QueryResult, ReadContext)
     case admin(AdminResult)

@@ -50,6 +50,17 @@ enum APIAdapter {
             .bytes(keepAlive: false)
     }
 
+    /// The whole answer to a connection over `--max-connections`, written before it is closed: a client
+    /// sees why (and when to come back) instead of a connection reset.
+    static func tooManyConnections(limit: Int) -> [UInt8] {
+        let error = APIError(
+            status: .serviceUnavailable, code: "too_many_connections",
+            message: "this node already holds its limit of \(limit) client connections (--max-connections); "
+                + "retry later or use another node", retryAfterSeconds: 1)
+        return APIResponse.encodeError(error, context: ResponseContext(revision: .zero, leader: nil, term: .zero))
+            .bytes(keepAlive: false)
+    }
+
     static func requestTimeout() -> [UInt8] {
         let error = APIError(status: .requestTimeout, code: "request_timeout", message: "the request did not arrive completely in time")
         return APIResponse.encodeError(error, context: ResponseContext(revision: .zero, leader: nil, term: .zero)).bytes(keepAlive: false)

@@ -30,6 +30,8 @@ struct Metrics {
     var fsync = Histogram()
     var requestLatency = Histogram()
     var clientConnections = 0
+    /// Connections answered 503 `too_many_connections` because `--max-connections` were open.
+    var connectionsRefused: UInt64 = 0
     var watchers = 0
     var peerDisconnects: UInt64 = 0
 
@@ -41,6 +43,9 @@ struct Metrics {
         }
         text += "# HELP roster_client_connections Open client connections.\n# TYPE roster_client_connections gauge\n"
         text += "roster_client_connections \(clientConnections)\n"
+        text += "# HELP roster_client_connections_refused_total Connections refused over --max-connections.\n"
+        text += "# TYPE roster_client_connections_refused_total counter\n"
+        text += "roster_client_connections_refused_total \(connectionsRefused)\n"
         text += "# HELP roster_watchers Active watches (one watch stream may carry many).\n# TYPE roster_watchers gauge\nroster_watchers \(watchers)\n"
         text += "# HELP roster_requests_total Client requests by kind.\n# TYPE roster_requests_total counter\n"
         for kind in requests.keys.sorted() { text += "roster_requests_total{kind=\"\(kind)\"} \(requests[kind]!)\n" }

@@ -28,6 +28,11 @@ struct NodeStorage {
             directory: directory, identity: StorageIdentity(clusterID: clusterID, memberID: member.rawValue),
             fileSystem: PosixFileSystem())
         let report = log.recoveryReport
+        for skipped in report.skippedSnapshots {
+            logger.warning(
+                "a snapshot failed verification and was skipped; the state was rebuilt from an older snapshot and the log",
+                ["file": skipped.path, "reason": skipped.reason, "used": report.snapshotPath ?? "none"])
+        }
         if let cut = report.truncatedTail {
             logger.warning("recovery cut a torn tail", ["file": cut.path, "offset": "\(cut.offset)", "bytes": "\(cut.discardedBytes)"])
         }

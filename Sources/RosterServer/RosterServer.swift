@@ -222,8 +222,12 @@ public final class RosterServer {
     // MARK: - Clients
 
     func accept(_ socket: Socket, peer: SocketAddress) {
-        guard !isShuttingDown, sessions.count < configuration.maxConnections else {
+        guard !isShuttingDown else {
             socket.close()
+            return
+        }
+        guard sessions.count < configuration.maxConnections else {
+            refuseOverLimit(socket, peer: peer)
             return
         }
         let session = ClientSession(id: nextSessionID, server: self, parserLimits: parserLimits)
@@ -234,6 +238,21 @@ public final class RosterServer {
             metrics.clientConnections = sessions.count
         } catch {
             logger.warning("could not adopt a client connection", ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    /// Answers a connection over `--max-connections` with a 503 (`too_many_connections`, `Retry-After`) and
+    /// closes it, so the client learns why instead of seeing a bare reset.
+    private func refuseOverLimit(_ socket: Socket, peer: SocketAddress) {
+        metrics.connectionsRefused += 1
+        if metrics.connectionsRefused == 1 || metrics.connectionsRefused.isMultiple(of: 1000) {
+            logger.warning(
+                "refusing client connections over --max-connections",
+                ["limit": "\(configuration.maxConnections)", "peer": "\(peer)",
+                 "refused_total": "\(metrics.connectionsRefused)"])
+        }
+        if let error = socket.answerAndClose(APIAdapter.tooManyConnections(limit: configuration.maxConnections)) {
+            logger.debug("could not answer a refused connection", ["peer": "\(peer)", "error": "\(error)"])
         }
     }
 

@@ -195,12 +195,10 @@ final class WatchHub {
             guard stream.kind != .longPoll, !stream.isBackedUp else { continue }
             let interval = UInt64(max(stream.progressIntervalMilliseconds, 100))
             guard now >= stream.lastWriteMilliseconds + interval else { continue }
-            // A single watch reports progress only when exactly caught up (as it always has); a watch
-            // of a multiplexed stream waiting for a future start has nothing up to now either.
-            let caughtUp =
-                stream.kind == .single
-                ? stream.watchers.allSatisfy { $0.delivered == registry.revision }
-                : stream.watchers.allSatisfy { $0.delivered >= registry.revision }
+            // Progress says "nothing more up to this node's revision": true when every watcher has
+            // everything up to it, including one waiting for a start revision beyond it (a quiet future
+            // watch must still be told apart from a dead server).
+            let caughtUp = stream.watchers.allSatisfy { $0.delivered >= registry.revision }
             if caughtUp { stream.write(APIAdapter.progressLine(revision: registry.revision), now: now) }
         }
     }

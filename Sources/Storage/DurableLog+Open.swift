@@ -57,6 +57,13 @@ private struct Recovery {
     let fileSystem: any FileSystem
     let options: StorageOptions
     var report = RecoveryReport()
+    /// Where each damaged snapshot failed, so a refusal can name the offset.
+    var damagedOffsets: [String: Int] = [:]
+
+    /// Every skipped snapshot with its reason, for refusals.
+    var skippedSummary: String {
+        report.skippedSnapshots.map { "\($0.path): \($0.reason)" }.joined(separator: "; ")
+    }
 
     init(directory: String, identity: StorageIdentity, fileSystem: any FileSystem, options: StorageOptions) {
         self.directory = directory
@@ -144,9 +151,12 @@ private struct Recovery {
     }
 
     /// The newest snapshot that verifies; damaged ones are skipped and reported (the log check
-    /// that follows refuses to start if the survivor is too old for the log).
+    /// that follows refuses to start if the survivor is too old for the log). When snapshot files exist
+    /// but none verifies, recovery refuses: starting from "no snapshot" would silently drop what the
+    /// founding snapshot holds (the initial member list) or everything a later one compacted away.
     private mutating func loadNewestSnapshot(_ names: [String]) throws(StorageError) -> (Snapshot, String?) {
-        for name in names.sorted(by: Self.snapshotOrder).reversed() {
+        let newestFirst = Array(names.sorted(by: Self.snapshotOrder).reversed())
+        for (rank, name) in newestFirst.enumerated() {
             let snapshotPath = path(name)
             let snapshot: Snapshot
             do {
@@ -155,6 +165,7 @@ private struct Recovery {
                     bytes, path: snapshotPath, identity: identity, limits: options.decodingLimits)
             } catch .corrupt(_, let offset, let reason) {
                 report.skippedSnapshots.append(.init(path: snapshotPath, reason: "\(reason) at offset \(offset)"))
+                damagedOffsets[snapshotPath] = offset
                 continue
             }
             guard let position = DataDirectory.snapshotPosition(fromName: name),
@@ -164,10 +175,31 @@ private struct Recovery {
                     .init(path: snapshotPath, reason: "content is \(snapshot.metadata), not what the name says"))
                 continue
             }
+            try checkOlderSnapshots(newestFirst.dropFirst(rank + 1))
             return (snapshot, snapshotPath)
+        }
+        if let newest = names.max(by: Self.snapshotOrder) {
+            throw .corrupt(
+                path: path(newest), offset: damagedOffsets[path(newest)] ?? 0,
+                reason: "no snapshot in the directory verifies (\(skippedSummary)), so the state cannot be rebuilt")
         }
         let empty = SnapshotMetadata(index: .zero, term: .zero, configuration: Configuration(voters: []))
         return (Snapshot(metadata: empty, data: []), nil)
+    }
+
+    /// Reports older snapshots (kept as a fallback) that fail their checksum, so damage is found and
+    /// logged now rather than on the day the fallback is needed.
+    private mutating func checkOlderSnapshots(_ names: ArraySlice<String>) throws(StorageError) {
+        for name in names {
+            let snapshotPath = path(name)
+            do {
+                try SnapshotFile.verifyChecksum(
+                    fileSystem.readFile(snapshotPath, limit: options.maxSnapshotBytes), path: snapshotPath)
+            } catch .corrupt(_, let offset, let reason) {
+                report.skippedSnapshots.append(
+                    .init(path: snapshotPath, reason: "\(reason) at offset \(offset) (an older fallback, not needed now)"))
+            }
+        }
     }
 
     // MARK: - Replay
@@ -349,9 +381,11 @@ private struct Recovery {
                 window.baseTerm == nil
                 ? "the segments before \(firstSegment.path), which started at index \(firstSegment.firstIndex),"
                 : "the snapshot through \(window.baseIndex) that the log refers to"
+            let damaged = report.skippedSnapshots.isEmpty ? "" : " (damaged and skipped: \(skippedSummary))"
             throw .missingFile(
                 path: report.snapshotPath ?? path("snapshot-*.snap"),
-                reason: "\(missing) cannot be found; the newest valid snapshot covers only through \(metadata.index)")
+                reason: "\(missing) cannot be found; the newest valid snapshot covers only through "
+                    + "\(metadata.index)\(damaged)")
         }
         if metadata.index == window.baseIndex {
             if let term = window.baseTerm, term != metadata.term {

@@ -24,10 +24,9 @@ enum SnapshotFile {
         return writer.bytes
     }
 
-    /// Decodes and verifies a snapshot file; the error says why it cannot be used.
-    static func decode(
-        _ bytes: [UInt8], path: String, identity: StorageIdentity, limits: RaftDecodingLimits
-    ) throws(StorageError) -> Snapshot {
+    /// Checks the whole-file checksum only: cheap enough to run on snapshots recovery does not use, so
+    /// damage to them is reported before they are ever needed.
+    static func verifyChecksum(_ bytes: [UInt8], path: String) throws(StorageError) {
         guard bytes.count >= 4 else {
             throw .corrupt(path: path, offset: 0, reason: "snapshot file of \(bytes.count) bytes is truncated")
         }
@@ -36,6 +35,14 @@ enum SnapshotFile {
         guard CRC32C.checksum(bytes[0..<bodyEnd]) == stored else {
             throw .corrupt(path: path, offset: bodyEnd, reason: "snapshot checksum mismatch")
         }
+    }
+
+    /// Decodes and verifies a snapshot file; the error says why it cannot be used.
+    static func decode(
+        _ bytes: [UInt8], path: String, identity: StorageIdentity, limits: RaftDecodingLimits
+    ) throws(StorageError) -> Snapshot {
+        try verifyChecksum(bytes, path: path)
+        let bodyEnd = bytes.count - 4
         var reader = ByteReader(bytes, range: 0..<bodyEnd)
         do {
             guard try reader.readFixed64("magic") == magic else {

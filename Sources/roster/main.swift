@@ -20,7 +20,16 @@ do {
 Heap.configureForServer()
 let logger = Logger(name: configuration.name, level: configuration.logLevel)
 do {
-    _ = try ResourceLimits.raiseOpenFilesToHardLimit()
+    let openFiles = try ResourceLimits.raiseOpenFilesToHardLimit()
+    // Peers, the WAL, snapshots, the listeners and the loop's own descriptors need some beside clients.
+    let reservedDescriptors: UInt64 = 64
+    if openFiles < UInt64(configuration.maxConnections) + reservedDescriptors {
+        logger.warning(
+            "--max-connections is above what the open-file limit allows; connections past it will fail to be accepted",
+            ["max_connections": "\(configuration.maxConnections)", "open_file_limit": "\(openFiles)",
+             "usable_for_clients": "\(openFiles > reservedDescriptors ? openFiles - reservedDescriptors : 0)",
+             "fix": "raise the hard limit (ulimit -Hn, LimitNOFILE= in systemd) or lower --max-connections"])
+    }
 } catch {
     logger.warning("could not raise the open-file limit", ["error": "\(error)"])
 }

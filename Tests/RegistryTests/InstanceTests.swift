@@ -101,6 +101,8 @@ struct InstanceTests {
     @Test("invalid names are typed rejections that change nothing", arguments: [
         ("", "svc", "id", "namespace"), ("ns", "a/b", "id", "service"), ("ns", "svc", "sp ace", "id"),
         ("ns", "svc", String(repeating: "x", count: 129), "id"), ("ns", "sv\u{e9}", "id", "service"),
+        ("ns", "..", "id", "service"), ("ns", ".", "id", "service"), ("ns", "svc", "...", "id"),
+        ("..", "svc", "id", "namespace"),
     ])
     func invalidNames(namespace: String, service: String, id: String, field: String) {
         var harness = Harness()

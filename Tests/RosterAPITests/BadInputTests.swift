@@ -113,6 +113,15 @@ let badCases: [BadCase] = [
         target: "/v1/services/web/instances/" + String(repeating: "x", count: 129), status: 400, code: "invalid_name",
         mentions: "id"),
     BadCase(
+        name: "service named by dots only", method: "PUT", target: "/v1/services/../instances/i",
+        body: register(""), status: 400, code: "invalid_name", mentions: "service"),
+    BadCase(
+        name: "instance id of one dot", method: "GET", target: "/v1/services/web/instances/.", status: 400,
+        code: "invalid_name", mentions: "id"),
+    BadCase(
+        name: "namespace of three dots", method: "GET", target: "/v1/services?namespace=...", status: 400,
+        code: "invalid_name", mentions: "namespace"),
+    BadCase(
         name: "invalid namespace in query", method: "GET", target: "/v1/services?namespace=a/b", status: 400,
         code: "invalid_name", mentions: "namespace"),
     BadCase(

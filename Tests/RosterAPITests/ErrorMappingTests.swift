@@ -97,12 +97,14 @@ struct ErrorMappingTests {
 
     @Test("registry rejections have their documented status and code", arguments: rejectionCases)
     func rejection(_ row: RejectionCase) throws {
-        let response = APIResponse.encode(.rejected(row.rejection), context: testContext)
+        let response = APIResponse.encode(.rejected(row.rejection, evaluatedAt: Revision(7)), context: testContext)
         #expect(response.status.code == row.status)
         let error = try errorObject(response)
         #expect(error.code == row.code)
         #expect(!error.message.isEmpty)
         #expect(response.header("Retry-After") == nil, "a rejection is not fixed by waiting")
+        #expect(response.header("X-Roster-Revision") == "7", "the header names the revision the refusal was decided at")
+        #expect(try jsonObject(response.body)["revision"] as? Int == 7)
     }
 
     @Test("indeterminate is distinguishable from not applied by status and code")

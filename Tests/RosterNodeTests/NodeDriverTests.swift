@@ -106,7 +106,7 @@ struct NodeDriverTests {
         #expect(cluster.response(keepAlive, on: follower) == .keptAlive(LeaseID(7), ttlMilliseconds: 5_000))
         let unknown = cluster.submit(.keepAlive(LeaseID(99)), to: follower)
         cluster.deliver()
-        #expect(cluster.response(unknown, on: follower) == .rejected(.leaseNotFound(LeaseID(99))))
+        #expect(cluster.response(unknown, on: follower) == .rejected(.leaseNotFound(LeaseID(99)), evaluatedAt: cluster[follower].registry.revision))
     }
 
     @Test("an instance whose lease is not kept alive is removed by the leader after its TTL, with a leaseExpired event")

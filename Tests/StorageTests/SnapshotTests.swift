@@ -121,6 +121,69 @@ struct SnapshotTests {
         }
     }
 
+    @Test("a damaged only snapshot (the founding one) is refused by name, never replaced by an empty state")
+    func damagedOnlySnapshotRefused() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem)
+        try log.saveSnapshot(snapshot(index: 0, term: 0, data: [1, 2, 3]))
+        try log.append(hardState: HardState(term: Term(1), commit: LogIndex(5)), entries: entries(1...5))
+        try log.sync()
+        log.close()
+        let founding = dataDirectory.appendingPathComponent(DataDirectory.snapshotName(index: 0, term: 0))
+        var bytes = try fileSystem.readFile(founding, limit: 1 << 20)
+        bytes[bytes.count / 2] ^= 0x01
+        try fileSystem.overwrite(founding, with: bytes)
+        #expect {
+            try openLog(fileSystem)
+        } throws: { error in
+            guard case .corrupt(let path, _, let reason) = error as? StorageError else { return false }
+            return path == founding && reason.contains("no snapshot in the directory verifies")
+                && "\(error)".contains("Refusing to start")
+        }
+    }
+
+    /// Every byte position class of a snapshot file (header, metadata, data, checksum) flipped in turn, in
+    /// each of the directory's snapshots: recovery either rebuilds exactly the undamaged state from the
+    /// other snapshot plus the log (and reports the damaged one by name) or refuses naming a snapshot.
+    @Test("a flipped byte in any snapshot of a directory is reported by name; recovery falls back or refuses",
+          arguments: [0, 1])
+    func flippedByteInEachSnapshot(damaged: Int) throws {
+        let names = [DataDirectory.snapshotName(index: 8, term: 1), DataDirectory.snapshotName(index: 20, term: 1)]
+        let target = dataDirectory.appendingPathComponent(names[damaged])
+        let size = try {
+            var (fileSystem, log) = try Self.logWithTwoSnapshots()
+            log.close()
+            return try fileSystem.readFile(target, limit: 1 << 20).count
+        }()
+        for position in stride(from: 0, to: size, by: max(1, size / 24)) {
+            var (fileSystem, log) = try Self.logWithTwoSnapshots()
+            log.close()
+            var bytes = try fileSystem.readFile(target, limit: 1 << 20)
+            bytes[position] ^= 0x10
+            try fileSystem.overwrite(target, with: bytes)
+            do {
+                var (reopened, state) = try openLog(fileSystem)
+                #expect(reopened.recoveryReport.skippedSnapshots.map(\.path) == [target], "byte \(position)")
+                let expected: UInt64 = damaged == 1 ? 8 : 20
+                #expect(state.snapshot.metadata.index == LogIndex(expected), "byte \(position)")
+                #expect(state.entries.last?.index == LogIndex(30), "byte \(position)")
+                reopened.close()
+            } catch {
+                // Only a damaged newest snapshot whose log was compacted away may refuse; it names the file.
+                #expect(damaged == 1, "byte \(position): refused with an older snapshot damaged: \(error)")
+                #expect("\(error)".contains(names[damaged]) || "\(error)".contains("snapshot"), "\(error)")
+            }
+        }
+    }
+
+    /// Entries 1...30 synced, snapshots through 8 and through 20 saved (the log still covers 9...30).
+    static func logWithTwoSnapshots() throws -> (SimulatedFileSystem, DurableLog) {
+        var (fileSystem, log) = try logWithSnapshot()
+        try log.saveSnapshot(snapshot(index: 20, term: 1, data: [20]))
+        _ = fileSystem
+        return (fileSystem, log)
+    }
+
     @Test("a snapshot too large to be read back is refused before anything is written")
     func oversizedSnapshot() throws {
         let fileSystem = SimulatedFileSystem()

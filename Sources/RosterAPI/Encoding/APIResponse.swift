@@ -28,8 +28,8 @@ public enum APIResponse {
             writeCommandResponse(applied.response, into: &writer)
             writer.endObject()
             return ok(writer, context: context, revision: applied.revision)
-        case .rejected(let rejection):
-            return encodeError(APIError(rejection: rejection), context: context)
+        case .rejected(let rejection, let revision):
+            return encodeError(APIError(rejection: rejection), context: context, revision: revision)
         case .keptAlive(let id, let ttl):
             var writer = JSONWriter()
             writer.beginObject()
@@ -48,22 +48,28 @@ public enum APIResponse {
 
     /// The response for an error: `{"error": {"code": …, "message": …}}` plus `Retry-After` and `Allow`
     /// when the error carries them.
-    public static func encodeError(_ error: APIError, context: ResponseContext) -> EncodedResponse {
-        var headers = context.headers()
+    /// - Parameter revision: The revision at which the registry refused the request, when it did: then the
+    ///   body carries it as `"revision"` and `X-Roster-Revision` is that revision, not the node's.
+    public static func encodeError(_ error: APIError, context: ResponseContext, revision: Revision? = nil)
+        -> EncodedResponse
+    {
+        var headers = context.headers(revision: revision)
         if let seconds = error.retryAfterSeconds { headers.append(("Retry-After", String(seconds))) }
         if !error.allowedMethods.isEmpty { headers.append(("Allow", error.allowedMethods.joined(separator: ", "))) }
-        return EncodedResponse(status: error.status, headers: headers, body: errorBody(error))
+        return EncodedResponse(status: error.status, headers: headers, body: errorBody(error, revision: revision))
     }
 
-    /// `{"error": {"code": …, "message": …}}` alone, also used as the last line of a failed stream.
-    static func errorBody(_ error: APIError) -> [UInt8] {
-        var writer = JSONWriter(reservingCapacity: 64 + error.message.utf8.count)
+    /// `{"error": {"code": …, "message": …}}` alone (with `"revision"` after `"error"` when the registry
+    /// decided the refusal at a revision), also used as the last line of a failed stream.
+    static func errorBody(_ error: APIError, revision: Revision? = nil) -> [UInt8] {
+        var writer = JSONWriter(reservingCapacity: 96 + error.message.utf8.count)
         writer.beginObject()
         writer.key("error")
         writer.beginObject()
         writer.field("code", error.code)
         writer.field("message", error.message)
         writer.endObject()
+        if let revision { writer.field("revision", revision.rawValue) }
         writer.endObject()
         return writer.bytes
     }
