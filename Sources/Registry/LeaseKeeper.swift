@@ -12,25 +12,27 @@
 /// 3. **Keepalives are not log entries.** `keepAlive` moves the deadline to `now + granted TTL` in memory;
 ///    followers forward keepalives to the leader. A keepalive fails with `.leaseNotFound` once the
 ///    deadline has passed (the expiry is already due), like etcd's "lease expired".
-/// 4. **Checkpoints** carry remaining TTLs through the log so that a new leader resumes the countdown:
-///    - every `checkpointIntervalMilliseconds`, each lease whose remaining time has fallen below half its
-///      granted TTL and below its replicated value is checkpointed. A holder that renews at the usual TTL/3
-///      never drops below 2/3, so live leases cost no log traffic; silent (dead) holders are written
-///      down, checkpoint after checkpoint;
+/// 4. **Checkpoints** carry remaining TTLs through the log so that a new leader resumes the countdown.
+///    Invariant: for every lease, the replicated remaining TTL overstates the live one by at most
+///    `checkpointLagMilliseconds` (plus the commit latency of a checkpoint and one tick):
+///    - each lease is checkpointed as soon as its live remaining falls `checkpointLagMilliseconds` below its
+///      replicated value (a heap of those due times, so no tick scans every lease). A holder that renews
+///      at least that often is never checkpointed: live leases renewed often enough cost no log traffic;
+///      silent (dead) holders are written down, checkpoint after checkpoint, one lag apart;
 ///    - a keepalive of a lease whose replicated remaining is below its full TTL queues a checkpoint
 ///      restoring it (emitted by the next `commandsDue`), etcd's checkpoint-on-renew, and answers
 ///      `.renewedAfterCheckpoint`: the node acknowledges that keepalive once the checkpoint commits, so
-///      that a leader crash in between cannot restore the lease short. Only holders that lapsed below
-///      half their TTL take this path.
+///      that a leader crash in between cannot restore the lease short.
 /// 5. **Leader change.** `becomeLeader` sets every deadline to `now + replicated remaining +
 ///    electionGraceMilliseconds`. The grace (default: two election timeouts, one to notice the old
 ///    leader's silence and one to elect) covers the time with no leader, during which no client could
-///    renew; so no lease expires *because* of the election, and none is reset to its full TTL either:
-///    a silent holder's lease keeps counting down from its last checkpoint. Per leader change it gains at
-///    most `leaderless time + grace + checkpoint interval` once below half its TTL, and at most
-///    `leaderless time + grace + TTL/2 + checkpoint interval` before that (etcd's default gains a full TTL
-///    per election, so leader churn can keep dead instances registered forever). Leases granted in
-///    entries applied after the change are tracked through `observe` with `now + TTL`.
+///    renew; so no lease expires *because* of the election, and none is reset to its full TTL either: a
+///    silent holder's lease keeps counting down from its last checkpoint. Exact bound: a lease whose last
+///    acknowledged keepalive (or grant) was at old-leader time `k` and which had `r` left when that leader
+///    stopped serving is expired no earlier than `k + TTL` and no later than
+///    `r + leaderless time + grace + checkpoint lag + commit latency` after the old leader stopped (etcd's
+///    default gains a full TTL per election, so leader churn can keep dead instances registered forever).
+///    Leases granted in entries applied after the change are tracked through `observe` with `now + TTL`.
 /// 6. **Bounds.** TTLs are granted within `RegistryLimits.minimumTTLMilliseconds` (default
 ///    ceil(1.5 × election timeout), 2 s at a 1 s election timeout, etcd's rule) and
 ///    `maximumTTLMilliseconds` (9e9 s, etcd's `MaxLeaseTTL`).
@@ -50,15 +52,26 @@ public struct LeaseKeeper: Sendable {
         var deadline: UInt64
         var replicatedRemainingMilliseconds: Int64
         var expiryProposedAt: UInt64?
+        /// When the replicated remaining will overstate the live one by the checkpoint lag; the one entry
+        /// of `checkpointsDue` for this lease that is not stale.
+        var checkpointDue: UInt64 = 0
+
+        /// `deadline - replicated + lag`: the time at which `replicated - (deadline - now)` reaches the lag.
+        func checkpointDueTime(lag: UInt64) -> UInt64 {
+            let replicated = UInt64(max(replicatedRemainingMilliseconds, 0))
+            let overstatedAt = deadline &+ lag
+            return overstatedAt > replicated ? overstatedAt - replicated : 0
+        }
     }
 
     private var tracked: [LeaseID: Tracked] = [:]
     private var deadlines = DeadlineHeap()
+    /// Per lease, when it next needs a checkpoint (lazy deletion, as `deadlines`).
+    private var checkpointsDue = DeadlineHeap()
     private var renewed: Set<LeaseID> = []
     /// Expiry tokens in thousandths, refilled continuously.
     private var tokenMillis: Int = 0
     private var lastRefillMilliseconds: UInt64 = 0
-    private var lastCheckpointMilliseconds: UInt64 = 0
 
     /// A keeper that tracks nothing until `becomeLeader`.
     public init(configuration: LeaseKeeperConfiguration) {
@@ -85,7 +98,6 @@ public struct LeaseKeeper: Sendable {
         }
         tokenMillis = configuration.expiriesPerSecond * 1_000
         lastRefillMilliseconds = now
-        lastCheckpointMilliseconds = now
     }
 
     /// Forgets every deadline: only the current leader may expire leases.
@@ -93,6 +105,7 @@ public struct LeaseKeeper: Sendable {
         isLeader = false
         tracked = [:]
         deadlines = DeadlineHeap()
+        checkpointsDue = DeadlineHeap()
         renewed = []
     }
 
@@ -109,9 +122,10 @@ public struct LeaseKeeper: Sendable {
             for id in ids { forget(id) }
         case (.checkpointLeases(let checkpoints), _):
             for checkpoint in checkpoints {
-                guard let granted = tracked[checkpoint.id]?.grantedMilliseconds else { continue }
-                tracked[checkpoint.id]?.replicatedRemainingMilliseconds =
-                    min(max(checkpoint.remainingMilliseconds, 0), granted)
+                guard var lease = tracked[checkpoint.id] else { continue }
+                lease.replicatedRemainingMilliseconds = min(max(checkpoint.remainingMilliseconds, 0), lease.grantedMilliseconds)
+                tracked[checkpoint.id] = lease
+                scheduleCheckpoint(checkpoint.id)
             }
         default:
             break
@@ -130,6 +144,7 @@ public struct LeaseKeeper: Sendable {
         lease.expiryProposedAt = nil
         tracked[id] = lease
         deadlines.push(DeadlineHeap.Entry(deadline: lease.deadline, id: id))
+        scheduleCheckpoint(id)
         if lease.replicatedRemainingMilliseconds < lease.grantedMilliseconds {
             renewed.insert(id)
             return .renewedAfterCheckpoint(ttlMilliseconds: lease.grantedMilliseconds)
@@ -162,8 +177,9 @@ public struct LeaseKeeper: Sendable {
     }
 
     /// The commands to propose now: rate-limited `expireLeases` batches for leases past their deadline
-    /// (earliest deadline first), then `checkpointLeases` batches (renewals at once, the periodic ones
-    /// every interval). Empty unless leader. Call on every tick.
+    /// (earliest deadline first), then `checkpointLeases` batches (renewals, and leases whose replicated
+    /// remaining TTL would otherwise overstate the live one by more than the lag). Empty unless leader.
+    /// Call on every tick.
     public mutating func commandsDue(nowMilliseconds now: UInt64) -> [RegistryCommand] {
         guard isLeader else { return [] }
         refill(now)
@@ -187,6 +203,15 @@ public struct LeaseKeeper: Sendable {
             grantedMilliseconds: granted, deadline: deadline, replicatedRemainingMilliseconds: replicated,
             expiryProposedAt: nil)
         deadlines.push(DeadlineHeap.Entry(deadline: deadline, id: id))
+        scheduleCheckpoint(id)
+    }
+
+    /// Records when the lease next needs a checkpoint, after its deadline or replicated value moved.
+    private mutating func scheduleCheckpoint(_ id: LeaseID) {
+        guard var lease = tracked[id] else { return }
+        lease.checkpointDue = lease.checkpointDueTime(lag: configuration.checkpointLagMilliseconds)
+        tracked[id] = lease
+        checkpointsDue.push(DeadlineHeap.Entry(deadline: lease.checkpointDue, id: id))
     }
 
     private mutating func forget(_ id: LeaseID) {
@@ -224,15 +249,17 @@ public struct LeaseKeeper: Sendable {
     private mutating func dueCheckpoints(_ now: UInt64) -> [LeaseCheckpoint] {
         var ids = renewed
         renewed = []
-        if now &- lastCheckpointMilliseconds >= configuration.checkpointIntervalMilliseconds {
-            lastCheckpointMilliseconds = now
-            for (id, lease) in tracked where lease.deadline > now {
-                // Overdue leases are left to the expiry path; checkpointing them would only add entries.
-                let remaining = Int64(lease.deadline - now)
-                if remaining * 2 < lease.grantedMilliseconds && remaining < lease.replicatedRemainingMilliseconds {
-                    ids.insert(id)
-                }
-            }
+        while let top = checkpointsDue.minimum, top.deadline <= now {
+            checkpointsDue.popMinimum()
+            // Stale entries (the lease was renewed, checkpointed or ended since) are dropped; overdue
+            // leases are left to the expiry path, where a checkpoint would only add entries.
+            guard var lease = tracked[top.id], lease.checkpointDue == top.deadline, lease.deadline > now else { continue }
+            ids.insert(top.id)
+            // Until the checkpoint applies (`observe` reschedules), look again after the retry delay in
+            // case the proposal is lost.
+            lease.checkpointDue = now &+ configuration.expiryRetryMilliseconds
+            tracked[top.id] = lease
+            checkpointsDue.push(DeadlineHeap.Entry(deadline: lease.checkpointDue, id: top.id))
         }
         // Sorted: the proposal order must not depend on hash order.
         return ids.sorted().compactMap { id in
@@ -247,8 +274,10 @@ public struct LeaseKeeper: Sendable {
 public struct LeaseKeeperConfiguration: Equatable, Sendable {
     /// Added to every remaining TTL when a node becomes leader: covers the leaderless time.
     public var electionGraceMilliseconds: UInt64
-    /// How often the remaining TTLs of silent leases are checkpointed.
-    public var checkpointIntervalMilliseconds: UInt64 = 5_000
+    /// The most a lease's replicated remaining TTL may overstate its live one before the leader checkpoints
+    /// it: what a lease can gain, besides the grace, when leadership changes. Holders that renew at least
+    /// this often are never checkpointed.
+    public var checkpointLagMilliseconds: UInt64 = 1_000
     /// Most lease expiries proposed per second (burst: one second's worth).
     public var expiriesPerSecond: Int = 1_000
     /// Most lease IDs per proposed command; keep at or below `RegistryLimits.leaseBatch`.

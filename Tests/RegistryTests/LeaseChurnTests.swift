@@ -25,7 +25,7 @@ struct LeaseChurnTests {
         var random = SplitMix64(seed: seed)
         let configuration = LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000)
         let grace = configuration.electionGraceMilliseconds
-        let interval = configuration.checkpointIntervalMilliseconds
+        let lag = configuration.checkpointLagMilliseconds
         let tick: UInt64 = 100
         var harness = Harness()
         var keeper: LeaseKeeper? = LeaseKeeper(configuration: configuration)
@@ -81,7 +81,9 @@ struct LeaseChurnTests {
             if let expiredAt = holder.expiredAt {
                 #expect(expiredAt >= holder.lastRenewal + UInt64(holder.ttl), "\(holder.id) expired early")
                 #expect(holder.silentAt != nil, "\(holder.id) renewed on time but expired")
-                let slack = UInt64(holder.leaderChangesSinceRenewal) * (grace + grace + interval + UInt64(holder.ttl / 2)) + 2 * tick
+                // Per leader change: the leaderless gap (at most the grace), the grace, and the checkpoint lag
+                // plus one tick of checkpoint granularity; never a fraction of the TTL.
+                let slack = UInt64(holder.leaderChangesSinceRenewal) * (grace + grace + lag + tick) + 2 * tick
                 #expect(expiredAt <= holder.lastRenewal + UInt64(holder.ttl) + slack, "\(holder.id) outlived its bound")
             } else if let silentAt = holder.silentAt, silentAt < 30_000 {
                 Issue.record("\(holder.id) went silent at \(silentAt) and never expired")

@@ -80,17 +80,56 @@ struct LeaseKeeperTests {
         #expect(successor.commandsDue(nowMilliseconds: 907_000) == [.expireLeases([1])])
     }
 
-    @Test("a lease renewed at TTL/3 is never checkpointed and restores to at least its full TTL")
+    @Test("a lease renewed at least once per checkpoint lag is never checkpointed and restores to its full TTL")
     func liveLeaseNotCheckpointed() {
         var leader = Leader(now: 0)
         leader.commit(.grantLease(id: 1, ttlMilliseconds: 9_000, grantedAtMilliseconds: 0), now: 0)
         var proposed: [RegistryCommand] = []
-        for now in stride(from: UInt64(0), through: 60_000, by: 1_000) {
-            if now % 3_000 == 0 { _ = leader.keeper.keepAlive(1, nowMilliseconds: now) }
+        for now in stride(from: UInt64(0), through: 60_000, by: 250) {
+            if now % 1_000 == 0 { _ = leader.keeper.keepAlive(1, nowMilliseconds: now) }
             proposed += leader.tick(now)
         }
         #expect(proposed.isEmpty)
         #expect(leader.harness.state.lease(1)?.remainingTTLMilliseconds == 9_000)
+    }
+
+    @Test("a lease renewed less often than the lag is checkpointed one lag behind, and each renewal restores it")
+    func sparseRenewalsCheckpointed() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 9_000, grantedAtMilliseconds: 0), now: 0)
+        for now in stride(from: UInt64(0), through: 30_000, by: 100) {
+            if now % 3_000 == 0 && now > 0 {
+                #expect(leader.keeper.keepAlive(1, nowMilliseconds: now) == .renewedAfterCheckpoint(ttlMilliseconds: 9_000))
+            }
+            leader.tick(now)
+            let live = leader.keeper.remainingMilliseconds(1, nowMilliseconds: now) ?? 0
+            let replicated = leader.harness.state.lease(1)?.remainingTTLMilliseconds ?? 0
+            #expect(replicated >= live, "the replicated remaining never understates the live one at \(now)")
+            #expect(replicated - live <= 1_000, "and overstates it by at most the lag at \(now)")
+        }
+    }
+
+    @Test("the issue-13 case: keepalives stop, the leader dies 1.5 s into a 3 s TTL; the successor expires the lease within remaining + grace + lag", arguments: [UInt64(500), 1_500, 2_500])
+    func leaderDiesBeforeAnyHalfTTL(deathAfter: UInt64) {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 3_000, grantedAtMilliseconds: 0), now: 0)
+        for now in stride(from: UInt64(0), through: deathAfter, by: 100) { leader.tick(now) }
+        var successor = LeaseKeeper(configuration: LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000))
+        let electedAt = deathAfter + 1_000  // global time; the successor's clock is offset by 50 s
+        successor.becomeLeader(state: leader.harness.state, nowMilliseconds: 50_000 + electedAt)
+        let remaining = 3_000 - deathAfter
+        let grace = successor.configuration.electionGraceMilliseconds
+        let lag = successor.configuration.checkpointLagMilliseconds
+        var expiredAt: UInt64?
+        for time in stride(from: electedAt, through: 20_000, by: 100) where expiredAt == nil {
+            if successor.commandsDue(nowMilliseconds: 50_000 + time).contains(.expireLeases([1])) { expiredAt = time }
+        }
+        guard let expired = expiredAt else {
+            Issue.record("the successor never expired the lease")
+            return
+        }
+        #expect(expired >= 3_000, "never before the TTL")
+        #expect(expired <= deathAfter + remaining + 1_000 + grace + lag, "remaining + leaderless + grace + lag")
     }
 
     @Test("renewing a lease whose checkpoint is short checkpoints it back to full, so a leader change cannot shorten it")
