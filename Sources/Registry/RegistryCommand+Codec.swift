@@ -12,6 +12,9 @@ extension RegistryCommand {
     private enum Tag: UInt8 {
         case put = 1, deleteRange, transaction, grantLease, revokeLease, checkpointLeases, expireLeases
         case registerInstance, updateInstance, deregisterInstance, compact
+        /// An update of whatever incarnation is live (no fence); a tag of its own so that entries written
+        /// before it existed decode exactly as they did.
+        case updateLiveInstance
     }
 
     /// The command as a log entry payload.
@@ -51,7 +54,7 @@ extension RegistryCommand {
             writer.write(Tag.registerInstance.rawValue)
             instance.encode(into: &writer)
         case .updateInstance(let update):
-            writer.write(Tag.updateInstance.rawValue)
+            writer.write((update.incarnation == nil ? Tag.updateLiveInstance : Tag.updateInstance).rawValue)
             update.encode(into: &writer)
         case .deregisterInstance(let name, let incarnation):
             writer.write(Tag.deregisterInstance.rawValue)
@@ -103,6 +106,13 @@ extension RegistryCommand {
             command = .expireLeases(ids)
         case .registerInstance: command = .registerInstance(try ServiceInstance(from: &reader, limits: limits))
         case .updateInstance: command = .updateInstance(try InstanceUpdate(from: &reader, limits: limits))
+        case .updateLiveInstance:
+            var update = try InstanceUpdate(from: &reader, limits: limits)
+            guard update.incarnation == 0 else {
+                throw .invalidValue(field: "incarnation", reason: "set on an update of the live incarnation")
+            }
+            update.incarnation = nil
+            command = .updateInstance(update)
         case .deregisterInstance:
             let name = try InstanceName(from: &reader, limits: limits)
             let hasIncarnation = try reader.readBool("has incarnation")
@@ -322,7 +332,7 @@ extension InstanceName {
 extension InstanceUpdate {
     func encode(into writer: inout ByteWriter) {
         name.encode(into: &writer)
-        writer.writeVarint(incarnation)
+        writer.writeVarint(incarnation ?? 0)
         writer.write(status?.rawValue ?? 0)
         writer.write(metadata != nil)
         if let metadata { writeMetadata(metadata, into: &writer) }

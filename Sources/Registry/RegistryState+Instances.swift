@@ -109,8 +109,8 @@ extension RegistryState {
         guard let record = entries[key], var instance = record.instance else {
             return .failure(.instanceNotFound(namespace: update.name.namespace, service: update.name.service, id: update.name.id))
         }
-        guard instance.incarnation == update.incarnation else {
-            return .failure(.staleIncarnation(current: instance.incarnation, offered: update.incarnation))
+        if let offered = update.incarnation, instance.incarnation != offered {
+            return .failure(.staleIncarnation(current: instance.incarnation, offered: offered))
         }
         if let status = update.status { instance.status = status }
         if let metadata = update.metadata { instance.metadata = metadata }

@@ -98,7 +98,7 @@ extension APIError {
     static func unsupportedMediaType(_ contentType: String) -> APIError {
         APIError(
             status: .unsupportedMediaType, code: "unsupported_media_type",
-            message: "Content-Type \(contentType) is not accepted; send application/json or omit the header")
+            message: "the body is not JSON (declared Content-Type \(contentType)); send a JSON object")
     }
 
     /// 413 `request_too_large`: a body longer than the registry accepts in one command.

@@ -31,6 +31,7 @@ struct CommandCodecTests {
         .registerInstance(makeInstance("10.0.0.5:9000", lease: 4, incarnation: 1_700_000_000)),
         .updateInstance(InstanceUpdate(name: makeInstance("i").name, incarnation: 2, status: .draining, metadata: ["a": "b"], weight: 0)),
         .updateInstance(InstanceUpdate(name: makeInstance("i").name, incarnation: 2)),
+        .updateInstance(InstanceUpdate(name: makeInstance("i").name, incarnation: nil, status: .draining)),
         .deregisterInstance(makeInstance("i").name, incarnation: nil),
         .deregisterInstance(makeInstance("i").name, incarnation: 0),
         .compact(-5),

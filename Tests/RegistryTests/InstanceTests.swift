@@ -98,6 +98,24 @@ struct InstanceTests {
         #expect(try harness.state.services(namespace: "prod").services.isEmpty)
     }
 
+    @Test("an update without incarnation changes the live record; one with a different incarnation is refused")
+    func updateOfLiveIncarnation() {
+        var harness = Harness()
+        var instance = makeInstance("i-1")
+        instance.incarnation = 7
+        harness.apply(.registerInstance(instance))
+        let live = harness.apply(.updateInstance(InstanceUpdate(name: instance.name, incarnation: nil, status: .draining)))
+        guard case .applied(let applied) = live, case .instanceUpdated(let updated) = applied.response else {
+            Issue.record("expected the live incarnation to be updated, got \(live)")
+            return
+        }
+        #expect(updated.status == .draining)
+        #expect(updated.incarnation == 7)
+        #expect(
+            harness.apply(.updateInstance(InstanceUpdate(name: instance.name, incarnation: 6, weight: 1)))
+                == .rejected(.staleIncarnation(current: 7, offered: 6)))
+    }
+
     @Test("invalid names are typed rejections that change nothing", arguments: [
         ("", "svc", "id", "namespace"), ("ns", "a/b", "id", "service"), ("ns", "svc", "sp ace", "id"),
         ("ns", "svc", String(repeating: "x", count: 129), "id"), ("ns", "sv\u{e9}", "id", "service"),

@@ -303,7 +303,7 @@ let badCases: [BadCase] = [
         body: #"{"name":"","peer_address":"h:1"}"#, status: 400, code: "invalid_name", mentions: "name"),
     // Media type.
     BadCase(
-        name: "non-JSON content type", method: "POST", target: "/v1/compact", body: #"{"revision":1}"#,
+        name: "a body declared as text that is not JSON", method: "POST", target: "/v1/compact", body: "revision=1",
         headers: ["Content-Type: text/plain"], status: 415, code: "unsupported_media_type", mentions: "text/plain"),
 ]
 

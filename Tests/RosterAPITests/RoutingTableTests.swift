@@ -215,6 +215,23 @@ struct RoutingTableTests {
         #expect(result == .node(.write(.compact(1))))
     }
 
+    @Test("a JSON body is accepted whatever Content-Type it declares (curl -d sends form encoding)", arguments: [
+        "application/x-www-form-urlencoded", "text/plain", "application/octet-stream",
+    ])
+    func jsonUnderAnyContentType(contentType: String) throws {
+        let result = try routed("POST", "/v1/compact", #"{"revision":1}"#, headers: [("Content-Type", contentType)])
+        #expect(result == .node(.write(.compact(1))))
+    }
+
+    @Test("a PATCH without incarnation updates the live incarnation; with one it stays fenced")
+    func patchWithoutIncarnation() throws {
+        let name = InstanceName(namespace: "default", service: "web", id: "w-1")
+        let live = try routed("PATCH", "/v1/services/web/instances/w-1", #"{"status":"draining"}"#)
+        #expect(live == .node(.write(.updateInstance(InstanceUpdate(name: name, incarnation: nil, status: .draining)))))
+        let fenced = try routed("PATCH", "/v1/services/web/instances/w-1", #"{"status":"draining","incarnation":4}"#)
+        #expect(fenced == .node(.write(.updateInstance(InstanceUpdate(name: name, incarnation: 4, status: .draining)))))
+    }
+
     @Test("explicit null reads as an absent optional field")
     func nullIsAbsent() throws {
         let result = try routed("POST", "/v1/leases", #"{"ttl":"10s","id":null}"#)

@@ -61,8 +61,8 @@ enum InstanceBody {
         let namespace = try namespace(&fields, queryNamespace: queryNamespace)
         let name = InstanceName(namespace: namespace, service: service, id: id)
         try checked(NameRules.check(name, limits: limits))
-        let incarnation = try fields.require("incarnation", hint: "the incarnation the instance registered with")
-            .uint64("incarnation")
+        // Absent: the live incarnation (an operator by hand); present: fenced, as a client process sends it.
+        let incarnation = try fields.take("incarnation")?.uint64("incarnation")
         var update = InstanceUpdate(name: name, incarnation: incarnation)
         if let status = fields.take("status") { update.status = try self.status(status) }
         if let weight = fields.take("weight") { update.weight = UInt32(try weight.uint64("weight", in: weightRange)) }

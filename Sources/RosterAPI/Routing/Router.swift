@@ -105,8 +105,12 @@ struct Router {
 
     /// The body as a JSON value; an empty body reads as `{}` when `emptyIsObject`, for endpoints whose
     /// fields are all optional.
+    ///
+    /// A body that parses as JSON is accepted whatever `Content-Type` it declares, as Consul and etcd's
+    /// JSON gateway do: `curl -d '{…}'` sends `application/x-www-form-urlencoded`. A body that does not
+    /// parse is refused with 415 when it was declared as something other than JSON (it was never meant
+    /// to be JSON), else with 400 `malformed_json`.
     func jsonBody(emptyIsObject: Bool = false) throws(APIError) -> JSONValue {
-        try checkContentType()
         if request.body.count > limits.requestBytes {
             throw .bodyTooLarge(bytes: request.body.count, limit: limits.requestBytes)
         }
@@ -118,6 +122,9 @@ struct Router {
         do {
             return try JSONParser.parse(request.body)
         } catch {
+            if let contentType = request.headers["Content-Type"], !Self.declaresJSON(contentType) {
+                throw .unsupportedMediaType(contentType)
+            }
             throw .malformedJSON(error)
         }
     }
@@ -131,15 +138,11 @@ struct Router {
         }
     }
 
-    /// Accepts `application/json` (any parameters, any case) or no `Content-Type` at all.
-    private func checkContentType() throws(APIError) {
-        guard let contentType = request.headers["Content-Type"] else { return }
-        // The usual spelling, compared without building substrings.
-        if contentType.utf8.elementsEqual("application/json".utf8) { return }
+    /// Whether `contentType` is `application/json` (any parameters, any case).
+    private static func declaresJSON(_ contentType: String) -> Bool {
+        if contentType.utf8.elementsEqual("application/json".utf8) { return true }
         let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        if mediaType.trimmingCharacters(in: " \t").lowercased() != "application/json" {
-            throw .unsupportedMediaType(contentType)
-        }
+        return mediaType.trimmingCharacters(in: " \t").lowercased() == "application/json"
     }
 }
 
