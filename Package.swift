@@ -10,6 +10,7 @@
 //   CLinuxShim/Posix the only code that makes syscalls
 //   HTTP             pure HTTP/1.1 request parser and response writer
 //   Protobuf         pure proto3 wire format (reader, writer); depends on nothing
+//   GRPC             pure gRPC message framing, grpc-timeout, grpc-message, status codes; depends on nothing
 import PackageDescription
 
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
@@ -33,6 +34,7 @@ let package = Package(
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Codec"], swiftSettings: strict),
         .target(name: "Protobuf", swiftSettings: strict),
+        .target(name: "GRPC", swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Wire", "Codec"], swiftSettings: strict),
         .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .target(
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"], swiftSettings: strict),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC"], swiftSettings: strict),
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .testTarget(name: "RosterIntegrationTests", dependencies: ["RosterTestSupport"], swiftSettings: strict),
