@@ -3,8 +3,8 @@
 /// Each message on the wire is a 1-byte compressed flag, a 4-byte big-endian length and the payload.
 /// The HTTP/2 layer may split or join messages across DATA frames arbitrarily, so `append(_:)` accepts any
 /// chunk and returns the messages it completed. The declared length is checked against
-/// `maxMessageBytes` as soon as the 5-byte prefix is complete, before any payload is buffered or
-/// reserved, so a prefix declaring 4 GiB costs nothing. After an error the deframer stays failed: the
+/// `maxMessageBytes` as soon as the 5-byte prefix is complete, before any payload byte is taken from
+/// the chunk, so a prefix declaring 4 GiB costs nothing. After an error the deframer stays failed: the
 /// stream is unusable and every later call throws the same error.
 public struct GRPCMessageDeframer: Sendable {
     /// Size of the length prefix: compressed flag plus big-endian UInt32 length.
@@ -12,8 +12,12 @@ public struct GRPCMessageDeframer: Sendable {
 
     /// The largest payload accepted (grpc-go's server default is 4 MiB; etcd raises it to its request limit).
     public let maxMessageBytes: Int
-    private var buffer: [UInt8] = []
-    private var consumed = 0
+    /// The prefix bytes received so far of the message being read (fewer than five).
+    private var prefix: [UInt8] = []
+    /// The validated length of the message being read, once its prefix is complete.
+    private var pendingLength: Int?
+    /// The payload bytes received so far of the message being read.
+    private var payload: [UInt8] = []
     private var failure: GRPCFramingError?
 
     /// Creates a deframer.
@@ -23,27 +27,48 @@ public struct GRPCMessageDeframer: Sendable {
         self.maxMessageBytes = maxMessageBytes
     }
 
-    /// Bytes received but not yet returned as part of a message.
-    public var bufferedByteCount: Int { buffer.count - consumed }
+    /// Bytes received but not yet returned as part of a message, prefix included (at most
+    /// `maxMessageBytes + 5`).
+    public var bufferedByteCount: Int {
+        pendingLength == nil ? prefix.count : Self.prefixBytes + payload.count
+    }
 
     /// Feeds the next chunk of DATA bytes.
+    ///
+    /// Bytes are taken from the chunk only as far as the current message needs them, so nothing beyond a
+    /// validated message is ever buffered.
     /// - Parameter chunk: any number of bytes, including none.
     /// - Returns: the payloads of the messages this chunk completed, in order.
     /// - Throws: `GRPCFramingError` for an oversized length, a compressed or invalid flag; sticky.
-    /// - Complexity: O(chunk) amortized.
+    /// - Complexity: O(chunk).
     public mutating func append(_ chunk: some Collection<UInt8>) throws(GRPCFramingError) -> [[UInt8]] {
         if let failure { throw failure }
-        buffer.append(contentsOf: chunk)
+        var rest = chunk[...]
         var messages: [[UInt8]] = []
-        do throws(GRPCFramingError) {
-            while let message = try nextMessage() { messages.append(message) }
-        } catch {
-            failure = error
-            buffer = []
-            consumed = 0
-            throw error
+        while true {
+            if let length = pendingLength {
+                let taken = rest.prefix(length - payload.count)
+                payload.append(contentsOf: taken)
+                rest = rest.dropFirst(taken.count)
+                guard payload.count == length else { break }
+                messages.append(payload)
+                payload = []
+                pendingLength = nil
+            } else {
+                let taken = rest.prefix(Self.prefixBytes - prefix.count)
+                prefix.append(contentsOf: taken)
+                rest = rest.dropFirst(taken.count)
+                guard prefix.count == Self.prefixBytes else { break }
+                do throws(GRPCFramingError) {
+                    pendingLength = try Self.validatedLength(prefix, limit: maxMessageBytes)
+                } catch {
+                    failure = error
+                    prefix = []
+                    throw error
+                }
+                prefix = []
+            }
         }
-        compact()
         return messages
     }
 
@@ -54,33 +79,16 @@ public struct GRPCMessageDeframer: Sendable {
         if bufferedByteCount > 0 { throw .truncatedMessage(bufferedBytes: bufferedByteCount) }
     }
 
-    private mutating func nextMessage() throws(GRPCFramingError) -> [UInt8]? {
-        guard bufferedByteCount >= Self.prefixBytes else { return nil }
-        let flag = buffer[consumed]
-        switch flag {
+    /// The payload length a complete prefix declares, once flag and limit are checked.
+    private static func validatedLength(_ prefix: [UInt8], limit: Int) throws(GRPCFramingError) -> Int {
+        switch prefix[0] {
         case 0: break
         case 1: throw .compressedMessage
-        default: throw .invalidCompressedFlag(flag)
+        default: throw .invalidCompressedFlag(prefix[0])
         }
         var length: UInt32 = 0
-        for index in 1...4 { length = length << 8 | UInt32(buffer[consumed + index]) }
-        guard UInt64(length) <= UInt64(maxMessageBytes) else {
-            throw .messageTooLarge(declared: length, limit: maxMessageBytes)
-        }
-        let start = consumed + Self.prefixBytes
-        guard buffer.count - start >= Int(length) else { return nil }
-        consumed = start + Int(length)
-        return Array(buffer[start..<consumed])
-    }
-
-    /// Drops returned bytes once they are at least half the buffer, so the copy stays amortized O(1).
-    private mutating func compact() {
-        if consumed == buffer.count {
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
-            consumed = 0
-        } else if consumed > 0 && consumed >= buffer.count / 2 {
-            buffer.removeFirst(consumed)
-            consumed = 0
-        }
+        for index in 1...4 { length = length << 8 | UInt32(prefix[index]) }
+        guard UInt64(length) <= UInt64(limit) else { throw .messageTooLarge(declared: length, limit: limit) }
+        return Int(length)
     }
 }

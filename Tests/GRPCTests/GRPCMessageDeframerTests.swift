@@ -55,6 +55,23 @@ struct GRPCMessageDeframerTests {
         #expect(deframer.bufferedByteCount == 0)
     }
 
+    @Test("a chunk holding an oversized prefix and its data is refused without keeping any of it")
+    func oversizedInOneChunk() {
+        var deframer = GRPCMessageDeframer(maxMessageBytes: 8)
+        let chunk = GRPCMessageFramer.frame([1]) + [0, 0, 0, 1, 0] + [UInt8](repeating: 7, count: 256)
+        #expect(throws: GRPCFramingError.messageTooLarge(declared: 256, limit: 8)) { try deframer.append(chunk) }
+        #expect(deframer.bufferedByteCount == 0)
+    }
+
+    @Test("only the bytes the current message needs are buffered")
+    func buffersOnlyCurrentMessage() throws {
+        var deframer = GRPCMessageDeframer(maxMessageBytes: 8)
+        #expect(try deframer.append([0, 0, 0, 0, 3, 1]).isEmpty)
+        #expect(deframer.bufferedByteCount == 6)
+        #expect(try deframer.append([2, 3, 0, 0]) == [[1, 2, 3]])
+        #expect(deframer.bufferedByteCount == 2)
+    }
+
     @Test("compressed flag 1 is refused as INTERNAL, since no grpc-encoding is ever negotiated")
     func compressed() {
         var deframer = GRPCMessageDeframer(maxMessageBytes: 16)
