@@ -177,7 +177,9 @@ class Generator:
             p + "/// `%s`, an open enum as in proto3: numbers etcd does not name are kept," % qualified,
             p + "/// so they survive a decode and re-encode unchanged.",
             p + "public struct %s: RawRepresentable, Hashable, Sendable, CustomStringConvertible {" % name,
+            p + "    /// The number on the wire.",
             p + "    public var rawValue: Int32",
+            p + "    /// Wraps any number, named or not.",
             p + "    public init(rawValue: Int32) { self.rawValue = rawValue }",
         ]
         for value, number in values:
@@ -186,6 +188,7 @@ class Generator:
         lines.append(p + "    /// The names etcd's .proto gives each known value.")
         lines.append(p + "    public static let knownValues: [%s] = [%s]" % (
             name, ", ".join("." + enum_case(v) for v, _ in values)))
+        lines.append(p + "    /// The .proto name, or the bare number for values etcd does not name.")
         lines.append(p + "    public var description: String {")
         lines.append(p + "        switch rawValue {")
         for value, number in values:

@@ -8,7 +8,9 @@
 public struct EtcdError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The gRPC status codes etcd's errors use, with gRPC's numbers.
     public struct Code: RawRepresentable, Hashable, Sendable {
+        /// The gRPC status code number.
         public var rawValue: UInt8
+        /// Wraps a gRPC status code number.
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// CANCELLED (1).
         public static let cancelled = Code(rawValue: 1)
@@ -43,6 +45,7 @@ public struct EtcdError: Error, Hashable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The etcd message text.
     public var description: String { message }
 
     /// The constant whose message is `message`, as clientv3's `errStringToError` looks it up; nil otherwise.

@@ -23,6 +23,7 @@ public enum GRPCFramingError: Error, Sendable, Hashable, CustomStringConvertible
         }
     }
 
+    /// A sentence saying what the peer sent wrong, sent back as the `grpc-message`.
     public var description: String {
         switch self {
         case .messageTooLarge(let declared, let limit):

@@ -18,5 +18,6 @@ public struct GRPCStatus: Sendable, Hashable, CustomStringConvertible {
     /// The `grpc-message` trailer value: the message percent-encoded (see `GRPCMessageEncoding`).
     public var encodedMessage: String { GRPCMessageEncoding.encode(message) }
 
+    /// `CODE: message`, or just the code name when the message is empty.
     public var description: String { message.isEmpty ? code.description : "\(code): \(message)" }
 }

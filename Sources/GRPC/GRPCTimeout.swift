@@ -97,6 +97,7 @@ public struct GRPCTimeout: Sendable, Hashable, CustomStringConvertible {
     /// The header value, for example `"100m"`.
     public var headerValue: String { String(amount) + String(decoding: [unit.rawValue], as: UTF8.self) }
 
+    /// The header value, for logs.
     public var description: String { headerValue }
 }
 
@@ -113,6 +114,7 @@ public enum GRPCTimeoutError: Error, Sendable, Hashable, CustomStringConvertible
     /// The status to end the call with.
     public var status: GRPCStatus { GRPCStatus(code: .internal, message: description) }
 
+    /// A sentence quoting the value and the rule it breaks.
     public var description: String {
         switch self {
         case .invalidUnit(let value):

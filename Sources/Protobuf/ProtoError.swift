@@ -22,6 +22,7 @@ public enum ProtoError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A known field arrived with a wire type its declared type cannot have.
     case wireTypeMismatch(field: Int, expected: WireType, actual: WireType)
 
+    /// A sentence naming the offset or field and what to check.
     public var description: String {
         switch self {
         case .truncated(let offset):

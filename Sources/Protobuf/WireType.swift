@@ -17,6 +17,7 @@ public enum WireType: UInt8, Sendable, Hashable, CustomStringConvertible {
     /// Four little-endian bytes: fixed32, sfixed32, float.
     case fixed32 = 5
 
+    /// The wire type's name, for error messages.
     public var description: String {
         switch self {
         case .varint: "varint"

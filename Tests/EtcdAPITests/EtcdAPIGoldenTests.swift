@@ -231,6 +231,13 @@ struct EtcdAPIGoldenTests {
         #expect(golden.decodesEqual(bytes(hex: golden.expectedHex)))
     }
 
+    @Test("etcd 3.5 additions use 3.5's field numbers (hand-derived: the Python schema is 3.4's)")
+    func etcd35Additions() {
+        #expect(hex(MemberListRequest(linearizable: true).encoded()) == "0801")
+        #expect(hex(AuthStatusResponse(enabled: true, authRevision: 5).encoded()) == "10011805")
+        #expect(EtcdMethod(path: "/etcdserverpb.Auth/AuthStatus").map { ObjectIdentifier($0.requestType) } == ObjectIdentifier(AuthStatusRequest.self))
+    }
+
     @Test("empty requests encode to zero bytes, as etcdctl sends them")
     func emptyRequests() {
         #expect(MemberListRequest().encoded().isEmpty)

@@ -89,7 +89,9 @@ public struct Permission: ProtoMessage {
     /// `authpb.Permission.PermType`, an open enum as in proto3: numbers etcd does not name are kept,
     /// so they survive a decode and re-encode unchanged.
     public struct PermType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The number on the wire.
         public var rawValue: Int32
+        /// Wraps any number, named or not.
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// `READ` = 0.
         public static let read = PermType(rawValue: 0)
@@ -99,6 +101,7 @@ public struct Permission: ProtoMessage {
         public static let readWrite = PermType(rawValue: 2)
         /// The names etcd's .proto gives each known value.
         public static let knownValues: [PermType] = [.read, .write, .readWrite]
+        /// The .proto name, or the bare number for values etcd does not name.
         public var description: String {
             switch rawValue {
             case 0: "READ"

@@ -57,7 +57,9 @@ public struct RangeRequest: ProtoMessage {
     /// `etcdserverpb.RangeRequest.SortOrder`, an open enum as in proto3: numbers etcd does not name are kept,
     /// so they survive a decode and re-encode unchanged.
     public struct SortOrder: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The number on the wire.
         public var rawValue: Int32
+        /// Wraps any number, named or not.
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// `NONE` = 0.
         public static let none = SortOrder(rawValue: 0)
@@ -67,6 +69,7 @@ public struct RangeRequest: ProtoMessage {
         public static let descend = SortOrder(rawValue: 2)
         /// The names etcd's .proto gives each known value.
         public static let knownValues: [SortOrder] = [.none, .ascend, .descend]
+        /// The .proto name, or the bare number for values etcd does not name.
         public var description: String {
             switch rawValue {
             case 0: "NONE"
@@ -79,7 +82,9 @@ public struct RangeRequest: ProtoMessage {
     /// `etcdserverpb.RangeRequest.SortTarget`, an open enum as in proto3: numbers etcd does not name are kept,
     /// so they survive a decode and re-encode unchanged.
     public struct SortTarget: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The number on the wire.
         public var rawValue: Int32
+        /// Wraps any number, named or not.
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// `KEY` = 0.
         public static let key = SortTarget(rawValue: 0)
@@ -93,6 +98,7 @@ public struct RangeRequest: ProtoMessage {
         public static let value = SortTarget(rawValue: 4)
         /// The names etcd's .proto gives each known value.
         public static let knownValues: [SortTarget] = [.key, .version, .create, .mod, .value]
+        /// The .proto name, or the bare number for values etcd does not name.
         public var description: String {
             switch rawValue {
             case 0: "KEY"
@@ -612,7 +618,9 @@ public struct Compare: ProtoMessage {
     /// `etcdserverpb.Compare.CompareResult`, an open enum as in proto3: numbers etcd does not name are kept,
     /// so they survive a decode and re-encode unchanged.
     public struct CompareResult: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The number on the wire.
         public var rawValue: Int32
+        /// Wraps any number, named or not.
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// `EQUAL` = 0.
         public static let equal = CompareResult(rawValue: 0)
@@ -624,6 +632,7 @@ public struct Compare: ProtoMessage {
         public static let notEqual = CompareResult(rawValue: 3)
         /// The names etcd's .proto gives each known value.
         public static let knownValues: [CompareResult] = [.equal, .greater, .less, .notEqual]
+        /// The .proto name, or the bare number for values etcd does not name.
         public var description: String {
             switch rawValue {
             case 0: "EQUAL"
@@ -637,7 +646,9 @@ public struct Compare: ProtoMessage {
     /// `etcdserverpb.Compare.CompareTarget`, an open enum as in proto3: numbers etcd does not name are kept,
     /// so they survive a decode and re-encode unchanged.
     public struct CompareTarget: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The number on the wire.
         public var rawValue: Int32
+        /// Wraps any number, named or not.
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// `VERSION` = 0.
         public static let version = CompareTarget(rawValue: 0)
@@ -651,6 +662,7 @@ public struct Compare: ProtoMessage {
         public static let lease = CompareTarget(rawValue: 4)
         /// The names etcd's .proto gives each known value.
         public static let knownValues: [CompareTarget] = [.version, .create, .mod, .value, .lease]
+        /// The .proto name, or the bare number for values etcd does not name.
         public var description: String {
             switch rawValue {
             case 0: "VERSION"

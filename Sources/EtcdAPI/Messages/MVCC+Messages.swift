@@ -76,7 +76,9 @@ public struct Event: ProtoMessage {
     /// `mvccpb.Event.EventType`, an open enum as in proto3: numbers etcd does not name are kept,
     /// so they survive a decode and re-encode unchanged.
     public struct EventType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The number on the wire.
         public var rawValue: Int32
+        /// Wraps any number, named or not.
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// `PUT` = 0.
         public static let put = EventType(rawValue: 0)
@@ -84,6 +86,7 @@ public struct Event: ProtoMessage {
         public static let delete = EventType(rawValue: 1)
         /// The names etcd's .proto gives each known value.
         public static let knownValues: [EventType] = [.put, .delete]
+        /// The .proto name, or the bare number for values etcd does not name.
         public var description: String {
             switch rawValue {
             case 0: "PUT"

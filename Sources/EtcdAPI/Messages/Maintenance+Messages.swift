@@ -5,7 +5,9 @@ import Protobuf
 /// `etcdserverpb.AlarmType`, an open enum as in proto3: numbers etcd does not name are kept,
 /// so they survive a decode and re-encode unchanged.
 public struct AlarmType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The number on the wire.
     public var rawValue: Int32
+    /// Wraps any number, named or not.
     public init(rawValue: Int32) { self.rawValue = rawValue }
     /// `NONE` = 0.
     public static let none = AlarmType(rawValue: 0)
@@ -15,6 +17,7 @@ public struct AlarmType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let corrupt = AlarmType(rawValue: 2)
     /// The names etcd's .proto gives each known value.
     public static let knownValues: [AlarmType] = [.none, .noSpace, .corrupt]
+    /// The .proto name, or the bare number for values etcd does not name.
     public var description: String {
         switch rawValue {
         case 0: "NONE"
@@ -332,7 +335,9 @@ public struct AlarmRequest: ProtoMessage {
     /// `etcdserverpb.AlarmRequest.AlarmAction`, an open enum as in proto3: numbers etcd does not name are kept,
     /// so they survive a decode and re-encode unchanged.
     public struct AlarmAction: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The number on the wire.
         public var rawValue: Int32
+        /// Wraps any number, named or not.
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// `GET` = 0.
         public static let get = AlarmAction(rawValue: 0)
@@ -342,6 +347,7 @@ public struct AlarmRequest: ProtoMessage {
         public static let deactivate = AlarmAction(rawValue: 2)
         /// The names etcd's .proto gives each known value.
         public static let knownValues: [AlarmAction] = [.get, .activate, .deactivate]
+        /// The .proto name, or the bare number for values etcd does not name.
         public var description: String {
             switch rawValue {
             case 0: "GET"

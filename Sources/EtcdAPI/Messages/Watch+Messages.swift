@@ -69,7 +69,9 @@ public struct WatchCreateRequest: ProtoMessage {
     /// `etcdserverpb.WatchCreateRequest.FilterType`, an open enum as in proto3: numbers etcd does not name are kept,
     /// so they survive a decode and re-encode unchanged.
     public struct FilterType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The number on the wire.
         public var rawValue: Int32
+        /// Wraps any number, named or not.
         public init(rawValue: Int32) { self.rawValue = rawValue }
         /// `NOPUT` = 0.
         public static let noPut = FilterType(rawValue: 0)
@@ -77,6 +79,7 @@ public struct WatchCreateRequest: ProtoMessage {
         public static let noDelete = FilterType(rawValue: 1)
         /// The names etcd's .proto gives each known value.
         public static let knownValues: [FilterType] = [.noPut, .noDelete]
+        /// The .proto name, or the bare number for values etcd does not name.
         public var description: String {
             switch rawValue {
             case 0: "NOPUT"
