@@ -9,6 +9,9 @@
 //   Simulation       deterministic whole-cluster simulator (test support); Raft, Wire
 //   CLinuxShim/Posix the only code that makes syscalls
 //   HTTP             pure HTTP/1.1 request parser and response writer
+//   Protobuf         pure proto3 wire format (reader, writer); depends on nothing
+//   GRPC             pure gRPC message framing, grpc-timeout, grpc-message, status codes; depends on nothing
+//   EtcdAPI          pure etcd 3.4 v3 API messages and method table; Protobuf
 import PackageDescription
 
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
@@ -31,6 +34,9 @@ let package = Package(
         .target(name: "CLinuxShim"),
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Codec"], swiftSettings: strict),
+        .target(name: "Protobuf", swiftSettings: strict),
+        .target(name: "GRPC", swiftSettings: strict),
+        .target(name: "EtcdAPI", dependencies: ["Protobuf"], swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Wire", "Codec"], swiftSettings: strict),
         .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .target(
@@ -57,6 +63,9 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
+        .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"], swiftSettings: strict),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC"], swiftSettings: strict),
+        .testTarget(name: "EtcdAPITests", dependencies: ["EtcdAPI", "Protobuf"], swiftSettings: strict),
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .testTarget(name: "RosterIntegrationTests", dependencies: ["RosterTestSupport"], swiftSettings: strict),
