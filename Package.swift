@@ -20,6 +20,10 @@ let package = Package(
     name: "Roster",
     platforms: [.macOS(.v15)],
     products: [
+        // What a Swift service depends on: `.product(name: "RosterClient", package: "Roster")`.
+        .library(name: "RosterClient", targets: ["RosterClient"]),
+        .executable(name: "roster", targets: ["roster"]),
+        .executable(name: "rosterctl", targets: ["rosterctl"]),
         .library(name: "Raft", targets: ["Raft"]),
         .library(name: "Registry", targets: ["Registry"]),
     ],
