@@ -52,7 +52,9 @@ extension ClientSuite {
         @Test("a cache dropped without close() stops, once the streams it handed out are dropped too")
         func droppedCacheStops() async throws {
             let nothing = Endpoint(host: "127.0.0.1", port: ProcessCluster.freePort())
-            let client = RosterClient(endpoints: [nothing])
+            var configuration = RosterClientConfiguration(endpoints: [nothing])
+            configuration.callTimeout = .milliseconds(300)
+            let client = RosterClient(configuration: configuration)
             var cache: InstanceCache? = InstanceCache(client: client, service: "dropped")
             let core = try #require(cache?.core)
             var lists = cache?.lists()

@@ -142,6 +142,8 @@ extension ClientSuite {
             try await Support.waitUntil("a renewal on the wire") { await session.isRenewing }
             let closing = Task { await session.close() }
             try await Support.waitUntil("close() to begin") { await session.isClosed }
+            // Thaw the nodes only once the cancelled renewal has returned, so it cannot complete instead.
+            try await Support.waitUntil("the renewal to end") { await !session.isRenewing }
             for pid in pids { kill(pid, SIGCONT) }
             frozen = false
             await closing.value
