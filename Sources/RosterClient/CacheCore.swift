@@ -50,7 +50,9 @@ final class CacheCore: Sendable {
                 state.changeListeners.removeAll()
                 state.watchListeners.removeAll()
             }
-            return (Array(state.listeners.values), Array(state.changeListeners.values), Array(state.watchListeners.values))
+            return (
+                Array(state.listeners.values), Array(state.changeListeners.values), Array(state.watchListeners.values)
+            )
         }
         for listener in lists { listener.finish() }
         for listener in changes { listener.finish() }

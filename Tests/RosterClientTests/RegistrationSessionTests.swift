@@ -35,7 +35,9 @@ extension ClientSuite {
                 state.withLock { state in
                     state.step += 1
                     var ids: [String] = []
-                    while let top = state.fromTop.first, state.deregistered.contains(top) { state.fromTop.removeFirst() }
+                    while let top = state.fromTop.first, state.deregistered.contains(top) {
+                        state.fromTop.removeFirst()
+                    }
                     if let top = state.fromTop.first, top > current { ids.append(top) }
                     if state.step % 3 == 0 && !state.deregistered.contains(current) { ids.append(current) }
                     state.deregistered.formUnion(ids)
@@ -120,7 +122,8 @@ extension ClientSuite {
             #expect(repairs.first?.0.map(\.id) == ["f1"])
             #expect(repairs.first?.0.first?.incarnation == gone.incarnation + 1)
             #expect(repairs.first?.1 == lease)
-            #expect(log.descriptions.contains("repaired 1 instance: \(gone.key) incarnation \(gone.incarnation + 1) on lease \(lease)"))
+            let line = "repaired 1 instance: \(gone.key) incarnation \(gone.incarnation + 1) on lease \(lease)"
+            #expect(log.descriptions.contains(line), "\(log.descriptions)")
             let restored = try #require(try await client.instance(service: "fix", id: "f1"))
             #expect(restored.incarnation == gone.incarnation + 1)
             #expect(restored.lease == lease)
@@ -153,7 +156,9 @@ extension ClientSuite {
             frozen = false
             await closing.value
 
-            try await Support.waitUntil("the closed event") { log.contains { if case .closed = $0 { true } else { false } } }
+            try await Support.waitUntil("the closed event") {
+                log.contains { if case .closed = $0 { true } else { false } }
+            }
             #expect(await session.renewals == 0, "the renewal was not interrupted")
             #expect(!log.contains { if case .failing = $0 { true } else { false } }, "\(log.descriptions)")
             #expect(log.descriptions.last == "closed")

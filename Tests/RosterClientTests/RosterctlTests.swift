@@ -97,7 +97,8 @@ extension ClientSuite {
 
             // Watch: a change made while watching is printed live. The watch starts at the next revision, so it
             // sees the change whether it connects before or after it (no sleep to let it connect first).
-            let next = try await RosterClient(endpoints: Support.endpoints(cluster)).instances(of: "payments").revision + 1
+            let reader = RosterClient(endpoints: Support.endpoints(cluster))
+            let next = try await reader.instances(of: "payments").revision + 1
             async let watched = run(["watch", "payments", "--from-revision", "\(next)", "--count", "1", "--for", "60s"])
             try await run(["deregister", "payments", "i1", "--incarnation", "5"])
             let watchOutput = try await watched
