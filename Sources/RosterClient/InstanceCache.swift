@@ -26,48 +26,43 @@ public enum InstanceChange: Sendable, Equatable {
 /// The `Discovery` side: a live, self-healing copy of one service's instances.
 ///
 /// It lists the service, then watches from the list's revision, so no change between the two is missed. The watch
-/// resumes on another node from the last revision after a disconnect (see `RosterClient.watch`). An error never
-/// empties the cache: the last known list stays, marked `staleSince` the moment contact was lost, which is what a
-/// load balancer wants during a registry outage. If the consumer of the watch falls behind, it lists again.
+/// resumes on another node from the last revision after a disconnect (see `RosterClient.watch`); `watchStatus`
+/// and `watchEvents()` say which node it streams from and when it was interrupted. An error never empties the
+/// cache: the last known list stays, marked `staleSince` the moment contact was lost, which is what a load balancer
+/// wants during a registry outage. If the consumer of the watch falls behind, it lists again.
+///
+/// The cache runs until `close()`, or until the cache and every stream it handed out (`lists()`, `changes()`,
+/// `watchEvents()`) are dropped. Call `close()` (`defer { cache.close() }`) when done rather than rely on the
+/// last reference going away: a stream still held, even unread, keeps the cache watching.
 public final class InstanceCache: Sendable {
-    private struct State {
-        var byKey: [String: ServiceInstance] = [:]
-        var revision: Int64 = 0
-        var staleSince: Date?
-        var isReady = false
-        var listeners: [UInt64: AsyncStream<CacheSnapshot>.Continuation] = [:]
-        var changeListeners: [UInt64: AsyncStream<InstanceChange>.Continuation] = [:]
-        var nextListener: UInt64 = 0
-
-        var snapshot: CacheSnapshot {
-            CacheSnapshot(
-                instances: byKey.values.sorted { $0.id < $1.id }, revision: revision, staleSince: staleSince,
-                isReady: isReady)
-        }
-    }
-
     /// The watched service.
     public let service: String
     /// Its namespace.
     public let namespace: String
-    private let client: RosterClient
-    private let state = Mutex(State())
-    private let runner = Mutex<Task<Void, Never>?>(nil)
+    let core: CacheCore
+    private let runner: Task<Void, Never>
 
     /// Starts caching `service`; the first list arrives asynchronously (see `waitUntilReady`). The cache runs
-    /// until `close()`.
+    /// until `close()`, or until it and its streams are dropped.
     public init(client: RosterClient, service: String, namespace: String? = nil) {
-        self.client = client
         self.service = service
         self.namespace = namespace ?? client.configuration.namespace
-        let task = Task { [weak self] () -> Void in await self?.run() }
-        runner.withLock { $0 = task }
+        let core = CacheCore(client: client, service: service, namespace: self.namespace)
+        self.core = core
+        // The task holds the core, never the cache, so dropping the cache stops it (see `deinit`).
+        runner = Task { await core.run() }
     }
 
-    deinit { runner.withLock { $0?.cancel() } }
+    deinit {
+        runner.cancel()
+        core.finishListeners()
+    }
 
     /// The current list; never empty because of an error.
-    public var snapshot: CacheSnapshot { state.withLock { $0.snapshot } }
+    public var snapshot: CacheSnapshot { core.state.withLock { $0.snapshot } }
+
+    /// Which node the watch streams from, since when, and how often it was interrupted.
+    public var watchStatus: CacheWatchStatus { core.state.withLock { $0.watch } }
 
     /// The instances to send work to: status `up` and weight above 0.
     public var usableInstances: [ServiceInstance] {
@@ -87,159 +82,58 @@ public final class InstanceCache: Sendable {
     }
 
     /// Full lists: the current one at once, then one after each change (only the newest is kept for a slow reader,
-    /// since a newer full list supersedes older ones).
+    /// since a newer full list supersedes older ones). The stream keeps the cache running while it is held.
     public func lists() -> AsyncStream<CacheSnapshot> {
         let (stream, continuation) = AsyncStream.makeStream(
             of: CacheSnapshot.self, bufferingPolicy: .bufferingNewest(1))
-        let id = state.withLock { state in
+        let id = core.state.withLock { state in
             state.nextListener += 1
             state.listeners[state.nextListener] = continuation
             if state.isReady { continuation.yield(state.snapshot) }
             return state.nextListener
         }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.listeners.removeValue(forKey: id) }
-        }
+        continuation.onTermination = { _ in _ = self.core.state.withLock { $0.listeners.removeValue(forKey: id) } }
         return stream
     }
 
     /// Individual changes (added, updated, removed) from now on, up to `bufferLimit` unread; a reader that falls
-    /// further behind loses the oldest and should resynchronise from `snapshot`.
+    /// further behind loses the oldest and should resynchronise from `snapshot`. The stream keeps the cache
+    /// running while it is held.
     public func changes(bufferLimit: Int = 10_000) -> AsyncStream<InstanceChange> {
         let (stream, continuation) = AsyncStream.makeStream(
             of: InstanceChange.self, bufferingPolicy: .bufferingNewest(bufferLimit))
-        let id = state.withLock { state in
+        let id = core.state.withLock { state in
             state.nextListener += 1
             state.changeListeners[state.nextListener] = continuation
             return state.nextListener
         }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.changeListeners.removeValue(forKey: id) }
+        continuation.onTermination = { _ in
+            _ = self.core.state.withLock { $0.changeListeners.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// The watch's changes from now on: the node it streams from, each interruption, each resumption (the newest
+    /// `bufferLimit` unread are kept), so an application can log the health of its discovery. The stream keeps
+    /// the cache running while it is held.
+    public func watchEvents(bufferLimit: Int = 64) -> AsyncStream<CacheWatchEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: CacheWatchEvent.self, bufferingPolicy: .bufferingNewest(bufferLimit))
+        let id = core.state.withLock { state in
+            state.nextListener += 1
+            state.watchListeners[state.nextListener] = continuation
+            return state.nextListener
+        }
+        continuation.onTermination = { _ in
+            _ = self.core.state.withLock { $0.watchListeners.removeValue(forKey: id) }
         }
         return stream
     }
 
     /// Stops the cache and ends every stream; the last list stays readable.
     public func close() {
-        runner.withLock { $0?.cancel() }
-        state.withLock { state in
-            for listener in state.listeners.values { listener.finish() }
-            for listener in state.changeListeners.values { listener.finish() }
-            state.listeners.removeAll()
-            state.changeListeners.removeAll()
-        }
-    }
-
-    // MARK: - Loop
-
-    private func run() async {
-        var failures = 0
-        while !Task.isCancelled {
-            let list: InstanceList
-            do {
-                list = try await client.instances(of: service, namespace: namespace)
-            } catch {
-                markStale()
-                failures += 1
-                if !(await pause(failures)) { return }
-                continue
-            }
-            failures = 0
-            replace(list.instances, revision: list.revision)
-            do {
-                for try await update in client.watch(
-                    service: service, namespace: namespace, fromRevision: list.revision + 1)
-                {
-                    apply(update)
-                }
-            } catch {
-                // Overflow or a rejected watch: list again from scratch.
-                markStale()
-            }
-            if !(await pause(1)) { return }
-        }
-    }
-
-    private func pause(_ failures: Int) async -> Bool {
-        let cap = min(1000, 50 << min(failures, 5))
-        do {
-            try await Task.sleep(for: .milliseconds(Int.random(in: cap / 2...cap)))
-            return true
-        } catch {
-            return false
-        }
-    }
-
-    func apply(_ update: WatchUpdate) {
-        switch update {
-        case .event(let event):
-            state.withLock { state in
-                state.revision = max(state.revision, event.revision)
-                guard let key = event.key else { return }
-                if event.isDelete {
-                    if let removed = state.byKey.removeValue(forKey: key) { Self.emit(.removed(removed), &state) }
-                } else if let instance = event.instance {
-                    let change: InstanceChange = state.byKey[key] == nil ? .added(instance) : .updated(instance)
-                    state.byKey[key] = instance
-                    Self.emit(change, &state)
-                }
-                Self.publish(&state)
-            }
-        case .resync(let revision, let items):
-            replace(items.compactMap(\.instance), revision: revision)
-        case .progress(let revision):
-            state.withLock { state in
-                state.revision = max(state.revision, revision)
-                if state.staleSince != nil {
-                    state.staleSince = nil
-                    Self.publish(&state)
-                }
-            }
-        case .interrupted:
-            markStale()
-        case .resumed:
-            state.withLock { state in
-                state.staleSince = nil
-                Self.publish(&state)
-            }
-        }
-    }
-
-    private func replace(_ instances: [ServiceInstance], revision: Int64) {
-        state.withLock { state in
-            let fresh = Dictionary(instances.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
-            for (key, old) in state.byKey where fresh[key] == nil { Self.emit(.removed(old), &state) }
-            for (key, new) in fresh {
-                if let old = state.byKey[key] {
-                    if old != new { Self.emit(.updated(new), &state) }
-                } else {
-                    Self.emit(.added(new), &state)
-                }
-            }
-            state.byKey = fresh
-            state.revision = revision
-            state.staleSince = nil
-            state.isReady = true
-            Self.publish(&state)
-        }
-    }
-
-    private func markStale() {
-        state.withLock { state in
-            guard state.staleSince == nil else { return }
-            state.staleSince = Date()
-            Self.publish(&state)
-        }
-    }
-
-    private static func emit(_ change: InstanceChange, _ state: inout State) {
-        for listener in state.changeListeners.values { listener.yield(change) }
-    }
-
-    private static func publish(_ state: inout State) {
-        guard state.isReady else { return }
-        let snapshot = state.snapshot
-        for listener in state.listeners.values { listener.yield(snapshot) }
+        runner.cancel()
+        core.finishListeners()
     }
 }
 

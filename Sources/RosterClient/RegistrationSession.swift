@@ -1,27 +1,5 @@
 import Foundation
 
-/// Something a registration session reports, in order, so the application can log it or alert on it.
-public enum SessionEvent: Sendable {
-    /// The session holds a new lease.
-    case leaseGranted(LeaseID, ttlMilliseconds: Int64)
-    /// An instance is registered (first time, or after an update of its description).
-    case registered(ServiceInstance)
-    /// The cluster no longer knows the lease (it expired during an outage, or was revoked).
-    case leaseLost(LeaseID)
-    /// Every instance was registered again on a new lease with a higher incarnation.
-    case reregistered([ServiceInstance], lease: LeaseID)
-    /// Keepalives have been failing since `since`; the session keeps trying and re-registers once it can.
-    case failing(since: Date, error: RosterClientError)
-    /// Keepalives work again after failing.
-    case recovered(after: Duration)
-    /// A newer incarnation of this instance is registered elsewhere; the session stops maintaining it.
-    case superseded(ServiceInstance)
-    /// An instance was removed on request.
-    case deregistered(ServiceInstance)
-    /// The session was closed; nothing is maintained any more.
-    case closed
-}
-
 /// Registers service instances and keeps them registered for as long as the session is open.
 ///
 /// The session holds one lease for all its instances and renews it every third of the TTL, so two renewals can
@@ -30,6 +8,13 @@ public enum SessionEvent: Sendable {
 /// new lease and registers every instance again with a higher incarnation, so a stale copy (a delayed retry, an
 /// old process) can never overwrite the new registration. This is the failure that leaves services of other
 /// registries silently unregistered until a restart.
+///
+/// Every write of an instance (`register`, `deregister`, the drain, the periodic check, re-registration) runs one
+/// at a time, and the session's own writes act only on the registration they started from. So an instance the
+/// application deregistered stays deregistered, whatever check was in flight (see `checkInstances`).
+///
+/// Call `close()` (or `drain`) when the service stops: the session's renewal task keeps the session alive until then,
+/// and the lease keeps the instances registered until it expires.
 ///
 /// This is the `Registrar` of go-kratos (`Register`/`Deregister`) with its keepalive made explicit and
 /// observable through `events`.
@@ -40,23 +25,37 @@ public actor RegistrationSession {
     public nonisolated let ttl: Duration
     /// Session events, newest kept when the application does not read them (bounded).
     public nonisolated let events: AsyncStream<SessionEvent>
-    private let eventSink: AsyncStream<SessionEvent>.Continuation
+    let eventSink: AsyncStream<SessionEvent>.Continuation
+    /// When maintenance rounds run.
+    let schedule: KeeperSchedule
 
-    private var lease: LeaseID?
-    private var leaseGrant: Task<LeaseGrant, any Error>?
+    var lease: LeaseID?
+    var leaseGrant: Task<LeaseGrant, any Error>?
     /// Maintained instances by key, with the incarnation last written.
-    private var instances: [String: ServiceInstance] = [:]
-    private var keeper: Task<Void, Never>?
-    private var failingSince: (date: Date, instant: ContinuousClock.Instant)?
-    private var isClosed = false
+    var instances: [String: OwnedInstance] = [:]
+    /// The generation the next write of an instance gets.
+    var nextGeneration: UInt64 = 1
+    var keeper: Task<Void, Never>?
+    var failingSince: (date: Date, instant: ContinuousClock.Instant)?
+    var isClosed = false
+    /// Whether a writer holds the instance gate (see `serialized`).
+    var isGateHeld = false
+    /// Writers waiting for the instance gate, first come first served.
+    var gateWaiters: [CheckedContinuation<Void, Never>] = []
     /// Keepalive rounds since the last check that every instance is still registered.
-    private var roundsSinceCheck = 0
+    var roundsSinceCheck = 0
+    /// Successful keepalives so far (tests wait on it instead of sleeping).
+    var renewals = 0
+    /// Whether a keepalive is on the wire now (tests wait on it to interrupt one).
+    var isRenewing = false
+    /// Called with each instance just before the check reads it from the cluster (tests interleave writes here).
+    var checkHook: (@Sendable (ServiceInstance) async -> Void)?
     /// Check the instances every this many rounds (about once per TTL × 3): anti-entropy against an out-of-band
     /// deregistration, which a lease that stays alive would never reveal.
-    private static let roundsBetweenChecks = 9
+    static let roundsBetweenChecks = 9
     /// The first incarnation for instances registered without one: the session's start time in milliseconds, so a
     /// restarted process supersedes whatever its predecessor left behind.
-    private let incarnationBase: UInt64
+    let incarnationBase: UInt64
 
     /// Creates a session; nothing is granted until the first `register`.
     /// - Parameters:
@@ -64,8 +63,14 @@ public actor RegistrationSession {
     ///     election timeout; 10–30 s is typical).
     ///   - eventBuffer: How many unread events are kept (the newest).
     public init(client: RosterClient, ttl: Duration = .seconds(10), eventBuffer: Int = 256) {
+        self.init(client: client, ttl: ttl, eventBuffer: eventBuffer, schedule: .timer)
+    }
+
+    /// Creates a session whose maintenance rounds run on `schedule` (tests drive them by hand).
+    init(client: RosterClient, ttl: Duration, eventBuffer: Int = 256, schedule: KeeperSchedule) {
         self.client = client
         self.ttl = ttl
+        self.schedule = schedule
         (events, eventSink) = AsyncStream.makeStream(
             of: SessionEvent.self, bufferingPolicy: .bufferingNewest(eventBuffer))
         incarnationBase = UInt64(max(1, Date().timeIntervalSince1970 * 1000))
@@ -75,7 +80,7 @@ public actor RegistrationSession {
     public var currentLease: LeaseID? { lease }
 
     /// The instances the session maintains, as last written.
-    public var registeredInstances: [ServiceInstance] { instances.values.sorted { $0.key < $1.key } }
+    public var registeredInstances: [ServiceInstance] { instances.values.map(\.instance).sorted { $0.key < $1.key } }
 
     /// Since when keepalives have been failing, if they are.
     public var failingSinceDate: Date? { failingSince?.date }
@@ -86,34 +91,54 @@ public actor RegistrationSession {
     /// - Returns: The instance as stored.
     /// - Throws: `.staleIncarnation` when a newer incarnation is registered; `.unavailable`/`.timedOut` when the
     ///   cluster cannot be reached within the call timeout (the session does not keep an instance it could not
-    ///   register the first time; retry the call).
+    ///   register the first time; retry the call); `.closed` after `close`.
     @discardableResult
     public func register(_ instance: ServiceInstance) async throws -> ServiceInstance {
-        guard !isClosed else { throw RosterClientError(.closed, "the registration session is closed") }
-        var instance = instance
-        if instance.incarnation == 0 { instance.incarnation = incarnationBase }
-        if let existing = instances[instance.key] {
-            instance.incarnation = max(instance.incarnation, existing.incarnation)
+        try await serialized {
+            guard !isClosed else { throw RosterClientError(.closed, "the registration session is closed") }
+            var instance = instance
+            if instance.incarnation == 0 { instance.incarnation = incarnationBase }
+            if let existing = instances[instance.key] {
+                instance.incarnation = max(instance.incarnation, existing.instance.incarnation)
+            }
+            instance.lease = try await ensureLease()
+            let stored = try await client.register(instance).instance
+            own(stored)
+            eventSink.yield(.registered(stored))
+            startKeeper()
+            return stored
         }
-        let lease = try await ensureLease()
-        instance.lease = lease
-        let stored = try await client.register(instance).instance
-        instances[stored.key] = stored
-        eventSink.yield(.registered(stored))
-        startKeeper()
-        return stored
     }
 
     /// Stops maintaining and removes an instance (fenced by its incarnation).
+    ///
+    /// Once this returns, the session never registers the instance again, even if a periodic check was reading it
+    /// at that moment. An instance already gone from the cluster counts as removed.
+    /// - Throws: `.staleIncarnation` when a newer incarnation, registered elsewhere, replaced it (the session stops
+    ///   maintaining it); `.unavailable`/`.timedOut` when the cluster could not be reached: the instance is then
+    ///   still maintained, so call again.
     public func deregister(service: String, id: String, namespace: String = "default") async throws {
         let key = "\(namespace)/\(service)/\(id)"
-        guard let instance = instances.removeValue(forKey: key) else {
-            try await client.deregister(service: service, id: id, namespace: namespace)
-            return
+        try await serialized {
+            guard let owned = instances.removeValue(forKey: key) else {
+                try await client.deregister(service: service, id: id, namespace: namespace)
+                return
+            }
+            do {
+                try await client.deregister(
+                    service: service, id: id, namespace: namespace, incarnation: owned.instance.incarnation)
+            } catch let error as RosterClientError where error.code == .instanceNotFound {
+                // Already gone (deleted out of band, or an earlier attempt whose answer was lost): removed.
+            } catch let error as RosterClientError where error.isRejection {
+                throw error
+            } catch {
+                // The outcome is unknown: keep maintaining it, so the instance neither lingers unmaintained on a
+                // live lease nor disappears without the application knowing; a retry settles it.
+                if !isClosed { instances[key] = owned }
+                throw error
+            }
+            eventSink.yield(.deregistered(owned.instance))
         }
-        try await client.deregister(
-            service: service, id: id, namespace: namespace, incarnation: instance.incarnation)
-        eventSink.yield(.deregistered(instance))
     }
 
     /// Removes an instance this session registered.
@@ -123,164 +148,93 @@ public actor RegistrationSession {
 
     /// Graceful drain: marks every instance `draining` (consumers stop sending new work), waits `grace` for
     /// in-flight work and caches to catch up, then deregisters everything and closes the session.
+    /// - Throws: `.cancelled` when the calling task is cancelled during the grace period (the instances stay
+    ///   registered and draining); the errors of `update` and `deregister`.
     public func drain(grace: Duration) async throws {
-        for instance in instances.values {
-            let updated = try await client.update(
-                service: instance.service, id: instance.id, namespace: instance.namespace,
-                incarnation: instance.incarnation, status: .draining)
-            instances[updated.key] = updated
+        try await drain {
+            do {
+                try await Task.sleep(for: grace)
+            } catch {
+                throw RosterClientError(.cancelled, "drain was cancelled during its grace period", cause: error)
+            }
         }
-        do {
-            try await Task.sleep(for: grace)
-        } catch {
-            throw RosterClientError(.cancelled, "drain was cancelled during its grace period", cause: error)
+    }
+
+    /// `drain(grace:)` with the grace period given as a wait (tests end it on a condition instead of a clock).
+    func drain(afterGrace grace: @Sendable () async throws -> Void) async throws {
+        var marked: [ServiceInstance] = []
+        for key in instances.keys.sorted() {
+            let updated = try await serialized { () async throws -> ServiceInstance? in
+                guard let owned = instances[key] else { return nil }
+                let instance = owned.instance
+                let updated = try await client.update(
+                    service: instance.service, id: instance.id, namespace: instance.namespace,
+                    incarnation: instance.incarnation, status: .draining)
+                own(updated)
+                return updated
+            }
+            if let updated { marked.append(updated) }
         }
-        for instance in registeredInstances { try await deregister(instance) }
+        eventSink.yield(.draining(marked))
+        try await grace()
+        for key in instances.keys.sorted() {
+            guard let owned = instances[key] else { continue }
+            try await deregister(owned.instance)
+        }
         await close()
     }
 
     /// Stops renewing and revokes the lease (removing any instance still attached), then ends `events`.
+    ///
+    /// A write in flight (a `register` of another task, a repair) finishes first; a keepalive in flight is
+    /// cancelled, which is not reported as `.failing`.
     public func close() async {
         guard !isClosed else { return }
         isClosed = true
         keeper?.cancel()
         keeper = nil
-        if let lease {
-            do {
-                try await client.revokeLease(lease, timeout: .seconds(3))
-            } catch {
-                // The lease expires by itself within the TTL; nothing more to do.
-                eventSink.yield(.failing(since: Date(), error: Self.wrap(error)))
+        await serialized {
+            if let lease {
+                do {
+                    try await client.revokeLease(lease, timeout: .seconds(3))
+                } catch {
+                    eventSink.yield(.leaseNotRevoked(lease, error: Self.wrap(error)))
+                }
             }
+            lease = nil
+            instances.removeAll()
         }
-        lease = nil
-        instances.removeAll()
         eventSink.yield(.closed)
         eventSink.finish()
     }
 
-    // MARK: - Lease maintenance
-
-    /// The current lease, granting one (only once for concurrent callers) when there is none.
-    private func ensureLease() async throws -> LeaseID {
-        if let lease { return lease }
-        if let leaseGrant { return try await leaseGrant.value.id }
-        let client = self.client
-        let ttl = self.ttl
-        let task = Task { try await client.grantLease(ttl: ttl) }
-        leaseGrant = task
-        defer { leaseGrant = nil }
-        let granted = try await task.value
-        lease = granted.id
-        eventSink.yield(.leaseGranted(granted.id, ttlMilliseconds: granted.ttlMilliseconds))
-        return granted.id
+    /// Records `instance` as the session's latest write of its key, under a new generation.
+    func own(_ instance: ServiceInstance) {
+        instances[instance.key] = OwnedInstance(instance: instance, generation: nextGeneration)
+        nextGeneration += 1
     }
 
-    private func startKeeper() {
-        guard keeper == nil else { return }
-        keeper = Task { [weak self] in
-            while !Task.isCancelled {
-                guard let self else { return }
-                let interval = await self.nextInterval()
-                do {
-                    try await Task.sleep(for: interval)
-                } catch {
-                    return
-                }
-                await self.maintain()
-            }
-        }
-    }
-
-    /// A third of the TTL normally; faster while failing, so recovery is noticed promptly.
-    private func nextInterval() -> Duration {
-        let third = ttl / 3
-        return failingSince == nil ? third : min(third, .milliseconds(500))
-    }
-
-    /// One keepalive round: renew, or re-grant and re-register when the lease is gone.
-    func maintain() async {
-        guard !isClosed else { return }
-        do {
-            guard let lease else {
-                try await reregisterAll(lostLease: nil)
-                return
-            }
-            try await client.keepAlive(lease, timeout: ttl / 3)
-            roundsSinceCheck += 1
-            if let failing = failingSince {
-                failingSince = nil
-                eventSink.yield(.recovered(after: failing.instant.duration(to: .now)))
-                roundsSinceCheck = Self.roundsBetweenChecks
-            }
-            if roundsSinceCheck >= Self.roundsBetweenChecks {
-                roundsSinceCheck = 0
-                try await verifyInstances()
-            }
-        } catch let error as RosterClientError where error.code == .leaseNotFound {
-            let lost = lease
-            lease = nil
-            if let lost { eventSink.yield(.leaseLost(lost)) }
-            do {
-                try await reregisterAll(lostLease: lost)
-            } catch {
-                markFailing(error)
-            }
-        } catch {
-            markFailing(error)
-        }
-    }
-
-    /// After an outage the lease may have survived while an instance did not (deregistered out of band): check
-    /// each one and register the missing ones again.
-    private func verifyInstances() async throws {
-        for instance in registeredInstances {
-            let live = try await client.instance(
-                service: instance.service, id: instance.id, namespace: instance.namespace)
-            if live == nil || live?.lease != instance.lease {
-                try await registerAgain(instance, lease: try await ensureLease())
-            }
-        }
-    }
-
-    /// Grants a new lease and registers every instance on it with a higher incarnation.
-    private func reregisterAll(lostLease: LeaseID?) async throws {
-        guard !instances.isEmpty else { return }
-        let newLease = try await ensureLease()
-        var done: [ServiceInstance] = []
-        for instance in registeredInstances {
-            if let stored = try await registerAgain(instance, lease: newLease) { done.append(stored) }
-        }
-        if failingSince != nil { failingSince = nil }
-        eventSink.yield(.reregistered(done, lease: newLease))
-    }
-
-    /// Registers one instance again with the next incarnation; nil when a newer incarnation superseded it.
-    @discardableResult
-    private func registerAgain(_ instance: ServiceInstance, lease: LeaseID) async throws -> ServiceInstance? {
-        var next = instance
-        next.incarnation += 1
-        next.lease = lease
-        do {
-            let stored = try await client.register(next).instance
-            instances[stored.key] = stored
-            return stored
-        } catch let error as RosterClientError where error.code == .staleIncarnation {
-            instances.removeValue(forKey: instance.key)
-            eventSink.yield(.superseded(instance))
-            return nil
-        }
-    }
-
-    private func markFailing(_ error: any Error) {
-        guard failingSince == nil else { return }
-        let now = (Date(), ContinuousClock.now)
-        failingSince = now
-        eventSink.yield(.failing(since: now.0, error: Self.wrap(error)))
-    }
+    /// Installs the test hook the check calls before each read.
+    func setCheckHook(_ hook: (@Sendable (ServiceInstance) async -> Void)?) { checkHook = hook }
 
     static func wrap(_ error: any Error) -> RosterClientError {
         if let error = error as? RosterClientError { return error }
         return RosterClientError(.unavailable, "\(error)")
     }
+}
+
+/// One instance a session maintains.
+struct OwnedInstance: Sendable {
+    /// The instance as last written.
+    var instance: ServiceInstance
+    /// Which write of the key this is; a check acts only if it is unchanged since the check read the instance.
+    var generation: UInt64
+}
+
+/// When a session runs its maintenance rounds.
+enum KeeperSchedule: Sendable {
+    /// Every third of the TTL (faster while failing).
+    case timer
+    /// One round per element: tests run rounds at chosen points instead of waiting for a clock.
+    case manual(AsyncStream<Void>)
 }

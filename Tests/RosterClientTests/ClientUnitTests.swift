@@ -1,6 +1,7 @@
 // Goal: pin down the pure parts of the client without processes: endpoint parsing, the watch cursor that makes
 // resumed streams lose and repeat nothing, the pickers, and error classification. Method: table-driven Swift Testing
-// cases on values; the one socket case talks to a port nothing listens on.
+// cases on values; the socket cases talk to a port nothing listens on, or to a scripted listener, and wait on what
+// the listener observed (a connection queued, a connection closed), never on a fixed sleep.
 import Foundation
 import Testing
 
@@ -91,7 +92,8 @@ extension ClientSuite {
             let start = ContinuousClock.now
             let error = await #expect(throws: RosterClientError.self) { try await client.services() }
             #expect(error?.code == .unavailable)
-            #expect(start.duration(to: .now) < .seconds(3))
+            // A failure bound, not a timing claim: a call that ignored its deadline would retry for much longer.
+            #expect(start.duration(to: .now) < .seconds(20))
         }
 
         @Test("consecutive calls share one keep-alive connection; a connection the node closed is not reused")
@@ -104,11 +106,11 @@ extension ClientSuite {
             let client = RosterClient(configuration: configuration)
             // Two calls on the first connection, then it is closed by the node: the third call must notice and
             // open the second connection instead of failing on the dead one.
-            for _ in 0..<3 {
-                let services = try await client.services()
-                #expect(services.isEmpty)
-                try await Task.sleep(for: .milliseconds(50))
+            for _ in 0..<2 {
+                #expect(try await client.services().isEmpty)
             }
+            try await Support.waitUntil("the node to close the first connection") { server.closed == 1 }
+            #expect(try await client.services().isEmpty)
             #expect(server.accepted == 2)
             ConnectionPool.shared.drain()
         }
@@ -129,15 +131,23 @@ extension ClientSuite {
             _ = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(server, $0, &length) }
             }
-            let client = RosterClient(endpoints: [
+            var configuration = RosterClientConfiguration(endpoints: [
                 Endpoint(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))
             ])
+            configuration.callTimeout = .seconds(60)
+            configuration.attemptTimeout = .seconds(60)
+            let client = RosterClient(configuration: configuration)
             let call = Task { try await client.services() }
-            try await Task.sleep(for: .milliseconds(200))
+            // The call is in flight once its connection is queued on the listener (which never accepts).
+            try await Support.waitUntil("the call to connect") {
+                var descriptor = pollfd(fd: server, events: Int16(POLLIN), revents: 0)
+                return poll(&descriptor, 1, 0) > 0
+            }
             let start = ContinuousClock.now
             call.cancel()
             let result = await call.result
-            #expect(start.duration(to: .now) < .milliseconds(500))
+            // Only cancellation can end the call before its 60 s deadline; the bound is for a failure.
+            #expect(start.duration(to: .now) < .seconds(30))
             #expect(throws: RosterClientError.self) { try result.get() }
             if case .failure(let error as RosterClientError) = result { #expect(error.code == .cancelled) }
         }
@@ -151,8 +161,11 @@ final class ScriptedServer: @unchecked Sendable {
     private let descriptor: Int32
     private let lock = NSLock()
     private var acceptedCount = 0
+    private var closedCount = 0
 
     var accepted: Int { lock.withLock { acceptedCount } }
+    /// Connections served and closed so far.
+    var closed: Int { lock.withLock { closedCount } }
 
     init(answers: [Int]) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -181,6 +194,7 @@ final class ScriptedServer: @unchecked Sendable {
                 lock.withLock { acceptedCount += 1 }
                 serve(connection, requests: count)
                 close(connection)
+                lock.withLock { closedCount += 1 }
             }
             close(listener)
         }.start()

@@ -2,7 +2,8 @@
 // 1 rejected by the server, 2 usage error, 3 unavailable. Method: run the built `rosterctl` binary as a child
 // process (as a person or script would) against a real 3-node cluster, with endpoints from ROSTER_ENDPOINTS or
 // --endpoints, in table and JSON output, and against a node that is down. Run `swift build --product rosterctl`
-// (and `--product roster`) before the tests.
+// (and `--product roster`) before the tests. Waits are conditions (a watch from a known revision, the cluster's
+// leadership), never sleeps.
 import Foundation
 import RosterClient
 import RosterTestSupport
@@ -94,9 +95,11 @@ extension ClientSuite {
             #expect((got["instance"] as? [String: Any])?["metadata"] as? [String: String] == ["zone": "a"])
             #expect(try await run(["get", "payments", "nope"], expect: 1).errors.contains("instance_not_found"))
 
-            // Watch: a change made while watching is printed live.
-            async let watched = run(["watch", "payments", "--count", "1", "--for", "10s"])
-            try await Task.sleep(for: .milliseconds(700))
+            // Watch: a change made while watching is printed live. The watch starts at the next revision, so it
+            // sees the change whether it connects before or after it (no sleep to let it connect first).
+            let reader = RosterClient(endpoints: Support.endpoints(cluster))
+            let next = try await reader.instances(of: "payments").revision + 1
+            async let watched = run(["watch", "payments", "--from-revision", "\(next)", "--count", "1", "--for", "60s"])
             try await run(["deregister", "payments", "i1", "--incarnation", "5"])
             let watchOutput = try await watched
             #expect(watchOutput.output.contains("DELETE  deregistered  default/payments/i1"))

@@ -3,12 +3,14 @@
 // incarnation when its lease is lost; a discovery cache converges on the server's state after churn and node kills;
 // stale incarnations are fenced. Method: start real processes with ProcessCluster (election 500 ms), drive them with
 // RosterClient, break them with kill -9 and out-of-band revokes, and compare the client's view with linearizable reads
-// made directly over HTTP. Every wait polls against a deadline.
+// made directly over HTTP. Every wait polls a condition (a renewal count, a write count, the cache's watch status)
+// against a deadline; no test sleeps for a fixed time or passes on a wall-clock window.
 import Foundation
-import RosterClient
 import RosterTestSupport
 import Synchronization
 import Testing
+
+@testable import RosterClient
 
 extension ClientSuite {
     @Suite("registration sessions and discovery against a 3-node cluster")
@@ -25,19 +27,20 @@ extension ClientSuite {
             for round in 0..<3 {
                 let leader = try cluster.waitForLeader()
                 cluster.kill(leader)
-                // Watch for longer than the TTL while the cluster elects a new leader without the old one.
-                let until = ContinuousClock.now + .milliseconds(3500)
-                while ContinuousClock.now < until {
+                // Keep looking while the cluster elects a new leader without the old one, until the session has
+                // renewed four times since the kill (three renewal intervals, a whole TTL, all after the failover).
+                let renewed = await session.renewals
+                try await Support.waitUntil("four renewals after killing the leader in round \(round)", seconds: 30) {
                     if let list = Support.serverInstances(cluster, "orders") {
                         observations += 1
                         let ids = (list["instances"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
                         if !ids.contains("o1") { missing.append("round \(round): \(list)") }
                     }
-                    try await Task.sleep(for: .milliseconds(200))
+                    return await session.renewals >= renewed + 4
                 }
                 try cluster.start(leader)
             }
-            #expect(observations > 10)
+            #expect(observations >= 3)
             #expect(missing.isEmpty, "instance missing: \(missing)")
             #expect(!log.contains { if case .leaseLost = $0 { true } else { false } }, "\(log.descriptions)")
             await session.close()
@@ -53,7 +56,10 @@ extension ClientSuite {
                 ServiceInstance(service: "billing", id: "b1", endpoints: ["http://10.0.0.2:80"]))
 
             cluster.stopAll()
-            try await Task.sleep(for: .milliseconds(4500))  // Longer than the TTL, on purpose.
+            // The cluster stays down until the session has seen a renewal fail.
+            try await Support.waitUntil("the session to report failing keepalives", seconds: 20) {
+                log.contains { if case .failing = $0 { true } else { false } }
+            }
             try cluster.startAll()
             try await Support.waitUntil("the session to notice the outage and recover", seconds: 20) {
                 log.contains { if case .failing = $0 { true } else { false } }
@@ -111,16 +117,32 @@ extension ClientSuite {
                     }
                 }
             }
-            // The cache watches node 0 first: kill it, then the leader, while the writer runs.
-            try await Task.sleep(for: .milliseconds(400))
-            cluster.kill(0)
-            try await Task.sleep(for: .milliseconds(1500))
-            try cluster.start(0)
+            // Kill the node the cache watches, then the leader, while the writer runs; each phase lasts until
+            // enough writes went through it.
+            var mark = 0
+            try await Support.waitUntil("20 writes before the first kill", seconds: 30) {
+                writes.load(ordering: .relaxed) >= 20
+            }
+            try await Support.waitUntil("the cache to watch a node") { cache.watchStatus.node != nil }
+            let watched = try #require(cluster.nodes.firstIndex { $0.clientPort == cache.watchStatus.node?.port })
+            cluster.kill(watched)
+            mark = writes.load(ordering: .relaxed)
+            try await Support.waitUntil("30 writes and the cache's watch moved on with its node down", seconds: 30) {
+                writes.load(ordering: .relaxed) >= mark + 30 && cache.watchStatus.interruptions >= 1
+                    && cache.watchStatus.node != nil
+            }
+            try cluster.start(watched)
             let leader = try cluster.waitForLeader()
             cluster.kill(leader)
-            try await Task.sleep(for: .milliseconds(1500))
+            mark = writes.load(ordering: .relaxed)
+            try await Support.waitUntil("30 writes with the leader down", seconds: 30) {
+                writes.load(ordering: .relaxed) >= mark + 30
+            }
             try cluster.start(leader)
-            try await Task.sleep(for: .milliseconds(500))
+            mark = writes.load(ordering: .relaxed)
+            try await Support.waitUntil("30 writes after the restart", seconds: 30) {
+                writes.load(ordering: .relaxed) >= mark + 30
+            }
             stop.store(true, ordering: .relaxed)
             await writer.value
 
@@ -185,13 +207,19 @@ extension ClientSuite {
             let client = Support.client(cluster)
             let session = RegistrationSession(client: client, ttl: .seconds(3))
             try await session.register(ServiceInstance(service: "drain", id: "d1", endpoints: ["http://10.0.0.3:80"]))
-            let draining = Task { try await session.drain(grace: .milliseconds(800)) }
-            try await Support.waitUntil("d1 draining") {
-                (try? await client.instance(service: "drain", id: "d1"))??.status == .draining
+            let log = Support.EventLog(session)
+            // The grace period ends once the cluster shows d1 draining, and a check of the instances runs inside
+            // it, as the periodic one may: it must neither re-register nor undo the drain.
+            try await session.drain {
+                try await Support.waitUntil("d1 draining") {
+                    (try? await client.instance(service: "drain", id: "d1"))??.status == .draining
+                }
+                try await session.checkInstances()
             }
-            try await draining.value
             #expect(try await client.instance(service: "drain", id: "d1") == nil)
             #expect(try await client.leases().isEmpty)
+            #expect(log.contains { if case .draining(let marked) = $0 { marked.map(\.id) == ["d1"] } else { false } })
+            #expect(!log.contains { if case .repaired = $0 { true } else { false } }, "\(log.descriptions)")
         }
     }
 }

@@ -1,23 +1,25 @@
 // Shared helpers for the client tests: a parent suite that runs everything serially (each cluster test starts three
 // real processes, and the machine has two cores), async polling against deadlines, and running `rosterctl`.
 import Foundation
-import RosterClient
 import RosterTestSupport
 import Synchronization
 import Testing
+
+@testable import RosterClient
 
 /// Every client test runs under this suite, one at a time.
 @Suite(.serialized) enum ClientSuite {}
 
 enum Support {
-    /// Polls `condition` every 50 ms until it holds or `seconds` pass; never asserts after a bare sleep.
+    /// Polls `condition` every 10 ms until it holds or `seconds` pass: the deadline only bounds a failure, it is
+    /// never the pass condition.
     static func waitUntil(
         _ what: String, seconds: Double = 15, _ condition: () async -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             if await condition() { return }
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: .milliseconds(10))
         }
         throw TestFailure.timedOut(what)
     }
@@ -52,6 +54,21 @@ enum Support {
         return nil
     }
 
+    /// A session whose maintenance rounds (keepalive, and every ninth round the check of its instances) run only
+    /// when the test yields to the returned continuation, so no round happens at a moment the test did not choose.
+    /// The long TTL keeps the lease alive between rounds.
+    static func manualSession(_ client: RosterClient, ttl: Duration = .seconds(120)) -> (
+        session: RegistrationSession, rounds: AsyncStream<Void>.Continuation
+    ) {
+        let (rounds, trigger) = AsyncStream.makeStream(of: Void.self)
+        return (RegistrationSession(client: client, ttl: ttl, schedule: .manual(rounds)), trigger)
+    }
+
+    /// The ids of `service`'s instances as the cluster reports them.
+    static func serverIDs(_ client: RosterClient, _ service: String) async throws -> Set<String> {
+        Set(try await client.instances(of: service).instances.map(\.id))
+    }
+
     /// Collects a session's events in the background.
     final class EventLog: Sendable {
         private let events = Mutex<[SessionEvent]>([])
@@ -63,6 +80,7 @@ enum Support {
         }
 
         func contains(_ predicate: (SessionEvent) -> Bool) -> Bool { events.withLock { $0.contains(where: predicate) } }
+        var all: [SessionEvent] { events.withLock { $0 } }
         var descriptions: [String] { events.withLock { $0.map { "\($0)" } } }
     }
 
