@@ -122,8 +122,8 @@ final class ClientSession: ConnectionDelegate {
     }
 
     /// Writes an answer, whole or streamed; a streamed one moves on to the next request when it is done.
-    func finish(_ answer: APIAdapter.Answer) {
-        switch answer {
+    func finish(_ reply: APIAdapter.Answer) {
+        switch reply {
         case .whole(let bytes):
             finish(bytes)
         case .streamed(let body):
