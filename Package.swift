@@ -72,7 +72,8 @@ let package = Package(
         .testTarget(name: "EtcdAPITests", dependencies: ["EtcdAPI", "Protobuf"], swiftSettings: strict),
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
-        .testTarget(name: "RosterIntegrationTests", dependencies: ["RosterTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RosterIntegrationTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RosterClientTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
     ],
