@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Codec"], swiftSettings: strict),
         .target(name: "HPACK", swiftSettings: strict),
+        .target(name: "HTTP2", dependencies: ["HPACK"], swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Wire", "Codec"], swiftSettings: strict),
         .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .target(
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
         .testTarget(name: "HPACKTests", dependencies: ["HPACK"], swiftSettings: strict),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK"], swiftSettings: strict),
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .testTarget(name: "RosterIntegrationTests", dependencies: ["RosterTestSupport"], swiftSettings: strict),
