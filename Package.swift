@@ -14,6 +14,7 @@
 //   EtcdAPI          pure etcd 3.4 v3 API messages and method table; Protobuf
 //   EtcdGateway      pure etcd v3 calls ↔ node requests and registry state (KV, Lease, Watch, Cluster,
 //                    Maintenance); EtcdAPI, GRPC, Protobuf, Registry, RosterNode, Raft
+//   HPACK, HTTP2     pure HTTP/2: header compression (RFC 7541) and the connection state machine (RFC 9113)
 import PackageDescription
 
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
@@ -46,6 +47,8 @@ let package = Package(
         .target(
             name: "EtcdGateway", dependencies: ["EtcdAPI", "GRPC", "Protobuf", "Registry", "RosterNode", "Raft"],
             swiftSettings: strict),
+        .target(name: "HPACK", swiftSettings: strict),
+        .target(name: "HTTP2", dependencies: ["HPACK"], swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Wire", "Codec"], swiftSettings: strict),
         .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .target(
@@ -75,6 +78,8 @@ let package = Package(
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"], swiftSettings: strict),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC"], swiftSettings: strict),
         .testTarget(name: "EtcdAPITests", dependencies: ["EtcdAPI", "Protobuf"], swiftSettings: strict),
+        .testTarget(name: "HPACKTests", dependencies: ["HPACK"], swiftSettings: strict),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK"], swiftSettings: strict),
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .testTarget(
