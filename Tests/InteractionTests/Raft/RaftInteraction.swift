@@ -46,6 +46,7 @@ struct RaftInteraction: ScriptInterpreter {
         switch command.name {
         case "add-nodes": return try addNodes(command)
         case "campaign": return try campaign(command)
+        case "elect": return try elect(command)
         case "tick": return try tick(command)
         case "tick-election": return try tickElection(command)
         case "tick-heartbeat": return try tickHeartbeat(command)
@@ -178,27 +179,63 @@ struct RaftInteraction: ScriptInterpreter {
         var lines: [String] = []
         for _ in 0..<times {
             nodes[id]!.raft!.tick()
-            lines += changes(of: id)
+            let changed = changes(of: id)
+            lines += changed
+            let raft = nodes[id]!.raft!
+            if changed.isEmpty && raft.role != .leader && raft.electionElapsed == 0 {
+                // The timer fired again without a visible change: a (pre-)candidate starts over.
+                lines.append("\(id) times out again: \(name(of: raft.role)) at term \(raft.term) campaigns anew")
+            }
         }
         return lines
     }
 
-    /// A leader: one election timeout of ticks (a CheckQuorum period). Anyone else: ticks until it
-    /// campaigns (its randomized timeout), at most twice the election timeout.
-    mutating func tickElection(_ command: ScriptCommand) throws(ScriptError) -> [String] {
+    /// `campaign` then `stabilize`, printing only role changes: the set-up of scenarios about
+    /// something else (election.txt shows a whole election).
+    mutating func elect(_ command: ScriptCommand) throws(ScriptError) -> [String] {
         let id = try runningNode(command)
+        var lines = try campaign(command)
+        let trace = try stabilize(ScriptCommand(parsing: "stabilize", location: command.location))
+        lines += trace.map { String($0.drop { $0 == " " }) }.filter(Self.isRoleChange)
+        guard nodes[id]!.raft!.role == .leader else { throw ScriptError("\(id) did not win: \(statusText(id))") }
+        let commit = nodes[id]!.raft!.commitIndex
+        let caughtUp = ids.filter { nodes[$0]!.raft?.commitIndex == commit }
+        return lines + ["\(id) leads term \(nodes[id]!.raft!.term); commit \(commit) on \(list(caughtUp))"]
+    }
+
+    static func isRoleChange(_ line: String) -> Bool {
+        guard line.first?.isNumber == true, !line.contains("->") else { return false }
+        return line.contains(" became ") || line.contains(" follows ") || line.contains(" times out again")
+    }
+
+    /// Ticks the given nodes in step, as concurrent timers: a round ticks each once, in ID order. Stops
+    /// after the round in which a follower or candidate among them changed role or term (its
+    /// randomized election timeout fired), or, when all of them lead, after one election timeout of
+    /// rounds (a CheckQuorum period); at most twice the election timeout.
+    mutating func tickElection(_ command: ScriptCommand) throws(ScriptError) -> [String] {
+        var chosen: [NodeID] = []
+        for position in command.positional.indices { chosen.append(try runningNode(command, at: position)) }
+        guard !chosen.isEmpty else { throw ScriptError("tick-election: name the nodes") }
         let timeout = options.electionTimeoutTicks
-        if nodes[id]!.raft!.role == .leader {
-            return ["\(id) ticks \(timeout) times"] + tick(id, times: timeout)
+        let allLead = chosen.allSatisfy { nodes[$0]!.raft!.role == .leader }
+        func watched() -> [Shown] {
+            chosen.compactMap { id in
+                nodes[id]!.raft.flatMap { $0.role == .leader ? nil : Shown(role: $0.role, term: $0.term, leader: nil) }
+            }
         }
-        let before = nodes[id]!.raft!.role
-        var ticks = 0
+        let before = watched()
+        var rounds = 0
         var lines: [String] = []
-        while ticks < 2 * timeout && nodes[id]!.raft!.role == before {
-            ticks += 1
-            lines += tick(id, times: 1)
-        }
-        return ["\(id) ticks \(ticks) times"] + lines
+        var fired = false
+        repeat {
+            rounds += 1
+            for id in chosen where nodes[id]!.raft != nil {
+                lines += tick(id, times: 1)
+                let raft = nodes[id]!.raft!
+                if raft.role != .leader && raft.electionElapsed == 0 { fired = true }
+            }
+        } while rounds < (allLead ? timeout : 2 * timeout) && (allLead || (watched() == before && !fired))
+        return ["\(list(chosen)) tick\(chosen.count == 1 ? "s" : "") \(rounds) time\(rounds == 1 ? "" : "s")"] + lines
     }
 
     mutating func tickHeartbeat(_ command: ScriptCommand) throws(ScriptError) -> [String] {
