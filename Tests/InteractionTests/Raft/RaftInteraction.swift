@@ -9,7 +9,7 @@
 // script prints the same trace.
 @testable import Raft
 
-/// The Raft transcript interpreter; see `testdata/raft/README` for the commands.
+/// The Raft transcript interpreter; see `testdata/README.md` for the commands.
 struct RaftInteraction: ScriptInterpreter {
     struct Node {
         /// Nil while crashed.

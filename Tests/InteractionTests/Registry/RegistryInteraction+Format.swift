@@ -16,7 +16,7 @@ extension RegistryInteraction {
         case .checkpointLeases(let checkpoints):
             return "checkpoint " + checkpoints.map { "lease \($0.id.rawValue) remaining:\($0.remainingMilliseconds)" }.joined(separator: ", ")
         case .expireLeases(let ids):
-            return "expire leases " + ids.map { "\($0.rawValue)" }.joined(separator: " ")
+            return "expire lease\(ids.count == 1 ? "" : "s") " + ids.map { "\($0.rawValue)" }.joined(separator: " ")
         case .registerInstance(let instance):
             return "register \(text(instance.name.key))" + (instance.lease.map { " lease:\($0.rawValue)" } ?? "")
                 + " incarnation:\(instance.incarnation)"
@@ -40,7 +40,8 @@ extension RegistryInteraction {
         case .leasesExpired(let ids, let deleted):
             ids.isEmpty
                 ? "no lease expired"
-                : "leases \(ids.map { "\($0.rawValue)" }.joined(separator: " ")) expired, \(deleted) key\(deleted == 1 ? "" : "s") deleted"
+                : "lease\(ids.count == 1 ? "" : "s") \(ids.map { "\($0.rawValue)" }.joined(separator: " ")) expired, "
+                    + "\(deleted) key\(deleted == 1 ? "" : "s") deleted"
         case .instanceRegistered(_, let previous): previous == nil ? "registered" : "re-registered"
         case .instanceUpdated: "updated"
         case .instanceDeregistered: "deregistered"

@@ -7,7 +7,7 @@
 // state to a fresh keeper whose clock may read anything (clocks of two leaders are never compared).
 import Registry
 
-/// The registry transcript interpreter; see `testdata/registry/README` for the commands.
+/// The registry transcript interpreter; see `testdata/README.md` for the commands.
 struct RegistryInteraction: ScriptInterpreter {
     var state = RegistryState()
     var configuration = LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000)
@@ -76,10 +76,13 @@ struct RegistryInteraction: ScriptInterpreter {
 
     // MARK: - Leases and the clock
 
+    /// `grant ID TTL`, or `grant FIRST..LAST TTL` for many leases at once.
     mutating func grant(_ command: ScriptCommand) throws(ScriptError) -> [String] {
-        let id = try lease(command.positional(0, "lease ID"))
+        let ids = try leases(command.positional(0, "lease ID"))
         let ttl = try milliseconds(command.positional(1, "TTL"))
-        return commit(.grantLease(id: id, ttlMilliseconds: Int64(ttl), grantedAtMilliseconds: now))
+        var lines: [String] = []
+        for id in ids { lines += commit(.grantLease(id: id, ttlMilliseconds: Int64(ttl), grantedAtMilliseconds: now)) }
+        return lines
     }
 
     mutating func keepAlive(_ command: ScriptCommand) throws(ScriptError) -> [String] {
@@ -99,21 +102,34 @@ struct RegistryInteraction: ScriptInterpreter {
     }
 
     /// Moves the clock; with `every=`, runs the keeper (`commands-due`) after each step, as a leader does
-    /// on every tick, printing only the steps that proposed something.
+    /// on every tick, printing only the steps that proposed something. With `keepalive=1,2` those leases
+    /// are renewed at each step, before the keeper runs (as a holder renewing that often would).
     mutating func advanceClock(_ command: ScriptCommand) throws(ScriptError) -> [String] {
-        try command.allowOptions(["every"])
+        try command.allowOptions(["every", "keepalive"])
         let total = try milliseconds(command.positional(0, "duration"))
+        let renewing = try command.option("keepalive").map { (text: String) throws(ScriptError) in try leases(text) } ?? []
         guard let every = try command.option("every").map({ (text: String) throws(ScriptError) in try milliseconds(text) }) else {
+            guard renewing.isEmpty else { throw ScriptError("keepalive= needs every=") }
             now += total
             return ["t=\(now)"]
         }
         guard every > 0 else { throw ScriptError("every must be positive") }
         let end = now + total
         var lines: [String] = []
+        var renewals = 0
         while now < end {
             now = min(now + every, end)
+            for id in renewing {
+                switch keeper.keepAlive(id, nowMilliseconds: now) {
+                case .renewed: renewals += 1
+                case .renewedAfterCheckpoint: lines.append("t=\(now) keepalive lease \(id.rawValue) renewed after a checkpoint")
+                case .leaseNotFound: lines.append("t=\(now) keepalive lease \(id.rawValue): lease not found")
+                case .notLeader: lines.append("t=\(now) keepalive lease \(id.rawValue): not leader")
+                }
+            }
             for command in keeper.commandsDue(nowMilliseconds: now) { lines += commit(command) }
         }
+        if renewals > 0 { lines.append("\(renewals) keepalive\(renewals == 1 ? "" : "s") renewed without a log entry") }
         return lines + ["t=\(now)"]
     }
 
@@ -236,6 +252,19 @@ struct RegistryInteraction: ScriptInterpreter {
     func lease(_ text: String) throws(ScriptError) -> LeaseID {
         guard let raw = UInt64(text) else { throw ScriptError("bad lease ID \(text)") }
         return LeaseID(raw)
+    }
+
+    /// `3`, `1,2,5` or `1..10`.
+    func leases(_ text: String) throws(ScriptError) -> [LeaseID] {
+        if let dots = text.firstRange(of: "..") {
+            guard let first = UInt64(text[..<dots.lowerBound]), let last = UInt64(text[dots.upperBound...]), first <= last else {
+                throw ScriptError("bad lease range \(text)")
+            }
+            return (first...last).map { LeaseID($0) }
+        }
+        var result: [LeaseID] = []
+        for part in text.split(separator: ",") { result.append(try lease(String(part))) }
+        return result
     }
 
     func revision(_ text: String) throws(ScriptError) -> Revision {

@@ -38,12 +38,12 @@ enum LineDiff {
                 result.append((" ", old[i]))
                 i += 1
                 j += 1
-            } else if j < new.count && (i == old.count || common[i][j + 1] >= common[i + 1][j]) {
-                result.append(("+", new[j]))
-                j += 1
-            } else {
+            } else if i < old.count && (j == new.count || common[i + 1][j] >= common[i][j + 1]) {
                 result.append(("-", old[i]))
                 i += 1
+            } else {
+                result.append(("+", new[j]))
+                j += 1
             }
         }
         return result
