@@ -71,6 +71,9 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "Raft", "Codec"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Codec"], swiftSettings: strict),
+        // Golden transcripts (testdata/*.txt) of the Raft core and of leases and watches.
+        .testTarget(
+            name: "InteractionTests", dependencies: ["Raft", "Registry"], exclude: ["testdata"], swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Raft", "Wire", "Codec"], swiftSettings: strict),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
