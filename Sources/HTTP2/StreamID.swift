@@ -6,7 +6,8 @@ public struct StreamID: RawRepresentable, Hashable, Comparable, Sendable, Expres
 
     /// Creates an identifier; the reserved high bit must already be clear.
     public init(rawValue: UInt32) {
-        precondition(rawValue <= StreamID.maximum.rawValue, "stream id \(rawValue) exceeds 2^31-1")
+        // A literal, not `StreamID.maximum`: that static is built with this initializer.
+        precondition(rawValue <= 0x7FFF_FFFF, "stream id \(rawValue) exceeds 2^31-1")
         self.rawValue = rawValue
     }
 
