@@ -135,7 +135,8 @@ extension HTTP2Connection {
             state.localEndWritten = state.localEndWritten || endStream
         case .data(let bytes, let offset, let endStream):
             let remaining = bytes.count - offset
-            let allowed = min(remaining, state.sendWindow, connectionSendWindow, peerSettings.maxFrameSize)
+            // Windows can be negative after a SETTINGS change; an empty END_STREAM frame still needs no window.
+            let allowed = max(0, min(remaining, state.sendWindow, connectionSendWindow, peerSettings.maxFrameSize))
             guard remaining == 0 || allowed > 0 else { return .blocked }
             let isLast = allowed == remaining
             writeDataFrame(stream, bytes[offset..<(offset + allowed)], endStream: isLast && endStream, into: &output)

@@ -51,6 +51,8 @@ public struct HTTP2Connection: Sendable {
     var highestStream = StreamID.connection
     /// Streams we reset or refused lately, whose in-flight frames are ignored rather than punished.
     var recentlyReset: [StreamID] = []
+    /// Streams that completed normally lately, so a late HEADERS on one is STREAM_CLOSED rather than a reused id.
+    var recentlyClosed: [StreamID] = []
     var pendingHeaderBlock: PendingHeaderBlock?
 
     /// Frames written but not yet taken by the shell.
@@ -205,9 +207,14 @@ public struct HTTP2Connection: Sendable {
     }
 
     mutating func rememberReset(_ stream: StreamID) {
-        guard limits.recentlyResetStreams > 0, !recentlyReset.contains(stream) else { return }
-        if recentlyReset.count >= limits.recentlyResetStreams { recentlyReset.removeFirst() }
-        recentlyReset.append(stream)
+        Self.remember(stream, in: &recentlyReset, limit: limits.recentlyClosedStreams)
+    }
+
+    /// Appends to a bounded FIFO of stream ids.
+    static func remember(_ stream: StreamID, in list: inout [StreamID], limit: Int) {
+        guard limit > 0, !list.contains(stream) else { return }
+        if list.count >= limit { list.removeFirst() }
+        list.append(stream)
     }
 
     /// Removes a stream whose both sides ended and whose queue is empty; a normal completion earns back one unit
@@ -216,6 +223,7 @@ public struct HTTP2Connection: Sendable {
         guard let state = streams[stream], state.isFinished else { return }
         streams.removeValue(forKey: stream)
         sendOrder.removeAll { $0 == stream }
+        Self.remember(stream, in: &recentlyClosed, limit: limits.recentlyClosedStreams)
         resetBudget = min(resetBudget + 1, limits.streamResetBudget)
     }
 }

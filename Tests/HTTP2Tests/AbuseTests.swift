@@ -66,6 +66,27 @@ struct AbuseTests {
         #expect(client.read() == ["GOAWAY 1 STREAM_CLOSED"])
     }
 
+    @Test("a new stream id not above the previous one is a PROTOCOL_ERROR")
+    func decreasingStreamID() {
+        var client = TestClient()
+        client.openRequest(5)
+        client.openRequest(3)
+        #expect(client.read() == ["GOAWAY 5 PROTOCOL_ERROR"])
+    }
+
+    @Test("an empty END_STREAM DATA frame goes out even when the stream window is negative")
+    func emptyEndStreamWithNegativeWindow() throws {
+        var client = TestClient(settings: [SettingsParameter(.initialWindowSize, 10)])
+        client.openRequest(1, endStream: true)
+        try client.server.sendHeaders(responseFields, on: 1)
+        try client.server.sendData([UInt8](repeating: 0, count: 10), on: 1)
+        _ = client.read()
+        client.send(.settings(ack: false, parameters: [SettingsParameter(.initialWindowSize, 0)]))
+        try client.server.sendData([], on: 1, endStream: true)
+        #expect(client.read() == ["SETTINGS ACK", "DATA 1 len=0 END_STREAM"])
+        #expect(client.server.activeStreamCount == 0)
+    }
+
     @Test("DATA after the client ended the stream is a stream STREAM_CLOSED error")
     func dataAfterEndStream() {
         var client = TestClient()
