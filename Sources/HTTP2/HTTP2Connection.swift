@@ -9,7 +9,9 @@ import HPACK
 /// 4. once `isFinished` is true and the last outbound octets are written, the shell closes the socket.
 ///
 /// Response bodies are framed lazily in `takeOutbound`, not when queued: octets the socket cannot take stay in
-/// per-stream queues where `queuedBytes(on:)` sees them, so a slow reader is visible and bounded.
+/// per-stream queues where `queuedBytes(on:)` sees them, so a slow reader is visible and bounded. The shell MUST
+/// therefore call `takeOutbound` only when it has room to write (its own unwritten buffer is small); pulling
+/// eagerly would move the backlog out of sight into the shell.
 ///
 /// Receive-side flow control policy: windows are replenished as data is *delivered* to the application (a
 /// WINDOW_UPDATE once half a window was delivered), not as it is consumed. Backpressure toward a fast sender
@@ -36,6 +38,7 @@ public struct HTTP2Connection: Sendable {
         var continuations: Int
     }
 
+    /// The bounds this connection enforces and advertises.
     public let limits: HTTP2Limits
     var phase: Phase = .awaitingPreface(matched: 0)
     var frameDecoder: FrameDecoder

@@ -99,7 +99,8 @@ struct AbuseTests {
         [HeaderField(":method", "POST"), HeaderField(":path", "/")],
         [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
          HeaderField("Content-Type", "x")],
-        [HeaderField(":method", "POST"), HeaderField("a", "b"), HeaderField(":scheme", "http"), HeaderField(":path", "/")],
+        [HeaderField(":method", "POST"), HeaderField("a", "b"), HeaderField(":scheme", "http"),
+         HeaderField(":path", "/")],
         [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
          HeaderField("connection", "keep-alive")],
         [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
@@ -155,7 +156,8 @@ struct AbuseTests {
         var limits = HTTP2Limits()
         limits.maxHeaderListSize = 400  // the plain request is 303 octets as SETTINGS_MAX_HEADER_LIST_SIZE counts
         var client = TestClient(limits: limits)
-        let fields = requestFields() + [HeaderField("x-big", String(repeating: "v", count: 200), indexing: .incremental)]
+        let big = HeaderField("x-big", String(repeating: "v", count: 200), indexing: .incremental)
+        let fields = requestFields() + [big]
         let frame = client.headers(1, fields, endStream: false)
         #expect(client.send(frame).isEmpty)
         #expect(client.read() == ["HEADERS 1 END_STREAM [:status: 431]", "RST_STREAM 1 NO_ERROR"])

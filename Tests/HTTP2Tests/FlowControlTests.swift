@@ -119,8 +119,11 @@ struct FlowControlTests {
     func initialWindowOverflow() throws {
         var client = try twoStreams(window: 65_535)
         client.send(.windowUpdate(stream: 1, increment: 0x7FFF_0000))
-        let events = client.send(.settings(ack: false, parameters: [SettingsParameter(.initialWindowSize, 0x7FFF_FFFF)]))
-        #expect(events.contains { if case .connectionFailed(let error) = $0 { error.code == .flowControlError } else { false } })
+        let events = client.send(.settings(ack: false,
+                                           parameters: [SettingsParameter(.initialWindowSize, 0x7FFF_FFFF)]))
+        #expect(events.contains {
+            if case .connectionFailed(let error) = $0 { error.code == .flowControlError } else { false }
+        })
         #expect(goAwayCode(client.readFrames()) == .flowControlError)
     }
 
