@@ -151,6 +151,31 @@ struct AbuseTests {
                                                                              endStream: false)])
     }
 
+    @Test("a HEADERS flood of refused streams exhausts the reset budget: ENHANCE_YOUR_CALM")
+    func refusedStreamFlood() {
+        var limits = HTTP2Limits()
+        limits.maxConcurrentStreams = 1
+        limits.streamResetBudget = 5
+        var client = TestClient(limits: limits)
+        client.openRequest(1)
+        for stream in stride(from: UInt32(3), through: 11, by: 2) { client.openRequest(StreamID(rawValue: stream)) }
+        // Late DATA on a refused stream is ignored, not punished.
+        client.send(.data(stream: 3, payload: [1], endStream: false, padding: nil))
+        #expect(client.read() == (3...11).filter { $0 % 2 == 1 }.map { "RST_STREAM \($0) REFUSED_STREAM" })
+        client.openRequest(13)
+        #expect(client.read() == ["RST_STREAM 13 REFUSED_STREAM", "GOAWAY 13 ENHANCE_YOUR_CALM"])
+    }
+
+    @Test("a HEADERS that depends on its own stream is reset, and HPACK stays in step")
+    func selfDependency() {
+        var client = TestClient()
+        let block = client.encoder.encode(requestFields())
+        client.send(.headers(stream: 1, fragment: block, endStream: true, endHeaders: true,
+                             priority: PriorityInfo(exclusive: false, dependency: 1, weight: 1), padding: nil))
+        #expect(client.read() == ["RST_STREAM 1 PROTOCOL_ERROR"])
+        #expect(client.openRequest(3).count == 1)
+    }
+
     @Test("a header list over SETTINGS_MAX_HEADER_LIST_SIZE gets 431 and the connection continues")
     func oversizedHeaderList() {
         var limits = HTTP2Limits()
