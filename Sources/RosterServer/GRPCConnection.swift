@@ -197,7 +197,8 @@ final class GRPCConnection {
     // MARK: - Unary calls
 
     private func unary(_ method: EtcdMethod, _ payload: [UInt8], on stream: StreamID) {
-        let status = server.lastStatus!
+        var status = server.lastStatus!
+        status.members = server.membersWithClientAddresses
         let plan = EtcdUnary.plan(
             method, payload: payload, minimumTTLMilliseconds: server.driver.registry.limits.minimumTTLMilliseconds,
             members: status.members)

@@ -31,6 +31,18 @@ public final class RosterServer {
     /// Instances' JSON for listings; see `InstanceJSONCache` for why it can never answer stale bytes.
     var instanceCache = InstanceJSONCache()
     var sessions: [UInt64: ClientSession] = [:]
+    /// Client addresses the peers announced in their hellos, for member listings on every member.
+    var peerClientAddresses: [NodeID: String] = [:]
+    /// The member directory with every client address this node knows: its own, the ones the directory
+    /// records, and the ones peers announced.
+    var membersWithClientAddresses: [Member] {
+        lastStatus.members.map { member in
+            var member = member
+            if member.id == configuration.ownID { member.clientAddress = configuration.clientAddress.description }
+            if member.clientAddress == nil { member.clientAddress = peerClientAddresses[member.id] }
+            return member
+        }
+    }
     /// The sessions speaking HTTP/2 (etcd's gRPC API), which receive applied events for their watches.
     var grpcSessions: [UInt64: ClientSession] = [:]
     var pending: [RequestID: Pending] = [:]
@@ -117,6 +129,8 @@ public final class RosterServer {
         transport.onForward = { [unowned self] forward, peer in self.peerForward(forward, from: peer) }
         transport.onPeerDown = { [unowned self] peer in self.peerDown(peer) }
         transport.onPeerUp = { [unowned self] peer in self.withDriver { $0.peerConnected(peer) } }
+        transport.ownClientAddress = configuration.clientAddress.description
+        transport.onPeerClientAddress = { [unowned self] peer, address in self.peerClientAddresses[peer] = address }
         drainOutbox()
         listener = try Listener(
             on: configuration.clientAddress, loop: loop,
@@ -305,7 +319,7 @@ public final class RosterServer {
         case .members:
             session.finish(
                 APIAdapter.members(
-                    lastStatus.members, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
+                    membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
         case .error(let error):
             session.finish(APIAdapter.error(error, context: context), keepAlive: error.status.code < 500 && error.status.code != 400)
         }
