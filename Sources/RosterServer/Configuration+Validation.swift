@@ -21,6 +21,12 @@ extension ServerConfiguration {
         }
         guard clientAddress != peerAddress else { throw .clientAddressEqualsPeerAddress(clientAddress.description) }
         try validateInitialCluster()
+        // The core's own rules too, so production runs exactly the options the simulator checks.
+        do {
+            try raftOptions.validate()
+        } catch {
+            throw .invalidRaftOptions("\(error)")
+        }
     }
 
     private var numericSettings: [(ConfigurationFlag, Int)] {

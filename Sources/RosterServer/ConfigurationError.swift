@@ -21,6 +21,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case invalidLogLevel(setting: String, value: String)
     case emptyValue(setting: String)
     case clientAddressEqualsPeerAddress(String)
+    /// The Raft options derived from the settings fail `RaftOptions.validate()`.
+    case invalidRaftOptions(String)
     case malformedClusterEntry(String)
     case duplicateMemberName(String)
     case duplicateMemberAddress(String, names: [String])
@@ -64,6 +66,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
             "\(setting) must not be empty"
         case .clientAddressEqualsPeerAddress(let address):
             "--client-addr and --peer-addr are both \(address); give each listener its own port"
+        case .invalidRaftOptions(let reason):
+            "the settings make invalid Raft options (\(reason)); check --heartbeat-ms and --election-ms"
         case .malformedClusterEntry(let entry):
             "--initial-cluster entry '\(entry)' is not NAME=ADDRESS; write e.g. n1=127.0.0.1:2380,n2=127.0.0.1:2382"
         case .duplicateMemberName(let name):
