@@ -152,6 +152,12 @@ enum APIAdapter {
         WatchLines.error(APIError(status: .serviceUnavailable, code: code, message: message))
     }
 
+    /// A long poll whose index fell out of the history window: one `{"resync":{…}}` answer, not a stream line.
+    static func longPollResync(items: [KeyValue], revision: Revision, context: ResponseContext) -> [UInt8] {
+        WatchLines.longPollResponse(.resync(items, revision: revision), includePrevious: false, context: context)
+            .bytes(keepAlive: true)
+    }
+
     static func longPoll(events: [RegistryEvent], revision: Revision, includePrevious: Bool, context: ResponseContext) -> [UInt8] {
         WatchLines.longPollResponse(.events(events, through: revision), includePrevious: includePrevious, context: context)
             .bytes(keepAlive: true)

@@ -280,6 +280,14 @@ final class ClientSession: ConnectionDelegate {
         finish(server.encodeLongPoll(events: events, revision: revision, includePrevious: watcher.spec.includePrevious))
     }
 
+    /// Ends a long poll whose index left the history window with the `resync` answer.
+    func completeLongPollResync(items: [KeyValue], revision: Revision) {
+        guard case .watch(let stream) = mode else { return }
+        server.stopWatchStream(stream)
+        mode = .http
+        finish(APIAdapter.longPollResync(items: items, revision: revision, context: server.context))
+    }
+
     /// Starts a long poll: like a watch, but answered once.
     func beginLongPoll(_ stream: WatchStream) {
         mode = .watch(stream)

@@ -159,9 +159,12 @@ final class WatchHub {
                 watcher.delivered = through
             case .resync(let items, let revision):
                 watcher.delivered = revision
-                if stream.kind != .longPoll,
-                    let line = APIAdapter.resyncStream(revision: revision, items: items, watch: watcher.tag)
-                {
+                if stream.kind == .longPoll {
+                    // A long poll is answered once, as a whole response; a chunked line would break its framing.
+                    stream.session.completeLongPollResync(items: items, revision: revision)
+                    return
+                }
+                if let line = APIAdapter.resyncStream(revision: revision, items: items, watch: watcher.tag) {
                     // Too large to build whole: written as the connection drains; the loop ends here
                     // (the stream is backed up) and resumes when the line is out.
                     stream.stream(line, now: now)

@@ -134,6 +134,25 @@ struct DefectRegressionTests {
         #expect(progress.allSatisfy { ($0["revision"] as? Int ?? .max) < revision + 1_000 })
     }
 
+    @Test("a long poll whose index left the history window is answered once, as a whole JSON resync")
+    func longPollResync() throws {
+        let cluster = try ProcessCluster(size: 1)
+        try cluster.startAll()
+        _ = try cluster.waitForLeader()
+        for id in 0..<5 {
+            _ = cluster.request(
+                "PUT", "/v1/services/web/instances/i\(id)", on: 0, body: #"{"endpoints":["grpc://10.0.0.5:9000"]}"#)
+        }
+        let revision = try #require(cluster.status(of: 0)?["revision"] as? Int)
+        let compacted = cluster.request("POST", "/v1/compact", on: 0, body: #"{"revision":\#(revision)}"#)
+        try #require(compacted?.status == 200, "\(compacted?.text ?? "")")
+        let answer = try #require(cluster.request("GET", "/v1/watch?service=web&index=1&wait=1s", on: 0))
+        #expect(answer.status == 200)
+        let resync = try #require(answer.json?["resync"] as? [String: Any], "\(answer.text)")
+        #expect((resync["items"] as? [Any])?.count == 5)
+        #expect(answer.headers["transfer-encoding"] == nil, "a whole response, not a chunked stream")
+    }
+
     @Test("a node whose every snapshot is damaged refuses to start and names the file, instead of hanging not ready")
     func damagedSnapshotRefusesToStart() throws {
         let cluster = try ProcessCluster(size: 1)
