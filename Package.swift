@@ -15,6 +15,11 @@
 //   EtcdGateway      pure etcd v3 calls ↔ node requests and registry state (KV, Lease, Watch, Cluster,
 //                    Maintenance); EtcdAPI, GRPC, Protobuf, Registry, RosterNode, Raft
 //   HPACK, HTTP2     pure HTTP/2: header compression (RFC 7541) and the connection state machine (RFC 9113)
+//   RosterNode       the deterministic node driver (Raft + registry + requests); Raft, Registry, Codec
+//   RosterAPI        pure HTTP/JSON routing and encoding; Codec, HTTP, Registry, RosterNode, Raft
+//   RosterServer     the shell: epoll loop, peers, client sessions (HTTP/1.1 and h2c/gRPC), watches
+//   RosterClient     the Swift client library (Foundation only); rosterctl is its CLI
+//   RosterTestSupport  real roster processes on loopback for integration, client and CLI tests
 import PackageDescription
 
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
@@ -49,7 +54,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "HPACK", swiftSettings: strict),
         .target(name: "HTTP2", dependencies: ["HPACK"], swiftSettings: strict),
-        .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Wire", "Codec"], swiftSettings: strict),
+        .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Codec"], swiftSettings: strict),
         .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .target(
             name: "RosterServer",
@@ -86,7 +91,9 @@ let package = Package(
         .testTarget(name: "EtcdAPITests", dependencies: ["EtcdAPI", "Protobuf"], swiftSettings: strict),
         .testTarget(name: "HPACKTests", dependencies: ["HPACK"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK"], swiftSettings: strict),
-        .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
+        .testTarget(
+            name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec"],
+            swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .testTarget(
             name: "RosterIntegrationTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
