@@ -38,6 +38,12 @@ enum EtcdKeys {
     }
 
     static func lease(_ raw: Int64) -> LeaseID? { raw == 0 ? nil : LeaseID(UInt64(bitPattern: raw)) }
+
+    /// etcd's compaction revision for Roster's compacted revision: etcd keeps its compaction revision itself
+    /// readable, Roster names the last revision that is gone, so etcd's is one more (0 when nothing was).
+    static func etcdCompactRevision(_ compacted: Revision) -> Int64 {
+        compacted.rawValue == 0 ? 0 : compacted.rawValue + 1
+    }
 }
 
 /// What an etcd Range asks beyond what the registry's range does: sorting, revision filters, a limit applied

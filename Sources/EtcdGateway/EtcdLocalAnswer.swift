@@ -10,8 +10,9 @@ public enum EtcdLocalAnswer {
 
     /// - Parameters:
     ///   - ownClientURL: This member's client URL (`http://host:port`), used when the directory lacks it.
+    ///   - storageBytes: The on-disk state's size, reported as `db_size`.
     public static func answer(
-        _ call: EtcdLocalCall, status: NodeStatus, context: EtcdHeaderContext, ownClientURL: String
+        _ call: EtcdLocalCall, status: NodeStatus, context: EtcdHeaderContext, ownClientURL: String, storageBytes: Int64
     ) -> [UInt8] {
         let header = context.header(revision: status.revision)
         switch call {
@@ -24,6 +25,8 @@ public enum EtcdLocalAnswer {
             var answer = StatusResponse()
             answer.header = header
             answer.version = apiVersion
+            answer.dbSize = max(storageBytes, 1)
+            answer.dbSizeInUse = max(storageBytes, 1)
             answer.leader = status.raft.leader?.rawValue ?? 0
             answer.raftIndex = status.raft.commitIndex.rawValue
             answer.raftTerm = status.raft.term.rawValue
@@ -35,6 +38,10 @@ public enum EtcdLocalAnswer {
             return answer.encoded()
         case .defragment:
             var answer = DefragmentResponse()
+            answer.header = header
+            return answer.encoded()
+        case .leadershipAlreadyThere:
+            var answer = MoveLeaderResponse()
             answer.header = header
             return answer.encoded()
         }

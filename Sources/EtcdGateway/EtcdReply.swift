@@ -7,7 +7,8 @@ import RosterNode
 
 /// How to encode the node's answer to a submitted etcd call.
 public enum EtcdReply: Equatable, Sendable {
-    case range(EtcdRangeShape)
+    /// A range; `revision` is the one it asked for (0: current).
+    case range(EtcdRangeShape, revision: Int64)
     case put
     case deleteRange
     case txn(EtcdTxnShape)
@@ -21,9 +22,16 @@ public enum EtcdReply: Equatable, Sendable {
     case moveLeader(target: UInt64)
 
     /// The encoded response message, or the status to answer with.
-    public func encode(_ response: NodeResponse, context: EtcdHeaderContext, currentRevision: Revision)
-        -> Result<[UInt8], GRPCStatus>
-    {
+    /// - Parameter compactedRevision: The registry's compacted revision now: a range at it is refused, as etcd
+    ///   refuses revisions below its compaction revision (one more than Roster's).
+    public func encode(
+        _ response: NodeResponse, context: EtcdHeaderContext, currentRevision: Revision, compactedRevision: Revision = .zero
+    ) -> Result<[UInt8], GRPCStatus> {
+        if case .range(_, let revision) = self, revision > 0, revision <= compactedRevision.rawValue,
+            case .read = response
+        {
+            return .failure(EtcdStatus.error(.compacted))
+        }
         switch response {
         case .failed(let failure): return .failure(EtcdStatus.of(failure))
         case .rejected(let rejection, let revision):
@@ -107,7 +115,7 @@ public enum EtcdReply: Equatable, Sendable {
 
     private func read(_ result: QueryResult, header: ResponseHeader) -> Result<[UInt8], GRPCStatus> {
         switch (self, result) {
-        case (.range(let shape), .range(let range)):
+        case (.range(let shape, _), .range(let range)):
             return .success(shape.response(range, header: header).encoded())
         case (.leaseTimeToLive, .lease(let status)):
             var answer = LeaseTimeToLiveResponse()
@@ -135,7 +143,7 @@ public enum EtcdReply: Equatable, Sendable {
             var answer = HashKVResponse()
             answer.header = header
             answer.hash = UInt32(truncatingIfNeeded: hash.hash ^ (hash.hash >> 32))
-            answer.compactRevision = hash.compactedRevision.rawValue
+            answer.compactRevision = EtcdKeys.etcdCompactRevision(hash.compactedRevision)
             return .success(answer.encoded())
         default:
             return .failure(GRPCStatus(code: .internal, message: "etcdserver: unexpected answer \(result)"))

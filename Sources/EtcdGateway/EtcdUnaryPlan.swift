@@ -20,15 +20,20 @@ public enum EtcdLocalCall: Equatable, Sendable {
     case status
     case alarmList
     case defragment
+    /// A MoveLeader to the member that already leads.
+    case leadershipAlreadyThere
 }
 
 /// Decodes unary etcd requests and plans how to serve them.
 public enum EtcdUnary {
     /// The plan for `method` with the request message `payload`.
     /// - Parameter minimumTTLMilliseconds: TTLs below it are raised to it, as etcd raises tiny TTLs.
-    /// - Parameter members: The member directory, to name the target of a MoveLeader.
+    /// - Parameters:
+    ///   - members: The member directory, to name the target of a MoveLeader.
+    ///   - leader: The current leader's ID, if known.
     public static func plan(
-        _ method: EtcdMethod, payload: [UInt8], minimumTTLMilliseconds: Int64, members: [RosterNode.Member]
+        _ method: EtcdMethod, payload: [UInt8], minimumTTLMilliseconds: Int64, members: [RosterNode.Member],
+        leader: UInt64? = nil
     ) -> EtcdUnaryPlan {
         do throws(ProtoError) {
             switch method {
@@ -38,7 +43,9 @@ public enum EtcdUnary {
             case .txn: return txn(try TxnRequest(decoding: payload))
             case .compact:
                 let request = try CompactionRequest(decoding: payload)
-                return .submit(.write(.compact(Revision(request.revision))), .compact)
+                // etcd's compaction at R keeps R readable and watchable; Roster's compacted revision is the last
+                // one gone, so etcd's R is Roster's R - 1 (and Roster's compacted revision + 1 is etcd's).
+                return .submit(.write(.compact(Revision(request.revision - 1))), .compact)
             case .leaseGrant:
                 let request = try LeaseGrantRequest(decoding: payload)
                 let ttl = max(request.ttl.multipliedReportingOverflow(by: 1_000).partialValue, minimumTTLMilliseconds)
@@ -76,8 +83,10 @@ public enum EtcdUnary {
             case .moveLeader:
                 let request = try MoveLeaderRequest(decoding: payload)
                 guard let target = members.first(where: { $0.id.rawValue == request.targetID }) else {
-                    return .fail(EtcdStatus.error(.memberNotFound))
+                    return .fail(EtcdStatus.error(.badLeaderTransferee))
                 }
+                // etcd answers a move to the current leader with success and does nothing.
+                if leader == request.targetID { return .local(.leadershipAlreadyThere) }
                 return .submit(.admin(.transferLeadership(to: target.name)), .moveLeader(target: request.targetID))
             default:
                 return .fail(GRPCStatus(code: .unimplemented, message: "Roster does not implement \(method.rawValue)"))
@@ -94,7 +103,7 @@ public enum EtcdUnary {
         let options = ReadOptions(consistency: request.serializable ? .serializable : .linearizable)
         let query: RegistryQuery =
             request.revision > 0 ? .rangeAt(registryRequest, Revision(request.revision)) : .range(registryRequest)
-        return .submit(.read(query, options), .range(shape))
+        return .submit(.read(query, options), .range(shape, revision: request.revision))
     }
 
     static func putRequest(_ request: EtcdAPI.PutRequest) -> Registry.PutRequest {

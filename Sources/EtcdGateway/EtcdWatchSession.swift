@@ -82,12 +82,13 @@ public struct EtcdWatchSession: Sendable {
         created.watchID = id
         created.created = true
         let start = create.startRevision > 0 ? Revision(create.startRevision) : registry.revision.next
+        // etcd cancels a watch only below its compaction revision, which is Roster's compacted revision + 1.
         if start.rawValue - 1 < registry.compactedRevision.rawValue {
             var compacted = WatchResponse()
             compacted.header = context.header(revision: registry.revision)
             compacted.watchID = id
             compacted.canceled = true
-            compacted.compactRevision = registry.compactedRevision.rawValue
+            compacted.compactRevision = EtcdKeys.etcdCompactRevision(registry.compactedRevision)
             compacted.cancelReason = "etcdserver: mvcc: required revision has been compacted"
             return [created, compacted]
         }
@@ -155,7 +156,7 @@ public struct EtcdWatchSession: Sendable {
                 compacted.header = context.header(revision: registry.revision)
                 compacted.watchID = watcher.id
                 compacted.canceled = true
-                compacted.compactRevision = registry.compactedRevision.rawValue
+                compacted.compactRevision = EtcdKeys.etcdCompactRevision(registry.compactedRevision)
                 compacted.cancelReason = "etcdserver: mvcc: required revision has been compacted"
                 watchers.remove(at: position)
                 return responses + [compacted]

@@ -201,14 +201,15 @@ final class GRPCConnection {
         status.members = server.membersWithClientAddresses
         let plan = EtcdUnary.plan(
             method, payload: payload, minimumTTLMilliseconds: server.driver.registry.limits.minimumTTLMilliseconds,
-            members: status.members)
+            members: status.members, leader: status.raft.leader?.rawValue)
         switch plan {
         case .fail(let status):
             fail(stream, status)
         case .local(let call):
             let answer = EtcdLocalAnswer.answer(
                 call, status: status, context: server.etcdHeaderContext,
-                ownClientURL: "http://\(server.configuration.clientAddress)")
+                ownClientURL: "http://\(server.configuration.clientAddress)",
+                storageBytes: Int64(server.driver.environment.storage.approximateBytes))
             respond(answer, on: stream)
         case .submit(let request, let reply):
             submit(request, kind: .grpc(stream, reply), on: stream)
@@ -227,7 +228,11 @@ final class GRPCConnection {
     /// The node's answer to a unary call.
     func complete(_ id: RequestID, stream: StreamID, reply: EtcdReply, response: NodeResponse) {
         guard calls[stream]?.inFlight.remove(id) != nil else { return }
-        switch reply.encode(response, context: server.etcdHeaderContext, currentRevision: server.driver.registry.revision) {
+        let registry = server.driver.registry
+        switch reply.encode(
+            response, context: server.etcdHeaderContext, currentRevision: registry.revision,
+            compactedRevision: registry.compactedRevision)
+        {
         case .success(let bytes): respond(bytes, on: stream)
         case .failure(let status): fail(stream, status)
         }

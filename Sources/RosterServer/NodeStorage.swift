@@ -63,7 +63,14 @@ struct NodeStorage {
         }
     }
 
+    /// Bytes of the newest snapshot's data, for size reports.
+    private(set) var snapshotBytes = 0
+
+    /// The on-disk state, roughly: the newest snapshot plus the segment being written (etcd's "db size").
+    var approximateBytes: Int { snapshotBytes + log.activeSegmentBytes }
+
     mutating func save(_ snapshot: Snapshot) {
+        snapshotBytes = snapshot.data.count
         do {
             try log.saveSnapshot(snapshot)
         } catch {

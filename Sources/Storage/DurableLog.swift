@@ -70,6 +70,8 @@ public struct DurableLog: Sendable {
     public var hasUnsyncedRecords: Bool { !pending.isEmpty }
     /// Paths of the segment files the log currently spans, oldest first.
     public var segmentPaths: [String] { segments.map(\.path) }
+    /// Bytes in the segment being written.
+    public var activeSegmentBytes: Int { activeSize }
 
     // MARK: - Appending
 
