@@ -303,18 +303,20 @@ class Runner:
                     return False
             return False
 
-        synced = put_and_wait("sync", 5)
-        for inner in step["body"]:
-            self.step(inner)
-        fenced = put_and_wait("fence", 3) if synced else False
-        exited = proc.poll()
-        if exited is None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        try:
+            synced = put_and_wait("sync", 5)
+            for inner in step["body"]:
+                self.step(inner)
+            fenced = put_and_wait("fence", 3) if synced else False
+            exited = proc.poll()
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
         for t in threads:
             t.join(5)
         self.etcdctl(["del", sync])

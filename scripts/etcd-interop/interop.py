@@ -9,6 +9,7 @@ import argparse
 import difflib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -136,6 +137,8 @@ class Target:
 
 
 def main():
+    # SIGTERM (the runner's trap) unwinds like Ctrl-C, so every cluster's `finally: stop()` runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser()
     parser.add_argument("--against", choices=["etcd", "roster", "both"], default="both")
     parser.add_argument("--only", choices=PARTS, action="append")
