@@ -12,6 +12,9 @@
 //   Protobuf         pure proto3 wire format (reader, writer); depends on nothing
 //   GRPC             pure gRPC message framing, grpc-timeout, grpc-message, status codes; depends on nothing
 //   EtcdAPI          pure etcd 3.4 v3 API messages and method table; Protobuf
+//   EtcdGateway      pure etcd v3 calls ↔ node requests and registry state (KV, Lease, Watch, Cluster,
+//                    Maintenance); EtcdAPI, GRPC, Protobuf, Registry, RosterNode, Raft
+//   HPACK, HTTP2     pure HTTP/2: header compression (RFC 7541) and the connection state machine (RFC 9113)
 import PackageDescription
 
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
@@ -41,6 +44,11 @@ let package = Package(
         .target(name: "Protobuf", swiftSettings: strict),
         .target(name: "GRPC", swiftSettings: strict),
         .target(name: "EtcdAPI", dependencies: ["Protobuf"], swiftSettings: strict),
+        .target(
+            name: "EtcdGateway", dependencies: ["EtcdAPI", "GRPC", "Protobuf", "Registry", "RosterNode", "Raft"],
+            swiftSettings: strict),
+        .target(name: "HPACK", swiftSettings: strict),
+        .target(name: "HTTP2", dependencies: ["HPACK"], swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Wire", "Codec"], swiftSettings: strict),
         .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .target(
@@ -63,6 +71,9 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "Raft", "Codec"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Codec"], swiftSettings: strict),
+        // Golden transcripts (testdata/*.txt) of the Raft core and of leases and watches.
+        .testTarget(
+            name: "InteractionTests", dependencies: ["Raft", "Registry"], exclude: ["testdata"], swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Raft", "Wire", "Codec"], swiftSettings: strict),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
@@ -70,9 +81,12 @@ let package = Package(
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"], swiftSettings: strict),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC"], swiftSettings: strict),
         .testTarget(name: "EtcdAPITests", dependencies: ["EtcdAPI", "Protobuf"], swiftSettings: strict),
+        .testTarget(name: "HPACKTests", dependencies: ["HPACK"], swiftSettings: strict),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK"], swiftSettings: strict),
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
-        .testTarget(name: "RosterIntegrationTests", dependencies: ["RosterTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RosterIntegrationTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RosterClientTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
     ],

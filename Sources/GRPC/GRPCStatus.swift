@@ -21,3 +21,6 @@ public struct GRPCStatus: Sendable, Hashable, CustomStringConvertible {
     /// `CODE: message`, or just the code name when the message is empty.
     public var description: String { message.isEmpty ? code.description : "\(code): \(message)" }
 }
+
+/// A non-OK status is what a failed call ends with, so it can travel as a `Result`'s failure.
+extension GRPCStatus: Error {}

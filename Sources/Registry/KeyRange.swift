@@ -53,7 +53,7 @@ public enum KeyRange: Hashable, Sendable {
     }
 
     /// The rejection for a malformed range, if any.
-    func validate(limits: RegistryLimits) -> RegistryRejection? {
+    public func validate(limits: RegistryLimits) -> RegistryRejection? {
         switch self {
         case .key(let key):
             if key.isEmpty { return .emptyKey }

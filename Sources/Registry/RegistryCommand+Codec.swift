@@ -201,14 +201,19 @@ extension PutRequest {
         writer.writeLengthPrefixed(key)
         writer.writeLengthPrefixed(value)
         writer.writeOptionalLease(lease)
-        writer.write(returnPrevious)
+        // One byte of flags; bit 0 alone is what entries written before the ignore flags hold.
+        writer.write(UInt8(returnPrevious ? 1 : 0) | (ignoreValue ? 2 : 0) | (ignoreLease ? 4 : 0))
     }
 
     init(from reader: inout ByteReader, limits: RegistryLimits) throws(CodecError) {
         key = try reader.readKey("key", limits: limits)
         value = try reader.readLengthPrefixed("value", limit: limits.valueBytes)
         lease = try reader.readOptionalLease("lease")
-        returnPrevious = try reader.readBool("return previous")
+        let flags = try reader.readByte("put flags")
+        guard flags & ~7 == 0 else { throw .unknownTag(field: "put flags", tag: UInt64(flags)) }
+        returnPrevious = flags & 1 != 0
+        ignoreValue = flags & 2 != 0
+        ignoreLease = flags & 4 != 0
     }
 }
 

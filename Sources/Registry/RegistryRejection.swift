@@ -5,6 +5,12 @@
 public enum RegistryRejection: Error, Equatable, Sendable {
     /// Keys must have at least one byte.
     case emptyKey
+    /// A put that keeps the current value or lease names a key that does not exist (etcd's "key not found").
+    case keyNotFound([UInt8])
+    /// A put that keeps the current value carries a value too.
+    case valueWithIgnoreValue
+    /// A put that keeps the current lease names a lease too.
+    case leaseWithIgnoreLease
     /// A key is longer than `RegistryLimits.keyBytes`.
     case keyTooLong(bytes: Int, limit: Int)
     /// A value (or an encoded instance) is longer than `RegistryLimits.valueBytes`.

@@ -55,6 +55,9 @@ extension RegistryState {
             if lease.rawValue == 0 { return .invalidLeaseID }
             if leaseTable[lease] == nil { return .leaseNotFound(lease) }
         }
+        if put.ignoreValue && !put.value.isEmpty { return .valueWithIgnoreValue }
+        if put.ignoreLease && put.lease != nil { return .leaseWithIgnoreLease }
+        if (put.ignoreValue || put.ignoreLease) && entries[put.key] == nil { return .keyNotFound(put.key) }
         return nil
     }
 
@@ -73,9 +76,11 @@ extension RegistryState {
 
     /// A validated put. - Returns: the previous record if requested.
     private mutating func executePut(_ request: PutRequest, into changes: inout ChangeSet) -> KeyValue? {
+        let current = request.ignoreValue || request.ignoreLease ? entries[request.key] : nil
         let previous = writeRecord(
-            key: request.key, value: request.value, lease: request.lease, isInstance: false, cause: .put,
-            into: &changes)
+            key: request.key, value: request.ignoreValue ? current?.value ?? [] : request.value,
+            lease: request.ignoreLease ? current?.lease : request.lease,
+            isInstance: request.ignoreValue && current?.isInstance == true, cause: .put, into: &changes)
         return request.returnPrevious ? previous : nil
     }
 

@@ -32,6 +32,12 @@ extension APIError {
         switch rejection {
         case .emptyKey:
             return (.badRequest, "empty_key", "\(field ?? "key") is empty; keys need at least one byte")
+        case .keyNotFound(let key):
+            return (.notFound, "key_not_found", "key \(printable(key)) does not exist, so there is no value or lease to keep")
+        case .valueWithIgnoreValue:
+            return (.badRequest, "invalid_field", "a put that keeps the current value must not carry a value")
+        case .leaseWithIgnoreLease:
+            return (.badRequest, "invalid_field", "a put that keeps the current lease must not name a lease")
         case .keyTooLong(let bytes, let limit):
             return (.badRequest, "key_too_long", "\(field ?? "key") is \(bytes) bytes, limit \(limit)")
         case .valueTooLong(let bytes, let limit):

@@ -166,6 +166,7 @@ extension NodeDriver {
             let result: QueryResult
             switch read.query {
             case .range(let request): result = .range(try registry.range(request))
+            case .rangeAt(let request, let revision): result = .range(try registry.range(request, atRevision: revision))
             case .instances(let namespace, let service): result = .instances(try registry.instances(namespace: namespace, service: service))
             case .instance(let name): result = .instance(registry.instance(named: name))
             case .services(let namespace): result = .services(try registry.services(namespace: namespace))

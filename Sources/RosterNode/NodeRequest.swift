@@ -34,6 +34,8 @@ public struct ReadOptions: Equatable, Sendable {
 /// A question about the registry state.
 public enum RegistryQuery: Equatable, Sendable {
     case range(RangeRequest)
+    /// A range as it was at an older revision inside the history window (etcd's range `revision`).
+    case rangeAt(RangeRequest, Revision)
     case instances(namespace: String, service: String)
     case instance(InstanceName)
     case services(namespace: String)

@@ -36,6 +36,25 @@ enum APIAdapter {
         APIResponse.encode(response, context: context).bytes(keepAlive: true)
     }
 
+    /// An answer as bytes to write at once, or, for a listing or range too large for that, a stream.
+    enum Answer {
+        case whole([UInt8])
+        case streamed(ResponseStream)
+    }
+
+    /// The answer to a node response: streamed when it is a large listing or range (never built whole,
+    /// so it can neither blow the node's memory nor pass the connection's outbound bound), else whole
+    /// with its instance listings from (and filling) `cache`.
+    static func answer(_ response: NodeResponse, context: ResponseContext, cache: inout InstanceJSONCache) -> Answer {
+        if let stream = APIResponse.streamed(response, context: context) { return .streamed(stream) }
+        return .whole(encode(response, context: context, cache: &cache))
+    }
+
+    /// A resync line too large to write whole, as a stream of chunks; nil for a small one.
+    static func resyncStream(revision: Revision, items: [KeyValue], watch id: UInt64?) -> ResponseStream? {
+        WatchLines.resyncStream(items, revision: revision, watch: id)
+    }
+
     /// An answer whose instance listings come from (and fill) `cache`.
     static func encode(_ response: NodeResponse, context: ResponseContext, cache: inout InstanceJSONCache) -> [UInt8] {
         APIResponse.encode(response, context: context, cache: &cache).bytes(keepAlive: true)

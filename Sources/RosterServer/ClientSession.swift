@@ -11,7 +11,9 @@ import RosterNode
 /// raw from the connection after the request: the request has no body, and the lines are NDJSON.
 ///
 /// Requests on one connection are served one at a time (a pipelined request waits in the parser's
-/// buffer until the previous answer is written), which keeps answers in request order.
+/// buffer until the previous answer is written), which keeps answers in request order. A large answer
+/// is streamed as the connection drains (`StreamedAnswer`); the next request waits until it is queued
+/// whole.
 final class ClientSession: ConnectionDelegate {
     enum Mode {
         case http
@@ -29,6 +31,8 @@ final class ClientSession: ConnectionDelegate {
     private var currentKeepsAlive = true
     private var idleTimer: TimerID?
     private var lineBuffer: [UInt8] = []
+    /// The large answer being streamed; while set, no other bytes reach the socket.
+    var answer: StreamedAnswer?
 
     init(id: UInt64, server: RosterServer, parserLimits: HTTPParserLimits) {
         self.id = id
@@ -61,6 +65,11 @@ final class ClientSession: ConnectionDelegate {
     }
 
     func connection(_ connection: Connection, didChangeBackPressure isOverLimit: Bool) {
+        if answer != nil {
+            // Its completion resumes the watch stream or the next request.
+            if !isOverLimit { pumpAnswer() }
+            return
+        }
         guard case .watch(let stream) = mode else { return }
         stream.isBackedUp = isOverLimit
         if !isOverLimit { server.watchStreamDrained(stream) }
@@ -68,6 +77,13 @@ final class ClientSession: ConnectionDelegate {
 
     func connection(_ connection: Connection, didCloseWith reason: Connection.CloseReason) {
         disarmIdleTimer()
+        if let timer = answer?.stallTimer { connection.loop.cancel(timer) }
+        answer = nil
+        if reason == .outboundOverflow {
+            server.logger.warning(
+                "closed a client connection: answers it did not read passed the outbound bound, and the last was dropped",
+                ["peer": "\(connection.peer)", "bound_bytes": connection.limits.outboundMaxBytes])
+        }
         server.sessionClosed(self)
     }
 
@@ -75,7 +91,7 @@ final class ClientSession: ConnectionDelegate {
 
     /// Parses and starts the next request, if no request is in progress.
     func serveNext() {
-        guard current == nil, case .http = mode, let connection, !connection.isClosed else { return }
+        guard current == nil, answer == nil, case .http = mode, let connection, !connection.isClosed else { return }
         let request: HTTPRequest
         do {
             guard let next = try parser.nextRequest() else {
@@ -102,6 +118,23 @@ final class ClientSession: ConnectionDelegate {
         current = nil
         guard let connection, !connection.isClosed else { return }
         connection.write(bytes)
+        afterAnswer(keepAlive: keepAlive)
+    }
+
+    /// Writes an answer, whole or streamed; a streamed one moves on to the next request when it is done.
+    func finish(_ reply: APIAdapter.Answer) {
+        switch reply {
+        case .whole(let bytes):
+            finish(bytes)
+        case .streamed(let body):
+            current = nil
+            startStreaming(body, completion: .nextRequest)
+        }
+    }
+
+    /// Closes after the answer when either side asked to, else serves the next pipelined request.
+    func afterAnswer(keepAlive: Bool = true) {
+        guard let connection, !connection.isClosed else { return }
         if !keepAlive || !currentKeepsAlive {
             connection.closeAfterFlush()
             return
@@ -136,13 +169,20 @@ final class ClientSession: ConnectionDelegate {
         var chunk: [UInt8] = []
         chunk.reserveCapacity(line.count + 12)
         HTTPResponseWriter.writeChunk(line, into: &chunk)
-        connection.write(chunk)
+        writeWatchChunk(chunk)
     }
 
-    /// Writes bytes already framed as a chunk, shared with other connections.
+    /// Writes bytes already framed as a chunk, shared with other connections; held behind a streaming
+    /// answer, so it never lands inside one.
     func writeWatchChunk(_ chunk: [UInt8]) {
         guard let connection, !connection.isClosed else { return }
-        connection.write(chunk)
+        guard let answer else {
+            connection.write(chunk)
+            return
+        }
+        if !answer.hold(chunk) {
+            cut(connection, reason: "more than \(StreamedAnswer.heldLimitBytes) bytes of lines waited behind a streamed answer")
+        }
     }
 
     /// One renewal per complete keepalive line.
@@ -176,6 +216,13 @@ final class ClientSession: ConnectionDelegate {
     /// Ends a stream with an error line, then closes the connection.
     func endWatch(code: String, message: String) {
         guard let connection, !connection.isClosed else { return }
+        guard answer == nil else {
+            // Mid-line: an error line now would corrupt the resync, so the connection ends without one.
+            if case .watch(let stream) = mode { server.stopWatchStream(stream) }
+            mode = .http
+            cut(connection, reason: "the watch ended (\(code)) while a resync line was being streamed")
+            return
+        }
         writeWatchLine(APIAdapter.streamErrorLine(code: code, message: message))
         var end: [UInt8] = []
         HTTPResponseWriter.writeEnd(into: &end)
@@ -210,7 +257,9 @@ final class ClientSession: ConnectionDelegate {
         guard let connection else { return }
         isTimingPartialRequest = partial
         idleTimer = connection.loop.schedule(after: partial ? server.requestTimeout : server.idleTimeout) { [weak self] in
-            guard let self, let connection = self.connection, case .http = self.mode, self.current == nil else { return }
+            guard let self, let connection = self.connection, case .http = self.mode, self.current == nil,
+                self.answer == nil
+            else { return }
             // A partial request that never completes (slowloris), or an idle keep-alive connection.
             if self.parser.isIdle {
                 connection.close()

@@ -167,6 +167,7 @@ extension ServerConfiguration {
         case .maxRequestBytes: maxRequestBytes = number
         case .maxConnections: maxConnections = number
         case .requestTimeoutMilliseconds: requestTimeoutMilliseconds = number
+        case .clientStallMilliseconds: clientStallMilliseconds = number
         default: preconditionFailure("\(flag) is not numeric")
         }
     }

@@ -27,7 +27,8 @@ extension ServerConfiguration {
         [(.heartbeatMilliseconds, heartbeatMilliseconds), (.electionMilliseconds, electionMilliseconds),
          (.snapshotEntries, snapshotEntries), (.historyRevisions, historyRevisions), (.historyEvents, historyEvents),
          (.historyBytes, historyBytes), (.maxRequestBytes, maxRequestBytes),
-         (.maxConnections, maxConnections), (.requestTimeoutMilliseconds, requestTimeoutMilliseconds)]
+         (.maxConnections, maxConnections), (.requestTimeoutMilliseconds, requestTimeoutMilliseconds),
+         (.clientStallMilliseconds, clientStallMilliseconds)]
     }
 
     private func validateInitialCluster() throws(ConfigurationError) {

@@ -51,6 +51,10 @@ public struct ServerConfiguration: Hashable, Sendable {
     public var maxConnections = 20_000
     /// How long a client request may wait for commit before it fails with a timeout.
     public var requestTimeoutMilliseconds = 5000
+    /// How long a client may leave a streamed answer (a large listing, range or resync) unread, with our
+    /// outbound buffer full, before the connection is cut and logged: a reader that stopped must not pin
+    /// the answer's records and buffers forever.
+    public var clientStallMilliseconds = 30_000
     public var logLevel = LogLevel.info
     /// Testing only: answer writes as soon as the leader appends them, before they commit. Loses
     /// acknowledged writes on leader failure; exists so the chaos suite can prove its checker notices.
@@ -100,6 +104,8 @@ public struct ServerConfiguration: Hashable, Sendable {
     public var electionTimeoutTicks: Int { electionMilliseconds / heartbeatMilliseconds }
     /// The request timeout as a `Duration`.
     public var requestTimeout: Duration { .milliseconds(requestTimeoutMilliseconds) }
+    /// The client stall bound as a `Duration`.
+    public var clientStall: Duration { .milliseconds(clientStallMilliseconds) }
 
     /// Raft options with this configuration's timing and the library defaults for everything else.
     public var raftOptions: RaftOptions {

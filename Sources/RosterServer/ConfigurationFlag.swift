@@ -16,6 +16,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case maxRequestBytes = "max-request-bytes"
     case maxConnections = "max-connections"
     case requestTimeoutMilliseconds = "request-timeout-ms"
+    case clientStallMilliseconds = "client-stall-ms"
     case logLevel = "log-level"
     case unsafeAckBeforeCommit = "unsafe-ack-before-commit"
     case config
@@ -43,6 +44,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .maxRequestBytes: 1...(64 << 20)
         case .maxConnections: 1...1_000_000
         case .requestTimeoutMilliseconds: 1...3_600_000
+        case .clientStallMilliseconds: 1...3_600_000
         default: nil
         }
     }
@@ -76,6 +78,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .maxRequestBytes: "largest client request body"
         case .maxConnections: "client connections held open at once"
         case .requestTimeoutMilliseconds: "how long a client request may wait for commit"
+        case .clientStallMilliseconds: "how long a client may stop reading a large answer it is being sent before it is cut"
         case .logLevel: "debug, info, warning or error"
         case .unsafeAckBeforeCommit: "TESTING ONLY, LOSES DATA: answer writes before they commit (proves the chaos checker bites)"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
@@ -101,6 +104,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .maxRequestBytes: String(defaults.maxRequestBytes)
         case .maxConnections: String(defaults.maxConnections)
         case .requestTimeoutMilliseconds: String(defaults.requestTimeoutMilliseconds)
+        case .clientStallMilliseconds: String(defaults.clientStallMilliseconds)
         case .logLevel: defaults.logLevel.rawValue
         case .unsafeAckBeforeCommit: "false"
         case .config, .help: nil

@@ -342,7 +342,7 @@ public final class RosterServer {
         let session = waiting.session
         switch waiting.kind {
         case .plain:
-            session?.finish(APIAdapter.encode(response, context: context, cache: &instanceCache))
+            session?.finish(APIAdapter.answer(response, context: context, cache: &instanceCache))
         case .grantThenRegister(var instance):
             guard case .written(let applied) = response, case .leaseGranted(let lease, _) = applied.response else {
                 session?.finish(APIAdapter.encode(response, context: context))

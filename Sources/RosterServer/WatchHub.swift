@@ -158,12 +158,18 @@ final class WatchHub {
                 if !events.isEmpty { deliver(events, to: watcher, now: now) }
                 watcher.delivered = through
             case .resync(let items, let revision):
-                if let tag = watcher.tag {
+                watcher.delivered = revision
+                if stream.kind != .longPoll,
+                    let line = APIAdapter.resyncStream(revision: revision, items: items, watch: watcher.tag)
+                {
+                    // Too large to build whole: written as the connection drains; the loop ends here
+                    // (the stream is backed up) and resumes when the line is out.
+                    stream.stream(line, now: now)
+                } else if let tag = watcher.tag {
                     stream.write(WatchStreamLines.resync(watch: tag, items: items, revision: revision), now: now)
                 } else {
                     stream.write(APIAdapter.resyncLine(revision: revision, items: items), now: now)
                 }
-                watcher.delivered = revision
             }
         }
     }

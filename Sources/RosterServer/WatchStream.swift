@@ -97,6 +97,12 @@ final class WatchStream {
         session.writeWatchLine(payload)
     }
 
+    /// Streams a line too large to build whole (a resync); the stream is backed up until it is written.
+    func stream(_ line: ResponseStream, now: UInt64) {
+        lastWriteMilliseconds = now
+        session.streamLine(line, of: self)
+    }
+
     /// Writes bytes already framed as a chunk (shared between streams).
     func write(framed chunk: [UInt8], now: UInt64) {
         lastWriteMilliseconds = now

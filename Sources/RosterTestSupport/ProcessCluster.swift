@@ -124,6 +124,7 @@ public final class StreamReader: @unchecked Sendable {
 
     private func run() {
         var pending: [UInt8] = []
+        var partialLine: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var headerDone = false
         while true {
@@ -140,14 +141,17 @@ public final class StreamReader: @unchecked Sendable {
             while let sizeEnd = (0..<max(0, pending.count - 1)).first(where: { pending[$0] == 13 && pending[$0 + 1] == 10 }) {
                 guard let size = Int(String(decoding: pending[0..<sizeEnd], as: UTF8.self), radix: 16) else { break }
                 guard pending.count >= sizeEnd + 2 + size + 2 else { break }
-                let data = Array(pending[(sizeEnd + 2)..<(sizeEnd + 2 + size)])
+                partialLine += pending[(sizeEnd + 2)..<(sizeEnd + 2 + size)]
                 pending.removeFirst(sizeEnd + 2 + size + 2)
-                for line in data.split(separator: 10) {
+                // A line may span chunks (a large resync is streamed in pieces): only complete lines parse.
+                while let newline = partialLine.firstIndex(of: 10) {
+                    let line = partialLine[..<newline]
                     if let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] {
                         lock.lock()
                         collected.append(object)
                         lock.unlock()
                     }
+                    partialLine.removeFirst(newline + 1)
                 }
                 if size == 0 { break }
             }

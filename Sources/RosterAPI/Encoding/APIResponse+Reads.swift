@@ -66,7 +66,7 @@ extension APIResponse {
     }
 
     /// Sets the read's revision and, for serializable reads, the leader-contact age.
-    private static func stamp(_ response: inout EncodedResponse, _ readContext: ReadContext) {
+    static func stamp(_ response: inout EncodedResponse, _ readContext: ReadContext) {
         if let position = response.headers.firstIndex(where: { $0.name == "X-Roster-Revision" }) {
             response.headers[position].value = String(readContext.revision.rawValue)
         }

@@ -36,7 +36,10 @@ public struct InstanceJSONCache {
 
     /// The JSON object for an instance record, or nil when the record is not an instance (or does not
     /// decode as one, which a valid registry state never holds).
-    public mutating func json(for record: KeyValue) -> [UInt8]? {
+    /// - Parameter remember: Whether a miss is added to the cache. A streamed listing passes false: it is
+    ///   large by definition, and filling the cache with it would evict the small hot listings and grow the
+    ///   node's memory by the listing's size.
+    public mutating func json(for record: KeyValue, remember: Bool = true) -> [UInt8]? {
         guard record.isInstance else { return nil }
         let key = Key(key: record.key, modRevision: record.modRevision)
         if let entry = current[key], entry.value == record.value {
@@ -53,7 +56,7 @@ public struct InstanceJSONCache {
         var writer = JSONWriter(reservingCapacity: 64 + record.value.count * 2)
         writer.instance(instance)
         let json = writer.bytes
-        if byteLimit > 0 { insert(Entry(value: record.value, json: json), for: key) }
+        if remember && byteLimit > 0 { insert(Entry(value: record.value, json: json), for: key) }
         return json
     }
 
@@ -89,8 +92,8 @@ public struct InstanceJSONCache {
 
 extension JSONWriter {
     /// An instance record's JSON object through `cache`; nothing for a record that is not an instance.
-    mutating func instance(_ record: KeyValue, cache: inout InstanceJSONCache) {
-        guard let json = cache.json(for: record) else { return }
+    mutating func instance(_ record: KeyValue, cache: inout InstanceJSONCache, remember: Bool = true) {
+        guard let json = cache.json(for: record, remember: remember) else { return }
         raw(json)
     }
 }

@@ -14,6 +14,15 @@ struct JSONWriter {
 
     init(reservingCapacity capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
+    /// A writer for the next elements of an array whose `[` (and, when `hasElements`, earlier elements) were
+    /// written elsewhere, appending after `start`: the first value gets a comma exactly when one is due.
+    /// Why: a streamed answer encodes a long array piece by piece, each piece in a fresh buffer.
+    init(continuingArray hasElements: Bool, after start: [UInt8], reservingCapacity capacity: Int) {
+        bytes = start
+        bytes.reserveCapacity(capacity)
+        isFirst = [!hasElements]
+    }
+
     mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); isFirst.append(true) }
     mutating func endObject() {
         precondition(!isFirst.isEmpty, "unbalanced endObject"); isFirst.removeLast(); bytes.append(UInt8(ascii: "}"))

@@ -134,3 +134,24 @@ public enum WatchLines {
         writer.endObject()
     }
 }
+
+extension WatchLines {
+    /// A resync line too large to build whole, as a stream of chunks for a watch stream whose head is
+    /// written: `{"resync":{"revision":R,"items":[…]}}` (or, with `watch`, the tagged form of
+    /// `WatchStreamLines.resync`); nil when the items are estimated under `ResponseStream.thresholdBytes`,
+    /// which the caller writes whole as before.
+    /// - Complexity: O(items) to estimate the size; nothing is encoded yet.
+    public static func resyncStream(_ items: [KeyValue], revision: Revision, watch id: UInt64?) -> ResponseStream? {
+        guard ResponseStream.estimatedBytes(items) > ResponseStream.thresholdBytes else { return nil }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("resync")
+        writer.beginObject()
+        if let id { writer.field("watch", id) }
+        writer.field("revision", revision.rawValue)
+        writer.key("items")
+        writer.beginArray()
+        return ResponseStream(
+            linePrefix: writer.bytes, records: items, element: .keyValue, suffix: Array("]}}\n".utf8))
+    }
+}

@@ -1,0 +1,165 @@
+import EtcdAPI
+import GRPC
+import Protobuf
+import Raft
+import Registry
+import RosterNode
+
+/// How to encode the node's answer to a submitted etcd call.
+public enum EtcdReply: Equatable, Sendable {
+    case range(EtcdRangeShape)
+    case put
+    case deleteRange
+    case txn(EtcdTxnShape)
+    case compact
+    case leaseGrant
+    case leaseRevoke
+    case leaseTimeToLive(Int64)
+    case leaseLeases
+    case hash
+    case hashKV
+    case moveLeader(target: UInt64)
+
+    /// The encoded response message, or the status to answer with.
+    public func encode(_ response: NodeResponse, context: EtcdHeaderContext, currentRevision: Revision)
+        -> Result<[UInt8], GRPCStatus>
+    {
+        switch response {
+        case .failed(let failure): return .failure(EtcdStatus.of(failure))
+        case .rejected(let rejection, let revision):
+            // etcd answers TimeToLive of an unknown lease with TTL -1, not an error.
+            if case .leaseTimeToLive(let id) = self, case .leaseNotFound = rejection {
+                var answer = LeaseTimeToLiveResponse()
+                answer.header = context.header(revision: revision)
+                answer.id = id
+                answer.ttl = -1
+                return .success(answer.encoded())
+            }
+            return .failure(EtcdStatus.of(rejection))
+        case .written(let applied): return written(applied, context: context)
+        case .read(let result, let read): return self.read(result, header: context.header(revision: read.revision))
+        case .admin: return .success(MoveLeaderResponse(header: context.header(revision: currentRevision)).encoded())
+        case .keptAlive: return .failure(GRPCStatus(code: .internal, message: "etcdserver: unexpected keepalive answer"))
+        }
+    }
+
+    private func written(_ applied: AppliedCommand, context: EtcdHeaderContext) -> Result<[UInt8], GRPCStatus> {
+        let header = context.header(revision: applied.revision)
+        switch (self, applied.response) {
+        case (.put, .put(let previous)):
+            var answer = PutResponse()
+            answer.header = header
+            answer.prevKV = previous.map { EtcdKeys.keyValue($0) }
+            return .success(answer.encoded())
+        case (.deleteRange, .deleteRange(let deleted, let previous)):
+            var answer = DeleteRangeResponse()
+            answer.header = header
+            answer.deleted = Int64(deleted)
+            answer.prevKVs = previous.map { EtcdKeys.keyValue($0) }
+            return .success(answer.encoded())
+        case (.txn(let shape), .transaction(let succeeded, let responses)):
+            var answer = TxnResponse()
+            answer.header = header
+            answer.succeeded = succeeded
+            let shapes = succeeded ? shape.success : shape.failure
+            answer.responses = zip(shapes, responses).map { Self.operation($0, $1, revision: applied.revision) }
+            return .success(answer.encoded())
+        case (.compact, .compacted):
+            return .success(CompactionResponse(header: header).encoded())
+        case (.leaseGrant, .leaseGranted(let id, let ttl)):
+            var answer = LeaseGrantResponse()
+            answer.header = header
+            answer.id = Int64(bitPattern: id.rawValue)
+            answer.ttl = (ttl + 999) / 1_000
+            return .success(answer.encoded())
+        case (.leaseRevoke, .leaseRevoked):
+            return .success(LeaseRevokeResponse(header: header).encoded())
+        default:
+            return .failure(GRPCStatus(code: .internal, message: "etcdserver: unexpected answer \(applied.response)"))
+        }
+    }
+
+    /// One operation's answer inside a transaction; as in etcd, its header carries only the revision.
+    static func operation(_ shape: EtcdOperationShape, _ response: OperationResponse, revision: Revision) -> ResponseOp {
+        var header = ResponseHeader()
+        header.revision = revision.rawValue
+        var answer = ResponseOp()
+        switch (shape, response) {
+        case (.range(let range), .range(let result)):
+            header.revision = result.revision.rawValue
+            answer.response = .responseRange(range.response(result, header: header))
+        case (_, .put(let previous)):
+            var put = PutResponse()
+            put.header = header
+            put.prevKV = previous.map { EtcdKeys.keyValue($0) }
+            answer.response = .responsePut(put)
+        case (_, .deleteRange(let deleted, let previous)):
+            var delete = DeleteRangeResponse()
+            delete.header = header
+            delete.deleted = Int64(deleted)
+            delete.prevKVs = previous.map { EtcdKeys.keyValue($0) }
+            answer.response = .responseDeleteRange(delete)
+        case (_, .range(let result)):
+            answer.response = .responseRange(EtcdRangeShape(EtcdAPI.RangeRequest()).response(result, header: header))
+        }
+        return answer
+    }
+
+    private func read(_ result: QueryResult, header: ResponseHeader) -> Result<[UInt8], GRPCStatus> {
+        switch (self, result) {
+        case (.range(let shape), .range(let range)):
+            return .success(shape.response(range, header: header).encoded())
+        case (.leaseTimeToLive, .lease(let status)):
+            var answer = LeaseTimeToLiveResponse()
+            answer.header = header
+            answer.id = Int64(bitPattern: status.id.rawValue)
+            answer.ttl = max(status.remainingTTLMilliseconds, 0) / 1_000
+            answer.grantedTTL = (status.grantedTTLMilliseconds + 999) / 1_000
+            answer.keys = status.keys
+            return .success(answer.encoded())
+        case (.leaseLeases, .leases(let statuses)):
+            var answer = LeaseLeasesResponse()
+            answer.header = header
+            answer.leases = statuses.map { status in
+                var lease = EtcdAPI.LeaseStatus()
+                lease.id = Int64(bitPattern: status.id.rawValue)
+                return lease
+            }
+            return .success(answer.encoded())
+        case (.hash, .hash(let hash)):
+            var answer = HashResponse()
+            answer.header = header
+            answer.hash = UInt32(truncatingIfNeeded: hash.hash ^ (hash.hash >> 32))
+            return .success(answer.encoded())
+        case (.hashKV, .hash(let hash)):
+            var answer = HashKVResponse()
+            answer.header = header
+            answer.hash = UInt32(truncatingIfNeeded: hash.hash ^ (hash.hash >> 32))
+            answer.compactRevision = hash.compactedRevision.rawValue
+            return .success(answer.encoded())
+        default:
+            return .failure(GRPCStatus(code: .internal, message: "etcdserver: unexpected answer \(result)"))
+        }
+    }
+}
+
+extension CompactionResponse {
+    init(header: ResponseHeader) {
+        self.init()
+        self.header = header
+    }
+}
+
+extension LeaseRevokeResponse {
+    init(header: ResponseHeader) {
+        self.init()
+        self.header = header
+    }
+}
+
+extension MoveLeaderResponse {
+    init(header: ResponseHeader) {
+        self.init()
+        self.header = header
+    }
+}

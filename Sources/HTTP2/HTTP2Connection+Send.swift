@@ -1,0 +1,178 @@
+import HPACK
+
+extension HTTP2Connection {
+    // MARK: - Application calls
+
+    /// Queues response headers (`:status` first); with `endStream` this is a complete header-only response,
+    /// such as gRPC's trailers-only reply.
+    /// - Throws: `HTTP2SendError` if the stream is not open, or headers were already sent or the stream ended.
+    public mutating func sendHeaders(_ fields: [HeaderField], on stream: StreamID,
+                                     endStream: Bool = false) throws(HTTP2SendError) {
+        var state = try openStream(stream)
+        guard !state.headersQueued else { throw .headersAlreadySent(stream) }
+        state.headersQueued = true
+        state.localEndQueued = endStream
+        streams[stream] = state
+        enqueue(.headers(fields, endStream: endStream), on: stream)
+    }
+
+    /// Queues a trailers-only response (RFC 9113 §8.1, gRPC's "Trailers-Only"): one HEADERS with END_STREAM.
+    public mutating func sendTrailersOnly(_ fields: [HeaderField], on stream: StreamID) throws(HTTP2SendError) {
+        try sendHeaders(fields, on: stream, endStream: true)
+    }
+
+    /// Queues body octets; they leave in DATA frames as windows allow, fairly shared with other streams.
+    /// - Throws: `.queueFull` when the stream's or the connection's queue limit would be passed; nothing is
+    ///   queued then, and a stream that keeps failing this way has a slow reader worth resetting.
+    public mutating func sendData(_ bytes: [UInt8], on stream: StreamID, endStream: Bool = false) throws(HTTP2SendError) {
+        var state = try openStream(stream)
+        guard state.headersQueued else { throw .headersNotSent(stream) }
+        guard state.queuedBytes + bytes.count <= limits.maxQueuedBytesPerStream else {
+            throw .queueFull(stream, queued: state.queuedBytes, adding: bytes.count, limit: limits.maxQueuedBytesPerStream)
+        }
+        guard queuedBytes + bytes.count <= limits.maxQueuedBytesPerConnection else {
+            throw .queueFull(stream, queued: queuedBytes, adding: bytes.count, limit: limits.maxQueuedBytesPerConnection)
+        }
+        state.queuedBytes += bytes.count
+        state.localEndQueued = endStream
+        streams[stream] = state
+        queuedBytes += bytes.count
+        enqueue(.data(bytes, offset: 0, endStream: endStream), on: stream)
+    }
+
+    /// Queues trailers (gRPC's `grpc-status`), ending the stream after any queued data.
+    public mutating func sendTrailers(_ fields: [HeaderField], on stream: StreamID) throws(HTTP2SendError) {
+        var state = try openStream(stream)
+        guard state.headersQueued else { throw .headersNotSent(stream) }
+        state.localEndQueued = true
+        streams[stream] = state
+        enqueue(.headers(fields, endStream: true), on: stream)
+    }
+
+    /// Resets a stream now (RST_STREAM with `code`), dropping anything queued on it. Unknown streams are ignored,
+    /// since the client may have reset it first.
+    public mutating func resetStream(_ stream: StreamID, code: HTTP2ErrorCode = .cancel) {
+        guard phase != .failed, streams[stream] != nil else { return }
+        closeStream(stream, sending: code)
+    }
+
+    /// Starts a graceful shutdown: GOAWAY(NO_ERROR) naming the last stream we will process; later streams are
+    /// ignored, existing ones finish, and `isFinished` turns true once they have.
+    public mutating func beginGracefulShutdown() {
+        guard phase != .failed, goAwayLastStream == nil else { return }
+        goAwayLastStream = highestStream
+        write(.goAway(lastStream: highestStream, code: .noError, debugData: []))
+    }
+
+    /// The octets to write to the socket now: pending frames, then DATA frames scheduled round-robin over
+    /// streams within the client's windows, until about `maxBytes` (a frame may cross it).
+    /// - Complexity: O(octets returned + streams with queued data).
+    public mutating func takeOutbound(maxBytes: Int = 64 << 10) -> [UInt8] {
+        var output: [UInt8] = []
+        swap(&output, &outbound)
+        var blockedInARow = 0
+        while output.count < maxBytes, !sendOrder.isEmpty, blockedInARow < sendOrder.count {
+            let stream = sendOrder.removeFirst()
+            switch writeNextItem(of: stream, into: &output) {
+            case .wrote(let hasMore):
+                blockedInARow = 0
+                if hasMore { sendOrder.append(stream) }
+            case .blocked:
+                blockedInARow += 1
+                sendOrder.append(stream)
+            case .drained:
+                continue
+            }
+            removeIfFinished(stream)
+        }
+        return output
+    }
+
+    // MARK: - Queueing and framing
+
+    /// The state of a stream the application may still send on.
+    private func openStream(_ stream: StreamID) throws(HTTP2SendError) -> StreamState {
+        guard phase != .failed else { throw .connectionClosed }
+        guard let state = streams[stream] else { throw .unknownStream(stream) }
+        guard !state.localEndQueued else { throw .streamEnded(stream) }
+        return state
+    }
+
+    /// Headers with nothing queued ahead of them go out at once; everything else waits its turn.
+    private mutating func enqueue(_ item: OutboundItem, on stream: StreamID) {
+        if case .headers(let fields, let endStream) = item, streams[stream]?.queue.isEmpty == true {
+            writeHeaderBlock(fields, on: stream, endStream: endStream)
+            if endStream { streams[stream]?.localEndWritten = true }
+            removeIfFinished(stream)
+            return
+        }
+        if streams[stream]?.queue.isEmpty == true { sendOrder.append(stream) }
+        streams[stream]?.queue.append(item)
+    }
+
+    /// True when the stream's next item could be written now.
+    func canWrite(_ stream: StreamID) -> Bool {
+        guard let state = streams[stream], let item = state.queue.first else { return false }
+        guard case .data(let bytes, let offset, _) = item, offset < bytes.count else { return true }
+        return state.sendWindow > 0 && connectionSendWindow > 0
+    }
+
+    enum WriteOutcome {
+        case wrote(hasMore: Bool)
+        case blocked
+        case drained
+    }
+
+    /// Writes one frame's worth of the stream's oldest item, within the windows and the client's frame size.
+    private mutating func writeNextItem(of stream: StreamID, into output: inout [UInt8]) -> WriteOutcome {
+        guard var state = streams[stream], let item = state.queue.first else { return .drained }
+        switch item {
+        case .headers(let fields, let endStream):
+            swap(&output, &outbound)
+            writeHeaderBlock(fields, on: stream, endStream: endStream)
+            swap(&output, &outbound)
+            state.queue.removeFirst()
+            state.localEndWritten = state.localEndWritten || endStream
+        case .data(let bytes, let offset, let endStream):
+            let remaining = bytes.count - offset
+            let allowed = min(remaining, state.sendWindow, connectionSendWindow, peerSettings.maxFrameSize)
+            guard remaining == 0 || allowed > 0 else { return .blocked }
+            let isLast = allowed == remaining
+            writeDataFrame(stream, bytes[offset..<(offset + allowed)], endStream: isLast && endStream, into: &output)
+            state.sendWindow -= allowed
+            connectionSendWindow -= allowed
+            state.queuedBytes -= allowed
+            queuedBytes -= allowed
+            if isLast {
+                state.queue.removeFirst()
+                state.localEndWritten = state.localEndWritten || endStream
+            } else {
+                state.queue[0] = .data(bytes, offset: offset + allowed, endStream: endStream)
+            }
+        }
+        streams[stream] = state
+        return .wrote(hasMore: !state.queue.isEmpty)
+    }
+
+    /// Appends one DATA frame without copying the body twice.
+    private func writeDataFrame(_ stream: StreamID, _ body: ArraySlice<UInt8>, endStream: Bool,
+                                into output: inout [UInt8]) {
+        FrameHeader(length: body.count, type: FrameType.data, flags: endStream ? FrameFlags.endStream : 0,
+                    stream: stream).encode(into: &output)
+        output.append(contentsOf: body)
+    }
+
+    /// HPACK-encodes `fields` and writes HEADERS plus as many CONTINUATIONs as the client's frame size needs.
+    mutating func writeHeaderBlock(_ fields: [HeaderField], on stream: StreamID, endStream: Bool) {
+        let block = headerEncoder.encode(fields)
+        let frameSize = peerSettings.maxFrameSize
+        var start = min(block.count, frameSize)
+        write(.headers(stream: stream, fragment: Array(block[..<start]), endStream: endStream,
+                       endHeaders: start == block.count, priority: nil, padding: nil))
+        while start < block.count {
+            let end = min(block.count, start + frameSize)
+            write(.continuation(stream: stream, fragment: Array(block[start..<end]), endHeaders: end == block.count))
+            start = end
+        }
+    }
+}
