@@ -146,9 +146,9 @@ class Runner:
             if key.startswith("ep:"):
                 return self.endpoints[self.names.index(key[3:])]
             if key.startswith("id:"):
-                return "%x" % self.member_ids[key[3:]]
+                return "%x" % self.member_ids[key[3:]] if key[3:] in self.member_ids else f"MISSING-{key}"
             if key not in self.vars:
-                raise ScriptError(f"{{{key}}} used before it was captured")
+                return f"MISSING-{key}"       # its capture failed (recorded); the step still runs
             return str(self.vars[key])
         return [re.sub(r"\{([A-Za-z0-9_:]+)\}", value, arg) for arg in shlex.split(template)]
 
@@ -177,6 +177,8 @@ class Runner:
         return {entry["Endpoint"]: entry["Status"] for entry in docs[0]}
 
     def ensure_leader(self, name, deadline=20):
+        if name not in self.member_ids:
+            raise ScriptError(f"@leader {name}: member id unknown (member list failed)")
         want = self.member_ids[name]
         limit = time.monotonic() + deadline
         moved = False
@@ -230,9 +232,17 @@ class Runner:
 
     # -- steps
     def run(self, steps):
-        self.discover()
+        """Run every step; a harness-level problem (a capture or @leader that fails) is recorded in the transcript as
+        a `[harness: ...]` line and the script goes on, so one broken answer does not hide the rest."""
+        try:
+            self.discover()
+        except ScriptError as error:
+            self.transcript.append(f"[harness: {error}]")
         for step in steps:
-            self.step(step)
+            try:
+                self.step(step)
+            except ScriptError as error:
+                self.transcript.append(f"[harness: {error}]")
         return self.transcript
 
     def step(self, step):
@@ -577,6 +587,8 @@ def normalise(transcript, normaliser):
         if line.startswith("$ "):
             flush()
             header, body = line, []
+        elif header is None:
+            out.append(normaliser.text(line))
         else:
             body.append(line)
     flush()

@@ -108,6 +108,9 @@ class Target:
         with open(GOLDEN) as f:
             golden = f.read().rstrip("\n").split("\n")
         if golden != self.normalised:
+            print(f"===== expected-etcdctl.txt (etcd 3.4.23, normalised) =====\n" + "\n".join(golden)
+                  + f"\n===== {self.name} (normalised) =====\n" + "\n".join(self.normalised) + "\n=====",
+                  file=sys.stderr, flush=True)
             self.fail("etcdctl", f"normalised transcript differs from expected-etcdctl.txt (real etcd 3.4):\n"
                       + "\n".join(diff(golden, self.normalised, "expected (etcd)", self.name))
                       + f"\nfull transcripts: {GOLDEN} and {path} (raw: {self.out}/etcdctl.raw.txt)")
