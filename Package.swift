@@ -53,7 +53,10 @@ let package = Package(
         .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .target(
             name: "RosterServer",
-            dependencies: ["Posix", "CLinuxShim", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec"],
+            dependencies: [
+                "Posix", "CLinuxShim", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
+                "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway",
+            ],
             swiftSettings: strict),
         .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix"], swiftSettings: strict),
         // Test support: real roster processes on loopback, for integration, client and CLI tests.

@@ -81,6 +81,7 @@ public struct DynamicTable: Sendable, Equatable {
         }
     }
 
+    /// Tables are equal when sizes and entries (newest first) match, whatever their internal layout.
     public static func == (lhs: DynamicTable, rhs: DynamicTable) -> Bool {
         lhs.maxSize == rhs.maxSize && lhs.size == rhs.size && lhs.entries == rhs.entries
     }

@@ -48,5 +48,6 @@ public struct HeaderField: Sendable, Hashable, CustomStringConvertible {
     /// The per-entry overhead of RFC 7541 §4.1.
     public static let entryOverhead = 32
 
+    /// `name: value`, for logs and test output.
     public var description: String { "\(nameString): \(valueString)" }
 }

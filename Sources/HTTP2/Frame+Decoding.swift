@@ -60,7 +60,8 @@ extension Frame {
             return .continuation(stream: header.stream, fragment: Array(bytes[payload]),
                                  endHeaders: header.flags & FrameFlags.endHeaders != 0)
         default:
-            return .unknown(type: header.type, flags: header.flags, stream: header.stream, payload: Array(bytes[payload]))
+            return .unknown(type: header.type, flags: header.flags, stream: header.stream,
+                            payload: Array(bytes[payload]))
         }
     }
 
@@ -148,7 +149,8 @@ extension Frame {
         let end = payload.upperBound - (padding ?? 0)
         guard end >= start else {
             throw .connection(.protocolError,
-                              "padding of \(padding ?? 0) octets exceeds the \(header.length)-octet frame type \(header.type)")
+                              "padding of \(padding ?? 0) octets exceeds the \(header.length)-octet frame "
+                              + "of type \(header.type)")
         }
         return (start..<end, padding)
     }

@@ -47,6 +47,7 @@ public struct PriorityInfo: Hashable, Sendable {
     /// Weight minus one, as sent (0-255).
     public var weight: UInt8
 
+    /// Creates priority fields.
     public init(exclusive: Bool, dependency: StreamID, weight: UInt8) {
         self.exclusive = exclusive
         self.dependency = dependency

@@ -102,7 +102,11 @@ extension HTTP2Connection {
         }
         guard stream > highestStream else {
             if recentlyReset.contains(stream) { return }
-            throw .connection(.streamClosed, "HEADERS on closed stream \(stream)")
+            if recentlyClosed.contains(stream) {
+                throw .connection(.streamClosed, "HEADERS on closed stream \(stream)")
+            }
+            // Lower ids were never opened (or closed long ago): new streams must use increasing ids (§5.1.1).
+            throw .connection(.protocolError, "HEADERS on stream \(stream), not above the last stream \(highestStream)")
         }
         highestStream = stream
         if let last = goAwayLastStream, stream > last { return }  // We said in GOAWAY we would not process it.

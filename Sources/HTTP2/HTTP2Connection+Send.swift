@@ -24,14 +24,17 @@ extension HTTP2Connection {
     /// Queues body octets; they leave in DATA frames as windows allow, fairly shared with other streams.
     /// - Throws: `.queueFull` when the stream's or the connection's queue limit would be passed; nothing is
     ///   queued then, and a stream that keeps failing this way has a slow reader worth resetting.
-    public mutating func sendData(_ bytes: [UInt8], on stream: StreamID, endStream: Bool = false) throws(HTTP2SendError) {
+    public mutating func sendData(_ bytes: [UInt8], on stream: StreamID,
+                                  endStream: Bool = false) throws(HTTP2SendError) {
         var state = try openStream(stream)
         guard state.headersQueued else { throw .headersNotSent(stream) }
         guard state.queuedBytes + bytes.count <= limits.maxQueuedBytesPerStream else {
-            throw .queueFull(stream, queued: state.queuedBytes, adding: bytes.count, limit: limits.maxQueuedBytesPerStream)
+            throw .queueFull(stream, queued: state.queuedBytes, adding: bytes.count,
+                             limit: limits.maxQueuedBytesPerStream)
         }
         guard queuedBytes + bytes.count <= limits.maxQueuedBytesPerConnection else {
-            throw .queueFull(stream, queued: queuedBytes, adding: bytes.count, limit: limits.maxQueuedBytesPerConnection)
+            throw .queueFull(stream, queued: queuedBytes, adding: bytes.count,
+                             limit: limits.maxQueuedBytesPerConnection)
         }
         state.queuedBytes += bytes.count
         state.localEndQueued = endStream
@@ -135,7 +138,8 @@ extension HTTP2Connection {
             state.localEndWritten = state.localEndWritten || endStream
         case .data(let bytes, let offset, let endStream):
             let remaining = bytes.count - offset
-            let allowed = min(remaining, state.sendWindow, connectionSendWindow, peerSettings.maxFrameSize)
+            // Windows can be negative after a SETTINGS change; an empty END_STREAM frame still needs no window.
+            let allowed = max(0, min(remaining, state.sendWindow, connectionSendWindow, peerSettings.maxFrameSize))
             guard remaining == 0 || allowed > 0 else { return .blocked }
             let isLast = allowed == remaining
             writeDataFrame(stream, bytes[offset..<(offset + allowed)], endStream: isLast && endStream, into: &output)

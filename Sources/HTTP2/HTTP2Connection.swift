@@ -9,7 +9,9 @@ import HPACK
 /// 4. once `isFinished` is true and the last outbound octets are written, the shell closes the socket.
 ///
 /// Response bodies are framed lazily in `takeOutbound`, not when queued: octets the socket cannot take stay in
-/// per-stream queues where `queuedBytes(on:)` sees them, so a slow reader is visible and bounded.
+/// per-stream queues where `queuedBytes(on:)` sees them, so a slow reader is visible and bounded. The shell MUST
+/// therefore call `takeOutbound` only when it has room to write (its own unwritten buffer is small); pulling
+/// eagerly would move the backlog out of sight into the shell.
 ///
 /// Receive-side flow control policy: windows are replenished as data is *delivered* to the application (a
 /// WINDOW_UPDATE once half a window was delivered), not as it is consumed. Backpressure toward a fast sender
@@ -36,6 +38,7 @@ public struct HTTP2Connection: Sendable {
         var continuations: Int
     }
 
+    /// The bounds this connection enforces and advertises.
     public let limits: HTTP2Limits
     var phase: Phase = .awaitingPreface(matched: 0)
     var frameDecoder: FrameDecoder
@@ -51,6 +54,8 @@ public struct HTTP2Connection: Sendable {
     var highestStream = StreamID.connection
     /// Streams we reset or refused lately, whose in-flight frames are ignored rather than punished.
     var recentlyReset: [StreamID] = []
+    /// Streams that completed normally lately, so a late HEADERS on one is STREAM_CLOSED rather than a reused id.
+    var recentlyClosed: [StreamID] = []
     var pendingHeaderBlock: PendingHeaderBlock?
 
     /// Frames written but not yet taken by the shell.
@@ -205,9 +210,14 @@ public struct HTTP2Connection: Sendable {
     }
 
     mutating func rememberReset(_ stream: StreamID) {
-        guard limits.recentlyResetStreams > 0, !recentlyReset.contains(stream) else { return }
-        if recentlyReset.count >= limits.recentlyResetStreams { recentlyReset.removeFirst() }
-        recentlyReset.append(stream)
+        Self.remember(stream, in: &recentlyReset, limit: limits.recentlyClosedStreams)
+    }
+
+    /// Appends to a bounded FIFO of stream ids.
+    static func remember(_ stream: StreamID, in list: inout [StreamID], limit: Int) {
+        guard limit > 0, !list.contains(stream) else { return }
+        if list.count >= limit { list.removeFirst() }
+        list.append(stream)
     }
 
     /// Removes a stream whose both sides ended and whose queue is empty; a normal completion earns back one unit
@@ -216,6 +226,7 @@ public struct HTTP2Connection: Sendable {
         guard let state = streams[stream], state.isFinished else { return }
         streams.removeValue(forKey: stream)
         sendOrder.removeAll { $0 == stream }
+        Self.remember(stream, in: &recentlyClosed, limit: limits.recentlyClosedStreams)
         resetBudget = min(resetBudget + 1, limits.streamResetBudget)
     }
 }

@@ -3,8 +3,10 @@
 /// A struct rather than an enum because peers may send codes this module does not know, which must be passed on
 /// unchanged ("unknown or unsupported error codes MUST NOT trigger any special behavior").
 public struct HTTP2ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The 32-bit code as sent on the wire.
     public let rawValue: UInt32
 
+    /// Wraps any code, known or not.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// Graceful shutdown or normal end.
@@ -42,6 +44,7 @@ public struct HTTP2ErrorCode: RawRepresentable, Hashable, Sendable, CustomString
         "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED",
     ]
 
+    /// The RFC's name, such as `PROTOCOL_ERROR`.
     public var description: String {
         rawValue < Self.names.count ? Self.names[Int(rawValue)] : "UNKNOWN_ERROR(0x\(String(rawValue, radix: 16)))"
     }
@@ -70,6 +73,7 @@ public struct HTTP2Error: Error, Hashable, Sendable, CustomStringConvertible {
     /// True when the whole connection must end.
     public var isConnectionError: Bool { stream == nil }
 
+    /// The scope, code and message in one line.
     public var description: String {
         if let stream { return "stream error \(code) on stream \(stream.rawValue): \(message)" }
         return "connection error \(code): \(message)"

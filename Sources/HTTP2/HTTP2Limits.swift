@@ -37,8 +37,9 @@ public struct HTTP2Limits: Sendable, Equatable {
     public var streamResetBudget = 200
     /// How many empty DATA frames without END_STREAM a client may send over the connection's life.
     public var maxEmptyDataFrames = 1000
-    /// How many recently reset stream ids are remembered so late frames on them are ignored, not punished.
-    public var recentlyResetStreams = 64
+    /// How many recently reset (and, separately, recently completed) stream ids are remembered, so late frames on
+    /// a reset stream are ignored rather than punished, and a late HEADERS on a completed one is STREAM_CLOSED.
+    public var recentlyClosedStreams = 64
 
     /// Creates the defaults; adjust fields as needed.
     public init() {}
@@ -56,7 +57,7 @@ public struct HTTP2Limits: Sendable, Equatable {
         precondition((HTTP2Constants.defaultMaxFrameSize...HTTP2Constants.maximumMaxFrameSize).contains(maxFrameSize),
                      "max frame size \(maxFrameSize) outside 16384...16777215")
         precondition(maxQueuedBytesPerStream > 0 && maxQueuedBytesPerConnection > 0 && maxPendingControlBytes > 0
-                     && streamResetBudget > 0 && maxContinuationFrames >= 0 && recentlyResetStreams >= 0,
+                     && streamResetBudget > 0 && maxContinuationFrames >= 0 && recentlyClosedStreams >= 0,
                      "HTTP/2 limits must be positive: \(self)")
     }
 }

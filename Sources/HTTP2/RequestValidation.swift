@@ -3,7 +3,8 @@ import HPACK
 /// The request rules of RFC 9113 §8.2 and §8.3 that make a request "malformed" (a stream error of type
 /// PROTOCOL_ERROR): field name and value syntax, pseudo-header order and set, connection-specific fields.
 enum RequestValidation {
-    static let requestPseudoHeaders: Set<[UInt8]> = Set([":method", ":scheme", ":authority", ":path"].map { Array($0.utf8) })
+    static let requestPseudoHeaders: Set<[UInt8]> = Set(
+        [":method", ":scheme", ":authority", ":path"].map { Array($0.utf8) })
     static let connectionSpecific: Set<[UInt8]> = Set(
         ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"].map { Array($0.utf8) })
 

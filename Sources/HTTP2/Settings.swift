@@ -1,22 +1,33 @@
 /// A SETTINGS parameter identifier (RFC 9113 §6.5.2); a struct so unknown identifiers (such as gRPC C-core's
 /// 0xFE03) pass through the decoder and are ignored by the connection.
 public struct SettingsIdentifier: RawRepresentable, Hashable, Sendable {
+    /// The 16-bit identifier as sent on the wire.
     public let rawValue: UInt16
+    /// Wraps any identifier, known or not.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
+    /// SETTINGS_HEADER_TABLE_SIZE: the HPACK table the sender's decoder allows.
     public static let headerTableSize = SettingsIdentifier(rawValue: 0x1)
+    /// SETTINGS_ENABLE_PUSH: whether server push is allowed (0 or 1).
     public static let enablePush = SettingsIdentifier(rawValue: 0x2)
+    /// SETTINGS_MAX_CONCURRENT_STREAMS: how many streams the sender lets its peer open.
     public static let maxConcurrentStreams = SettingsIdentifier(rawValue: 0x3)
+    /// SETTINGS_INITIAL_WINDOW_SIZE: the sender's initial per-stream receive window.
     public static let initialWindowSize = SettingsIdentifier(rawValue: 0x4)
+    /// SETTINGS_MAX_FRAME_SIZE: the largest frame payload the sender accepts.
     public static let maxFrameSize = SettingsIdentifier(rawValue: 0x5)
+    /// SETTINGS_MAX_HEADER_LIST_SIZE: the largest header list the sender accepts (advisory).
     public static let maxHeaderListSize = SettingsIdentifier(rawValue: 0x6)
 }
 
 /// One SETTINGS parameter.
 public struct SettingsParameter: Hashable, Sendable {
+    /// Which setting.
     public var identifier: SettingsIdentifier
+    /// Its value.
     public var value: UInt32
 
+    /// Creates a parameter.
     public init(_ identifier: SettingsIdentifier, _ value: UInt32) {
         self.identifier = identifier
         self.value = value

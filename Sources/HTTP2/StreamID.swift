@@ -2,14 +2,17 @@
 public struct StreamID: RawRepresentable, Hashable, Comparable, Sendable, ExpressibleByIntegerLiteral,
     CustomStringConvertible
 {
+    /// The identifier, reserved bit clear.
     public let rawValue: UInt32
 
     /// Creates an identifier; the reserved high bit must already be clear.
     public init(rawValue: UInt32) {
-        precondition(rawValue <= StreamID.maximum.rawValue, "stream id \(rawValue) exceeds 2^31-1")
+        // A literal, not `StreamID.maximum`: that static is built with this initializer.
+        precondition(rawValue <= 0x7FFF_FFFF, "stream id \(rawValue) exceeds 2^31-1")
         self.rawValue = rawValue
     }
 
+    /// Allows `1` for `StreamID(rawValue: 1)`.
     public init(integerLiteral value: UInt32) { self.init(rawValue: value) }
 
     /// Stream 0: frames that concern the whole connection.
@@ -20,7 +23,9 @@ public struct StreamID: RawRepresentable, Hashable, Comparable, Sendable, Expres
     /// True for odd identifiers, the ones clients open (RFC 9113 §5.1.1).
     public var isClientInitiated: Bool { rawValue & 1 == 1 }
 
+    /// Orders by identifier; newer client streams have larger ones.
     public static func < (lhs: StreamID, rhs: StreamID) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The decimal identifier.
     public var description: String { String(rawValue) }
 }

@@ -19,6 +19,18 @@ final class ClientSession: ConnectionDelegate {
         case http
         case watch(WatchStream)
         case keepAliveStream(LeaseID)
+        /// HTTP/2 with prior knowledge: etcd's v3 gRPC API.
+        case grpc(GRPCConnection)
+    }
+
+    /// The client preface of HTTP/2 starts with these bytes (RFC 9113 §3.4); no HTTP/1.1 method does.
+    static let http2PrefaceStart: [UInt8] = Array("PRI ".utf8)
+    /// The first bytes of the connection while they could still be the start of an HTTP/2 preface; nil once
+    /// the protocol is known. As etcd does, the client port tells HTTP/1.1 from h2c by the preface.
+    private var prefaceProbe: [UInt8]? = []
+
+    var grpc: GRPCConnection? {
+        if case .grpc(let connection) = mode { connection } else { nil }
     }
 
     let id: UInt64
@@ -51,8 +63,22 @@ final class ClientSession: ConnectionDelegate {
         self.connection = connection
         switch mode {
         case .http:
+            if var probe = prefaceProbe {
+                // Bytes of earlier reads (fewer than four) have not reached any parser yet.
+                let early = probe
+                probe.append(contentsOf: bytes.prefix(Self.http2PrefaceStart.count - probe.count))
+                if probe.count < Self.http2PrefaceStart.count && Self.http2PrefaceStart.starts(with: probe) {
+                    prefaceProbe = probe  // Too few bytes to tell yet.
+                    return
+                }
+                prefaceProbe = nil
+                if probe == Self.http2PrefaceStart { return switchToHTTP2(early: early, bytes: bytes) }
+                if !early.isEmpty { early.withUnsafeBytes { parser.append($0) } }
+            }
             parser.append(bytes)
             serveNext()
+        case .grpc(let grpc):
+            grpc.receive(bytes)
         case .keepAliveStream(let lease):
             lineBuffer.append(contentsOf: bytes)
             keepAliveLines(lease)
@@ -65,6 +91,10 @@ final class ClientSession: ConnectionDelegate {
     }
 
     func connection(_ connection: Connection, didChangeBackPressure isOverLimit: Bool) {
+        if case .grpc(let grpc) = mode {
+            if !isOverLimit { grpc.drained() }
+            return
+        }
         if answer != nil {
             // Its completion resumes the watch stream or the next request.
             if !isOverLimit { pumpAnswer() }
@@ -85,6 +115,16 @@ final class ClientSession: ConnectionDelegate {
                 ["peer": "\(connection.peer)", "bound_bytes": connection.limits.outboundMaxBytes])
         }
         server.sessionClosed(self)
+    }
+
+    /// The client sent the HTTP/2 preface: from now on this connection carries etcd gRPC calls.
+    private func switchToHTTP2(early: [UInt8], bytes: UnsafeRawBufferPointer) {
+        disarmIdleTimer()
+        let grpc = GRPCConnection(server: server, session: self)
+        mode = .grpc(grpc)
+        server.grpcSessions[id] = self
+        if !early.isEmpty { early.withUnsafeBytes { grpc.receive($0) } }
+        grpc.receive(bytes)
     }
 
     // MARK: - Requests
@@ -158,7 +198,7 @@ final class ClientSession: ConnectionDelegate {
         case .watch(let stream) where stream.kind == .multiplexed:
             lineBuffer.append(contentsOf: early)
             controlLines(stream)
-        case .http, .watch:
+        case .http, .watch, .grpc:
             break
         }
     }

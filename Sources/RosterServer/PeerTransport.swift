@@ -40,6 +40,11 @@ public final class PeerTransport {
     public var onPeerDown: (NodeID) -> Void = { _ in }
     /// The outbound connection to the member is established; messages to it are now sent.
     public var onPeerUp: (NodeID) -> Void = { _ in }
+    /// A member told us its client address ("host:port") in its hello.
+    public var onPeerClientAddress: (NodeID, String) -> Void = { _, _ in }
+    /// Our own client address, sent in every hello so every member can list every member's client URL
+    /// (etcd's MemberList) without a write to the log. Older members ignore a hello's payload.
+    public var ownClientAddress: String = ""
 
     private var members: [NodeID: Member] = [:]
     private var links: [NodeID: PeerLink] = [:]
@@ -223,7 +228,11 @@ public final class PeerTransport {
         switch frame.kind {
         case .raft: receiveRaft(frame.payload, from: member, connection: connection)
         case .forward: receiveForward(frame.payload, from: member, connection: connection)
-        case .hello: break  // Identified the sender above; that is all it is for.
+        case .hello:
+            // Identified the sender above; the payload, if any, is its client address.
+            if !frame.payload.isEmpty, frame.payload.count <= 512, let address = String(validating: frame.payload, as: UTF8.self) {
+                onPeerClientAddress(sender, address)
+            }
         }
     }
 
@@ -275,7 +284,7 @@ public final class PeerTransport {
 
     func peerDidConnect(_ id: NodeID) {
         guard !isClosed else { return }
-        if let link = links[id] { send(kind: .hello, payload: [], isSnapshot: false, on: link) }
+        if let link = links[id] { send(kind: .hello, payload: Array(ownClientAddress.utf8), isSnapshot: false, on: link) }
         onPeerUp(id)
     }
 

@@ -1,5 +1,7 @@
 import CLinuxShim
+import EtcdGateway
 import HTTP
+import HTTP2
 import Posix
 import Raft
 import Registry
@@ -29,6 +31,20 @@ public final class RosterServer {
     /// Instances' JSON for listings; see `InstanceJSONCache` for why it can never answer stale bytes.
     var instanceCache = InstanceJSONCache()
     var sessions: [UInt64: ClientSession] = [:]
+    /// Client addresses the peers announced in their hellos, for member listings on every member.
+    var peerClientAddresses: [NodeID: String] = [:]
+    /// The member directory with every client address this node knows: its own, the ones the directory
+    /// records, and the ones peers announced.
+    var membersWithClientAddresses: [Member] {
+        lastStatus.members.map { member in
+            var member = member
+            if member.id == configuration.ownID { member.clientAddress = configuration.clientAddress.description }
+            if member.clientAddress == nil { member.clientAddress = peerClientAddresses[member.id] }
+            return member
+        }
+    }
+    /// The sessions speaking HTTP/2 (etcd's gRPC API), which receive applied events for their watches.
+    var grpcSessions: [UInt64: ClientSession] = [:]
     var pending: [RequestID: Pending] = [:]
     var nextRequestID: UInt64 = 1
     var nextSessionID: UInt64 = 1
@@ -64,6 +80,10 @@ public final class RosterServer {
             case streamedKeepAlive
             /// Internal follow-up work nobody waits for.
             case background
+            /// A unary etcd call on an HTTP/2 stream of the session.
+            case grpc(StreamID, EtcdReply)
+            /// One keepalive of an etcd `LeaseKeepAlive` stream (the lease ID as the client sent it).
+            case grpcKeepAlive(StreamID, Int64)
         }
     }
 
@@ -109,6 +129,8 @@ public final class RosterServer {
         transport.onForward = { [unowned self] forward, peer in self.peerForward(forward, from: peer) }
         transport.onPeerDown = { [unowned self] peer in self.peerDown(peer) }
         transport.onPeerUp = { [unowned self] peer in self.withDriver { $0.peerConnected(peer) } }
+        transport.ownClientAddress = configuration.clientAddress.description
+        transport.onPeerClientAddress = { [unowned self] peer, address in self.peerClientAddresses[peer] = address }
         drainOutbox()
         listener = try Listener(
             on: configuration.clientAddress, loop: loop,
@@ -199,8 +221,12 @@ public final class RosterServer {
             outbox.stateReplaced = false
             outbox.events.removeAll()
             watchHub.catchUpAll(registry: driver.registry, now: now)
+            for session in grpcSessions.values { session.grpc?.catchUpWatches(registry: driver.registry) }
         } else if !outbox.events.isEmpty {
             watchHub.publish(outbox.events, now: now)
+            for session in grpcSessions.values where session.grpc?.hasWatches == true {
+                session.grpc?.publish(outbox.events, registry: driver.registry)
+            }
             outbox.events.removeAll()
         }
         let responses = outbox.responses
@@ -258,6 +284,7 @@ public final class RosterServer {
 
     func sessionClosed(_ session: ClientSession) {
         sessions[session.id] = nil
+        if grpcSessions.removeValue(forKey: session.id) != nil { session.grpc?.closed() }
         metrics.clientConnections = sessions.count
         if case .watch(let stream) = session.mode { stopWatchStream(stream) }
         if let request = session.current, pending.removeValue(forKey: request) != nil {
@@ -292,7 +319,7 @@ public final class RosterServer {
         case .members:
             session.finish(
                 APIAdapter.members(
-                    lastStatus.members, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
+                    membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
         case .error(let error):
             session.finish(APIAdapter.error(error, context: context), keepAlive: error.status.code < 500 && error.status.code != 400)
         }
@@ -320,9 +347,39 @@ public final class RosterServer {
         pending[id] = Pending(session: session, kind: kind, startedAt: MonotonicSeconds.now(), timer: timer, isWrite: isWrite)
         switch kind {
         case .plain, .grantThenRegister, .registerAfterGrant: session?.begin(id)
-        case .streamedKeepAlive, .background: break
+        case .streamedKeepAlive, .background, .grpc, .grpcKeepAlive: break
         }
         withDriver { $0.submit(request, id: id) }
+    }
+
+    /// Submits an etcd call's node request; nil when the node refuses new work (shutting down).
+    /// - Parameter timeoutMilliseconds: The call's `grpc-timeout`, when shorter than the request timeout.
+    func submitGRPC(_ request: NodeRequest, session: ClientSession, kind: Pending.Kind, timeoutMilliseconds: UInt64?)
+        -> RequestID?
+    {
+        guard !isShuttingDown else { return nil }
+        let id = RequestID(nextRequestID)
+        submit(request, session: session, kind: kind)
+        if let timeoutMilliseconds, timeoutMilliseconds < UInt64(configuration.requestTimeoutMilliseconds),
+            let timer = pending[id]?.timer
+        {
+            loop.cancel(timer)
+            pending[id]?.timer = loop.schedule(after: .milliseconds(timeoutMilliseconds)) { [unowned self] in self.timeOut(id) }
+        }
+        return id
+    }
+
+    /// Forgets an etcd call's request (its stream was reset or its connection closed).
+    func cancelGRPC(_ id: RequestID) {
+        guard let waiting = pending.removeValue(forKey: id) else { return }
+        if let timer = waiting.timer { loop.cancel(timer) }
+        withDriver { $0.cancel(id) }
+    }
+
+    /// Who answers in etcd response headers.
+    var etcdHeaderContext: EtcdHeaderContext {
+        EtcdHeaderContext(
+            clusterID: configuration.clusterID, memberID: configuration.ownID.rawValue, raftTerm: lastStatus.raft.term.rawValue)
     }
 
     func timeOut(_ id: RequestID) {
@@ -362,6 +419,10 @@ public final class RosterServer {
             session?.writeWatchLine(APIAdapter.keepAliveLine(response))
         case .background:
             break
+        case .grpc(let stream, let reply):
+            session?.grpc?.complete(id, stream: stream, reply: reply, response: response)
+        case .grpcKeepAlive(let stream, let lease):
+            session?.grpc?.completeKeepAlive(id, stream: stream, lease: lease, response: response)
         }
     }
 
@@ -517,6 +578,7 @@ public final class RosterServer {
         isShuttingDown = true
         logger.info("shutting down", ["signal": "\(signal)", "role": "\(lastStatus.raft.role)"])
         listener?.close()
+        for session in grpcSessions.values { session.grpc?.shutDown() }
         var target: NodeID?
         withDriver { target = $0.prepareShutdown() }
         if let target { logger.info("transferring leadership", ["to": "\(target)"]) }

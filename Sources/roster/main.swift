@@ -23,7 +23,7 @@ do {
     let openFiles = try ResourceLimits.raiseOpenFilesToHardLimit()
     // Peers, the WAL, snapshots, the listeners and the loop's own descriptors need some beside clients.
     let reservedDescriptors: UInt64 = 64
-    if openFiles < UInt64(configuration.maxConnections) + reservedDescriptors {
+    if openFiles < UInt64(configuration.maxConnections) {
         logger.warning(
             "--max-connections is above what the open-file limit allows; connections past it will fail to be accepted",
             ["max_connections": "\(configuration.maxConnections)", "open_file_limit": "\(openFiles)",

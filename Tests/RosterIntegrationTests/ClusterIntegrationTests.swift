@@ -35,6 +35,20 @@ struct ClusterIntegrationTests {
         #expect(written?.headers["x-roster-revision"] != nil)
     }
 
+    @Test("every member lists every member's client address (announced in peer hellos), so one member names all endpoints")
+    func clientAddressesOnEveryMember() throws {
+        let cluster = try ProcessCluster(size: 3)
+        try cluster.startAll()
+        _ = try cluster.waitForLeader()
+        let expected = cluster.nodes.map { "127.0.0.1:\($0.clientPort)" }.sorted()
+        for node in 0..<3 {
+            try cluster.waitFor("node \(node) to list every client address") {
+                let members = cluster.request("GET", "/v1/cluster/members", on: node)?.json?["members"] as? [[String: Any]]
+                return members?.compactMap { $0["client_address"] as? String }.sorted() == expected
+            }
+        }
+    }
+
     @Test("after kill -9 of the leader, writes succeed through the survivors; the restarted node catches up by snapshot")
     func failoverAndCatchUp() throws {
         let cluster = try ProcessCluster(size: 3, extraFlags: ["--snapshot-entries", "20"])

@@ -201,6 +201,11 @@ class RosterCluster(Cluster):
         return "roster " + git_describe()
 
 
+class RosterEtcdCluster(RosterCluster):
+    """Roster driven through its etcd v3 API by the very load generator that drives etcd."""
+    system = "roster-etcd"
+
+
 class EtcdCluster(Cluster):
     system = "etcd"
 
@@ -434,15 +439,17 @@ def median(values):
 
 def table(results, settings):
     """Markdown rows: metric, Roster, etcd, Roster/etcd, and which direction is better."""
-    roster, etcd = results.get("roster", {}), results.get("etcd", {})
+    roster, via_etcd_api, etcd = results.get("roster", {}), results.get("roster-etcd", {}), results.get("etcd", {})
     rows = []
 
-    def row(label, get, better):
-        a, b = get(roster), get(etcd)
-        ratio = "—"
+    def ratio(a, b):
         if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b:
-            ratio = f"{a / b:.2f}×"
-        rows.append(f"| {label} | {fmt(a)} | {fmt(b)} | {ratio} | {better} |")
+            return f"{a / b:.2f}×"
+        return "—"
+
+    def row(label, get, better):
+        a, c, b = get(roster), get(via_etcd_api), get(etcd)
+        rows.append(f"| {label} | {fmt(a)} | {fmt(c)} | {fmt(b)} | {ratio(a, b)} | {ratio(c, b)} | {better} |")
 
     def field(phase, key):
         return lambda r: r.get(phase, {}).get(key)
@@ -488,7 +495,9 @@ def table(results, settings):
     row(f"Restart-to-ready of a follower holding {settings['instance_steps'][-1]:,} instances, s",
         lambda r: r.get("restart_to_ready_s"), "lower")
     row("&nbsp;&nbsp;of which until its HTTP port answers, s", lambda r: r.get("restart_to_answering_s"), "lower")
-    head = ["| Metric | Roster | etcd | Roster ÷ etcd | better |", "|---|---:|---:|---:|---|"]
+    head = ["| Metric | Roster (HTTP API, roster-bench) | Roster (etcd API, etcd-loadgen) | etcd (etcd-loadgen) "
+            "| Roster HTTP ÷ etcd | Roster etcd API ÷ etcd | better |",
+            "|---|---:|---:|---:|---:|---:|---|"]
     return "\n".join(head + rows)
 
 
@@ -523,7 +532,7 @@ def disk_of(path):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["roster", "etcd"])
+    parser.add_argument("--only", choices=["roster", "roster-etcd", "etcd"])
     parser.add_argument("--out", required=True)
     parser.add_argument("--roster-bin", required=True)
     parser.add_argument("--roster-bench", required=True)
@@ -547,7 +556,11 @@ def main():
                "clients": {"roster": "roster-bench (Swift, release, blocking keep-alive HTTP/1.1, one connection per client; "
                                      f"watches: {WATCHES_PER_CONNECTION} per POST /v1/watch stream)",
                            "etcd": args.etcd_client}}
+    # The same etcd load generator binary drives etcd and Roster's etcd API, so those two columns compare
+    # servers alone; the first column is Roster's own HTTP API with its own client.
     systems = [("roster", lambda: RosterCluster(os.path.join(args.out, "roster"), 31379, args.roster_bin), args.roster_bench),
+               ("roster-etcd", lambda: RosterEtcdCluster(os.path.join(args.out, "roster-etcd"), 33379, args.roster_bin),
+                args.etcd_loadgen),
                ("etcd", lambda: EtcdCluster(os.path.join(args.out, "etcd"), 32379), args.etcd_loadgen)]
     json_path = os.path.join(args.out, "results.json")
     for name, make, loadgen in systems:

@@ -1,0 +1,398 @@
+import EtcdAPI
+import EtcdGateway
+import GRPC
+import HPACK
+import HTTP2
+import Posix
+import Protobuf
+import Raft
+import Registry
+import RosterNode
+
+/// One HTTP/2 (h2c, prior knowledge) client connection carrying etcd v3 gRPC calls.
+///
+/// The HTTP/2 state machine (`HTTP2Connection`) and the etcd translation (`EtcdGateway`) are pure; this
+/// class only moves bytes between them and the socket and hands node requests to the server. Unary calls
+/// become node requests answered through the server's pending table; `Watch` streams keep an
+/// `EtcdWatchSession` fed with the events the node applies; `LeaseKeepAlive` streams turn each message into a
+/// keepalive.
+///
+/// Back-pressure: outbound frames are taken from the HTTP/2 queues only while the socket is not over its
+/// high-water mark, so a slow reader's data waits in bounded per-stream queues; a watch whose stream queue
+/// is over `watchLagBytes` stops receiving live events and catches up from history when it drains.
+final class GRPCConnection {
+    enum CallKind {
+        case unary
+        case watch(EtcdWatchSession)
+        case keepAlive
+    }
+
+    struct Call {
+        var method: EtcdMethod
+        var kind: CallKind
+        var deframer: GRPCMessageDeframer
+        var timeoutMilliseconds: UInt64?
+        /// The client ended its side (END_STREAM or trailers).
+        var clientDone = false
+        var responseStarted = false
+        /// Node requests in flight for this call.
+        var inFlight: Set<RequestID> = []
+    }
+
+    /// Queued bytes above which a watch stops taking live events (it catches up from history later).
+    static let watchLagBytes = 1 << 20
+    /// Largest request message accepted (etcd's 1.5 MiB request limit plus gRPC overhead).
+    static let maxMessageBytes = 2 << 20
+
+    unowned let server: RosterServer
+    unowned let session: ClientSession
+    private(set) var http2: HTTP2Connection
+    private(set) var calls: [StreamID: Call] = [:]
+
+    init(server: RosterServer, session: ClientSession) {
+        self.server = server
+        self.session = session
+        http2 = HTTP2Connection(limits: HTTP2Limits())
+    }
+
+    var hasWatches: Bool { calls.values.contains { if case .watch = $0.kind { true } else { false } } }
+
+    // MARK: - Input
+
+    func receive(_ bytes: UnsafeRawBufferPointer) {
+        let events = http2.receive(bytes)
+        for event in events { handle(event) }
+        flush()
+    }
+
+    private func handle(_ event: HTTP2Event) {
+        switch event {
+        case .requestHeaders(let stream, let headers, let endStream):
+            open(stream, headers: headers)
+            if endStream { clientEnded(stream) }
+        case .data(let stream, let bytes, let endStream):
+            data(bytes, on: stream)
+            if endStream { clientEnded(stream) }
+        case .trailers(let stream, _):
+            clientEnded(stream)
+        case .streamReset(let stream, _), .streamAborted(let stream, _):
+            drop(stream)
+        case .windowOpened:
+            resumeLaggingWatches()
+        case .goAway, .connectionFailed:
+            break
+        }
+    }
+
+    /// A new call: checks its headers and either starts it or answers with a Trailers-Only status.
+    private func open(_ stream: StreamID, headers: [HeaderField]) {
+        var path = "", contentType = "", encoding = "", timeout: String?, requiresLeader = false
+        for field in headers {
+            let value = String(decoding: field.value, as: UTF8.self)
+            switch String(decoding: field.name, as: UTF8.self) {
+            case ":path": path = value
+            case "content-type": contentType = value
+            case "grpc-encoding": encoding = value
+            case "grpc-timeout": timeout = value
+            case "hasleader": requiresLeader = value == "true"
+            default: break
+            }
+        }
+        guard contentType.hasPrefix("application/grpc") else {
+            return fail(stream, GRPCStatus(code: .unknown, message: "content-type \(contentType) is not application/grpc"))
+        }
+        guard encoding.isEmpty || encoding == "identity" else {
+            return fail(stream, GRPCStatus(code: .unimplemented, message: "grpc-encoding \(encoding) is not supported; send uncompressed messages"))
+        }
+        guard let method = EtcdMethod(rawValue: path) else {
+            return fail(stream, GRPCStatus(code: .unimplemented, message: "unknown method \(path)"))
+        }
+        if requiresLeader && server.lastStatus.raft.leader == nil {
+            return fail(stream, EtcdStatus.error(.noLeader))
+        }
+        var milliseconds: UInt64?
+        if let timeout {
+            do {
+                milliseconds = UInt64(max(try GRPCTimeout(parsing: timeout).nanoseconds / 1_000_000, 1))
+            } catch {
+                return fail(stream, GRPCStatus(code: .internal, message: "malformed grpc-timeout \(timeout): \(error)"))
+            }
+        }
+        let kind: CallKind
+        switch method {
+        case .watch: kind = .watch(EtcdWatchSession(context: server.etcdHeaderContext))
+        case .leaseKeepAlive: kind = .keepAlive
+        default: kind = .unary
+        }
+        calls[stream] = Call(
+            method: method, kind: kind, deframer: GRPCMessageDeframer(maxMessageBytes: Self.maxMessageBytes),
+            timeoutMilliseconds: milliseconds)
+        server.metrics.requests["grpc", default: 0] += 1
+        if case .watch = kind { startResponse(stream) }
+        if case .keepAlive = kind { startResponse(stream) }
+    }
+
+    private func data(_ bytes: [UInt8], on stream: StreamID) {
+        guard var call = calls[stream] else { return }
+        let messages: [[UInt8]]
+        do {
+            messages = try call.deframer.append(bytes)
+        } catch {
+            return fail(stream, error.status)
+        }
+        calls[stream] = call
+        for message in messages { self.message(message, on: stream) }
+    }
+
+    private func message(_ payload: [UInt8], on stream: StreamID) {
+        guard let call = calls[stream] else { return }
+        switch call.kind {
+        case .unary:
+            guard call.inFlight.isEmpty, !call.responseStarted else {
+                return fail(stream, GRPCStatus(code: .internal, message: "a unary call takes exactly one request message"))
+            }
+            unary(call.method, payload, on: stream)
+        case .watch(var watches):
+            let request: WatchRequest
+            do {
+                request = try WatchRequest(decoding: payload)
+            } catch {
+                return fail(stream, GRPCStatus(code: .invalidArgument, message: "grpc: error unmarshalling request: \(error)"))
+            }
+            let responses = watches.receive(request, registry: server.driver.registry)
+            calls[stream]?.kind = .watch(watches)
+            send(responses, on: stream)
+        case .keepAlive:
+            do {
+                let request = try LeaseKeepAliveRequest(decoding: payload)
+                submit(.keepAlive(LeaseID(UInt64(bitPattern: request.id))), kind: .grpcKeepAlive(stream, request.id), on: stream)
+            } catch {
+                fail(stream, GRPCStatus(code: .invalidArgument, message: "grpc: error unmarshalling request: \(error)"))
+            }
+        }
+    }
+
+    private func clientEnded(_ stream: StreamID) {
+        guard var call = calls[stream] else { return }
+        call.clientDone = true
+        calls[stream] = call
+        do {
+            try call.deframer.finish()
+        } catch {
+            return fail(stream, error.status)
+        }
+        switch call.kind {
+        case .unary:
+            if call.inFlight.isEmpty && !call.responseStarted {
+                fail(stream, GRPCStatus(code: .internal, message: "the call ended without a request message"))
+            }
+        case .keepAlive:
+            // A half-closed keepalive stream (python-etcd3's refresh) is finished once its answers are out.
+            if call.inFlight.isEmpty { finish(stream, .ok) }
+        case .watch:
+            finish(stream, .ok)
+        }
+    }
+
+    // MARK: - Unary calls
+
+    private func unary(_ method: EtcdMethod, _ payload: [UInt8], on stream: StreamID) {
+        var status = server.lastStatus!
+        status.members = server.membersWithClientAddresses
+        let plan = EtcdUnary.plan(
+            method, payload: payload, minimumTTLMilliseconds: server.driver.registry.limits.minimumTTLMilliseconds,
+            members: status.members)
+        switch plan {
+        case .fail(let status):
+            fail(stream, status)
+        case .local(let call):
+            let answer = EtcdLocalAnswer.answer(
+                call, status: status, context: server.etcdHeaderContext,
+                ownClientURL: "http://\(server.configuration.clientAddress)")
+            respond(answer, on: stream)
+        case .submit(let request, let reply):
+            submit(request, kind: .grpc(stream, reply), on: stream)
+        }
+    }
+
+    /// Hands a node request to the server; the answer comes back through `complete` or `completeKeepAlive`.
+    private func submit(_ request: NodeRequest, kind: RosterServer.Pending.Kind, on stream: StreamID) {
+        guard let id = server.submitGRPC(request, session: session, kind: kind, timeoutMilliseconds: calls[stream]?.timeoutMilliseconds)
+        else {
+            return fail(stream, EtcdStatus.error(.stopped))
+        }
+        calls[stream]?.inFlight.insert(id)
+    }
+
+    /// The node's answer to a unary call.
+    func complete(_ id: RequestID, stream: StreamID, reply: EtcdReply, response: NodeResponse) {
+        guard calls[stream]?.inFlight.remove(id) != nil else { return }
+        switch reply.encode(response, context: server.etcdHeaderContext, currentRevision: server.driver.registry.revision) {
+        case .success(let bytes): respond(bytes, on: stream)
+        case .failure(let status): fail(stream, status)
+        }
+        flush()
+    }
+
+    /// The node's answer to one keepalive of a `LeaseKeepAlive` stream.
+    func completeKeepAlive(_ id: RequestID, stream: StreamID, lease: Int64, response: NodeResponse) {
+        guard calls[stream]?.inFlight.remove(id) != nil else { return }
+        var answer = LeaseKeepAliveResponse()
+        answer.header = server.etcdHeaderContext.header(revision: server.driver.registry.revision)
+        answer.id = lease
+        switch response {
+        case .keptAlive(_, let ttl):
+            answer.ttl = (ttl + 999) / 1_000
+        case .rejected(.leaseNotFound, _):
+            answer.ttl = 0  // etcd: TTL 0 tells the client the lease is gone.
+        case .failed(let failure):
+            fail(stream, EtcdStatus.of(failure))
+            flush()
+            return
+        default:
+            fail(stream, GRPCStatus(code: .internal, message: "etcdserver: unexpected keepalive answer"))
+            flush()
+            return
+        }
+        send(message: answer.encoded(), on: stream)
+        if let call = calls[stream], call.clientDone, call.inFlight.isEmpty { finish(stream, .ok) }
+        flush()
+    }
+
+    // MARK: - Watches
+
+    /// Events the node applied, for every watch stream of this connection.
+    func publish(_ batches: [(events: [RegistryEvent], revision: Revision)], registry: RegistryState) {
+        for (stream, call) in calls {
+            guard case .watch(var watches) = call.kind else { continue }
+            if http2.queuedBytes(on: stream) > Self.watchLagBytes { watches.isLagging = true }
+            var responses: [WatchResponse] = []
+            for batch in batches { responses += watches.publish(batch.events, revision: batch.revision, registry: registry) }
+            calls[stream]?.kind = .watch(watches)
+            send(responses, on: stream)
+        }
+        flush()
+    }
+
+    /// Every watch re-reads history (a snapshot replaced the state, or the stream drained).
+    func catchUpWatches(registry: RegistryState) {
+        for (stream, call) in calls {
+            guard case .watch(var watches) = call.kind else { continue }
+            let responses = watches.catchUp(registry: registry)
+            calls[stream]?.kind = .watch(watches)
+            send(responses, on: stream)
+        }
+        flush()
+    }
+
+    private func resumeLaggingWatches() {
+        for (stream, call) in calls {
+            guard case .watch(let watches) = call.kind, watches.isLagging,
+                http2.queuedBytes(on: stream) <= Self.watchLagBytes / 2
+            else { continue }
+            var resumed = watches
+            let responses = resumed.catchUp(registry: server.driver.registry)
+            calls[stream]?.kind = .watch(resumed)
+            send(responses, on: stream)
+        }
+    }
+
+    // MARK: - Output
+
+    private func startResponse(_ stream: StreamID) {
+        guard calls[stream]?.responseStarted == false else { return }
+        calls[stream]?.responseStarted = true
+        try? http2.sendHeaders(Self.responseHeaders, on: stream)
+    }
+
+    private func send(_ responses: [WatchResponse], on stream: StreamID) {
+        for response in responses { send(message: response.encoded(), on: stream) }
+    }
+
+    private func send(message: [UInt8], on stream: StreamID) {
+        startResponse(stream)
+        do {
+            try http2.sendData(GRPCMessageFramer.frame(message), on: stream)
+        } catch {
+            // The client reads too slowly even for the bounded queue: end this call, not the connection.
+            server.logger.warning("reset a gRPC stream whose client does not read", ["stream": "\(stream)", "error": "\(error)"])
+            http2.resetStream(stream, code: .cancel)
+            drop(stream)
+        }
+    }
+
+    private func respond(_ message: [UInt8], on stream: StreamID) {
+        send(message: message, on: stream)
+        finish(stream, .ok)
+    }
+
+    /// Ends a call with `status`: trailers after a started response, Trailers-Only before one.
+    private func finish(_ stream: StreamID, _ status: GRPCStatus) {
+        guard let call = calls.removeValue(forKey: stream) else { return }
+        cancelInFlight(call)
+        if call.responseStarted {
+            try? http2.sendTrailers(Self.trailers(status), on: stream)
+        } else {
+            try? http2.sendTrailersOnly(Self.responseHeaders + Self.trailers(status), on: stream)
+        }
+    }
+
+    private func fail(_ stream: StreamID, _ status: GRPCStatus) {
+        if calls[stream] == nil {
+            // Refused before the call was set up.
+            try? http2.sendTrailersOnly(Self.responseHeaders + Self.trailers(status), on: stream)
+            return
+        }
+        finish(stream, status)
+    }
+
+    private func drop(_ stream: StreamID) {
+        guard let call = calls.removeValue(forKey: stream) else { return }
+        cancelInFlight(call)
+    }
+
+    private func cancelInFlight(_ call: Call) {
+        for id in call.inFlight { server.cancelGRPC(id) }
+    }
+
+    /// Moves queued frames to the socket while it is not backed up; closes once HTTP/2 is finished.
+    func flush() {
+        guard let connection = session.connection, !connection.isClosed else { return }
+        while http2.hasOutbound && !connection.isOverLimit {
+            connection.write(http2.takeOutbound())
+        }
+        if http2.isFinished && !http2.hasOutbound { connection.closeAfterFlush() }
+    }
+
+    /// The connection drained: more frames may go, and lagging watches catch up.
+    func drained() {
+        resumeLaggingWatches()
+        flush()
+    }
+
+    /// Every call ends: the connection closed.
+    func closed() {
+        for call in calls.values { cancelInFlight(call) }
+        calls = [:]
+    }
+
+    /// Graceful shutdown: GOAWAY, then close once the calls in progress finish.
+    func shutDown() {
+        http2.beginGracefulShutdown()
+        flush()
+    }
+
+    static let responseHeaders = [
+        HeaderField(name: Array(":status".utf8), value: Array("200".utf8)),
+        HeaderField(name: Array("content-type".utf8), value: Array("application/grpc".utf8)),
+    ]
+
+    static func trailers(_ status: GRPCStatus) -> [HeaderField] {
+        var fields = [HeaderField(name: Array("grpc-status".utf8), value: Array(String(status.code.rawValue).utf8))]
+        if !status.message.isEmpty {
+            fields.append(
+                HeaderField(name: Array("grpc-message".utf8), value: Array(GRPCMessageEncoding.encode(status.message).utf8)))
+        }
+        return fields
+    }
+}
