@@ -124,6 +124,8 @@ class Runner:
         self.member_ids = {}                  # name -> int
         self.cluster_id = None
         self.env = dict(os.environ, ETCDCTL_API="3")
+        self.dead_members = None              # callable -> description of members that exited, or ""
+        self.timeouts_in_a_row = 0
 
     # -- helpers
     def etcdctl(self, args, stdin=None, timeout=COMMAND_TIMEOUT):
@@ -222,6 +224,10 @@ class Runner:
             self.vars[name] = value
 
     def record(self, header, rc, out, err):
+        if rc != 0 and ("context deadline exceeded" in err or rc == "timeout"):
+            self.timeouts_in_a_row += 1
+        else:
+            self.timeouts_in_a_row = 0
         self.transcript.append(header)
         self.transcript.extend(out.rstrip("\n").split("\n") if out.strip() else [])
         for line in err.rstrip("\n").split("\n") if err.strip() else []:
@@ -239,6 +245,13 @@ class Runner:
         except ScriptError as error:
             self.transcript.append(f"[harness: {error}]")
         for step in steps:
+            dead = self.dead_members() if self.dead_members else None
+            if dead:
+                self.transcript.append(f"[harness: stopped: member(s) exited during the script: {dead}]")
+                raise ScriptError(f"member(s) exited during the script: {dead}")
+            if self.timeouts_in_a_row >= 6:
+                self.transcript.append("[harness: stopped: 6 commands in a row timed out; the cluster does not answer]")
+                raise ScriptError("6 etcdctl commands in a row timed out (context deadline exceeded); stopped the script")
             try:
                 self.step(step)
             except ScriptError as error:

@@ -61,6 +61,11 @@ class Target:
             cluster.start()
             say(f"{self.name}: ready in {time.monotonic() - started:.1f}s")
             for part in parts:
+                dead = [n for n in cluster.nodes if not n.alive]
+                if dead:
+                    self.fail(part, "not run: member(s) exited unexpectedly: " + ", ".join(
+                        f"{n.name} (exit {n.process.returncode}; log {n.log_path})" for n in dead))
+                    continue
                 started = time.monotonic()
                 try:
                     getattr(self, "part_" + part)(cluster)
@@ -88,6 +93,8 @@ class Target:
     def part_etcdctl(self, cluster):
         runner = etcdctl_diff.Runner(cluster.endpoints, [n.name for n in cluster.nodes],
                                      log=lambda m: say(f"{self.name}: {m}"))
+        runner.dead_members = lambda: ", ".join(f"{n.name} (exit {n.process.returncode}; log {n.log_path})"
+                                                for n in cluster.nodes if not n.alive)
         transcript = []
         try:
             transcript = runner.run(etcdctl_diff.parse_script())
