@@ -468,6 +468,7 @@ class Normaliser:
             shown = "<R>" if 0 <= left <= granted else str(left)
             return f"TTL({granted}s), remaining({shown}s)"
         s = re.sub(r"TTL\((\d+)s\), remaining\((-?\d+)s\)", remaining, s)
+        s = re.sub(r"attached keys\(\[([^\]]*)\]\)", lambda m: "attached keys([" + " ".join(sorted(m.group(1).split())) + "])", s)
         s = re.sub(r"compacted revision (\d+)", lambda m: "compacted revision " + self.rev(m.group(1)), s)
         return s
 
@@ -479,6 +480,8 @@ class Normaliser:
                 out[k] = self.json_field(k, v, value, single_endpoint)
             if "members" in out and isinstance(out["members"], list):
                 out["members"].sort(key=lambda m: json.dumps(m, sort_keys=True))
+            if "granted-ttl" in value and isinstance(out.get("keys"), list):
+                out["keys"].sort()       # etcd lists a lease's keys in map order
             if "leases" in out and isinstance(out["leases"], list):
                 out["leases"].sort(key=lambda m: json.dumps(m, sort_keys=True))
             return out
