@@ -84,6 +84,9 @@ let package = Package(
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"], swiftSettings: strict),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC"], swiftSettings: strict),
         .testTarget(name: "EtcdAPITests", dependencies: ["EtcdAPI", "Protobuf"], swiftSettings: strict),
+        .testTarget(
+            name: "EtcdGatewayTests", dependencies: ["EtcdGateway", "EtcdAPI", "Protobuf", "GRPC", "Registry", "RosterNode", "Raft"],
+            swiftSettings: strict),
         .testTarget(name: "HPACKTests", dependencies: ["HPACK"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK"], swiftSettings: strict),
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
