@@ -92,7 +92,8 @@ let package = Package(
         .testTarget(name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode"], swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .testTarget(
-            name: "RosterIntegrationTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
+            name: "RosterIntegrationTests",
+            dependencies: ["RosterClient", "RosterTestSupport", "HTTP2", "HPACK", "EtcdAPI", "Protobuf"], swiftSettings: strict),
         .testTarget(
             name: "RosterClientTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
     ],
