@@ -89,6 +89,9 @@ let package = Package(
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf"], swiftSettings: strict),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC"], swiftSettings: strict),
         .testTarget(name: "EtcdAPITests", dependencies: ["EtcdAPI", "Protobuf"], swiftSettings: strict),
+        .testTarget(
+            name: "EtcdGatewayTests", dependencies: ["EtcdGateway", "EtcdAPI", "Protobuf", "GRPC", "Registry", "RosterNode", "Raft"],
+            swiftSettings: strict),
         .testTarget(name: "HPACKTests", dependencies: ["HPACK"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK"], swiftSettings: strict),
         .testTarget(
@@ -96,7 +99,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .testTarget(
-            name: "RosterIntegrationTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
+            name: "RosterIntegrationTests",
+            dependencies: ["RosterClient", "RosterTestSupport", "HTTP2", "HPACK", "EtcdAPI", "Protobuf"], swiftSettings: strict),
         .testTarget(
             name: "RosterClientTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
     ],

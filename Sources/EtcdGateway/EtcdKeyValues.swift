@@ -4,12 +4,21 @@ import Registry
 /// Conversions between etcd's key ranges and records and Roster's.
 enum EtcdKeys {
     /// etcd's `(key, range_end)`: no end is one key; `"\0"` is every key from `key` on (and every key when
-    /// `key` is `"\0"` too); an end that is the key's prefix end is a prefix; otherwise `[key, end)`.
+    /// `key` is `"\0"` too); an end that is the key's prefix end is a prefix; otherwise `[key, end)`. An end
+    /// that sorts before the key is the empty range `[key, key)`: etcd answers such a Range or DeleteRange with
+    /// nothing rather than an error (its index scan simply finds no key).
     static func range(key: [UInt8], end: [UInt8]) -> KeyRange {
         if end.isEmpty { return .key(key) }
         if end == [0] { return key == [0] || key.isEmpty ? .prefix([]) : .fromKey(key) }
         if let prefixEnd = prefixEnd(of: key), prefixEnd == end { return .prefix(key) }
+        if end.lexicographicallyPrecedes(key) { return .interval(start: key, end: key) }
         return .interval(start: key, end: end)
+    }
+
+    /// Whether a watch's `(key, range_end)` is empty: an end that is set (not `"\0"`, which means from-key) and
+    /// not after the key. etcd refuses such a watch with `mvcc: watcher range is empty`.
+    static func isEmptyWatchRange(key: [UInt8], end: [UInt8]) -> Bool {
+        !end.isEmpty && end != [0] && !key.lexicographicallyPrecedes(end)
     }
 
     /// The smallest key greater than every key starting with `prefix` (clientv3's `GetPrefixRangeEnd`), or

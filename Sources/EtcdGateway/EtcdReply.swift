@@ -36,7 +36,7 @@ public enum EtcdReply: Equatable, Sendable {
         case .failed(let failure): return .failure(EtcdStatus.of(failure))
         case .rejected(let rejection, let revision):
             // etcd answers TimeToLive of an unknown lease with TTL -1, not an error.
-            if case .leaseTimeToLive(let id) = self, case .leaseNotFound = rejection {
+            if case .leaseTimeToLive(let id) = self, rejection.isUnknownLease {
                 var answer = LeaseTimeToLiveResponse()
                 answer.header = context.header(revision: revision)
                 answer.id = id
@@ -169,5 +169,15 @@ extension MoveLeaderResponse {
     init(header: ResponseHeader) {
         self.init()
         self.header = header
+    }
+}
+
+extension RegistryRejection {
+    /// The lease does not exist (or is ID 0, which never does).
+    var isUnknownLease: Bool {
+        switch self {
+        case .leaseNotFound, .invalidLeaseID: true
+        default: false
+        }
     }
 }

@@ -18,6 +18,8 @@ public struct EtcdTxnShape: Equatable, Sendable {
 extension EtcdUnary {
     static func txn(_ request: TxnRequest) -> EtcdUnaryPlan {
         var compares: [Registry.Compare] = []
+        // etcd's checkTxnRequest: every compare and every operation of both branches needs a key.
+        guard request.compare.allSatisfy({ !$0.key.isEmpty }) else { return .fail(EtcdStatus.error(.emptyKey)) }
         for compare in request.compare {
             guard compare.rangeEnd.isEmpty else {
                 return .fail(.init(code: .unimplemented, message: "etcdserver: Roster compares single keys only (range_end set)"))
@@ -31,8 +33,8 @@ extension EtcdUnary {
         else {
             return .fail(.init(code: .unimplemented, message: "etcdserver: Roster does not run nested transactions"))
         }
-        for operation in success + failure {
-            if case .put(let put) = operation, put.key.isEmpty { return .fail(EtcdStatus.error(.emptyKey)) }
+        for operation in request.success + request.failure where operation.key?.isEmpty == true {
+            return .fail(EtcdStatus.error(.emptyKey))
         }
         let transaction = TransactionRequest(compares: compares, success: success, failure: failure)
         return .submit(.write(.transaction(transaction)), .txn(EtcdTxnShape(success: successShape, failure: failureShape)))
@@ -85,5 +87,18 @@ extension EtcdUnary {
         default: return nil
         }
         return Registry.Compare(key: compare.key, target, relation)
+    }
+}
+
+
+extension RequestOp {
+    /// The key the operation names; nil for a nested transaction or an empty operation.
+    var key: [UInt8]? {
+        switch request {
+        case .requestRange(let range): range.key
+        case .requestPut(let put): put.key
+        case .requestDeleteRange(let delete): delete.key
+        case .requestTxn, nil: nil
+        }
     }
 }

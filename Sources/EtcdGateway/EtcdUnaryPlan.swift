@@ -48,7 +48,11 @@ public enum EtcdUnary {
                 return .submit(.write(.compact(Revision(request.revision - 1))), .compact)
             case .leaseGrant:
                 let request = try LeaseGrantRequest(decoding: payload)
-                let ttl = max(request.ttl.multipliedReportingOverflow(by: 1_000).partialValue, minimumTTLMilliseconds)
+                // A TTL whose milliseconds overflow is over any maximum: clamp it so the registry refuses it as
+                // too large (etcd's ErrLeaseTTLTooLarge) rather than letting it wrap negative and be raised.
+                let milliseconds = request.ttl.multipliedReportingOverflow(by: 1_000)
+                let requested = milliseconds.overflow ? (request.ttl < 0 ? Int64.min : Int64.max) : milliseconds.partialValue
+                let ttl = max(requested, minimumTTLMilliseconds)
                 return .submit(.write(.grantLease(id: EtcdKeys.lease(request.id), ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), .leaseGrant)
             case .leaseRevoke:
                 let request = try LeaseRevokeRequest(decoding: payload)
@@ -56,7 +60,9 @@ public enum EtcdUnary {
                 return .submit(.write(.revokeLease(id)), .leaseRevoke)
             case .leaseTimeToLive:
                 let request = try LeaseTimeToLiveRequest(decoding: payload)
-                guard let id = EtcdKeys.lease(request.id) else { return .fail(EtcdStatus.error(.leaseNotFound)) }
+                // ID 0 is never granted; the registry refuses it and the reply answers TTL -1, as etcd does for
+                // any lease it does not know.
+                let id = LeaseID(UInt64(bitPattern: request.id))
                 return .submit(.read(.lease(id, includeKeys: request.keys), ReadOptions()), .leaseTimeToLive(request.id))
             case .leaseLeases:
                 _ = try LeaseLeasesRequest(decoding: payload)

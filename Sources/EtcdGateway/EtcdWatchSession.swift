@@ -5,12 +5,16 @@ import Registry
 ///
 /// etcd 3.4 semantics that clientv3, etcdctl and the frameworks rely on:
 /// - each create is answered `created` with its watch ID, in request order; IDs are the client's (when
-///   positive and unused) or the next free one from 0;
+///   positive and unused) or the next free one from 0. A refused create (duplicate ID, empty range) is still
+///   answered `created`, with `canceled`, watch ID -1 and etcd's reason: clientv3 sends its next create only
+///   after the `created` answer to the previous one;
 /// - events come in revision order with full KeyValues (and `prev_kv` when asked), never from before the
 ///   start revision, never twice;
-/// - a start revision below the history window gets `compact_revision` and the watch is cancelled;
-/// - a progress request is answered with watch ID -1 and the current revision when every watch has
-///   everything up to it;
+/// - a start revision below the history window gets `compact_revision` and the watch is cancelled; the
+///   compact revision is the oldest start the history still serves, so a client re-watching from it (as
+///   etcd's contract says it may) succeeds;
+/// - a progress request is answered with watch ID -1 and the current revision once every watch has
+///   everything up to it (at once, or after the catch-up of a lagging stream, as etcd 3.5 defers it);
 /// - a cancel is answered `canceled`.
 /// The shell feeds it and writes what it returns; a watch whose stream is backed up is marked lagging and
 /// catches up from the registry's history when the stream drains.
@@ -34,6 +38,8 @@ public struct EtcdWatchSession: Sendable {
     public let maxWatchers: Int
     /// True while the stream cannot take more: live events are not sent, `catchUp` sends them later.
     public var isLagging = false
+    /// A progress request arrived while some watch lagged; answered once every watch has caught up.
+    var isProgressPending = false
 
     public init(context: EtcdHeaderContext, maxWatchers: Int = 10_000) {
         self.context = context
@@ -51,31 +57,44 @@ public struct EtcdWatchSession: Sendable {
             watchers.remove(at: position)
             return [canceled(cancel.watchID, revision: registry.revision, reason: "")]
         case .progressRequest:
-            guard watchers.allSatisfy({ $0.delivered >= registry.revision }) else { return [] }
-            var response = WatchResponse()
-            response.header = context.header(revision: registry.revision)
-            response.watchID = -1
-            return [response]
+            isProgressPending = true
+            return pendingProgress(registry: registry)
         case nil:
             return []
         }
     }
 
+    /// The answer to a pending progress request, once every watch has everything up to the current revision.
+    private mutating func pendingProgress(registry: RegistryState) -> [WatchResponse] {
+        guard isProgressPending, !isLagging, watchers.allSatisfy({ $0.delivered >= registry.revision }) else { return [] }
+        isProgressPending = false
+        var response = WatchResponse()
+        response.header = context.header(revision: registry.revision)
+        response.watchID = -1
+        return [response]
+    }
+
     private mutating func create(_ create: WatchCreateRequest, registry: RegistryState) -> [WatchResponse] {
+        // etcd's order: the range first, then the ID; a refusal consumes no automatic ID.
+        if EtcdKeys.isEmptyWatchRange(key: create.key, end: create.rangeEnd) {
+            return [refused(revision: registry.revision, reason: "mvcc: watcher range is empty")]
+        }
+        let filter = WatchFilter(range: EtcdKeys.range(key: create.key, end: create.rangeEnd))
+        if let rejection = filter.range.validate(limits: registry.limits) {
+            let reason = rejection == .emptyKey ? EtcdError.emptyKey.message : "etcdserver: \(rejection)"
+            return [refused(revision: registry.revision, reason: reason)]
+        }
+        if create.watchID > 0 && watchers.contains(where: { $0.id == create.watchID }) {
+            return [refused(revision: registry.revision, reason: "mvcc: duplicate watch ID provided on the WatchStream")]
+        }
+        guard watchers.count < maxWatchers else {
+            return [refused(revision: registry.revision, reason: "etcdserver: too many watches on one stream")]
+        }
         var id = create.watchID
         if id <= 0 {
             while watchers.contains(where: { $0.id == nextID }) { nextID += 1 }
             id = nextID
             nextID += 1
-        } else if watchers.contains(where: { $0.id == id }) {
-            return [canceled(id, revision: registry.revision, reason: "etcdserver: duplicate watch ID")]
-        }
-        guard watchers.count < maxWatchers else {
-            return [canceled(id, revision: registry.revision, reason: "etcdserver: too many watches on one stream")]
-        }
-        let filter = WatchFilter(range: EtcdKeys.range(key: create.key, end: create.rangeEnd))
-        if let rejection = filter.range.validate(limits: registry.limits) {
-            return [canceled(id, revision: registry.revision, reason: "etcdserver: \(rejection)")]
         }
         var created = WatchResponse()
         created.header = context.header(revision: registry.revision)
@@ -84,45 +103,50 @@ public struct EtcdWatchSession: Sendable {
         let start = create.startRevision > 0 ? Revision(create.startRevision) : registry.revision.next
         // etcd cancels a watch only below its compaction revision, which is Roster's compacted revision + 1.
         if start.rawValue - 1 < registry.compactedRevision.rawValue {
-            var compacted = WatchResponse()
-            compacted.header = context.header(revision: registry.revision)
-            compacted.watchID = id
-            compacted.canceled = true
-            compacted.compactRevision = EtcdKeys.etcdCompactRevision(registry.compactedRevision)
-            compacted.cancelReason = "etcdserver: mvcc: required revision has been compacted"
-            return [created, compacted]
+            return [created, compacted(id, registry: registry)]
         }
         watchers.append(
             Watcher(
                 id: id, filter: filter, includePrevious: create.prevKV, skipPuts: create.filters.contains(.noPut),
                 skipDeletes: create.filters.contains(.noDelete), progressNotify: create.progressNotify,
                 delivered: Revision(start.rawValue - 1)))
-        return [created] + catchUp(watcherAt: watchers.count - 1, registry: registry)
+        return [created] + catchUp(watcherAt: watchers.count - 1, registry: registry).0
     }
 
     /// Live events applied at `revision`: one response per watch they concern.
     public mutating func publish(_ events: [RegistryEvent], revision: Revision, registry: RegistryState) -> [WatchResponse] {
         guard !isLagging else { return [] }
         var responses: [WatchResponse] = []
-        for position in watchers.indices where watchers[position].delivered < revision {
+        // A catch-up may cancel (remove) the watch at `position`, so the loop re-reads the count.
+        var position = 0
+        while position < watchers.count {
+            defer { position += 1 }
+            guard watchers[position].delivered < revision else { continue }
             // A watch behind the batch (its catch-up stopped early) reads history instead.
             guard watchers[position].delivered.rawValue >= (events.first?.revision.rawValue ?? revision.rawValue) - 1 else {
-                responses += catchUp(watcherAt: position, registry: registry)
+                let (caughtUp, removed) = catchUp(watcherAt: position, registry: registry)
+                responses += caughtUp
+                if removed { position -= 1 }
                 continue
             }
             let matching = events.filter { $0.revision > watchers[position].delivered && wants($0, watchers[position]) }
             watchers[position].delivered = revision
             if !matching.isEmpty { responses.append(eventsResponse(matching, watcher: watchers[position], revision: revision)) }
         }
-        return responses
+        return responses + pendingProgress(registry: registry)
     }
 
     /// Sends every watch what history holds beyond what it has (after the stream drained).
     public mutating func catchUp(registry: RegistryState) -> [WatchResponse] {
         isLagging = false
         var responses: [WatchResponse] = []
-        for position in watchers.indices { responses += catchUp(watcherAt: position, registry: registry) }
-        return responses
+        var position = 0
+        while position < watchers.count {
+            let (caughtUp, removed) = catchUp(watcherAt: position, registry: registry)
+            responses += caughtUp
+            if !removed { position += 1 }
+        }
+        return responses + pendingProgress(registry: registry)
     }
 
     /// Progress for watches created with `progress_notify` that have everything (called every interval).
@@ -135,7 +159,9 @@ public struct EtcdWatchSession: Sendable {
         }
     }
 
-    private mutating func catchUp(watcherAt position: Int, registry: RegistryState) -> [WatchResponse] {
+    /// Brings one watch up to the current revision from history.
+    /// - Returns: the responses, and whether the watch was canceled (removed from `watchers`).
+    private mutating func catchUp(watcherAt position: Int, registry: RegistryState) -> ([WatchResponse], removed: Bool) {
         var responses: [WatchResponse] = []
         while watchers[position].delivered < registry.revision {
             let watcher = watchers[position]
@@ -143,7 +169,10 @@ public struct EtcdWatchSession: Sendable {
             do {
                 batch = try registry.events(after: watcher.delivered, matching: watcher.filter, limit: 1_000)
             } catch {
-                return responses + [canceled(watcher.id, revision: registry.revision, reason: "etcdserver: \(error)")]
+                // Not expected (the range was validated at create, `delivered` is within the revisions), but a
+                // watch that cannot read its history is canceled once rather than retried on every publish.
+                watchers.remove(at: position)
+                return (responses + [canceled(watcher.id, revision: registry.revision, reason: "etcdserver: \(error)")], true)
             }
             switch batch {
             case .events(let events, let through):
@@ -152,17 +181,31 @@ public struct EtcdWatchSession: Sendable {
                 watchers[position].delivered = through
             case .resync:
                 // Its position left the window while it lagged: etcd cancels with the compaction point.
-                var compacted = WatchResponse()
-                compacted.header = context.header(revision: registry.revision)
-                compacted.watchID = watcher.id
-                compacted.canceled = true
-                compacted.compactRevision = EtcdKeys.etcdCompactRevision(registry.compactedRevision)
-                compacted.cancelReason = "etcdserver: mvcc: required revision has been compacted"
                 watchers.remove(at: position)
-                return responses + [compacted]
+                return (responses + [compacted(watcher.id, registry: registry)], true)
             }
         }
-        return responses
+        return (responses, false)
+    }
+
+    /// The cancel of a watch whose start is no longer in the history. `compact_revision` is the oldest start
+    /// revision the history serves (one past the registry's compacted revision, whose own events are gone;
+    /// etcd's compact revision is the same "first revision you may watch from").
+    private func compacted(_ id: Int64, registry: RegistryState) -> WatchResponse {
+        var response = WatchResponse()
+        response.header = context.header(revision: registry.revision)
+        response.watchID = id
+        response.canceled = true
+        response.compactRevision = EtcdKeys.etcdCompactRevision(registry.compactedRevision)
+        response.cancelReason = "etcdserver: mvcc: required revision has been compacted"
+        return response
+    }
+
+    /// etcd's answer to a create it refuses: `created` and `canceled` together, watch ID -1.
+    private func refused(revision: Revision, reason: String) -> WatchResponse {
+        var response = canceled(-1, revision: revision, reason: reason)
+        response.created = true
+        return response
     }
 
     private func wants(_ event: RegistryEvent, _ watcher: Watcher) -> Bool {

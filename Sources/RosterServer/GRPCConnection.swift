@@ -79,8 +79,12 @@ final class GRPCConnection {
             drop(stream)
         case .windowOpened:
             resumeLaggingWatches()
-        case .goAway, .connectionFailed:
-            break
+        case .connectionFailed:
+            // The connection dropped every stream with its GOAWAY: end the calls too, so no answer is sent on
+            // a stream that no longer exists and no node request runs for nobody.
+            closed()
+        case .goAway:
+            break  // The client opens nothing new; calls in progress finish.
         }
     }
 
@@ -242,25 +246,15 @@ final class GRPCConnection {
     /// The node's answer to one keepalive of a `LeaseKeepAlive` stream.
     func completeKeepAlive(_ id: RequestID, stream: StreamID, lease: Int64, response: NodeResponse) {
         guard calls[stream]?.inFlight.remove(id) != nil else { return }
-        var answer = LeaseKeepAliveResponse()
-        answer.header = server.etcdHeaderContext.header(revision: server.driver.registry.revision)
-        answer.id = lease
-        switch response {
-        case .keptAlive(_, let ttl):
-            answer.ttl = (ttl + 999) / 1_000
-        case .rejected(.leaseNotFound, _):
-            answer.ttl = 0  // etcd: TTL 0 tells the client the lease is gone.
-        case .failed(let failure):
-            fail(stream, EtcdStatus.of(failure))
-            flush()
-            return
-        default:
-            fail(stream, GRPCStatus(code: .internal, message: "etcdserver: unexpected keepalive answer"))
-            flush()
-            return
+        let answer = EtcdKeepAlive.answer(
+            lease: lease, response: response, context: server.etcdHeaderContext, revision: server.driver.registry.revision)
+        switch answer {
+        case .success(let bytes):
+            send(message: bytes, on: stream)
+            if let call = calls[stream], call.clientDone, call.inFlight.isEmpty { finish(stream, .ok) }
+        case .failure(let status):
+            fail(stream, status)
         }
-        send(message: answer.encoded(), on: stream)
-        if let call = calls[stream], call.clientDone, call.inFlight.isEmpty { finish(stream, .ok) }
         flush()
     }
 
@@ -307,7 +301,12 @@ final class GRPCConnection {
     private func startResponse(_ stream: StreamID) {
         guard calls[stream]?.responseStarted == false else { return }
         calls[stream]?.responseStarted = true
-        try? http2.sendHeaders(Self.responseHeaders, on: stream)
+        do {
+            try http2.sendHeaders(Self.responseHeaders, on: stream)
+        } catch {
+            unexpected(error, stream, "response headers")
+            drop(stream)
+        }
     }
 
     private func send(_ responses: [WatchResponse], on stream: StreamID) {
@@ -319,9 +318,13 @@ final class GRPCConnection {
         do {
             try http2.sendData(GRPCMessageFramer.frame(message), on: stream)
         } catch {
-            // The client reads too slowly even for the bounded queue: end this call, not the connection.
-            server.logger.warning("reset a gRPC stream whose client does not read", ["stream": "\(stream)", "error": "\(error)"])
-            http2.resetStream(stream, code: .cancel)
+            if case .queueFull = error {
+                // The client reads too slowly even for the bounded queue: end this call, not the connection.
+                server.logger.warning("reset a gRPC stream whose client does not read", ["stream": "\(stream)", "error": "\(error)"])
+                http2.resetStream(stream, code: .cancel)
+            } else {
+                unexpected(error, stream, "a message")
+            }
             drop(stream)
         }
     }
@@ -335,20 +338,42 @@ final class GRPCConnection {
     private func finish(_ stream: StreamID, _ status: GRPCStatus) {
         guard let call = calls.removeValue(forKey: stream) else { return }
         cancelInFlight(call)
-        if call.responseStarted {
-            try? http2.sendTrailers(Self.trailers(status), on: stream)
-        } else {
-            try? http2.sendTrailersOnly(Self.responseHeaders + Self.trailers(status), on: stream)
+        do {
+            if call.responseStarted {
+                try http2.sendTrailers(Self.trailers(status), on: stream)
+            } else {
+                try http2.sendTrailersOnly(Self.responseHeaders + Self.trailers(status), on: stream)
+            }
+        } catch {
+            unexpected(error, stream, "trailers")
         }
     }
 
     private func fail(_ stream: StreamID, _ status: GRPCStatus) {
         if calls[stream] == nil {
-            // Refused before the call was set up.
-            try? http2.sendTrailersOnly(Self.responseHeaders + Self.trailers(status), on: stream)
+            // Refused before the call was set up, on the stream whose HEADERS `open` is handling.
+            do {
+                try http2.sendTrailersOnly(Self.responseHeaders + Self.trailers(status), on: stream)
+            } catch {
+                unexpected(error, stream, "a Trailers-Only refusal")
+            }
             return
         }
         finish(stream, status)
+    }
+
+    /// Handles a send the connection refused on a stream the gateway still holds a call for.
+    ///
+    /// Only one refusal is expected: `.connectionClosed`. `receive` returns all the events of one read at once,
+    /// so a call opened early in a read may be answered after a later frame of the same read failed the
+    /// connection; the `.connectionFailed` event that follows ends every call, so nothing is lost. Any other
+    /// refusal means the gateway's bookkeeping disagrees with the connection's (a stream it thinks open and
+    /// unanswered is not): a bug, stopped in debug builds and logged in release, costing only this call.
+    private func unexpected(_ error: HTTP2SendError, _ stream: StreamID, _ what: String) {
+        if case .connectionClosed = error { return }
+        assertionFailure("HTTP/2 refused \(what) on gRPC stream \(stream), which the gateway holds open: \(error)")
+        server.logger.warning(
+            "HTTP/2 refused \(what) on a gRPC stream the gateway thought open", ["stream": "\(stream)", "error": "\(error)"])
     }
 
     private func drop(_ stream: StreamID) {
