@@ -44,6 +44,17 @@ final class GRPCConnection {
     /// Largest request message accepted (etcd's 1.5 MiB request limit plus gRPC overhead).
     static let maxMessageBytes = 2 << 20
 
+    /// HTTP/2 limits for etcd calls: one answer may be as large as a whole Range (etcd builds its answers whole
+    /// too, and clientv3 accepts up to 2 GiB), so a stream may queue 64 MiB; the connection bound of 128 MiB
+    /// caps what a client that stops reading can make this node hold. Watches are cut off from live events
+    /// long before that (`watchLagBytes`).
+    static let http2Limits: HTTP2Limits = {
+        var limits = HTTP2Limits()
+        limits.maxQueuedBytesPerStream = 64 << 20
+        limits.maxQueuedBytesPerConnection = 128 << 20
+        return limits
+    }()
+
     unowned let server: RosterServer
     unowned let session: ClientSession
     private(set) var http2: HTTP2Connection
@@ -52,7 +63,7 @@ final class GRPCConnection {
     init(server: RosterServer, session: ClientSession) {
         self.server = server
         self.session = session
-        http2 = HTTP2Connection(limits: HTTP2Limits())
+        http2 = HTTP2Connection(limits: Self.http2Limits)
     }
 
     var hasWatches: Bool { calls.values.contains { if case .watch = $0.kind { true } else { false } } }
