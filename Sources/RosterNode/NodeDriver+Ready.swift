@@ -6,7 +6,8 @@ import Registry
 
 extension NodeDriver {
     /// Carries out every pending Ready in the order `Ready` prescribes, then serves what became
-    /// servable and takes a snapshot when one is due.
+    /// servable and takes a snapshot when one is due. The one Ready executor: the server and the
+    /// simulator both run it, with persistence behind `NodeEnvironment.persist` (a `ReadyLog`).
     ///
     /// Inputs (`tick`, `receive`, `submit`, …) only queue work; the shell calls this once after a
     /// batch of them, so every request that arrived together shares one Ready and one fsync (group

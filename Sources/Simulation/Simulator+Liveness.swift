@@ -42,7 +42,7 @@ extension Simulator {
         }
         let summary = order.map { "\(name($0)): " + (nodes[$0].isUp ? "\(nodes[$0].box.driver.raft.status)" : "down") }
         let what = converged ? "leases of silent holders did not end" : "no convergence"
-        throw checker.violation("liveness", "\(what) within \(options.livenessSteps) healed steps: \(summary)")
+        throw checker.violation("liveness", named("\(what) within \(options.livenessSteps) healed steps: \(summary)"))
     }
 
     /// Whether every member of the leader's configuration is up, has applied through `revision`, and

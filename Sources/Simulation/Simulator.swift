@@ -67,10 +67,14 @@ public struct Simulator {
     /// Runs both phases; throws the first violation seen.
     public mutating func run() throws(Violation) {
         trace?("seed \(options.seed): \(options)")
-        for _ in 0..<options.safetySteps {
-            try stepSafety()
+        do {
+            for _ in 0..<options.safetySteps {
+                try stepSafety()
+            }
+            try runLiveness()
+        } catch {
+            throw Violation(step: error.step, property: error.property, detail: named(error.detail))
         }
-        try runLiveness()
     }
 
     mutating func chance(perTenThousand: Int) -> Bool {
@@ -88,6 +92,11 @@ public struct Simulator {
     }
 
     func name(_ id: NodeID) -> String { nodes.contains(id) ? nodes[id].name : "\(id)" }
+
+    /// `text` with node IDs (hashes of the names) replaced by names, for readable traces.
+    func named(_ text: String) -> String {
+        nodes.all.reduce(text) { $0.replacing("\($1.id.rawValue)", with: $1.name) }
+    }
 
     // MARK: - Steps
 
@@ -109,7 +118,7 @@ public struct Simulator {
             guard nodes.contains(delivery.to), nodes[delivery.to].isUp else { continue }
             switch delivery {
             case .raft(let message):
-                trace?("t\(now) deliver \(message)")
+                trace?("t\(now) deliver \(named("\(message)"))")
                 try input(message.to) { $0.receive(message) }
             case .forward(let forward, let link):
                 trace?("t\(now) forward \(name(link.from))->\(name(link.to)) \(forward)")
