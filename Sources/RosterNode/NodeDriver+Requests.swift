@@ -72,7 +72,8 @@ extension NodeDriver {
 
     mutating func submitKeepAlive(_ lease: LeaseID, reply: KeepAliveReply) {
         if raft.role == .leader && raft.appliedIndex < leaderFirstIndex {
-            // Found by the simulator (seed 54): a former leader's expiry of this lease may still commit.
+            // Found by the whole-node simulator (regression seed 252): a former leader's committed expiry of
+            // this lease may still be ahead of what this node applied.
             replyKeepAlive(reply, lease: lease, ttl: nil, failure: "the new leader has not applied the entries of earlier terms yet; retry")
             return
         }

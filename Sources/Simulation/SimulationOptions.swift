@@ -101,6 +101,10 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
             // so lease bounds are checked only with it (as production runs).
             raft.checkQuorum = pick(0...1) == 0
             leaseHolders = pick(3...8)
+            // A planted Raft fault shows under election churn, which check-quorum damps; a planted lease
+            // fault is checked only with check-quorum (see `NodeChecker.checksLeases`).
+            if !nodeFaults.isEmpty { raft.checkQuorum = true }
+            if !raft.faults.isEmpty { raft.checkQuorum = false }
         }
         self.raft = raft
     }

@@ -66,11 +66,12 @@ struct SimulatorTests {
         "a planted rule violation is caught by the checkers",
         arguments: [
             (PlantedFault.skipLogCheck, UInt64(1), "leader completeness"),
-            (PlantedFault.voteBeforePersisting, UInt64(255), "election safety"),
-            (PlantedFault.commitPreviousTerm, UInt64(1635), "leader completeness"),
+            // Two leaders of one term: the deposed one answers a read without a write acknowledged by the other.
+            (PlantedFault.voteBeforePersisting, UInt64(332), "linearizable read"),
+            (PlantedFault.commitPreviousTerm, UInt64(285), "leader completeness"),
             (PlantedFault.noReadFence, UInt64(1), "monotonicity"),
-            (PlantedFault.expireLeasesOnFollowers, UInt64(2), "lease grace"),
-            (PlantedFault.noLeaseGrace, UInt64(2), "lease grace"),
+            (PlantedFault.expireLeasesOnFollowers, UInt64(1), "lease grace"),
+            (PlantedFault.noLeaseGrace, UInt64(1), "lease grace"),
             (PlantedFault.readBeforeReadIndex, UInt64(2), "linearizable read"),
         ])
     func plantedFaultCaught(fault: PlantedFault, seed: UInt64, property: String) throws {
