@@ -6,7 +6,7 @@
 //   Registry         pure registry state machine; depends on Codec
 //   Wire             pure codecs for Raft types and peer frames; Codec, Raft
 //   Storage          write-ahead log and snapshots; Codec, Raft, Wire
-//   Simulation       deterministic whole-cluster simulator (test support); Raft, Wire
+//   Simulation       deterministic whole-node simulator (test support); Raft, Registry, RosterNode, Wire, Storage
 //   CLinuxShim/Posix the only code that makes syscalls
 //   HTTP             pure HTTP/1.1 request parser and response writer
 //   Protobuf         pure proto3 wire format (reader, writer); depends on nothing
@@ -42,7 +42,8 @@ let package = Package(
         .target(name: "Wire", dependencies: ["Codec", "Raft"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["Codec", "Raft", "Wire"], swiftSettings: strict),
         .executableTarget(name: "storage-bench", dependencies: ["Storage", "Raft"], swiftSettings: strict),
-        .target(name: "Simulation", dependencies: ["Raft", "Wire", "Storage"], swiftSettings: strict),
+        .target(
+            name: "Simulation", dependencies: ["Raft", "Registry", "RosterNode", "Wire", "Storage", "Codec"], swiftSettings: strict),
         .target(name: "CLinuxShim"),
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Codec"], swiftSettings: strict),

@@ -6,7 +6,8 @@ import Registry
 
 extension NodeDriver {
     /// Carries out every pending Ready in the order `Ready` prescribes, then serves what became
-    /// servable and takes a snapshot when one is due.
+    /// servable and takes a snapshot when one is due. The one Ready executor: the server and the
+    /// simulator both run it, with persistence behind `NodeEnvironment.persist` (a `ReadyLog`).
     ///
     /// Inputs (`tick`, `receive`, `submit`, …) only queue work; the shell calls this once after a
     /// batch of them, so every request that arrived together shares one Ready and one fsync (group
@@ -16,6 +17,7 @@ extension NodeDriver {
             let ready = raft.drainReady()
             for message in ready.messages { environment.send(message) }
             environment.persist(ready)
+            if environment.hasStopped { return }
             for message in ready.messagesAfterPersist { environment.send(message) }
             if let snapshot = ready.snapshotToInstall { install(snapshot) }
             for entry in ready.committedEntries { apply(entry) }
@@ -64,7 +66,7 @@ extension NodeDriver {
                 preconditionFailure("committed entry \(entry.index)@\(entry.term) does not decode: \(error)")
             }
             let result = registry.apply(command, at: entry.index.rawValue)
-            if raft.role == .leader { keeper.observe(command, result: result, nowMilliseconds: now) }
+            if raft.role == .leader || followerCountsLeases { keeper.observe(command, result: result, nowMilliseconds: now) }
             if case .applied(let applied) = result, !applied.events.isEmpty {
                 environment.publish(applied.events, revision: applied.revision)
                 if applied.events.contains(where: { $0.key.starts(with: MemberDirectory.prefix) }) { refreshMembers() }
@@ -99,7 +101,8 @@ extension NodeDriver {
         let isLeader = status.role == .leader
         guard isLeader != wasLeader else { return }
         wasLeader = isLeader
-        if isLeader {
+        if isLeader || followerCountsLeases {
+            leaderFirstIndex = raft.lastIndex
             keeper.becomeLeader(state: registry, nowMilliseconds: now)
             environment.log(.info, "became leader in term \(status.term)")
         } else {

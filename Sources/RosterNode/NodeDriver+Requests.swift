@@ -71,7 +71,15 @@ extension NodeDriver {
     }
 
     mutating func submitKeepAlive(_ lease: LeaseID, reply: KeepAliveReply) {
-        switch keeper.keepAlive(lease, nowMilliseconds: now) {
+        if raft.role == .leader && raft.appliedIndex < leaderFirstIndex {
+            // Found by the whole-node simulator (regression seed 252): a former leader's committed expiry of
+            // this lease may still be ahead of what this node applied.
+            replyKeepAlive(reply, lease: lease, ttl: nil, failure: "the new leader has not applied the entries of earlier terms yet; retry")
+            return
+        }
+        // Under the planted fault a follower's keeper counts too, but renewals still go to the leader.
+        let outcome = followerCountsLeases && raft.role != .leader ? .notLeader : keeper.keepAlive(lease, nowMilliseconds: now)
+        switch outcome {
         case .renewed(let ttl):
             replyKeepAlive(reply, lease: lease, ttl: ttl, failure: nil)
         case .renewedAfterCheckpoint(let ttl):
@@ -119,7 +127,8 @@ extension NodeDriver {
 
     mutating func submitRead(_ query: RegistryQuery, options readOptions: ReadOptions, id: RequestID) {
         switch readOptions.consistency {
-        case .serializable where raft.allowsLocalReads:
+        case .linearizable where options.faults.contains(.linearizableReadsWithoutReadIndex),
+            .serializable where raft.allowsLocalReads:
             readsAwaitingApply.append(PendingRead(request: id, query: query, options: readOptions, index: .zero))
         case .linearizable, .serializable:
             // A serializable read on a node still catching up to its state before a restart is

@@ -37,6 +37,10 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     var nextInternalID: UInt64 = 1
     var lastLeaderContactMilliseconds: UInt64?
     var wasLeader = false
+    /// The last index when this node became leader (at or after its term's first entry). Until it has
+    /// applied that far, entries of earlier terms may still commit, among them a former leader's
+    /// `expireLeases`: renewing one of those leases would acknowledge a keepalive of a lease about to end.
+    var leaderFirstIndex: LogIndex = .zero
     var members: [Member]
 
     struct PendingRead {
@@ -62,8 +66,11 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         } else {
             self.registry = try RegistryState.restore(from: persisted.snapshot.data, limits: options.registryLimits)
         }
-        self.keeper = LeaseKeeper(configuration: LeaseKeeperConfiguration(electionTimeoutMilliseconds: options.electionTimeoutMilliseconds))
+        var keeperConfiguration = LeaseKeeperConfiguration(electionTimeoutMilliseconds: options.electionTimeoutMilliseconds)
+        if options.faults.contains(.noLeaseGraceOnLeaderChange) { keeperConfiguration.electionGraceMilliseconds = 0 }
+        self.keeper = LeaseKeeper(configuration: keeperConfiguration)
         self.members = MemberDirectory.members(initial: options.initialMembers, registry: registry)
+        if followerCountsLeases { keeper.becomeLeader(state: registry, nowMilliseconds: environment.nowMilliseconds) }
         self.environment.membersChanged(members)
     }
 
@@ -94,7 +101,10 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     /// On the leader, proposes the lease expiries and checkpoints due now. The shell calls it on every
     /// tick and also at `nextLeaseExpiryMilliseconds`, so expiry does not wait for a tick.
     public mutating func proposeDueLeaseCommands() {
-        guard raft.role == .leader else { return }
+        guard raft.role == .leader else {
+            if followerCountsLeases { forwardFollowerExpiries() }
+            return
+        }
         for command in keeper.commandsDue(nowMilliseconds: now) {
             if case .refused(let refusal) = raft.propose(command.encoded()) {
                 environment.log(.warning, "lease command not proposed: \(refusal)")

@@ -26,6 +26,14 @@ public protocol NodeEnvironment {
     /// The cluster's member directory changed (names and addresses of peers).
     mutating func membersChanged(_ members: [Member])
     mutating func log(_ level: LogLevel, _ message: String)
+    /// True once `persist` stopped the node instead of returning normally: the simulator's power loss
+    /// in the middle of a Ready. The driver then abandons the Ready (nothing after step 2 happens) and
+    /// must not be used again. A production shell exits instead, so it keeps the default, false.
+    var hasStopped: Bool { get }
+}
+
+extension NodeEnvironment {
+    public var hasStopped: Bool { false }
 }
 
 public enum LogLevel: String, Sendable {

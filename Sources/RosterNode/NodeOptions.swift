@@ -18,6 +18,8 @@ public struct NodeOptions: Sendable {
     /// Testing only, loses data: answer a write as soon as the leader appends it, with the result it
     /// would have if it committed. Lets the chaos suite prove its checker catches lost writes.
     public var unsafeAcknowledgeBeforeCommit = false
+    /// Testing only: rules deliberately broken so the simulator can show it catches them. Empty in production.
+    public var faults: Set<NodeFault> = []
 
     public init(id: NodeID, raft: RaftOptions, tickMilliseconds: UInt64, initialMembers: [Member]) {
         self.id = id
@@ -28,4 +30,16 @@ public struct NodeOptions: Sendable {
     }
 
     public var electionTimeoutMilliseconds: UInt64 { tickMilliseconds * UInt64(raft.electionTimeoutTicks) }
+}
+
+/// A deliberate violation of one of the node's rules (leases, reads). Exists only so the whole-node
+/// simulator can show that its checkers catch a broken node, as `RaftFault` does for the Raft core.
+public enum NodeFault: Hashable, Sendable {
+    /// Followers also count lease deadlines, on their own clocks (which never see a keepalive), and send
+    /// the expiries they find due to the leader.
+    case expireLeasesOnFollowers
+    /// A new leader resumes every lease from its replicated remaining TTL without the election grace.
+    case noLeaseGraceOnLeaderChange
+    /// A linearizable read is answered from local state at once, without confirming a read index.
+    case linearizableReadsWithoutReadIndex
 }

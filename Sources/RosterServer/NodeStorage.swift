@@ -13,7 +13,7 @@ import Storage
 /// failed fsync, and an fsync is never retried (the page cache may have dropped the dirty pages;
 /// see PostgreSQL's "fsyncgate").
 struct NodeStorage {
-    private(set) var log: DurableLog
+    private(set) var log: WriteAheadLog
     let logger: Logger
 
     /// Opens (or creates) the data directory and returns what the node persisted.
@@ -46,18 +46,12 @@ struct NodeStorage {
                 ["dir": directory, "snapshot": "\(persisted.snapshot.metadata.index)", "entries": "\(persisted.entries.count)",
                  "term": "\(persisted.hardState.term)", "commit": "\(persisted.hardState.commit)"])
         }
-        return (NodeStorage(log: log, logger: logger), persisted)
+        return (NodeStorage(log: WriteAheadLog(log: log), logger: logger), persisted)
     }
 
     mutating func persist(_ ready: Ready) {
-        guard ready.snapshotToInstall != nil || ready.hardState != nil || !ready.entriesToAppend.isEmpty else { return }
         do {
-            if let snapshot = ready.snapshotToInstall { try log.saveSnapshot(snapshot) }
-            if ready.hardState != nil || !ready.entriesToAppend.isEmpty {
-                try log.append(hardState: ready.hardState, entries: ready.entriesToAppend)
-                // A commit-index-only change rides along with the next fsync (see `Ready.mustSync`).
-                if ready.mustSync { try log.sync() }
-            }
+            try log.persist(ready)
         } catch {
             stop(because: error, doing: "persist")
         }
@@ -72,7 +66,7 @@ struct NodeStorage {
     mutating func save(_ snapshot: Snapshot) {
         snapshotBytes = snapshot.data.count
         do {
-            try log.saveSnapshot(snapshot)
+            try log.log.saveSnapshot(snapshot)
         } catch {
             stop(because: error, doing: "save a snapshot")
         }
@@ -84,8 +78,20 @@ struct NodeStorage {
     }
 
     mutating func close() {
-        log.close()
+        log.log.close()
     }
+}
+
+/// The durable log as the driver's `ReadyLog`, so a Ready reaches the disk through the one mapping in
+/// `ReadyLog.persist(_:)`.
+struct WriteAheadLog: ReadyLog {
+    var log: DurableLog
+
+    mutating func saveSnapshot(_ snapshot: Snapshot) throws(StorageError) { try log.saveSnapshot(snapshot) }
+    mutating func append(hardState: HardState?, entries: [Entry]) throws(StorageError) {
+        try log.append(hardState: hardState, entries: entries)
+    }
+    mutating func sync() throws(StorageError) { _ = try log.sync() }
 }
 
 /// Seconds on the monotonic clock, for durations.

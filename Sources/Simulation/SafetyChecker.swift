@@ -8,24 +8,16 @@ public struct Violation: Error, CustomStringConvertible, Sendable {
     public var description: String { "step \(step): \(property) violated: \(detail)" }
 }
 
-/// The cluster-wide checks that run after every simulated step (Raft Figure 3's properties plus the
-/// durability and read promises Roster makes to its clients).
-///
-/// It keeps one canonical history, as TigerBeetle's state checker does: the first node to apply an
-/// index defines it, and every other node must apply the same entry and reach the same hash chain.
+/// The Raft-level checks that run after every input to a node (Raft Figure 3's properties); the
+/// registry, client and lease promises are `NodeChecker`'s.
 struct SafetyChecker {
     /// Election Safety: at most one leader per term.
     private var leaderOfTerm: [Term: NodeID] = [:]
-    /// State Machine Safety: index → (term, chain hash after applying it).
-    private(set) var canonical: [LogIndex: (term: Term, chain: UInt64)] = [:]
     /// Committed entries as observed on any node: index → term. Never changes once set.
     private(set) var committed: [LogIndex: Term] = [:]
     private(set) var highestCommitted: LogIndex = .zero
     /// Log Matching: (index, term) → (payload hash, term of the previous entry).
     private var entryIdentity: [LogIndex: [Term: (payload: UInt64, previousTerm: Term)]] = [:]
-    /// Writes acknowledged to clients: index → term.
-    private(set) var acknowledged: [LogIndex: Term] = [:]
-    private(set) var highestAcknowledged: LogIndex = .zero
     /// Per node, the commit index already recorded, so each step only looks at what is new.
     private var recordedCommit: [NodeID: LogIndex] = [:]
     var step = 0
@@ -72,7 +64,7 @@ struct SafetyChecker {
     private mutating func checkLogMatching(_ node: RaftNode) throws(Violation) {
         var previousTerm = node.snapshotMetadata.term
         for entry in node.entries {
-            let identity = (payload: SimStateMachine.payloadHash(entry.payload), previousTerm: previousTerm)
+            let identity = (payload: Self.payloadHash(entry.payload), previousTerm: previousTerm)
             if let known = entryIdentity[entry.index]?[entry.term] {
                 guard known.payload == identity.payload, known.previousTerm == identity.previousTerm else {
                     throw violation(
@@ -104,38 +96,16 @@ struct SafetyChecker {
         }
     }
 
-    /// State Machine Safety: every node applies the same entry at each index.
-    mutating func recordApply(node: NodeID, entry: Entry, chain: UInt64) throws(Violation) {
-        if let known = canonical[entry.index] {
-            guard known.term == entry.term, known.chain == chain else {
-                throw violation(
-                    "state machine safety",
-                    "node \(node) applied \(entry.index)@\(entry.term), canonical \(entry.index)@\(known.term)")
+    static func payloadHash(_ payload: EntryPayload) -> UInt64 {
+        switch payload {
+        case .noop: return 1
+        case .command(let bytes): return bytes.reduce(UInt64(7)) { ($0 &* 31) &+ UInt64($1) }
+        case .membership(let change):
+            switch change {
+            case .addLearner(let id): return 11 &* id.rawValue
+            case .promoteLearner(let id): return 13 &* id.rawValue
+            case .remove(let id): return 17 &* id.rawValue
             }
-        } else {
-            canonical[entry.index] = (entry.term, chain)
         }
-        if let ackedTerm = acknowledged[entry.index], ackedTerm != entry.term {
-            throw violation("durability", "node \(node) applied \(entry.index)@\(entry.term) over acknowledged @\(ackedTerm)")
-        }
-    }
-
-    /// A snapshot install must land on the canonical chain.
-    func checkSnapshot(node: NodeID, index: LogIndex, chain: UInt64) throws(Violation) {
-        guard index > .zero else { return }
-        guard let known = canonical[index] else {
-            throw violation("snapshot safety", "node \(node) installed a snapshot at \(index) that no node applied")
-        }
-        guard known.chain == chain else {
-            throw violation("snapshot safety", "node \(node) installed a snapshot at \(index) off the canonical history")
-        }
-    }
-
-    mutating func acknowledge(index: LogIndex, term: Term) throws(Violation) {
-        guard canonical[index]?.term == term else {
-            throw violation("durability", "acknowledged \(index)@\(term) is not the canonical entry")
-        }
-        acknowledged[index] = term
-        highestAcknowledged = max(highestAcknowledged, index)
     }
 }

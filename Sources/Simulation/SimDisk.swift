@@ -1,4 +1,5 @@
 import Raft
+import RosterNode
 import Storage
 
 /// A node's disk in the simulation: exactly what the node made durable, nothing more.
@@ -10,7 +11,7 @@ import Storage
 struct SimDisk {
     enum Backend {
         case memory(PersistentState)
-        case storage(log: DurableLog?, fileSystem: SimulatedFileSystem)
+        case storage(log: SimLog?, fileSystem: SimulatedFileSystem)
     }
 
     private var backend: Backend
@@ -30,18 +31,19 @@ struct SimDisk {
         var (log, recovered) = try Self.open(node: node, fileSystem: fileSystem)
         precondition(recovered.entries.isEmpty, "a fresh simulated disk holds entries")
         do {
-            try log.saveSnapshot(initial.snapshot)
+            try log.log.saveSnapshot(initial.snapshot)
         } catch {
             throw Violation(step: 0, property: "storage", detail: "node \(node) could not save its bootstrap snapshot: \(error)")
         }
         backend = .storage(log: log, fileSystem: fileSystem)
     }
 
-    private static func open(node: NodeID, fileSystem: SimulatedFileSystem) throws(Violation) -> (DurableLog, PersistentState) {
+    private static func open(node: NodeID, fileSystem: SimulatedFileSystem) throws(Violation) -> (SimLog, PersistentState) {
         do {
-            return try DurableLog.open(
+            let (log, state) = try DurableLog.open(
                 directory: directory, identity: StorageIdentity(clusterID: 1, memberID: node.rawValue),
                 fileSystem: fileSystem, options: StorageOptions(segmentBytes: 4_096, snapshotRolloverBytes: 1_024))
+            return (SimLog(log: log), state)
         } catch {
             throw Violation(step: 0, property: "storage recovery", detail: "node \(node) cannot recover its disk: \(error)")
         }
@@ -51,7 +53,8 @@ struct SimDisk {
         if case .storage = backend { true } else { false }
     }
 
-    /// Persists a Ready's snapshot, entries and hard state, durably.
+    /// Persists a Ready's snapshot, entries and hard state, durably, through the node's one Ready-to-log
+    /// mapping (`ReadyLog.persist`).
     mutating func persist(_ ready: Ready) throws(Violation) {
         switch backend {
         case .memory(var state):
@@ -59,13 +62,7 @@ struct SimDisk {
             backend = .memory(state)
         case .storage(var log?, let fileSystem):
             do {
-                if let snapshot = ready.snapshotToInstall { try log.saveSnapshot(snapshot) }
-                if ready.hardState != nil || !ready.entriesToAppend.isEmpty {
-                    try log.append(hardState: ready.hardState, entries: ready.entriesToAppend)
-                    // As in production: a commit-index-only hard state waits for the next fsync, so a
-                    // crash may lose it (see `Ready.mustSync`).
-                    if ready.mustSync { try log.sync() }
-                }
+                try log.persist(ready)
             } catch {
                 throw Violation(step: 0, property: "storage", detail: "node \(node) failed to persist: \(error)")
             }
@@ -81,10 +78,7 @@ struct SimDisk {
         guard case .storage(var log?, let fileSystem) = backend else { return }
         fileSystem.failNextSync(with: .ioError)
         do {
-            if ready.hardState != nil || !ready.entriesToAppend.isEmpty {
-                try log.append(hardState: ready.hardState, entries: ready.entriesToAppend)
-                try log.sync()
-            }
+            try log.persist(ready)
         } catch {
             // Expected: the injected fsync failure poisons the log, and the node crashes next.
         }
@@ -98,7 +92,7 @@ struct SimDisk {
             backend = .memory(state)
         case .storage(var log?, let fileSystem):
             do {
-                try log.saveSnapshot(snapshot)
+                try log.log.saveSnapshot(snapshot)
             } catch {
                 throw Violation(step: 0, property: "storage", detail: "node \(node) failed to save a snapshot: \(error)")
             }
@@ -111,21 +105,33 @@ struct SimDisk {
     /// A power loss: what was not fsynced is lost, and a random prefix of it may survive as a torn tail.
     mutating func crash(seed: UInt64) {
         guard case .storage(var log, let fileSystem) = backend else { return }
-        log?.close()
+        log?.log.close()
         fileSystem.crash(keepingRandomPrefixOf: seed)
         backend = .storage(log: nil, fileSystem: fileSystem)
     }
 
-    /// What a restarting node reads back.
+    /// What a starting or restarting node reads back.
     mutating func recover() throws(Violation) -> PersistentState {
         switch backend {
         case .memory(let state):
             return state
-        case .storage(let log, let fileSystem):
-            precondition(log == nil, "recover of node \(node) without a crash")
+        case .storage(var log, let fileSystem):
+            // An open log is a first start: the disk holds only what `init` synced; close it cleanly.
+            log?.log.close()
             let (reopened, state) = try Self.open(node: node, fileSystem: fileSystem)
             backend = .storage(log: reopened, fileSystem: fileSystem)
             return state
         }
     }
+}
+
+/// The production write-ahead log as the driver's `ReadyLog`.
+struct SimLog: ReadyLog {
+    var log: DurableLog
+
+    mutating func saveSnapshot(_ snapshot: Snapshot) throws(StorageError) { try log.saveSnapshot(snapshot) }
+    mutating func append(hardState: HardState?, entries: [Entry]) throws(StorageError) {
+        try log.append(hardState: hardState, entries: entries)
+    }
+    mutating func sync() throws(StorageError) { _ = try log.sync() }
 }

@@ -1,5 +1,6 @@
 import Codec
 import Raft
+import RosterNode
 import Wire
 
 /// A network that delays, reorders, drops, duplicates and partitions messages, deterministically.
@@ -9,12 +10,28 @@ import Wire
 /// each other while both still reach a third.
 ///
 /// Every message crosses the network as the bytes of its wire encoding, so the peer codec is
-/// exercised on every hop of every simulated run.
+/// exercised on every hop of every simulated run. Raft messages and the node's forwarded work
+/// (`ForwardMessage`: writes, keepalives and their answers) share the links and their faults.
 struct SimNetwork {
     struct InFlight {
         var deliverAt: Int
         var sequence: Int
         var bytes: [UInt8]
+        /// Set for forwarded work, which does not carry its own addresses.
+        var forward: Link?
+    }
+
+    /// A message taken off the network.
+    enum Delivery {
+        case raft(Message)
+        case forward(ForwardMessage, Link)
+
+        var to: NodeID {
+            switch self {
+            case .raft(let message): message.to
+            case .forward(_, let link): link.to
+            }
+        }
     }
 
     private(set) var queue: [InFlight] = []
@@ -38,28 +55,40 @@ struct SimNetwork {
     }
 
     mutating func send(_ message: Message, now: Int, random: inout SplitMix64) {
-        if blockedLinks.contains(Link(from: message.from, to: message.to)) { return }
-        if Int(random.next() % 100) < dropPercent { return }
-        let copies = Int(random.next() % 100) < duplicatePercent ? 2 : 1
         var writer = ByteWriter()
         writer.write(message)
+        send(writer.bytes, link: Link(from: message.from, to: message.to), forward: false, now: now, random: &random)
+    }
+
+    mutating func send(_ forward: ForwardMessage, link: Link, now: Int, random: inout SplitMix64) {
+        send(forward.encoded(), link: link, forward: true, now: now, random: &random)
+    }
+
+    private mutating func send(_ bytes: [UInt8], link: Link, forward: Bool, now: Int, random: inout SplitMix64) {
+        if blockedLinks.contains(link) { return }
+        if Int(random.next() % 100) < dropPercent { return }
+        let copies = Int(random.next() % 100) < duplicatePercent ? 2 : 1
         for _ in 0..<copies {
             let delay = 1 + Int(random.next() % UInt64(maxDelayUnits))
             sequence += 1
-            queue.append(InFlight(deliverAt: now + delay, sequence: sequence, bytes: writer.bytes))
+            queue.append(InFlight(deliverAt: now + delay, sequence: sequence, bytes: bytes, forward: forward ? link : nil))
         }
     }
 
     /// Removes and returns the messages due at `now`, in send order among equal times.
-    mutating func due(now: Int) -> [Message] {
+    mutating func due(now: Int) -> [Delivery] {
+        guard queue.contains(where: { $0.deliverAt <= now }) else { return [] }
         let ready = queue.filter { $0.deliverAt <= now }.sorted { ($0.deliverAt, $0.sequence) < ($1.deliverAt, $1.sequence) }
         queue.removeAll { $0.deliverAt <= now }
         return ready.map { inFlight in
-            var reader = ByteReader(inFlight.bytes)
             do {
+                if let link = inFlight.forward {
+                    return .forward(try ForwardMessage.decode(inFlight.bytes, maxCommandBytes: 1 << 20), link)
+                }
+                var reader = ByteReader(inFlight.bytes)
                 let message = try reader.readMessage()
                 try reader.expectEnd()
-                return message
+                return .raft(message)
             } catch {
                 preconditionFailure("a message the node encoded does not decode: \(error)")
             }

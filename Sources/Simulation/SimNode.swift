@@ -1,54 +1,104 @@
 import Raft
+import Registry
+import RosterNode
 
-/// One simulated member: its Raft core (absent while crashed), its disk and its application, plus
-/// the client requests waiting on it.
+/// One simulated member: the production `NodeDriver` (absent while crashed) on a simulated
+/// environment, plus what the checkers remember about it across restarts.
 struct SimNode {
     let id: NodeID
-    var raft: RaftNode?
-    var disk: SimDisk
-    var app: SimStateMachine
+    let name: String
+    /// The running driver, boxed: copying or reading through a `SimNode` then never copies the driver.
+    private var cell: DriverCell?
+    /// The environment while the node is down: its disk and durable marks.
+    var parked: SimEnvironment?
     var restarts = 0
-    /// Proposals accepted by this node as leader, waiting to be applied: index → (term, operation).
-    var pendingProposals: [LogIndex: (term: Term, operation: UInt64)] = [:]
-    /// Reads asked of this node: request → highest write acknowledged before the read began.
-    var pendingReads: [UInt64: LogIndex] = [:]
-    /// Reads with a confirmed read index, waiting for the application to catch up.
-    var readsToServe: [(requestID: UInt64, index: LogIndex, mustSee: LogIndex)] = []
-    /// Durable term and commit never go back, across restarts too.
-    var durableTerm: Term = .zero
-    var durableCommit: LogIndex = .zero
     /// In-memory commit and applied never go back within one run of the process.
     var runCommit: LogIndex = .zero
     var runApplied: LogIndex = .zero
     /// The highest index this node ever applied, across restarts: a restarted node must rebuild its
     /// state at least that far from what it persisted, or it would serve older state than before.
     var appliedEver: LogIndex = .zero
+    /// The highest revision this node applied before its latest restart: no local read below it.
+    var revisionFence: Revision = .zero
+    var revisionEver: Revision = .zero
+    /// The applied index whose state was last checked.
+    var checkedApplied: LogIndex?
+    /// The Raft state last checked by `SafetyChecker`.
+    var checkedSignature: RaftSignature?
+    var lastLedTerm: Term?
+    /// The registry before the latest input to a non-leader, for the grace floors of a new leader.
+    var registryBefore: RegistryState?
+    /// The watch a client keeps open on this node, if any.
+    var watch: SimWatch?
 
-    var isUp: Bool { raft != nil }
+    /// Role and term as of the node's last input (copies, so that finding the leader copies no log).
+    var role: RaftRole = .follower
+    var term: Term = .zero
 
-    init(id: NodeID, persisted: PersistentState, options: RaftOptions, seed: UInt64, useStorage: Bool) throws(Violation) {
+    var isUp: Bool { cell != nil }
+
+    /// The running driver's box; only while `isUp`. Reach the driver as `box.driver.…`: class storage
+    /// is accessed in place, where a computed `driver` property would copy the whole driver per access.
+    var box: DriverCell { cell! }
+
+    mutating func run(_ driver: NodeDriver<SimEnvironment>) {
+        cell = DriverCell(driver)
+        parked = nil
+    }
+
+    init(id: NodeID, name: String, environment: SimEnvironment) {
         self.id = id
-        self.disk = try SimDisk(node: id, initial: persisted, useStorage: useStorage)
-        self.app = SimStateMachine(snapshotData: persisted.snapshot.data)
-        self.raft = RaftNode(id: id, options: options, persisted: persisted, randomSeed: seed)
+        self.name = name
+        self.parked = environment
     }
 
     /// Loses everything not on disk; `seed` decides how much of an unsynced write survives, torn.
     mutating func crash(seed: UInt64) {
-        disk.crash(seed: seed)
-        raft = nil
-        pendingProposals = [:]
-        pendingReads = [:]
-        readsToServe = []
+        guard var environment = cell?.driver.environment else { return }
+        environment.disk.crash(seed: seed)
+        parked = environment
+        cell = nil
+        role = .follower
+        watch = nil
+        revisionFence = revisionEver
     }
+}
 
-    mutating func restart(options: RaftOptions, seed: UInt64) throws(Violation) {
-        precondition(raft == nil, "restart of a running node \(id)")
-        restarts += 1
-        let persisted = try disk.recover()
-        app = SimStateMachine(snapshotData: persisted.snapshot.data)
-        raft = RaftNode(id: id, options: options, persisted: persisted, randomSeed: seed &+ UInt64(restarts))
-        runCommit = .zero
-        runApplied = .zero
+/// A client's watch of every key on one node, from a revision on.
+struct SimWatch {
+    /// Events after this revision are expected.
+    var from: Revision
+    var delivered: Revision
+    /// Revisions with events delivered so far, in order.
+    var deliveredRevisions: [Revision] = []
+}
+
+/// A box for a node's driver (see `SimNode.driver`).
+final class DriverCell {
+    var driver: NodeDriver<SimEnvironment>
+
+    init(_ driver: NodeDriver<SimEnvironment>) {
+        self.driver = driver
+    }
+}
+
+/// What `SafetyChecker` looks at in a node, summed up: when none of it moved, neither did anything it checks.
+struct RaftSignature: Equatable {
+    var role: RaftRole
+    var term: Term
+    var commit: LogIndex
+    var applied: LogIndex
+    var lastIndex: LogIndex
+    var lastTerm: Term?
+    var snapshotIndex: LogIndex
+
+    init(_ raft: borrowing RaftNode) {
+        role = raft.role
+        term = raft.term
+        commit = raft.commitIndex
+        applied = raft.appliedIndex
+        lastIndex = raft.lastIndex
+        lastTerm = raft.entries.last?.term
+        snapshotIndex = raft.snapshotMetadata.index
     }
 }

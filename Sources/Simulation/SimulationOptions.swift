@@ -1,4 +1,5 @@
 import Raft
+import RosterNode
 
 /// The shape of one simulated run, drawn entirely from its seed (TigerBeetle's "swarm" testing):
 /// different seeds explore different cluster sizes, fault mixes and rates, so one seed list covers
@@ -24,8 +25,18 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     public var restartPerTenThousand: Int
     public var membershipPerTenThousand: Int
     public var transferPerTenThousand: Int
+    /// Per-step chance of a client write (put, registration, deregistration, compaction), in percent.
     public var proposePercent: Int
+    /// Per-step chance of a client read (linearizable or serializable), in percent.
     public var readPercent: Int
+    /// Clients holding a lease and an instance at once; each renews until it stops, then a new one starts.
+    public var leaseHolders: Int
+    /// Simulated milliseconds per time unit, on every node's clock (which differ only by an offset).
+    public var millisecondsPerUnit: Int
+    /// Node rules deliberately broken (`NodeFault`).
+    public var nodeFaults: Set<NodeFault>
+    /// The planted faults, for the description.
+    public var plantedFaults: Set<PlantedFault>
     /// Applied entries beyond the snapshot before a node compacts its log.
     public var compactionThreshold: Int
     public var raft: RaftOptions
@@ -37,7 +48,7 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     /// Draws a run's shape from `seed`.
     /// - Parameter hostile: many elections, crashes and lost messages; the default when `faults` plants
     ///   a bug, so the interleavings the broken rule exists to prevent become frequent.
-    public init(seed: UInt64, safetySteps: Int = 600, faults: Set<RaftFault> = [], hostile: Bool? = nil) {
+    public init(seed: UInt64, safetySteps: Int = 600, faults: Set<PlantedFault> = [], hostile: Bool? = nil) {
         var random = SplitMix64(seed: seed)
         func pick(_ range: ClosedRange<Int>) -> Int {
             range.lowerBound + Int(random.next() % UInt64(range.count))
@@ -57,16 +68,20 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
         transferPerTenThousand = pick(0...15)
         proposePercent = pick(5...40)
         readPercent = pick(0...15)
+        leaseHolders = pick(1...6)
+        millisecondsPerUnit = 25
+        plantedFaults = faults
+        nodeFaults = Set(faults.compactMap(\.nodeFault))
         compactionThreshold = pick(0...1) == 0 ? 8 : 64
         var raft = RaftOptions()
         raft.electionTimeoutTicks = 10
         raft.heartbeatTicks = 2
         raft.maxEntriesPerAppend = pick(1...16)
         raft.maxInflightAppends = pick(1...8)
-        raft.snapshotChunkBytes = pick(4...64)
+        raft.snapshotChunkBytes = pick(256...4_096)
         raft.preVote = pick(0...4) != 0
         raft.checkQuorum = raft.preVote || pick(0...1) == 0
-        raft.faults = faults
+        raft.faults = Set(faults.compactMap(\.raftFault))
         usesStorage = pick(0...1) == 0
         crashBeforePersistPerTenThousand = crashPerTenThousand > 0 ? 20 : 0
         self.isHostile = hostile ?? !faults.isEmpty
@@ -82,7 +97,14 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
             raft.electionTimeoutTicks = 4
             raft.heartbeatTicks = 1
             raft.preVote = false
-            raft.checkQuorum = false
+            // Half keep check-quorum: without it a deposed leader renews leases for as long as it is cut off,
+            // so lease bounds are checked only with it (as production runs).
+            raft.checkQuorum = pick(0...1) == 0
+            leaseHolders = pick(3...8)
+            // A planted Raft fault shows under election churn, which check-quorum damps; a planted lease
+            // fault is checked only with check-quorum (see `NodeChecker.checksLeases`).
+            if !nodeFaults.isEmpty { raft.checkQuorum = true }
+            if !raft.faults.isEmpty { raft.checkQuorum = false }
         }
         self.raft = raft
     }
@@ -93,6 +115,6 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
             + "transfer:\(transferPerTenThousand)‱ propose:\(proposePercent)% read:\(readPercent)% "
             + "compact:\(compactionThreshold) batch:\(raft.maxEntriesPerAppend) inflight:\(raft.maxInflightAppends) "
             + "chunk:\(raft.snapshotChunkBytes)B prevote:\(raft.preVote) checkquorum:\(raft.checkQuorum)"
-            + (usesStorage ? " disk:wal" : " disk:memory") + (isHostile ? " hostile" : "") + (raft.faults.isEmpty ? "" : " FAULTS:\(raft.faults.map { "\($0)" }.sorted())")
+            + (usesStorage ? " disk:wal" : " disk:memory") + (isHostile ? " hostile" : "") + " holders:\(leaseHolders)" + (plantedFaults.isEmpty ? "" : " FAULTS:\(plantedFaults.map(\.rawValue).sorted())")
     }
 }

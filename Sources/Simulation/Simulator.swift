@@ -1,57 +1,45 @@
 import Raft
+import Registry
+import RosterNode
 
-/// A seeded, single-threaded simulation of a whole Raft cluster (the VOPR / FoundationDB approach).
+/// A seeded, single-threaded simulation of a whole Roster cluster (the VOPR / FoundationDB approach):
+/// every member runs the production `NodeDriver` (Raft, the registry, leases, forwarding, reads, the
+/// restart fence) on a simulated clock, disk and network, under a simulated client population.
 ///
 /// One `UInt64` seed decides everything: the cluster's shape, every message delay, loss and
 /// duplicate, partitions, crashes (losing all that was not persisted, sometimes in the middle of a
-/// `Ready`), restarts, membership changes, leadership transfers, compactions, and the client
-/// proposals and reads. After every single input to a node, `SafetyChecker` checks the cluster.
+/// `Ready`), restarts, membership changes, leadership transfers, compactions, and the clients'
+/// registrations, keepalives, deregistrations, writes, reads and watches. After every single input to
+/// a node, `SafetyChecker` (Raft) and `NodeChecker` (registry, clients, leases, watches) check it.
 ///
 /// A run has two phases, as in TigerBeetle's VOPR: a safety phase under faults, then a liveness
-/// phase in which the network heals and every member is up, and a leader must commit a new
-/// proposal on every member within a bounded number of steps.
+/// phase in which the network heals, every member is up and the clients stop: a leader must commit a
+/// new write on every member, and every lease of a silent holder must end, within bounded time.
 public struct Simulator {
     public let options: SimulationOptions
     var random: SplitMix64
     var network: SimNetwork
-    var nodes: [NodeID: SimNode] = [:]
+    var nodes = SimNodes()
+    /// Node IDs in a fixed order (by name), for deterministic iteration.
+    var order: [NodeID] = []
     var checker = SafetyChecker()
+    var nodeChecker: NodeChecker
+    var clients: SimClients
+    let initialMembers: [Member]
     var now = 0
-    var nextOperation: UInt64 = 1
-    var nextRequest: UInt64 = 1
-    var nextNodeID: UInt64
     var trace: ((String) -> Void)?
-    /// False in the liveness phase: no more crashes.
+    /// False in the liveness phase: no more crashes or client work.
     var isFaulty = true
-    public private(set) var statistics = Statistics()
-
-    public struct Statistics: Sendable, CustomStringConvertible {
-        public var acknowledgedWrites = 0
-        public var servedReads = 0
-        public var crashes = 0
-        public var elections = 0
-        public var snapshotsInstalled = 0
-        public var membershipChanges = 0
-        public var transfers = 0
-        public var partitions = 0
-        public init() {}
-
-        public mutating func add(_ other: Statistics) {
-            acknowledgedWrites += other.acknowledgedWrites
-            servedReads += other.servedReads
-            crashes += other.crashes
-            elections += other.elections
-            snapshotsInstalled += other.snapshotsInstalled
-            membershipChanges += other.membershipChanges
-            transfers += other.transfers
-            partitions += other.partitions
-        }
-
-        public var description: String {
-            "elections:\(elections) acked:\(acknowledgedWrites) reads:\(servedReads) crashes:\(crashes) snapshots:\(snapshotsInstalled) "
-                + "membership:\(membershipChanges) transfers:\(transfers) partitions:\(partitions)"
-        }
-    }
+    /// The latest leader, the last index it held on taking over, and when it had applied that far (in
+    /// simulated milliseconds): from then on its lease deadlines count, for the lease expiry bound.
+    var leaderSince: (id: NodeID, term: Term, firstIndex: LogIndex, readyAt: UInt64?)?
+    /// Per lease, the earliest time the latest leader may expire it: its takeover time plus the remaining
+    /// TTL it found replicated plus the election grace ("no lease expires because of the election"),
+    /// until a keepalive for it is sent (a renewal sets the deadline to its time plus the TTL).
+    var leaseFloors: [LeaseID: UInt64] = [:]
+    /// The revision of the liveness phase's write, once acknowledged.
+    var markerAcknowledged: Revision?
+    public internal(set) var statistics = Statistics()
 
     public init(options: SimulationOptions, trace: ((String) -> Void)? = nil) throws(Violation) {
         self.options = options
@@ -60,21 +48,33 @@ public struct Simulator {
         self.network = SimNetwork(
             dropPercent: options.dropPercent, duplicatePercent: options.duplicatePercent,
             maxDelayUnits: options.maxDelayUnits)
-        let members = (1...options.nodeCount).map { NodeID(UInt64($0)) }
-        let bootstrap = PersistentState.bootstrap(configuration: Configuration(voters: members))
-        nextNodeID = UInt64(options.nodeCount + 1)
-        for member in members {
-            nodes[member] = try SimNode(id: member, persisted: bootstrap, options: options.raft, seed: options.seed, useStorage: options.usesStorage)
+        self.nodeChecker = NodeChecker(checksLeases: options.raft.checkQuorum)
+        self.clients = SimClients(holders: options.leaseHolders)
+        initialMembers = (1...options.nodeCount).map(Self.member)
+        let bootstrap = PersistentState.bootstrap(configuration: Configuration(voters: initialMembers.map(\.id)))
+        for member in initialMembers {
+            try addNode(member, persisted: bootstrap)
+            try start(member.id)
         }
     }
+
+    static func member(_ number: Int) -> Member {
+        Member(id: Member.id(forName: "n\(number)"), name: "n\(number)", peerAddress: "sim:\(number)")
+    }
+
+    var nowMilliseconds: UInt64 { UInt64(now * options.millisecondsPerUnit) }
 
     /// Runs both phases; throws the first violation seen.
     public mutating func run() throws(Violation) {
         trace?("seed \(options.seed): \(options)")
-        for _ in 0..<options.safetySteps {
-            try stepSafety()
+        do {
+            for _ in 0..<options.safetySteps {
+                try stepSafety()
+            }
+            try runLiveness()
+        } catch {
+            throw Violation(step: error.step, property: error.property, detail: named(error.detail))
         }
-        try runLiveness()
     }
 
     mutating func chance(perTenThousand: Int) -> Bool {
@@ -85,10 +85,17 @@ public struct Simulator {
         items.isEmpty ? nil : items[Int(random.next() % UInt64(items.count))]
     }
 
-    var liveIDs: [NodeID] { nodes.keys.sorted().filter { nodes[$0]!.isUp } }
+    var liveIDs: [NodeID] { order.filter { nodes[$0].isUp } }
 
     var currentLeader: NodeID? {
-        liveIDs.filter { nodes[$0]!.raft!.role == .leader }.max { nodes[$0]!.raft!.term < nodes[$1]!.raft!.term }
+        liveIDs.filter { nodes[$0].role == .leader }.max { nodes[$0].term < nodes[$1].term }
+    }
+
+    func name(_ id: NodeID) -> String { nodes.contains(id) ? nodes[id].name : "\(id)" }
+
+    /// `text` with node IDs (hashes of the names) replaced by names, for readable traces.
+    func named(_ text: String) -> String {
+        nodes.all.reduce(text) { $0.replacing("\($1.id.rawValue)", with: $1.name) }
     }
 
     // MARK: - Steps
@@ -103,282 +110,115 @@ public struct Simulator {
     mutating func advanceTime() throws(Violation) {
         now += 1
         checker.step = now
-        for id in liveIDs where (now + Int(id.rawValue)) % options.unitsPerTick == 0 {
-            nodes[id]!.raft!.tick()
-            try settle(id)
+        nodeChecker.step = now
+        for (position, id) in order.enumerated() where nodes[id].isUp && (now + position) % options.unitsPerTick == 0 {
+            try input(id) { $0.tick() }
         }
-        for message in network.due(now: now) {
-            guard nodes[message.to]?.isUp == true else { continue }
-            trace?("t\(now) deliver \(message)")
-            nodes[message.to]!.raft!.step(message)
-            try settle(message.to)
-        }
-    }
-
-    mutating func injectFaults() throws(Violation) {
-        if chance(perTenThousand: options.partitionPerTenThousand) { partition() }
-        if !network.blockedLinks.isEmpty && chance(perTenThousand: 150) {
-            trace?("t\(now) heal network")
-            network.heal()
-        }
-        if chance(perTenThousand: options.crashPerTenThousand), let victim = pick(liveIDs) {
-            crash(victim, reason: "crash")
-        }
-        let down = nodes.keys.sorted().filter { !nodes[$0]!.isUp }
-        if chance(perTenThousand: options.restartPerTenThousand), let revived = pick(down) {
-            try restart(revived)
-        }
-        if chance(perTenThousand: options.membershipPerTenThousand) { try changeMembership() }
-        if chance(perTenThousand: options.transferPerTenThousand), let leader = currentLeader {
-            let voters = nodes[leader]!.raft!.configuration.voters.filter { $0 != leader }
-            if let target = pick(voters) {
-                let outcome = nodes[leader]!.raft!.transferLeadership(to: target)
-                trace?("t\(now) transfer \(leader)->\(target): \(outcome)")
-                statistics.transfers += 1
-                try settle(leader)
+        for delivery in network.due(now: now) {
+            guard nodes.contains(delivery.to), nodes[delivery.to].isUp else { continue }
+            switch delivery {
+            case .raft(let message):
+                trace?("t\(now) deliver \(named("\(message)"))")
+                try input(message.to) { $0.receive(message) }
+            case .forward(let forward, let link):
+                trace?("t\(now) forward \(name(link.from))->\(name(link.to)) \(forward)")
+                try input(link.to) { $0.receive(forward, from: link.from) }
             }
         }
     }
 
-    mutating func partition() {
-        let ids = nodes.keys.sorted()
-        statistics.partitions += 1
-        switch random.next() % 3 {
-        case 0:
-            var shuffled = ids
-            shuffled.shuffle(using: &random)
-            let cut = 1 + Int(random.next() % UInt64(max(1, ids.count / 2)))
-            let minority = Array(shuffled.prefix(cut)).sorted()
-            network.isolate(minority, from: ids.filter { !minority.contains($0) })
-            trace?("t\(now) partition \(minority) | rest")
-        case 1:
-            guard let from = pick(ids), let to = pick(ids.filter { $0 != from }) else { return }
-            network.block(SimNetwork.Link(from: from, to: to))
-            trace?("t\(now) drop one way \(from)->\(to)")
-        default:
-            var shuffled = ids
-            shuffled.shuffle(using: &random)
-            guard shuffled.count >= 3 else { return }
-            network.isolate([shuffled[0]], from: [shuffled[2]])
-            trace?("t\(now) bridge: \(shuffled[0]) and \(shuffled[2]) meet only through \(shuffled[1])")
+    // MARK: - One input to one node
+
+    /// Gives a node one input at the current time, runs its Ready loop, carries out what it asked
+    /// of the world, and checks the cluster.
+    mutating func input(_ id: NodeID, _ body: (inout NodeDriver<SimEnvironment>) -> Void) throws(Violation) {
+        guard nodes[id].isUp else { return }
+        nodes[id].box.driver.environment.nowMilliseconds = nowMilliseconds
+        if nodes[id].role != .leader { nodes[id].registryBefore = nodes[id].box.driver.registry }
+        body(&nodes[id].box.driver)
+        nodes[id].box.driver.processReady()
+        try collect(id)
+    }
+
+    /// Empties the node's outboxes onto the network, to the clients and to the watch checker.
+    mutating func collect(_ id: NodeID) throws(Violation) {
+        var environment = nodes[id].box.driver.environment
+        for message in environment.outbox { network.send(message, now: now, random: &random) }
+        for (forward, peer) in environment.forwards {
+            network.send(forward, link: SimNetwork.Link(from: id, to: peer), now: now, random: &random)
         }
-    }
-
-    mutating func crash(_ id: NodeID, reason: String) {
-        trace?("t\(now) \(reason) \(id)")
-        statistics.crashes += 1
-        nodes[id]!.crash(seed: random.next())
-        checker.forget(id)
-    }
-
-    mutating func restart(_ id: NodeID) throws(Violation) {
-        trace?("t\(now) restart \(id)")
-        try nodes[id]!.restart(options: options.raft, seed: options.seed)
-        let node = nodes[id]!
-        guard node.raft!.term >= node.durableTerm, node.raft!.commitIndex >= node.durableCommit else {
-            throw checker.violation("durability", "node \(id) restarted behind its own durable state")
+        try notify(id, environment.notifications)
+        let responses = environment.responses
+        statistics.snapshotsInstalled += environment.snapshotsInstalled
+        environment.outbox = []
+        environment.forwards = []
+        environment.notifications = []
+        environment.responses = []
+        environment.snapshotsInstalled = 0
+        nodes[id].box.driver.environment = environment
+        if let problem = environment.problem {
+            throw Violation(step: now, property: problem.property, detail: problem.detail)
         }
-        try checker.checkSnapshot(node: id, index: node.app.appliedIndex, chain: node.app.chain)
-        try settle(id)
-    }
-
-    mutating func changeMembership() throws(Violation) {
-        guard let leader = currentLeader else { return }
-        let configuration = nodes[leader]!.raft!.configuration
-        let change: MembershipChange
-        if let learner = configuration.learners.first {
-            change = .promoteLearner(learner)
-        } else if configuration.voters.count > 3 && random.next() % 2 == 0, let victim = pick(configuration.voters) {
-            change = .remove(victim)
-        } else if nodes.count < options.nodeCount + 3 {
-            let joiner = NodeID(nextNodeID)
-            let joining = PersistentState.bootstrap(configuration: Configuration(voters: []))
-            change = .addLearner(joiner)
-            if case .accepted = nodes[leader]!.raft!.proposeMembershipChange(change) {
-                nextNodeID += 1
-                nodes[joiner] = try SimNode(
-                    id: joiner, persisted: joining, options: options.raft, seed: options.seed, useStorage: options.usesStorage)
-                trace?("t\(now) membership \(change) accepted; \(joiner) starts empty")
-                statistics.membershipChanges += 1
-            }
-            try settle(leader)
-            return
-        } else {
+        if environment.hasStopped {
+            crash(id, reason: "crash before persisting a Ready of")
             return
         }
-        let outcome = nodes[leader]!.raft!.proposeMembershipChange(change)
-        trace?("t\(now) membership \(change): \(outcome)")
-        if case .accepted = outcome { statistics.membershipChanges += 1 }
-        try settle(leader)
+        for (request, response) in responses { try answered(request, response, on: id) }
+        try observe(id)
     }
 
-    mutating func clientRequests() throws(Violation) {
-        if Int(random.next() % 100) < options.proposePercent, let target = pick(liveIDs) {
-            try propose(on: target)
+    /// The checks after each input: Raft's, then monotonicity, the read fence and the registry state.
+    mutating func observe(_ id: NodeID) throws(Violation) {
+        guard nodes[id].isUp else { return }
+        let signature = RaftSignature(nodes[id].box.driver.raft)
+        nodes[id].role = signature.role
+        nodes[id].term = signature.term
+        // Raft's checks only when its state moved: most inputs (heartbeats) change nothing they check.
+        if signature != nodes[id].checkedSignature {
+            nodes[id].checkedSignature = signature
+            try checker.observe(nodes[id].box.driver.raft)
         }
-        if Int(random.next() % 100) < options.readPercent, let target = pick(liveIDs) {
-            let request = nextRequest
-            nextRequest += 1
-            nodes[target]!.pendingReads[request] = checker.highestAcknowledged
-            nodes[target]!.raft!.readIndex(requestID: request)
-            try settle(target)
-        }
-    }
-
-    @discardableResult
-    mutating func propose(on target: NodeID) throws(Violation) -> Bool {
-        let operation = nextOperation
-        nextOperation += 1
-        let command = (0..<8).map { UInt8(truncatingIfNeeded: operation >> UInt64($0 * 8)) }
-        let outcome = nodes[target]!.raft!.propose(command)
-        if case .accepted(let index, let term) = outcome {
-            nodes[target]!.pendingProposals[index] = (term, operation)
-            try settle(target)
-            return true
-        }
-        return false
-    }
-
-    // MARK: - The Ready loop
-
-    /// Runs a node's Ready loop until it has nothing left to do, checking the cluster after each Ready.
-    mutating func settle(_ id: NodeID) throws(Violation) {
-        while let raft = nodes[id]?.raft, raft.hasReady {
-            let ready = nodes[id]!.raft!.drainReady()
-            for message in ready.messages { network.send(message, now: now, random: &random) }
-            if isFaulty && chance(perTenThousand: options.crashBeforePersistPerTenThousand) {
-                nodes[id]!.disk.persistTorn(ready)
-                crash(id, reason: "crash before persisting a Ready of")
-                return
-            }
-            try nodes[id]!.disk.persist(ready)
-            try checkDurable(id, persisted: nodes[id]!.disk.usesStorage && !ready.mustSync ? nil : ready.hardState)
-            for message in ready.messagesAfterPersist { network.send(message, now: now, random: &random) }
-            try apply(ready, on: id)
-            nodes[id]!.raft!.advance(past: ready)
-            try serveReads(on: id)
-            try compactIfDue(id)
-            try observe(id, ready: ready)
-        }
-        if let raft = nodes[id]?.raft { try checker.observe(raft) }
-    }
-
-    mutating func checkDurable(_ id: NodeID, persisted: HardState?) throws(Violation) {
-        guard let hardState = persisted else { return }
-        guard hardState.term >= nodes[id]!.durableTerm, hardState.commit >= nodes[id]!.durableCommit else {
-            throw checker.violation("durability", "node \(id) persisted \(hardState), below term \(nodes[id]!.durableTerm) commit \(nodes[id]!.durableCommit)")
-        }
-        nodes[id]!.durableTerm = hardState.term
-        nodes[id]!.durableCommit = hardState.commit
-    }
-
-    mutating func apply(_ ready: Ready, on id: NodeID) throws(Violation) {
-        if let snapshot = ready.snapshotToInstall {
-            nodes[id]!.app = SimStateMachine(snapshotData: snapshot.data)
-            statistics.snapshotsInstalled += 1
-            trace?("t\(now) \(id) installs \(snapshot.metadata)")
-            try checker.checkSnapshot(node: id, index: snapshot.metadata.index, chain: nodes[id]!.app.chain)
-        }
-        for entry in ready.committedEntries {
-            nodes[id]!.app.apply(entry)
-            try checker.recordApply(node: id, entry: entry, chain: nodes[id]!.app.chain)
-            if let pending = nodes[id]!.pendingProposals.removeValue(forKey: entry.index), pending.term == entry.term {
-                try checker.acknowledge(index: entry.index, term: entry.term)
-                statistics.acknowledgedWrites += 1
-            }
-        }
-        for result in ready.readResults {
-            guard let mustSee = nodes[id]!.pendingReads.removeValue(forKey: result.requestID) else { continue }
-            if case .ready(let index) = result.outcome {
-                nodes[id]!.readsToServe.append((result.requestID, index, mustSee))
-            }
-        }
-    }
-
-    /// Serves reads whose read index is applied, checking that each sees every write acknowledged
-    /// before it began (linearizability of ReadIndex, thesis §6.4).
-    mutating func serveReads(on id: NodeID) throws(Violation) {
-        let applied = nodes[id]!.app.appliedIndex
-        for read in nodes[id]!.readsToServe where read.index <= applied {
-            guard applied >= read.mustSee else {
-                throw checker.violation(
-                    "linearizable read",
-                    "node \(id) served read #\(read.requestID) at \(applied), missing acknowledged write \(read.mustSee)")
-            }
-            statistics.servedReads += 1
-        }
-        nodes[id]!.readsToServe.removeAll { $0.index <= applied }
-    }
-
-    mutating func compactIfDue(_ id: NodeID) throws(Violation) {
-        guard let raft = nodes[id]!.raft else { return }
-        let applied = nodes[id]!.app.appliedIndex
-        guard applied.rawValue >= raft.snapshotMetadata.index.rawValue + UInt64(options.compactionThreshold) else { return }
-        let snapshot = nodes[id]!.raft!.compact(through: applied, data: nodes[id]!.app.snapshotData)
-        try nodes[id]!.disk.save(snapshot)
-    }
-
-    mutating func observe(_ id: NodeID, ready: Ready) throws(Violation) {
-        guard let raft = nodes[id]!.raft else { return }
-        guard raft.commitIndex >= nodes[id]!.runCommit, nodes[id]!.app.appliedIndex >= nodes[id]!.runApplied else {
-            throw checker.violation("monotonicity", "node \(id) commit or applied index went back")
+        let applied = signature.applied
+        guard signature.commit >= nodes[id].runCommit, applied >= nodes[id].runApplied else {
+            throw checker.violation("monotonicity", "node \(name(id)) commit or applied index went back")
         }
         // A restarted node may be behind what it applied before (its commit index was not fsynced),
         // but it must not offer local reads until it has caught up.
-        guard !raft.allowsLocalReads || nodes[id]!.app.appliedIndex >= nodes[id]!.appliedEver else {
+        guard !nodes[id].box.driver.raft.allowsLocalReads || applied >= nodes[id].appliedEver else {
             throw checker.violation(
-                "monotonicity",
-                "node \(id) allows local reads at applied \(nodes[id]!.app.appliedIndex), below \(nodes[id]!.appliedEver) applied before")
+                "monotonicity", "node \(name(id)) allows local reads at applied \(applied), below \(nodes[id].appliedEver) applied before")
         }
-        nodes[id]!.runCommit = raft.commitIndex
-        nodes[id]!.runApplied = nodes[id]!.app.appliedIndex
-        nodes[id]!.appliedEver = max(nodes[id]!.appliedEver, nodes[id]!.app.appliedIndex)
-        if ready.status.role == .leader && ready.status.term != lastTracedTerm[id] {
-            lastTracedTerm[id] = ready.status.term
+        nodes[id].runCommit = signature.commit
+        nodes[id].runApplied = applied
+        nodes[id].appliedEver = max(nodes[id].appliedEver, applied)
+        nodes[id].revisionEver = max(nodes[id].revisionEver, nodes[id].box.driver.registry.revision)
+        if nodes[id].checkedApplied != applied {
+            nodes[id].checkedApplied = applied
+            try nodeChecker.checkState(of: id, applied: applied, registry: nodes[id].box.driver.registry)
+        }
+        if signature.role == .leader && nodes[id].lastLedTerm != signature.term {
+            nodes[id].lastLedTerm = signature.term
+            leaderSince = (id, signature.term, signature.lastIndex, nil)
+            recordLeaseFloors(id)
             statistics.elections += 1
-            trace?("t\(now) \(id) leads term \(ready.status.term)")
+            trace?("t\(now) \(name(id)) leads term \(signature.term)")
+        }
+        if var since = leaderSince, since.id == id, since.term == signature.term, since.readyAt == nil, applied >= since.firstIndex {
+            since.readyAt = nowMilliseconds
+            leaderSince = since
         }
     }
 
-    var lastTracedTerm: [NodeID: Term] = [:]
-
-    // MARK: - Liveness
-
-    /// Heals everything and requires that, within `livenessSteps`, a leader commits a new proposal
-    /// and every member applies it along with every acknowledged write.
-    mutating func runLiveness() throws(Violation) {
-        trace?("t\(now) liveness phase: heal, calm, restart every node")
-        isFaulty = false
-        network.heal()
-        network.calm()
-        for id in nodes.keys.sorted() where !nodes[id]!.isUp { try restart(id) }
-        var marker: (leader: NodeID, index: LogIndex, term: Term)?
-        for _ in 0..<options.livenessSteps {
-            try advanceTime()
-            if marker == nil, let leader = currentLeader, case .accepted(let index, let term) = nodes[leader]!.raft!.propose([0xFF]) {
-                marker = (leader, index, term)
-                try settle(leader)
-            }
-            if let marker, let leader = currentLeader {
-                let members = nodes[leader]!.raft!.configuration.members
-                let target = max(marker.index, checker.highestAcknowledged)
-                let converged = members.allSatisfy { member in
-                    guard let node = nodes[member] else { return false }
-                    // A restarted node's local-read fence must lift once a leader is reachable.
-                    return node.isUp && node.app.appliedIndex >= target && node.raft!.allowsLocalReads
-                }
-                if converged && checker.canonical[marker.index]?.term == marker.term {
-                    trace?("t\(now) converged: \(members) applied through \(target) and allow local reads")
-                    return
-                }
-            }
-            if let current = marker, checker.canonical[current.index]?.term != current.term,
-                let leader = currentLeader, nodes[leader]!.raft!.term != current.term
-            {
-                marker = nil  // Its leader lost the term before committing it; propose again.
-            }
+    /// The grace floors of a new leader. It took over somewhere in its last Ready loop, so only leases it
+    /// held before that input count, at the lower of their remaining TTLs before and after it.
+    mutating func recordLeaseFloors(_ id: NodeID) {
+        let grace = 2 * nodes[id].box.driver.options.electionTimeoutMilliseconds
+        var before: [LeaseID: Int64] = [:]
+        for lease in nodes[id].registryBefore?.leases() ?? [] { before[lease.id] = lease.remainingTTLMilliseconds }
+        leaseFloors = [:]
+        for lease in nodes[id].box.driver.registry.leases() {
+            guard let earlier = before[lease.id] else { continue }
+            leaseFloors[lease.id] = nowMilliseconds + UInt64(max(min(earlier, lease.remainingTTLMilliseconds), 0)) + grace
         }
-        let summary = nodes.keys.sorted().map { "\(nodes[$0]!.raft.map { "\($0.status)" } ?? "\($0) down")" }
-        throw checker.violation("liveness", "no convergence within \(options.livenessSteps) healed steps: \(summary)")
     }
 }

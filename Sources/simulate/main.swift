@@ -1,12 +1,14 @@
-// Runs seeded whole-cluster simulations of the Raft core (see `Simulator`).
+// Runs seeded whole-cluster simulations of the whole node: Raft, registry, leases, forwarding and
+// reads under simulated clients, clock, disk and network (see `Simulator`).
 //
 //   simulate --seed S [--trace]     replay one seed (with a readable trace)
 //   simulate --seeds N [--first S]  run N seeds starting at S (default: a fresh random start)
 //   simulate --steps N              safety-phase steps per seed (default 600)
 //   simulate --hostile              many elections, crashes and lost messages
-//   simulate --fault NAME           break one Raft rule to show the checkers catch it:
+//   simulate --fault NAME           break one rule to show the checkers catch it:
 //                                   commit-previous-term | vote-before-persisting | skip-log-check |
-//                                   no-read-fence
+//                                   no-read-fence | expire-on-follower | no-lease-grace |
+//                                   read-before-read-index
 //
 // Exit status: 0 all seeds passed, 1 a seed violated a property, 2 bad arguments.
 import Raft
@@ -22,7 +24,7 @@ struct Arguments {
     var first: UInt64?
     var steps = 600
     var trace = false
-    var faults: Set<RaftFault> = []
+    var faults: Set<PlantedFault> = []
     var hostile = false
 }
 
@@ -52,13 +54,11 @@ func parse(_ words: [String]) -> Arguments {
         case "--trace": arguments.trace = true
         case "--hostile": arguments.hostile = true
         case "--fault":
-            switch value(word) {
-            case "commit-previous-term": arguments.faults.insert(.commitPreviousTermByCounting)
-            case "vote-before-persisting": arguments.faults.insert(.voteBeforePersisting)
-            case "skip-log-check": arguments.faults.insert(.skipLogUpToDateCheck)
-            case "no-read-fence": arguments.faults.insert(.localReadsWithoutFence)
-            case let other: fail("unknown fault '\(other)'")
+            let name = value(word)
+            guard let fault = PlantedFault(rawValue: name) else {
+                fail("unknown fault '\(name)' (one of: \(PlantedFault.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
+            arguments.faults.insert(fault)
         case "--help", "-h":
             print("usage: simulate [--seed S [--trace]] [--seeds N [--first S]] [--steps N] [--hostile] [--fault NAME]")
             exit(0)
@@ -103,6 +103,7 @@ for seed in seeds {
         print("seed \(seed) FAILED: \(error)")
         print("  options: \(options)")
         let flags = (arguments.steps == 600 ? "" : " --steps \(arguments.steps)") + (options.isHostile && arguments.faults.isEmpty ? " --hostile" : "")
+            + arguments.faults.map { " --fault \($0.rawValue)" }.sorted().joined()
         print("  reproduce: swift run -c release simulate --seed \(seed)\(flags) --trace")
         print("\(passed) passed, 1 failed")
         exit(1)

@@ -1,0 +1,33 @@
+import Raft
+import RosterNode
+
+/// A rule the simulator can be told to break, to show that its checkers catch the broken node:
+/// Raft rules (`RaftFault`) and the node's lease and read rules (`NodeFault`).
+public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
+    case commitPreviousTerm = "commit-previous-term"
+    case voteBeforePersisting = "vote-before-persisting"
+    case skipLogCheck = "skip-log-check"
+    case noReadFence = "no-read-fence"
+    case expireLeasesOnFollowers = "expire-on-follower"
+    case noLeaseGrace = "no-lease-grace"
+    case readBeforeReadIndex = "read-before-read-index"
+
+    var raftFault: RaftFault? {
+        switch self {
+        case .commitPreviousTerm: .commitPreviousTermByCounting
+        case .voteBeforePersisting: .voteBeforePersisting
+        case .skipLogCheck: .skipLogUpToDateCheck
+        case .noReadFence: .localReadsWithoutFence
+        default: nil
+        }
+    }
+
+    var nodeFault: NodeFault? {
+        switch self {
+        case .expireLeasesOnFollowers: .expireLeasesOnFollowers
+        case .noLeaseGrace: .noLeaseGraceOnLeaderChange
+        case .readBeforeReadIndex: .linearizableReadsWithoutReadIndex
+        default: nil
+        }
+    }
+}

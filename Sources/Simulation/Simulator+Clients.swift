@@ -1,0 +1,125 @@
+import Raft
+import Registry
+import RosterNode
+
+// MARK: - The client population
+
+extension Simulator {
+    /// One step of client work: each lease holder's next move, then maybe a write, a read, a watch.
+    mutating func clientRequests() throws(Violation) {
+        for holder in clients.holders.indices { try act(holder) }
+        if Int(random.next() % 100) < options.proposePercent, let target = pick(liveIDs) {
+            let write: RegistryCommand
+            if random.next() % 12 == 0 {
+                write = .compact(Revision(max(0, nodeChecker.highestAcknowledged.rawValue - Int64(random.next() % 30))))
+            } else {
+                let value = (0..<4).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                write = .put(PutRequest(key: Array("k\(random.next() % 8)".utf8), value: value))
+            }
+            try submit(.write(write), to: target, purpose: .write)
+        }
+        if Int(random.next() % 100) < options.readPercent, let target = pick(liveIDs) {
+            let consistency: Consistency = random.next() % 3 == 0 ? .serializable : .linearizable
+            let query: RegistryQuery = random.next() % 2 == 0 ? .instances(namespace: "sim", service: "svc0") : .range(RangeRequest(.prefix([])))
+            try submit(.read(query, ReadOptions(consistency: consistency)), to: target, purpose: .read(mustSee: nodeChecker.highestAcknowledged))
+        }
+        if random.next() % 200 == 0, let target = pick(liveIDs.filter { nodes[$0].watch == nil }) {
+            try openWatch(on: target)
+        }
+    }
+
+    /// A lease holder's next move: grant, register, renew, or stop (deregistering or going silent).
+    mutating func act(_ index: Int) throws(Violation) {
+        let holder = clients.holders[index]
+        let time = nowMilliseconds
+        if let request = holder.pending {
+            guard time > holder.pendingSince + 4_000 else { return }
+            // Timed out, as a client would: cancel and carry on.
+            if let waiting = clients.pending.removeValue(forKey: request), nodes[waiting.node].isUp == true {
+                nodes[waiting.node].box.driver.cancel(request)
+            }
+            clients.holders[index].pending = nil
+            return
+        }
+        if holder.node.map({ !nodes[$0].isUp }) ?? true { clients.holders[index].node = pick(liveIDs) }
+        guard let target = clients.holders[index].node else { return }
+        guard let lease = holder.lease else {
+            let minimum = nodes[target].box.driver.options.registryLimits.minimumTTLMilliseconds
+            let ttl = minimum * Int64(1 + random.next() % 3)
+            clients.holders[index].ttlMilliseconds = ttl
+            try submit(.write(.grantLease(id: nil, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), to: target, purpose: .grant(holder: index))
+            return
+        }
+        if !holder.isRegistered {
+            let name = holder.instance
+            let instance = ServiceInstance(
+                namespace: name.namespace, service: name.service, id: name.id, endpoints: ["sim://\(holder.serial)"], lease: lease, incarnation: 1)
+            try submit(.write(.registerInstance(instance)), to: target, purpose: .register(holder: index))
+        } else if time >= holder.stopsAt {
+            if random.next() % 2 == 0 {
+                trace?("t\(now) holder h\(holder.serial) goes silent")
+                clients.replace(index)
+            } else {
+                try submit(.write(.deregisterInstance(holder.instance, incarnation: 1)), to: target, purpose: .deregister(holder: index))
+            }
+        } else if time >= holder.nextRenewalAt {
+            clients.holders[index].nextRenewalAt = time + UInt64(holder.ttlMilliseconds / 3)
+            // A renewal moves the deadline to now + TTL, which may be before the grace floor.
+            leaseFloors[lease] = nil
+            try submit(.keepAlive(lease), to: target, purpose: .keepAlive(holder: index, lease))
+        }
+    }
+
+    mutating func submit(_ request: NodeRequest, to node: NodeID, purpose: SimClients.Purpose) throws(Violation) {
+        let id = clients.makeRequestID()
+        clients.pending[id] = SimClients.Pending(purpose: purpose, node: node, sentAt: nowMilliseconds)
+        switch purpose {
+        case .grant(let holder), .register(let holder), .keepAlive(let holder, _), .deregister(let holder):
+            clients.holders[holder].pending = id
+            clients.holders[holder].pendingSince = nowMilliseconds
+        case .write, .read, .admin, .marker:
+            break
+        }
+        try input(node) { $0.submit(request, id: id) }
+    }
+
+    /// Checks an answer and moves its client on.
+    mutating func answered(_ request: RequestID, _ response: NodeResponse, on node: NodeID) throws(Violation) {
+        guard let waiting = clients.pending.removeValue(forKey: request) else { return }
+        clients.release(request, purpose: waiting.purpose)
+        if case .written(let applied) = response {
+            try nodeChecker.acknowledge(applied, from: node)
+            statistics.acknowledgedWrites += 1
+        }
+        switch (waiting.purpose, response) {
+        case (.grant(let holder), .written(let applied)):
+            guard case .leaseGranted(let lease, let ttl) = applied.response else { return }
+            try nodeChecker.leaseAcknowledged(lease, ttlMilliseconds: ttl, sentAt: waiting.sentAt, at: nowMilliseconds)
+            clients.holders[holder].lease = lease
+            clients.holders[holder].nextRenewalAt = nowMilliseconds + UInt64(ttl / 3)
+            clients.holders[holder].stopsAt = nowMilliseconds + UInt64(ttl) * (1 + random.next() % 6)
+        case (.register(let holder), .written):
+            clients.holders[holder].isRegistered = true
+        case (.register(let holder), .rejected), (.deregister(let holder), .written), (.deregister(let holder), .rejected):
+            clients.replace(holder)
+        case (.keepAlive(_, let lease), .keptAlive(_, let ttl)):
+            statistics.keepAlives += 1
+            try nodeChecker.leaseAcknowledged(lease, ttlMilliseconds: ttl, sentAt: waiting.sentAt, at: nowMilliseconds)
+        case (.keepAlive(let holder, let lease), .rejected):
+            // The lease ended (its holder could not renew in time): start over.
+            trace?("t\(now) holder h\(clients.holders[holder].serial) finds lease \(lease) gone")
+            if clients.holders[holder].lease == lease { clients.replace(holder) }
+        case (.keepAlive(let holder, _), .failed):
+            clients.holders[holder].nextRenewalAt = nowMilliseconds
+        case (.read(let mustSee), .read(_, let context)):
+            statistics.servedReads += 1
+            try nodeChecker.checkRead(on: node, context: context, mustSee: mustSee, fence: nodes[node].revisionFence)
+        case (.marker, .written(let applied)):
+            markerAcknowledged = applied.revision
+        case (.admin, .admin(.membershipChanged)):
+            statistics.membershipChanges += 1
+        default:
+            break
+        }
+    }
+}
