@@ -150,5 +150,24 @@ class RealMessages(unittest.TestCase):
         self.assertEqual(delete_fields("k/2", d), {"key": "k/2", "revision": 10, "deleted": 1})
 
 
+class RealMessagesElsewhere(unittest.TestCase):
+    """scripts/test runs these tests under the first python3 on PATH; run RealMessages where etcd3 is."""
+
+    @unittest.skipIf(rpc_pb2 is not None, "RealMessages ran in this interpreter")
+    def test_real_messages_under_debian_python(self):
+        import os
+        import subprocess
+        interpreter = "/usr/bin/python3"
+        probe = subprocess.run([interpreter, "-c", "import etcd3"], capture_output=True) \
+            if os.access(interpreter, os.X_OK) else None
+        if probe is None or probe.returncode != 0:
+            self.skipTest("python3-etcd3 is not installed")
+        scripts = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        result = subprocess.run([interpreter, "-m", "unittest", "chaoslib.tests.test_etcd.RealMessages"],
+                                cwd=scripts, capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("skipped", result.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
