@@ -2,5 +2,6 @@
 
 Modules: `http` (requests and ok/fail/unknown classification), `recorder` (the JSONL history),
 `netns` (per-node network namespaces and nftables partitions), `cluster` (processes and their
-control), `workload` (clients and watchers), `nemesis` (faults), `runner` (a whole run).
+control), `workload` (clients and watchers), `etcdworkload` + `etcdmap` (KV clients through the etcd v3
+gRPC API with python-etcd3, and their pure record building), `nemesis` (faults), `runner` (a whole run).
 """

@@ -18,6 +18,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._next_id = 1
         self.counts = collections.Counter()     # (op, status) -> n
+        self.api_counts = collections.Counter() # (api, op, status) -> n; api "http" unless the line names one
 
     def next_id(self) -> int:
         with self._lock:
@@ -31,6 +32,7 @@ class Recorder:
             self._file.write(line + "\n")
             if "status" in record:
                 self.counts[(record["op"], record["status"])] += 1
+                self.api_counts[(record.get("api", "http"), record["op"], record["status"])] += 1
 
     def op(self, client: int, node: str, op: str, invoke_ns: int, status: str, error=None, **fields) -> None:
         record = {"id": self.next_id(), "client": client, "node": node, "op": op,

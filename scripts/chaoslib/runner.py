@@ -6,6 +6,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -39,8 +40,61 @@ def parse_args(argv):
     p.add_argument("--run-dir", default=None)
     p.add_argument("--kv-clients", type=int, default=5)
     p.add_argument("--lease-clients", type=int, default=2)
+    p.add_argument("--etcd-workers", type=int, default=2,
+                   help="KV clients through the etcd v3 gRPC API (python3-etcd3); 0 turns them off (default 2)")
+    p.add_argument("--etcd-keys", choices=("shared", "own"), default="shared",
+                   help="etcd clients use the HTTP clients' keys k/0..k/7 (shared, default) or their own e/0..e/7")
     p.add_argument("--check-timeout", type=int, default=120)
     return p.parse_args(argv)
+
+
+ETCD3_INTERPRETER = "/usr/bin/python3"      # Debian's, where python3-etcd3 installs
+REEXEC_ENV = "ROSTER_CHAOS_REEXEC"
+
+
+def _has_etcd3(interpreter) -> bool:
+    if not os.access(interpreter, os.X_OK):
+        return False
+    return subprocess.run([interpreter, "-c", "import etcd3"], capture_output=True, stdin=subprocess.DEVNULL).returncode == 0
+
+
+def _apt_install_etcd3() -> None:
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    print("chaos: installing python3-etcd3 (apt-get)...", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "python3-etcd3"]):
+        subprocess.run(cmd, env=env, capture_output=True, stdin=subprocess.DEVNULL, timeout=600)
+
+
+def ensure_etcd3(argv) -> None:
+    """Makes `import etcd3` work for the etcd workers: here, or by re-executing scripts/chaos under Debian's
+    /usr/bin/python3 (python3-etcd3, installed with apt-get when missing and root). The rest of the suite is
+    standard library only and runs under either interpreter."""
+    try:
+        import etcd3  # noqa: F401
+        import grpc  # noqa: F401
+        return
+    except ImportError:
+        pass
+    here = os.path.realpath(sys.executable)
+    if not _has_etcd3(ETCD3_INTERPRETER):
+        _apt_install_etcd3()
+    if os.path.realpath(ETCD3_INTERPRETER) == here:
+        import importlib
+        importlib.invalidate_caches()
+        try:
+            import etcd3  # noqa: F401,F811
+            return
+        except ImportError:
+            pass
+    elif _has_etcd3(ETCD3_INTERPRETER) and not os.environ.get(REEXEC_ENV):
+        print(f"chaos: etcd workers need python3-etcd3; re-executing under {ETCD3_INTERPRETER}", flush=True)
+        env = dict(os.environ, **{REEXEC_ENV: "1"})
+        script = os.path.join(ROOT, "scripts", "chaos")
+        os.execve(ETCD3_INTERPRETER, [ETCD3_INTERPRETER, script] + list(argv), env)
+    sys.exit("chaos: the etcd workload needs python-etcd3 (Debian: apt-get install -y python3-etcd3, importable "
+             f"from {ETCD3_INTERPRETER}); or run with --etcd-workers 0")
 
 
 def roster_binary(log):
@@ -69,6 +123,7 @@ class Run:
         self.tmpfs = None
         self.cluster = None
         self.notices = []
+        self.etcd_workers = []
 
     def log(self, message):
         line = f"[{time.strftime('%H:%M:%S')}] {message}"
@@ -154,6 +209,11 @@ class Run:
         expiries = Expiries()
         watchers = [Watcher(100 + slot, slot, rec, resolver(self.cluster), targets, stop_watchers, hard_deadline,
                             expiries) for slot in self.cluster.nodes]
+        if a.etcd_workers > 0:       # own seed source: the other clients' seeds and the faults do not depend on it
+            from .etcdworkload import make_workers
+            self.etcd_workers = make_workers(a.etcd_workers, rec, targets, stop_workers, hard_deadline,
+                                             random.Random(self.seed * 31 + 7), 2.5, shared=a.etcd_keys == "shared")
+            workers += self.etcd_workers
         for t in watchers + workers + leasers:
             t.start()
         started = time.monotonic()
@@ -251,8 +311,31 @@ class Run:
         return result.returncode, summary, result.stdout, time.monotonic() - started
 
 
+def summary_table(api_counts) -> list:
+    """Ops by API and kind, then per-API and overall totals, from {(api, op, status): n} (pure)."""
+    lines = []
+    statuses = ("ok", "fail", "unknown")
+
+    def row(label, counts):
+        return f"  {label:14s} ok {counts['ok']:6d}  failed {counts['fail']:5d}  unknown {counts['unknown']:5d}"
+
+    apis = sorted({api for api, _, _ in api_counts}, key=lambda a: (a != "http", a))
+    for api in apis:
+        for op in sorted({o for a, o, _ in api_counts if a == api}):
+            lines.append(row(f"{api} {op}", {s: api_counts.get((api, op, s), 0) for s in statuses}))
+    for api in apis:
+        lines.append(row(f"{api} total", {s: sum(v for (a, _, st), v in api_counts.items() if a == api and st == s)
+                                          for s in statuses}))
+    if len(apis) > 1:
+        lines.append(row("total", {s: sum(v for (_, _, st), v in api_counts.items() if st == s) for s in statuses}))
+    return lines
+
+
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    if args.etcd_workers > 0:
+        ensure_etcd3(argv)
     if args.short:
         args.nodes = 3
     if args.minutes is None and not args.short:
@@ -260,6 +343,10 @@ def main(argv=None):
     run = Run(args)
     run.log(f"chaos: {args.nodes} nodes, {'short' if args.short else f'{args.minutes} min soak'}, seed {run.seed}"
             f"{', UNSAFE (ack before commit)' if args.unsafe else ''}; run dir {run.dir}")
+    if args.etcd_workers > 0:
+        from .etcdworkload import etcd3_version
+        run.log(f"etcd workload: {args.etcd_workers} clients on {'k/ (shared with HTTP)' if args.etcd_keys == 'shared' else 'e/'}"
+                f" through the etcd v3 API; {etcd3_version()}, {sys.executable} {sys.version.split()[0]}")
     binary = roster_binary(run.log)
     try:
         run.setup(binary)
@@ -269,13 +356,10 @@ def main(argv=None):
     code, summary, report, check_s = run.check(history)
     verdict = {0: "ok", 1: "ANOMALIES", 2: "unknown (search budget exhausted)", 3: "bad input"}.get(code, f"exit {code}")
     lines = ["", "== chaos summary", f"workload {elapsed:.0f} s, checker {check_s:.0f} s, seed {run.seed}"]
-    kinds = sorted({op for op, _ in rec.counts})
-    for op in kinds:
-        lines.append(f"  {op:10s} ok {rec.counts[(op, 'ok')]:6d}  failed {rec.counts[(op, 'fail')]:5d}  "
-                     f"unknown {rec.counts[(op, 'unknown')]:5d}")
-    total = {s: sum(v for (o, st), v in rec.counts.items() if st == s) for s in ("ok", "fail", "unknown")}
-    lines.append(f"  {'total':10s} ok {total['ok']:6d}  failed {total['fail']:5d}  unknown {total['unknown']:5d}")
+    lines += summary_table(rec.api_counts)
     lines.append(f"  watch: {sum(w.events for w in watchers)} events over {sum(w.segments for w in watchers)} segments")
+    if run.etcd_workers:
+        lines.append(f"  etcd: {sum(w.not_ready for w in run.etcd_workers)} calls not attempted (node's channel not ready)")
     lines.append("faults injected: " + (", ".join(f"{k} x{v}" for k, v in sorted(run.nemesis.counts.items())) or "none"))
     if run.nemesis.skipped:
         lines.append("faults skipped: " + ", ".join(f"{k} x{v}" for k, v in sorted(run.nemesis.skipped.items())))
