@@ -61,7 +61,7 @@ struct NodeStorage {
     private(set) var snapshotBytes = 0
 
     /// The on-disk state, roughly: the newest snapshot plus the segment being written (etcd's "db size").
-    var approximateBytes: Int { snapshotBytes + log.activeSegmentBytes }
+    var approximateBytes: Int { snapshotBytes + log.log.activeSegmentBytes }
 
     mutating func save(_ snapshot: Snapshot) {
         snapshotBytes = snapshot.data.count
