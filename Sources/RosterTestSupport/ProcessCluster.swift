@@ -319,12 +319,18 @@ public final class ProcessCluster {
 
     /// Polls until `condition` holds or `seconds` pass.
     public func waitFor(_ what: String, seconds: Double = 15, _ condition: () -> Bool) throws {
+        guard Self.poll(seconds: seconds, condition) else { throw TestFailure.timedOut(what + "\n" + logsTail()) }
+    }
+
+    /// Checks `condition` every 50 ms until it holds (true) or `seconds` pass (false): the deadline bounds a
+    /// failure, it is never what a test passes on.
+    public static func poll(seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if condition() { return }
+            if condition() { return true }
             usleep(50_000)
         }
-        throw TestFailure.timedOut(what + "\n" + logsTail())
+        return condition()
     }
 
     public func role(of index: Int) -> String? { status(of: index)?["role"] as? String }

@@ -88,12 +88,10 @@ struct DefectRegressionTests {
             process.terminate()
             process.waitUntilExit()
         }
-        let deadline = Date().addingTimeInterval(15)
         var text = ""
-        while Date() < deadline {
+        _ = ProcessCluster.poll(seconds: 15) {
             text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if text.contains("open-file limit") { break }
-            usleep(50_000)
+            return text.contains("open-file limit")
         }
         #expect(text.contains("--max-connections is above what the open-file limit allows"), "\(text)")
         #expect(text.contains("open_file_limit=512") || text.contains("512"), "the limit in force is named: \(text)")
