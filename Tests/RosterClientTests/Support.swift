@@ -11,17 +11,11 @@ import Testing
 @Suite(.serialized) enum ClientSuite {}
 
 enum Support {
-    /// Polls `condition` every 10 ms until it holds or `seconds` pass: the deadline only bounds a failure, it is
-    /// never the pass condition.
+    /// Polls `condition` until it holds or `seconds` pass (`Waiting.until`).
     static func waitUntil(
         _ what: String, seconds: Double = 15, _ condition: () async -> Bool
     ) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw TestFailure.timedOut(what)
+        try await Waiting.until(what, seconds: seconds, condition)
     }
 
     /// A started 3-node cluster with a leader.

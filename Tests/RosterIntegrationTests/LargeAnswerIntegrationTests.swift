@@ -48,7 +48,7 @@ struct LargeAnswerIntegrationTests {
         while socket.read(upTo: 64 * 1024) {
             reads += 1
             if reads % 8 == 0 { peak = max(peak, LargeAnswers.residentBytes(pid) ?? 0) }
-            usleep(5_000)
+            Waiting.pace(milliseconds: 5)
         }
         let head = try #require(LargeAnswers.head(socket.received[...]))
         let (body, consumed, ended) = LargeAnswers.dechunk(socket.received[head.bodyStart...])

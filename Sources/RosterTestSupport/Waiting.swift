@@ -1,0 +1,26 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The one way tests wait: poll a condition against a deadline. The deadline only bounds a failure (a loaded
+/// 2-core machine just takes longer to pass); it is never what a test passes on.
+public enum Waiting {
+    /// Polls `condition` every 10 ms until it holds or `seconds` pass.
+    /// - Throws: `TestFailure.timedOut(what)` when the deadline passes first.
+    public static func until(_ what: String, seconds: Double = 15, _ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        if await condition() { return }
+        throw TestFailure.timedOut(what)
+    }
+
+    /// A reader's pause between reads, to play a slow client: load shape, not synchronisation.
+    public static func pace(milliseconds: UInt32) {
+        usleep(milliseconds * 1_000)
+    }
+}
