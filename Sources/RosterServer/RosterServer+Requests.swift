@@ -1,0 +1,201 @@
+import CLinuxShim
+import EtcdGateway
+import HTTP
+import HTTP2
+import Posix
+import Raft
+import Registry
+import RosterAPI
+import RosterNode
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Client connections and requests: accepting, routing, submitting to the driver, and answering.
+extension RosterServer {
+    func accept(_ socket: Socket, peer: SocketAddress) {
+        guard !isShuttingDown else {
+            socket.close()
+            return
+        }
+        guard sessions.count < configuration.maxConnections else {
+            refuseOverLimit(socket, peer: peer)
+            return
+        }
+        let session = ClientSession(id: nextSessionID, server: self, parserLimits: parserLimits)
+        nextSessionID += 1
+        do {
+            _ = try Connection.adopt(socket, peer: peer, on: loop, delegate: session)
+            sessions[session.id] = session
+            metrics.clientConnections = sessions.count
+        } catch {
+            logger.warning("could not adopt a client connection", ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    /// Answers a connection over `--max-connections` with a 503 (`too_many_connections`, `Retry-After`) and
+    /// closes it, so the client learns why instead of seeing a bare reset.
+    private func refuseOverLimit(_ socket: Socket, peer: SocketAddress) {
+        metrics.connectionsRefused += 1
+        if metrics.connectionsRefused == 1 || metrics.connectionsRefused.isMultiple(of: 1000) {
+            logger.warning(
+                "refusing client connections over --max-connections",
+                ["limit": "\(configuration.maxConnections)", "peer": "\(peer)",
+                 "refused_total": "\(metrics.connectionsRefused)"])
+        }
+        if let error = socket.answerAndClose(APIAdapter.tooManyConnections(limit: configuration.maxConnections)) {
+            logger.debug("could not answer a refused connection", ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    func sessionClosed(_ session: ClientSession) {
+        sessions[session.id] = nil
+        if grpcSessions.removeValue(forKey: session.id) != nil { session.grpc?.closed() }
+        metrics.clientConnections = sessions.count
+        if case .watch(let stream) = session.mode { stopWatchStream(stream) }
+        if let request = session.current, pending.removeValue(forKey: request) != nil {
+            withDriver { $0.cancel(request) }
+        }
+    }
+
+    /// Routes one HTTP request and starts serving it.
+    func handle(_ request: HTTPRequest, session: ClientSession) {
+        let routed = APIAdapter.route(request, limits: driver.registry.limits)
+        metrics.requests[APIAdapter.kind(of: routed), default: 0] += 1
+        switch routed {
+        case .node(let nodeRequest):
+            submit(nodeRequest, session: session, kind: .plain)
+        case .registerWithTTL(let instance, let ttl):
+            submit(.write(.grantLease(id: nil, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), session: session, kind: .grantThenRegister(instance))
+        case .watch(let spec):
+            startWatch(spec, session: session)
+        case .watchStream(let options):
+            startWatchStream(options, session: session)
+        case .keepAliveStream(let lease):
+            session.beginStream(.keepAliveStream(lease), head: APIAdapter.streamHead(context: context))
+            streamKeepAlive(lease, session: session)
+        case .health:
+            session.finish(APIAdapter.health(context: context))
+        case .ready:
+            session.finish(APIAdapter.readiness(isReady: isReady, status: lastStatus, context: context))
+        case .metrics:
+            session.finish(APIAdapter.metrics(metricsText(), context: context))
+        case .clusterStatus:
+            session.finish(APIAdapter.status(lastStatus, name: configuration.name, context: context))
+        case .members:
+            session.finish(
+                APIAdapter.members(
+                    membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
+        case .error(let error):
+            session.finish(APIAdapter.error(error, context: context), keepAlive: error.status.code < 500 && error.status.code != 400)
+        }
+    }
+
+    var isReady: Bool {
+        lastStatus.raft.leader != nil && lastStatus.raft.appliedIndex >= lastStatus.raft.commitIndex
+            && lastStatus.raft.allowsLocalReads
+    }
+
+    var context: ResponseContext {
+        APIAdapter.context(lastStatus)
+    }
+
+    func submit(_ request: NodeRequest, session: ClientSession?, kind: Pending.Kind) {
+        guard !isShuttingDown else {
+            session?.finish(APIAdapter.encode(.failed(.shuttingDown), context: context), keepAlive: false)
+            return
+        }
+        let id = RequestID(nextRequestID)
+        nextRequestID += 1
+        var isWrite = false
+        if case .write = request { isWrite = true }
+        let timer = loop.schedule(after: requestTimeout) { [unowned self] in self.timeOut(id) }
+        pending[id] = Pending(session: session, kind: kind, startedAt: MonotonicSeconds.now(), timer: timer, isWrite: isWrite)
+        switch kind {
+        case .plain, .grantThenRegister, .registerAfterGrant: session?.begin(id)
+        case .streamedKeepAlive, .background, .grpc, .grpcKeepAlive: break
+        }
+        withDriver { $0.submit(request, id: id) }
+    }
+
+    /// Submits an etcd call's node request; nil when the node refuses new work (shutting down).
+    /// - Parameter timeoutMilliseconds: The call's `grpc-timeout`, when shorter than the request timeout.
+    func submitGRPC(_ request: NodeRequest, session: ClientSession, kind: Pending.Kind, timeoutMilliseconds: UInt64?)
+        -> RequestID?
+    {
+        guard !isShuttingDown else { return nil }
+        let id = RequestID(nextRequestID)
+        submit(request, session: session, kind: kind)
+        if let timeoutMilliseconds, timeoutMilliseconds < UInt64(configuration.requestTimeoutMilliseconds),
+            let timer = pending[id]?.timer
+        {
+            loop.cancel(timer)
+            pending[id]?.timer = loop.schedule(after: .milliseconds(timeoutMilliseconds)) { [unowned self] in self.timeOut(id) }
+        }
+        return id
+    }
+
+    /// Forgets an etcd call's request (its stream was reset or its connection closed).
+    func cancelGRPC(_ id: RequestID) {
+        guard let waiting = pending.removeValue(forKey: id) else { return }
+        if let timer = waiting.timer { loop.cancel(timer) }
+        withDriver { $0.cancel(id) }
+    }
+
+    /// Who answers in etcd response headers.
+    var etcdHeaderContext: EtcdHeaderContext {
+        EtcdHeaderContext(
+            clusterID: configuration.clusterID, memberID: configuration.ownID.rawValue, raftTerm: lastStatus.raft.term.rawValue)
+    }
+
+    func timeOut(_ id: RequestID) {
+        guard let waiting = pending[id] else { return }
+        pending[id]?.timer = nil
+        withDriver { $0.cancel(id) }
+        let failure: NodeFailure =
+            waiting.isWrite ? .indeterminate(reason: "no answer within \(configuration.requestTimeoutMilliseconds) ms") : .timedOut
+        complete(id, .failed(failure))
+    }
+
+    /// Delivers the node's answer to whoever waits for it.
+    func complete(_ id: RequestID, _ response: NodeResponse) {
+        guard let waiting = pending.removeValue(forKey: id) else { return }
+        if let timer = waiting.timer { loop.cancel(timer) }
+        metrics.requestLatency.observe(MonotonicSeconds.now() - waiting.startedAt)
+        let session = waiting.session
+        switch waiting.kind {
+        case .plain:
+            session?.finish(APIAdapter.answer(response, context: context, cache: &instanceCache))
+        case .grantThenRegister(var instance):
+            guard case .written(let applied) = response, case .leaseGranted(let lease, _) = applied.response else {
+                session?.finish(APIAdapter.encode(response, context: context))
+                return
+            }
+            instance.lease = lease
+            deferredWork.append { [unowned self] in
+                self.submit(.write(.registerInstance(instance)), session: session, kind: .registerAfterGrant(lease))
+            }
+            if !isInsideDriver { runDeferred() }
+        case .registerAfterGrant(let lease):
+            if case .written = response {} else {
+                deferredWork.append { [unowned self] in self.submit(.write(.revokeLease(lease)), session: nil, kind: .background) }
+            }
+            session?.finish(APIAdapter.encode(response, context: context))
+        case .streamedKeepAlive:
+            session?.writeWatchLine(APIAdapter.keepAliveLine(response))
+        case .background:
+            break
+        case .grpc(let stream, let reply):
+            session?.grpc?.complete(id, stream: stream, reply: reply, response: response)
+        case .grpcKeepAlive(let stream, let lease):
+            session?.grpc?.completeKeepAlive(id, stream: stream, lease: lease, response: response)
+        }
+    }
+
+    func runDeferred() {
+        let work = deferredWork
+        deferredWork = []
+        for item in work { item() }
+    }
+}
