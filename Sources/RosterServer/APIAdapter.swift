@@ -23,6 +23,7 @@ enum APIAdapter {
         case .watchStream: "watch_stream"
         case .keepAliveStream: "keepalive_stream"
         case .health, .ready, .metrics, .clusterStatus, .members: "status"
+        case .prometheusTargets: "read"
         case .error: "error"
         }
     }
@@ -58,6 +59,17 @@ enum APIAdapter {
     /// An answer whose instance listings come from (and fill) `cache`.
     static func encode(_ response: NodeResponse, context: ResponseContext, cache: inout InstanceJSONCache) -> [UInt8] {
         APIResponse.encode(response, context: context, cache: &cache).bytes(keepAlive: true)
+    }
+
+    /// Prometheus target groups from a read of instances (or of a namespace's records), or the read's error.
+    static func prometheusTargets(_ response: NodeResponse, ifNoneMatch: String?, context: ResponseContext) -> [UInt8] {
+        let instances: [ServiceInstance]
+        switch response {
+        case .read(.instances(let list), _): instances = list.instances
+        case .read(.range(let range), _): instances = range.keyValues.compactMap(\.instance)
+        default: return encode(response, context: context)
+        }
+        return PrometheusTargets.encode(instances, ifNoneMatch: ifNoneMatch, context: context).bytes(keepAlive: true)
     }
 
     static func error(_ error: APIError, context: ResponseContext) -> [UInt8] {

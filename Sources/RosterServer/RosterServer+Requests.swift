@@ -68,6 +68,8 @@ extension RosterServer {
             submit(nodeRequest, session: session, kind: .plain)
         case .registerWithTTL(let instance, let ttl):
             submit(.write(.grantLease(id: nil, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), session: session, kind: .grantThenRegister(instance))
+        case .prometheusTargets(let query, let options, let ifNoneMatch):
+            submit(.read(query, options), session: session, kind: .prometheusTargets(ifNoneMatch: ifNoneMatch))
         case .watch(let spec):
             startWatch(spec, session: session)
         case .watchStream(let options):
@@ -113,7 +115,7 @@ extension RosterServer {
         let timer = loop.schedule(after: requestTimeout) { [unowned self] in self.timeOut(id) }
         pending[id] = Pending(session: session, kind: kind, startedAt: MonotonicSeconds.now(), timer: timer, isWrite: isWrite)
         switch kind {
-        case .plain, .grantThenRegister, .registerAfterGrant: session?.begin(id)
+        case .plain, .grantThenRegister, .registerAfterGrant, .prometheusTargets: session?.begin(id)
         case .streamedKeepAlive, .background, .grpc, .grpcKeepAlive: break
         }
         withDriver { $0.submit(request, id: id) }
@@ -186,6 +188,8 @@ extension RosterServer {
             session?.writeWatchLine(APIAdapter.keepAliveLine(response))
         case .background:
             break
+        case .prometheusTargets(let ifNoneMatch):
+            session?.finish(APIAdapter.prometheusTargets(response, ifNoneMatch: ifNoneMatch, context: context))
         case .grpc(let stream, let reply):
             session?.grpc?.complete(id, stream: stream, reply: reply, response: response)
         case .grpcKeepAlive(let stream, let lease):

@@ -84,6 +84,8 @@ public final class RosterServer {
             case grpc(StreamID, EtcdReply)
             /// One keepalive of an etcd `LeaseKeepAlive` stream (the lease ID as the client sent it).
             case grpcKeepAlive(StreamID, Int64)
+            /// A read answered as Prometheus target groups.
+            case prometheusTargets(ifNoneMatch: String?)
         }
     }
 

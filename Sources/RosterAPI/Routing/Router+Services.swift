@@ -63,7 +63,7 @@ extension Router {
     /// The namespace when a request gives none.
     var defaultNamespace: String { "default" }
 
-    private func namespaceParameter(_ query: inout QueryReader) throws(APIError) -> String {
+    func namespaceParameter(_ query: inout QueryReader) throws(APIError) -> String {
         let namespace = query.string("namespace") ?? defaultNamespace
         try checked(NameRules.checkSegment(namespace, field: "namespace", limits: limits))
         return namespace
