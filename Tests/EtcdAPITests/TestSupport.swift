@@ -3,18 +3,14 @@
 // Method: plain values; no test lives here.
 import EtcdAPI
 import Protobuf
+import struct Raft.SplitMix64
 
-/// Seeded generator (SplitMix64, Steele et al. 2014) so every fuzz run can be replayed from its seed.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The project's one seeded generator, under its own name here: importing all of Raft would clash with
+/// etcd's message names (`SnapshotResponse`).
+typealias SplitMix64 = Raft.SplitMix64
+
+extension SplitMix64 {
+    /// `count` random bytes.
     mutating func bytes(_ count: Int) -> [UInt8] {
         (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) }
     }

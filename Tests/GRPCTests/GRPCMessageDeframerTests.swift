@@ -6,6 +6,7 @@
 // and (b) random bytes yield only typed errors or messages whose re-framing reproduces the input prefix.
 import GRPC
 import Testing
+import Raft
 
 @Suite("GRPCMessageDeframer")
 struct GRPCMessageDeframerTests {

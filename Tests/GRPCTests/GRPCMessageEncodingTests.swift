@@ -4,6 +4,7 @@
 // fuzz that encode-then-decode is the identity and that encoded output is always printable ASCII.
 import GRPC
 import Testing
+import Raft
 
 @Suite("GRPCMessageEncoding")
 struct GRPCMessageEncodingTests {

@@ -5,6 +5,7 @@
 // and generates garbage, checking the decoder's invariants after every accepted or rejected block.
 import Testing
 @testable import HPACK
+import Raft
 
 let hpackFuzzSeeds: [UInt64] = [1, 2, 3, 42, 7541, 0xDEAD_BEEF]
 
@@ -29,7 +30,7 @@ struct HPACKFuzzTests {
 
     @Test("encoded header lists decode to the same fields and the same table", arguments: hpackFuzzSeeds)
     func roundTrip(seed: UInt64) throws {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         var encoder = HPACKEncoder(huffman: [.never, .always, .whenShorter].randomElement(using: &random)!)
         var decoder = HPACKDecoder(maxHeaderListSize: 1 << 20)
         for _ in 0..<200 {
@@ -53,7 +54,7 @@ struct HPACKFuzzTests {
 
     @Test("mutated and random blocks decode within limits or throw a typed error", arguments: hpackFuzzSeeds)
     func mutations(seed: UInt64) {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         var encoder = HPACKEncoder()
         var decoder = HPACKDecoder(maxTableSize: 512, maxHeaderListSize: 600, maxStringLength: 200)
         var (accepted, rejected) = (0, 0)

@@ -1,6 +1,7 @@
 // Shared helpers for the HPACK tests: hex dumps as the RFC prints them, short field constructors, and a seeded
 // generator so randomized tests replay exactly from their seed.
 @testable import HPACK
+import Raft  // SplitMix64: the project's one seeded generator
 
 /// Parses a hex dump such as "8286 8441", ignoring spaces and newlines.
 func hex(_ dump: String) -> [UInt8] {
@@ -26,14 +27,3 @@ func tableContents(_ table: DynamicTable) -> [[String]] {
     table.entries.map { [$0.nameString, $0.valueString] }
 }
 
-/// A tiny seeded generator (SplitMix64) so fuzz runs are reproducible from their seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -6,6 +6,7 @@
 import HPACK
 import Testing
 @testable import HTTP2
+import Raft
 
 let http2FuzzSeeds: [UInt64] = [1, 2, 3, 42, 9113, 0xDEAD_BEEF]
 
@@ -66,7 +67,7 @@ func mutate(_ bytes: inout [UInt8], _ random: inout SplitMix64) {
 struct HTTP2FuzzTests {
     @Test("random frames survive encoding and any chunking unchanged", arguments: http2FuzzSeeds)
     func frameRoundTrip(seed: UInt64) throws {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         let frames = (0..<400).map { _ in randomFrame(&random) }
         var decoder = FrameDecoder()
         var decoded: [Frame] = []
@@ -80,7 +81,7 @@ struct HTTP2FuzzTests {
     @Test("mutated frame streams decode, reject with a typed error, or wait; buffering stays bounded",
           arguments: http2FuzzSeeds)
     func frameDecoderMutations(seed: UInt64) {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         var (accepted, rejected) = (0, 0)
         for _ in 0..<300 {
             var bytes = (0..<Int.random(in: 1...6, using: &random)).flatMap { _ in randomFrame(&random).encoded }
@@ -110,7 +111,7 @@ struct HTTP2FuzzTests {
     @Test("hostile byte streams after a valid preface end in events or in GOAWAY with the failure's code",
           arguments: http2FuzzSeeds)
     func connectionHostileInput(seed: UInt64) throws {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         var failures = 0
         for _ in 0..<60 {
             var limits = HTTP2Limits()
@@ -159,7 +160,7 @@ struct HTTP2FuzzTests {
     @Test("random valid conversations never fail and never exceed the client's windows or frame size",
           arguments: http2FuzzSeeds)
     func connectionValidConversation(seed: UInt64) throws {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         var client = TestClient()
         var conversation = ValidConversation()
         for _ in 0..<600 {

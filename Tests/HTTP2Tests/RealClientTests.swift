@@ -5,6 +5,7 @@
 import HPACK
 import Testing
 @testable import HTTP2
+import Raft
 
 /// The client's octets in the order they arrived: preface, SETTINGS, then SETTINGS ACK + HEADERS + DATA, then
 /// WINDOW_UPDATE + PING (grpc-go's bandwidth-delay probe).
@@ -32,7 +33,7 @@ func bytes(hex: String) -> [UInt8] {
 struct RealClientTests {
     @Test("etcdctl's Range call decodes into the request and body, whatever the chunking", arguments: [0, 1, 2, 3])
     func etcdctlGet(seed: UInt64) throws {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         var client = TestClient()
         client.server = HTTP2Connection()
         _ = client.readFrames()

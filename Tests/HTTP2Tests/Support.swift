@@ -2,18 +2,8 @@
 // server's output), one-line frame descriptions for readable conversation scripts, and a seeded generator.
 import HPACK
 @testable import HTTP2
+import Raft  // SplitMix64: the project's one seeded generator
 
-/// A tiny seeded generator (SplitMix64) so randomized tests replay exactly from their seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The client half of a test conversation: encodes requests with its own HPACK encoder and decodes the
 /// server's frames (and their header blocks) with its own decoder, as a real client would.

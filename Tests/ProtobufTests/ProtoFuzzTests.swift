@@ -5,6 +5,7 @@
 // accepted input, decode(encode(decoded)) must equal decoded. Seeds are in the arguments for replay.
 import Protobuf
 import Testing
+import Raft
 
 @Suite("Protobuf fuzz")
 struct ProtoFuzzTests {

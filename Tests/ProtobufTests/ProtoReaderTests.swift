@@ -4,6 +4,7 @@
 // error vectors are a table mapping bytes to the exact error expected.
 import Protobuf
 import Testing
+import Raft
 
 @Suite("ProtoReader")
 struct ProtoReaderTests {

@@ -2,18 +2,10 @@
 // every field kind ProtoWriter and ProtoReader support, including recursion.
 // Method: plain values; no test lives here.
 import Protobuf
+import Raft  // SplitMix64: the project's one seeded generator
 
-/// Seeded generator (SplitMix64, Steele et al. 2014) so every fuzz run can be replayed from its seed.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// `count` random bytes.
     mutating func bytes(_ count: Int) -> [UInt8] {
         (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) }
     }
