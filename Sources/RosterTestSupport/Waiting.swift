@@ -24,3 +24,38 @@ public enum Waiting {
         usleep(milliseconds * 1_000)
     }
 }
+
+/// Client sockets to a node on loopback, for tests that must see the bytes a client library would hide.
+public enum LoopbackSocket {
+    /// A connected TCP socket to 127.0.0.1:`port`, or nil (nothing left open) when the connect fails.
+    /// - Parameters:
+    ///   - receiveBufferBytes: A small kernel receive buffer, so that not reading backs the server up quickly.
+    ///   - receiveTimeoutMicroseconds: How long a `recv` may block before it gives up.
+    public static func connect(port: UInt16, receiveBufferBytes: Int32? = nil, receiveTimeoutMicroseconds: Int? = nil)
+        -> Int32?
+    {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        if var size = receiveBufferBytes {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if let microseconds = receiveTimeoutMicroseconds {
+            var timeout = timeval(tv_sec: microseconds / 1_000_000, tv_usec: microseconds % 1_000_000)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
+    }
+}

@@ -19,18 +19,7 @@ import Testing
 struct DefectRegressionTests {
     /// A connected TCP socket to `port` that sends nothing.
     static func idleConnection(port: UInt16) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        try #require(connected == 0)
-        return descriptor
+        try #require(LoopbackSocket.connect(port: port))
     }
 
     @Test("a connection over --max-connections gets 503 too_many_connections with Retry-After, and is counted")

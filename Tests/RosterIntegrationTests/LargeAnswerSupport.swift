@@ -94,22 +94,10 @@ final class PacedSocket {
     private(set) var received: [UInt8] = []
 
     init?(port: UInt16, receiveBufferBytes: Int32 = 64 * 1024, timeoutSeconds: Int = 30) {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var size = receiveBufferBytes
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            Glibc.close(descriptor)
-            return nil
-        }
+        guard let descriptor = LoopbackSocket.connect(
+            port: port, receiveBufferBytes: receiveBufferBytes, receiveTimeoutMicroseconds: timeoutSeconds * 1_000_000)
+        else { return nil }
+        self.descriptor = descriptor
     }
 
     deinit { Glibc.close(descriptor) }
