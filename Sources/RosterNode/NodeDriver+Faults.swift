@@ -12,7 +12,7 @@ extension NodeDriver {
     mutating func forwardFollowerExpiries() {
         for command in keeper.commandsDue(nowMilliseconds: now) {
             guard case .expireLeases = command, let leader = raft.leader else { continue }
-            environment.send(.propose(request: makeInternalID(), command: command.encoded()), to: leader)
+            send(.propose(request: makeInternalID(), command: command.encoded()), to: leader)
         }
     }
 }

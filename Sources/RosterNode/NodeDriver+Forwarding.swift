@@ -17,7 +17,7 @@ extension NodeDriver {
             } catch {
                 outcome = .malformed(reason: "\(error)")
             }
-            environment.send(.proposed(request: request, outcome: outcome), to: peer)
+            send(.proposed(request: request, outcome: outcome), to: peer)
         case .proposed(let request, let outcome):
             guard let id = writesAwaitingLeader.removeValue(forKey: request)?.request else { break }
             switch outcome {

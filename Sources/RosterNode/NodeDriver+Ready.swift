@@ -12,13 +12,21 @@ extension NodeDriver {
     /// Inputs (`tick`, `receive`, `submit`, …) only queue work; the shell calls this once after a
     /// batch of them, so every request that arrived together shares one Ready and one fsync (group
     /// commit).
-    public mutating func processReady() {
+    ///
+    /// - Returns: Everything the shell must carry out, queued by the inputs since the last call and by
+    ///   the Readies: sends, forwards, answers, registry changes and member changes, in order. Sends
+    ///   the shell took out of `queued` in `persist` are not in it again.
+    public mutating func processReady() -> NodeEffects {
         while raft.hasReady {
             let ready = raft.drainReady()
-            for message in ready.messages { environment.send(message) }
-            environment.persist(ready)
-            if environment.hasStopped { return }
-            for message in ready.messagesAfterPersist { environment.send(message) }
+            // 1. Messages that may leave before the Ready is durable (the leader's appends, §10.2.1).
+            effects.messages += ready.messages
+            // 2. Persist; the environment may send what is queued first.
+            environment.persist(ready, queued: &effects)
+            if environment.hasStopped { return takeEffects() }
+            // 3. Messages that promise durability (votes, acknowledgements): only now may they be queued.
+            effects.messages += ready.messagesAfterPersist
+            // 4. Apply, then tell Raft, then serve the reads it confirmed.
             if let snapshot = ready.snapshotToInstall { install(snapshot) }
             for entry in ready.committedEntries { apply(entry) }
             raft.advance(past: ready)
@@ -28,6 +36,14 @@ extension NodeDriver {
         }
         serveReadyReads()
         compactIfDue()
+        return takeEffects()
+    }
+
+    /// Hands the queued effects over, leaving none queued.
+    private mutating func takeEffects() -> NodeEffects {
+        var taken = NodeEffects()
+        swap(&taken, &effects)
+        return taken
     }
 
     mutating func install(_ snapshot: Snapshot) {
@@ -40,7 +56,7 @@ extension NodeDriver {
             preconditionFailure("snapshot at \(snapshot.metadata.index) from the leader does not decode: \(error)")
         }
         environment.log(.info, "installed snapshot at index \(snapshot.metadata.index), revision \(registry.revision)")
-        environment.stateReplaced(revision: registry.revision)
+        effects.changes.append(.replaced(revision: registry.revision))
         refreshMembers()
     }
 
@@ -68,7 +84,7 @@ extension NodeDriver {
             let result = registry.apply(command, at: entry.index.rawValue)
             if raft.role == .leader || followerCountsLeases { keeper.observe(command, result: result, nowMilliseconds: now) }
             if case .applied(let applied) = result, !applied.events.isEmpty {
-                environment.publish(applied.events, revision: applied.revision)
+                effects.changes.append(.applied(applied.events, revision: applied.revision))
                 if applied.events.contains(where: { $0.key.starts(with: MemberDirectory.prefix) }) { refreshMembers() }
             }
             if case .checkpointLeases(let checkpoints) = command { releaseKeepAlives(after: checkpoints) }
@@ -93,7 +109,7 @@ extension NodeDriver {
         let directory = MemberDirectory.members(initial: options.initialMembers, registry: registry)
         if directory != members {
             members = directory
-            environment.membersChanged(members)
+            effects.members = members
         }
     }
 

@@ -5,11 +5,11 @@ import Registry
 // MARK: - Client requests
 
 extension NodeDriver {
-    /// Accepts a client request; the answer comes later through `Environment.respond`, exactly once,
+    /// Accepts a client request; its answer comes back in `NodeEffects.responses`, exactly once,
     /// unless the shell cancels the request first.
     public mutating func submit(_ request: NodeRequest, id: RequestID) {
         guard openRequests.count < options.maxPendingRequests else {
-            environment.respond(id, .failed(.overloaded(limit: options.maxPendingRequests)))
+            effects.responses.append((id, .failed(.overloaded(limit: options.maxPendingRequests))))
             return
         }
         openRequests.insert(id)
@@ -38,7 +38,7 @@ extension NodeDriver {
         }
         let internalID = makeInternalID()
         writesAwaitingLeader[internalID] = (id, leader)
-        environment.send(.propose(request: internalID, command: command.encoded()), to: leader)
+        send(.propose(request: internalID, command: command.encoded()), to: leader)
     }
 
     /// The unsafe test mode: answers with the result of applying the command to a copy of the state,
@@ -97,7 +97,7 @@ extension NodeDriver {
             }
             let internalID = makeInternalID()
             keepAlivesAwaitingLeader[internalID] = (id, lease, leader)
-            environment.send(.keepAlive(request: internalID, lease: lease), to: leader)
+            send(.keepAlive(request: internalID, lease: lease), to: leader)
         }
     }
 
@@ -112,7 +112,7 @@ extension NodeDriver {
                 answer(id, .failed(.indeterminate(reason: failure ?? "keepalive failed")))
             }
         case .remote(let peer, let request):
-            environment.send(.keptAlive(request: request, ttlMilliseconds: ttl, failure: failure), to: peer)
+            send(.keptAlive(request: request, ttlMilliseconds: ttl, failure: failure), to: peer)
         }
     }
 

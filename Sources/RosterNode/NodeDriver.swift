@@ -3,8 +3,9 @@ import Raft
 import Registry
 
 /// Runs one node: the Raft core, the registry state machine and the leader's lease keeper, plus the
-/// client requests waiting on them. Deterministic: every effect goes through `Environment`, so the
-/// same inputs give the same outputs in production and in tests.
+/// client requests waiting on them. Deterministic: it reads the clock and persists through
+/// `Environment`, and returns everything else it wants done as `NodeEffects`, so the same inputs give
+/// the same outputs in production and in tests.
 ///
 /// Single-threaded and not `Sendable`: the shell's loop thread owns it.
 public struct NodeDriver<Environment: NodeEnvironment> {
@@ -13,6 +14,8 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     public internal(set) var raft: RaftNode
     public internal(set) var registry: RegistryState
     var keeper: LeaseKeeper
+    /// What the shell must carry out, queued since the last `processReady()`.
+    var effects = NodeEffects()
 
     // MARK: Requests waiting on this node
     /// Writes appended at `(index, term)`, answered when this node applies that index.
@@ -71,7 +74,6 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         self.keeper = LeaseKeeper(configuration: keeperConfiguration)
         self.members = MemberDirectory.members(initial: options.initialMembers, registry: registry)
         if followerCountsLeases { keeper.becomeLeader(state: registry, nowMilliseconds: environment.nowMilliseconds) }
-        self.environment.membersChanged(members)
     }
 
     var now: UInt64 { environment.nowMilliseconds }
@@ -88,6 +90,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         return lastLeaderContactMilliseconds.map { now >= $0 ? now - $0 : 0 }
     }
 
+    /// The cluster's members as the directory records them; `NodeEffects.members` reports changes.
     public var memberDirectory: [Member] { members }
 
     // MARK: - Inputs
@@ -149,20 +152,23 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         }
     }
 
-    /// Leaves gracefully: a leader hands leadership to the most up-to-date voter first.
+    /// Leaves gracefully: a leader hands leadership to the most up-to-date voter first (the shell's
+    /// next `processReady()` sends the hand-off).
     /// - Returns: the voter leadership is being handed to, if any.
     @discardableResult
     public mutating func prepareShutdown() -> NodeID? {
         guard let target = raft.mostUpToDateVoter else { return nil }
-        let outcome = raft.transferLeadership(to: target)
-        processReady()
-        if case .started = outcome { return target }
+        if case .started = raft.transferLeadership(to: target) { return target }
         return nil
     }
 
     mutating func answer(_ request: RequestID, _ response: NodeResponse) {
         guard openRequests.remove(request) != nil else { return }
-        environment.respond(request, response)
+        effects.responses.append((request, response))
+    }
+
+    mutating func send(_ forward: ForwardMessage, to peer: NodeID) {
+        effects.forwards.append((forward, peer))
     }
 
     mutating func makeInternalID() -> UInt64 {

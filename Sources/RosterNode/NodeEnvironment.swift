@@ -1,30 +1,27 @@
 import Raft
 import Registry
 
-/// What the driver needs from the world. The production server implements it with files, sockets
-/// and a monotonic clock; tests implement it with values.
+/// What the driver needs from the world while it runs: a clock, durable storage and a log. Everything
+/// else the node wants done (sends, answers, watch events, member changes) it returns as
+/// `NodeEffects` instead of calling out, so nothing re-enters the shell in the middle of a Ready.
+/// The production server implements it with files and a monotonic clock; tests with values.
 ///
 /// The shell MUST make `persist` durable before returning (fsync), and MUST stop the process if it
 /// cannot (fail-stop: never acknowledge after a failed fsync). All calls happen on the loop thread.
 public protocol NodeEnvironment {
     /// Milliseconds of a monotonic clock; only differences matter, and only on this node.
     var nowMilliseconds: UInt64 { get }
-    /// Makes a Ready's snapshot, entries and hard state durable (see `Ready`).
-    mutating func persist(_ ready: Ready)
+    /// Step 2 of a Ready: makes its snapshot, entries and hard state durable (see `Ready`).
+    ///
+    /// - Parameter queued: The effects queued so far. Every one of them may leave before this Ready
+    ///   is durable (what must wait, `Ready.messagesAfterPersist`, is queued after `persist`
+    ///   returns). The shell MAY take sends out of it and carry them out before its fsync, so that
+    ///   the leader's appends reach followers while it writes (thesis §10.2.1) and a forwarded
+    ///   write's answer reaches its follower ahead of the append carrying the entry; whatever it
+    ///   leaves comes back from `NodeDriver.processReady()` with the rest.
+    mutating func persist(_ ready: Ready, queued: inout NodeEffects)
     /// Makes a snapshot the node took durable; storage may then drop the entries it covers.
     mutating func saveSnapshot(_ snapshot: Snapshot)
-    mutating func send(_ message: Message)
-    mutating func send(_ forward: ForwardMessage, to peer: NodeID)
-    /// Answers a request submitted with `NodeDriver.submit`; called exactly once per request unless
-    /// the shell cancelled it.
-    mutating func respond(_ request: RequestID, _ response: NodeResponse)
-    /// Events applied at `revision`, in order, for the watches served by this node.
-    mutating func publish(_ events: [RegistryEvent], revision: Revision)
-    /// The registry state was replaced by a snapshot from the leader: watches must re-read history
-    /// from their last delivered revision (the snapshot carries the history window).
-    mutating func stateReplaced(revision: Revision)
-    /// The cluster's member directory changed (names and addresses of peers).
-    mutating func membersChanged(_ members: [Member])
     mutating func log(_ level: LogLevel, _ message: String)
     /// True once `persist` stopped the node instead of returning normally: the simulator's power loss
     /// in the middle of a Ready. The driver then abandons the Ready (nothing after step 2 happens) and

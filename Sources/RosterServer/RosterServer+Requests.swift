@@ -175,13 +175,10 @@ extension RosterServer {
                 return
             }
             instance.lease = lease
-            deferredWork.append { [unowned self] in
-                self.submit(.write(.registerInstance(instance)), session: session, kind: .registerAfterGrant(lease))
-            }
-            if !isInsideDriver { runDeferred() }
+            submit(.write(.registerInstance(instance)), session: session, kind: .registerAfterGrant(lease))
         case .registerAfterGrant(let lease):
             if case .written = response {} else {
-                deferredWork.append { [unowned self] in self.submit(.write(.revokeLease(lease)), session: nil, kind: .background) }
+                submit(.write(.revokeLease(lease)), session: nil, kind: .background)
             }
             session?.finish(APIAdapter.encode(response, context: context))
         case .streamedKeepAlive:
@@ -195,11 +192,5 @@ extension RosterServer {
         case .grpcKeepAlive(let stream, let lease):
             session?.grpc?.completeKeepAlive(id, stream: stream, lease: lease, response: response)
         }
-    }
-
-    func runDeferred() {
-        let work = deferredWork
-        deferredWork = []
-        for item in work { item() }
     }
 }

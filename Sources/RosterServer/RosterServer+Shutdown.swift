@@ -37,16 +37,14 @@ extension RosterServer {
         logger.info("shutting down", ["signal": "\(signal)", "role": "\(lastStatus.raft.role)"])
         listener?.close()
         for session in grpcSessions.values { session.grpc?.shutDown() }
-        var target: NodeID?
-        withDriver { target = $0.prepareShutdown() }
-        if let target { logger.info("transferring leadership", ["to": "\(target)"]) }
+        if let target = withDriver({ $0.prepareShutdown() }) { logger.info("transferring leadership", ["to": "\(target)"]) }
         waitForHandOff(deadline: MonotonicSeconds.now() + 3)
     }
 
     private func waitForHandOff(deadline: Double) {
         if lastStatus.raft.role != .leader || MonotonicSeconds.now() > deadline || lastStatus.raft.configuration.voters.count < 2 {
             // Leave a snapshot at the applied index: the next start then replays no log tail.
-            if !isInsideDriver { driver.snapshotApplied() }
+            driver.snapshotApplied()
             transport.close()
             driver.environment.storage.close()
             loop.stop()

@@ -17,12 +17,13 @@ import RosterNode
 ///
 /// Every input (a tick, a peer message, a client request) only queues work in the driver; one
 /// `processReady()` per loop iteration then persists, sends and applies everything queued together,
-/// so concurrent requests share one fsync. Nothing here blocks except that fsync.
+/// so concurrent requests share one fsync, and returns the effects this shell carries out (answers,
+/// watch events, sends, member changes). The driver never calls back into the shell, so any code on
+/// the loop thread may call it. Nothing here blocks except that fsync.
 public final class RosterServer {
     public let configuration: ServerConfiguration
     let logger: Logger
     let loop: EventLoop
-    let outbox = DriverOutbox()
     var driver: NodeDriver<ServerEnvironment>!
     var transport: PeerTransport!
     var listener: Listener?
@@ -48,13 +49,7 @@ public final class RosterServer {
     var pending: [RequestID: Pending] = [:]
     var nextRequestID: UInt64 = 1
     var nextSessionID: UInt64 = 1
-    var isInsideDriver = false
-    var deferredWork: [() -> Void] = []
     var isFlushScheduled = false
-    /// Forwards the driver sent since the last flush, written at its start: one write per peer for a
-    /// whole loop iteration. Before `processReady`, so a leader's answer to a forwarded write still
-    /// reaches the follower ahead of the append that carries the entry.
-    var pendingForwards: [(ForwardMessage, NodeID)] = []
     var leaseTimer: (id: TimerID, at: UInt64)?
     var lastStatus: NodeStatus!
     var isShuttingDown = false
@@ -106,13 +101,7 @@ public final class RosterServer {
         transport = try PeerTransport(
             loop: loop, ownID: ownID, clusterID: configuration.clusterID, listenAddress: configuration.peerAddress,
             members: members, options: configuration.peerTransportOptions, logger: logger)
-        let environment = ServerEnvironment(
-            storage: storage, outbox: outbox, logger: logger,
-            sendMessage: { [unowned self] message in self.transport.send(message) },
-            sendForward: { [unowned self] forward, peer in
-                self.pendingForwards.append((forward, peer))
-                self.scheduleFlush()
-            })
+        let environment = ServerEnvironment(storage: storage, logger: logger, transport: transport)
         var options = NodeOptions(
             id: ownID, raft: configuration.raftOptions, tickMilliseconds: UInt64(configuration.heartbeatMilliseconds),
             initialMembers: members)
@@ -133,7 +122,7 @@ public final class RosterServer {
         transport.onPeerUp = { [unowned self] peer in self.withDriver { $0.peerConnected(peer) } }
         transport.ownClientAddress = configuration.clientAddress.description
         transport.onPeerClientAddress = { [unowned self] peer, address in self.peerClientAddresses[peer] = address }
-        drainOutbox()
+        transport.update(members: driver.memberDirectory)
         listener = try Listener(
             on: configuration.clientAddress, loop: loop,
             onError: { [unowned self] error in self.logger.warning("accept failed", ["error": "\(error)"]) },
@@ -150,17 +139,12 @@ public final class RosterServer {
 
     // MARK: - Driver access
 
-    /// Runs `body` on the driver, or later if the driver is already running (a callback from inside
-    /// it), and schedules the Ready loop for the end of this loop iteration.
-    func withDriver(_ body: @escaping (inout NodeDriver<ServerEnvironment>) -> Void) {
-        guard !isInsideDriver else {
-            deferredWork.append { [unowned self] in self.withDriver(body) }
-            return
-        }
-        isInsideDriver = true
-        body(&driver)
-        isInsideDriver = false
-        scheduleFlush()
+    /// Gives the driver an input, and schedules the Ready loop for the end of this loop iteration so
+    /// that everything queued in one iteration shares one Ready (and one fsync).
+    @discardableResult
+    func withDriver<Result>(_ body: (inout NodeDriver<ServerEnvironment>) -> Result) -> Result {
+        defer { scheduleFlush() }
+        return body(&driver)
     }
 
     func scheduleFlush() {
@@ -169,26 +153,24 @@ public final class RosterServer {
         _ = loop.schedule(after: .zero) { [unowned self] in self.flush() }
     }
 
-    /// One Ready loop for everything queued, then the answers, events and follow-ups it produced.
+    /// One Ready loop for everything queued, then the effects it returned.
     func flush() {
         isFlushScheduled = false
-        sendPendingForwards()
-        isInsideDriver = true
-        driver.processReady()
-        isInsideDriver = false
+        let effects = driver.processReady()
         lastStatus = driver.status
         armLeaseTimer()
-        drainOutbox()
-        runDeferred()
+        for seconds in driver.environment.fsyncSeconds { metrics.fsync.observe(seconds) }
+        driver.environment.fsyncSeconds.removeAll()
+        carryOut(effects)
     }
 
-    func sendPendingForwards() {
-        guard !pendingForwards.isEmpty else { return }
-        let forwards = pendingForwards
-        pendingForwards.removeAll(keepingCapacity: true)
-        var peers: [NodeID] = []
-        for (_, peer) in forwards where !peers.contains(peer) { peers.append(peer) }
-        for peer in peers { transport.send(forwards.filter { $0.1 == peer }.map(\.0), to: peer) }
+    /// Performs what the driver decided: sends to peers, member changes, watch events, answers.
+    func carryOut(_ effects: NodeEffects) {
+        var effects = effects
+        transport.send(&effects)
+        if let members = effects.members { transport.update(members: members) }
+        publish(effects.changes)
+        for (request, response) in effects.responses { complete(request, response) }
     }
 
     /// Wakes the leader at its next lease deadline rather than at the next tick, so an expired lease's
@@ -209,31 +191,25 @@ public final class RosterServer {
         leaseTimer = (id, due)
     }
 
-    func drainOutbox() {
-        for seconds in outbox.fsyncSeconds { metrics.fsync.observe(seconds) }
-        outbox.fsyncSeconds.removeAll()
-        if let members = outbox.members {
-            outbox.members = nil
-            transport?.update(members: members)
-        }
+    /// Hands applied events to the watches (HTTP streams and etcd gRPC watches).
+    func publish(_ changes: [RegistryChange]) {
+        guard !changes.isEmpty else { return }
         let now = MonotonicSeconds.milliseconds()
-        if outbox.stateReplaced {
+        if changes.contains(where: { if case .replaced = $0 { true } else { false } }) {
             // A snapshot replaced the state: the batches may not follow on from what watchers have, and
             // the registry already holds all of them, so everyone reads from it instead.
-            outbox.stateReplaced = false
-            outbox.events.removeAll()
+            Heap.releaseFreePages()  // The whole previous state was just freed.
             watchHub.catchUpAll(registry: driver.registry, now: now)
             for session in grpcSessions.values { session.grpc?.catchUpWatches(registry: driver.registry) }
-        } else if !outbox.events.isEmpty {
-            watchHub.publish(outbox.events, now: now)
-            for session in grpcSessions.values where session.grpc?.hasWatches == true {
-                session.grpc?.publish(outbox.events, registry: driver.registry)
-            }
-            outbox.events.removeAll()
+            return
         }
-        let responses = outbox.responses
-        outbox.responses.removeAll()
-        for (request, response) in responses { complete(request, response) }
+        let batches = changes.compactMap { change -> (events: [RegistryEvent], revision: Revision)? in
+            if case .applied(let events, let revision) = change { (events, revision) } else { nil }
+        }
+        watchHub.publish(batches, now: now)
+        for session in grpcSessions.values where session.grpc?.hasWatches == true {
+            session.grpc?.publish(batches, registry: driver.registry)
+        }
     }
 
     // MARK: - Time

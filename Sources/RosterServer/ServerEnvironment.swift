@@ -3,33 +3,26 @@ import Raft
 import Registry
 import RosterNode
 
-/// Work the driver asked for that must wait until the driver call returns: answers to clients,
-/// events for watches, member directory changes. Queuing them (instead of acting at once) means no
-/// callback can re-enter the driver while it runs, and answers carry the status after the call.
-final class DriverOutbox {
-    var responses: [(RequestID, NodeResponse)] = []
-    var events: [(events: [RegistryEvent], revision: Revision)] = []
-    var stateReplaced = false
-    var members: [Member]?
-    var fsyncSeconds: [Double] = []
-}
-
-/// The production `NodeEnvironment`: the write-ahead log on real files, the peer transport, the
-/// monotonic clock, and the outbox the server drains after every driver call.
+/// The production `NodeEnvironment`: the write-ahead log on real files, the monotonic clock and the
+/// logger. Everything else the driver wants done comes back from `processReady()` as `NodeEffects`,
+/// which `RosterServer.carryOut(_:)` performs.
 struct ServerEnvironment: NodeEnvironment {
     var storage: NodeStorage
-    let outbox: DriverOutbox
     let logger: Logger
-    /// Sends a Raft message or forward to a peer; never calls back into the driver synchronously.
-    let sendMessage: (Message) -> Void
-    let sendForward: (ForwardMessage, NodeID) -> Void
+    /// The peer transport, for the sends that may leave before a Ready is durable.
+    let transport: PeerTransport
+    /// How long each fsync took since the server last read them, for the metrics.
+    var fsyncSeconds: [Double] = []
 
     var nowMilliseconds: UInt64 { MonotonicSeconds.milliseconds() }
 
-    mutating func persist(_ ready: Ready) {
+    /// Sends what is queued (the leader's appends among it) before the fsync, so followers write in
+    /// parallel with the leader (thesis §10.2.1), then makes the Ready durable.
+    mutating func persist(_ ready: Ready, queued: inout NodeEffects) {
+        transport.send(&queued)
         let start = MonotonicSeconds.now()
         storage.persist(ready)
-        if ready.mustSync { outbox.fsyncSeconds.append(MonotonicSeconds.now() - start) }
+        if ready.mustSync { fsyncSeconds.append(MonotonicSeconds.now() - start) }
     }
 
     /// Saves the snapshot, then hands the heap's free pages back to the kernel: by now the previous
@@ -40,17 +33,6 @@ struct ServerEnvironment: NodeEnvironment {
         Heap.releaseFreePages()
     }
 
-    mutating func send(_ message: Message) { sendMessage(message) }
-    mutating func send(_ forward: ForwardMessage, to peer: NodeID) { sendForward(forward, peer) }
-    mutating func respond(_ request: RequestID, _ response: NodeResponse) { outbox.responses.append((request, response)) }
-    mutating func publish(_ events: [RegistryEvent], revision: Revision) { outbox.events.append((events, revision)) }
-    mutating func stateReplaced(revision: Revision) {
-        outbox.stateReplaced = true
-        // The whole previous state was just freed.
-        Heap.releaseFreePages()
-    }
-    mutating func membersChanged(_ members: [Member]) { outbox.members = members }
-
     mutating func log(_ level: RosterNode.LogLevel, _ message: String) {
         switch level {
         case .debug: logger.debug(message)
@@ -58,5 +40,21 @@ struct ServerEnvironment: NodeEnvironment {
         case .warning: logger.warning(message)
         case .error: logger.error(message)
         }
+    }
+}
+
+extension PeerTransport {
+    /// Sends the forwards and Raft messages of `effects` and takes them out of it: forwards first, one
+    /// write per peer, so a leader's answer to a forwarded write reaches the follower ahead of the
+    /// append that carries the entry.
+    func send(_ effects: inout NodeEffects) {
+        if !effects.forwards.isEmpty {
+            var peers: [NodeID] = []
+            for forward in effects.forwards where !peers.contains(forward.peer) { peers.append(forward.peer) }
+            for peer in peers { send(effects.forwards.filter { $0.peer == peer }.map(\.message), to: peer) }
+            effects.forwards.removeAll()
+        }
+        for message in effects.messages { send(message) }
+        effects.messages.removeAll()
     }
 }

@@ -2,28 +2,18 @@ import Raft
 import Registry
 import RosterNode
 
-/// The world as one simulated node's `NodeDriver` sees it: a clock the simulator sets, the simulated
-/// disk, and outboxes the simulator empties after every input (onto the simulated network, to the
-/// simulated clients, to the watch checker).
+/// The world as one simulated node's `NodeDriver` sees it while it runs: a clock the simulator sets
+/// and the simulated disk. What the node wants done comes back from `processReady()` as
+/// `NodeEffects`, which the simulator carries out after every input (onto the simulated network, to
+/// the simulated clients, to the watch checker).
 ///
 /// A power loss in the middle of a Ready happens inside `persist`: the write is torn and the node
 /// stops (`hasStopped`), so nothing after step 2 of that Ready reaches the world, as with the real
 /// fail-stop shell.
 struct SimEnvironment: NodeEnvironment {
-    /// What a node published, in order, for the watch checker.
-    enum Notification {
-        case events([RegistryEvent], Revision)
-        case replaced(Revision)
-    }
-
     let id: NodeID
     var nowMilliseconds: UInt64 = 0
     var disk: SimDisk
-    var outbox: [Message] = []
-    var forwards: [(ForwardMessage, NodeID)] = []
-    var responses: [(RequestID, NodeResponse)] = []
-    var notifications: [Notification] = []
-    var snapshotsInstalled = 0
     private(set) var hasStopped = false
     /// A broken promise seen inside a call (a failed write, durable state going back); thrown by the simulator.
     private(set) var problem: Violation?
@@ -40,7 +30,7 @@ struct SimEnvironment: NodeEnvironment {
         self.random = SplitMix64(seed: seed)
     }
 
-    /// The environment of the next run of a restarted node: the same disk and durable marks, empty outboxes.
+    /// The environment of the next run of a restarted node: the same disk and durable marks.
     func restarted(seed: UInt64) -> SimEnvironment {
         var next = SimEnvironment(id: id, disk: disk, seed: seed)
         next.durableTerm = durableTerm
@@ -49,7 +39,9 @@ struct SimEnvironment: NodeEnvironment {
         return next
     }
 
-    mutating func persist(_ ready: Ready) {
+    /// Persists; the queued sends stay queued (the simulator sends everything after the input, which
+    /// is as early as the network looks: delivery waits for a later step anyway).
+    mutating func persist(_ ready: Ready, queued: inout NodeEffects) {
         guard !hasStopped else { return }
         if crashBeforePersistPerTenThousand > 0 && Int(random.next() % 10_000) < crashBeforePersistPerTenThousand {
             disk.persistTorn(ready)
@@ -85,16 +77,5 @@ struct SimEnvironment: NodeEnvironment {
         hasStopped = true
     }
 
-    mutating func send(_ message: Message) { outbox.append(message) }
-    mutating func send(_ forward: ForwardMessage, to peer: NodeID) { forwards.append((forward, peer)) }
-    mutating func respond(_ request: RequestID, _ response: NodeResponse) { responses.append((request, response)) }
-    mutating func publish(_ events: [RegistryEvent], revision: Revision) { notifications.append(.events(events, revision)) }
-
-    mutating func stateReplaced(revision: Revision) {
-        snapshotsInstalled += 1
-        notifications.append(.replaced(revision))
-    }
-
-    mutating func membersChanged(_ members: [Member]) {}
     mutating func log(_ level: LogLevel, _ message: String) {}
 }

@@ -56,11 +56,11 @@ extension Simulator {
     }
 
     /// What a node published while applying: canonical history, lease expiries, and its watch.
-    mutating func notify(_ node: NodeID, _ notifications: [SimEnvironment.Notification]) throws(Violation) {
+    mutating func notify(_ node: NodeID, _ changes: [RegistryChange]) throws(Violation) {
         var resynced = false
-        for notification in notifications {
-            switch notification {
-            case .events(let events, let revision):
+        for change in changes {
+            switch change {
+            case .applied(let events, let revision):
                 try nodeChecker.recordEvents(events, at: revision, on: node)
                 for event in events where event.cause == .leaseExpired {
                     guard let lease = event.previous?.lease else { continue }
@@ -72,6 +72,7 @@ extension Simulator {
                 try deliver(watchable, at: revision, to: &watch, on: node)
                 nodes[node].watch = watch
             case .replaced(let revision):
+                statistics.snapshotsInstalled += 1
                 trace?("t\(now) \(name(node)) installed a snapshot at \(revision)")
                 resynced = true
                 try catchUp(node)

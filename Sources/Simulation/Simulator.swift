@@ -136,26 +136,19 @@ public struct Simulator {
         nodes[id].box.driver.environment.nowMilliseconds = nowMilliseconds
         if nodes[id].role != .leader { nodes[id].registryBefore = nodes[id].box.driver.registry }
         body(&nodes[id].box.driver)
-        nodes[id].box.driver.processReady()
-        try collect(id)
+        let effects = nodes[id].box.driver.processReady()
+        try carryOut(effects, of: id)
     }
 
-    /// Empties the node's outboxes onto the network, to the clients and to the watch checker.
-    mutating func collect(_ id: NodeID) throws(Violation) {
-        var environment = nodes[id].box.driver.environment
-        for message in environment.outbox { network.send(message, now: now, random: &random) }
-        for (forward, peer) in environment.forwards {
+    /// Carries out a node's effects: sends onto the network, changes to the watch checker, answers to
+    /// the clients (unless the node stopped in the middle of a Ready: then it crashes instead).
+    mutating func carryOut(_ effects: NodeEffects, of id: NodeID) throws(Violation) {
+        for message in effects.messages { network.send(message, now: now, random: &random) }
+        for (forward, peer) in effects.forwards {
             network.send(forward, link: SimNetwork.Link(from: id, to: peer), now: now, random: &random)
         }
-        try notify(id, environment.notifications)
-        let responses = environment.responses
-        statistics.snapshotsInstalled += environment.snapshotsInstalled
-        environment.outbox = []
-        environment.forwards = []
-        environment.notifications = []
-        environment.responses = []
-        environment.snapshotsInstalled = 0
-        nodes[id].box.driver.environment = environment
+        try notify(id, effects.changes)
+        let environment = nodes[id].box.driver.environment
         if let problem = environment.problem {
             throw Violation(step: now, property: problem.property, detail: problem.detail)
         }
@@ -163,7 +156,7 @@ public struct Simulator {
             crash(id, reason: "crash before persisting a Ready of")
             return
         }
-        for (request, response) in responses { try answered(request, response, on: id) }
+        for (request, response) in effects.responses { try answered(request, response, on: id) }
         try observe(id)
     }
 

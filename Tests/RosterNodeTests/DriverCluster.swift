@@ -6,36 +6,47 @@ import RosterNode
 
 struct TestEnvironment: NodeEnvironment {
     var nowMilliseconds: UInt64 = 1_000
-    var outbox: [Message] = []
-    var forwards: [(ForwardMessage, NodeID)] = []
     var persisted: PersistentState
-    var responses: [RequestID: NodeResponse] = [:]
-    var events: [RegistryEvent] = []
-    var replacedAt: [Revision] = []
-    var members: [Member] = []
     var snapshots: [Snapshot] = []
 
-    mutating func persist(_ ready: Ready) { persisted.persist(ready) }
+    mutating func persist(_ ready: Ready, queued: inout NodeEffects) { persisted.persist(ready) }
 
     mutating func saveSnapshot(_ snapshot: Snapshot) {
         snapshots.append(snapshot)
         persisted.save(snapshot)
     }
 
-    mutating func send(_ message: Message) { outbox.append(message) }
-    mutating func send(_ forward: ForwardMessage, to peer: NodeID) { forwards.append((forward, peer)) }
-    mutating func respond(_ request: RequestID, _ response: NodeResponse) {
-        precondition(responses[request] == nil, "request \(request) answered twice")
-        responses[request] = response
-    }
-    mutating func publish(_ events: [RegistryEvent], revision: Revision) { self.events += events }
-    mutating func stateReplaced(revision: Revision) { replacedAt.append(revision) }
-    mutating func membersChanged(_ members: [Member]) { self.members = members }
     mutating func log(_ level: LogLevel, _ message: String) {}
+}
+
+/// What a node's effects carried out so far, as a shell would have: sends waiting for delivery,
+/// answers, applied events and state replacements.
+struct Delivered {
+    var messages: [Message] = []
+    var forwards: [(message: ForwardMessage, peer: NodeID)] = []
+    var responses: [RequestID: NodeResponse] = [:]
+    var events: [RegistryEvent] = []
+    var replacedAt: [Revision] = []
+
+    mutating func absorb(_ effects: NodeEffects) {
+        messages += effects.messages
+        forwards += effects.forwards
+        for (request, response) in effects.responses {
+            precondition(responses[request] == nil, "request \(request) answered twice")
+            responses[request] = response
+        }
+        for change in effects.changes {
+            switch change {
+            case .applied(let applied, _): events += applied
+            case .replaced(let revision): replacedAt.append(revision)
+            }
+        }
+    }
 }
 
 struct DriverCluster {
     var drivers: [NodeID: NodeDriver<TestEnvironment>] = [:]
+    var delivered: [NodeID: Delivered] = [:]
     var names: [NodeID: String] = [:]
     var isolated: Set<NodeID> = []
     var nextRequest: UInt64 = 1
@@ -64,7 +75,19 @@ struct DriverCluster {
             preconditionFailure("driver did not start: \(error)")
         }
         names[member.id] = member.name
+        delivered[member.id] = Delivered()
     }
+
+    /// Runs a node's Ready loop and carries out its effects.
+    mutating func processReady(_ id: NodeID) {
+        guard let effects = drivers[id]?.processReady() else { return }
+        delivered[id, default: Delivered()].absorb(effects)
+    }
+
+    mutating func processReady(_ name: String) { processReady(id(name)) }
+
+    /// What a node's effects delivered so far.
+    func delivered(_ name: String) -> Delivered { delivered[id(name)] ?? Delivered() }
 
     func id(_ name: String) -> NodeID { Member.id(forName: name) }
 
@@ -82,19 +105,19 @@ struct DriverCluster {
             var messages: [Message] = []
             var forwards: [(ForwardMessage, NodeID, NodeID)] = []
             for id in drivers.keys.sorted() {
-                messages += drivers[id]!.environment.outbox
-                drivers[id]!.environment.outbox = []
-                forwards += drivers[id]!.environment.forwards.map { ($0.0, id, $0.1) }
-                drivers[id]!.environment.forwards = []
+                messages += delivered[id]!.messages
+                delivered[id]!.messages = []
+                forwards += delivered[id]!.forwards.map { ($0.message, id, $0.peer) }
+                delivered[id]!.forwards = []
             }
             if messages.isEmpty && forwards.isEmpty { return }
             for message in messages where !isolated.contains(message.from) && !isolated.contains(message.to) {
                 drivers[message.to]?.receive(message)
-                drivers[message.to]?.processReady()
+                processReady(message.to)
             }
             for (forward, from, to) in forwards where !isolated.contains(from) && !isolated.contains(to) {
                 drivers[to]?.receive(forward, from: from)
-                drivers[to]?.processReady()
+                processReady(to)
             }
         }
     }
@@ -107,7 +130,7 @@ struct DriverCluster {
             for id in drivers.keys.sorted() {
                 drivers[id]!.environment.nowMilliseconds += 100
                 drivers[id]!.tick()
-                drivers[id]!.processReady()
+                processReady(id)
             }
             deliver()
         }
@@ -124,12 +147,12 @@ struct DriverCluster {
         let id = RequestID(nextRequest)
         nextRequest += 1
         self[name].submit(request, id: id)
-        self[name].processReady()
+        processReady(name)
         return id
     }
 
     func response(_ request: RequestID, on name: String) -> NodeResponse? {
-        self[name].environment.responses[request]
+        delivered(name).responses[request]
     }
 
     static func instance(_ id: String, service: String = "payments", lease: LeaseID? = nil, incarnation: UInt64 = 1) -> ServiceInstance {

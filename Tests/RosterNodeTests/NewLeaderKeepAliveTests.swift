@@ -26,7 +26,7 @@ struct NewLeaderKeepAliveTests {
             for name in others {
                 cluster[name].environment.nowMilliseconds += 100
                 cluster[name].tick()
-                cluster[name].processReady()
+                cluster.processReady(name)
             }
             cluster.deliverElectionMessagesOnly()
             winner = others.first { cluster[$0].raft.role == .leader }
@@ -54,16 +54,16 @@ extension DriverCluster {
         for _ in 0..<20 {
             var messages: [Message] = []
             for id in drivers.keys.sorted() {
-                messages += drivers[id]!.environment.outbox
-                drivers[id]!.environment.outbox = []
-                drivers[id]!.environment.forwards = []
+                messages += delivered[id]!.messages
+                delivered[id]!.messages = []
+                delivered[id]!.forwards = []
             }
             if messages.isEmpty { return }
             for message in messages where !isolated.contains(message.from) && !isolated.contains(message.to) {
                 switch message.body {
                 case .preVote, .preVoteResponse, .vote, .voteResponse:
                     drivers[message.to]?.receive(message)
-                    drivers[message.to]?.processReady()
+                    processReady(message.to)
                 default:
                     continue
                 }

@@ -123,7 +123,7 @@ struct NodeDriverTests {
         cluster.run(milliseconds: 2_000)
         for node in ["n1", "n2", "n3"] {
             #expect(cluster[node].registry.instance(named: name) == nil)
-            #expect(cluster[node].environment.events.contains { $0.cause == .leaseExpired })
+            #expect(cluster.delivered(node).events.contains { $0.cause == .leaseExpired })
         }
     }
 
@@ -227,7 +227,7 @@ struct NodeDriverTests {
         cluster.isolated = []
         cluster.run(milliseconds: 1_000)
         #expect(cluster[lagging].registry == cluster[leader].registry)
-        #expect(!cluster[lagging].environment.replacedAt.isEmpty)
+        #expect(!cluster.delivered(lagging).replacedAt.isEmpty)
     }
 
     @Test("a snapshot of the applied state on stop leaves a restart nothing to replay and the same registry")
@@ -269,7 +269,7 @@ struct NodeDriverTests {
         let third = cluster.submit(.read(.services(namespace: "default"), waiting), to: "n1")
         #expect(cluster.response(third, on: "n1") == .failed(.overloaded(limit: 2)))
         cluster["n1"].cancel(first)
-        cluster["n1"].processReady()
+        cluster.processReady("n1")
         cluster.run(milliseconds: 1_000)
         #expect(cluster.response(first, on: "n1") == nil)
         #expect(cluster.response(second, on: "n1") == nil)
