@@ -5,9 +5,10 @@
 //   Raft             pure consensus core; depends on nothing
 //   Registry         pure registry state machine; depends on Codec
 //   Wire             pure codecs for Raft types and peer frames; Codec, Raft
-//   Storage          write-ahead log and snapshots; Codec, Raft, Wire
-//   Simulation       deterministic whole-node simulator (test support); Raft, Registry, RosterNode, Wire, Storage
-//   CLinuxShim/Posix the only code that makes syscalls
+//   Storage          write-ahead log and snapshots behind `FileSystem` (no syscalls); Codec, Raft, Wire
+//   PosixStorage     `PosixFileSystem`: Storage's `FileSystem` on real files, the only file syscalls; Storage
+//   Simulation       deterministic whole-node simulator (test support); Raft, Registry, RosterNode, Wire, Storage, Codec
+//   CLinuxShim/Posix every other syscall (sockets, epoll, clocks, signals, stderr, exit)
 //   HTTP             pure HTTP/1.1 request parser and response writer
 //   Protobuf         pure proto3 wire format (reader, writer); depends on nothing
 //   GRPC             pure gRPC message framing, grpc-timeout, grpc-message, status codes; depends on nothing
@@ -17,7 +18,8 @@
 //   HPACK, HTTP2     pure HTTP/2: header compression (RFC 7541) and the connection state machine (RFC 9113)
 //   RosterNode       the deterministic node driver (Raft + registry + requests); Raft, Registry, Codec
 //   RosterAPI        pure HTTP/JSON routing and encoding; Codec, HTTP, Registry, RosterNode, Raft
-//   RosterServer     the shell: epoll loop, peers, client sessions (HTTP/1.1 and h2c/gRPC), watches
+//   RosterServer     the shell: epoll loop, peers, client sessions (HTTP/1.1 and h2c/gRPC), watches;
+//                    carries out the driver's `NodeEffects`
 //   RosterClient     the Swift client library (Foundation only); rosterctl is its CLI
 //   RosterTestSupport  real roster processes on loopback for integration, client and CLI tests
 import PackageDescription
@@ -41,7 +43,8 @@ let package = Package(
         .target(name: "Registry", dependencies: ["Codec"], swiftSettings: strict),
         .target(name: "Wire", dependencies: ["Codec", "Raft"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["Codec", "Raft", "Wire"], swiftSettings: strict),
-        .executableTarget(name: "storage-bench", dependencies: ["Storage", "Raft"], swiftSettings: strict),
+        .target(name: "PosixStorage", dependencies: ["Storage"], swiftSettings: strict),
+        .executableTarget(name: "storage-bench", dependencies: ["Storage", "PosixStorage", "Raft"], swiftSettings: strict),
         .target(
             name: "Simulation", dependencies: ["Raft", "Registry", "RosterNode", "Wire", "Storage", "Codec"], swiftSettings: strict),
         .target(name: "CLinuxShim"),
@@ -60,7 +63,7 @@ let package = Package(
         .target(
             name: "RosterServer",
             dependencies: [
-                "Posix", "CLinuxShim", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
+                "Posix", "HTTP", "Storage", "PosixStorage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
                 "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway",
             ],
             swiftSettings: strict),
@@ -83,7 +86,7 @@ let package = Package(
         // Golden transcripts (testdata/*.txt) of the Raft core and of leases and watches.
         .testTarget(
             name: "InteractionTests", dependencies: ["Raft", "Registry"], exclude: ["testdata"], swiftSettings: strict),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Raft", "Wire", "Codec"], swiftSettings: strict),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "PosixStorage", "Raft", "Wire", "Codec"], swiftSettings: strict),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),

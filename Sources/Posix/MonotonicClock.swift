@@ -21,3 +21,15 @@ extension Duration {
         return overflow ? UInt64.max / 2 : wholeSeconds + UInt64(attoseconds / 1_000_000_000)
     }
 }
+
+extension MonotonicClock {
+    /// The current monotonic time in milliseconds since an arbitrary start point (the node's clock).
+    public static func milliseconds() -> UInt64 {
+        nanoseconds() / 1_000_000
+    }
+
+    /// The current monotonic time in seconds, for measuring durations (latencies, fsync times).
+    public static func seconds() -> Double {
+        Double(nanoseconds()) / 1e9
+    }
+}

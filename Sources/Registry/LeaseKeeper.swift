@@ -132,6 +132,26 @@ public struct LeaseKeeper: Sendable {
         }
     }
 
+    /// Raises deadlines for checkpoints a former leader committed that this leader applies only after
+    /// taking over (it took over from its applied state, which lacked them).
+    ///
+    /// A checkpoint records the live remaining TTL when it was written, no later than now, so every
+    /// keepalive acknowledged before it is honoured by `now + remaining`; the grace is added as
+    /// `becomeLeader` adds it. Deadlines only move later, so no floor set on taking over is lost.
+    public mutating func adoptPredecessorCheckpoints(_ checkpoints: [LeaseCheckpoint], nowMilliseconds now: UInt64) {
+        guard isLeader else { return }
+        for checkpoint in checkpoints {
+            guard var lease = tracked[checkpoint.id] else { continue }
+            let deadline = now &+ UInt64(max(checkpoint.remainingMilliseconds, 0)) &+ configuration.electionGraceMilliseconds
+            guard deadline > lease.deadline else { continue }
+            lease.deadline = deadline
+            lease.expiryProposedAt = nil
+            tracked[checkpoint.id] = lease
+            deadlines.push(DeadlineHeap.Entry(deadline: deadline, id: checkpoint.id))
+            scheduleCheckpoint(checkpoint.id)
+        }
+    }
+
     /// Renews a lease: its deadline becomes `now + granted TTL`.
     /// - Returns: `.renewed` with the granted TTL; `.renewedAfterCheckpoint` when the replicated remaining
     ///   TTL is short, so the renewal is crash-proof only once the checkpoint that the next `commandsDue`

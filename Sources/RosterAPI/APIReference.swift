@@ -10,7 +10,7 @@
 //   GET    /v1/services[?namespace=]                      read .services
 //   GET    /v1/services/{service}[?namespace=]            read .instances
 //   GET    /v1/services/{service}/instances/{id}          read .instance (404 instance_not_found if absent)
-//   PUT    /v1/services/{service}/instances/{id}          write .registerInstance, or .registerWithTTL with "ttl"
+//   PUT    /v1/services/{service}/instances/{id}          write .registerInstance, or .registerWithLease with "ttl"
 //   PATCH  /v1/services/{service}/instances/{id}          write .updateInstance (incarnation required)
 //   DELETE /v1/services/{service}/instances/{id}[?incarnation=]   write .deregisterInstance
 //   GET    /v1/leases                                     read .leases

@@ -10,14 +10,6 @@ import RosterNode
 public enum RoutedRequest: Equatable, Sendable {
     /// Hand this to the node and encode its answer with `APIResponse.encode`.
     case node(NodeRequest)
-    /// `PUT …/instances/{id}` with `ttl`: grant a lease of `ttlMilliseconds` (ID chosen by the registry),
-    /// then register `instance` with `lease` set to the granted ID, and answer with the registration.
-    ///
-    /// Why not one transaction: a transaction cannot grant a lease, and the lease ID is only known once
-    /// the grant applies. The server MUST NOT register if the grant fails (answer the grant's failure),
-    /// and SHOULD revoke the lease if the registration is rejected, so no orphan lease lingers for a TTL.
-    /// `instance.lease` is nil here.
-    case registerWithTTL(ServiceInstance, ttlMilliseconds: Int64)
     /// `GET /v1/watch`: stream events (or long-poll for the next change) as `WatchSpec` says.
     case watch(WatchSpec)
     /// `POST /v1/watch`: a watch stream that carries many watches, created and cancelled by control

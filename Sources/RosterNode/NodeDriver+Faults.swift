@@ -11,8 +11,8 @@ extension NodeDriver {
     /// forwarded writes whose answers nobody waits for.
     mutating func forwardFollowerExpiries() {
         for command in keeper.commandsDue(nowMilliseconds: now) {
-            guard case .expireLeases = command, let leader = raft.leader else { continue }
-            send(.propose(request: makeInternalID(), command: command.encoded()), to: leader)
+            guard case .expireLeases = command else { continue }
+            proposeUnanswered(command)
         }
     }
 }

@@ -17,6 +17,7 @@ extension NodeDriver {
     ///   the Readies: sends, forwards, answers, registry changes and member changes, in order. Sends
     ///   the shell took out of `queued` in `persist` are not in it again.
     public mutating func processReady() -> NodeEffects {
+        startFollowUps()
         while raft.hasReady {
             let ready = raft.drainReady()
             // 1. Messages that may leave before the Ready is durable (the leader's appends, §10.2.1).
@@ -33,6 +34,7 @@ extension NodeDriver {
             for result in ready.readResults { readConfirmed(result) }
             noticeRoleChange(ready.status)
             failForwardsToFormerLeader()
+            startFollowUps()
         }
         serveReadyReads()
         compactIfDue()
@@ -82,7 +84,16 @@ extension NodeDriver {
                 preconditionFailure("committed entry \(entry.index)@\(entry.term) does not decode: \(error)")
             }
             let result = registry.apply(command, at: entry.index.rawValue)
-            if raft.role == .leader || followerCountsLeases { keeper.observe(command, result: result, nowMilliseconds: now) }
+            if raft.role == .leader || followerCountsLeases {
+                keeper.observe(command, result: result, nowMilliseconds: now)
+                if case .checkpointLeases(let checkpoints) = command, entry.term < raft.term {
+                    // Found by the whole-node simulator (regression seed 23): a leader elected by a transfer
+                    // took over before applying its predecessor's last checkpoint, which restored a renewed
+                    // lease's full TTL before that renewal was acknowledged; counting down from the older
+                    // checkpoint, it expired the lease before its TTL had passed since the keepalive.
+                    keeper.adoptPredecessorCheckpoints(checkpoints, nowMilliseconds: now)
+                }
+            }
             if case .applied(let applied) = result, !applied.events.isEmpty {
                 effects.changes.append(.applied(applied.events, revision: applied.revision))
                 if applied.events.contains(where: { $0.key.starts(with: MemberDirectory.prefix) }) { refreshMembers() }

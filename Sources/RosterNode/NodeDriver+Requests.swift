@@ -15,6 +15,7 @@ extension NodeDriver {
         openRequests.insert(id)
         switch request {
         case .write(let command): submitWrite(command, id: id)
+        case .registerWithLease(let instance, let ttl): submitRegistration(instance, ttlMilliseconds: ttl, id: id)
         case .keepAlive(let lease): submitKeepAlive(lease, reply: .local(id))
         case .read(let query, let readOptions): submitRead(query, options: readOptions, id: id)
         case .admin(let admin): submitAdmin(admin, id: id)

@@ -32,6 +32,10 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     var readsAwaitingIndex: [UInt64: PendingRead] = [:]
     /// Reads whose read index (and minimum revision) this node must reach before serving them.
     var readsAwaitingApply: [PendingRead] = []
+    /// Registrations with a lease, by the client's request, at the step they are in.
+    var registrations: [RequestID: RegistrationStep] = [:]
+    /// Proposals of registration steps, waiting for Raft to take proposals (see `RegistrationStep`).
+    var followUps: [FollowUp] = []
     /// Membership changes appended at `(index, term)`.
     var adminAwaitingApply: [LogIndex: (term: Term, request: RequestID)] = [:]
     /// Every open request, to bound them and to let the shell cancel one.
@@ -108,6 +112,9 @@ public struct NodeDriver<Environment: NodeEnvironment> {
             if followerCountsLeases { forwardFollowerExpiries() }
             return
         }
+        // Not before the entries of earlier terms have applied: a former leader's checkpoint among them may
+        // still extend a deadline (`LeaseKeeper.adoptPredecessorCheckpoints`).
+        guard raft.appliedIndex >= leaderFirstIndex else { return }
         for command in keeper.commandsDue(nowMilliseconds: now) {
             if case .refused(let refusal) = raft.propose(command.encoded()) {
                 environment.log(.warning, "lease command not proposed: \(refusal)")
@@ -117,7 +124,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
 
     /// When the leader next has a lease expiry to propose (see `LeaseKeeper.nextExpiryMilliseconds`).
     public var nextLeaseExpiryMilliseconds: UInt64? {
-        raft.role == .leader ? keeper.nextExpiryMilliseconds : nil
+        raft.role == .leader && raft.appliedIndex >= leaderFirstIndex ? keeper.nextExpiryMilliseconds : nil
     }
 
     public mutating func receive(_ message: Message) {
@@ -145,6 +152,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         readsAwaitingIndex = readsAwaitingIndex.filter { $0.value.request != request }
         readsAwaitingApply.removeAll { $0.request == request }
         adminAwaitingApply = adminAwaitingApply.filter { $0.value.request != request }
+        registrationCancelled(request)
         for (lease, waiters) in keepAlivesAwaitingCheckpoint {
             keepAlivesAwaitingCheckpoint[lease] = waiters.filter {
                 if case .local(let waiting) = $0.reply { waiting != request } else { true }
@@ -162,8 +170,12 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         return nil
     }
 
+    /// Answers a request, once; the answer to a step of a registration with a lease starts the next
+    /// step instead, under the same request.
     mutating func answer(_ request: RequestID, _ response: NodeResponse) {
-        guard openRequests.remove(request) != nil else { return }
+        guard openRequests.contains(request) else { return }
+        if continueRegistration(request, after: response) { return }
+        openRequests.remove(request)
         effects.responses.append((request, response))
     }
 

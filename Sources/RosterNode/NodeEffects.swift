@@ -30,11 +30,6 @@ public struct NodeEffects: Sendable {
     public var isEmpty: Bool {
         messages.isEmpty && forwards.isEmpty && responses.isEmpty && changes.isEmpty && members == nil
     }
-
-    /// Whether a snapshot from the leader replaced the registry state.
-    public var replacedState: Bool {
-        changes.contains { if case .replaced = $0 { true } else { false } }
-    }
 }
 
 /// One change of the registry state, as watches see it.

@@ -59,10 +59,24 @@ public enum AdminRequest: Equatable, Sendable {
 public enum NodeRequest: Equatable, Sendable {
     /// A registry write; proposed on the leader (forwarded there from a follower).
     case write(RegistryCommand)
+    /// Registers `instance` under a new lease of `ttlMilliseconds` (the HTTP API's `"ttl"`): the
+    /// driver grants the lease, then registers the instance with it (`instance.lease` is replaced),
+    /// and answers once: with the registration's outcome, or with the grant's failure (then nothing
+    /// was registered). A registration that does not apply revokes the lease, so no orphan lease
+    /// lingers for a TTL.
+    case registerWithLease(ServiceInstance, ttlMilliseconds: Int64)
     /// Renews a lease on the leader (forwarded from a follower); not a log entry.
     case keepAlive(LeaseID)
     case read(RegistryQuery, ReadOptions)
     case admin(AdminRequest)
+
+    /// Whether the request may change the registry (so a lost answer leaves its outcome unknown).
+    public var isWrite: Bool {
+        switch self {
+        case .write, .registerWithLease: true
+        case .keepAlive, .read, .admin: false
+        }
+    }
 }
 
 /// The answer to a `NodeRequest`.

@@ -14,11 +14,10 @@ enum APIAdapter {
     /// A label for the request-count metric.
     static func kind(of routed: RoutedRequest) -> String {
         switch routed {
-        case .node(.write): "write"
+        case .node(.write), .node(.registerWithLease): "write"
         case .node(.keepAlive): "keepalive"
         case .node(.read): "read"
         case .node(.admin): "admin"
-        case .registerWithTTL: "write"
         case .watch: "watch"
         case .watchStream: "watch_stream"
         case .keepAliveStream: "keepalive_stream"

@@ -8,7 +8,7 @@ extension ClientSession {
     func startStreaming(_ body: ResponseStream, completion: StreamedAnswer.Completion) {
         guard let connection, !connection.isClosed else { return }
         precondition(answer == nil, "session \(id) starts a streamed answer while another streams")
-        let streamed = StreamedAnswer(body, completion: completion, now: MonotonicSeconds.milliseconds())
+        let streamed = StreamedAnswer(body, completion: completion, now: MonotonicClock.milliseconds())
         answer = streamed
         let interval = Self.stallCheckInterval(server.configuration.clientStall)
         streamed.stallTimer = connection.loop.schedule(after: interval, repeating: interval) { [weak self] in
@@ -55,7 +55,7 @@ extension ClientSession {
     /// Cuts a reader that took nothing for the stall bound while our buffer was full.
     private func checkStall() {
         guard let answer, let connection, !connection.isClosed else { return }
-        let stalled = answer.stalledMilliseconds(connection, now: MonotonicSeconds.milliseconds())
+        let stalled = answer.stalledMilliseconds(connection, now: MonotonicClock.milliseconds())
         let bound = server.configuration.clientStallMilliseconds
         guard stalled >= UInt64(bound) else { return }
         cut(connection, reason: "it read nothing of a streamed answer for \(stalled) ms (bound --client-stall-ms \(bound))")

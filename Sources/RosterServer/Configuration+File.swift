@@ -1,4 +1,6 @@
-import Foundation
+import Posix
+import PosixStorage
+import Storage
 
 extension ServerConfiguration {
     /// Config files are a few dozen lines; anything larger is a wrong path (a log, a binary), not a config.
@@ -10,22 +12,20 @@ extension ServerConfiguration {
     /// - Throws: `ConfigFileReadError` when the file is missing, too large or not UTF-8; the parser wraps it
     ///   into `ConfigurationError.configFileUnreadable` with the path.
     public static func readConfigFile(_ path: String) throws -> String {
-        let data: Data
-        do {
-            let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
-            guard size <= maxConfigFileBytes else {
-                throw ConfigFileReadError(reason: "larger than \(maxConfigFileBytes) bytes; is this the right file?")
-            }
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch let error as ConfigFileReadError {
-            throw error
+        let bytes: [UInt8]
+        do throws(StorageError) {
+            bytes = try PosixFileSystem().readFile(path, limit: maxConfigFileBytes)
         } catch {
-            throw ConfigFileReadError(reason: (error as NSError).localizedDescription)
+            switch error {
+            case .corrupt:
+                throw ConfigFileReadError(reason: "larger than \(maxConfigFileBytes) bytes; is this the right file?")
+            case .io(let operation, _, let code):
+                throw ConfigFileReadError(reason: SystemError(errno: code, operation: operation).description)
+            default:
+                throw ConfigFileReadError(reason: "\(error)")
+            }
         }
-        guard data.count <= maxConfigFileBytes else {
-            throw ConfigFileReadError(reason: "larger than \(maxConfigFileBytes) bytes; is this the right file?")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigFileReadError(reason: "not UTF-8 text")
         }
         return text

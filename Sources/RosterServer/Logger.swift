@@ -1,4 +1,4 @@
-import Glibc
+import Posix
 import RosterNode
 import Synchronization
 
@@ -27,24 +27,8 @@ public final class Logger: Sendable {
         self.sink = Mutex(sink)
     }
 
-    /// Writes `line` to file descriptor 2 with `write(2)`, retrying short writes and EINTR. A failing stderr is
-    /// ignored on purpose: there is nowhere left to report it, and logging must never stop the node.
-    public static let standardError: @Sendable (String) -> Void = { line in
-        let bytes = Array(line.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                Glibc.write(2, UnsafeRawBufferPointer(rebasing: buffer[offset...]).baseAddress, buffer.count - offset)
-            }
-            if written > 0 {
-                offset += written
-            } else if written < 0 && errno == EINTR {
-                continue
-            } else {
-                return
-            }
-        }
-    }
+    /// Writes `line` to standard error (see `StandardError.write`).
+    public static let standardError: @Sendable (String) -> Void = { line in StandardError.write(Array(line.utf8)) }
 
     /// Whether events at `level` are written; check before doing expensive work only a log line needs.
     public func isEnabled(_ level: LogLevel) -> Bool {
@@ -58,7 +42,7 @@ public final class Logger: Sendable {
     public func log(_ level: LogLevel, _ message: @autoclosure () -> String,
                     _ fields: @autoclosure () -> KeyValuePairs<String, Any> = [:]) {
         guard isEnabled(level) else { return }
-        let line = Self.format(timestamp: Self.wallClockTimestamp(), level: level, name: name,
+        let line = Self.format(timestamp: WallClock.timestamp(), level: level, name: name,
                                message: message(), fields: fields())
         sink.withLock { $0(line) }
     }
@@ -102,25 +86,6 @@ public final class Logger: Sendable {
         guard needsQuotes else { return value }
         let escaped = value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
         return "\"" + escaped + "\""
-    }
-
-    /// The current UTC wall-clock time as `YYYY-MM-DDTHH:MM:SS.mmmZ`. Wall time is right for log lines (they
-    /// are compared with other machines' logs); timers never use it.
-    static func wallClockTimestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let milliseconds = Int(now.tv_nsec) / 1_000_000
-        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))"
-            + "T\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))"
-            + ".\(pad(milliseconds, 3))Z"
-    }
-
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }
 

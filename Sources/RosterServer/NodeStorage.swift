@@ -1,10 +1,9 @@
+import Posix
+import PosixStorage
 import Raft
 import RosterNode
 import Storage
 
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The node's data directory: the write-ahead log and snapshots, opened at boot and written by
 /// every Ready.
@@ -74,7 +73,7 @@ struct NodeStorage {
 
     private func stop(because error: StorageError, doing what: String) -> Never {
         logger.error("storage failed; stopping so that nothing is acknowledged after a failed write", ["during": what, "error": "\(error)"])
-        exit(70)
+        CurrentProcess.exit(70)
     }
 
     mutating func close() {
@@ -92,19 +91,4 @@ struct WriteAheadLog: ReadyLog {
         try log.append(hardState: hardState, entries: entries)
     }
     mutating func sync() throws(StorageError) { _ = try log.sync() }
-}
-
-/// Seconds on the monotonic clock, for durations.
-enum MonotonicSeconds {
-    static func now() -> Double {
-        var clock = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &clock)
-        return Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
-    }
-
-    static func milliseconds() -> UInt64 {
-        var clock = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &clock)
-        return UInt64(clock.tv_sec) * 1_000 + UInt64(clock.tv_nsec) / 1_000_000
-    }
 }

@@ -1,4 +1,3 @@
-import CLinuxShim
 import EtcdGateway
 import HTTP
 import HTTP2
@@ -7,10 +6,6 @@ import Raft
 import Registry
 import RosterAPI
 import RosterNode
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Client connections and requests: accepting, routing, submitting to the driver, and answering.
 extension RosterServer {
@@ -66,8 +61,6 @@ extension RosterServer {
         switch routed {
         case .node(let nodeRequest):
             submit(nodeRequest, session: session, kind: .plain)
-        case .registerWithTTL(let instance, let ttl):
-            submit(.write(.grantLease(id: nil, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), session: session, kind: .grantThenRegister(instance))
         case .prometheusTargets(let query, let options, let ifNoneMatch):
             submit(.read(query, options), session: session, kind: .prometheusTargets(ifNoneMatch: ifNoneMatch))
         case .watch(let spec):
@@ -110,13 +103,11 @@ extension RosterServer {
         }
         let id = RequestID(nextRequestID)
         nextRequestID += 1
-        var isWrite = false
-        if case .write = request { isWrite = true }
         let timer = loop.schedule(after: requestTimeout) { [unowned self] in self.timeOut(id) }
-        pending[id] = Pending(session: session, kind: kind, startedAt: MonotonicSeconds.now(), timer: timer, isWrite: isWrite)
+        pending[id] = Pending(session: session, kind: kind, startedAt: MonotonicClock.seconds(), timer: timer, isWrite: request.isWrite)
         switch kind {
-        case .plain, .grantThenRegister, .registerAfterGrant, .prometheusTargets: session?.begin(id)
-        case .streamedKeepAlive, .background, .grpc, .grpcKeepAlive: break
+        case .plain, .prometheusTargets: session?.begin(id)
+        case .streamedKeepAlive, .grpc, .grpcKeepAlive: break
         }
         withDriver { $0.submit(request, id: id) }
     }
@@ -164,27 +155,13 @@ extension RosterServer {
     func complete(_ id: RequestID, _ response: NodeResponse) {
         guard let waiting = pending.removeValue(forKey: id) else { return }
         if let timer = waiting.timer { loop.cancel(timer) }
-        metrics.requestLatency.observe(MonotonicSeconds.now() - waiting.startedAt)
+        metrics.requestLatency.observe(MonotonicClock.seconds() - waiting.startedAt)
         let session = waiting.session
         switch waiting.kind {
         case .plain:
             session?.finish(APIAdapter.answer(response, context: context, cache: &instanceCache))
-        case .grantThenRegister(var instance):
-            guard case .written(let applied) = response, case .leaseGranted(let lease, _) = applied.response else {
-                session?.finish(APIAdapter.encode(response, context: context))
-                return
-            }
-            instance.lease = lease
-            submit(.write(.registerInstance(instance)), session: session, kind: .registerAfterGrant(lease))
-        case .registerAfterGrant(let lease):
-            if case .written = response {} else {
-                submit(.write(.revokeLease(lease)), session: nil, kind: .background)
-            }
-            session?.finish(APIAdapter.encode(response, context: context))
         case .streamedKeepAlive:
             session?.writeWatchLine(APIAdapter.keepAliveLine(response))
-        case .background:
-            break
         case .prometheusTargets(let ifNoneMatch):
             session?.finish(APIAdapter.prometheusTargets(response, ifNoneMatch: ifNoneMatch, context: context))
         case .grpc(let stream, let reply):

@@ -1,4 +1,3 @@
-import CLinuxShim
 import EtcdGateway
 import HTTP
 import HTTP2
@@ -8,14 +7,10 @@ import Registry
 import RosterAPI
 import RosterNode
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Watches and streams: single watches, watch streams, long polls and streamed keepalives.
 extension RosterServer {
     func startWatch(_ spec: WatchSpec, session: ClientSession) {
-        let now = MonotonicSeconds.milliseconds()
+        let now = MonotonicClock.milliseconds()
         switch spec.mode {
         case .stream:
             let stream = watchHub.open(
@@ -42,13 +37,13 @@ extension RosterServer {
     func startWatchStream(_ options: WatchStreamOptions, session: ClientSession) {
         let stream = watchHub.open(
             .multiplexed, session: session, progressIntervalMilliseconds: options.progressIntervalMilliseconds,
-            now: MonotonicSeconds.milliseconds())
+            now: MonotonicClock.milliseconds())
         session.beginStream(.watch(stream), head: APIAdapter.streamHead(context: context))
     }
 
     /// One control line of a multiplexed stream: create or cancel a watch, or refuse the line.
     func watchControl(_ line: ArraySlice<UInt8>, stream: WatchStream) {
-        let now = MonotonicSeconds.milliseconds()
+        let now = MonotonicClock.milliseconds()
         let registry = driver.registry
         switch APIAdapter.watchControl(line, limits: registry.limits, progressIntervalMilliseconds: stream.progressIntervalMilliseconds) {
         case .failure(let refusal) where refusal.endsStream:
@@ -88,7 +83,7 @@ extension RosterServer {
     }
 
     func watchStreamDrained(_ stream: WatchStream) {
-        watchHub.catchUp(stream: stream, registry: driver.registry, now: MonotonicSeconds.milliseconds())
+        watchHub.catchUp(stream: stream, registry: driver.registry, now: MonotonicClock.milliseconds())
     }
 
     func streamKeepAlive(_ lease: LeaseID, session: ClientSession) {

@@ -1,4 +1,3 @@
-import CLinuxShim
 import EtcdGateway
 import HTTP
 import HTTP2
@@ -7,10 +6,6 @@ import Raft
 import Registry
 import RosterAPI
 import RosterNode
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A running Roster node: the node driver, its storage, the peer transport, the client listener and
 /// the watch streams, all owned by the thread that runs `loop`.
@@ -51,6 +46,8 @@ public final class RosterServer {
     var nextSessionID: UInt64 = 1
     var isFlushScheduled = false
     var leaseTimer: (id: TimerID, at: UInt64)?
+    /// SIGTERM and SIGINT, read on the loop (see `installSignalHandler`).
+    var signals: SignalFD?
     var lastStatus: NodeStatus!
     var isShuttingDown = false
     let requestTimeout: Duration
@@ -67,14 +64,8 @@ public final class RosterServer {
 
         enum Kind {
             case plain
-            /// The lease grant of a registration with a TTL; the registration follows.
-            case grantThenRegister(ServiceInstance)
-            /// The registration after its lease grant; a rejection revokes the lease.
-            case registerAfterGrant(LeaseID)
             /// One renewal of a streamed keepalive: answered with an NDJSON line.
             case streamedKeepAlive
-            /// Internal follow-up work nobody waits for.
-            case background
             /// A unary etcd call on an HTTP/2 stream of the session.
             case grpc(StreamID, EtcdReply)
             /// One keepalive of an etcd `LeaseKeepAlive` stream (the lease ID as the client sent it).
@@ -86,6 +77,9 @@ public final class RosterServer {
 
     /// Opens storage, binds the listeners and starts the node on `loop` (which must not run yet).
     public init(configuration: ServerConfiguration, loop: EventLoop, logger: Logger) throws {
+        // Parsing validated it already; a configuration built by hand (tests, embedders) is checked here, so
+        // RaftOptions.validate() always runs before a node starts.
+        try configuration.validate()
         self.configuration = configuration
         self.loop = loop
         self.logger = logger
@@ -114,7 +108,7 @@ public final class RosterServer {
         if options.unsafeAcknowledgeBeforeCommit {
             logger.warning("UNSAFE: --unsafe-ack-before-commit answers writes before they commit; acknowledged writes can be lost")
         }
-        driver = try NodeDriver(options: options, persisted: persisted, environment: environment, randomSeed: MonotonicSeconds.milliseconds())
+        driver = try NodeDriver(options: options, persisted: persisted, environment: environment, randomSeed: MonotonicClock.milliseconds())
         lastStatus = driver.status
         transport.onMessage = { [unowned self] message in self.peerMessage(message) }
         transport.onForward = { [unowned self] forward, peer in self.peerForward(forward, from: peer) }
@@ -182,7 +176,7 @@ public final class RosterServer {
             guard due < armed.at else { return }
             loop.cancel(armed.id)
         }
-        let now = MonotonicSeconds.milliseconds()
+        let now = MonotonicClock.milliseconds()
         let delay = due > now ? due - now : 0
         let id = loop.schedule(after: .milliseconds(delay)) { [unowned self] in
             self.leaseTimer = nil
@@ -194,7 +188,7 @@ public final class RosterServer {
     /// Hands applied events to the watches (HTTP streams and etcd gRPC watches).
     func publish(_ changes: [RegistryChange]) {
         guard !changes.isEmpty else { return }
-        let now = MonotonicSeconds.milliseconds()
+        let now = MonotonicClock.milliseconds()
         if changes.contains(where: { if case .replaced = $0 { true } else { false } }) {
             // A snapshot replaced the state: the batches may not follow on from what watchers have, and
             // the registry already holds all of them, so everyone reads from it instead.
@@ -216,7 +210,7 @@ public final class RosterServer {
 
     func tick() {
         withDriver { $0.tick() }
-        let now = MonotonicSeconds.milliseconds()
+        let now = MonotonicClock.milliseconds()
         let lostFor = lastStatus.leaderContactAgeMilliseconds ?? UInt64.max
         let leaderLost = lastStatus.raft.leader == nil && lostFor > 3 * UInt64(configuration.electionMilliseconds)
         watchHub.tick(registry: driver.registry, now: now, leaderLost: leaderLost && !lastStatus.raft.configuration.voters.isEmpty)

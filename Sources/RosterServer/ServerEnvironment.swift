@@ -14,15 +14,15 @@ struct ServerEnvironment: NodeEnvironment {
     /// How long each fsync took since the server last read them, for the metrics.
     var fsyncSeconds: [Double] = []
 
-    var nowMilliseconds: UInt64 { MonotonicSeconds.milliseconds() }
+    var nowMilliseconds: UInt64 { MonotonicClock.milliseconds() }
 
     /// Sends what is queued (the leader's appends among it) before the fsync, so followers write in
     /// parallel with the leader (thesis §10.2.1), then makes the Ready durable.
     mutating func persist(_ ready: Ready, queued: inout NodeEffects) {
         transport.send(&queued)
-        let start = MonotonicSeconds.now()
+        let start = MonotonicClock.seconds()
         storage.persist(ready)
-        if ready.mustSync { fsyncSeconds.append(MonotonicSeconds.now() - start) }
+        if ready.mustSync { fsyncSeconds.append(MonotonicClock.seconds() - start) }
     }
 
     /// Saves the snapshot, then hands the heap's free pages back to the kernel: by now the previous

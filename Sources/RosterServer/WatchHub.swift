@@ -244,7 +244,7 @@ final class WatchHub {
         }
         remove(watcher)
         let error = APIError(status: .internalServerError, code: code, message: message)
-        stream.write(WatchStreamLines.canceled(watch: tag, error: error), now: MonotonicSeconds.milliseconds())
+        stream.write(WatchStreamLines.canceled(watch: tag, error: error), now: MonotonicClock.milliseconds())
     }
 }
 

@@ -2,9 +2,10 @@ import Raft
 import Registry
 import RosterNode
 
-/// The simulated client population: lease holders that register an instance under a lease, renew it
-/// until they stop (then deregister or just go silent), plus one-off writers, readers and watchers.
-/// It remembers what it asked, of which node, and when, so each answer can be checked.
+/// The simulated client population: lease holders that register an instance under a lease (granting
+/// it first, or in one `registerWithLease` request), renew it until they stop (then deregister or
+/// just go silent), plus one-off writers, readers and watchers. It remembers what it asked, of which
+/// node, and when, so each answer can be checked, and that each request is answered at most once.
 struct SimClients {
     /// A service instance kept alive by keepalives on its lease.
     struct Holder {
@@ -26,6 +27,8 @@ struct SimClients {
     enum Purpose {
         case grant(holder: Int)
         case register(holder: Int)
+        /// Grant and registration in one request (`NodeRequest.registerWithLease`).
+        case registerWithLease(holder: Int)
         case keepAlive(holder: Int, LeaseID)
         case deregister(holder: Int)
         case write
@@ -51,6 +54,12 @@ struct SimClients {
         nextSerial = count
     }
 
+    /// Whether `request` was ever sent: an answer to a sent request that no longer waits (answered,
+    /// cancelled, or sent to a node that crashed since) is a second answer, which the driver never gives.
+    func wasSent(_ request: RequestID) -> Bool {
+        request.rawValue < nextRequest
+    }
+
     mutating func makeRequestID() -> RequestID {
         defer { nextRequest += 1 }
         return RequestID(nextRequest)
@@ -67,7 +76,8 @@ struct SimClients {
     /// Frees the holder waiting on a request that will not be answered.
     mutating func release(_ request: RequestID, purpose: Purpose) {
         switch purpose {
-        case .grant(let holder), .register(let holder), .keepAlive(let holder, _), .deregister(let holder):
+        case .grant(let holder), .register(let holder), .registerWithLease(let holder), .keepAlive(let holder, _),
+            .deregister(let holder):
             if holders[holder].pending == request { holders[holder].pending = nil }
         case .write, .read, .admin, .marker:
             break

@@ -28,7 +28,8 @@ extension Simulator {
         }
     }
 
-    /// A lease holder's next move: grant, register, renew, or stop (deregistering or going silent).
+    /// A lease holder's next move: grant then register (in two requests, or in one), renew, or stop
+    /// (deregistering or going silent).
     mutating func act(_ index: Int) throws(Violation) {
         let holder = clients.holders[index]
         let time = nowMilliseconds
@@ -47,14 +48,15 @@ extension Simulator {
             let minimum = nodes[target].box.driver.options.registryLimits.minimumTTLMilliseconds
             let ttl = minimum * Int64(1 + random.next() % 3)
             clients.holders[index].ttlMilliseconds = ttl
-            try submit(.write(.grantLease(id: nil, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), to: target, purpose: .grant(holder: index))
+            if random.next() % 2 == 0 {
+                try submit(.registerWithLease(instance(of: holder, lease: nil), ttlMilliseconds: ttl), to: target, purpose: .registerWithLease(holder: index))
+            } else {
+                try submit(.write(.grantLease(id: nil, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), to: target, purpose: .grant(holder: index))
+            }
             return
         }
         if !holder.isRegistered {
-            let name = holder.instance
-            let instance = ServiceInstance(
-                namespace: name.namespace, service: name.service, id: name.id, endpoints: ["sim://\(holder.serial)"], lease: lease, incarnation: 1)
-            try submit(.write(.registerInstance(instance)), to: target, purpose: .register(holder: index))
+            try submit(.write(.registerInstance(instance(of: holder, lease: lease))), to: target, purpose: .register(holder: index))
         } else if time >= holder.stopsAt {
             if random.next() % 2 == 0 {
                 trace?("t\(now) holder h\(holder.serial) goes silent")
@@ -70,11 +72,18 @@ extension Simulator {
         }
     }
 
+    func instance(of holder: SimClients.Holder, lease: LeaseID?) -> ServiceInstance {
+        let name = holder.instance
+        return ServiceInstance(
+            namespace: name.namespace, service: name.service, id: name.id, endpoints: ["sim://\(holder.serial)"], lease: lease, incarnation: 1)
+    }
+
     mutating func submit(_ request: NodeRequest, to node: NodeID, purpose: SimClients.Purpose) throws(Violation) {
         let id = clients.makeRequestID()
         clients.pending[id] = SimClients.Pending(purpose: purpose, node: node, sentAt: nowMilliseconds)
         switch purpose {
-        case .grant(let holder), .register(let holder), .keepAlive(let holder, _), .deregister(let holder):
+        case .grant(let holder), .register(let holder), .registerWithLease(let holder), .keepAlive(let holder, _),
+            .deregister(let holder):
             clients.holders[holder].pending = id
             clients.holders[holder].pendingSince = nowMilliseconds
         case .write, .read, .admin, .marker:
@@ -85,7 +94,12 @@ extension Simulator {
 
     /// Checks an answer and moves its client on.
     mutating func answered(_ request: RequestID, _ response: NodeResponse, on node: NodeID) throws(Violation) {
-        guard let waiting = clients.pending.removeValue(forKey: request) else { return }
+        guard let waiting = clients.pending.removeValue(forKey: request) else {
+            guard !clients.wasSent(request) else {
+                throw nodeChecker.violation("answered once", "node \(name(node)) answered request \(request) again, or after it was cancelled")
+            }
+            return
+        }
         clients.release(request, purpose: waiting.purpose)
         if case .written(let applied) = response {
             try nodeChecker.acknowledge(applied, from: node)
@@ -94,15 +108,28 @@ extension Simulator {
         switch (waiting.purpose, response) {
         case (.grant(let holder), .written(let applied)):
             guard case .leaseGranted(let lease, let ttl) = applied.response else { return }
-            try nodeChecker.leaseAcknowledged(lease, ttlMilliseconds: ttl, sentAt: waiting.sentAt, at: nowMilliseconds)
-            clients.holders[holder].lease = lease
-            clients.holders[holder].nextRenewalAt = nowMilliseconds + UInt64(ttl / 3)
-            clients.holders[holder].stopsAt = nowMilliseconds + UInt64(ttl) * (1 + random.next() % 6)
+            trace?("t\(now) holder h\(clients.holders[holder].serial) granted \(lease) (ttl \(ttl) ms) by \(name(node))")
+            try leaseGranted(lease, ttlMilliseconds: ttl, to: holder, sentAt: waiting.sentAt)
+        case (.registerWithLease(let holder), .written(let applied)):
+            // One answer for both steps: the instance as registered, under the lease granted for it.
+            guard case .instanceRegistered(let instance, _) = applied.response, instance.name == clients.holders[holder].instance,
+                let lease = instance.lease
+            else {
+                throw nodeChecker.violation(
+                    "registration with lease", "node \(name(node)) answered a registration with a lease with \(applied.response)")
+            }
+            trace?("t\(now) holder h\(clients.holders[holder].serial) registered under \(lease) by \(name(node)) in one request")
+            try leaseGranted(lease, ttlMilliseconds: clients.holders[holder].ttlMilliseconds, to: holder, sentAt: waiting.sentAt)
+            clients.holders[holder].isRegistered = true
+            statistics.registrationsWithLease += 1
+        case (.registerWithLease(let holder), .rejected):
+            clients.replace(holder)
         case (.register(let holder), .written):
             clients.holders[holder].isRegistered = true
         case (.register(let holder), .rejected), (.deregister(let holder), .written), (.deregister(let holder), .rejected):
             clients.replace(holder)
         case (.keepAlive(_, let lease), .keptAlive(_, let ttl)):
+            trace?("t\(now) \(lease) kept alive by \(name(node)) (sent t\(waiting.sentAt / UInt64(options.millisecondsPerUnit)))")
             statistics.keepAlives += 1
             try nodeChecker.leaseAcknowledged(lease, ttlMilliseconds: ttl, sentAt: waiting.sentAt, at: nowMilliseconds)
         case (.keepAlive(let holder, let lease), .rejected):
@@ -121,5 +148,14 @@ extension Simulator {
         default:
             break
         }
+    }
+
+    /// A holder's lease grant was acknowledged (alone, or with its registration): its TTL counts from
+    /// when the request was sent, and the holder renews and eventually stops.
+    mutating func leaseGranted(_ lease: LeaseID, ttlMilliseconds ttl: Int64, to holder: Int, sentAt: UInt64) throws(Violation) {
+        try nodeChecker.leaseAcknowledged(lease, ttlMilliseconds: ttl, sentAt: sentAt, at: nowMilliseconds)
+        clients.holders[holder].lease = lease
+        clients.holders[holder].nextRenewalAt = nowMilliseconds + UInt64(ttl / 3)
+        clients.holders[holder].stopsAt = nowMilliseconds + UInt64(ttl) * (1 + random.next() % 6)
     }
 }

@@ -87,6 +87,8 @@ extension Simulator {
         public var acknowledgedWrites = 0
         public var servedReads = 0
         public var keepAlives = 0
+        /// Registrations with a lease (grant and register in one request) acknowledged.
+        public var registrationsWithLease = 0
         public var expiredLeases = 0
         public var watchedEvents = 0
         public var crashes = 0
@@ -101,6 +103,7 @@ extension Simulator {
             acknowledgedWrites += other.acknowledgedWrites
             servedReads += other.servedReads
             keepAlives += other.keepAlives
+            registrationsWithLease += other.registrationsWithLease
             expiredLeases += other.expiredLeases
             watchedEvents += other.watchedEvents
             crashes += other.crashes
@@ -112,7 +115,8 @@ extension Simulator {
         }
 
         public var description: String {
-            "elections:\(elections) acked:\(acknowledgedWrites) reads:\(servedReads) keepalives:\(keepAlives) expired:\(expiredLeases) "
+            "elections:\(elections) acked:\(acknowledgedWrites) reads:\(servedReads) keepalives:\(keepAlives) "
+                + "leased-registrations:\(registrationsWithLease) expired:\(expiredLeases) "
                 + "watched:\(watchedEvents) crashes:\(crashes) snapshots:\(snapshotsInstalled) membership:\(membershipChanges) "
                 + "transfers:\(transfers) partitions:\(partitions)"
         }

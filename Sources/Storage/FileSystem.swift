@@ -68,7 +68,7 @@ public struct FileStatus: Hashable, Sendable {
 
 extension String {
     /// `self` + "/" + `name`: the one place paths are joined.
-    func appendingPathComponent(_ name: String) -> String {
+    package func appendingPathComponent(_ name: String) -> String {
         hasSuffix("/") ? self + name : self + "/" + name
     }
 }

@@ -5,6 +5,7 @@
 // Usage: storage-bench <scratch-directory> [seconds-per-phase]
 import Glibc
 import Raft
+import PosixStorage
 import Storage
 import Synchronization
 

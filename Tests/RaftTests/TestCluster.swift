@@ -38,7 +38,14 @@ struct TestCluster {
         set { nodes[NodeID(raw)] = newValue }
     }
 
-    /// Processes every pending Ready of every node: persist, queue messages, apply.
+    /// Processes every pending Ready of every node in the order `Ready` prescribes: queue early
+    /// messages, persist, queue the rest, apply, advance.
+    ///
+    /// The paper tests keep this small loop instead of the node's one Ready executor
+    /// (`NodeDriver.processReady`, module RosterNode) on purpose: they drive bare `RaftNode`s with opaque
+    /// byte commands and hold, drop or reorder single messages, whereas the driver decodes every
+    /// committed entry as a registry command and would pull Registry and Codec into the Raft tests.
+    /// What must not diverge is shared: the Ready-to-storage mapping (`PersistentState.persist`).
     mutating func flush() {
         var progressed = true
         while progressed {

@@ -59,14 +59,14 @@ let routeTable: [RouteCase] = [
     RouteCase(
         method: "PUT", target: "/v1/services/web/instances/w-1",
         body: #"{"namespace":"prod","endpoints":["h://a:1"],"ttl":"15s"}"#,
-        expected: .registerWithTTL(
+        expected: .node(.registerWithLease(
             ServiceInstance(namespace: "prod", service: "web", id: "w-1", endpoints: ["h://a:1"]),
-            ttlMilliseconds: 15_000)),
+            ttlMilliseconds: 15_000))),
     RouteCase(
         method: "PUT", target: "/v1/services/web/instances/w-1", body: #"{"endpoints":["h://a:1"],"ttl":30}"#,
-        expected: .registerWithTTL(
+        expected: .node(.registerWithLease(
             ServiceInstance(namespace: "default", service: "web", id: "w-1", endpoints: ["h://a:1"]),
-            ttlMilliseconds: 30_000)),
+            ttlMilliseconds: 30_000))),
     RouteCase(
         method: "PATCH", target: "/v1/services/web/instances/w-1", body: #"{"incarnation":3,"status":"up","weight":0}"#,
         expected: .node(.write(.updateInstance(InstanceUpdate(name: web, incarnation: 3, status: .up, weight: 0))))),

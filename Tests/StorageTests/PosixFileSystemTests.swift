@@ -8,6 +8,7 @@ import Glibc
 import Raft
 import Testing
 
+import PosixStorage
 @testable import Storage
 
 // Serialized: the lock test forks flock(1), and a fork taken while a parallel test closes its lock

@@ -44,7 +44,7 @@ enum InstanceBody {
         case (.some(let ttl), nil):
             let milliseconds = try DurationText.milliseconds(ttl, field: "ttl")
             try checkTTL(milliseconds, limits: limits)
-            return .registerWithTTL(instance, ttlMilliseconds: milliseconds)
+            return .node(.registerWithLease(instance, ttlMilliseconds: milliseconds))
         case (nil, .some(let lease)):
             instance.lease = try leaseID(lease, field: "lease")
             return .node(.write(.registerInstance(instance)))

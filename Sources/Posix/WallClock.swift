@@ -1,0 +1,23 @@
+import Glibc
+
+/// The UTC wall clock, for log lines only: they are compared with other machines' logs. Timers and
+/// deadlines never use it (see `MonotonicClock`).
+public enum WallClock {
+    /// The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    public static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let milliseconds = Int(now.tv_nsec) / 1_000_000
+        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))"
+            + "T\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))"
+            + ".\(pad(milliseconds, 3))Z"
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}

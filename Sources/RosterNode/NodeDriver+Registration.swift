@@ -1,0 +1,96 @@
+import Raft
+import Registry
+
+// MARK: - Registration with a lease (grant, then register)
+
+extension NodeDriver {
+    /// Where a `NodeRequest.registerWithLease` stands. Each step is an ordinary write under the
+    /// client's request ID; `answer` hands its outcome to `continueRegistration` instead of the client.
+    ///
+    /// A step's answer usually comes while a Ready's entries apply, when Raft takes no proposal (until
+    /// `advance`): the next proposal waits in `followUps` for `startFollowUps()`, which the Ready loop
+    /// calls before each Ready.
+    enum RegistrationStep {
+        /// The lease grant is proposed (or forwarded); the instance registers once it applies here.
+        case granting(ServiceInstance)
+        /// The registration under `lease` is proposed; the lease is revoked if it does not apply.
+        case registering(lease: LeaseID)
+    }
+
+    /// A proposal a registration's step decided on, to be made once Raft takes proposals again.
+    enum FollowUp {
+        case register(ServiceInstance, request: RequestID)
+        case revoke(LeaseID)
+    }
+
+    /// Makes the proposals registrations decided on since the last call.
+    mutating func startFollowUps() {
+        guard !followUps.isEmpty else { return }
+        let due = followUps
+        followUps.removeAll()
+        for followUp in due {
+            switch followUp {
+            case .register(let instance, let request):
+                // Cancelled meanwhile: `registrationCancelled` queued the lease's revocation instead.
+                guard openRequests.contains(request) else { continue }
+                submitWrite(.registerInstance(instance), id: request)
+            case .revoke(let lease):
+                proposeUnanswered(.revokeLease(lease))
+            }
+        }
+    }
+
+    /// Starts a registration with a lease: proposes the grant first.
+    mutating func submitRegistration(_ instance: ServiceInstance, ttlMilliseconds: Int64, id: RequestID) {
+        registrations[id] = .granting(instance)
+        submitWrite(.grantLease(id: nil, ttlMilliseconds: ttlMilliseconds, grantedAtMilliseconds: 0), id: id)
+    }
+
+    /// Moves a registration on after its current step was answered.
+    /// - Returns: true if the request continues with another step (the client hears nothing yet);
+    ///   false if `response` is the client's answer (always so for other requests).
+    mutating func continueRegistration(_ id: RequestID, after response: NodeResponse) -> Bool {
+        guard let step = registrations.removeValue(forKey: id) else { return false }
+        switch step {
+        case .granting(var instance):
+            // A grant that failed registers nothing: the client hears the grant's failure.
+            guard case .written(let applied) = response, case .leaseGranted(let lease, _) = applied.response else { return false }
+            instance.lease = lease
+            registrations[id] = .registering(lease: lease)
+            followUps.append(.register(instance, request: id))
+            return true
+        case .registering(let lease):
+            if case .written = response {} else { revokeOrphan(lease) }
+            return false
+        }
+    }
+
+    /// The shell gave up on a registration: a lease granted for it is revoked (a grant still in flight
+    /// leaves a lease without keys, which ends after its TTL).
+    mutating func registrationCancelled(_ id: RequestID) {
+        guard case .registering(let lease)? = registrations.removeValue(forKey: id) else { return }
+        revokeOrphan(lease)
+    }
+
+    /// Revokes a lease granted for a registration that did not apply, so it does not linger for a TTL.
+    /// If the registration did apply after all (an indeterminate answer), revoking removes it again:
+    /// the client, told it failed, registers anew.
+    mutating func revokeOrphan(_ lease: LeaseID) {
+        followUps.append(.revoke(lease))
+    }
+
+    /// Proposes a command nobody waits for: on the leader at once; from a follower, forwarded to the
+    /// leader (its answer finds no waiter and is dropped). With no leader known it is dropped, logged.
+    mutating func proposeUnanswered(_ command: RegistryCommand) {
+        if raft.role == .leader {
+            switch proposeAsLeader(command) {
+            case .accepted: break
+            case .notLeader, .refused, .malformed: environment.log(.warning, "\(command) not proposed: the leader refused it")
+            }
+        } else if let leader = raft.leader {
+            send(.propose(request: makeInternalID(), command: command.encoded()), to: leader)
+        } else {
+            environment.log(.warning, "\(command) not proposed: no leader known")
+        }
+    }
+}
