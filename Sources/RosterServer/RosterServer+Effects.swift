@@ -1,0 +1,82 @@
+import Posix
+import Raft
+import Registry
+import RosterNode
+
+/// The shell's side of the driver: inputs go in through `withDriver`, one Ready loop per loop
+/// iteration runs in `flush`, and `carryOut` performs the `NodeEffects` it returns. The driver never
+/// calls back into the shell, so no re-entrancy guard or outbox is needed.
+extension RosterServer {
+    /// Gives the driver an input, and schedules the Ready loop for the end of this loop iteration so
+    /// that everything queued in one iteration shares one Ready (and one fsync).
+    @discardableResult
+    func withDriver<Result>(_ body: (inout NodeDriver<ServerEnvironment>) -> Result) -> Result {
+        defer { scheduleFlush() }
+        return body(&driver)
+    }
+
+    func scheduleFlush() {
+        guard !isFlushScheduled else { return }
+        isFlushScheduled = true
+        _ = loop.schedule(after: .zero) { [unowned self] in self.flush() }
+    }
+
+    /// One Ready loop for everything queued, then the effects it returned.
+    func flush() {
+        isFlushScheduled = false
+        let effects = driver.processReady()
+        lastStatus = driver.status
+        armLeaseTimer()
+        for seconds in driver.environment.fsyncSeconds { metrics.fsync.observe(seconds) }
+        driver.environment.fsyncSeconds.removeAll()
+        carryOut(effects)
+    }
+
+    /// Performs what the driver decided: sends to peers, member changes, watch events, answers.
+    func carryOut(_ effects: NodeEffects) {
+        var effects = effects
+        transport.send(&effects)
+        if let members = effects.members { transport.update(members: members) }
+        publish(effects.changes)
+        for (request, response) in effects.responses { complete(request, response) }
+    }
+
+    /// Wakes the leader at its next lease deadline rather than at the next tick, so an expired lease's
+    /// instances go away within a commit latency of the TTL's end. One timer, moved earlier as needed;
+    /// a wake-up that finds nothing due (a renewed lease) re-arms for the next deadline.
+    func armLeaseTimer() {
+        guard let due = driver.nextLeaseExpiryMilliseconds else { return }
+        if let armed = leaseTimer {
+            guard due < armed.at else { return }
+            loop.cancel(armed.id)
+        }
+        let now = MonotonicClock.milliseconds()
+        let delay = due > now ? due - now : 0
+        let id = loop.schedule(after: .milliseconds(delay)) { [unowned self] in
+            self.leaseTimer = nil
+            self.withDriver { $0.proposeDueLeaseCommands() }
+        }
+        leaseTimer = (id, due)
+    }
+
+    /// Hands applied events to the watches (HTTP streams and etcd gRPC watches).
+    func publish(_ changes: [RegistryChange]) {
+        guard !changes.isEmpty else { return }
+        let now = MonotonicClock.milliseconds()
+        if changes.contains(where: { if case .replaced = $0 { true } else { false } }) {
+            // A snapshot replaced the state: the batches may not follow on from what watchers have, and
+            // the registry already holds all of them, so everyone reads from it instead.
+            Heap.releaseFreePages()  // The whole previous state was just freed.
+            watchHub.catchUpAll(registry: driver.registry, now: now)
+            for session in grpcSessions.values { session.grpc?.catchUpWatches(registry: driver.registry) }
+            return
+        }
+        let batches = changes.compactMap { change -> (events: [RegistryEvent], revision: Revision)? in
+            if case .applied(let events, let revision) = change { (events, revision) } else { nil }
+        }
+        watchHub.publish(batches, now: now)
+        for session in grpcSessions.values where session.grpc?.hasWatches == true {
+            session.grpc?.publish(batches, registry: driver.registry)
+        }
+    }
+}
