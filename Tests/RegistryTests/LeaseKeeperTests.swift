@@ -145,6 +145,29 @@ struct LeaseKeeperTests {
         #expect((successor.remainingMilliseconds(1, nowMilliseconds: 0) ?? 0) >= 11_900)
     }
 
+    @Test("a successor that takes over before applying that renewal checkpoint adopts it when it applies, and never moves a deadline earlier")
+    func successorAdoptsLateCheckpoint() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 12_000, grantedAtMilliseconds: 0), now: 0)
+        for now in stride(from: UInt64(0), through: 10_000, by: 1_000) { leader.tick(now) }
+        let before = leader.harness.state
+        #expect(leader.keeper.keepAlive(1, nowMilliseconds: 10_500) == .renewedAfterCheckpoint(ttlMilliseconds: 12_000))
+        let checkpoint = LeaseCheckpoint(id: 1, remainingMilliseconds: 11_900)
+        #expect(leader.tick(10_600) == [.checkpointLeases([checkpoint])])
+        // Elected (by a transfer) at 10_700 from the state without the checkpoint: 2_000 left plus the grace.
+        var successor = LeaseKeeper(configuration: LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000))
+        successor.becomeLeader(state: before, nowMilliseconds: 10_700)
+        let grace = successor.configuration.electionGraceMilliseconds
+        #expect(successor.remainingMilliseconds(1, nowMilliseconds: 10_700) == Int64(2_000 + grace))
+        // It applies the checkpoint at 10_800: the renewal acknowledged at 10_500 holds until 22_500.
+        successor.adoptPredecessorCheckpoints([checkpoint], nowMilliseconds: 10_800)
+        #expect(successor.remainingMilliseconds(1, nowMilliseconds: 10_800) == Int64(11_900 + grace))
+        #expect(!successor.commandsDue(nowMilliseconds: 22_499).contains(.expireLeases([1])))
+        // An older checkpoint applied later never shortens it.
+        successor.adoptPredecessorCheckpoints([LeaseCheckpoint(id: 1, remainingMilliseconds: 100)], nowMilliseconds: 10_900)
+        #expect(successor.remainingMilliseconds(1, nowMilliseconds: 10_900) == Int64(11_800 + grace))
+    }
+
     @Test("expiry is rate-limited and batched, earliest deadline first")
     func rateLimit() throws {
         var configuration = LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000)
