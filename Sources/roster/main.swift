@@ -1,6 +1,5 @@
 // The Roster server. `roster` with no arguments runs a single-node cluster with its data in
 // ./roster-data; `roster --help` lists every setting.
-import Foundation
 import Posix
 import RosterServer
 
@@ -8,13 +7,13 @@ let configuration: ServerConfiguration
 do {
     configuration = try ServerConfiguration.parse(
         arguments: Array(CommandLine.arguments.dropFirst()),
-        configFile: { path in try String(contentsOfFile: path, encoding: .utf8) })
+        configFile: ServerConfiguration.readConfigFile)
 } catch .helpRequested {
     print(ServerConfiguration.helpText)
-    exit(0)
+    CurrentProcess.exit(0)
 } catch {
-    FileHandle.standardError.write(Data("roster: \(error)\nroster: see 'roster --help'\n".utf8))
-    exit(2)
+    StandardError.write(Array("roster: \(error)\nroster: see 'roster --help'\n".utf8))
+    CurrentProcess.exit(2)
 }
 
 Heap.configureForServer()
@@ -39,8 +38,8 @@ do {
     loop.run()
     withExtendedLifetime(server) {}
     logger.info("stopped")
-    exit(0)
+    CurrentProcess.exit(0)
 } catch {
     logger.error("cannot start", ["error": "\(error)"])
-    exit(1)
+    CurrentProcess.exit(1)
 }
