@@ -59,6 +59,10 @@ struct SimulatorTests {
             // before the client population gained registrations with a lease, which changed what each
             // seed does; NewLeaderKeepAliveTests (RosterNodeTests) keeps the scenario itself.
             UInt64(252),
+            // A keepalive was acknowledged at once while a checkpoint measured before it was still in flight;
+            // that checkpoint then committed a short remaining TTL, the leader crashed, and the next leader
+            // expired the lease before its renewed TTL had passed (lease TTL).
+            UInt64(1_796_355_163_638_653),
             // A leader elected by a transfer took over before applying its predecessor's last lease
             // checkpoint, which restored a renewed lease's full TTL: it expired the lease before its TTL had
             // passed since the acknowledged keepalive (lease TTL). Fixed by adopting such checkpoints.
