@@ -87,10 +87,11 @@ extension NodeDriver {
             if raft.role == .leader || followerCountsLeases {
                 keeper.observe(command, result: result, nowMilliseconds: now)
                 if case .checkpointLeases(let checkpoints) = command, entry.term < raft.term {
-                    // Found by the whole-node simulator (regression seed 23): a leader elected by a transfer
-                    // took over before applying its predecessor's last checkpoint, which restored a renewed
-                    // lease's full TTL before that renewal was acknowledged; counting down from the older
-                    // checkpoint, it expired the lease before its TTL had passed since the keepalive.
+                    // Found by the whole-node simulator (seed 23 before the election-rank change; the
+                    // scenario is kept in LeaseKeeperTests): a leader elected by a transfer took over before
+                    // applying its predecessor's last checkpoint, which restored a renewed lease's full TTL
+                    // before that renewal was acknowledged; counting down from the older checkpoint, it
+                    // expired the lease before its TTL had passed since the keepalive.
                     keeper.adoptPredecessorCheckpoints(checkpoints, nowMilliseconds: now)
                 }
             }
