@@ -84,22 +84,30 @@ extension RaftNode {
         return .accepted(index: log.lastIndex, term: term)
     }
 
-    /// Asserts the node's invariants; the simulator calls this after every step.
+    /// Asserts the node's invariants (traps naming the first broken one; see `brokenInvariant`).
     public func checkInvariants() {
         log.checkInvariants()
+        if let broken = brokenInvariant { preconditionFailure(broken) }
+    }
+
+    /// The first of the node's role, progress and term invariants that does not hold, or nil. The
+    /// simulator reports it as a violation, with the seed that replays it, instead of trapping: a planted
+    /// fault can break them before any cluster-wide check notices.
+    public var brokenInvariant: String? {
         switch role {
         case .leader:
-            precondition(leader == id, "leader \(id) believes \(String(describing: leader)) leads")
-            precondition(vote == id, "leader \(id) did not vote for itself in term \(term)")
+            if leader != id { return "leader \(id) believes \(String(describing: leader)) leads" }
+            if vote != id { return "leader \(id) did not vote for itself in term \(term)" }
         case .candidate:
-            precondition(vote == id, "candidate \(id) voted for \(String(describing: vote))")
+            if vote != id { return "candidate \(id) voted for \(String(describing: vote))" }
         case .follower, .preCandidate:
             break
         }
-        for (member, state) in progress {
-            precondition(state.matchIndex < state.nextIndex, "progress of \(member): match \(state.matchIndex) next \(state.nextIndex)")
-            precondition(state.matchIndex <= log.lastIndex, "progress of \(member): match \(state.matchIndex) beyond \(log.lastIndex)")
+        for (member, state) in progress.sorted(by: { $0.key < $1.key }) {
+            if state.matchIndex >= state.nextIndex { return "progress of \(member): match \(state.matchIndex) next \(state.nextIndex)" }
+            if state.matchIndex > log.lastIndex { return "progress of \(member): match \(state.matchIndex) beyond \(log.lastIndex)" }
         }
-        precondition(lastHardState.term <= term, "persisted term \(lastHardState.term) ahead of \(term)")
+        if lastHardState.term > term { return "persisted term \(lastHardState.term) ahead of \(term)" }
+        return nil
     }
 }

@@ -33,6 +33,7 @@ struct SafetyChecker {
 
     /// Checks what one node's current state says about the cluster.
     mutating func observe(_ node: RaftNode) throws(Violation) {
+        if let broken = node.brokenInvariant { throw violation("raft invariant", broken) }
         node.checkInvariants()
         if node.role == .leader {
             if let existing = leaderOfTerm[node.term], existing != node.id {
