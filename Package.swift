@@ -14,6 +14,7 @@
 //   EtcdAPI          pure etcd 3.4 v3 API messages and method table; Protobuf
 //   EtcdGateway      pure etcd v3 calls ↔ node requests and registry state (KV, Lease, Watch, Cluster,
 //                    Maintenance); EtcdAPI, GRPC, Protobuf, Registry, RosterNode, Raft
+//   DNS              pure DNS: message codec (RFC 1035, 2782, 6891) and the answerer over the registry; Registry
 //   HPACK, HTTP2     pure HTTP/2: header compression (RFC 7541) and the connection state machine (RFC 9113)
 //   RosterNode       the deterministic node driver (Raft + registry + requests); Raft, Registry, Codec
 //   RosterAPI        pure HTTP/JSON routing and encoding; Codec, HTTP, Registry, RosterNode, Raft
@@ -54,6 +55,7 @@ let package = Package(
             name: "EtcdGateway", dependencies: ["EtcdAPI", "GRPC", "Protobuf", "Registry", "RosterNode", "Raft"],
             swiftSettings: strict),
         .target(name: "HPACK", swiftSettings: strict),
+        .target(name: "DNS", dependencies: ["Registry"], swiftSettings: strict),
         .target(name: "HTTP2", dependencies: ["HPACK"], swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Codec"], swiftSettings: strict),
         .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
@@ -94,6 +96,7 @@ let package = Package(
             name: "EtcdGatewayTests", dependencies: ["EtcdGateway", "EtcdAPI", "Protobuf", "GRPC", "Registry", "RosterNode", "Raft"],
             swiftSettings: strict),
         .testTarget(name: "HPACKTests", dependencies: ["HPACK", "Raft"], swiftSettings: strict),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "Registry", "Raft"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK", "Raft"], swiftSettings: strict),
         .testTarget(
             name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec"],
