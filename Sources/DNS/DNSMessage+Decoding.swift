@@ -96,7 +96,6 @@ struct DNSReader {
                     offset = resumeAt ?? position + 1
                     return DNSName(checkedLabels: labels)
                 }
-                guard length <= 63 else { throw .labelTooLong(length: Int(length), offset: position) }
                 guard position + 1 + Int(length) <= bytes.count else { throw .truncated(field: "label", offset: position) }
                 wireLength += 1 + Int(length)
                 guard wireLength <= DNSName.wireBytesLimit else { throw .nameTooLong(offset: offset) }

@@ -6,12 +6,10 @@
 public enum DNSWireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The message ended inside `field`.
     case truncated(field: String, offset: Int)
-    /// A label longer than 63 bytes (RFC 1035 §2.3.4).
-    case labelTooLong(length: Int, offset: Int)
     /// A name longer than 255 bytes on the wire, counting length bytes and the root.
     case nameTooLong(offset: Int)
-    /// A label type other than a plain label (00) or a pointer (11): the extended and binary labels of
-    /// RFC 6891 §5 and RFC 2673 are obsolete.
+    /// A length byte whose top bits are neither 00 (a label of at most 63 bytes) nor 11 (a pointer): the
+    /// extended and binary labels of RFC 6891 §5 and RFC 2673 are obsolete, and 64 or more is no length.
     case unsupportedLabelType(byte: UInt8, offset: Int)
     /// A compression pointer at `offset` that does not point strictly before the name it is part of; such a
     /// pointer is how a packet builds a loop.
@@ -30,7 +28,6 @@ public enum DNSWireError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .truncated(let field, let offset): "message ends inside \(field) at offset \(offset)"
-        case .labelTooLong(let length, let offset): "label of \(length) bytes at offset \(offset) (limit 63)"
         case .nameTooLong(let offset): "name at offset \(offset) longer than 255 bytes"
         case .unsupportedLabelType(let byte, let offset):
             "unsupported label type 0x\(String(byte, radix: 16)) at offset \(offset)"
