@@ -63,7 +63,7 @@ let package = Package(
             name: "RosterServer",
             dependencies: [
                 "Posix", "CLinuxShim", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
-                "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway",
+                "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway", "DNS",
             ],
             swiftSettings: strict),
         .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix"], swiftSettings: strict),
@@ -104,7 +104,8 @@ let package = Package(
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .testTarget(
             name: "RosterIntegrationTests",
-            dependencies: ["RosterClient", "RosterTestSupport", "HTTP2", "HPACK", "EtcdAPI", "Protobuf"], swiftSettings: strict),
+            dependencies: ["RosterClient", "RosterTestSupport", "HTTP2", "HPACK", "EtcdAPI", "Protobuf", "DNS"],
+            swiftSettings: strict),
         .testTarget(
             name: "RosterClientTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
     ],

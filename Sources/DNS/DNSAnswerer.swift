@@ -50,7 +50,7 @@ public struct DNSAnswerer: Sendable {
 
     /// The response message to a decoded query, before it is fitted to a transport.
     public func answer(_ query: DNSMessage, catalog: some ServiceCatalog, freshness: DNSFreshness) -> DNSMessage {
-        let ourEDNS = query.edns.map { _ in EDNS(udpPayloadSize: UInt16(options.udpPayloadCap)) }
+        let ourEDNS = query.edns.map { _ in EDNS(udpPayloadSize: UInt16(clamping: options.udpPayloadCap)) }
         guard query.header.opcode == .query else {
             return reply(to: query.header, question: query.questions.first, code: .notImplemented, edns: ourEDNS)
         }
@@ -85,11 +85,11 @@ public struct DNSAnswerer: Sendable {
         return response
     }
 
-    /// A response skeleton: the query's ID, opcode and RD bit, the question echoed as sent, authoritative,
-    /// the response code split between the header and (when present) our OPT record.
+    /// A response skeleton: the query's ID, opcode and RD bit, the question echoed as sent, authoritative
+    /// when it answers for the zone (NOERROR, NXDOMAIN), the response code split between the header and (when present) our OPT record.
     func reply(to header: DNSHeader, question: DNSQuestion?, code: DNSResponseCode, edns: EDNS?) -> DNSMessage {
         var responseHeader = DNSHeader(
-            id: header.id, isResponse: true, opcode: header.opcode, isAuthoritative: code != .refused,
+            id: header.id, isResponse: true, opcode: header.opcode, isAuthoritative: code == .noError || code == .nameError,
             recursionDesired: header.recursionDesired, rcodeLow: UInt8(code.rawValue & 0x0F))
         var edns = edns
         if code.rawValue > 15 {

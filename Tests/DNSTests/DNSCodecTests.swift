@@ -104,7 +104,7 @@ struct DNSCodecTests {
         (header() + [0xC0, 20, 0, 1, 0, 1, 0, 0], .pointerNotBackward(offset: 12, target: 20)),
         (header() + [1, 0x61, 0xC0, 12, 0, 1, 0, 1], .pointerNotBackward(offset: 14, target: 12)),
         (header() + [0x41, 0, 0, 1, 0, 1], .unsupportedLabelType(byte: 0x41, offset: 12)),
-        (header() + [3, 0x61], .truncated(field: "label", offset: 12)),
+        (header() + [5, 0x61, 0x62, 0x63, 0x64], .truncated(field: "label", offset: 12)),
     ])
     func malformedNames(packet: [UInt8], expected: DNSWireError) {
         #expect(throws: expected) { try DNSMessage(decoding: packet) }

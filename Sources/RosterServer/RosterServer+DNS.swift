@@ -1,0 +1,31 @@
+import DNS
+import Posix
+
+/// Wires the DNS interface to the node: queries are answered from the driver's applied registry, on the
+/// loop thread, with no Raft round trip (bounded staleness rather than linearizability: see
+/// `dnsFreshness`).
+extension RosterServer {
+    /// Starts the DNS listeners when `--dns-addr` is set.
+    func startDNS() throws {
+        guard let address = configuration.dnsAddress else { return }
+        let answerer = DNSAnswerer(options: DNSAnswererOptions(ttl: UInt32(configuration.dnsTTLSeconds)))
+        dnsServer = try DNSServer(address: address, loop: loop, logger: logger) { [unowned self] query, transport in
+            answerer.respond(to: query, over: transport, catalog: self.driver.registry, freshness: self.dnsFreshness)
+        }
+        logger.info("DNS listening", ["address": "\(address)", "zone": "\(answerer.options.zone)",
+                                      "ttl_s": "\(configuration.dnsTTLSeconds)"])
+    }
+
+    /// Whether the applied state may answer DNS: not while local reads are fenced after a restart (the
+    /// state may be behind what this node served before), and not once this node has heard from no leader
+    /// for longer than `--dns-max-staleness` (a partitioned node's registry stops following the cluster).
+    /// Read from the status of the last Ready loop, which runs at least every tick.
+    var dnsFreshness: DNSFreshness {
+        guard lastStatus.raft.allowsLocalReads else { return .stale("local reads fenced after restart") }
+        guard let age = lastStatus.leaderContactAgeMilliseconds else { return .stale("no leader contact yet") }
+        guard age <= UInt64(configuration.dnsMaxStalenessMilliseconds) else {
+            return .stale("no leader for \(age) ms")
+        }
+        return .current
+    }
+}
