@@ -28,8 +28,10 @@ public struct DNSAnswerer: Sendable {
 
     /// The response to `packet`, or nil when it gets none: fewer than 12 bytes (no ID to answer to), or a
     /// response rather than a query (answering those could loop between two servers).
+    /// - Parameter cache: Zone answers kept between queries while the registry does not change (see
+    ///   `DNSAnswerCache`); nil computes every answer afresh.
     public func respond(to packet: [UInt8], over transport: DNSTransport, catalog: some ServiceCatalog,
-                        freshness: DNSFreshness) -> [UInt8]? {
+                        freshness: DNSFreshness, cache: DNSAnswerCache? = nil) -> [UInt8]? {
         guard let header = DNSMessage.header(of: packet), !header.isResponse else { return nil }
         let query: DNSMessage
         do {
@@ -37,7 +39,7 @@ public struct DNSAnswerer: Sendable {
         } catch {
             return reply(to: header, question: nil, code: .formatError, edns: nil).encoded()
         }
-        let response = answer(query, catalog: catalog, freshness: freshness)
+        let response = answer(query, catalog: catalog, freshness: freshness, cache: cache)
         let limit: Int
         switch transport {
         case .tcp: limit = 65_535
@@ -49,7 +51,8 @@ public struct DNSAnswerer: Sendable {
     }
 
     /// The response message to a decoded query, before it is fitted to a transport.
-    public func answer(_ query: DNSMessage, catalog: some ServiceCatalog, freshness: DNSFreshness) -> DNSMessage {
+    public func answer(_ query: DNSMessage, catalog: some ServiceCatalog, freshness: DNSFreshness,
+                       cache: DNSAnswerCache? = nil) -> DNSMessage {
         let ourEDNS = query.edns.map { _ in EDNS(udpPayloadSize: UInt16(clamping: options.udpPayloadCap)) }
         guard query.header.opcode == .query else {
             return reply(to: query.header, question: query.questions.first, code: .notImplemented, edns: ourEDNS)
@@ -71,8 +74,9 @@ public struct DNSAnswerer: Sendable {
         }
         var response = reply(to: query.header, question: question, code: .noError, edns: ourEDNS)
         let soa = soaRecord(catalog: catalog)
-        let zoneAnswer = DNSZoneLookup(options: options, catalog: catalog, soa: soa, rotation: Int(query.header.id))
-            .lookup(question.name, type: question.type)
+        let lookup = { DNSZoneLookup(options: options, catalog: catalog, soa: soa).lookup(question.name, type: question.type) }
+        let zoneAnswer = (cache?.answer(serial: catalog.dnsSerial, name: question.name, type: question.type, lookup)
+            ?? lookup()).rotated(by: Int(query.header.id))
         switch zoneAnswer {
         case .nonexistent:
             response.header.rcodeLow = UInt8(DNSResponseCode.nameError.rawValue)

@@ -55,13 +55,15 @@ extension DNSMessage {
 }
 
 /// Builds a message's bytes, compressing names (RFC 1035 §4.1.4): every suffix written at an offset a
-/// pointer can reach (below 0x4000) is remembered, keyed by its case-folded labels, and a later name
-/// ending in it points there.
+/// pointer can reach (below 0x4000) is remembered by a hash of its case-folded labels, and a later name
+/// ending in it points there once the bytes at that offset are checked to spell the same suffix (so a hash
+/// collision costs compression, never correctness). A 64-bit hash rather than the labels themselves as the
+/// key: hashing nested arrays byte by byte was most of the cost of an answer.
 struct DNSWriter {
     private(set) var bytes: [UInt8] = []
-    private var suffixes: [[[UInt8]]: Int] = [:]
+    private var suffixes: [UInt64: Int] = [:]
     /// Suffixes remembered since the record being appended began, forgotten again if it is taken back.
-    private var added: [[[UInt8]]] = []
+    private var added: [UInt64] = []
 
     init() {
         bytes.reserveCapacity(512)
@@ -84,21 +86,62 @@ struct DNSWriter {
 
     /// Writes `name`, as a pointer to an earlier copy of its longest already-written suffix when there is one.
     mutating func writeName(_ name: DNSName, compress: Bool = true) {
-        let folded = name.folded
-        for index in folded.indices {
-            let suffix = Array(folded[index...])
-            if compress, let target = suffixes[suffix] {
-                writeUInt16(0xC000 | UInt16(target))
-                return
-            }
-            if bytes.count < 0x4000, suffixes[suffix] == nil {
-                suffixes[suffix] = bytes.count
-                added.append(suffix)
+        let hashes = Self.suffixHashes(name)
+        for index in name.labels.indices {
+            let hash = hashes[index]
+            if let target = suffixes[hash] {
+                if compress, spells(name.labels[index...], at: target) {
+                    writeUInt16(0xC000 | UInt16(target))
+                    return
+                }
+            } else if bytes.count < 0x4000 {
+                suffixes[hash] = bytes.count
+                added.append(hash)
             }
             bytes.append(UInt8(name.labels[index].count))
             bytes.append(contentsOf: name.labels[index])
         }
         bytes.append(0)
+    }
+
+    /// FNV-1a over the case-folded labels of every suffix, built right to left: `[i]` covers `labels[i...]`.
+    static func suffixHashes(_ name: DNSName) -> [UInt64] {
+        var hashes = [UInt64](repeating: 0, count: name.labels.count)
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for index in name.labels.indices.reversed() {
+            let label = name.labels[index]
+            hash = (hash ^ UInt64(label.count)) &* 0x0000_0100_0000_01B3
+            for byte in label { hash = (hash ^ UInt64(DNSName.lower(byte))) &* 0x0000_0100_0000_01B3 }
+            hashes[index] = hash
+        }
+        return hashes
+    }
+
+    /// Whether the name written at `offset` (following this writer's own, backward, pointers) is `labels`,
+    /// compared without case.
+    private func spells(_ labels: ArraySlice<[UInt8]>, at offset: Int) -> Bool {
+        var position = offset
+        var next = labels.startIndex
+        for _ in 0..<(DNSName.wireBytesLimit + DNSMessage.pointerHopsLimit) {
+            guard position < bytes.count else { return false }
+            let length = Int(bytes[position])
+            if length & 0xC0 == 0xC0 {
+                guard position + 1 < bytes.count else { return false }
+                position = (length & 0x3F) << 8 | Int(bytes[position + 1])
+                continue
+            }
+            if length == 0 { return next == labels.endIndex }
+            guard next < labels.endIndex, labels[next].count == length, position + 1 + length <= bytes.count else {
+                return false
+            }
+            for (index, byte) in labels[next].enumerated()
+            where DNSName.lower(byte) != DNSName.lower(bytes[position + 1 + index]) {
+                return false
+            }
+            position += 1 + length
+            next += 1
+        }
+        return false
     }
 
     /// Appends `record` if the message stays within `budget` bytes; otherwise leaves the writer as it was

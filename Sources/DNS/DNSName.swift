@@ -65,9 +65,6 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
         Array(labels.prefix(labels.count - zone.labels.count))
     }
 
-    /// The name with labels in lower case: the key names are compared and compressed by.
-    var folded: [[UInt8]] { labels.map { $0.map(Self.lower) } }
-
     static func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
 
     public static func == (lhs: DNSName, rhs: DNSName) -> Bool {

@@ -6,6 +6,21 @@ enum ZoneAnswer: Equatable {
     case records(answers: [DNSRecord], additionals: [DNSRecord])
 
     static let noData = ZoneAnswer.records(answers: [], additionals: [])
+
+    /// The answer with its A records, and its AAAA records, each rotated to start at `rotation` modulo
+    /// their count: successive queries see the addresses in turn first (round robin, as dnsmasq and BIND
+    /// do), while one query ID always gets the same answer.
+    func rotated(by rotation: Int) -> ZoneAnswer {
+        guard case .records(var answers, let additionals) = self else { return self }
+        for type in [DNSRecordType.a, .aaaa] {
+            let positions = answers.indices.filter { answers[$0].type == type }
+            guard positions.count > 1 else { continue }
+            let records = positions.map { answers[$0] }
+            let start = rotation % records.count
+            for (position, record) in zip(positions, records[start...] + records[..<start]) { answers[position] = record }
+        }
+        return .records(answers: answers, additionals: additionals)
+    }
 }
 
 /// Maps a name under the zone to registry instances and those to records; see `DNSAnswerer` for the names.
@@ -13,9 +28,6 @@ struct DNSZoneLookup<Catalog: ServiceCatalog> {
     let options: DNSAnswererOptions
     let catalog: Catalog
     let soa: DNSRecord
-    /// Where address lists start, taken from the query ID: successive queries see the addresses in turn
-    /// first (round robin, as dnsmasq and BIND do), while one query always gets the same answer.
-    let rotation: Int
 
     static var addressLabel: [UInt8] { Array("addr".utf8) }
 
@@ -54,7 +66,7 @@ struct DNSZoneLookup<Catalog: ServiceCatalog> {
                     hosts.append(endpoint.host)
                 }
             }
-            answers += addressRecords(rotated(hosts), owner: owner, type: type)
+            answers += addressRecords(hosts, owner: owner, type: type)
         }
         if type == .srv || type == .any {
             let (records, targets) = srvRecords(live, selector: selector, owner: owner)
@@ -122,12 +134,6 @@ struct DNSZoneLookup<Catalog: ServiceCatalog> {
             default: nil
             }
         }
-    }
-
-    func rotated<Element>(_ items: [Element]) -> [Element] {
-        guard items.count > 1 else { return items }
-        let start = rotation % items.count
-        return Array(items[start...] + items[..<start])
     }
 
     /// The SRV target for a host: the host name itself (when it is a valid DNS name), or `<hex>.addr.<zone>`.

@@ -9,8 +9,10 @@ extension RosterServer {
     func startDNS() throws {
         guard let address = configuration.dnsAddress else { return }
         let answerer = DNSAnswerer(options: DNSAnswererOptions(ttl: UInt32(configuration.dnsTTLSeconds)))
+        let cache = DNSAnswerCache()
         dnsServer = try DNSServer(address: address, loop: loop, logger: logger) { [unowned self] query, transport in
-            answerer.respond(to: query, over: transport, catalog: self.driver.registry, freshness: self.dnsFreshness)
+            answerer.respond(
+                to: query, over: transport, catalog: self.driver.registry, freshness: self.dnsFreshness, cache: cache)
         }
         logger.info("DNS listening", ["address": "\(address)", "zone": "\(answerer.options.zone)",
                                       "ttl_s": "\(configuration.dnsTTLSeconds)"])

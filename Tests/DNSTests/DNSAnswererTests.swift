@@ -193,6 +193,28 @@ struct DNSAnswererTests {
         #expect(Set(first.answers.map(\.data)) == Set(second.answers.map(\.data)))
     }
 
+    @Test("the answer cache gives the same bytes as a fresh lookup, is emptied when the serial moves, and is bounded")
+    func cache() throws {
+        let cache = DNSAnswerCache(entriesLimit: 3)
+        var catalog = Self.catalog
+        for type in [DNSRecordType.a, .srv, .txt, .any] {
+            for id: UInt16 in [1, 2, 1] {
+                let packet = query("Web.default.roster.", type, id: id, bufferSize: 1232).encoded()
+                let cached = answerer.respond(to: packet, over: .udp, catalog: catalog, freshness: .current, cache: cache)
+                let fresh = answerer.respond(to: packet, over: .udp, catalog: catalog, freshness: .current)
+                #expect(cached == fresh)
+            }
+        }
+        #expect(cache.hits == 8 && cache.misses == 4 && cache.count <= 3)
+        // A registration moves the serial: the next answer holds it.
+        catalog.instances.append(instance("i9", endpoints: ["grpc://10.0.0.9:1"]))
+        catalog.dnsSerial += 1
+        let packet = query("web.default.roster.", .a).encoded()
+        let after = try DNSMessage(decoding: try #require(
+            answerer.respond(to: packet, over: .udp, catalog: catalog, freshness: .current, cache: cache)))
+        #expect(after.answers.map(\.data).contains(.a([10, 0, 0, 9])))
+    }
+
     static let twoAddresses = FakeCatalog(instances: [
         instance("a", endpoints: ["grpc://10.0.0.1:1"]), instance("b", endpoints: ["grpc://10.0.0.2:1"]),
     ])
