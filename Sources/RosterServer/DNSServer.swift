@@ -35,7 +35,7 @@ final class DNSServer {
     private var listener: Listener?
     private let answer: Answer
     /// One receive buffer for every datagram: a UDP payload is at most 65,507 bytes.
-    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
+    private let receiveBuffer: UnsafeMutableRawBufferPointer
     private var sessions: [ObjectIdentifier: DNSTCPSession] = [:]
     private var isClosed = false
 
@@ -49,12 +49,19 @@ final class DNSServer {
         socket = try DatagramSocket.bind(to: address)
         do {
             self.address = try socket.localAddress()
+        } catch {
+            socket.close()
+            throw error
+        }
+        // Allocated once nothing before it can throw; from here on a failed start frees it in deinit.
+        receiveBuffer = .allocate(byteCount: 65_536, alignment: 16)
+        do {
             try loop.register(socket.descriptor, interest: .readable) { [unowned self] readiness in
                 if readiness.contains(.loopClosing) { close() } else { receiveDatagrams() }
             }
         } catch {
+            isClosed = true
             socket.close()
-            receiveBuffer.deallocate()
             throw error
         }
         do {
