@@ -9,7 +9,7 @@ extension Router {
         try expectNoBody()
         let segments = rawSegments
         if segments.count == 1 { return .console(.redirectToDirectory) }
-        let name = String(segments[1])
+        let name = segments[1].isEmpty ? "index.html" : String(segments[1])
         guard segments.count == 2, ConsoleAssets.asset(named: name) != nil else {
             throw APIError(
                 status: .notFound, code: "not_found",
