@@ -140,7 +140,23 @@ extension ConsoleAssets {
           }
           document.body.dataset.ready = ready && ready.ready ? "true" : "false";
           const members = page.members.map((member) => ({ ...member, self: self && member.name === self.name }));
-          views.renderMembers(byId("members-body"), members, page.statuses, self ? self.leader : null, transfer);
+          const isLeader = Boolean(self && self.leader === self.name);
+          views.renderMembers(byId("members-body"), members, page.statuses, self ? self.leader : null, isLeader, transfer);
+          renderLeaderLink(self, isLeader);
+        }
+
+        /** On a follower, a link to the leader's console: leadership transfers are made by the leader. */
+        function renderLeaderLink(self, isLeader) {
+          const note = byId("members-note");
+          const leader = self && !isLeader ? page.members.find((member) => member.name === self.leader) : null;
+          if (!leader || !leader.client_address) {
+            note.hidden = true;
+            return;
+          }
+          const link = byId("leader-console");
+          link.textContent = leader.name + "'s console";
+          link.href = location.protocol + "//" + leader.client_address + "/ui/";
+          note.hidden = false;
         }
 
         function setFeedState(state, detail) {

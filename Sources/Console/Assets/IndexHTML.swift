@@ -38,6 +38,8 @@ extension ConsoleAssets {
               </thead>
               <tbody id="members-body"></tbody>
             </table>
+            <p id="members-note" class="muted-text" hidden>Leadership transfers are made by the leader: open
+              <a id="leader-console" href="./">the leader's console</a> to move it.</p>
           </section>
           <div class="columns">
             <section class="card services" aria-labelledby="services-title">

@@ -46,7 +46,7 @@ extension ConsoleAssets {
 
         main { padding: 16px 20px 40px; display: flex; flex-direction: column; gap: 16px; }
         .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; min-width: 0; }
-        .columns { display: grid; grid-template-columns: 220px minmax(0, 1fr) 300px; gap: 16px; align-items: start; }
+        .columns { display: grid; grid-template-columns: 200px minmax(0, 1fr) 260px; gap: 16px; align-items: start; }
         @media (max-width: 1200px) { .columns { grid-template-columns: 200px minmax(0, 1fr); } .events { grid-column: 1 / -1; } }
 
         table.members { width: 100%; border-collapse: collapse; }
@@ -79,13 +79,15 @@ extension ConsoleAssets {
 
         .row {
           display: grid; align-items: center; height: var(--row);
-          grid-template-columns: minmax(7rem, 1.1fr) 5.5rem 3.5rem minmax(9rem, 2fr) minmax(7rem, 1.4fr) 4.5rem 7rem 10.5rem;
+          grid-template-columns: minmax(6rem, 1fr) 5.5rem 3.5rem minmax(8rem, 1.6fr) minmax(6rem, 1.2fr) 3.5rem 6.5rem 10.5rem;
           gap: 8px; padding: 0 8px; border-bottom: 1px solid var(--line);
         }
         .row.header { color: var(--muted); font-size: 12px; font-weight: 600; height: 28px; }
-        .viewport { position: relative; height: 60vh; min-height: 240px; overflow-y: auto; contain: strict; }
+        /* As tall as its rows, at most 60% of the window; rows are absolutely placed over a spacer of the full height. */
+        .viewport { position: relative; max-height: 60vh; min-height: var(--row); overflow-x: hidden; overflow-y: auto; contain: content; }
         .viewport .spacer { width: 1px; }
         .viewport .row { position: absolute; top: 0; left: 0; right: 0; }
+        .viewport .row[hidden] { display: none; }
         .viewport .row:hover { background: #fafbfc; }
         .cell { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
         .cell.weight, .cell.ttl { font-variant-numeric: tabular-nums; }

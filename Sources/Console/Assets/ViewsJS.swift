@@ -24,9 +24,10 @@ extension ConsoleAssets {
 
         /**
          * The member table: one row per member with its configuration role, its own view (role, term, applied index,
-         * revision, leader) and health, and a leadership transfer action for voters that do not lead.
+         * revision, leader) and health, and, when this node leads (only the leader takes transfer requests), a
+         * leadership transfer action for voters that do not lead.
          */
-        export function renderMembers(tbody, members, statuses, leaderName, onTransfer) {
+        export function renderMembers(tbody, members, statuses, leaderName, canTransfer, onTransfer) {
           tbody.replaceChildren();
           for (const member of members) {
             const status = statuses.get(member.name);
@@ -53,7 +54,7 @@ extension ConsoleAssets {
             row.append(healthCell);
             row.append(element("td", "mono", member.client_address || "—"));
             const action = element("td");
-            if (member.role === "voter" && !isLeader && leaderName) {
+            if (canTransfer && member.role === "voter" && !isLeader) {
               const button = element("button", "small", "Make leader");
               button.dataset.action = "transfer";
               button.dataset.member = member.name;
