@@ -34,6 +34,7 @@ extension ConsoleAssets {
           shownFilter: null,
           dirty: new Set(),
           loadStartedAt: 0,
+          lastFeedNote: null,
         };
 
         const list = new VirtualList(byId("instances"), rowHeight,
@@ -165,7 +166,10 @@ extension ConsoleAssets {
           element.className = "feed " + state;
           element.textContent = state === "live" ? "live" : state;
           element.title = detail;
-          if (state === "reconnecting") page.model.note("watch: " + detail);
+          // A node without a leader refuses every retry the same way: note a reason once, not once per retry.
+          if (state === "reconnecting" && detail !== page.lastFeedNote) page.model.note("watch: " + detail);
+          if (state === "reconnecting") page.lastFeedNote = detail;
+          if (state === "live") page.lastFeedNote = null;
         }
 
         // MARK: - Cluster metadata, polled (it is not in the registry's revision history)

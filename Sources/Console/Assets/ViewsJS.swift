@@ -77,7 +77,7 @@ extension ConsoleAssets {
             item.dataset.service = name;
             const button = element("button", name === selectedName ? "service selected" : "service");
             button.append(element("span", "service-name", name));
-            button.append(element("span", "count", String(services.get(name))));
+            button.append(element("span", "count", services.get(name).toLocaleString()));
             button.addEventListener("click", () => onSelect(name));
             item.append(button);
             list.append(item);
