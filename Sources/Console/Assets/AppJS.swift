@@ -115,6 +115,7 @@ extension ConsoleAssets {
           const self = page.self;
           const ready = page.ready;
           byId("node-name").textContent = self ? self.name : "…";
+          document.title = self ? "Roster · " + self.name : "Roster console";
           byId("leader-name").textContent = self ? self.leader || "none" : "…";
           byId("term").textContent = self ? String(self.term) : "…";
           document.body.dataset.leader = self && self.leader ? self.leader : "";
@@ -274,11 +275,12 @@ extension ConsoleAssets {
         async function loadSelected(selection) {
           const model = page.model;
           while (model.selected === selection) {
+            model.retryLoading(selection);
             try {
               const listing = await getJSON("/v1/services/" + encodeURIComponent(selection.name) + "?namespace=" +
                 encodeURIComponent(model.namespace), { timeoutMs: 30000 });
-              model.loaded(selection, listing.instances, listing.revision);
-              return;
+              if (model.loaded(selection, listing.instances, listing.revision)) return;
+              continue;
             } catch (error) {
               model.failedLoading(selection, error);
               await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -373,6 +375,16 @@ extension ConsoleAssets {
         byId("service-filter").addEventListener("input", (event) => {
           page.serviceFilter = event.target.value;
           invalidate("services");
+        });
+        // An edited or bookmarked address (#namespace=…&service=…) switches the view without a reload.
+        window.addEventListener("hashchange", () => {
+          const wanted = readLocation();
+          if (wanted.namespace !== page.model.namespace) {
+            byId("namespace").value = wanted.namespace;
+            openNamespace(wanted.namespace);
+          }
+          const selected = page.model.selected ? page.model.selected.name : null;
+          if (wanted.service && wanted.service !== selected) selectService(wanted.service);
         });
         byId("namespace-form").addEventListener("submit", (event) => {
           event.preventDefault();

@@ -29,6 +29,8 @@ extension ConsoleAssets {
             this.instancesVersion = 0;
             this.eventsVersion = 0;
             this.listings = 0;
+            /** The revision of the last services listing: the watch stream delivers every event after it. */
+            this.streamStart = 0;
           }
 
           onChange(listener) {
@@ -48,10 +50,15 @@ extension ConsoleAssets {
             this.revision = revision;
             this.completeRevision = revision;
             this.keysAtRevision.clear();
+            this.streamStart = revision;
             this.listings += 1;
             this.changed("services");
-            // A listing after the first one replaces a state that missed events: the selected service lists again too.
-            if (this.listings > 1) this.changed("relisted");
+            // The stream resumes after `revision`: a selected service listed before it would miss the events in
+            // between, and a listing after the first one replaces a state that missed events. Either lists again.
+            const selection = this.selected;
+            if (selection && (this.listings > 1 || (!selection.loading && selection.revision < revision))) {
+              this.changed("relisted");
+            }
           }
 
           /** Starts showing `name`: its instances stay empty (and events for it are held) until `loaded`. */
@@ -62,9 +69,14 @@ extension ConsoleAssets {
             return this.selected;
           }
 
-          /** Fills the selected service from its listing at `revision`, then applies the events held meanwhile. */
+          /**
+           * Fills the selected service from its listing at `revision`, then applies the events held meanwhile.
+           * @returns false when the listing is older than the stream's start (events in between would be lost): ask
+           *   again; true otherwise, including when the selection has changed since.
+           */
           loaded(selection, instances, revision) {
-            if (this.selected !== selection) return;
+            if (this.selected !== selection) return true;
+            if (revision < this.streamStart) return false;
             selection.instances = new Map(instances.map((instance) => [instance.id, instance]));
             selection.revision = revision;
             selection.loading = false;
@@ -72,6 +84,16 @@ extension ConsoleAssets {
             for (const event of selection.held) this.applyToSelected(selection, event);
             selection.held = [];
             this.changed("instances");
+            return true;
+          }
+
+          /**
+           * Starts (or restarts) listing the selected service: events held so far are dropped, because the listing
+           * about to be asked for reflects them (it is read on this node after they were applied), while events that
+           * arrive until it answers are held and applied after it.
+           */
+          retryLoading(selection) {
+            selection.held = [];
           }
 
           failedLoading(selection, error) {
