@@ -14,6 +14,9 @@ public enum ConsoleAssets {
         ConsoleAsset(name: "instance-list.js", text: instanceListJS),
         ConsoleAsset(name: "views.js", text: viewsJS),
         ConsoleAsset(name: "dialog.js", text: dialogJS),
+        ConsoleAsset(name: "actions.js", text: actionsJS),
+        ConsoleAsset(name: "cluster.js", text: clusterJS),
+        ConsoleAsset(name: "leases.js", text: leasesJS),
     ]
 
     private static let byName: [String: ConsoleAsset] = Dictionary(

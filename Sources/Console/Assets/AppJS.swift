@@ -1,33 +1,25 @@
 // The console's app.js: edit it here; the node serves these exact bytes at /ui/app.js.
 extension ConsoleAssets {
-    /// The entry module: polling of cluster metadata, rendering, selection and the confirmed actions.
+    /// The entry module: page state, rendering once per frame, service selection and namespaces.
     static let appJS = #"""
-        // The console's wiring: cluster metadata polled once a second, registry data from one listing plus a watch
-        // stream (WatchFeed), a virtualised instance list, and the confirmed actions (drain, deregister, transfer).
-        import { getJSON, instancePath, request } from "./api.js";
-        import { confirmAction, toast } from "./dialog.js";
+        // The console's entry module: the page state, rendering once per frame, service selection and namespaces.
+        // Registry data comes from one listing plus a watch stream (WatchFeed), cluster metadata from ClusterWatch,
+        // TTLs from LeaseClock; the actions (actions.js) each ask for a confirmation first.
+        import { deregister, drain, transfer } from "./actions.js";
+        import { getJSON } from "./api.js";
+        import { ClusterWatch, renderCluster } from "./cluster.js";
         import { VirtualList } from "./instance-list.js";
+        import { LeaseClock } from "./leases.js";
         import { RegistryModel } from "./model.js";
         import * as views from "./views.js";
         import { WatchFeed } from "./watch.js";
 
-        const clusterPollMs = 1000;
-        const leaseRefreshMs = 5000;
-        const leaseFetchesAtOnce = 4;
         const rowHeight = 34;
-
         const byId = (id) => document.getElementById(id);
 
         const page = {
           model: null,
           feed: null,
-          self: null, // this node's /v1/cluster/status
-          ready: null, // this node's /readyz answer, or { error }
-          members: [],
-          statuses: new Map(), // member name → its status, or { error }
-          leases: new Map(), // lease id → { remainingMs, grantedMs, at, gone }
-          leaseQueue: [],
-          leaseFetches: 0,
           instanceFilter: "",
           serviceFilter: "",
           shownVersion: -1,
@@ -37,9 +29,11 @@ extension ConsoleAssets {
           lastFeedNote: null,
         };
 
+        const cluster = new ClusterWatch(() => invalidate("cluster"));
+        const leases = new LeaseClock(() => invalidate("instances"));
         const list = new VirtualList(byId("instances"), rowHeight,
           (row) => views.createInstanceRow(row, { drain, deregister }),
-          (row, instance) => views.fillInstanceRow(row, instance, leaseText));
+          (row, instance) => views.fillInstanceRow(row, instance, (lease) => leases.text(lease)));
 
         // MARK: - Rendering, once per frame whatever the event rate
 
@@ -54,7 +48,7 @@ extension ConsoleAssets {
           if (dirty.has("services")) renderServices();
           if (dirty.has("instances")) renderInstances();
           if (dirty.has("events")) views.renderEvents(byId("events"), page.model.events, 60);
-          if (dirty.has("cluster")) renderCluster();
+          if (dirty.has("cluster")) renderCluster(cluster, transfer);
           byId("revision").textContent = String(page.model.revision);
         }
 
@@ -111,56 +105,6 @@ extension ConsoleAssets {
           }
         }
 
-        function renderCluster() {
-          const self = page.self;
-          const ready = page.ready;
-          byId("node-name").textContent = self ? self.name : "…";
-          document.title = self ? "Roster · " + self.name : "Roster console";
-          byId("leader-name").textContent = self ? self.leader || "none" : "…";
-          byId("term").textContent = self ? String(self.term) : "…";
-          document.body.dataset.leader = self && self.leader ? self.leader : "";
-          const pill = byId("ready-pill");
-          const banner = byId("banner");
-          if (!ready || ready.error) {
-            pill.className = "pill bad";
-            pill.textContent = "unreachable";
-            banner.textContent = "This node is not answering" + (ready ? " (" + ready.error + ")" : "") +
-              ". The page shows what it last knew and reconnects by itself.";
-            banner.hidden = false;
-          } else if (!ready.ready) {
-            pill.className = "pill bad";
-            pill.textContent = "not ready";
-            banner.textContent = (ready.reason === "no leader"
-              ? "No leader: node " + (self ? self.name : "") + " cannot reach a quorum. "
-              : "Node " + (self ? self.name : "") + " is not ready: " + ready.reason + ". ") +
-              "What you see may be stale and changes will fail until it is ready.";
-            banner.hidden = false;
-          } else {
-            pill.className = "pill good";
-            pill.textContent = "ready";
-            banner.hidden = true;
-          }
-          document.body.dataset.ready = ready && ready.ready ? "true" : "false";
-          const members = page.members.map((member) => ({ ...member, self: self && member.name === self.name }));
-          const isLeader = Boolean(self && self.leader === self.name);
-          views.renderMembers(byId("members-body"), members, page.statuses, self ? self.leader : null, isLeader, transfer);
-          renderLeaderLink(self, isLeader);
-        }
-
-        /** On a follower, a link to the leader's console: leadership transfers are made by the leader. */
-        function renderLeaderLink(self, isLeader) {
-          const note = byId("members-note");
-          const leader = self && !isLeader ? page.members.find((member) => member.name === self.leader) : null;
-          if (!leader || !leader.client_address) {
-            note.hidden = true;
-            return;
-          }
-          const link = byId("leader-console");
-          link.textContent = leader.name + "'s console";
-          link.href = location.protocol + "//" + leader.client_address + "/ui/";
-          note.hidden = false;
-        }
-
         function setFeedState(state, detail) {
           const element = byId("feed-state");
           element.dataset.state = state;
@@ -173,91 +117,9 @@ extension ConsoleAssets {
           if (state === "live") page.lastFeedNote = null;
         }
 
-        // MARK: - Cluster metadata, polled (it is not in the registry's revision history)
-
-        async function pollCluster() {
-          try {
-            const response = await fetch("/readyz", { cache: "no-store", signal: AbortSignal.timeout(2000) });
-            page.ready = await response.json();
-            const [self, members] = await Promise.all([
-              getJSON("/v1/cluster/status", { timeoutMs: 2000 }),
-              getJSON("/v1/cluster/members", { timeoutMs: 2000 }),
-            ]);
-            page.self = self;
-            page.members = members.members;
-            page.statuses.set(self.name, self);
-            await Promise.all(members.members.filter((member) => member.name !== self.name).map(async (member) => {
-              if (!member.client_address) {
-                page.statuses.set(member.name, { error: "its client address is not known yet" });
-                return;
-              }
-              try {
-                const status = await getJSON(location.protocol + "//" + member.client_address + "/v1/cluster/status", { timeoutMs: 1500 });
-                page.statuses.set(member.name, status);
-              } catch (error) {
-                page.statuses.set(member.name, { error: error.message });
-              }
-            }));
-          } catch (error) {
-            page.ready = { error: error.message || String(error) };
-          }
-          invalidate("cluster");
-          setTimeout(pollCluster, clusterPollMs);
-        }
-
-        // MARK: - Leases: remaining TTL for the rows in view, asked of the lease API and counted down in between
-
-        function leaseText(lease) {
-          const entry = page.leases.get(lease);
-          if (!entry || entry.at === 0) {
-            wantLease(lease);
-            return "…";
-          }
-          if (entry.gone) return "expired";
-          if (entry.failed) return "unknown";
-          const remaining = Math.max(0, entry.remainingMs - (performance.now() - entry.at));
-          return (remaining / 1000).toFixed(remaining < 10000 ? 1 : 0) + " s of " + Math.round(entry.grantedMs / 1000) + " s";
-        }
-
-        function wantLease(lease) {
-          const entry = page.leases.get(lease);
-          if (entry && entry.pending) return;
-          page.leases.set(lease, { ...(entry || { remainingMs: 0, grantedMs: 0, at: 0 }), pending: true });
-          page.leaseQueue.push(lease);
-          fetchLeases();
-        }
-
-        /** Asks the lease API for the queued leases, a few at a time (the leader knows the live deadline). */
-        function fetchLeases() {
-          while (page.leaseFetches < leaseFetchesAtOnce && page.leaseQueue.length > 0) {
-            const lease = page.leaseQueue.shift();
-            page.leaseFetches += 1;
-            getJSON("/v1/leases/" + lease, { timeoutMs: 3000 }).then((answer) => {
-              page.leases.set(lease, {
-                remainingMs: answer.lease.remaining_ttl_ms, grantedMs: answer.lease.granted_ttl_ms, at: performance.now(),
-                gone: false, failed: false, pending: false,
-              });
-            }, (error) => {
-              const entry = page.leases.get(lease);
-              const gone = error.status === 404;
-              page.leases.set(lease, { ...entry, gone, failed: !gone, pending: false, at: performance.now() });
-            }).finally(() => {
-              page.leaseFetches -= 1;
-              fetchLeases();
-              invalidate("instances");
-            });
-          }
-        }
-
-        /** Once a second: count TTLs down and refresh the leases of the rows in view that are older than 5 s. */
+        /** Once a second: count TTLs down, and refresh those of the rows in view. */
         function tick() {
-          const now = performance.now();
-          for (const instance of list.visibleItems()) {
-            if (instance.lease === null) continue;
-            const entry = page.leases.get(instance.lease);
-            if (entry && !entry.pending && now - entry.at > leaseRefreshMs) wantLease(instance.lease);
-          }
-          if (page.leases.size > 5000) page.leases.clear();
+          leases.refresh(list.visibleItems());
           invalidate("instances");
         }
 
@@ -316,47 +178,6 @@ extension ConsoleAssets {
           history.replaceState(null, "", "#" + parameters.toString());
         }
 
-        // MARK: - Actions, each confirmed first
-
-        async function perform(description, work) {
-          try {
-            await work();
-            toast(description + ": done");
-          } catch (error) {
-            toast(description + " failed: " + error.message + (error.code ? " (" + error.code + ")" : ""), true);
-          }
-        }
-
-        async function drain(instance) {
-          const draining = instance.status !== "draining";
-          const name = instance.service + "/" + instance.id;
-          const confirmed = await confirmAction(draining
-            ? { title: "Drain " + name + "?", confirmLabel: "Drain",
-                message: "It stays registered with status draining: clients that honour the status stop sending it new work." }
-            : { title: "Undrain " + name + "?", confirmLabel: "Undrain", message: "Its status goes back to up." });
-          if (!confirmed) return;
-          await perform((draining ? "Drain " : "Undrain ") + name, () =>
-            request("PATCH", instancePath(instance.namespace, instance.service, instance.id),
-              { body: { status: draining ? "draining" : "up" } }));
-        }
-
-        async function deregister(instance) {
-          const name = instance.service + "/" + instance.id;
-          const confirmed = await confirmAction({ title: "Deregister " + name + "?", confirmLabel: "Deregister",
-            message: "It is removed from the registry now; a process that still runs may register it again." });
-          if (!confirmed) return;
-          await perform("Deregister " + name, () =>
-            request("DELETE", instancePath(instance.namespace, instance.service, instance.id)));
-        }
-
-        async function transfer(member) {
-          const confirmed = await confirmAction({ title: "Make " + member + " the leader?", confirmLabel: "Transfer leadership",
-            message: "The current leader hands over to " + member + "; writes pause for about one round trip." });
-          if (!confirmed) return;
-          await perform("Leadership transfer to " + member, () =>
-            request("POST", "/v1/cluster/transfer-leadership", { body: { to: member }, timeoutMs: 10000 }));
-        }
-
         // MARK: - Start
 
         function debounce(work, ms) {
@@ -397,7 +218,7 @@ extension ConsoleAssets {
         openNamespace(start.namespace);
         if (start.service) selectService(start.service);
         else invalidate("instances");
-        pollCluster();
+        cluster.start();
         setInterval(tick, 1000);
         """#
 }
