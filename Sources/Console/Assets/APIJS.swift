@@ -69,11 +69,12 @@ extension ConsoleAssets {
         }
 
         /**
-         * Opens a streamed GET and calls `onLine` with each parsed NDJSON line as it arrives; resolves when the node
-         * ends the stream, rejects on a network error or abort.
+         * Opens a streamed GET and calls `onLine` with each parsed NDJSON line as it arrives (and `onBytes` whenever
+         * any bytes do, so a long line still shows the stream is alive); resolves when the node ends the stream or
+         * `onLine` returns false, rejects on a network error or abort.
          * @throws {ApiError} when the node refuses the stream (its status and error code)
          */
-        export async function streamLines(url, signal, onOpen, onLine) {
+        export async function streamLines(url, signal, onOpen, onLine, onBytes) {
           const response = await fetch(url, { signal, cache: "no-store" });
           if (!response.ok) throw await errorOf(response);
           onOpen();
@@ -83,6 +84,7 @@ extension ConsoleAssets {
             for (;;) {
               const { value, done } = await reader.read();
               if (done) return;
+              if (onBytes) onBytes();
               // A long line (a big resync) arrives in many chunks: look for its end only in the new text.
               if (value.indexOf("\n") < 0) {
                 pending += value;

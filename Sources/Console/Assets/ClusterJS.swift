@@ -38,7 +38,7 @@ extension ConsoleAssets {
               this.statuses.set(self.name, self);
               await Promise.all(this.members.filter((member) => member.name !== self.name).map((member) => this.askMember(member)));
             } catch (error) {
-              this.ready = { error: error.message || String(error) };
+              this.ready = { error: error.name === "TimeoutError" ? "no answer within 2 s" : error.message || String(error) };
             }
             this.onChange();
             setTimeout(() => this.poll(), pollMs);
