@@ -11,7 +11,12 @@ enum ZoneAnswer: Equatable {
     /// their count: successive queries see the addresses in turn first (round robin, as dnsmasq and BIND
     /// do), while one query ID always gets the same answer.
     func rotated(by rotation: Int) -> ZoneAnswer {
-        guard case .records(var answers, let additionals) = self else { return self }
+        guard case .records(var answers, let additionals) = self, answers.count > 1 else { return self }
+        // The common case, an A or AAAA question: one run of one type, rotated with a single copy.
+        if let type = answers.first?.type, type == .a || type == .aaaa, answers.allSatisfy({ $0.type == type }) {
+            let start = rotation % answers.count
+            return .records(answers: Array(answers[start...] + answers[..<start]), additionals: additionals)
+        }
         for type in [DNSRecordType.a, .aaaa] {
             let positions = answers.indices.filter { answers[$0].type == type }
             guard positions.count > 1 else { continue }
