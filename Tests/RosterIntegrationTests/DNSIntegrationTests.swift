@@ -169,6 +169,30 @@ struct DNSIntegrationTests {
         #expect(cluster.request("GET", "/healthz", on: 0)?.status == 200)
     }
 
+    @Test("TCP connections beyond 128 are closed at once; those held keep being answered")
+    func connectionLimit() throws {
+        let (cluster, port) = try Self.singleNode()
+        try Self.register(cluster, "i1", #"{"endpoints":["grpc://10.0.0.1:9000"]}"#)
+        var held: [Int32] = []
+        defer { for descriptor in held { close(descriptor) } }
+        let packet = DNSTestClient.query("web.default.roster.", .a).encoded()
+        let framed = [UInt8(packet.count >> 8), UInt8(packet.count & 0xFF)] + packet
+        for _ in 0..<128 {
+            let descriptor = try #require(LoopbackSocket.connect(port: port, receiveTimeoutMicroseconds: 5_000_000))
+            held.append(descriptor)
+            // A query answered proves the server adopted this connection before the next one is opened.
+            #expect(DNSTestClient.send(framed, on: descriptor))
+            #expect(DNSTestClient.receiveFramed(on: descriptor) != nil)
+        }
+        let extra = try #require(LoopbackSocket.connect(port: port, receiveTimeoutMicroseconds: 5_000_000))
+        held.append(extra)
+        var byte: UInt8 = 0
+        #expect(recv(extra, &byte, 1, 0) <= 0, "the 129th connection is closed without an answer")
+        #expect(DNSTestClient.send(framed, on: held[0]))
+        let answer = DNSTestClient.receiveFramed(on: held[0]).flatMap { try? DNSMessage(decoding: $0) }
+        #expect(answer?.answers.map(\.data) == [.a([10, 0, 0, 1])])
+    }
+
     @Test("a node without a leader for longer than --dns-max-staleness answers SERVFAIL, and recovers")
     func staleness() throws {
         let port = ProcessCluster.freePort()
