@@ -11,11 +11,21 @@ extension RosterServer {
         let answerer = DNSAnswerer(options: DNSAnswererOptions(ttl: UInt32(configuration.dnsTTLSeconds)))
         let cache = DNSAnswerCache()
         dnsServer = try DNSServer(address: address, loop: loop, logger: logger) { [unowned self] query, transport in
-            answerer.respond(
+            let response = answerer.respond(
                 to: query, over: transport, catalog: self.driver.registry, freshness: self.dnsFreshness, cache: cache)
+            self.metrics.requests[Self.dnsMetricKind(response), default: 0] += 1
+            return response
         }
         logger.info("DNS listening", ["address": "\(address)", "zone": "\(answerer.options.zone)",
                                       "ttl_s": "\(configuration.dnsTTLSeconds)"])
+    }
+
+    /// The `roster_requests_total` kind of a DNS answer: `dns_` and its response code in lower case
+    /// (`dns_noerror`, `dns_nxdomain`, `dns_servfail`, …), or `dns_dropped` for a packet left unanswered.
+    static func dnsMetricKind(_ response: [UInt8]?) -> String {
+        guard let response, let header = DNSMessage.header(of: response) else { return "dns_dropped" }
+        // BADVERS (16) is the only extended code the answerer sends; its header bits read NOERROR.
+        return "dns_" + DNSResponseCode(rawValue: UInt16(header.rcodeLow)).description.lowercased()
     }
 
     /// Whether the applied state may answer DNS: not while local reads are fenced after a restart (the

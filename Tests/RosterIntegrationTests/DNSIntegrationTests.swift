@@ -107,6 +107,7 @@ struct DNSIntegrationTests {
         let (cluster, port) = try Self.singleNode()
         let missing = DNSTestClient.udp(DNSTestClient.query("web.default.roster.", .a), port: port)
         #expect(missing?.responseCode == .nameError)
+        #expect(cluster.request("GET", "/metrics", on: 0)?.text.contains(#"roster_requests_total{kind="dns_nxdomain"} 1"#) == true)
         try Self.register(cluster, "i1", #"{"endpoints":["grpc://10.0.0.1:9000"],"metadata":{"tags":"blue"}}"#)
         try Self.register(cluster, "i2", #"{"endpoints":["grpc://10.0.0.2:9000"]}"#)
         let a = DNSTestClient.udp(DNSTestClient.query("web.default.roster.", .a), port: port)
