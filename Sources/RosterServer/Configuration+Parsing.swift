@@ -128,6 +128,8 @@ extension ServerConfiguration {
             clientAddress = try Self.address(value, setting: setting.origin)
         case .peerAddr:
             peerAddress = try Self.address(value, setting: setting.origin)
+        case .dnsAddr:
+            dnsAddress = try Self.address(value, setting: setting.origin)
         case .initialCluster:
             initialCluster = try Self.clusterEntries(value, setting: setting.origin)
         case .join:
@@ -168,6 +170,8 @@ extension ServerConfiguration {
         case .maxConnections: maxConnections = number
         case .requestTimeoutMilliseconds: requestTimeoutMilliseconds = number
         case .clientStallMilliseconds: clientStallMilliseconds = number
+        case .dnsTTLSeconds: dnsTTLSeconds = number
+        case .dnsMaxStalenessMilliseconds: dnsMaxStalenessMilliseconds = number
         default: preconditionFailure("\(flag) is not numeric")
         }
     }

@@ -34,7 +34,8 @@ extension ServerConfiguration {
          (.snapshotEntries, snapshotEntries), (.historyRevisions, historyRevisions), (.historyEvents, historyEvents),
          (.historyBytes, historyBytes), (.maxRequestBytes, maxRequestBytes),
          (.maxConnections, maxConnections), (.requestTimeoutMilliseconds, requestTimeoutMilliseconds),
-         (.clientStallMilliseconds, clientStallMilliseconds)]
+         (.clientStallMilliseconds, clientStallMilliseconds), (.dnsTTLSeconds, dnsTTLSeconds),
+         (.dnsMaxStalenessMilliseconds, dnsMaxStalenessMilliseconds)]
     }
 
     private func validateInitialCluster() throws(ConfigurationError) {

@@ -55,6 +55,13 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// outbound buffer full, before the connection is cut and logged: a reader that stopped must not pin
     /// the answer's records and buffers forever.
     public var clientStallMilliseconds = 30_000
+    /// Where the DNS interface listens (UDP and TCP); nil leaves it off.
+    public var dnsAddress: SocketAddress? = nil
+    /// TTL of every DNS record, and how long resolvers may cache a negative answer.
+    public var dnsTTLSeconds = 5
+    /// How long without word from a leader (or how long fenced) DNS keeps answering from local state;
+    /// past it, SERVFAIL sends resolvers to another node.
+    public var dnsMaxStalenessMilliseconds = 5000
     public var logLevel = LogLevel.info
     /// Testing only: answer writes as soon as the leader appends them, before they commit. Loses
     /// acknowledged writes on leader failure; exists so the chaos suite can prove its checker notices.

@@ -17,6 +17,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case maxConnections = "max-connections"
     case requestTimeoutMilliseconds = "request-timeout-ms"
     case clientStallMilliseconds = "client-stall-ms"
+    case dnsAddr = "dns-addr"
+    case dnsTTLSeconds = "dns-ttl"
+    case dnsMaxStalenessMilliseconds = "dns-max-staleness"
     case logLevel = "log-level"
     case unsafeAckBeforeCommit = "unsafe-ack-before-commit"
     case config
@@ -45,6 +48,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .maxConnections: 1...1_000_000
         case .requestTimeoutMilliseconds: 1...3_600_000
         case .clientStallMilliseconds: 1...3_600_000
+        case .dnsTTLSeconds: 0...86_400
+        case .dnsMaxStalenessMilliseconds: 1...86_400_000
         default: nil
         }
     }
@@ -53,7 +58,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         switch self {
         case .name: "NAME"
         case .dataDir, .config: "PATH"
-        case .clientAddr, .peerAddr: "IP:PORT"
+        case .clientAddr, .peerAddr, .dnsAddr: "IP:PORT"
+        case .dnsTTLSeconds: "SECONDS"
+        case .dnsMaxStalenessMilliseconds: "MS"
         case .initialCluster: "N=IP:PORT,..."
         case .join, .help, .unsafeAckBeforeCommit: ""
         case .logLevel: "LEVEL"
@@ -79,6 +86,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .maxConnections: "client connections held open at once"
         case .requestTimeoutMilliseconds: "how long a client request may wait for commit"
         case .clientStallMilliseconds: "how long a client may stop reading a large answer it is being sent before it is cut"
+        case .dnsAddr: "address of the DNS interface, UDP and TCP (names <service>.<namespace>.roster.)"
+        case .dnsTTLSeconds: "TTL of DNS records and of negative answers"
+        case .dnsMaxStalenessMilliseconds: "DNS answers SERVFAIL after this long without a leader, or while local reads are fenced"
         case .logLevel: "debug, info, warning or error"
         case .unsafeAckBeforeCommit: "TESTING ONLY, LOSES DATA: answer writes before they commit (proves the chaos checker bites)"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
@@ -105,6 +115,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .maxConnections: String(defaults.maxConnections)
         case .requestTimeoutMilliseconds: String(defaults.requestTimeoutMilliseconds)
         case .clientStallMilliseconds: String(defaults.clientStallMilliseconds)
+        case .dnsAddr: defaults.dnsAddress?.description ?? "off"
+        case .dnsTTLSeconds: String(defaults.dnsTTLSeconds)
+        case .dnsMaxStalenessMilliseconds: String(defaults.dnsMaxStalenessMilliseconds)
         case .logLevel: defaults.logLevel.rawValue
         case .unsafeAckBeforeCommit: "false"
         case .config, .help: nil

@@ -197,6 +197,8 @@ public final class ProcessCluster {
     public let root: String
     public let binary: String
     public let extraFlags: [String]
+    /// Flags for one node only, by name (a per-node port such as `--dns-addr`), after `extraFlags`.
+    public var nodeFlags: [String: [String]] = [:]
 
     public static var packageRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -262,7 +264,7 @@ public final class ProcessCluster {
             "--name", node.name, "--data-dir", node.dataDirectory,
             "--client-addr", "127.0.0.1:\(node.clientPort)", "--peer-addr", "127.0.0.1:\(node.peerPort)",
             "--initial-cluster", initialCluster ?? self.initialCluster, "--heartbeat-ms", "50", "--election-ms", "500",
-        ] + (join ? ["--join"] : []) + extraFlags
+        ] + (join ? ["--join"] : []) + extraFlags + (nodeFlags[node.name] ?? [])
         _ = FileManager.default.createFile(atPath: node.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: node.logPath))
         log.seekToEndOfFile()
