@@ -89,6 +89,8 @@ extension RosterServer {
             session.finish(
                 APIAdapter.members(
                     membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
+        case .snapshot:
+            serveSnapshot(session: session)
         case .error(let error):
             session.finish(APIAdapter.error(error, context: context), keepAlive: error.status.code < 500 && error.status.code != 400)
         }
