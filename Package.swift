@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
         .target(name: "RosterClient", swiftSettings: strict),
-        .executableTarget(name: "rosterctl", dependencies: ["RosterClient"], swiftSettings: strict),
+        .executableTarget(name: "rosterctl", dependencies: ["RosterClient", "Storage", "Registry"], swiftSettings: strict),
         // The load generator of scripts/bench.
         .executableTarget(name: "roster-bench", swiftSettings: strict),
 

@@ -136,6 +136,12 @@ extension ServerConfiguration {
             case "false", "no", "0": join = false
             default: throw .invalidBoolean(setting: setting.origin, value: value)
             }
+        case .forceNewCluster:
+            switch value.lowercased() {
+            case "true", "yes", "1": forceNewCluster = true
+            case "false", "no", "0": forceNewCluster = false
+            default: throw .invalidBoolean(setting: setting.origin, value: value)
+            }
         case .unsafeAckBeforeCommit:
             switch value.lowercased() {
             case "true", "yes", "1": unsafeAcknowledgeBeforeCommit = true

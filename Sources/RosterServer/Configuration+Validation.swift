@@ -64,6 +64,7 @@ extension ServerConfiguration {
             // Joining under a new name at an address a founder already uses.
             throw .duplicateMemberAddress(peerAddress.description, names: [owner, name])
         }
+        if join && forceNewCluster { throw .forceNewClusterWithJoin }
         if join && entries.allSatisfy({ $0.name == name }) {
             // A joiner needs at least one founder to learn the cluster ID from and to contact.
             throw .joinWithoutFounders(name: name)

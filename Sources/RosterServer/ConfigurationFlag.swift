@@ -7,6 +7,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case peerAddr = "peer-addr"
     case initialCluster = "initial-cluster"
     case join
+    case forceNewCluster = "force-new-cluster"
     case heartbeatMilliseconds = "heartbeat-ms"
     case electionMilliseconds = "election-ms"
     case snapshotEntries = "snapshot-entries"
@@ -26,7 +27,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     var flag: String { "--" + rawValue }
 
     /// Flags that take no separate value (`--join`, `--help`); `--join=false` is still accepted.
-    var isSwitch: Bool { self == .join || self == .help || self == .unsafeAckBeforeCommit }
+    var isSwitch: Bool { self == .join || self == .forceNewCluster || self == .help || self == .unsafeAckBeforeCommit }
 
     /// Settings a config file may contain: all but `config` (no nesting) and `help`.
     var isFileKey: Bool { self != .config && self != .help }
@@ -55,7 +56,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .dataDir, .config: "PATH"
         case .clientAddr, .peerAddr: "IP:PORT"
         case .initialCluster: "N=IP:PORT,..."
-        case .join, .help, .unsafeAckBeforeCommit: ""
+        case .join, .forceNewCluster, .help, .unsafeAckBeforeCommit: ""
         case .logLevel: "LEVEL"
         default: "N"
         }
@@ -69,6 +70,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .peerAddr: "address of the listener for other members"
         case .initialCluster: "founding members as name=peer-address pairs (default: NAME=PEER-ADDR)"
         case .join: "join a running cluster as a new member (empty log, waits for the leader's snapshot)"
+        case .forceNewCluster: "LOST QUORUM ONLY: make this surviving member a one-member cluster keeping all its data; then drop the flag"
         case .heartbeatMilliseconds: "leader heartbeat interval, also the Raft tick"
         case .electionMilliseconds: "election timeout; at least twice the heartbeat"
         case .snapshotEntries: "applied entries between automatic snapshots"
@@ -95,6 +97,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .peerAddr: defaults.peerAddress.description
         case .initialCluster: defaults.resolvedInitialCluster.map(\.description).joined(separator: ",")
         case .join: "false"
+        case .forceNewCluster: "false"
         case .heartbeatMilliseconds: String(defaults.heartbeatMilliseconds)
         case .electionMilliseconds: String(defaults.electionMilliseconds)
         case .snapshotEntries: String(defaults.snapshotEntries)
