@@ -38,6 +38,7 @@
 //   GET    /v1/cluster/status                             .clusterStatus (encodeStatus)
 //   POST   /v1/cluster/transfer-leadership  {"to"?}       admin .transferLeadership (202 when started)
 //   GET    /v1/cluster/hash[?revision=R]                  read .hash
+//   GET    /v1/snapshot                                   .snapshot (a BackupFile, chunked octet-stream)
 //
 // Decisions:
 // - Strictness: unknown body fields and unknown query parameters are 400 (`unknown_field`,
