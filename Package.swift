@@ -64,7 +64,7 @@ let package = Package(
                 "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway",
             ],
             swiftSettings: strict),
-        .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix"], swiftSettings: strict),
+        .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix", "RosterClient"], swiftSettings: strict),
         // Test support: real roster processes on loopback, for integration, client and CLI tests.
         .target(name: "RosterTestSupport", swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),

@@ -131,8 +131,11 @@ enum APIAdapter {
         return APIResponse.encodeStatus(report, context: context).bytes(keepAlive: true)
     }
 
-    static func members(_ members: [Member], configuration: Configuration, leader: NodeID?, context: ResponseContext) -> [UInt8] {
-        APIResponse.encodeMembers(members, configuration: configuration, leader: leader, context: context).bytes(keepAlive: true)
+    static func members(
+        _ members: [Member], configuration: Configuration, leader: NodeID?, clusterID: UInt64? = nil, context: ResponseContext
+    ) -> [UInt8] {
+        APIResponse.encodeMembers(members, configuration: configuration, leader: leader, clusterID: clusterID, context: context)
+            .bytes(keepAlive: true)
     }
 
     // MARK: - Streams

@@ -65,7 +65,7 @@ extension ServerConfiguration {
             throw .duplicateMemberAddress(peerAddress.description, names: [owner, name])
         }
         if join && forceNewCluster { throw .forceNewClusterWithJoin }
-        if join && entries.allSatisfy({ $0.name == name }) {
+        if join && joinAddress == nil && entries.allSatisfy({ $0.name == name }) {
             // A joiner needs at least one founder to learn the cluster ID from and to contact.
             throw .joinWithoutFounders(name: name)
         }

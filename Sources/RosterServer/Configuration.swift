@@ -36,6 +36,9 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// Start as a new member of a running cluster: an empty Raft configuration, waiting for the leader's
     /// snapshot, instead of bootstrapping `initialCluster`.
     public var join = false
+    /// `--join ADDR`: a running member's client address ("host:port"). The joiner asks it for the cluster ID and
+    /// the member list (`JoinDiscovery`), so it needs no `--initial-cluster`.
+    public var joinAddress: String?
     /// Lost quorum: rewrite this member's data directory so that it is the only voter, keeping its whole log
     /// and state (`ForceNewCluster`). Used once, on the one surviving member, then dropped.
     public var forceNewCluster = false

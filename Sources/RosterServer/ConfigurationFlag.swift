@@ -69,7 +69,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .clientAddr: "address of the HTTP API listener"
         case .peerAddr: "address of the listener for other members"
         case .initialCluster: "founding members as name=peer-address pairs (default: NAME=PEER-ADDR)"
-        case .join: "join a running cluster as a new member (empty log, waits for the leader's snapshot)"
+        case .join: "join a running cluster as a new member (empty log, waits for the leader's snapshot); --join ADDR learns the cluster ID and members from any member's client address"
         case .forceNewCluster: "LOST QUORUM ONLY: make this surviving member a one-member cluster keeping all its data; then drop the flag"
         case .heartbeatMilliseconds: "leader heartbeat interval, also the Raft tick"
         case .electionMilliseconds: "election timeout; at least twice the heartbeat"

@@ -88,7 +88,8 @@ extension RosterServer {
         case .members:
             session.finish(
                 APIAdapter.members(
-                    membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
+                    membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader,
+                    clusterID: configuration.clusterID, context: context))
         case .snapshot:
             serveSnapshot(session: session)
         case .error(let error):

@@ -254,6 +254,7 @@ public final class ProcessCluster {
         for index in nodes.indices { try start(index, initialCluster: cluster) }
     }
 
+    /// Starts node `index`; `initialCluster: ""` leaves `--initial-cluster` out (a `--join ADDR` member).
     public func start(_ index: Int, initialCluster: String? = nil, join: Bool = false, extraArguments: [String] = []) throws {
         let node = nodes[index]
         let process = Process()
@@ -261,8 +262,9 @@ public final class ProcessCluster {
         process.arguments = [
             "--name", node.name, "--data-dir", node.dataDirectory,
             "--client-addr", "127.0.0.1:\(node.clientPort)", "--peer-addr", "127.0.0.1:\(node.peerPort)",
-            "--initial-cluster", initialCluster ?? self.initialCluster, "--heartbeat-ms", "50", "--election-ms", "500",
-        ] + (join ? ["--join"] : []) + extraFlags + extraArguments
+            "--heartbeat-ms", "50", "--election-ms", "500",
+        ] + (initialCluster == "" ? [] : ["--initial-cluster", initialCluster ?? self.initialCluster])
+            + (join ? ["--join"] : []) + extraFlags + extraArguments
         _ = FileManager.default.createFile(atPath: node.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: node.logPath))
         log.seekToEndOfFile()

@@ -26,6 +26,7 @@ Heap.configureForServer()
 let logger = Logger(name: configuration.name, level: configuration.logLevel)
 do {
     configuration = try configuration.adoptingDataDirectoryAssignment()
+    configuration = try JoinDiscovery.learn(configuration, logger: logger)
     if configuration.forceNewCluster { try ForceNewClusterCommand.run(configuration, logger: logger) }
 } catch {
     logger.error("cannot start", ["error": "\(error)"])

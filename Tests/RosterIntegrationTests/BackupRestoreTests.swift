@@ -121,6 +121,20 @@ struct BackupRestoreTests {
         }
         let instance = restored.request("GET", "/v1/services/payments/instances/i1", on: 0)
         #expect(instance?.status == 200)
+
+        // The restored cluster grows: a new member learns its (new) cluster ID and members through --join ADDR.
+        let joiner = restored.addNode(name: "n4")
+        let endpoint = "127.0.0.1:\(restored.nodes[0].clientPort)"
+        let endpoints = restored.nodes.prefix(3).map { "127.0.0.1:\($0.clientPort)" }.joined(separator: ",")
+        let add = try restored.run("rosterctl", ["member", "add", "n4", "127.0.0.1:\(restored.nodes[joiner].peerPort)", "-e", endpoints])
+        #expect(add.status == 0, "\(add.output)")
+        try restored.start(joiner, initialCluster: "", extraArguments: ["--join", endpoint])
+        try restored.waitFor("n4 to be promoted once caught up", seconds: 30) {
+            (try? restored.run("rosterctl", ["member", "promote", "n4", "-e", endpoints]))?.status == 0
+        }
+        try restored.waitFor("n4 to serve the restored keys") { (Self.keys(restored, on: joiner) ?? []).isSuperset(of: expected) }
+        let joinedHash = restored.request("GET", "/v1/cluster/hash?revision=\(revision)", on: joiner)?.json
+        #expect(joinedHash?["hash"] as? String == hash)
     }
 
     @Test("a damaged backup is refused, naming the file and the offset, by snapshot status and by restore")
