@@ -25,6 +25,7 @@ enum APIAdapter {
         case .health, .ready, .metrics, .clusterStatus, .members: "status"
         case .prometheusTargets: "read"
         case .snapshot: "snapshot"
+        case .alarms: "status"
         case .error: "error"
         }
     }
@@ -129,6 +130,10 @@ enum APIAdapter {
             commitIndex: raft.commitIndex, appliedIndex: raft.appliedIndex, revision: status.revision,
             compactedRevision: status.compactedRevision, leaderContactAgeMilliseconds: status.leaderContactAgeMilliseconds)
         return APIResponse.encodeStatus(report, context: context).bytes(keepAlive: true)
+    }
+
+    static func alarms(_ alarms: [AlarmDirectory.Alarm], context: ResponseContext) -> [UInt8] {
+        APIResponse.encodeAlarms(alarms, context: context).bytes(keepAlive: true)
     }
 
     static func members(

@@ -180,6 +180,8 @@ extension ServerConfiguration {
         case .historyBytes: historyBytes = number
         case .maxRequestBytes: maxRequestBytes = number
         case .maxConnections: maxConnections = number
+        case .quotaBytes: quotaBytes = number
+        case .minFreeBytes: minFreeBytes = number
         case .requestTimeoutMilliseconds: requestTimeoutMilliseconds = number
         case .clientStallMilliseconds: clientStallMilliseconds = number
         default: preconditionFailure("\(flag) is not numeric")

@@ -33,7 +33,7 @@ extension ServerConfiguration {
         [(.heartbeatMilliseconds, heartbeatMilliseconds), (.electionMilliseconds, electionMilliseconds),
          (.snapshotEntries, snapshotEntries), (.historyRevisions, historyRevisions), (.historyEvents, historyEvents),
          (.historyBytes, historyBytes), (.maxRequestBytes, maxRequestBytes),
-         (.maxConnections, maxConnections), (.requestTimeoutMilliseconds, requestTimeoutMilliseconds),
+         (.maxConnections, maxConnections), (.quotaBytes, quotaBytes), (.minFreeBytes, minFreeBytes), (.requestTimeoutMilliseconds, requestTimeoutMilliseconds),
          (.clientStallMilliseconds, clientStallMilliseconds)]
     }
 

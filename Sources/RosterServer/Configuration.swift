@@ -53,6 +53,10 @@ public struct ServerConfiguration: Hashable, Sendable {
     public var historyBytes = RegistryLimits.standard.historyBytes
     /// The largest client request body accepted (1.5 MiB, as etcd's default).
     public var maxRequestBytes = 1_572_864
+    /// The NOSPACE alarm's bounds (`RosterServer+Space`): the state on disk (newest snapshot plus the active log
+    /// segment) above `quotaBytes`, or the disk's free space below `minFreeBytes`, raises it; 0 turns a bound off.
+    public var quotaBytes = 0
+    public var minFreeBytes = 0
     /// Client connections held open at once; more are refused.
     public var maxConnections = 20_000
     /// How long a client request may wait for commit before it fails with a timeout.

@@ -16,6 +16,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case historyBytes = "history-bytes"
     case maxRequestBytes = "max-request-bytes"
     case maxConnections = "max-connections"
+    case quotaBytes = "quota-bytes"
+    case minFreeBytes = "min-free-bytes"
     case requestTimeoutMilliseconds = "request-timeout-ms"
     case clientStallMilliseconds = "client-stall-ms"
     case logLevel = "log-level"
@@ -44,6 +46,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .historyBytes: 1...(64 << 30)
         case .maxRequestBytes: 1...(64 << 20)
         case .maxConnections: 1...1_000_000
+        case .quotaBytes: 0...(1 << 50)
+        case .minFreeBytes: 0...(1 << 50)
         case .requestTimeoutMilliseconds: 1...3_600_000
         case .clientStallMilliseconds: 1...3_600_000
         default: nil
@@ -79,6 +83,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .historyBytes: "most bytes of events kept in the watch history; watchers further behind get a resync (all members alike)"
         case .maxRequestBytes: "largest client request body"
         case .maxConnections: "client connections held open at once"
+        case .quotaBytes: "raise the NOSPACE alarm (writes refused cluster-wide) when the state on disk passes this size; 0: off"
+        case .minFreeBytes: "raise the NOSPACE alarm when the data directory's disk has less free space than this; 0: off"
         case .requestTimeoutMilliseconds: "how long a client request may wait for commit"
         case .clientStallMilliseconds: "how long a client may stop reading a large answer it is being sent before it is cut"
         case .logLevel: "debug, info, warning or error"
@@ -106,6 +112,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .historyBytes: String(defaults.historyBytes)
         case .maxRequestBytes: String(defaults.maxRequestBytes)
         case .maxConnections: String(defaults.maxConnections)
+        case .quotaBytes: String(defaults.quotaBytes)
+        case .minFreeBytes: String(defaults.minFreeBytes)
         case .requestTimeoutMilliseconds: String(defaults.requestTimeoutMilliseconds)
         case .clientStallMilliseconds: String(defaults.clientStallMilliseconds)
         case .logLevel: defaults.logLevel.rawValue

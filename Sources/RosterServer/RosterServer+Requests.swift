@@ -92,6 +92,8 @@ extension RosterServer {
                     clusterID: configuration.clusterID, context: context))
         case .snapshot:
             serveSnapshot(session: session)
+        case .alarms:
+            session.finish(APIAdapter.alarms(AlarmDirectory.alarms(in: driver.registry), context: context))
         case .error(let error):
             session.finish(APIAdapter.error(error, context: context), keepAlive: error.status.code < 500 && error.status.code != 400)
         }
