@@ -64,3 +64,52 @@ struct NoSpaceAlarmTests {
         #expect(cluster.request("GET", "/v1/leases/\(lease)", on: leader)?.status == 200)
     }
 }
+
+/// The free-space floor on a real small file system: a member's data directory on its own tmpfs (as root).
+@Suite("NOSPACE alarm on a full disk", .serialized, .enabled(if: geteuid() == 0, "mounting a tmpfs needs root"))
+struct NoSpaceFloorTests {
+    static func mount(_ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/" + (arguments.first ?? ""))
+        process.arguments = Array(arguments.dropFirst())
+        do {
+            try process.run()
+        } catch {
+            return -1
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test("a member whose disk falls under --min-free-bytes raises NOSPACE; freeing the disk and disarming recovers")
+    func freeSpaceFloor() throws {
+        let cluster = try ProcessCluster(size: 3, extraFlags: ["--min-free-bytes", "8000000"])
+        let directory = cluster.nodes[2].dataDirectory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try #require(Self.mount(["mount", "-t", "tmpfs", "-o", "size=32m,mode=0700", "tmpfs", directory]) == 0)
+        defer {
+            cluster.stopAll()
+            _ = Self.mount(["umount", directory])
+        }
+        try cluster.startAll()
+        let leader = try cluster.waitForLeader()
+        #expect(NoSpaceAlarmTests.put(cluster, "before", on: leader)?.status == 200)
+
+        let ballast = directory + "/ballast"
+        try Data(count: 26 << 20).write(to: URL(fileURLWithPath: ballast))
+        try cluster.waitFor("writes refused once the member's disk is short") {
+            NoSpaceAlarmTests.errorCode(NoSpaceAlarmTests.put(cluster, "refused", on: leader)) == "no_space"
+        }
+        let alarms = cluster.request("GET", "/v1/alarms", on: 0)?.json?["alarms"] as? [[String: Any]] ?? []
+        #expect(alarms.map { $0["member"] as? String } == [cluster.nodes[2].name])
+        #expect(cluster.request("GET", "/v1/kv/before", on: 2)?.status == 200)
+
+        try FileManager.default.removeItem(atPath: ballast)
+        let endpoints = cluster.nodes.map { "127.0.0.1:\($0.clientPort)" }.joined(separator: ",")
+        try cluster.waitFor("writes accepted again after the disk was freed and the alarm disarmed") {
+            _ = try? cluster.run("rosterctl", ["alarm", "disarm", "-e", endpoints])
+            return NoSpaceAlarmTests.put(cluster, "after", on: leader)?.status == 200
+        }
+        #expect(cluster.request("GET", "/v1/kv/before", on: leader)?.status == 200)
+    }
+}
