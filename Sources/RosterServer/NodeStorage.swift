@@ -52,6 +52,7 @@ struct NodeStorage {
     }
 
     mutating func persist(_ ready: Ready) {
+        if let installed = ready.snapshotToInstall { snapshotBytes = installed.data.count }
         do {
             try log.persist(ready)
         } catch {
