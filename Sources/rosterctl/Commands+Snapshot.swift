@@ -38,9 +38,9 @@ enum SnapshotCommands {
             return 3
         }
         do {
-            try Data(response.body).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try writeDurably(response.body, to: path)
         } catch {
-            Output.error("cannot write \(path): \(error.localizedDescription)")
+            Output.error("cannot write \(path): \(error)")
             return 1
         }
         if context.format == .json {
@@ -97,6 +97,22 @@ enum SnapshotCommands {
                  member.clientAddress.isEmpty ? "-" : member.clientAddress]
             })
         return 0
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, fsyncs it, then renames it over `path`: a crash leaves
+    /// either the old file or the whole new one, never a torn backup under the final name.
+    static func writeDurably(_ bytes: [UInt8], to path: String) throws {
+        let temporary = path + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        try handle.write(contentsOf: Data(bytes))
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
     }
 
     /// 16 hex digits, as `/v1/cluster/hash` writes hashes.
