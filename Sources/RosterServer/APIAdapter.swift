@@ -26,6 +26,7 @@ enum APIAdapter {
         case .prometheusTargets: "read"
         case .snapshot: "snapshot"
         case .alarms: "status"
+        case .console: "console"
         case .error: "error"
         }
     }
