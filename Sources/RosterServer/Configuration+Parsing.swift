@@ -60,6 +60,10 @@ extension ServerConfiguration {
             let value: String
             if let equals = body.firstIndex(of: "=") {
                 value = String(body[body.index(after: equals)...])
+            } else if flag == .join, position < arguments.count, !arguments[position].hasPrefix("--") {
+                // `--join ADDR` (the address form of the switch).
+                value = arguments[position]
+                position += 1
             } else if flag.isSwitch {
                 value = "true"
             } else {
@@ -136,6 +140,16 @@ extension ServerConfiguration {
             switch value.lowercased() {
             case "true", "yes", "1": join = true
             case "false", "no", "0": join = false
+            default:
+                // `--join ADDR`: any member's client address, to learn the cluster ID and members from.
+                guard SocketAddress(value) != nil else { throw .invalidBoolean(setting: setting.origin, value: value) }
+                join = true
+                joinAddress = value
+            }
+        case .forceNewCluster:
+            switch value.lowercased() {
+            case "true", "yes", "1": forceNewCluster = true
+            case "false", "no", "0": forceNewCluster = false
             default: throw .invalidBoolean(setting: setting.origin, value: value)
             }
         case .unsafeAckBeforeCommit:
@@ -168,6 +182,8 @@ extension ServerConfiguration {
         case .historyBytes: historyBytes = number
         case .maxRequestBytes: maxRequestBytes = number
         case .maxConnections: maxConnections = number
+        case .quotaBytes: quotaBytes = number
+        case .minFreeBytes: minFreeBytes = number
         case .requestTimeoutMilliseconds: requestTimeoutMilliseconds = number
         case .clientStallMilliseconds: clientStallMilliseconds = number
         case .dnsTTLSeconds: dnsTTLSeconds = number

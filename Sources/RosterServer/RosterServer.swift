@@ -146,6 +146,7 @@ public final class RosterServer {
         // restarted node is caught up by the time its leader reaches it.
         scheduleFlush()
         try installSignalHandler()
+        startSpaceMonitor()
         logger.info(
             "started", ["client": "\(configuration.clientAddress)", "peer": "\(configuration.peerAddress)",
                         "members": members.map(\.description).joined(separator: ",")])
