@@ -22,10 +22,18 @@ extension RegistryState {
     /// Number of live leases.
     public var leaseCount: Int { leaseTable.count }
 
+    /// The keys a client attached to a lease, in byte order: layout mirrors carry their source's lease but were
+    /// attached by no one, so etcd clients see the keys they put (as on etcd).
+    private func attachedKeys(of lease: Lease) -> [[UInt8]] {
+        let keys = lease.sortedKeys
+        guard !layouts.isEmpty || keys.contains(where: { entries[$0]?.layoutLink != nil }) else { return keys }
+        return keys.filter { entries[$0]?.layoutLink?.isMirror != true }
+    }
+
     private func status(of lease: Lease, includeKeys: Bool) -> LeaseStatus {
         LeaseStatus(
             id: lease.id, grantedTTLMilliseconds: lease.grantedTTLMilliseconds,
-            remainingTTLMilliseconds: lease.remainingTTLMilliseconds, keys: includeKeys ? lease.sortedKeys : [],
+            remainingTTLMilliseconds: lease.remainingTTLMilliseconds, keys: includeKeys ? attachedKeys(of: lease) : [],
             revision: revision)
     }
 }
@@ -98,7 +106,8 @@ extension RegistryState {
     /// - Returns: how many keys were deleted.
     private mutating func endLease(_ id: LeaseID, cause: RegistryEvent.Cause, into changes: inout ChangeSet) -> Int {
         let keys = leaseTable[id]?.sortedKeys ?? []
-        for key in keys { removeRecord(key: key, cause: cause, into: &changes) }
+        // A key may already be gone: removing one member of a layout pair removes the others.
+        for key in keys where entries[key] != nil { removeLinked(key: key, cause: cause, into: &changes) }
         leaseTable[id] = nil
         return keys.count
     }
