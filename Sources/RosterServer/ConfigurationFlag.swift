@@ -19,6 +19,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case clientStallMilliseconds = "client-stall-ms"
     case logLevel = "log-level"
     case unsafeAckBeforeCommit = "unsafe-ack-before-commit"
+    case etcdLayout = "etcd-layout"
     case config
     case help
 
@@ -27,6 +28,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
 
     /// Flags that take no separate value (`--join`, `--help`); `--join=false` is still accepted.
     var isSwitch: Bool { self == .join || self == .help || self == .unsafeAckBeforeCommit }
+
+    /// Settings that may be given more than once, each adding to the last (`--etcd-layout`).
+    var isRepeatable: Bool { self == .etcdLayout }
 
     /// Settings a config file may contain: all but `config` (no nesting) and `help`.
     var isFileKey: Bool { self != .config && self != .help }
@@ -57,6 +61,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .initialCluster: "N=IP:PORT,..."
         case .join, .help, .unsafeAckBeforeCommit: ""
         case .logLevel: "LEVEL"
+        case .etcdLayout: "FRAMEWORK[@NS]=PREFIX"
         default: "N"
         }
     }
@@ -81,6 +86,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .clientStallMilliseconds: "how long a client may stop reading a large answer it is being sent before it is cut"
         case .logLevel: "debug, info, warning or error"
         case .unsafeAckBeforeCommit: "TESTING ONLY, LOSES DATA: answer writes before they commit (proves the chaos checker bites)"
+        case .etcdLayout:
+            "an etcd key layout of kratos or kitex paired with native instances of NS (default 'default'); "
+                + "repeat or comma-separate; 'none' for none"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
         case .help: "print this help and exit"
         }
@@ -107,6 +115,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .clientStallMilliseconds: String(defaults.clientStallMilliseconds)
         case .logLevel: defaults.logLevel.rawValue
         case .unsafeAckBeforeCommit: "false"
+        case .etcdLayout: defaults.etcdLayouts.isEmpty ? "none" : defaults.etcdLayouts.map(\.description).joined(separator: ",")
         case .config, .help: nil
         }
     }
