@@ -4,6 +4,7 @@
 // Method: commands applied to a state with the standard layouts (kratos at /microservices, kitex at
 // kitex/registry-etcd, both in namespace "default"), checking records, events and `checkInvariants()` (which
 // checks every pair link) after each step.
+import Codec
 import Testing
 
 @testable import Registry
@@ -185,5 +186,63 @@ struct LayoutStateTests {
         _ = restored.apply(.expireLeases([LeaseID(7)]), at: h.nextIndex)
         #expect(restored.instance(named: InstanceName(namespace: "default", service: "payments", id: "i1")) == nil)
         restored.checkInvariants()
+    }
+}
+
+@Suite("Framework layouts: damaged snapshots")
+struct LayoutSnapshotFuzzTests {
+    /// A snapshot holding pairs of both kinds, with a lease.
+    static func pairedSnapshot() -> [UInt8] {
+        var h = Harness(layouts: FrameworkLayout.standard)
+        h.grant(LeaseID(7))
+        h.put(LayoutStateTests.kratosKey, LayoutStateTests.kratosJSON, lease: LeaseID(7))
+        h.apply(.registerInstance(ServiceInstance(namespace: "default", service: "echo", id: "n1", endpoints: ["grpc://h:2"])))
+        return h.state.snapshotBytes()
+    }
+
+    /// `bytes` with its checksum recomputed, so the damage reaches the record decoder instead of the CRC check.
+    static func resealed(_ bytes: [UInt8]) -> [UInt8] {
+        var bytes = bytes
+        let checksum = CRC32C.checksum(bytes[9...])
+        for position in 0..<4 { bytes[5 + position] = UInt8(truncatingIfNeeded: checksum >> (8 * position)) }
+        return bytes
+    }
+
+    @Test("a damaged snapshot with pairs is refused with a CodecError or restores a state whose pairs are intact",
+          arguments: [11, 12, 13] as [UInt64])
+    func damaged(seed: UInt64) {
+        let original = Self.pairedSnapshot()
+        var random = SplitMix64(seed: seed)
+        var refused = 0
+        for _ in 0..<1_500 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let position = Int.random(in: 9..<bytes.count, using: &random)
+                bytes[position] = UInt8.random(in: 0...255, using: &random)
+            }
+            do {
+                let state = try RegistryState.restore(from: Self.resealed(bytes), limits: .standard, layouts: FrameworkLayout.standard)
+                #expect(state.layoutLinkProblem() == nil, "seed \(seed): restored with a broken pair")
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(refused > 0, "seed \(seed): damage is noticed")
+    }
+
+    @Test("a snapshot whose mirror names a missing source is refused")
+    func orphanMirror() throws {
+        var h = Harness(layouts: FrameworkLayout.standard)
+        h.put(LayoutStateTests.kratosKey, LayoutStateTests.kratosJSON)
+        var bytes = h.state.snapshotBytes()
+        // Keys come first, in order: the kratos key's record, then the instance record, whose link names the kratos
+        // key (the second occurrence of those bytes); point it at a key that does not exist.
+        let source = Array(LayoutStateTests.kratosKey.utf8)
+        let positions = (0...(bytes.count - source.count)).filter { Array(bytes[$0..<($0 + source.count)]) == source }
+        try #require(positions.count >= 2)
+        bytes[positions[1] + source.count - 1] = UInt8(ascii: "9")
+        #expect(throws: CodecError.self) {
+            try RegistryState.restore(from: Self.resealed(bytes), limits: .standard, layouts: FrameworkLayout.standard)
+        }
     }
 }
