@@ -11,8 +11,9 @@
 ///    and deregistering the instance deletes kratos' key.
 /// 3. Writing any member replaces the pair with what the new write describes; members it no longer has are
 ///    removed.
-/// 4. A source never takes over a key that belongs to another pair or to a plain key for a rendering; it just
-///    goes without that rendering (two instances with one address keep their kitex key on the first).
+/// 4. A rendering never takes over a key held by another pair or by a plain key: the instance goes without that
+///    rendering (of two instances with one address, the first keeps the kitex key). The instance a layout key
+///    describes is different: the key names it, so the write replaces whatever held that instance name.
 ///
 /// Invariant: a mirror's source exists, lists the mirror and has the same lease; every key a source lists is a
 /// mirror of it.
