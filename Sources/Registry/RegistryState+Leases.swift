@@ -103,12 +103,14 @@ extension RegistryState {
     }
 
     /// Deletes a lease's keys in byte order at the pending revision, then the lease.
-    /// - Returns: how many keys were deleted.
+    /// - Returns: how many of the keys clients attached were deleted (layout mirrors go too, uncounted, as
+    ///   `timeToLive` does not list them).
     private mutating func endLease(_ id: LeaseID, cause: RegistryEvent.Cause, into changes: inout ChangeSet) -> Int {
         let keys = leaseTable[id]?.sortedKeys ?? []
+        let attached = keys.count { entries[$0]?.layoutLink?.isMirror != true }
         // A key may already be gone: removing one member of a layout pair removes the others.
         for key in keys where entries[key] != nil { removeLinked(key: key, cause: cause, into: &changes) }
         leaseTable[id] = nil
-        return keys.count
+        return attached
     }
 }

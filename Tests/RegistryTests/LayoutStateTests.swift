@@ -246,3 +246,18 @@ struct LayoutSnapshotFuzzTests {
         }
     }
 }
+
+@Suite("Framework layouts: leases count what clients attached")
+struct LayoutLeaseCountTests {
+    @Test("revoking a lease reports the keys clients attached, not the mirrors that went with them")
+    func revokeCount() throws {
+        var h = Harness(layouts: FrameworkLayout.standard)
+        h.grant(LeaseID(5))
+        h.apply(.registerInstance(ServiceInstance(
+            namespace: "default", service: "s", id: "i1", endpoints: ["grpc://h:1"], lease: LeaseID(5))))
+        let applied = try #require(h.apply(.revokeLease(LeaseID(5))).applied)
+        #expect(applied.response == .leaseRevoked(LeaseID(5), deletedKeys: 1))
+        #expect(applied.events.count == 3, "the instance and its two renderings are deleted")
+        h.state.checkInvariants()
+    }
+}
