@@ -68,6 +68,15 @@ struct LayoutMappingTests {
         #expect(kratos.instance(key: bytes(key), value: bytes(json), limits: .standard) == nil)
     }
 
+    @Test("rendered strings escape as Go's encoder does and read back unchanged")
+    func stringEscapes() {
+        let tricky = "a\"b\\c\n\t\u{01}<>&\u{2028}\u{2029}é😀"
+        var writer = LayoutJSONWriter()
+        writer.string(tricky)
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #""a\"b\\c\n\t\u0001\u003c\u003e\u0026\u2028\u2029é😀""#)
+        #expect(LayoutJSON.parse(writer.bytes) == .string(tricky))
+    }
+
     // MARK: - kitex
 
     @Test("a kitex instanceInfo document becomes an instance whose ID is its address")
