@@ -33,7 +33,11 @@ public struct RegistryState: Sendable {
         precondition(
             limits.historyRevisions >= 1 && limits.historyEvents >= 1 && limits.historyBytes >= 1,
             "history limits must be positive")
-        precondition((try? FrameworkLayout.validate(layouts)) != nil, "invalid layouts \(layouts)")
+        do {
+            try FrameworkLayout.validate(layouts)
+        } catch {
+            preconditionFailure("invalid layouts \(layouts): \(error)")
+        }
         self.limits = limits
         self.layouts = layouts
     }

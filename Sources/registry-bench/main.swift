@@ -127,3 +127,21 @@ print("  snapshot size:             \(snapshot.count) bytes (\(format(Double(sna
 print("  state hash (FNV-1a 64):    \(format(milliseconds(hashElapsed))) ms")
 print("  list all 100 services:     \(format(milliseconds(listElapsed))) ms")
 print("  hash \(String(hash.hash, radix: 16)) at \(hash.revision)")
+
+// The worst document a layout reads: a put of a ~1 MiB kratos object of tiny members under /microservices.
+if !layouts.isEmpty {
+    var document = #"{"id":"i1","name":"service-0","endpoints":["grpc://10.0.0.1:1"]"#
+    var member = 0
+    while document.utf8.count < 1_000_000 {
+        document += #","m\#(member)":"x""#
+        member += 1
+    }
+    document += "}"
+    let put = RegistryCommand.put(PutRequest(key: Array("/microservices/service-0/i1".utf8), value: Array(document.utf8)))
+    index += 1
+    let putStart = clock.now
+    check(state.apply(put, at: index).rejection == nil, "large layout put rejected")
+    let putElapsed = clock.now - putStart
+    check(state.instance(named: InstanceName(namespace: "prod", service: "service-0", id: "i1")) != nil, "no instance")
+    print("  layout put of a 1 MB kratos document (\(member) members): \(format(milliseconds(putElapsed))) ms")
+}

@@ -186,3 +186,20 @@ struct LayoutMappingTests {
         }
     }
 }
+
+@Suite("Framework layouts: large documents")
+struct LayoutLargeDocumentTests {
+    @Test("a 1 MiB object of many members is read in one pass and judged, not refused or crashed on")
+    func manyMembers() {
+        var text = #"{"id":"i1","name":"payments""#
+        var member = 0
+        while text.utf8.count < 1_000_000 {
+            text += #","m\#(member)":"x""#
+            member += 1
+        }
+        text += "}"
+        let layout = FrameworkLayout(framework: .kratos, prefix: "/microservices")
+        let instance = layout.instance(key: bytes("/microservices/payments/i1"), value: bytes(text), limits: .standard)
+        #expect(instance?.id == "i1", "unknown members are ignored, as Go ignores them")
+    }
+}

@@ -157,32 +157,34 @@ private struct LayoutJSONParser {
     /// A string starting at the opening quote; raw bytes must be valid UTF-8 without control characters.
     private mutating func string() -> String? {
         position += 1
-        var scalars = String.UnicodeScalarView()
-        var runStart = position
+        let start = position
+        // The common case, no escape: one validation of the bytes between the quotes.
+        while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\\") {
+            if bytes[position] < 0x20 { return nil }
+            position += 1
+        }
+        guard position < bytes.count else { return nil }
+        if bytes[position] == UInt8(ascii: "\"") {
+            position += 1
+            return String(validating: bytes[start..<position - 1], as: UTF8.self)
+        }
+        var decoded = Array(bytes[start..<position])
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                guard appendRun(bytes[runStart..<position], to: &scalars) else { return nil }
                 position += 1
-                return String(scalars)
+                return String(validating: decoded, as: UTF8.self)
             }
             if byte < 0x20 { return nil }
             if byte == UInt8(ascii: "\\") {
-                guard appendRun(bytes[runStart..<position], to: &scalars), let scalar = escape() else { return nil }
-                scalars.append(scalar)
-                runStart = position
+                guard let scalar = escape() else { return nil }
+                decoded.append(contentsOf: String(scalar).utf8)
                 continue
             }
+            decoded.append(byte)
             position += 1
         }
         return nil
-    }
-
-    private func appendRun(_ run: ArraySlice<UInt8>, to scalars: inout String.UnicodeScalarView) -> Bool {
-        guard !run.isEmpty else { return true }
-        guard let text = String(validating: run, as: UTF8.self) else { return false }
-        scalars.append(contentsOf: text.unicodeScalars)
-        return true
     }
 
     /// One escape after the backslash at `position`; surrogate pairs must be complete.
@@ -300,18 +302,21 @@ struct LayoutJSONWriter {
 /// case, the last match wins, unknown members are ignored, and `null` leaves a field at its zero value.
 struct LayoutJSONObject {
     private let members: [(String, LayoutJSON)]
+    /// Member names folded to ASCII lower case once, so a lookup allocates nothing whatever the object's size.
+    private let foldedNames: [[UInt8]]
 
     init?(_ value: LayoutJSON) {
         guard case .object(let members) = value else { return nil }
         self.members = members
+        foldedNames = members.map { $0.0.utf8.map(Self.lowercased) }
     }
 
     /// The last member whose name equals `field` ignoring ASCII case; nil when absent or `null`.
+    /// - Parameter field: a lower-case ASCII field name.
     func field(_ field: String) -> LayoutJSON? {
-        let wanted = Array(field.utf8).map(Self.lowercased)
-        for (name, value) in members.reversed() where Array(name.utf8).map(Self.lowercased) == wanted {
-            if case .null = value { return nil }
-            return value
+        for position in members.indices.reversed() where foldedNames[position].elementsEqual(field.utf8) {
+            if case .null = members[position].1 { return nil }
+            return members[position].1
         }
         return nil
     }
