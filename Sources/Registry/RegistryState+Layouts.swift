@@ -143,7 +143,11 @@ extension RegistryState {
 
     /// Whether a put would create an instance in a service that is already at `instancesPerService`.
     func layoutPutOverfillsService(_ put: PutRequest) -> RegistryRejection? {
-        guard !put.ignoreValue, let instance = layoutInstance(key: put.key, value: put.value, lease: put.lease),
+        // Cheap first: only a service at its limit needs the value read (apply reads it again anyway).
+        guard !put.ignoreValue, let layout = layout(containing: put.key), let (serviceName, _) = layout.split(put.key),
+            (instanceCounts[ServiceKey(namespace: layout.namespace, service: serviceName)] ?? 0) >= limits.instancesPerService
+        else { return nil }
+        guard let instance = layoutInstance(key: put.key, value: put.value, lease: put.lease),
             entries[instance.name.key]?.isInstance != true
         else { return nil }
         let service = ServiceKey(namespace: instance.namespace, service: instance.service)

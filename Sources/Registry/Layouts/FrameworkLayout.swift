@@ -16,6 +16,14 @@ public struct FrameworkLayout: Hashable, Sendable, CustomStringConvertible {
         case kratos
         /// kitex `registry-etcd`: `<prefix>/<service>/<host:port>` holding `{network, address, weight, tags}`.
         case kitex
+
+        /// The JSON fields the framework's registry writes, in lower case.
+        var fields: [String] {
+            switch self {
+            case .kratos: ["id", "name", "version", "metadata", "endpoints"]
+            case .kitex: ["network", "address", "weight", "tags"]
+            }
+        }
     }
 
     public var framework: Framework
@@ -70,7 +78,7 @@ public struct FrameworkLayout: Hashable, Sendable, CustomStringConvertible {
     /// framework's JSON for a valid instance named by the key (then the key is a plain key). Lease and
     /// incarnation are left for the state to fill in.
     public func instance(key: [UInt8], value: [UInt8], limits: RegistryLimits) -> ServiceInstance? {
-        guard let (service, tail) = split(key), let json = LayoutJSON.parse(value),
+        guard let (service, tail) = split(key), let json = LayoutJSON.parse(value, keeping: framework.fields),
             let object = LayoutJSONObject(json)
         else { return nil }
         let instance: ServiceInstance?

@@ -30,8 +30,12 @@ indirect enum LayoutJSON: Equatable, Sendable {
     static let maximumDepth = 32
 
     /// Parses one JSON document. - Returns: nil for anything that is not exactly one valid JSON value.
-    static func parse(_ bytes: some Collection<UInt8>) -> LayoutJSON? {
+    /// - Parameter fields: when given, members of the top-level object whose names are not among these
+    ///   (lower-case ASCII, compared ignoring case) are checked but not kept, so a large document of unknown
+    ///   members costs one pass and no tree.
+    static func parse(_ bytes: some Collection<UInt8>, keeping fields: [String]? = nil) -> LayoutJSON? {
         var parser = LayoutJSONParser(bytes: Array(bytes))
+        parser.keptFields = fields.map { $0.map { Array($0.utf8) } }
         guard let value = parser.value(depth: 0) else { return nil }
         parser.skipSpace()
         return parser.isAtEnd ? value : nil
@@ -42,6 +46,8 @@ indirect enum LayoutJSON: Equatable, Sendable {
 private struct LayoutJSONParser {
     let bytes: [UInt8]
     var position = 0
+    /// Top-level member names worth keeping (folded to lower case); nil keeps everything.
+    var keptFields: [[UInt8]]? = nil
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -90,7 +96,7 @@ private struct LayoutJSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
             position += 1
             guard let member = value(depth: depth + 1) else { return nil }
-            members.append((name, member))
+            if depth > 0 || isKept(name) { members.append((name, member)) }
             skipSpace()
             guard position < bytes.count else { return nil }
             if bytes[position] == UInt8(ascii: "}") {
@@ -100,6 +106,13 @@ private struct LayoutJSONParser {
             guard bytes[position] == UInt8(ascii: ",") else { return nil }
             position += 1
         }
+    }
+
+    /// Whether a top-level member is kept: always without `keptFields`, else when its name matches one.
+    private func isKept(_ name: String) -> Bool {
+        guard let keptFields else { return true }
+        let folded = name.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        return keptFields.contains(folded)
     }
 
     private mutating func array(depth: Int) -> LayoutJSON? {
