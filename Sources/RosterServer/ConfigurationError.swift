@@ -36,6 +36,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case forceNewClusterWithJoin
     case configFileUnreadable(path: String, reason: String)
     case configFileSyntax(path: String, line: Int, text: String)
+    /// An `--etcd-layout` that cannot work.
+    case invalidLayout(setting: String, reason: String)
 
     public var description: String {
         switch self {
@@ -94,6 +96,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
             "cannot read config file \(path): \(reason)"
         case .configFileSyntax(let path, let line, let text):
             "\(path):\(line): expected 'key = value' or a # comment, got '\(text)'"
+        case .invalidLayout(let setting, let reason):
+            "\(setting): \(reason); write e.g. kratos=/microservices,kitex=kitex/registry-etcd, or none"
         }
     }
 }

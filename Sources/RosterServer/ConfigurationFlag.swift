@@ -25,6 +25,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case dnsMaxStalenessMilliseconds = "dns-max-staleness"
     case logLevel = "log-level"
     case unsafeAckBeforeCommit = "unsafe-ack-before-commit"
+    case etcdLayout = "etcd-layout"
     case config
     case help
 
@@ -33,6 +34,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
 
     /// Flags that take no separate value (`--join`, `--help`); `--join=false` is still accepted.
     var isSwitch: Bool { self == .join || self == .forceNewCluster || self == .help || self == .unsafeAckBeforeCommit }
+
+    /// Settings that may be given more than once, each adding to the last (`--etcd-layout`).
+    var isRepeatable: Bool { self == .etcdLayout }
 
     /// Settings a config file may contain: all but `config` (no nesting) and `help`.
     var isFileKey: Bool { self != .config && self != .help }
@@ -69,6 +73,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .initialCluster: "N=IP:PORT,..."
         case .join, .forceNewCluster, .help, .unsafeAckBeforeCommit: ""
         case .logLevel: "LEVEL"
+        case .etcdLayout: "FRAMEWORK[@NS]=PREFIX"
         default: "N"
         }
     }
@@ -99,6 +104,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .dnsMaxStalenessMilliseconds: "DNS answers SERVFAIL after this long without a leader, or while local reads are fenced"
         case .logLevel: "debug, info, warning or error"
         case .unsafeAckBeforeCommit: "TESTING ONLY, LOSES DATA: answer writes before they commit (proves the chaos checker bites)"
+        case .etcdLayout:
+            "an etcd key layout of kratos or kitex paired with native instances of NS (default 'default'); "
+                + "repeat or comma-separate; 'none' for none"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
         case .help: "print this help and exit"
         }
@@ -131,6 +139,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .dnsMaxStalenessMilliseconds: String(defaults.dnsMaxStalenessMilliseconds)
         case .logLevel: defaults.logLevel.rawValue
         case .unsafeAckBeforeCommit: "false"
+        case .etcdLayout: defaults.etcdLayouts.isEmpty ? "none" : defaults.etcdLayouts.map(\.description).joined(separator: ",")
         case .config, .help: nil
         }
     }

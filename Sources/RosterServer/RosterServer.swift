@@ -123,6 +123,7 @@ public final class RosterServer {
         options.registryLimits.historyRevisions = Int64(configuration.historyRevisions)
         options.registryLimits.historyEvents = configuration.historyEvents
         options.registryLimits.historyBytes = configuration.historyBytes
+        options.registryLayouts = configuration.etcdLayouts
         options.unsafeAcknowledgeBeforeCommit = configuration.unsafeAcknowledgeBeforeCommit
         if options.unsafeAcknowledgeBeforeCommit {
             logger.warning("UNSAFE: --unsafe-ack-before-commit answers writes before they commit; acknowledged writes can be lost")
