@@ -73,14 +73,14 @@ let package = Package(
                 "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway", "DNS",
             ],
             swiftSettings: strict),
-        .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix"], swiftSettings: strict),
+        .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix", "RosterClient"], swiftSettings: strict),
         // Test support: real roster processes on loopback, for integration, client and CLI tests.
         .target(name: "RosterTestSupport", swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
         .target(name: "RosterClient", swiftSettings: strict),
-        .executableTarget(name: "rosterctl", dependencies: ["RosterClient"], swiftSettings: strict),
+        .executableTarget(name: "rosterctl", dependencies: ["RosterClient", "Storage", "Registry"], swiftSettings: strict),
         // The load generator of scripts/bench.
         .executableTarget(name: "roster-bench", swiftSettings: strict),
 

@@ -23,6 +23,10 @@ extension NodeDriver {
     }
 
     mutating func submitWrite(_ command: RegistryCommand, id: RequestID) {
+        if let members = membersOutOfSpace(for: command) {
+            answer(id, .failed(.noSpace(members: members)))
+            return
+        }
         if raft.role == .leader {
             switch proposeAsLeader(command) {
             case .accepted(let index, _) where options.unsafeAcknowledgeBeforeCommit:

@@ -1,4 +1,5 @@
 import Posix
+import Registry
 import RosterNode
 
 /// One raw setting before conversion: which flag, its text, and where it came from (for error messages).
@@ -35,6 +36,8 @@ extension ServerConfiguration {
             fileSettings = try settings(fromFile: text, path: path)
         }
         var configuration = ServerConfiguration()
+        // Layouts given anywhere replace the standard ones rather than adding to them.
+        if (fileSettings + commandLine).contains(where: { $0.flag == .etcdLayout }) { configuration.etcdLayouts = [] }
         for setting in fileSettings + commandLine where setting.flag != .config {
             try configuration.apply(setting)
         }
@@ -60,6 +63,10 @@ extension ServerConfiguration {
             let value: String
             if let equals = body.firstIndex(of: "=") {
                 value = String(body[body.index(after: equals)...])
+            } else if flag == .join, position < arguments.count, !arguments[position].hasPrefix("--") {
+                // `--join ADDR` (the address form of the switch).
+                value = arguments[position]
+                position += 1
             } else if flag.isSwitch {
                 value = "true"
             } else {
@@ -69,7 +76,9 @@ extension ServerConfiguration {
                 value = arguments[position]
                 position += 1
             }
-            guard !settings.contains(where: { $0.flag == flag }) else { throw .duplicateSetting(setting: flag.flag) }
+            guard flag.isRepeatable || !settings.contains(where: { $0.flag == flag }) else {
+                throw .duplicateSetting(setting: flag.flag)
+            }
             settings.append(RawSetting(flag: flag, value: value, origin: flag.flag))
         }
         return settings
@@ -92,7 +101,9 @@ extension ServerConfiguration {
             guard let flag = ConfigurationFlag(rawValue: String(key)), flag.isFileKey else {
                 throw .unknownFlag(origin, suggestion: ConfigurationFlag.suggestion(for: String(key)))
             }
-            guard !settings.contains(where: { $0.flag == flag }) else { throw .duplicateSetting(setting: origin) }
+            guard flag.isRepeatable || !settings.contains(where: { $0.flag == flag }) else {
+                throw .duplicateSetting(setting: origin)
+            }
             settings.append(RawSetting(flag: flag, value: String(value), origin: origin))
         }
         return settings
@@ -136,6 +147,16 @@ extension ServerConfiguration {
             switch value.lowercased() {
             case "true", "yes", "1": join = true
             case "false", "no", "0": join = false
+            default:
+                // `--join ADDR`: any member's client address, to learn the cluster ID and members from.
+                guard SocketAddress(value) != nil else { throw .invalidBoolean(setting: setting.origin, value: value) }
+                join = true
+                joinAddress = value
+            }
+        case .forceNewCluster:
+            switch value.lowercased() {
+            case "true", "yes", "1": forceNewCluster = true
+            case "false", "no", "0": forceNewCluster = false
             default: throw .invalidBoolean(setting: setting.origin, value: value)
             }
         case .unsafeAckBeforeCommit:
@@ -153,6 +174,8 @@ extension ServerConfiguration {
                 }
                 logLevel = level
             }
+        case .etcdLayout:
+            etcdLayouts += try Self.layouts(value, setting: setting.origin)
         default:
             preconditionFailure("setting \(setting.flag) has no conversion")
         }
@@ -168,6 +191,8 @@ extension ServerConfiguration {
         case .historyBytes: historyBytes = number
         case .maxRequestBytes: maxRequestBytes = number
         case .maxConnections: maxConnections = number
+        case .quotaBytes: quotaBytes = number
+        case .minFreeBytes: minFreeBytes = number
         case .requestTimeoutMilliseconds: requestTimeoutMilliseconds = number
         case .clientStallMilliseconds: clientStallMilliseconds = number
         case .dnsTTLSeconds: dnsTTLSeconds = number
@@ -188,6 +213,20 @@ extension ServerConfiguration {
         }
         guard range.contains(value) else { throw .outOfRange(setting: setting.origin, value: value, range: range) }
         return value
+    }
+
+    /// Parses `kratos=/microservices,kitex@prod=kitex/registry-etcd`, or `none`.
+    static func layouts(_ value: String, setting: String) throws(ConfigurationError) -> [FrameworkLayout] {
+        if Substring(value).trimmingSpaces == "none" { return [] }
+        var layouts: [FrameworkLayout] = []
+        for item in value.split(separator: ",", omittingEmptySubsequences: false) {
+            do {
+                layouts.append(try FrameworkLayout.parse(String(item.trimmingSpaces)))
+            } catch {
+                throw .invalidLayout(setting: setting, reason: error.description)
+            }
+        }
+        return layouts
     }
 
     static func checkName(_ value: String, setting: String) throws(ConfigurationError) {

@@ -1,4 +1,5 @@
 import Posix
+import Registry
 import RosterNode
 
 extension ServerConfiguration {
@@ -21,6 +22,11 @@ extension ServerConfiguration {
         }
         guard clientAddress != peerAddress else { throw .clientAddressEqualsPeerAddress(clientAddress.description) }
         try validateInitialCluster()
+        do {
+            try FrameworkLayout.validate(etcdLayouts)
+        } catch {
+            throw .invalidLayout(setting: "--etcd-layout", reason: error.description)
+        }
         // The core's own rules too, so production runs exactly the options the simulator checks.
         do {
             try raftOptions.validate()
@@ -33,9 +39,9 @@ extension ServerConfiguration {
         [(.heartbeatMilliseconds, heartbeatMilliseconds), (.electionMilliseconds, electionMilliseconds),
          (.snapshotEntries, snapshotEntries), (.historyRevisions, historyRevisions), (.historyEvents, historyEvents),
          (.historyBytes, historyBytes), (.maxRequestBytes, maxRequestBytes),
-         (.maxConnections, maxConnections), (.requestTimeoutMilliseconds, requestTimeoutMilliseconds),
-         (.clientStallMilliseconds, clientStallMilliseconds), (.dnsTTLSeconds, dnsTTLSeconds),
-         (.dnsMaxStalenessMilliseconds, dnsMaxStalenessMilliseconds)]
+         (.maxConnections, maxConnections), (.quotaBytes, quotaBytes), (.minFreeBytes, minFreeBytes),
+         (.requestTimeoutMilliseconds, requestTimeoutMilliseconds), (.clientStallMilliseconds, clientStallMilliseconds),
+         (.dnsTTLSeconds, dnsTTLSeconds), (.dnsMaxStalenessMilliseconds, dnsMaxStalenessMilliseconds)]
     }
 
     private func validateInitialCluster() throws(ConfigurationError) {
@@ -65,7 +71,8 @@ extension ServerConfiguration {
             // Joining under a new name at an address a founder already uses.
             throw .duplicateMemberAddress(peerAddress.description, names: [owner, name])
         }
-        if join && entries.allSatisfy({ $0.name == name }) {
+        if join && forceNewCluster { throw .forceNewClusterWithJoin }
+        if join && joinAddress == nil && entries.allSatisfy({ $0.name == name }) {
             // A joiner needs at least one founder to learn the cluster ID from and to contact.
             throw .joinWithoutFounders(name: name)
         }

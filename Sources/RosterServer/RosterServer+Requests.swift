@@ -81,7 +81,12 @@ extension RosterServer {
         case .members:
             session.finish(
                 APIAdapter.members(
-                    membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
+                    membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader,
+                    clusterID: configuration.clusterID, context: context))
+        case .snapshot:
+            serveSnapshot(session: session)
+        case .alarms:
+            session.finish(APIAdapter.alarms(AlarmDirectory.alarms(in: driver.registry), context: context))
         case .console(let console):
             session.finish(ConsoleResponse.encode(console, context: context).bytes(keepAlive: true))
         case .error(let error):
@@ -109,7 +114,7 @@ extension RosterServer {
         pending[id] = Pending(session: session, kind: kind, startedAt: MonotonicClock.seconds(), timer: timer, isWrite: request.isWrite)
         switch kind {
         case .plain, .prometheusTargets: session?.begin(id)
-        case .streamedKeepAlive, .grpc, .grpcKeepAlive: break
+        case .streamedKeepAlive, .background, .grpc, .grpcKeepAlive: break
         }
         withDriver { $0.submit(request, id: id) }
     }
@@ -164,6 +169,8 @@ extension RosterServer {
             session?.finish(APIAdapter.answer(response, context: context, cache: &instanceCache))
         case .streamedKeepAlive:
             session?.writeWatchLine(APIAdapter.keepAliveLine(response))
+        case .background:
+            break
         case .prometheusTargets(let ifNoneMatch):
             session?.finish(APIAdapter.prometheusTargets(response, ifNoneMatch: ifNoneMatch, context: context))
         case .grpc(let stream, let reply):

@@ -68,6 +68,8 @@ public final class RosterServer {
             case plain
             /// One renewal of a streamed keepalive: answered with an NDJSON line.
             case streamedKeepAlive
+            /// Work the node starts on its own (an alarm it raises); nobody waits for the answer.
+            case background
             /// A unary etcd call on an HTTP/2 stream of the session.
             case grpc(StreamID, EtcdReply)
             /// One keepalive of an etcd `LeaseKeepAlive` stream (the lease ID as the client sent it).
@@ -106,6 +108,7 @@ public final class RosterServer {
         options.registryLimits.historyRevisions = Int64(configuration.historyRevisions)
         options.registryLimits.historyEvents = configuration.historyEvents
         options.registryLimits.historyBytes = configuration.historyBytes
+        options.registryLayouts = configuration.etcdLayouts
         options.unsafeAcknowledgeBeforeCommit = configuration.unsafeAcknowledgeBeforeCommit
         if options.unsafeAcknowledgeBeforeCommit {
             logger.warning("UNSAFE: --unsafe-ack-before-commit answers writes before they commit; acknowledged writes can be lost")
@@ -129,6 +132,7 @@ public final class RosterServer {
         // restarted node is caught up by the time its leader reaches it.
         scheduleFlush()
         try installSignalHandler()
+        startSpaceMonitor()
         logger.info(
             "started", ["client": "\(configuration.clientAddress)", "peer": "\(configuration.peerAddress)",
                         "members": members.map(\.description).joined(separator: ",")])

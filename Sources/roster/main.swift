@@ -3,10 +3,15 @@
 import Posix
 import RosterServer
 
-let configuration: ServerConfiguration
+var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "restore" {
+    CurrentProcess.exit(RestoreCommand.run(Array(arguments.dropFirst())))
+}
+
+var configuration: ServerConfiguration
 do {
     configuration = try ServerConfiguration.parse(
-        arguments: Array(CommandLine.arguments.dropFirst()),
+        arguments: arguments,
         configFile: ServerConfiguration.readConfigFile)
 } catch .helpRequested {
     print(ServerConfiguration.helpText)
@@ -18,6 +23,14 @@ do {
 
 Heap.configureForServer()
 let logger = Logger(name: configuration.name, level: configuration.logLevel)
+do {
+    configuration = try configuration.adoptingDataDirectoryAssignment()
+    configuration = try JoinDiscovery.learn(configuration, logger: logger)
+    if configuration.forceNewCluster { try ForceNewClusterCommand.run(configuration, logger: logger) }
+} catch {
+    logger.error("cannot start", ["error": "\(error)"])
+    CurrentProcess.exit(1)
+}
 do {
     let openFiles = try ResourceLimits.raiseOpenFilesToHardLimit()
     // Peers, the WAL, snapshots, the listeners and the loop's own descriptors need some beside clients.

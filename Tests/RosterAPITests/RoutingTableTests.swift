@@ -190,6 +190,7 @@ let routeTable: [RouteCase] = [
     RouteCase(method: "POST", target: "/v1/cluster/members/n4/promote", expected: .node(.admin(.promote(name: "n4")))),
     RouteCase(method: "DELETE", target: "/v1/cluster/members/n4", expected: .node(.admin(.remove(name: "n4")))),
     RouteCase(method: "GET", target: "/v1/cluster/status", expected: .clusterStatus),
+    RouteCase(method: "GET", target: "/v1/snapshot", expected: .snapshot),
     RouteCase(
         method: "POST", target: "/v1/cluster/transfer-leadership", expected: .node(.admin(.transferLeadership(to: nil)))
     ),

@@ -63,12 +63,14 @@ extension APIResponse {
     }
 
     /// `GET /v1/cluster/members`: each member with its role in `configuration` ("voter", "learner", or
-    /// "unknown" when the directory knows a member the configuration does not list yet), sorted by name.
+    /// "unknown" when the directory knows a member the configuration does not list yet), sorted by name; with
+    /// `clusterID`, also the cluster's ID (16 hex digits), which a member started with `--join ADDR` learns here.
     public static func encodeMembers(
-        _ members: [Member], configuration: Configuration, leader: NodeID?, context: ResponseContext
+        _ members: [Member], configuration: Configuration, leader: NodeID?, clusterID: UInt64? = nil, context: ResponseContext
     ) -> EncodedResponse {
         var writer = JSONWriter()
         writer.beginObject()
+        if let clusterID { writer.field("cluster_id", hex(clusterID)) }
         writer.key("members")
         writer.beginArray()
         for member in members.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
