@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Registry", "Raft"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK", "Raft"], swiftSettings: strict),
         .testTarget(
-            name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec"],
+            name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec", "Registry"],
             swiftSettings: strict),
         .testTarget(
             name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft", "Console"],

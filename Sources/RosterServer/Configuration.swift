@@ -76,9 +76,9 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// Testing only: answer writes as soon as the leader appends them, before they commit. Loses
     /// acknowledged writes on leader failure; exists so the chaos suite can prove its checker notices.
     public var unsafeAcknowledgeBeforeCommit = false
-    /// The framework layouts of the etcd key space (`--etcd-layout`): kratos and kitex at their standard
-    /// prefixes unless told otherwise. Every member must use the same, since they decide what a write writes.
-    public var etcdLayouts: [FrameworkLayout] = FrameworkLayout.standard
+    /// The framework layouts of the etcd key space (`--etcd-layout`): none unless set, since each one adds a
+    /// key per native instance. Every member must use the same, since they decide what a write writes.
+    public var etcdLayouts: [FrameworkLayout] = []
 
     /// The cluster ID the data directory's CLUSTER file assigns (a restored or forced-new cluster), which
     /// overrides the one derived from `--initial-cluster`; set by `adoptingDataDirectoryAssignment()`, never
