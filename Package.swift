@@ -8,6 +8,8 @@
 //   Storage          write-ahead log and snapshots; Codec, Raft, Wire
 //   Simulation       deterministic whole-node simulator (test support); Raft, Registry, RosterNode, Wire, Storage
 //   CLinuxShim/Posix the only code that makes syscalls
+//   COpenSSL/TLS     the system's OpenSSL (pkg-config openssl, Debian libssl-dev) and TLS over memory buffers:
+//                    contexts, per-connection engines, certificate reload; depends on nothing of ours
 //   HTTP             pure HTTP/1.1 request parser and response writer
 //   Protobuf         pure proto3 wire format (reader, writer); depends on nothing
 //   GRPC             pure gRPC message framing, grpc-timeout, grpc-message, status codes; depends on nothing
@@ -46,6 +48,8 @@ let package = Package(
             name: "Simulation", dependencies: ["Raft", "Registry", "RosterNode", "Wire", "Storage", "Codec"], swiftSettings: strict),
         .target(name: "CLinuxShim"),
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "TLS", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Codec"], swiftSettings: strict),
         .target(name: "Protobuf", swiftSettings: strict),
         .target(name: "GRPC", swiftSettings: strict),
