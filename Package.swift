@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "RosterServer",
             dependencies: [
-                "Posix", "CLinuxShim", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
+                "Posix", "CLinuxShim", "TLS", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
                 "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway",
             ],
             swiftSettings: strict),

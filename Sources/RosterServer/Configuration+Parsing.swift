@@ -152,7 +152,7 @@ extension ServerConfiguration {
                 logLevel = level
             }
         default:
-            preconditionFailure("setting \(setting.flag) has no conversion")
+            try applyTLS(setting)
         }
     }
 

@@ -21,6 +21,7 @@ extension ServerConfiguration {
         }
         guard clientAddress != peerAddress else { throw .clientAddressEqualsPeerAddress(clientAddress.description) }
         try validateInitialCluster()
+        try validateTLS()
         // The core's own rules too, so production runs exactly the options the simulator checks.
         do {
             try raftOptions.validate()

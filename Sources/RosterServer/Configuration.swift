@@ -59,6 +59,8 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// Testing only: answer writes as soon as the leader appends them, before they commit. Loses
     /// acknowledged writes on leader failure; exists so the chaos suite can prove its checker notices.
     public var unsafeAcknowledgeBeforeCommit = false
+    /// TLS on the client and peer ports (etcd's flag names); empty means plaintext.
+    public var tls = ServerTLSSettings()
 
     /// The defaults: a single-node cluster named `default`.
     public init() {}

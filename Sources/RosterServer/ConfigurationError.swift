@@ -34,6 +34,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case joinWithoutFounders(name: String)
     case configFileUnreadable(path: String, reason: String)
     case configFileSyntax(path: String, line: Int, text: String)
+    /// TLS flags that cannot work together (a certificate without its key, verification without a CA).
+    case incompleteTLS(String)
 
     public var description: String {
         switch self {
@@ -89,6 +91,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
             "cannot read config file \(path): \(reason)"
         case .configFileSyntax(let path, let line, let text):
             "\(path):\(line): expected 'key = value' or a # comment, got '\(text)'"
+        case .incompleteTLS(let reason):
+            reason
         }
     }
 }

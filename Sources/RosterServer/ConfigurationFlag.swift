@@ -19,6 +19,15 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case clientStallMilliseconds = "client-stall-ms"
     case logLevel = "log-level"
     case unsafeAckBeforeCommit = "unsafe-ack-before-commit"
+    case certFile = "cert-file"
+    case keyFile = "key-file"
+    case trustedCAFile = "trusted-ca-file"
+    case clientCertAuth = "client-cert-auth"
+    case peerCertFile = "peer-cert-file"
+    case peerKeyFile = "peer-key-file"
+    case peerTrustedCAFile = "peer-trusted-ca-file"
+    case peerClientCertAuth = "peer-client-cert-auth"
+    case peerCertAllowedCN = "peer-cert-allowed-cn"
     case config
     case help
 
@@ -26,7 +35,10 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     var flag: String { "--" + rawValue }
 
     /// Flags that take no separate value (`--join`, `--help`); `--join=false` is still accepted.
-    var isSwitch: Bool { self == .join || self == .help || self == .unsafeAckBeforeCommit }
+    var isSwitch: Bool {
+        self == .join || self == .help || self == .unsafeAckBeforeCommit || self == .clientCertAuth
+            || self == .peerClientCertAuth
+    }
 
     /// Settings a config file may contain: all but `config` (no nesting) and `help`.
     var isFileKey: Bool { self != .config && self != .help }
@@ -55,7 +67,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .dataDir, .config: "PATH"
         case .clientAddr, .peerAddr: "IP:PORT"
         case .initialCluster: "N=IP:PORT,..."
-        case .join, .help, .unsafeAckBeforeCommit: ""
+        case .join, .help, .unsafeAckBeforeCommit, .clientCertAuth, .peerClientCertAuth: ""
+        case .certFile, .keyFile, .trustedCAFile, .peerCertFile, .peerKeyFile, .peerTrustedCAFile: "PATH"
+        case .peerCertAllowedCN: "NAME"
         case .logLevel: "LEVEL"
         default: "N"
         }
@@ -81,6 +95,15 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .clientStallMilliseconds: "how long a client may stop reading a large answer it is being sent before it is cut"
         case .logLevel: "debug, info, warning or error"
         case .unsafeAckBeforeCommit: "TESTING ONLY, LOSES DATA: answer writes before they commit (proves the chaos checker bites)"
+        case .certFile: "PEM certificate chain of the client port; makes it TLS (HTTPS, gRPC over TLS, ALPN h2/http1.1)"
+        case .keyFile: "PEM private key of --cert-file"
+        case .trustedCAFile: "CA bundle that verifies client certificates"
+        case .clientCertAuth: "require a client certificate signed by --trusted-ca-file (mutual TLS)"
+        case .peerCertFile: "PEM certificate of this member for the peer port (server and client); makes peers TLS"
+        case .peerKeyFile: "PEM private key of --peer-cert-file"
+        case .peerTrustedCAFile: "CA bundle that verifies other members' certificates (required with --peer-cert-file)"
+        case .peerClientCertAuth: "require members dialing in to present a certificate signed by --peer-trusted-ca-file"
+        case .peerCertAllowedCN: "accept only member certificates with this common name"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
         case .help: "print this help and exit"
         }
@@ -107,7 +130,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .clientStallMilliseconds: String(defaults.clientStallMilliseconds)
         case .logLevel: defaults.logLevel.rawValue
         case .unsafeAckBeforeCommit: "false"
-        case .config, .help: nil
+        case .clientCertAuth, .peerClientCertAuth: "false"
+        case .config, .help, .certFile, .keyFile, .trustedCAFile, .peerCertFile, .peerKeyFile, .peerTrustedCAFile,
+             .peerCertAllowedCN: nil
         }
     }
 

@@ -100,8 +100,9 @@ final class PeerLink: ConnectionDelegate {
         }
         isDialing = true
         do {
+            let security = try transport?.outboundSecurity(to: address, member: member)
             let started = try Connection.connect(to: address, on: loop, limits: options.outboundConnectionLimits,
-                                                 delegate: self)
+                                                 security: security ?? nil, delegate: self)
             isDialing = false
             if connection == nil && !started.isClosed { connection = started }
         } catch {
@@ -187,6 +188,10 @@ final class PeerLink: ConnectionDelegate {
             if stayedUp { failures = 0 }
             transport?.logger.warning("peer connection lost", ["peer": member.name, "reason": reason])
             transport?.peerDidDisconnect(member.id)
+        } else if case .securityFailure = reason, failures == 0 || failures.isMultiple(of: 30) {
+            transport?.logger.warning("peer refused our TLS connection, or its certificate did not verify", [
+                "peer": member.name, "reason": reason, "attempts": failures + 1,
+            ])
         } else {
             transport?.logger.debug("peer connect failed", ["peer": member.name, "reason": reason])
         }
