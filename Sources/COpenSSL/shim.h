@@ -57,11 +57,14 @@ static inline BIO *roster_bio_new_mem(void) {
     return bio;
 }
 
-// Server-side ALPN: picks h2 or http/1.1 (first in our order that the client offers). `arg` is unused.
+// Server-side ALPN on the client port: http/1.1 when the client offers it, else h2. Roster's HTTP/2 serves the
+// etcd v3 gRPC API, whose clients offer h2 alone; clients that offer both (curl, browsers) want the JSON API,
+// which is HTTP/1.1. A client offering neither is refused with no_application_protocol. `arg` is unused.
 static inline int roster_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                                      const unsigned char *in, unsigned int inlen, void *arg) {
     (void)ssl;
-    static const unsigned char ours[] = "\x02h2\x08http/1.1";
+    (void)arg;
+    static const unsigned char ours[] = "\x08http/1.1\x02h2";
     unsigned char *selected = NULL;
     if (SSL_select_next_proto(&selected, outlen, ours, sizeof(ours) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
         return SSL_TLSEXT_ERR_ALERT_FATAL;

@@ -26,7 +26,7 @@ public struct ServerTLSSettings: Hashable, Sendable {
         guard isClientTLS else { return nil }
         return TLSConfiguration(
             role: .server, certificateFile: certificateFile, keyFile: keyFile, trustedCAFile: trustedCAFile,
-            requiresPeerCertificate: clientCertificateAuth, applicationProtocols: ["h2", "http/1.1"],
+            requiresPeerCertificate: clientCertificateAuth, applicationProtocols: ["http/1.1", "h2"],
             settingNames: .client)
     }
 

@@ -47,7 +47,8 @@ public struct TLSConfiguration: Sendable, Hashable {
     /// Server only: the other side's certificate must carry exactly this common name
     /// (etcd's `--peer-cert-allowed-cn`). Implies `requiresPeerCertificate`.
     public var allowedCommonName: String?
-    /// Server: pick h2 or http/1.1 through ALPN. Client: the protocols to offer, in preference order.
+    /// Server: the ALPN protocols it serves (non-empty enables http/1.1-else-h2 selection, see shim.h).
+    /// Client: the protocols to offer, in preference order.
     public var applicationProtocols: [String]
     /// The flag names, for messages.
     public var settingNames: SettingNames
