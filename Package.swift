@@ -90,6 +90,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Raft", "Wire", "Codec"], swiftSettings: strict),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "Raft"], swiftSettings: strict),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Raft"], swiftSettings: strict),
