@@ -20,7 +20,7 @@
 //   RosterNode       the deterministic node driver (Raft + registry + requests); Raft, Registry, Codec
 //   RosterAPI        pure HTTP/JSON routing and encoding; Codec, HTTP, Registry, RosterNode, Raft
 //   RosterServer     the shell: epoll loop, peers, client sessions (HTTP/1.1 and h2c/gRPC), watches
-//   RosterClient     the Swift client library (Foundation only); rosterctl is its CLI
+//   RosterClient     the Swift client library (Foundation, and TLS for https endpoints); rosterctl is its CLI
 //   RosterTestSupport  real roster processes on loopback for integration, client and CLI tests
 import PackageDescription
 
@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
-        .target(name: "RosterClient", swiftSettings: strict),
+        .target(name: "RosterClient", dependencies: ["TLS"], swiftSettings: strict),
         .executableTarget(name: "rosterctl", dependencies: ["RosterClient"], swiftSettings: strict),
         // The load generator of scripts/bench.
         .executableTarget(name: "roster-bench", swiftSettings: strict),
