@@ -274,6 +274,14 @@ public final class Connection {
             return refuse(error)
         }
         enqueueWire(security.takeWireBytes())
+        if !isClosed && security.isEstablished { didEstablish() }
+    }
+
+    /// The handshake just completed: stop its timer and tell the delegate.
+    private func didEstablish() {
+        if let handshakeTimer { loop.cancel(handshakeTimer) }
+        handshakeTimer = nil
+        delegate?.connectionDidConnect(self)
     }
 
     // MARK: - Security
@@ -300,9 +308,7 @@ public final class Connection {
         enqueueWire(security.takeWireBytes())
         guard !isClosed else { return }
         if !wasEstablished && security.isEstablished {
-            if let handshakeTimer { loop.cancel(handshakeTimer) }
-            handshakeTimer = nil
-            delegate?.connectionDidConnect(self)
+            didEstablish()
             guard !isClosed else { return }
         }
         if !plaintext.isEmpty {
