@@ -70,7 +70,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix"], swiftSettings: strict),
         // Test support: real roster processes on loopback, for integration, client and CLI tests.
-        .target(name: "RosterTestSupport", swiftSettings: strict),
+        .target(name: "RosterTestSupport", dependencies: ["COpenSSL"], swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Raft", "Wire", "Codec"], swiftSettings: strict),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
-        .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL"], swiftSettings: strict),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "RosterTestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "Raft"], swiftSettings: strict),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Raft"], swiftSettings: strict),
@@ -101,7 +101,8 @@ let package = Package(
         .testTarget(name: "HPACKTests", dependencies: ["HPACK", "Raft"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK", "Raft"], swiftSettings: strict),
         .testTarget(
-            name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec"],
+            name: "RosterServerTests",
+            dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec", "RosterTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
         .testTarget(

@@ -103,7 +103,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .peerKeyFile: "PEM private key of --peer-cert-file"
         case .peerTrustedCAFile: "CA bundle that verifies other members' certificates (required with --peer-cert-file)"
         case .peerClientCertAuth: "require members dialing in to present a certificate signed by --peer-trusted-ca-file"
-        case .peerCertAllowedCN: "accept only member certificates with this common name"
+        case .peerCertAllowedCN: "accept only member certificates with this common name (dialing in and dialed)"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
         case .help: "print this help and exit"
         }

@@ -39,11 +39,13 @@ public struct ServerTLSSettings: Hashable, Sendable {
             allowedCommonName: peerAllowedCommonName, settingNames: .peer)
     }
 
-    /// The context for dialing members: presents our peer certificate and verifies theirs, and their address.
+    /// The context for dialing members: presents our peer certificate and verifies theirs, their address and
+    /// the allowed common name. (etcd checks the name only on accepted connections; checking it here too
+    /// keeps a certificate from the right CA but with the wrong name from receiving the log.)
     var peerClient: TLSConfiguration? {
         guard isPeerTLS else { return nil }
         return TLSConfiguration(
             role: .client, certificateFile: peerCertificateFile, keyFile: peerKeyFile,
-            trustedCAFile: peerTrustedCAFile, settingNames: .peer)
+            trustedCAFile: peerTrustedCAFile, allowedCommonName: peerAllowedCommonName, settingNames: .peer)
     }
 }

@@ -44,8 +44,8 @@ public struct TLSConfiguration: Sendable, Hashable {
     public var trustedCAFile: String?
     /// Server only: refuse a client that presents no certificate (etcd's `--client-cert-auth`).
     public var requiresPeerCertificate: Bool
-    /// Server only: the other side's certificate must carry exactly this common name
-    /// (etcd's `--peer-cert-allowed-cn`). Implies `requiresPeerCertificate`.
+    /// The other side's certificate must carry exactly this common name (etcd's `--peer-cert-allowed-cn`).
+    /// For a server it implies `requiresPeerCertificate`.
     public var allowedCommonName: String?
     /// Server: the ALPN protocols it serves (non-empty enables http/1.1-else-h2 selection, see shim.h).
     /// Client: the protocols to offer, in preference order.

@@ -4,6 +4,7 @@
 // And show that `TLSCredentials` picks up replaced files (rotation) and keeps serving the old context while the
 // new files do not fit together. Method: certificates made in-process by `TestPKI`, written to a temp dir.
 import Glibc
+import RosterTestSupport
 import TLS
 import Testing
 

@@ -4,6 +4,7 @@
 // Method: two engines wired to each other in memory (`Pair.pump` moves wire bytes until neither has any), with
 // certificates made in-process by `TestPKI`; no sockets, no clocks.
 import COpenSSL
+import RosterTestSupport
 import TLS
 import Testing
 

@@ -1,13 +1,13 @@
 import COpenSSL
 import Foundation
 
-/// Throwaway keys and certificates made in-process with OpenSSL's API, so the TLS tests need no `openssl`
+/// Test support: throwaway keys and certificates made in-process with OpenSSL's API, so the TLS tests need no `openssl`
 /// binary and leave no key behind (files go to a temporary directory, mode 0600, removed by `deinit`).
-final class TestPKI {
+public final class TestPKI {
     /// A key pair and its certificate.
-    final class Identity {
-        let key: OpaquePointer
-        let certificate: OpaquePointer
+    public final class Identity {
+        public let key: OpaquePointer
+        public let certificate: OpaquePointer
 
         init(key: OpaquePointer, certificate: OpaquePointer) {
             self.key = key
@@ -20,9 +20,9 @@ final class TestPKI {
         }
     }
 
-    let directory: URL
+    public let directory: URL
 
-    init() throws {
+    public init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("roster-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
@@ -30,10 +30,10 @@ final class TestPKI {
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// A P-256 key.
-    static func makeKey() -> OpaquePointer {
+    public static func makeKey() -> OpaquePointer {
         let context = EVP_PKEY_CTX_new_from_name(nil, "EC", nil)
         defer { EVP_PKEY_CTX_free(context) }
         var key: OpaquePointer?
@@ -44,7 +44,7 @@ final class TestPKI {
     }
 
     /// A self-signed CA.
-    func makeAuthority(_ commonName: String) -> Identity {
+    public func makeAuthority(_ commonName: String) -> Identity {
         let key = Self.makeKey()
         let certificate = Self.makeCertificate(commonName: commonName, key: key, issuer: nil, isAuthority: true,
                                                subjectAltName: nil, validFrom: -3600, validUntil: 86400)
@@ -52,7 +52,7 @@ final class TestPKI {
     }
 
     /// A leaf certificate for 127.0.0.1 and localhost, for servers and clients alike, signed by `issuer`.
-    func makeLeaf(_ commonName: String, issuer: Identity, validFrom: Int = -3600, validUntil: Int = 86400) -> Identity {
+    public func makeLeaf(_ commonName: String, issuer: Identity, validFrom: Int = -3600, validUntil: Int = 86400) -> Identity {
         let key = Self.makeKey()
         let certificate = Self.makeCertificate(
             commonName: commonName, key: key, issuer: issuer, isAuthority: false,
@@ -92,7 +92,7 @@ final class TestPKI {
 
     /// Writes `identity`'s certificate (followed by `chain`) and key as PEM; returns (certificate, key) paths.
     @discardableResult
-    func write(_ identity: Identity, as name: String, chain: [Identity] = []) -> (certificate: String, key: String) {
+    public func write(_ identity: Identity, as name: String, chain: [Identity] = []) -> (certificate: String, key: String) {
         let certificatePath = path("\(name).pem")
         let keyPath = path("\(name).key")
         writePEM(to: certificatePath) { bio in
@@ -104,7 +104,7 @@ final class TestPKI {
     }
 
     /// Writes a CA bundle of `authorities`' certificates.
-    func writeBundle(_ authorities: [Identity], as name: String) -> String {
+    public func writeBundle(_ authorities: [Identity], as name: String) -> String {
         let bundle = path("\(name).pem")
         writePEM(to: bundle) { bio in for authority in authorities { PEM_write_bio_X509(bio, authority.certificate) } }
         return bundle
