@@ -36,7 +36,7 @@ public struct ServerTLSSettings: Hashable, Sendable {
         return TLSConfiguration(
             role: .server, certificateFile: peerCertificateFile, keyFile: peerKeyFile,
             trustedCAFile: peerTrustedCAFile, requiresPeerCertificate: peerClientCertificateAuth,
-            allowedCommonName: peerAllowedCommonName, settingNames: .peer)
+            allowedCommonName: peerAllowedCommonName, settingNames: .peer, requiresOwnCertificateFromTrustedCA: true)
     }
 
     /// The context for dialing members: presents our peer certificate and verifies theirs, their address and

@@ -52,10 +52,16 @@ public struct TLSConfiguration: Sendable, Hashable {
     public var applicationProtocols: [String]
     /// The flag names, for messages.
     public var settingNames: SettingNames
+    /// Refuse to start when our own certificate does not verify against `trustedCAFile`. True for members,
+    /// which verify each other against one CA, so a member whose certificate that CA did not sign could never
+    /// join; false for the client port, whose clients may trust another CA than the one that signs them.
+    public var requiresOwnCertificateFromTrustedCA: Bool
 
     public init(role: Role, certificateFile: String? = nil, keyFile: String? = nil, trustedCAFile: String? = nil,
                 requiresPeerCertificate: Bool = false, allowedCommonName: String? = nil,
-                applicationProtocols: [String] = [], settingNames: SettingNames = .client) {
+                applicationProtocols: [String] = [], settingNames: SettingNames = .client,
+                requiresOwnCertificateFromTrustedCA: Bool = false) {
+        self.requiresOwnCertificateFromTrustedCA = requiresOwnCertificateFromTrustedCA
         self.role = role
         self.certificateFile = certificateFile
         self.keyFile = keyFile

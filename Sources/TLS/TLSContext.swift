@@ -7,8 +7,9 @@ import COpenSSL
 /// a server session cache and session tickets, so a reconnecting client resumes without a full handshake.
 ///
 /// Start-up checks (each a `TLSError` naming the flag): every file readable as PEM; the key matches the
-/// certificate; the certificate is within its validity dates; and, when a CA bundle is configured, the
-/// certificate verifies against it, since the members that share that CA would refuse it anyway.
+/// certificate; the certificate is within its validity dates; and, for members
+/// (`requiresOwnCertificateFromTrustedCA`), the certificate verifies against the CA bundle the other members
+/// verify it with.
 ///
 /// Threading: OpenSSL allows creating connections from one context on any thread once it is set up, and the
 /// context is never changed after `init`; hence `@unchecked Sendable`.
@@ -117,7 +118,9 @@ public final class TLSContext: @unchecked Sendable {
             guard SSL_CTX_load_verify_locations(pointer, authority, nil) == 1 else {
                 throw .unreadableFile(setting: names.trustedCA, path: authority, reason: OpenSSLErrorQueue.drain())
             }
-            if let certificate = configuration.certificateFile { try checkSignedByTrustedCA(certificate, authority) }
+            if let certificate = configuration.certificateFile, configuration.requiresOwnCertificateFromTrustedCA {
+                try checkSignedByTrustedCA(certificate, authority)
+            }
             if configuration.role == .server {
                 // The CA names sent in the CertificateRequest, so clients pick the right certificate.
                 if let names = SSL_load_client_CA_file(authority) { SSL_CTX_set_client_CA_list(pointer, names) }

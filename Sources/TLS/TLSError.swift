@@ -36,8 +36,8 @@ public enum TLSError: Error, Sendable, Equatable, CustomStringConvertible {
         case .certificateNotYetValid(let setting, let path, let notBefore):
             "\(setting) \(path) is not valid before \(notBefore); check this machine's clock or the certificate's dates"
         case .certificateNotSignedByCA(let setting, let path, let caSetting, let caPath, let reason):
-            "\(setting) \(path) does not verify against \(caSetting) \(caPath) (\(reason)); the other members would refuse it: "
-                + "issue it from that CA or give the CA that signed it"
+            "\(setting) \(path) does not verify against \(caSetting) \(caPath) (\(reason)); the other members, which verify "
+                + "it with that CA, would refuse it: issue it from that CA or give the CA that signed it"
         case .incompleteConfiguration(let reason):
             reason
         case .setupFailed(let reason):

@@ -68,7 +68,8 @@ struct TLSContextTests {
         let other = fixture.pki.writeBundle([fixture.pki.makeAuthority("Other CA")], as: "other")
         #expect {
             try TLSContext(TLSConfiguration(role: .server, certificateFile: fixture.server.certificate,
-                                            keyFile: fixture.server.key, trustedCAFile: other, settingNames: .peer))
+                                            keyFile: fixture.server.key, trustedCAFile: other, settingNames: .peer,
+                                            requiresOwnCertificateFromTrustedCA: true))
         } throws: { error in
             guard case .certificateNotSignedByCA(let setting, _, let caSetting, _, _) = error as? TLSError else { return false }
             return setting == "--peer-cert-file" && caSetting == "--peer-trusted-ca-file"
