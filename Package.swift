@@ -70,7 +70,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix"], swiftSettings: strict),
         // Test support: real roster processes on loopback, for integration, client and CLI tests.
-        .target(name: "RosterTestSupport", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "RosterTestSupport", dependencies: ["COpenSSL", "TLS"], swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
