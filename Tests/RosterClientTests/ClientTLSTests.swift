@@ -26,14 +26,18 @@ extension ClientSuite {
             defer { cluster.stopAll() }
             let port = cluster.nodes[0].clientPort
 
-            func makeClient(_ tls: ClientTLS?) -> RosterClient {
+            // Deadlines only bound a failure: generous for the good client (a loaded 2-core machine is slow),
+            // short for the refused ones, which fail on their first attempt and then retry until the deadline.
+            func makeClient(_ tls: ClientTLS?, callTimeout: Duration = .seconds(3)) -> RosterClient {
                 var configuration = RosterClientConfiguration(endpoints: [Endpoint(host: "127.0.0.1", port: port)])
                 configuration.tls = tls
-                configuration.attemptTimeout = .seconds(1)
-                configuration.callTimeout = .seconds(3)
+                configuration.attemptTimeout = min(.seconds(5), callTimeout)
+                configuration.callTimeout = callTimeout
                 return RosterClient(configuration: configuration)
             }
-            let good = makeClient(ClientTLS(trustedCAFile: caFile, certificateFile: client.certificate, keyFile: client.key))
+            let good = makeClient(
+                ClientTLS(trustedCAFile: caFile, certificateFile: client.certificate, keyFile: client.key),
+                callTimeout: .seconds(30))
             try await Support.waitUntil("the TLS node elects itself") {
                 (try? await good.status().role) == "leader"
             }
