@@ -18,7 +18,8 @@
 //                    Maintenance); EtcdAPI, GRPC, Protobuf, Registry, RosterNode, Raft
 //   HPACK, HTTP2     pure HTTP/2: header compression (RFC 7541) and the connection state machine (RFC 9113)
 //   RosterNode       the deterministic node driver (Raft + registry + requests); Raft, Registry, Codec
-//   RosterAPI        pure HTTP/JSON routing and encoding; Codec, HTTP, Registry, RosterNode, Raft
+//   Console          the web console's HTML, CSS and JavaScript as string literals, and their lookup; nothing
+//   RosterAPI        pure HTTP/JSON routing and encoding; Codec, HTTP, Registry, RosterNode, Raft, Console
 //   RosterServer     the shell: epoll loop, peers, client sessions (HTTP/1.1 and h2c/gRPC), watches
 //   RosterClient     the Swift client library (Foundation, and TLS for https endpoints); rosterctl is its CLI
 //   RosterTestSupport  real roster processes on loopback for integration, client and CLI tests
@@ -60,7 +61,10 @@ let package = Package(
         .target(name: "HPACK", swiftSettings: strict),
         .target(name: "HTTP2", dependencies: ["HPACK"], swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Codec"], swiftSettings: strict),
-        .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
+        .target(name: "Console", swiftSettings: strict),
+        .target(
+            name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft", "Console"],
+            swiftSettings: strict),
         .target(
             name: "RosterServer",
             dependencies: [
@@ -104,7 +108,10 @@ let package = Package(
             name: "RosterServerTests",
             dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec", "RosterTestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
+        .testTarget(
+            name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft", "Console"],
+            swiftSettings: strict),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"], swiftSettings: strict),
         .testTarget(
             name: "RosterIntegrationTests",
             dependencies: ["RosterClient", "RosterTestSupport", "HTTP2", "HPACK", "EtcdAPI", "Protobuf"], swiftSettings: strict),

@@ -38,6 +38,8 @@ public enum RoutedRequest: Equatable, Sendable {
     case members
     /// `GET /v1/sd/prometheus`: read `query` and answer with Prometheus target groups (`PrometheusTargets`).
     case prometheusTargets(RegistryQuery, ReadOptions, ifNoneMatch: String?)
+    /// `GET /ui`, `/ui/…`: the web console; answer with `ConsoleResponse.encode`.
+    case console(ConsoleRequest)
     /// The request cannot be served; answer with `APIResponse.encodeError`.
     case error(APIError)
 }

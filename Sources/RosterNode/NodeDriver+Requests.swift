@@ -83,7 +83,7 @@ extension NodeDriver {
         case .renewed(let ttl):
             replyKeepAlive(reply, lease: lease, ttl: ttl, failure: nil)
         case .renewedAfterCheckpoint(let ttl):
-            keepAlivesAwaitingCheckpoint[lease, default: []].append((reply, ttl))
+            keepAlivesAwaitingCheckpoint[lease, default: []].append((reply, ttl, now))
         case .leaseNotFound:
             replyKeepAlive(reply, lease: lease, ttl: nil, failure: "lease \(lease.rawValue) not found")
         case .notLeader:
@@ -116,10 +116,23 @@ extension NodeDriver {
         }
     }
 
+    /// Acknowledges the renewals an applied checkpoint makes crash-proof: those whose TTL the checkpointed
+    /// remaining covers, counted from the renewal (a new leader resumes from at least that remaining, after
+    /// now). A checkpoint measured before a renewal covers less; its waiters wait for the next one, which
+    /// the keeper queued when it saw that checkpoint in flight.
     mutating func releaseKeepAlives(after checkpoints: [LeaseCheckpoint]) {
         for checkpoint in checkpoints {
             guard let waiters = keepAlivesAwaitingCheckpoint.removeValue(forKey: checkpoint.id) else { continue }
-            for waiter in waiters { replyKeepAlive(waiter.reply, lease: checkpoint.id, ttl: waiter.ttlMilliseconds, failure: nil) }
+            var waiting: [(reply: KeepAliveReply, ttlMilliseconds: Int64, renewedAt: UInt64)] = []
+            for waiter in waiters {
+                let sinceRenewal = Int64(clamping: now >= waiter.renewedAt ? now - waiter.renewedAt : 0)
+                if checkpoint.remainingMilliseconds &+ sinceRenewal >= waiter.ttlMilliseconds {
+                    replyKeepAlive(waiter.reply, lease: checkpoint.id, ttl: waiter.ttlMilliseconds, failure: nil)
+                } else {
+                    waiting.append(waiter)
+                }
+            }
+            if !waiting.isEmpty { keepAlivesAwaitingCheckpoint[checkpoint.id] = waiting }
         }
     }
 

@@ -24,6 +24,7 @@ enum APIAdapter {
         case .keepAliveStream: "keepalive_stream"
         case .health, .ready, .metrics, .clusterStatus, .members: "status"
         case .prometheusTargets: "read"
+        case .console: "console"
         case .error: "error"
         }
     }

@@ -90,6 +90,8 @@ extension RosterServer {
             session.finish(
                 APIAdapter.members(
                     membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
+        case .console(let console):
+            session.finish(ConsoleResponse.encode(console, context: context).bytes(keepAlive: true))
         case .error(let error):
             session.finish(APIAdapter.error(error, context: context), keepAlive: error.status.code < 500 && error.status.code != 400)
         }

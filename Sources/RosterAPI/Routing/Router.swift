@@ -58,6 +58,7 @@ struct Router {
         case "healthz" where segments.count == 1: return try simple(.health)
         case "readyz" where segments.count == 1: return try simple(.ready)
         case "metrics" where segments.count == 1: return try simple(.metrics)
+        case "ui": return try routeConsole()
         case "v1" where segments.count >= 2:
             switch segments[1] {
             case "services": return try routeServices()
