@@ -84,6 +84,8 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// overrides the one derived from `--initial-cluster`; set by `adoptingDataDirectoryAssignment()`, never
     /// by a flag.
     public var assignedClusterID: UInt64?
+    /// TLS on the client and peer ports (etcd's flag names); empty means plaintext.
+    public var tls = ServerTLSSettings()
 
     /// The defaults: a single-node cluster named `default`.
     public init() {}
