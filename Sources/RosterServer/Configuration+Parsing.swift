@@ -177,7 +177,7 @@ extension ServerConfiguration {
         case .etcdLayout:
             etcdLayouts += try Self.layouts(value, setting: setting.origin)
         default:
-            preconditionFailure("setting \(setting.flag) has no conversion")
+            try applyTLS(setting)
         }
     }
 

@@ -27,6 +27,7 @@ extension ServerConfiguration {
         } catch {
             throw .invalidLayout(setting: "--etcd-layout", reason: error.description)
         }
+        try validateTLS()
         // The core's own rules too, so production runs exactly the options the simulator checks.
         do {
             try raftOptions.validate()

@@ -38,6 +38,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case configFileSyntax(path: String, line: Int, text: String)
     /// An `--etcd-layout` that cannot work.
     case invalidLayout(setting: String, reason: String)
+    /// TLS flags that cannot work together (a certificate without its key, verification without a CA).
+    case incompleteTLS(String)
 
     public var description: String {
         switch self {
@@ -98,6 +100,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
             "\(path):\(line): expected 'key = value' or a # comment, got '\(text)'"
         case .invalidLayout(let setting, let reason):
             "\(setting): \(reason); write e.g. kratos=/microservices,kitex=kitex/registry-etcd, or none"
+        case .incompleteTLS(let reason):
+            reason
         }
     }
 }

@@ -26,6 +26,15 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case logLevel = "log-level"
     case unsafeAckBeforeCommit = "unsafe-ack-before-commit"
     case etcdLayout = "etcd-layout"
+    case certFile = "cert-file"
+    case keyFile = "key-file"
+    case trustedCAFile = "trusted-ca-file"
+    case clientCertAuth = "client-cert-auth"
+    case peerCertFile = "peer-cert-file"
+    case peerKeyFile = "peer-key-file"
+    case peerTrustedCAFile = "peer-trusted-ca-file"
+    case peerClientCertAuth = "peer-client-cert-auth"
+    case peerCertAllowedCN = "peer-cert-allowed-cn"
     case config
     case help
 
@@ -33,7 +42,10 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     var flag: String { "--" + rawValue }
 
     /// Flags that take no separate value (`--join`, `--help`); `--join=false` is still accepted.
-    var isSwitch: Bool { self == .join || self == .forceNewCluster || self == .help || self == .unsafeAckBeforeCommit }
+    var isSwitch: Bool {
+        self == .join || self == .forceNewCluster || self == .help || self == .unsafeAckBeforeCommit
+            || self == .clientCertAuth || self == .peerClientCertAuth
+    }
 
     /// Settings that may be given more than once, each adding to the last (`--etcd-layout`).
     var isRepeatable: Bool { self == .etcdLayout }
@@ -71,7 +83,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .dnsTTLSeconds: "SECONDS"
         case .dnsMaxStalenessMilliseconds: "MS"
         case .initialCluster: "N=IP:PORT,..."
-        case .join, .forceNewCluster, .help, .unsafeAckBeforeCommit: ""
+        case .join, .forceNewCluster, .help, .unsafeAckBeforeCommit, .clientCertAuth, .peerClientCertAuth: ""
+        case .certFile, .keyFile, .trustedCAFile, .peerCertFile, .peerKeyFile, .peerTrustedCAFile: "PATH"
+        case .peerCertAllowedCN: "NAME"
         case .logLevel: "LEVEL"
         case .etcdLayout: "FRAMEWORK[@NS]=PREFIX"
         default: "N"
@@ -107,6 +121,15 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .etcdLayout:
             "an etcd key layout of kratos or kitex paired with native instances of NS (default 'default'); "
                 + "repeat or comma-separate; 'none' for none"
+        case .certFile: "PEM certificate chain of the client port; makes it TLS (HTTPS, gRPC over TLS, ALPN h2/http1.1)"
+        case .keyFile: "PEM private key of --cert-file"
+        case .trustedCAFile: "CA bundle that verifies client certificates"
+        case .clientCertAuth: "require a client certificate signed by --trusted-ca-file (mutual TLS)"
+        case .peerCertFile: "PEM certificate of this member for the peer port (server and client); makes peers TLS"
+        case .peerKeyFile: "PEM private key of --peer-cert-file"
+        case .peerTrustedCAFile: "CA bundle that verifies other members' certificates (required with --peer-cert-file)"
+        case .peerClientCertAuth: "require members dialing in to present a certificate signed by --peer-trusted-ca-file"
+        case .peerCertAllowedCN: "accept only member certificates with this common name (dialing in and dialed)"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
         case .help: "print this help and exit"
         }
@@ -140,7 +163,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .logLevel: defaults.logLevel.rawValue
         case .unsafeAckBeforeCommit: "false"
         case .etcdLayout: defaults.etcdLayouts.isEmpty ? "none" : defaults.etcdLayouts.map(\.description).joined(separator: ",")
-        case .config, .help: nil
+        case .clientCertAuth, .peerClientCertAuth: "false"
+        case .config, .help, .certFile, .keyFile, .trustedCAFile, .peerCertFile, .peerKeyFile, .peerTrustedCAFile,
+             .peerCertAllowedCN: nil
         }
     }
 

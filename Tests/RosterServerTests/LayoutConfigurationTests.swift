@@ -1,7 +1,8 @@
-// Goal: `--etcd-layout` parses as documented: both standard layouts by default, replaced (not extended) by any
+// Goal: `--etcd-layout` parses as documented: no layouts by default, the ones given otherwise (not extended) by any
 // setting, repeatable and comma-separated, `none` for none, and refused with a typed error when a layout cannot
 // work. Method: the pure `ServerConfiguration.parse` with argument arrays and an injected config file.
 @testable import RosterServer
+import Registry
 import Testing
 
 private struct MissingFile: Error {}
@@ -15,11 +16,13 @@ private func layouts(_ arguments: [String], file: String? = nil) throws(Configur
 
 @Suite("--etcd-layout")
 struct LayoutConfigurationTests {
-    @Test("the default pairs kratos and kitex at their standard prefixes with namespace default")
+    @Test("layouts are off by default; the standard pair is one flag away")
     func standard() throws {
-        #expect(try layouts([]) == ["kratos=/microservices", "kitex=kitex/registry-etcd"])
+        #expect(try layouts([]) == [])
+        #expect(try layouts(["--etcd-layout", "kratos=/microservices,kitex=kitex/registry-etcd"])
+            == FrameworkLayout.standard.map(\.description))
         #expect(ServerConfiguration.helpText.contains("--etcd-layout FRAMEWORK[@NS]=PREFIX"))
-        #expect(ServerConfiguration.helpText.contains("(default kratos=/microservices,kitex=kitex/registry-etcd)"))
+        #expect(ServerConfiguration.helpText.contains("(default none)"))
     }
 
     @Test("given layouts replace the standard ones; the flag repeats and takes comma lists")

@@ -81,9 +81,7 @@ class Cluster:
                "--initial-cluster", join_cluster or self.initial_cluster,
                "--heartbeat-ms", "100", "--election-ms", "1000",
                "--snapshot-entries", str(self.snapshot_entries), "--request-timeout-ms", "2000",
-               # The checker models exactly the keys the workload writes; framework layouts would add a kratos
-               # and a kitex key per registered instance at the same revision, which it would call unknown events.
-               "--etcd-layout", "none"] + self.extra_flags
+               ] + self.extra_flags
         if join_cluster:
             cmd.append("--join")
         if self.unsafe:
