@@ -22,6 +22,11 @@ extension NodeDriver {
     }
 
     mutating func submitWrite(_ command: RegistryCommand, id: RequestID) {
+        // A transaction's shape is checked before it is proposed: its entry must decode on every node.
+        if case .transaction(let transaction) = command, let rejection = transaction.shapeRejection(limits: options.registryLimits) {
+            answer(id, .rejected(rejection, evaluatedAt: registry.revision))
+            return
+        }
         if raft.role == .leader {
             switch proposeAsLeader(command) {
             case .accepted(let index, _) where options.unsafeAcknowledgeBeforeCommit:
