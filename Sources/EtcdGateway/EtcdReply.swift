@@ -109,6 +109,16 @@ public enum EtcdReply: Equatable, Sendable {
             answer.response = .responseDeleteRange(delete)
         case (_, .range(let result)):
             answer.response = .responseRange(EtcdRangeShape(EtcdAPI.RangeRequest()).response(result, header: header))
+        case (_, .transaction(let succeeded, let responses)):
+            // etcd leaves a nested transaction's header empty: only the outermost one is filled in.
+            var nested = TxnResponse()
+            nested.header = ResponseHeader()
+            nested.succeeded = succeeded
+            if case .txn(let shape) = shape {
+                let shapes = succeeded ? shape.success : shape.failure
+                nested.responses = zip(shapes, responses).map { operation($0, $1, revision: revision) }
+            }
+            answer.response = .responseTxn(nested)
         }
         return answer
     }

@@ -16,6 +16,11 @@ enum MemberDirectory {
         Array("\(member.name)\n\(member.peerAddress)\n\(member.clientAddress ?? "")".utf8)
     }
 
+    /// The write that records `member` (name, peer address, client address if known).
+    static func put(_ member: Member) -> RegistryCommand {
+        .put(PutRequest(key: key(for: member.name), value: record(member)))
+    }
+
     static func member(from record: [UInt8]) -> Member? {
         let fields = String(decoding: record, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         guard fields.count == 3, !fields[0].isEmpty, !fields[1].isEmpty else { return nil }

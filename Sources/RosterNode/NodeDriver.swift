@@ -29,8 +29,10 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     var readsAwaitingIndex: [UInt64: PendingRead] = [:]
     /// Reads whose read index (and minimum revision) this node must reach before serving them.
     var readsAwaitingApply: [PendingRead] = []
-    /// Membership changes appended at `(index, term)`.
+    /// Membership changes (and member directory updates) appended at `(index, term)`.
     var adminAwaitingApply: [LogIndex: (term: Term, request: RequestID)] = [:]
+    /// Membership requests forwarded to `leader`, waiting for where it appended them.
+    var adminAwaitingLeader: [UInt64: (request: RequestID, leader: NodeID)] = [:]
     /// Every open request, to bound them and to let the shell cancel one.
     var openRequests: Set<RequestID> = []
 
@@ -142,6 +144,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         readsAwaitingIndex = readsAwaitingIndex.filter { $0.value.request != request }
         readsAwaitingApply.removeAll { $0.request == request }
         adminAwaitingApply = adminAwaitingApply.filter { $0.value.request != request }
+        adminAwaitingLeader = adminAwaitingLeader.filter { $0.value.request != request }
         for (lease, waiters) in keepAlivesAwaitingCheckpoint {
             keepAlivesAwaitingCheckpoint[lease] = waiters.filter {
                 if case .local(let waiting) = $0.reply { waiting != request } else { true }

@@ -46,11 +46,14 @@ public enum RegistryQuery: Equatable, Sendable {
 }
 
 /// A cluster administration request.
-public enum AdminRequest: Equatable, Sendable {
+public enum AdminRequest: Hashable, Sendable {
     /// Adds a non-voting member reachable at `peerAddress` ("host:port").
     case addLearner(name: String, peerAddress: String)
     case promote(name: String)
     case remove(name: String)
+    /// Records a new peer address for a member, replicated through the member directory (etcd's
+    /// MemberUpdate); every node connects to the member there from then on.
+    case updatePeerAddress(name: String, peerAddress: String)
     /// Hands leadership to `name`, or to the most up-to-date other voter when nil.
     case transferLeadership(to: String?)
 }
@@ -106,7 +109,8 @@ public struct ReadContext: Equatable, Sendable {
 }
 
 public enum AdminResult: Equatable, Sendable {
-    /// The membership change committed; the configuration now in force.
+    /// The membership change (or directory update) applied on the node that answers; the configuration
+    /// now in force.
     case membershipChanged(Configuration)
     case transferStarted(to: NodeID)
 }
@@ -129,8 +133,8 @@ public enum NodeFailure: Equatable, Sendable {
     case timedOut
     /// The node refuses new work while shutting down.
     case shuttingDown
-    /// A membership or transfer request was refused by Raft.
-    case membershipRefused(String)
+    /// A membership or transfer request was refused; nothing changed.
+    case membershipRefused(AdminRefusal)
     /// Too many requests are waiting on this node.
     case overloaded(limit: Int)
 }
