@@ -20,12 +20,27 @@ public enum EtcdReply: Equatable, Sendable {
     case hash
     case hashKV
     case moveLeader(target: UInt64)
+    /// A MemberAdd; the member as etcd describes it in the answer (ID, peer URLs, learner).
+    case memberAdd(EtcdAPI.Member)
+    case memberRemove
+    case memberUpdate
+    case memberPromote
+
+    /// Whether the answer lists the members (pass `members` to `encode`).
+    public var listsMembers: Bool {
+        switch self {
+        case .memberAdd, .memberRemove, .memberUpdate, .memberPromote: true
+        default: false
+        }
+    }
 
     /// The encoded response message, or the status to answer with.
     /// - Parameter compactedRevision: The registry's compacted revision now: a range at it is refused, as etcd
     ///   refuses revisions below its compaction revision (one more than Roster's).
+    /// - Parameter members: Every member after a membership change, for the answers that list them.
     public func encode(
-        _ response: NodeResponse, context: EtcdHeaderContext, currentRevision: Revision, compactedRevision: Revision = .zero
+        _ response: NodeResponse, context: EtcdHeaderContext, currentRevision: Revision, compactedRevision: Revision = .zero,
+        members: [EtcdAPI.Member] = []
     ) -> Result<[UInt8], GRPCStatus> {
         if case .range(_, let revision) = self, revision > 0, revision <= compactedRevision.rawValue,
             case .read = response
@@ -46,6 +61,9 @@ public enum EtcdReply: Equatable, Sendable {
             return .failure(EtcdStatus.of(rejection))
         case .written(let applied): return written(applied, context: context)
         case .read(let result, let read): return self.read(result, header: context.header(revision: read.revision))
+        case .admin where listsMembers:
+            // etcd's Cluster answers carry no revision in their header.
+            return .success(EtcdMembers.reply(self, header: context.header(revision: .zero), members: members))
         case .admin: return .success(MoveLeaderResponse(header: context.header(revision: currentRevision)).encoded())
         case .keptAlive: return .failure(GRPCStatus(code: .internal, message: "etcdserver: unexpected keepalive answer"))
         }
