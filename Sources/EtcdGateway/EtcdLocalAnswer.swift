@@ -51,13 +51,19 @@ public enum EtcdLocalAnswer {
     /// address nobody announced yet has not started (as far as this node knows): like etcd's unstarted
     /// members it is listed without a name (etcdctl prints it "unstarted").
     public static func members(_ status: NodeStatus, ownID: UInt64, ownClientURL: String) -> [EtcdAPI.Member] {
-        let configuration = status.raft.configuration
+        members(configuration: status.raft.configuration, directory: status.members, ownID: ownID, ownClientURL: ownClientURL)
+    }
+
+    /// Every member of `configuration`, described from the member `directory`.
+    static func members(
+        configuration: Configuration, directory: [RosterNode.Member], ownID: UInt64, ownClientURL: String
+    ) -> [EtcdAPI.Member] {
         let ids = (configuration.voters + configuration.learners).sorted { $0.rawValue < $1.rawValue }
         return ids.map { id in
             var member = EtcdAPI.Member()
             member.id = id.rawValue
             member.isLearner = configuration.learners.contains(id)
-            if let known = status.members.first(where: { $0.id == id }) {
+            if let known = directory.first(where: { $0.id == id }) {
                 member.peerURLs = ["http://\(known.peerAddress)"]
                 if let client = known.clientAddress {
                     member.name = known.name

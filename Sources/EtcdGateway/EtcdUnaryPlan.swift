@@ -5,7 +5,7 @@ import Registry
 import RosterNode
 
 /// How the shell serves one unary etcd call.
-public enum EtcdUnaryPlan: Sendable {
+public enum EtcdUnaryPlan: Equatable, Sendable {
     /// Submit `request` to the node and encode its answer with `reply`.
     case submit(NodeRequest, EtcdReply)
     /// Answer from the node's status and member directory (`EtcdLocalAnswer`).

@@ -33,6 +33,10 @@ struct EtcdGatewayFuzzTests {
             case .hash: _ = try HashRequest(decoding: payload)
             case .hashKV: _ = try HashKVRequest(decoding: payload)
             case .moveLeader: _ = try MoveLeaderRequest(decoding: payload)
+            case .memberAdd: _ = try MemberAddRequest(decoding: payload)
+            case .memberRemove: _ = try MemberRemoveRequest(decoding: payload)
+            case .memberUpdate: _ = try MemberUpdateRequest(decoding: payload)
+            case .memberPromote: _ = try MemberPromoteRequest(decoding: payload)
             default: return nil
             }
             return true
@@ -65,6 +69,11 @@ struct EtcdGatewayFuzzTests {
         case .leaseRevoke: return LeaseRevokeRequest(id: 9).encoded()
         case .hashKV: return HashKVRequest(revision: Int64.random(in: -3...3, using: &random)).encoded()
         case .moveLeader: return MoveLeaderRequest(targetID: 3).encoded()
+        case .memberAdd: return MemberAddRequest(peerURLs: ["http://10.0.0.4:2380"], isLearner: true).encoded()
+        case .memberRemove: return MemberRemoveRequest(id: 3).encoded()
+        case .memberUpdate: return MemberUpdateRequest(id: 3, peerURLs: ["http://10.0.0.4:2380"]).encoded()
+        case .memberPromote: return MemberPromoteRequest(id: 3).encoded()
+        case .alarm: return AlarmRequest(action: .deactivate, memberID: 3, alarm: .noSpace).encoded()
         default: return []
         }
     }
