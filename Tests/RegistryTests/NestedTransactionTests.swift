@@ -107,7 +107,7 @@ struct NestedTransactionTests {
         let fits = TransactionRequest(compares: [], success: [.transaction(inner), put("c", "1")])
         let tooWide = TransactionRequest(compares: [], success: [.transaction(inner), put("c", "1"), put("d", "1")])
         #expect(fits.shapeRejection(limits: limits) == nil)
-        #expect(tooWide.shapeRejection(limits: limits) == .tooManyOperations(count: 3, limit: 4))
+        #expect(tooWide.shapeRejection(limits: limits) == .tooManyOperations(count: 2, limit: 4))
     }
 
     @Test("the deepest nesting the limits allow round-trips through the log codec; one level more is refused")
