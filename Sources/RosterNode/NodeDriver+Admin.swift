@@ -105,6 +105,13 @@ extension NodeDriver {
             let id = Member.id(forName: name)
             guard configuration.contains(id) else { return .refused(.memberNotFound(name: name)) }
             guard configuration.isLearner(id) else { return .refused(.notLearner(name: name)) }
+            // etcd's isLearnerReady: the learner must hold 90 % of the leader's log, so a learner that never
+            // started (or fell far behind) is not promoted into a quorum it would weaken.
+            let match = raft.matchIndex(of: id)?.rawValue ?? 0
+            let last = raft.lastIndex.rawValue
+            if match * 10 < last * 9 {
+                return .refused(.learnerNotReady(name: name, matchIndex: match, lastIndex: last))
+            }
             return proposeMembership(.promoteLearner(id), name: name)
         case .remove(let name):
             let id = Member.id(forName: name)
