@@ -90,10 +90,12 @@ extension NodeDriver {
         switch admin {
         case .addLearner(let name, let peerAddress):
             let id = Member.id(forName: name)
-            if configuration.contains(id) { return .refused(.memberExists(name: name)) }
-            if let owner = member(using: peerAddress, except: id) {
+            // The address first: a member added through etcd is named after its address, so adding that
+            // address again is, in etcd's terms, a new member at a peer URL already in use.
+            if let owner = member(using: peerAddress, except: nil) {
                 return .refused(.peerAddressInUse(address: peerAddress, member: owner.name))
             }
+            if configuration.contains(id) { return .refused(.memberExists(name: name)) }
             if configuration.learners.count >= options.maxLearners { return .refused(.tooManyLearners(limit: options.maxLearners)) }
             // The directory record first, so every node can reach the learner once it is added.
             let record = Member(id: id, name: name, peerAddress: peerAddress)
@@ -138,7 +140,7 @@ extension NodeDriver {
     }
 
     /// The member of the configuration other than `id` whose directory record uses `peerAddress`.
-    private func member(using peerAddress: String, except id: NodeID) -> Member? {
+    private func member(using peerAddress: String, except id: NodeID?) -> Member? {
         members.first { $0.peerAddress == peerAddress && $0.id != id && raft.configuration.contains($0.id) }
     }
 

@@ -82,8 +82,10 @@ struct MembershipForwardingTests {
         #expect(cluster.response(first, on: leader).map { if case .admin = $0 { true } else { false } } == true)
         let second = cluster.submit(.admin(.addLearner(name: "n5", peerAddress: "127.0.0.1:2392")), to: leader)
         #expect(Self.refusal(cluster.response(second, on: leader)) == .tooManyLearners(limit: 1))
-        let again = cluster.submit(.admin(.addLearner(name: "n4", peerAddress: "127.0.0.1:2390")), to: leader)
+        let again = cluster.submit(.admin(.addLearner(name: "n4", peerAddress: "127.0.0.1:2394")), to: leader)
         #expect(Self.refusal(cluster.response(again, on: leader)) == .memberExists(name: "n4"))
+        let sameAddress = cluster.submit(.admin(.addLearner(name: "n6", peerAddress: "127.0.0.1:2390")), to: leader)
+        #expect(Self.refusal(cluster.response(sameAddress, on: leader)) == .peerAddressInUse(address: "127.0.0.1:2390", member: "n4"))
     }
 
     @Test("a learner that never started is not ready to promote")

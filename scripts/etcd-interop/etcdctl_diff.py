@@ -7,7 +7,9 @@ Script syntax (etcdctl-script.txt), one step a line; '#' starts a comment line:
     <etcdctl arguments> <<EOF           the lines up to a line `EOF` are its stdin (txn)
     ... => NAME=path [NAME=path ...]    capture values for later steps: path is a dotted path into the first
                                         JSON document of stdout (`header.revision`, `kvs.0.mod_revision`), or
-                                        /regex/ with one group over stdout; a `:hex` suffix turns a decimal into hex
+                                        /regex/ with one group over stdout; a `:hex` suffix turns a decimal into hex;
+                                        a capture named M_<X> is the id of a member the script added, normalised
+                                        as <m:new-x>
     {NAME}                              a captured value; {ep:n1} is n1's client address, {id:n2} n2's member id (hex)
     @leader n1                          make sure n1 leads (move-leader if not) and every member agrees (not recorded)
     @watch SYNC <watch arguments>       start `etcdctl watch <watch arguments>` in the background; SYNC is a key
@@ -122,6 +124,7 @@ class Runner:
         self.transcript = []
         self.log = log
         self.member_ids = {}                  # name -> int
+        self.added_members = {}               # name -> int: members the script adds (captures named M_<NAME>)
         self.cluster_id = None
         self.env = dict(os.environ, ETCDCTL_API="3")
         self.dead_members = None              # callable -> description of members that exited, or ""
@@ -222,6 +225,9 @@ class Runner:
             if to_hex:
                 value = "%x" % int(value)
             self.vars[name] = value
+            if name.startswith("M_"):
+                # A member the script added: its id differs between clusters, so it is normalised by name.
+                self.added_members["new-" + name[2:].lower()] = int(value, 16) if to_hex else int(value)
 
     def record(self, header, rc, out, err):
         if rc != 0 and ("context deadline exceeded" in err or rc == "timeout"):
@@ -450,6 +456,8 @@ class Normaliser:
 
     def text(self, s):
         s = self.addresses(s)
+        # etcdctl prints member ids with %16x: a shorter id is padded with spaces, which is not an answer.
+        s = re.sub(r"Member +([0-9a-f]{1,16}) ", r"Member \1 ", s)
 
         def hexid(m):
             v = int(m.group(0), 16)
