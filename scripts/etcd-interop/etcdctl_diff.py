@@ -17,6 +17,9 @@ Script syntax (etcdctl-script.txt), one step a line; '#' starts a comment line:
     @end                                is in place), then the steps run, then SYNC is put once more as a fence and
                                         the watch's events up to the fence are recorded (SYNC's own events dropped)
 
+A `member add` refused with etcd's "unhealthy cluster" (its leader not yet connected to every voter for 5 s) is
+retried until it is answered otherwise, within 20 s.
+
 The transcript records each step's template (not its substituted values), stdout, stderr (without clientv3's
 JSON retry logs) and a non-zero exit status. normalise() then replaces what legitimately differs between two
 clusters: revisions, lease ids and raft terms by placeholders numbered in order of first appearance (equal
@@ -273,6 +276,8 @@ class Runner:
             if stdin is not None:
                 stdin = "\n".join(self.substitute_text(l) for l in stdin.split("\n"))
             rc, out, err = self.etcdctl(args, stdin)
+            if args[:2] == ["member", "add"]:
+                rc, out, err = self.retry_unhealthy(args, stdin, rc, out, err)
             header = "$ etcdctl " + step["template"]
             if step["stdin"] is not None:
                 header += "  <<< " + " | ".join(step["stdin"].rstrip("\n").split("\n"))
@@ -281,6 +286,16 @@ class Runner:
                 self.capture(step, out)
         elif step["kind"] == "watch":
             self.watch(step)
+
+    def retry_unhealthy(self, args, stdin, rc, out, err, deadline=20):
+        """etcd refuses a member add with "unhealthy cluster" until its leader has been connected to every voter
+        for 5 s (mayAddMember, HealthInterval), which a recent leadership move resets. That is etcd's readiness,
+        not an answer to compare: retry until the cluster is past it (the last attempt is recorded)."""
+        limit = time.monotonic() + deadline
+        while rc != 0 and "etcdserver: unhealthy cluster" in err and time.monotonic() < limit:
+            time.sleep(0.2)
+            rc, out, err = self.etcdctl(args, stdin)
+        return rc, out, err
 
     def watch(self, step):
         args = self.substitute(step["template"])
