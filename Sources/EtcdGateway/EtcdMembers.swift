@@ -11,25 +11,24 @@ import RosterNode
 /// URL, since etcd's request carries none: `host-port`, every byte of the host outside `[A-Za-z0-9._-]` made
 /// `-` (`http://10.0.0.4:2380` is `10.0.0.4-2380`). Start the new member with that `--name` and `--join`.
 ///
-/// Roster adds members as learners and promotes them once they have caught up (thesis §4.2.1), so MemberAdd
-/// needs `is_learner` (`etcdctl member add --learner`), then MemberPromote; a voter cannot join in one step.
+/// Roster adds every member as a learner first (thesis §4.2.1): MemberAdd with `is_learner` adds a learner
+/// that MemberPromote promotes; MemberAdd without it adds a learner that the leader promotes by itself as soon
+/// as it has caught up, so a member that is slow to start never weakens the quorum. Until then MemberList
+/// shows it as a learner.
 enum EtcdMembers {
     /// Longest member name a node accepts (`--name`).
     static let nameLimit = 64
 
     static func add(_ request: MemberAddRequest) -> EtcdUnaryPlan {
         guard let address = peerAddress(request.peerURLs) else { return .fail(EtcdStatus.error(.memberBadURLs)) }
-        guard request.isLearner else {
-            return .fail(GRPCStatus(
-                code: .failedPrecondition,
-                message: "etcdserver: Roster adds members as learners; add it with --learner (is_learner), then promote it once it has caught up"))
-        }
         guard let name = name(forPeerAddress: address) else { return .fail(EtcdStatus.error(.memberBadURLs)) }
         var added = EtcdAPI.Member()
         added.id = RosterNode.Member.id(forName: name).rawValue
         added.peerURLs = request.peerURLs.map(trimmed).sorted()
-        added.isLearner = true
-        return .submit(.admin(.addLearner(name: name, peerAddress: address)), .memberAdd(added))
+        added.isLearner = request.isLearner
+        let admin: AdminRequest =
+            request.isLearner ? .addLearner(name: name, peerAddress: address) : .addVoter(name: name, peerAddress: address)
+        return .submit(.admin(admin), .memberAdd(added))
     }
 
     static func remove(_ request: MemberRemoveRequest, members: [RosterNode.Member]) -> EtcdUnaryPlan {

@@ -24,6 +24,10 @@ extension AdminRequest {
             writer.write(UInt8(5))
             writer.writeString(name)
             writer.writeString(peerAddress)
+        case .addVoter(let name, let peerAddress):
+            writer.write(UInt8(6))
+            writer.writeString(name)
+            writer.writeString(peerAddress)
         }
     }
 
@@ -41,6 +45,9 @@ extension AdminRequest {
         case 5:
             let name = try reader.readString("name", limit: Self.textLimit)
             self = .updatePeerAddress(name: name, peerAddress: try reader.readString("peerAddress", limit: Self.textLimit))
+        case 6:
+            let name = try reader.readString("name", limit: Self.textLimit)
+            self = .addVoter(name: name, peerAddress: try reader.readString("peerAddress", limit: Self.textLimit))
         default: throw .unknownTag(field: "admin.kind", tag: UInt64(tag))
         }
     }

@@ -88,18 +88,23 @@ extension NodeDriver {
     mutating func proposeAdmin(_ admin: AdminRequest) -> AdminProposal {
         let configuration = raft.configuration
         switch admin {
-        case .addLearner(let name, let peerAddress):
+        case .addLearner(let name, let peerAddress), .addVoter(let name, let peerAddress):
             let id = Member.id(forName: name)
+            let promotes: Bool
+            if case .addVoter = admin { promotes = true } else { promotes = false }
             // The address first: a member added through etcd is named after its address, so adding that
             // address again is, in etcd's terms, a new member at a peer URL already in use.
             if let owner = member(using: peerAddress, except: nil) {
                 return .refused(.peerAddressInUse(address: peerAddress, member: owner.name))
             }
             if configuration.contains(id) { return .refused(.memberExists(name: name)) }
-            if configuration.learners.count >= options.maxLearners { return .refused(.tooManyLearners(limit: options.maxLearners)) }
+            // etcd counts only members added as learners against its learner limit.
+            if !promotes && configuration.learners.count >= options.maxLearners {
+                return .refused(.tooManyLearners(limit: options.maxLearners))
+            }
             // The directory record first, so every node can reach the learner once it is added.
             let record = Member(id: id, name: name, peerAddress: peerAddress)
-            guard case .accepted = proposeAsLeader(MemberDirectory.put(record)) else {
+            guard case .accepted = proposeAsLeader(MemberDirectory.put(record, promotesWhenCaughtUp: promotes)) else {
                 return .refused(.other("could not record member \(name) in the member directory; retry"))
             }
             return proposeMembership(.addLearner(id), name: name)
@@ -107,13 +112,7 @@ extension NodeDriver {
             let id = Member.id(forName: name)
             guard configuration.contains(id) else { return .refused(.memberNotFound(name: name)) }
             guard configuration.isLearner(id) else { return .refused(.notLearner(name: name)) }
-            // etcd's isLearnerReady: the learner must hold 90 % of the leader's log, so a learner that never
-            // started (or fell far behind) is not promoted into a quorum it would weaken.
-            let match = raft.matchIndex(of: id)?.rawValue ?? 0
-            let last = raft.lastIndex.rawValue
-            if match * 10 < last * 9 {
-                return .refused(.learnerNotReady(name: name, matchIndex: match, lastIndex: last))
-            }
+            if let behind = learnerBehind(id, name: name) { return .refused(behind) }
             return proposeMembership(.promoteLearner(id), name: name)
         case .remove(let name):
             let id = Member.id(forName: name)
@@ -127,7 +126,8 @@ extension NodeDriver {
             }
             var record = members.first { $0.id == id } ?? Member(id: id, name: name, peerAddress: peerAddress)
             record.peerAddress = peerAddress
-            switch proposeAsLeader(MemberDirectory.put(record)) {
+            let promotes = MemberDirectory.promotesWhenCaughtUp(record.name, registry: registry)
+            switch proposeAsLeader(MemberDirectory.put(record, promotesWhenCaughtUp: promotes)) {
             case .accepted(let index, let term): return .accepted(index: index, term: term)
             case .notLeader: return .notLeader
             case .refused(let reason), .malformed(let reason), .adminRefused(.other(let reason)):
@@ -136,6 +136,32 @@ extension NodeDriver {
             }
         case .transferLeadership:
             preconditionFailure("leadership transfers are not proposed")
+        }
+    }
+
+    /// Why `learner` is not ready to vote, if it is not: etcd's isLearnerReady, the learner must hold 90 % of
+    /// the leader's log, so a learner that never started (or fell far behind) is not promoted into a quorum
+    /// it would weaken.
+    func learnerBehind(_ learner: NodeID, name: String) -> AdminRefusal? {
+        let match = raft.matchIndex(of: learner)?.rawValue ?? 0
+        let last = raft.lastIndex.rawValue
+        guard match == 0 || match * 10 < last * 9 else { return nil }
+        return .learnerNotReady(name: name, matchIndex: match, lastIndex: last)
+    }
+
+    /// On the leader, promotes the first learner added as a voter (`addVoter`) that has caught up. Called on
+    /// every tick; Raft takes one membership change at a time, so at most one is proposed.
+    mutating func promoteCaughtUpLearners() {
+        guard raft.role == .leader else { return }
+        for learner in raft.configuration.learners {
+            guard let member = members.first(where: { $0.id == learner }),
+                learnerBehind(learner, name: member.name) == nil,
+                MemberDirectory.promotesWhenCaughtUp(member.name, registry: registry)
+            else { continue }
+            if case .accepted = raft.proposeMembershipChange(.promoteLearner(learner)) {
+                environment.log(.info, "promoting \(member.name): added as a voter, it has caught up")
+            }
+            return
         }
     }
 

@@ -94,10 +94,12 @@ public struct NodeDriver<Environment: NodeEnvironment> {
 
     // MARK: - Inputs
 
-    /// Advances time by one tick; the leader also proposes due lease expiries and checkpoints.
+    /// Advances time by one tick; the leader also proposes due lease expiries and checkpoints, and promotes a
+    /// member added as a voter once it has caught up.
     public mutating func tick() {
         raft.tick()
         proposeDueLeaseCommands()
+        promoteCaughtUpLearners()
     }
 
     /// On the leader, proposes the lease expiries and checkpoints due now. The shell calls it on every

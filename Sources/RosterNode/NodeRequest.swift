@@ -49,6 +49,10 @@ public enum RegistryQuery: Equatable, Sendable {
 public enum AdminRequest: Hashable, Sendable {
     /// Adds a non-voting member reachable at `peerAddress` ("host:port").
     case addLearner(name: String, peerAddress: String)
+    /// Adds a member that votes once it has caught up (etcd's MemberAdd without `is_learner`): it joins as a
+    /// learner, and the leader promotes it as soon as it holds 90 % of the log, so an added member that is
+    /// slow to start never counts toward a quorum it cannot yet help form.
+    case addVoter(name: String, peerAddress: String)
     case promote(name: String)
     case remove(name: String)
     /// Records a new peer address for a member, replicated through the member directory (etcd's

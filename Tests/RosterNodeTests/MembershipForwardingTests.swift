@@ -122,3 +122,32 @@ struct MembershipForwardingTests {
         }
     }
 }
+
+@Suite("Members added as voters")
+struct AddVoterTests {
+    @Test("a member added as a voter through a follower joins as a learner and the leader promotes it once caught up")
+    func promotedOnceCaughtUp() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let follower = MembershipForwardingTests.follower(of: cluster)
+        let add = cluster.submit(.admin(.addVoter(name: "n4", peerAddress: "127.0.0.1:2390")), to: follower)
+        cluster.run(milliseconds: 500)
+        guard case .admin(.membershipChanged(let added)) = cluster.response(add, on: follower) else {
+            Issue.record("not added: \(String(describing: cluster.response(add, on: follower)))")
+            return
+        }
+        let joiner = Member(id: Member.id(forName: "n4"), name: "n4", peerAddress: "127.0.0.1:2390")
+        #expect(added.isLearner(joiner.id))
+        // Not started: it stays a learner, however long the leader waits.
+        cluster.run(milliseconds: 1_000)
+        #expect(cluster[follower].raft.configuration.isLearner(joiner.id))
+        // A second voter may be added meanwhile: etcd counts only learners added as learners.
+        let second = cluster.submit(.admin(.addVoter(name: "n5", peerAddress: "127.0.0.1:2392")), to: cluster.leaderName!)
+        cluster.run(milliseconds: 300)
+        #expect(cluster.response(second, on: cluster.leaderName!).map { if case .admin = $0 { true } else { false } } == true)
+        cluster.start(joiner, persisted: .bootstrap(configuration: Configuration(voters: [])))
+        cluster.run(milliseconds: 2_000)
+        #expect(cluster[follower].raft.configuration.isVoter(joiner.id))
+        #expect(cluster[follower].memberDirectory.contains { $0.name == "n4" && $0.peerAddress == "127.0.0.1:2390" })
+    }
+}
