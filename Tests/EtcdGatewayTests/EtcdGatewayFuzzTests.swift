@@ -62,7 +62,13 @@ struct EtcdGatewayFuzzTests {
             let compare = EtcdAPI.Compare(result: .greater, target: .mod, key: bytes("k"), targetUnion: .modRevision(2))
             let put = RequestOp(request: .requestPut(EtcdAPI.PutRequest(key: bytes("k"), value: bytes("v"))))
             let range = RequestOp(request: .requestRange(.key("k", end: "l")))
-            return TxnRequest(compare: [compare], success: [put, range], failure: [range]).encoded()
+            guard Bool.random(using: &random) else {
+                return TxnRequest(compare: [compare], success: [put, range], failure: [range]).encoded()
+            }
+            // Nested, with a range compare, so mutations reach the nested and range paths too.
+            let overRange = EtcdAPI.Compare(result: .equal, target: .value, key: bytes("a"), targetUnion: .value(bytes("v")), rangeEnd: [0])
+            let nested = RequestOp(request: .requestTxn(TxnRequest(compare: [overRange], success: [put], failure: [range])))
+            return TxnRequest(compare: [compare, overRange], success: [range, nested], failure: [nested, range]).encoded()
         case .compact: return CompactionRequest(revision: Int64.random(in: -3...3, using: &random), physical: true).encoded()
         case .leaseGrant: return LeaseGrantRequest(ttl: 30, id: 9).encoded()
         case .leaseTimeToLive: return LeaseTimeToLiveRequest(id: 9, keys: true).encoded()
