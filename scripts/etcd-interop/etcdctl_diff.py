@@ -471,8 +471,8 @@ class Normaliser:
 
     def text(self, s):
         s = self.addresses(s)
-        # etcdctl prints member ids with %16x: a shorter id is padded with spaces, which is not an answer.
-        s = re.sub(r"Member +([0-9a-f]{1,16}) ", r"Member \1 ", s)
+        # etcdctl prints member and cluster ids with %16x: a shorter id is padded with spaces, not an answer.
+        s = re.sub(r"\b(Member|cluster) +([0-9a-f]{1,16})\b", r"\1 \2", s)
 
         def hexid(m):
             v = int(m.group(0), 16)
