@@ -9,7 +9,8 @@ enum EtcdAlarms {
         switch request.action {
         case .activate:
             return .fail(GRPCStatus(
-                code: .unimplemented, message: "etcdserver: Roster raises its alarms itself; activating one by request is not supported"))
+                code: .unimplemented,
+                message: "etcdserver: Roster raises its alarms itself; activating one by request is not supported"))
         default:
             // GET, DEACTIVATE, and (as etcd's applier) any other action: the alarms matching, none.
             return .local(.alarmList)

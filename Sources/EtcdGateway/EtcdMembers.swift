@@ -92,8 +92,10 @@ enum EtcdMembers {
         return name.utf8.count <= nameLimit ? name : nil
     }
 
+    /// Without leading and trailing white space, as Go's `strings.TrimSpace`.
     private static func trimmed(_ text: String) -> String {
-        String(text.drop { $0 == " " || $0 == "\t" || $0 == "\n" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" }.reversed())
+        let isSpace = { (character: Character) in character == " " || character == "\t" || character == "\n" || character == "\r" }
+        return String(text.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
 
     /// The answer to a membership call once the node applied it: etcd's header (no revision) and every member.

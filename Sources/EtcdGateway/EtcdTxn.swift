@@ -42,7 +42,8 @@ extension EtcdUnary {
         var compares: [Registry.Compare] = []
         for compare in request.compare {
             guard let mapped = Self.compare(compare) else {
-                return .failure(GRPCStatusBox(code: .invalidArgument, message: "etcdserver: invalid compare \(compare.result)/\(compare.target)"))
+                let message = "etcdserver: invalid compare \(compare.result)/\(compare.target)"
+                return .failure(GRPCStatusBox(code: .invalidArgument, message: message))
             }
             compares.append(mapped)
         }

@@ -197,7 +197,8 @@ extension NodeDriver {
     private mutating func transferLeadership(to name: String?, id: RequestID) {
         guard raft.role == .leader else {
             let leaderName = members.first { $0.id == raft.leader }?.name
-            answer(id, .failed(.membershipRefused(.other("send leadership transfers to the leader\(leaderName.map { " (\($0))" } ?? "")"))))
+            let hint = leaderName.map { " (\($0))" } ?? ""
+            answer(id, .failed(.membershipRefused(.other("send leadership transfers to the leader\(hint)"))))
             return
         }
         let target = name.map(Member.id(forName:)) ?? raft.mostUpToDateVoter

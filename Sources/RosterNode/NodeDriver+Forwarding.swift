@@ -63,7 +63,8 @@ extension NodeDriver {
         }
         for (internalID, waiting) in adminAwaitingLeader.sorted(by: { $0.key < $1.key }) where waiting.leader != leader {
             adminAwaitingLeader[internalID] = nil
-            answer(waiting.request, .failed(.indeterminate(reason: "the leader changed before it confirmed the membership change; read the member list")))
+            let reason = "the leader changed before it confirmed the membership change; read the member list"
+            answer(waiting.request, .failed(.indeterminate(reason: reason)))
         }
         for (internalID, waiting) in keepAlivesAwaitingLeader.sorted(by: { $0.key < $1.key }) where waiting.leader != leader {
             keepAlivesAwaitingLeader[internalID] = nil

@@ -13,7 +13,8 @@ import Testing
 
 @Suite("etcd Cluster and Alarm")
 struct EtcdClusterTests {
-    static let n1 = RosterNode.Member(id: RosterNode.Member.id(forName: "n1"), name: "n1", peerAddress: "127.0.0.1:2380", clientAddress: "127.0.0.1:2379")
+    static let n1 = RosterNode.Member(
+        id: RosterNode.Member.id(forName: "n1"), name: "n1", peerAddress: "127.0.0.1:2380", clientAddress: "127.0.0.1:2379")
     static let n2 = RosterNode.Member(id: RosterNode.Member.id(forName: "n2"), name: "n2", peerAddress: "127.0.0.1:2382")
 
     private func plan(_ method: EtcdMethod, _ message: some ProtoMessage) -> EtcdUnaryPlan {
