@@ -112,6 +112,7 @@ struct MembershipForwardingTests {
             .admin(request: 8, admin: .updatePeerAddress(name: "n2", peerAddress: "h:1")),
             .admin(request: 9, admin: .promote(name: "n4")),
             .admin(request: 10, admin: .remove(name: "n4")),
+            .admin(request: 11, admin: .addVoter(name: "n5", peerAddress: "10.0.0.5:2380")),
             .proposed(request: 7, outcome: .adminRefused(.learnerNotReady(name: "n4", matchIndex: 3, lastIndex: 90))),
             .proposed(request: 8, outcome: .adminRefused(.peerAddressInUse(address: "h:1", member: "n3"))),
             .proposed(request: 9, outcome: .adminRefused(.tooManyLearners(limit: 1))),
