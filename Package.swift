@@ -14,9 +14,11 @@
 //   EtcdAPI          pure etcd 3.4 v3 API messages and method table; Protobuf
 //   EtcdGateway      pure etcd v3 calls ↔ node requests and registry state (KV, Lease, Watch, Cluster,
 //                    Maintenance); EtcdAPI, GRPC, Protobuf, Registry, RosterNode, Raft
+//   DNS              pure DNS: message codec (RFC 1035, 2782, 6891) and the answerer over the registry; Registry
 //   HPACK, HTTP2     pure HTTP/2: header compression (RFC 7541) and the connection state machine (RFC 9113)
 //   RosterNode       the deterministic node driver (Raft + registry + requests); Raft, Registry, Codec
-//   RosterAPI        pure HTTP/JSON routing and encoding; Codec, HTTP, Registry, RosterNode, Raft
+//   Console          the web console's HTML, CSS and JavaScript as string literals, and their lookup; nothing
+//   RosterAPI        pure HTTP/JSON routing and encoding; Codec, HTTP, Registry, RosterNode, Raft, Console
 //   RosterServer     the shell: epoll loop, peers, client sessions (HTTP/1.1 and h2c/gRPC), watches
 //   RosterClient     the Swift client library (Foundation only); rosterctl is its CLI
 //   RosterTestSupport  real roster processes on loopback for integration, client and CLI tests
@@ -54,24 +56,28 @@ let package = Package(
             name: "EtcdGateway", dependencies: ["EtcdAPI", "GRPC", "Protobuf", "Registry", "RosterNode", "Raft"],
             swiftSettings: strict),
         .target(name: "HPACK", swiftSettings: strict),
+        .target(name: "DNS", dependencies: ["Registry"], swiftSettings: strict),
         .target(name: "HTTP2", dependencies: ["HPACK"], swiftSettings: strict),
         .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Codec"], swiftSettings: strict),
-        .target(name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
+        .target(name: "Console", swiftSettings: strict),
+        .target(
+            name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft", "Console"],
+            swiftSettings: strict),
         .target(
             name: "RosterServer",
             dependencies: [
                 "Posix", "CLinuxShim", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
-                "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway",
+                "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway", "DNS",
             ],
             swiftSettings: strict),
-        .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix"], swiftSettings: strict),
+        .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix", "RosterClient"], swiftSettings: strict),
         // Test support: real roster processes on loopback, for integration, client and CLI tests.
         .target(name: "RosterTestSupport", swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
         .target(name: "RosterClient", swiftSettings: strict),
-        .executableTarget(name: "rosterctl", dependencies: ["RosterClient"], swiftSettings: strict),
+        .executableTarget(name: "rosterctl", dependencies: ["RosterClient", "Storage", "Registry"], swiftSettings: strict),
         // The load generator of scripts/bench.
         .executableTarget(name: "roster-bench", swiftSettings: strict),
 
@@ -94,14 +100,19 @@ let package = Package(
             name: "EtcdGatewayTests", dependencies: ["EtcdGateway", "EtcdAPI", "Protobuf", "GRPC", "Registry", "RosterNode", "Raft"],
             swiftSettings: strict),
         .testTarget(name: "HPACKTests", dependencies: ["HPACK", "Raft"], swiftSettings: strict),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "Registry", "Raft"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK", "Raft"], swiftSettings: strict),
         .testTarget(
             name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec"],
             swiftSettings: strict),
-        .testTarget(name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft"], swiftSettings: strict),
+        .testTarget(
+            name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft", "Console"],
+            swiftSettings: strict),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"], swiftSettings: strict),
         .testTarget(
             name: "RosterIntegrationTests",
-            dependencies: ["RosterClient", "RosterTestSupport", "HTTP2", "HPACK", "EtcdAPI", "Protobuf"], swiftSettings: strict),
+            dependencies: ["RosterClient", "RosterTestSupport", "HTTP2", "HPACK", "EtcdAPI", "Protobuf", "DNS"],
+            swiftSettings: strict),
         .testTarget(
             name: "RosterClientTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),
     ],

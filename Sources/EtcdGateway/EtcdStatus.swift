@@ -43,6 +43,8 @@ public enum EtcdStatus {
         case .readNotConfirmed: error(.leaderChanged)
         case .shuttingDown: error(.stopped)
         case .membershipRefused(let refusal): of(refusal)
+        // etcd's ErrGRPCNoSpace: clientv3 does not retry it.
+        case .noSpace: GRPCStatus(code: .resourceExhausted, message: "etcdserver: mvcc: database space exceeded")
         }
     }
 

@@ -9,10 +9,22 @@ extension RaftNode {
         case transfer
     }
 
+    /// Restarts the election timer. A follower of a known leader waits the election timeout plus its rank
+    /// among the other voters, in ticks: when the leader goes silent (frozen, partitioned), the followers
+    /// heard it last at about the same moment, so the first in ID order campaigns one timeout later and
+    /// wins before the next one's tick, instead of both drawing a random delay of up to another whole
+    /// timeout. Everyone else (a node with no leader, after a failed campaign, at start) draws a random
+    /// delay in [timeout, 2 × timeout), which breaks the ties a fixed order cannot. Timing only: Pre-Vote,
+    /// leader stickiness and CheckQuorum decide who may win, as before.
     mutating func resetElectionTimer() {
         electionElapsed = 0
         let timeout = options.electionTimeoutTicks
-        randomizedElectionTimeout = timeout + Int(random.next() % UInt64(timeout))
+        if role == .follower, let leader, configuration.isVoter(id) {
+            let rank = configuration.voters.filter { $0 != leader }.firstIndex(of: id) ?? 0
+            randomizedElectionTimeout = timeout + min(rank, timeout - 1)
+        } else {
+            randomizedElectionTimeout = timeout + Int(random.next() % UInt64(timeout))
+        }
     }
 
     mutating func tickElection() {
@@ -202,7 +214,7 @@ extension RaftNode {
         guard role == .follower, leader == peer, options.preVote, configuration.isVoter(id) else { return }
         let rank = configuration.voters.filter { $0 != peer }.firstIndex(of: id) ?? 0
         electionElapsed = max(electionElapsed, options.electionTimeoutTicks)
-        randomizedElectionTimeout = min(randomizedElectionTimeout, electionElapsed + 1 + rank)
+        randomizedElectionTimeout = electionElapsed + 1 + rank
     }
 
     /// The voter whose log matches the leader's furthest (ties broken by lowest ID), to hand

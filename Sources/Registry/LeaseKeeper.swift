@@ -52,6 +52,9 @@ public struct LeaseKeeper: Sendable {
         var deadline: UInt64
         var replicatedRemainingMilliseconds: Int64
         var expiryProposedAt: UInt64?
+        /// Checkpoints of this lease proposed and not yet applied. One of them may carry a remaining TTL
+        /// measured before a renewal, so until they apply a renewal is not crash-proof on its own.
+        var checkpointsInFlight = 0
         /// When the replicated remaining will overstate the live one by the checkpoint lag; the one entry
         /// of `checkpointsDue` for this lease that is not stale.
         var checkpointDue: UInt64 = 0
@@ -123,6 +126,7 @@ public struct LeaseKeeper: Sendable {
         case (.checkpointLeases(let checkpoints), _):
             for checkpoint in checkpoints {
                 guard var lease = tracked[checkpoint.id] else { continue }
+                lease.checkpointsInFlight = max(lease.checkpointsInFlight - 1, 0)
                 lease.replicatedRemainingMilliseconds = min(max(checkpoint.remainingMilliseconds, 0), lease.grantedMilliseconds)
                 tracked[checkpoint.id] = lease
                 scheduleCheckpoint(checkpoint.id)
@@ -134,8 +138,10 @@ public struct LeaseKeeper: Sendable {
 
     /// Renews a lease: its deadline becomes `now + granted TTL`.
     /// - Returns: `.renewed` with the granted TTL; `.renewedAfterCheckpoint` when the replicated remaining
-    ///   TTL is short, so the renewal is crash-proof only once the checkpoint that the next `commandsDue`
-    ///   proposes has committed; `.leaseNotFound` if unknown or already past its deadline; or
+    ///   TTL is short, or a checkpoint proposed before this renewal (which would shorten it) has not applied
+    ///   yet, so the renewal is crash-proof only once the checkpoint that the next `commandsDue` proposes
+    ///   has committed (found by the whole-node simulator: an acknowledged renewal undone by an older
+    ///   checkpoint committing after it, then a leader crash); `.leaseNotFound` if unknown or already past its deadline; or
     ///   `.notLeader` (forward to the leader).
     public mutating func keepAlive(_ id: LeaseID, nowMilliseconds now: UInt64) -> KeepAliveOutcome {
         guard isLeader else { return .notLeader }
@@ -145,7 +151,7 @@ public struct LeaseKeeper: Sendable {
         tracked[id] = lease
         deadlines.push(DeadlineHeap.Entry(deadline: lease.deadline, id: id))
         scheduleCheckpoint(id)
-        if lease.replicatedRemainingMilliseconds < lease.grantedMilliseconds {
+        if lease.replicatedRemainingMilliseconds < lease.grantedMilliseconds || lease.checkpointsInFlight > 0 {
             renewed.insert(id)
             return .renewedAfterCheckpoint(ttlMilliseconds: lease.grantedMilliseconds)
         }
@@ -263,7 +269,9 @@ public struct LeaseKeeper: Sendable {
         }
         // Sorted: the proposal order must not depend on hash order.
         return ids.sorted().compactMap { id in
-            guard let lease = tracked[id] else { return nil }
+            guard var lease = tracked[id] else { return nil }
+            lease.checkpointsInFlight += 1
+            tracked[id] = lease
             let remaining = lease.deadline > now ? Int64(lease.deadline - now) : 0
             return LeaseCheckpoint(id: id, remainingMilliseconds: min(remaining, lease.grantedMilliseconds))
         }

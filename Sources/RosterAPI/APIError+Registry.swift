@@ -184,6 +184,12 @@ extension APIError {
                 status: .tooManyRequests, code: "overloaded",
                 message: "this node has \(limit) requests waiting, the limit; nothing was applied, retry with backoff",
                 retryAfterSeconds: 1)
+        case .noSpace(let members):
+            self.init(
+                status: .serviceUnavailable, code: "no_space",
+                message: "database space exceeded: NOSPACE alarm raised by \(members.isEmpty ? "a member" : members.joined(separator: ", "))"
+                    + "; nothing was applied. Reads, watches, keepalives, deletes and compaction still work: delete data "
+                    + "and compact, or free disk space, then disarm (rosterctl alarm disarm)")
         }
     }
 

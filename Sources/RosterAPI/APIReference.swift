@@ -38,6 +38,13 @@
 //   GET    /v1/cluster/status                             .clusterStatus (encodeStatus)
 //   POST   /v1/cluster/transfer-leadership  {"to"?}       admin .transferLeadership (202 when started)
 //   GET    /v1/cluster/hash[?revision=R]                  read .hash
+//   GET    /v1/sd/prometheus[?service=][&namespace=]      .prometheusTargets (ETag, 304 on If-None-Match)
+//   GET    /ui  /ui/  /ui/{file}                          .console: the web console (module `Console`); /ui
+//                                                         redirects to /ui/, files carry ETag and no-cache, a
+//                                                         query string is the page's and is ignored
+//   GET    /v1/snapshot                                   .snapshot (a BackupFile, chunked octet-stream)
+//   GET    /v1/alarms                                     .alarms (encodeAlarms, from the applied state)
+//   DELETE /v1/alarms                                     write AlarmDirectory.disarmAll
 //
 // Decisions:
 // - Strictness: unknown body fields and unknown query parameters are 400 (`unknown_field`,

@@ -36,8 +36,14 @@ public enum RoutedRequest: Equatable, Sendable {
     case clusterStatus
     /// `GET /v1/cluster/members`: answer with `APIResponse.encodeMembers`.
     case members
+    /// `GET /v1/alarms`: the alarms in force, from this node's applied state (`APIResponse.encodeAlarms`).
+    case alarms
+    /// `GET /v1/snapshot`: a backup of this node's applied state at one revision (`BackupFile`), streamed.
+    case snapshot
     /// `GET /v1/sd/prometheus`: read `query` and answer with Prometheus target groups (`PrometheusTargets`).
     case prometheusTargets(RegistryQuery, ReadOptions, ifNoneMatch: String?)
+    /// `GET /ui`, `/ui/…`: the web console; answer with `ConsoleResponse.encode`.
+    case console(ConsoleRequest)
     /// The request cannot be served; answer with `APIResponse.encodeError`.
     case error(APIError)
 }

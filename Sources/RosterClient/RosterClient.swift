@@ -106,6 +106,8 @@ public actor RosterClient {
                 }
                 let error = Self.serverError(response, endpoint: endpoint)
                 switch (response.status, error.code) {
+                case (503, .noSpace):
+                    throw error  // The NOSPACE alarm stays until an operator disarms it: retrying cannot help.
                 case (503, _), (429, _):
                     retryAfter = response.headers["retry-after"].flatMap { Int($0) }.map { .seconds($0) }
                     lastError = error

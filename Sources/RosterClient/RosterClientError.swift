@@ -34,6 +34,9 @@ public struct RosterClientError: Error, Sendable, CustomStringConvertible {
         public static let watchOverflowed = Code("watch_overflowed")
         /// The session or cache was closed.
         public static let closed = Code("closed")
+        /// The cluster's NOSPACE alarm is raised: writes that add data are refused until an operator makes room
+        /// and disarms it. Not retried.
+        public static let noSpace = Code("no_space")
     }
 
     /// The kind of failure.

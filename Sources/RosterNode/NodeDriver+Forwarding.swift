@@ -12,8 +12,12 @@ extension NodeDriver {
             let outcome: ForwardOutcome
             do {
                 let command = try RegistryCommand.decode(bytes, limits: options.registryLimits)
-                outcome =
-                    raft.role == .leader ? proposeAsLeader(command, encoded: bytes) : .notLeader(leader: raft.leader)
+                if raft.role == .leader, membersOutOfSpace(for: command) != nil {
+                    outcome = .refused(reason: AlarmDirectory.refusalReason)
+                } else {
+                    outcome =
+                        raft.role == .leader ? proposeAsLeader(command, encoded: bytes) : .notLeader(leader: raft.leader)
+                }
             } catch {
                 outcome = .malformed(reason: "\(error)")
             }
@@ -33,6 +37,8 @@ extension NodeDriver {
                 }
             case .notLeader:
                 answer(id, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
+            case .refused(let reason) where reason == AlarmDirectory.refusalReason:
+                answer(id, .failed(.noSpace(members: AlarmDirectory.alarms(in: registry).map(\.member))))
             case .refused(let reason), .malformed(let reason):
                 answer(id, .failed(.leaderBusy(reason: reason)))
             case .adminRefused(let refusal):

@@ -22,6 +22,10 @@ extension NodeDriver {
     }
 
     mutating func submitWrite(_ command: RegistryCommand, id: RequestID) {
+        if let members = membersOutOfSpace(for: command) {
+            answer(id, .failed(.noSpace(members: members)))
+            return
+        }
         // A transaction's shape is checked before it is proposed: its entry must decode on every node.
         if case .transaction(let transaction) = command, let rejection = transaction.shapeRejection(limits: options.registryLimits) {
             answer(id, .rejected(rejection, evaluatedAt: registry.revision))
@@ -89,7 +93,7 @@ extension NodeDriver {
         case .renewed(let ttl):
             replyKeepAlive(reply, lease: lease, ttl: ttl, failure: nil)
         case .renewedAfterCheckpoint(let ttl):
-            keepAlivesAwaitingCheckpoint[lease, default: []].append((reply, ttl))
+            keepAlivesAwaitingCheckpoint[lease, default: []].append((reply, ttl, now))
         case .leaseNotFound:
             replyKeepAlive(reply, lease: lease, ttl: nil, failure: "lease \(lease.rawValue) not found")
         case .notLeader:
@@ -122,10 +126,23 @@ extension NodeDriver {
         }
     }
 
+    /// Acknowledges the renewals an applied checkpoint makes crash-proof: those whose TTL the checkpointed
+    /// remaining covers, counted from the renewal (a new leader resumes from at least that remaining, after
+    /// now). A checkpoint measured before a renewal covers less; its waiters wait for the next one, which
+    /// the keeper queued when it saw that checkpoint in flight.
     mutating func releaseKeepAlives(after checkpoints: [LeaseCheckpoint]) {
         for checkpoint in checkpoints {
             guard let waiters = keepAlivesAwaitingCheckpoint.removeValue(forKey: checkpoint.id) else { continue }
-            for waiter in waiters { replyKeepAlive(waiter.reply, lease: checkpoint.id, ttl: waiter.ttlMilliseconds, failure: nil) }
+            var waiting: [(reply: KeepAliveReply, ttlMilliseconds: Int64, renewedAt: UInt64)] = []
+            for waiter in waiters {
+                let sinceRenewal = Int64(clamping: now >= waiter.renewedAt ? now - waiter.renewedAt : 0)
+                if checkpoint.remainingMilliseconds &+ sinceRenewal >= waiter.ttlMilliseconds {
+                    replyKeepAlive(waiter.reply, lease: checkpoint.id, ttl: waiter.ttlMilliseconds, failure: nil)
+                } else {
+                    waiting.append(waiter)
+                }
+            }
+            if !waiting.isEmpty { keepAlivesAwaitingCheckpoint[checkpoint.id] = waiting }
         }
     }
 

@@ -23,8 +23,9 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     var keepAlivesAwaitingLeader: [UInt64: (request: RequestID, lease: LeaseID, leader: NodeID)] = [:]
     /// The leader this node last knew of, to notice a change and fail what waits on the former one.
     var knownLeader: NodeID?
-    /// Keepalives (local or forwarded) to answer once a checkpoint of the lease applies.
-    var keepAlivesAwaitingCheckpoint: [LeaseID: [(reply: KeepAliveReply, ttlMilliseconds: Int64)]] = [:]
+    /// Keepalives (local or forwarded) to answer once a checkpoint of the lease that covers the renewal
+    /// applies (`renewedAt`: this node's clock when it renewed).
+    var keepAlivesAwaitingCheckpoint: [LeaseID: [(reply: KeepAliveReply, ttlMilliseconds: Int64, renewedAt: UInt64)]] = [:]
     /// Linearizable reads waiting for Raft to confirm a read index, by internal read ID.
     var readsAwaitingIndex: [UInt64: PendingRead] = [:]
     /// Reads whose read index (and minimum revision) this node must reach before serving them.

@@ -141,4 +141,7 @@ public enum NodeFailure: Equatable, Sendable {
     case membershipRefused(AdminRefusal)
     /// Too many requests are waiting on this node.
     case overloaded(limit: Int)
+    /// A NOSPACE alarm is raised (by `members`): writes that add data are refused until an operator makes room
+    /// and disarms it (`AlarmDirectory`). Nothing was applied.
+    case noSpace(members: [String])
 }

@@ -24,6 +24,9 @@ enum APIAdapter {
         case .keepAliveStream: "keepalive_stream"
         case .health, .ready, .metrics, .clusterStatus, .members: "status"
         case .prometheusTargets: "read"
+        case .snapshot: "snapshot"
+        case .alarms: "status"
+        case .console: "console"
         case .error: "error"
         }
     }
@@ -130,8 +133,15 @@ enum APIAdapter {
         return APIResponse.encodeStatus(report, context: context).bytes(keepAlive: true)
     }
 
-    static func members(_ members: [Member], configuration: Configuration, leader: NodeID?, context: ResponseContext) -> [UInt8] {
-        APIResponse.encodeMembers(members, configuration: configuration, leader: leader, context: context).bytes(keepAlive: true)
+    static func alarms(_ alarms: [AlarmDirectory.Alarm], context: ResponseContext) -> [UInt8] {
+        APIResponse.encodeAlarms(alarms, context: context).bytes(keepAlive: true)
+    }
+
+    static func members(
+        _ members: [Member], configuration: Configuration, leader: NodeID?, clusterID: UInt64? = nil, context: ResponseContext
+    ) -> [UInt8] {
+        APIResponse.encodeMembers(members, configuration: configuration, leader: leader, clusterID: clusterID, context: context)
+            .bytes(keepAlive: true)
     }
 
     // MARK: - Streams

@@ -60,6 +60,10 @@ extension ServerConfiguration {
             let value: String
             if let equals = body.firstIndex(of: "=") {
                 value = String(body[body.index(after: equals)...])
+            } else if flag == .join, position < arguments.count, !arguments[position].hasPrefix("--") {
+                // `--join ADDR` (the address form of the switch).
+                value = arguments[position]
+                position += 1
             } else if flag.isSwitch {
                 value = "true"
             } else {
@@ -128,12 +132,24 @@ extension ServerConfiguration {
             clientAddress = try Self.address(value, setting: setting.origin)
         case .peerAddr:
             peerAddress = try Self.address(value, setting: setting.origin)
+        case .dnsAddr:
+            dnsAddress = try Self.address(value, setting: setting.origin)
         case .initialCluster:
             initialCluster = try Self.clusterEntries(value, setting: setting.origin)
         case .join:
             switch value.lowercased() {
             case "true", "yes", "1": join = true
             case "false", "no", "0": join = false
+            default:
+                // `--join ADDR`: any member's client address, to learn the cluster ID and members from.
+                guard SocketAddress(value) != nil else { throw .invalidBoolean(setting: setting.origin, value: value) }
+                join = true
+                joinAddress = value
+            }
+        case .forceNewCluster:
+            switch value.lowercased() {
+            case "true", "yes", "1": forceNewCluster = true
+            case "false", "no", "0": forceNewCluster = false
             default: throw .invalidBoolean(setting: setting.origin, value: value)
             }
         case .unsafeAckBeforeCommit:
@@ -166,8 +182,12 @@ extension ServerConfiguration {
         case .historyBytes: historyBytes = number
         case .maxRequestBytes: maxRequestBytes = number
         case .maxConnections: maxConnections = number
+        case .quotaBytes: quotaBytes = number
+        case .minFreeBytes: minFreeBytes = number
         case .requestTimeoutMilliseconds: requestTimeoutMilliseconds = number
         case .clientStallMilliseconds: clientStallMilliseconds = number
+        case .dnsTTLSeconds: dnsTTLSeconds = number
+        case .dnsMaxStalenessMilliseconds: dnsMaxStalenessMilliseconds = number
         default: preconditionFailure("\(flag) is not numeric")
         }
     }

@@ -33,8 +33,9 @@ extension ServerConfiguration {
         [(.heartbeatMilliseconds, heartbeatMilliseconds), (.electionMilliseconds, electionMilliseconds),
          (.snapshotEntries, snapshotEntries), (.historyRevisions, historyRevisions), (.historyEvents, historyEvents),
          (.historyBytes, historyBytes), (.maxRequestBytes, maxRequestBytes),
-         (.maxConnections, maxConnections), (.requestTimeoutMilliseconds, requestTimeoutMilliseconds),
-         (.clientStallMilliseconds, clientStallMilliseconds)]
+         (.maxConnections, maxConnections), (.quotaBytes, quotaBytes), (.minFreeBytes, minFreeBytes),
+         (.requestTimeoutMilliseconds, requestTimeoutMilliseconds), (.clientStallMilliseconds, clientStallMilliseconds),
+         (.dnsTTLSeconds, dnsTTLSeconds), (.dnsMaxStalenessMilliseconds, dnsMaxStalenessMilliseconds)]
     }
 
     private func validateInitialCluster() throws(ConfigurationError) {
@@ -64,7 +65,8 @@ extension ServerConfiguration {
             // Joining under a new name at an address a founder already uses.
             throw .duplicateMemberAddress(peerAddress.description, names: [owner, name])
         }
-        if join && entries.allSatisfy({ $0.name == name }) {
+        if join && forceNewCluster { throw .forceNewClusterWithJoin }
+        if join && joinAddress == nil && entries.allSatisfy({ $0.name == name }) {
             // A joiner needs at least one founder to learn the cluster ID from and to contact.
             throw .joinWithoutFounders(name: name)
         }

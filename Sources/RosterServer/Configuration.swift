@@ -36,6 +36,12 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// Start as a new member of a running cluster: an empty Raft configuration, waiting for the leader's
     /// snapshot, instead of bootstrapping `initialCluster`.
     public var join = false
+    /// `--join ADDR`: a running member's client address ("host:port"). The joiner asks it for the cluster ID and
+    /// the member list (`JoinDiscovery`), so it needs no `--initial-cluster`.
+    public var joinAddress: String?
+    /// Lost quorum: rewrite this member's data directory so that it is the only voter, keeping its whole log
+    /// and state (`ForceNewCluster`). Used once, on the one surviving member, then dropped.
+    public var forceNewCluster = false
     public var heartbeatMilliseconds = 100
     public var electionMilliseconds = 1000
     /// Applied entries between automatic snapshots.
@@ -47,6 +53,10 @@ public struct ServerConfiguration: Hashable, Sendable {
     public var historyBytes = RegistryLimits.standard.historyBytes
     /// The largest client request body accepted (1.5 MiB, as etcd's default).
     public var maxRequestBytes = 1_572_864
+    /// The NOSPACE alarm's bounds (`RosterServer+Space`): the state on disk (newest snapshot plus the active log
+    /// segment) above `quotaBytes`, or the disk's free space below `minFreeBytes`, raises it; 0 turns a bound off.
+    public var quotaBytes = 0
+    public var minFreeBytes = 0
     /// Client connections held open at once; more are refused.
     public var maxConnections = 20_000
     /// How long a client request may wait for commit before it fails with a timeout.
@@ -55,10 +65,22 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// outbound buffer full, before the connection is cut and logged: a reader that stopped must not pin
     /// the answer's records and buffers forever.
     public var clientStallMilliseconds = 30_000
+    /// Where the DNS interface listens (UDP and TCP); nil leaves it off.
+    public var dnsAddress: SocketAddress? = nil
+    /// TTL of every DNS record, and how long resolvers may cache a negative answer.
+    public var dnsTTLSeconds = 5
+    /// How long without word from a leader (or how long fenced) DNS keeps answering from local state;
+    /// past it, SERVFAIL sends resolvers to another node.
+    public var dnsMaxStalenessMilliseconds = 5000
     public var logLevel = LogLevel.info
     /// Testing only: answer writes as soon as the leader appends them, before they commit. Loses
     /// acknowledged writes on leader failure; exists so the chaos suite can prove its checker notices.
     public var unsafeAcknowledgeBeforeCommit = false
+
+    /// The cluster ID the data directory's CLUSTER file assigns (a restored or forced-new cluster), which
+    /// overrides the one derived from `--initial-cluster`; set by `adoptingDataDirectoryAssignment()`, never
+    /// by a flag.
+    public var assignedClusterID: UInt64?
 
     /// The defaults: a single-node cluster named `default`.
     public init() {}
@@ -86,10 +108,11 @@ public struct ServerConfiguration: Hashable, Sendable {
         }
     }
 
-    /// The cluster ID carried in every peer frame. It is derived from the founding members, so a joining
-    /// node computes it from the same `--initial-cluster` the founders used; its own entry, if listed, is left
-    /// out when joining, because the founders never saw it.
+    /// The cluster ID carried in every peer frame: the data directory's assignment when it has one, else
+    /// derived from the founding members, so a joining node computes it from the same `--initial-cluster` the
+    /// founders used; its own entry, if listed, is left out when joining, because the founders never saw it.
     public var clusterID: UInt64 {
+        if let assignedClusterID { return assignedClusterID }
         let founders = resolvedInitialCluster.filter { !join || $0.name != name }
         return Member.clusterID(of: founders.map {
             Member(id: Member.id(forName: $0.name), name: $0.name, peerAddress: $0.peerAddress.description)

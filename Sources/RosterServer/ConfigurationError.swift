@@ -32,6 +32,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case peerAddressMismatch(name: String, peerAddress: String, clusterAddress: String)
     /// `--join` needs the running cluster's founders: they define the cluster ID and are the first contacts.
     case joinWithoutFounders(name: String)
+    /// `--force-new-cluster` rewrites an existing member's directory; a joiner has none to rewrite.
+    case forceNewClusterWithJoin
     case configFileUnreadable(path: String, reason: String)
     case configFileSyntax(path: String, line: Int, text: String)
 
@@ -82,6 +84,9 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
                 + "add \(name)=PEER-ADDRESS to it, or pass --join to join a running cluster"
         case .peerAddressMismatch(let name, let peerAddress, let clusterAddress):
             "--peer-addr is \(peerAddress) but --initial-cluster says \(name)=\(clusterAddress); make them agree"
+        case .forceNewClusterWithJoin:
+            "--force-new-cluster and --join exclude each other: force a new cluster on the surviving member, then "
+                + "join new members to it"
         case .joinWithoutFounders(let name):
             "--join needs --initial-cluster to list the running cluster's founding members (it lists only \(name)); "
                 + "use the same --initial-cluster the founders were started with"

@@ -7,6 +7,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case peerAddr = "peer-addr"
     case initialCluster = "initial-cluster"
     case join
+    case forceNewCluster = "force-new-cluster"
     case heartbeatMilliseconds = "heartbeat-ms"
     case electionMilliseconds = "election-ms"
     case snapshotEntries = "snapshot-entries"
@@ -15,8 +16,13 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case historyBytes = "history-bytes"
     case maxRequestBytes = "max-request-bytes"
     case maxConnections = "max-connections"
+    case quotaBytes = "quota-bytes"
+    case minFreeBytes = "min-free-bytes"
     case requestTimeoutMilliseconds = "request-timeout-ms"
     case clientStallMilliseconds = "client-stall-ms"
+    case dnsAddr = "dns-addr"
+    case dnsTTLSeconds = "dns-ttl"
+    case dnsMaxStalenessMilliseconds = "dns-max-staleness"
     case logLevel = "log-level"
     case unsafeAckBeforeCommit = "unsafe-ack-before-commit"
     case config
@@ -26,7 +32,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     var flag: String { "--" + rawValue }
 
     /// Flags that take no separate value (`--join`, `--help`); `--join=false` is still accepted.
-    var isSwitch: Bool { self == .join || self == .help || self == .unsafeAckBeforeCommit }
+    var isSwitch: Bool { self == .join || self == .forceNewCluster || self == .help || self == .unsafeAckBeforeCommit }
 
     /// Settings a config file may contain: all but `config` (no nesting) and `help`.
     var isFileKey: Bool { self != .config && self != .help }
@@ -43,8 +49,12 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .historyBytes: 1...(64 << 30)
         case .maxRequestBytes: 1...(64 << 20)
         case .maxConnections: 1...1_000_000
+        case .quotaBytes: 0...(1 << 50)
+        case .minFreeBytes: 0...(1 << 50)
         case .requestTimeoutMilliseconds: 1...3_600_000
         case .clientStallMilliseconds: 1...3_600_000
+        case .dnsTTLSeconds: 0...86_400
+        case .dnsMaxStalenessMilliseconds: 1...86_400_000
         default: nil
         }
     }
@@ -53,9 +63,11 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         switch self {
         case .name: "NAME"
         case .dataDir, .config: "PATH"
-        case .clientAddr, .peerAddr: "IP:PORT"
+        case .clientAddr, .peerAddr, .dnsAddr: "IP:PORT"
+        case .dnsTTLSeconds: "SECONDS"
+        case .dnsMaxStalenessMilliseconds: "MS"
         case .initialCluster: "N=IP:PORT,..."
-        case .join, .help, .unsafeAckBeforeCommit: ""
+        case .join, .forceNewCluster, .help, .unsafeAckBeforeCommit: ""
         case .logLevel: "LEVEL"
         default: "N"
         }
@@ -68,7 +80,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .clientAddr: "address of the HTTP API listener"
         case .peerAddr: "address of the listener for other members"
         case .initialCluster: "founding members as name=peer-address pairs (default: NAME=PEER-ADDR)"
-        case .join: "join a running cluster as a new member (empty log, waits for the leader's snapshot)"
+        case .join: "join a running cluster as a new member (empty log, waits for the leader's snapshot); --join ADDR learns the cluster ID and members from any member's client address"
+        case .forceNewCluster: "LOST QUORUM ONLY: make this surviving member a one-member cluster keeping all its data; then drop the flag"
         case .heartbeatMilliseconds: "leader heartbeat interval, also the Raft tick"
         case .electionMilliseconds: "election timeout; at least twice the heartbeat"
         case .snapshotEntries: "applied entries between automatic snapshots"
@@ -77,8 +90,13 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .historyBytes: "most bytes of events kept in the watch history; watchers further behind get a resync (all members alike)"
         case .maxRequestBytes: "largest client request body"
         case .maxConnections: "client connections held open at once"
+        case .quotaBytes: "raise the NOSPACE alarm (writes refused cluster-wide) when the state on disk passes this size; 0: off"
+        case .minFreeBytes: "raise the NOSPACE alarm when the data directory's disk has less free space than this; 0: off"
         case .requestTimeoutMilliseconds: "how long a client request may wait for commit"
         case .clientStallMilliseconds: "how long a client may stop reading a large answer it is being sent before it is cut"
+        case .dnsAddr: "address of the DNS interface, UDP and TCP (names <service>.<namespace>.roster.)"
+        case .dnsTTLSeconds: "TTL of DNS records and of negative answers"
+        case .dnsMaxStalenessMilliseconds: "DNS answers SERVFAIL after this long without a leader, or while local reads are fenced"
         case .logLevel: "debug, info, warning or error"
         case .unsafeAckBeforeCommit: "TESTING ONLY, LOSES DATA: answer writes before they commit (proves the chaos checker bites)"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
@@ -95,6 +113,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .peerAddr: defaults.peerAddress.description
         case .initialCluster: defaults.resolvedInitialCluster.map(\.description).joined(separator: ",")
         case .join: "false"
+        case .forceNewCluster: "false"
         case .heartbeatMilliseconds: String(defaults.heartbeatMilliseconds)
         case .electionMilliseconds: String(defaults.electionMilliseconds)
         case .snapshotEntries: String(defaults.snapshotEntries)
@@ -103,8 +122,13 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .historyBytes: String(defaults.historyBytes)
         case .maxRequestBytes: String(defaults.maxRequestBytes)
         case .maxConnections: String(defaults.maxConnections)
+        case .quotaBytes: String(defaults.quotaBytes)
+        case .minFreeBytes: String(defaults.minFreeBytes)
         case .requestTimeoutMilliseconds: String(defaults.requestTimeoutMilliseconds)
         case .clientStallMilliseconds: String(defaults.clientStallMilliseconds)
+        case .dnsAddr: defaults.dnsAddress?.description ?? "off"
+        case .dnsTTLSeconds: String(defaults.dnsTTLSeconds)
+        case .dnsMaxStalenessMilliseconds: String(defaults.dnsMaxStalenessMilliseconds)
         case .logLevel: defaults.logLevel.rawValue
         case .unsafeAckBeforeCommit: "false"
         case .config, .help: nil

@@ -46,10 +46,13 @@ struct NodeStorage {
                 ["dir": directory, "snapshot": "\(persisted.snapshot.metadata.index)", "entries": "\(persisted.entries.count)",
                  "term": "\(persisted.hardState.term)", "commit": "\(persisted.hardState.commit)"])
         }
-        return (NodeStorage(log: WriteAheadLog(log: log), logger: logger), persisted)
+        var storage = NodeStorage(log: WriteAheadLog(log: log), logger: logger)
+        storage.snapshotBytes = persisted.snapshot.data.count
+        return (storage, persisted)
     }
 
     mutating func persist(_ ready: Ready) {
+        if let installed = ready.snapshotToInstall { snapshotBytes = installed.data.count }
         do {
             try log.persist(ready)
         } catch {
@@ -57,7 +60,7 @@ struct NodeStorage {
         }
     }
 
-    /// Bytes of the newest snapshot's data, for size reports.
+    /// Bytes of the newest snapshot's data (the state's size on disk), for size reports and `--quota-bytes`.
     private(set) var snapshotBytes = 0
 
     /// The on-disk state, roughly: the newest snapshot plus the segment being written (etcd's "db size").

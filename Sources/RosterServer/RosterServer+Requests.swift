@@ -88,7 +88,14 @@ extension RosterServer {
         case .members:
             session.finish(
                 APIAdapter.members(
-                    membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader, context: context))
+                    membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader,
+                    clusterID: configuration.clusterID, context: context))
+        case .snapshot:
+            serveSnapshot(session: session)
+        case .alarms:
+            session.finish(APIAdapter.alarms(AlarmDirectory.alarms(in: driver.registry), context: context))
+        case .console(let console):
+            session.finish(ConsoleResponse.encode(console, context: context).bytes(keepAlive: true))
         case .error(let error):
             session.finish(APIAdapter.error(error, context: context), keepAlive: error.status.code < 500 && error.status.code != 400)
         }

@@ -26,6 +26,8 @@ public final class RosterServer {
     var driver: NodeDriver<ServerEnvironment>!
     var transport: PeerTransport!
     var listener: Listener?
+    /// The DNS interface, when `--dns-addr` is set (see `RosterServer+DNS.swift`).
+    var dnsServer: DNSServer?
     let watchHub = WatchHub()
     var metrics = Metrics()
     /// Instances' JSON for listings; see `InstanceJSONCache` for why it can never answer stale bytes.
@@ -138,11 +140,13 @@ public final class RosterServer {
             on: configuration.clientAddress, loop: loop,
             onError: { [unowned self] error in self.logger.warning("accept failed", ["error": "\(error)"]) },
             onAccept: { [unowned self] socket, peer in self.accept(socket, peer: peer) })
+        try startDNS()
         _ = loop.schedule(after: configuration.tick, repeating: configuration.tick) { [unowned self] in self.tick() }
         // Apply the committed entries the log holds beyond the snapshot now, not at the first tick, so a
         // restarted node is caught up by the time its leader reaches it.
         scheduleFlush()
         try installSignalHandler()
+        startSpaceMonitor()
         logger.info(
             "started", ["client": "\(configuration.clientAddress)", "peer": "\(configuration.peerAddress)",
                         "members": members.map(\.description).joined(separator: ",")])

@@ -34,6 +34,8 @@ final class StreamedAnswer {
     static let heldLimitBytes = 1 << 20
 
     let completion: Completion
+    /// A backup (`GET /v1/snapshot`), counted against `RosterServer.concurrentBackupsLimit`.
+    var isBackup = false
     private var body: ResponseStream
     /// Bytes handed to the connection so far.
     private(set) var writtenBytes = 0

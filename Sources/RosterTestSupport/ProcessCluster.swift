@@ -197,6 +197,8 @@ public final class ProcessCluster {
     public let root: String
     public let binary: String
     public let extraFlags: [String]
+    /// Flags for one node only, by name (a per-node port such as `--dns-addr`), after `extraFlags`.
+    public var nodeFlags: [String: [String]] = [:]
 
     public static var packageRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -254,15 +256,17 @@ public final class ProcessCluster {
         for index in nodes.indices { try start(index, initialCluster: cluster) }
     }
 
-    public func start(_ index: Int, initialCluster: String? = nil, join: Bool = false) throws {
+    /// Starts node `index`; `initialCluster: ""` leaves `--initial-cluster` out (a `--join ADDR` member).
+    public func start(_ index: Int, initialCluster: String? = nil, join: Bool = false, extraArguments: [String] = []) throws {
         let node = nodes[index]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "--name", node.name, "--data-dir", node.dataDirectory,
             "--client-addr", "127.0.0.1:\(node.clientPort)", "--peer-addr", "127.0.0.1:\(node.peerPort)",
-            "--initial-cluster", initialCluster ?? self.initialCluster, "--heartbeat-ms", "50", "--election-ms", "500",
-        ] + (join ? ["--join"] : []) + extraFlags
+            "--heartbeat-ms", "50", "--election-ms", "500",
+        ] + (initialCluster == "" ? [] : ["--initial-cluster", initialCluster ?? self.initialCluster])
+            + (join ? ["--join"] : []) + extraFlags + (nodeFlags[node.name] ?? []) + extraArguments
         _ = FileManager.default.createFile(atPath: node.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: node.logPath))
         log.seekToEndOfFile()

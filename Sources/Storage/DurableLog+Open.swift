@@ -307,9 +307,7 @@ private struct Recovery {
         guard header.identity == identity else {
             throw .identityMismatch(path: path, expected: identity, found: header.identity)
         }
-        guard header.formatVersion == IdentityFile.formatVersion else {
-            throw .unsupportedFormat(path: path, version: header.formatVersion)
-        }
+        try IdentityFile.checkReadable(header.formatVersion, path: path)
         guard header.sequence == sequence else {
             throw .corrupt(
                 path: path, offset: 0, reason: "header says segment \(header.sequence), the name says \(sequence)")

@@ -5,8 +5,19 @@ import Codec
 ///     u64 magic "RSTRDIR1" | u32 format version | u64 cluster ID | u64 member ID | u32 CRC-32C of the preceding bytes
 enum IdentityFile {
     static let magic: UInt64 = 0x3152_4944_5254_5352
-    /// The on-disk format this build writes and reads.
+    /// The on-disk format this build writes (IDENTITY, segment preambles, snapshot files all carry it).
     static let formatVersion: UInt32 = 1
+    /// The oldest format this build still reads. A build that changes the format raises `formatVersion` and
+    /// keeps reading every version from here on, so an upgrade reads its predecessor's directory; an older
+    /// build refuses a newer directory with a message saying so (`StorageError.unsupportedFormat`).
+    static let oldestReadableVersion: UInt32 = 1
+
+    /// Refuses a version this build cannot read.
+    static func checkReadable(_ version: UInt32, path: String) throws(StorageError) {
+        guard (oldestReadableVersion...formatVersion).contains(version) else {
+            throw .unsupportedFormat(path: path, version: version)
+        }
+    }
 
     static func encode(_ identity: StorageIdentity) -> [UInt8] {
         var writer = ByteWriter()
@@ -34,7 +45,7 @@ enum IdentityFile {
             guard CRC32C.checksum(bytes[0..<checksumOffset]) == checksum else {
                 throw StorageError.corrupt(path: path, offset: checksumOffset, reason: "identity checksum mismatch")
             }
-            guard version == formatVersion else { throw StorageError.unsupportedFormat(path: path, version: version) }
+            try checkReadable(version, path: path)
             let found = StorageIdentity(clusterID: cluster, memberID: member)
             guard found == expected else {
                 throw StorageError.identityMismatch(path: path, expected: expected, found: found)

@@ -129,6 +129,11 @@
             guard unlink(path) == 0 else { throw Self.error("unlink", path, errno) }
         }
 
+        /// Removes an empty directory (a restore's abandoned staging directory, emptied first).
+        public func removeDirectory(_ path: String) throws(StorageError) {
+            guard rmdir(path) == 0 else { throw Self.error("rmdir", path, errno) }
+        }
+
         public func syncDirectory(_ path: String) throws(StorageError) {
             let descriptor = try Self.retrying("open", path) { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
             defer { _ = Glibc.close(descriptor) }

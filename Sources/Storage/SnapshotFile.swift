@@ -49,9 +49,7 @@ enum SnapshotFile {
                 throw StorageError.corrupt(path: path, offset: 0, reason: "not a Roster snapshot file")
             }
             let version = try reader.readFixed32("version")
-            guard version == IdentityFile.formatVersion else {
-                throw StorageError.unsupportedFormat(path: path, version: version)
-            }
+            try IdentityFile.checkReadable(version, path: path)
             let found = StorageIdentity(
                 clusterID: try reader.readFixed64("cluster"), memberID: try reader.readFixed64("member"))
             guard found == identity else {

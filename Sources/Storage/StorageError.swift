@@ -55,8 +55,14 @@ public enum StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         case .identityMismatch(let path, let expected, let found):
             return "\(path) belongs to \(found), but this node is \(expected); "
                 + "point the node at this member's own data directory"
+        case .unsupportedFormat(let path, let version) where version > IdentityFile.formatVersion:
+            return "\(path) has on-disk format version \(version), written by a newer Roster; this build reads versions "
+                + "\(IdentityFile.oldestReadableVersion) to \(IdentityFile.formatVersion). Run a Roster at least as new as the "
+                + "one that wrote it (downgrading a data directory is not supported)"
         case .unsupportedFormat(let path, let version):
-            return "\(path) has format version \(version), which this build cannot read; run the build that wrote it"
+            return "\(path) has on-disk format version \(version), which this build does not know (it reads versions "
+                + "\(IdentityFile.oldestReadableVersion) to \(IdentityFile.formatVersion)); it is not a Roster data directory "
+                + "this build can use"
         case .corrupt(let path, let offset, let reason):
             return "\(path) is corrupt at offset \(offset): \(reason). Refusing to start; restore this member "
                 + "from a healthy peer (remove it from the cluster and add it back with an empty directory)"

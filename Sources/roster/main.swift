@@ -4,10 +4,15 @@ import Foundation
 import Posix
 import RosterServer
 
-let configuration: ServerConfiguration
+var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "restore" {
+    exit(RestoreCommand.run(Array(arguments.dropFirst())))
+}
+
+var configuration: ServerConfiguration
 do {
     configuration = try ServerConfiguration.parse(
-        arguments: Array(CommandLine.arguments.dropFirst()),
+        arguments: arguments,
         configFile: { path in try String(contentsOfFile: path, encoding: .utf8) })
 } catch .helpRequested {
     print(ServerConfiguration.helpText)
@@ -19,6 +24,14 @@ do {
 
 Heap.configureForServer()
 let logger = Logger(name: configuration.name, level: configuration.logLevel)
+do {
+    configuration = try configuration.adoptingDataDirectoryAssignment()
+    configuration = try JoinDiscovery.learn(configuration, logger: logger)
+    if configuration.forceNewCluster { try ForceNewClusterCommand.run(configuration, logger: logger) }
+} catch {
+    logger.error("cannot start", ["error": "\(error)"])
+    exit(1)
+}
 do {
     let openFiles = try ResourceLimits.raiseOpenFilesToHardLimit()
     // Peers, the WAL, snapshots, the listeners and the loop's own descriptors need some beside clients.

@@ -4,7 +4,7 @@ import RosterClient
 /// `member …`, `status`, `leader`, `transfer-leader`, `hash`, `compact`.
 enum ClusterCommands {
     static let all: [Command] = [
-        memberList, memberAdd, memberPromote, memberRemove, status, leader, transferLeader, hash, compact,
+        memberList, memberAdd, memberPromote, memberRemove, MemberReplaceCommand.replace, status, leader, transferLeader, hash, compact,
     ]
 
     static func printConfiguration(_ context: Context, _ response: HTTPResponse, _ what: String) throws -> Int32 {

@@ -4,6 +4,7 @@ import RosterClient
 
 /// Every command, in help order.
 let commands: [Command] = RegistryCommands.all + LeaseCommands.all + KeyValueCommands.all + ClusterCommands.all
+    + SnapshotCommands.all + AlarmCommands.all
 
 let overview = """
     Usage: rosterctl <command> [operands] [options]

@@ -145,6 +145,21 @@ struct LeaseKeeperTests {
         #expect((successor.remainingMilliseconds(1, nowMilliseconds: 0) ?? 0) >= 11_900)
     }
 
+    @Test("a renewal while an older checkpoint is in flight waits for a checkpoint measured after it")
+    func renewalOverCheckpointInFlight() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 4_000, grantedAtMilliseconds: 0), now: 0)
+        // The holder is silent: at 1 s the replicated 4 s overstates the live 3 s by the lag, so a
+        // checkpoint of 3 s is proposed; it has not applied when the renewal arrives.
+        let stale = leader.keeper.commandsDue(nowMilliseconds: 1_000)
+        #expect(stale == [.checkpointLeases([LeaseCheckpoint(id: 1, remainingMilliseconds: 3_000)])])
+        #expect(leader.keeper.keepAlive(1, nowMilliseconds: 1_100) == .renewedAfterCheckpoint(ttlMilliseconds: 4_000))
+        for command in stale { leader.commit(command, now: 1_150) }
+        // The next proposal restores the renewal's remaining TTL, so a new leader cannot resume at 3 s.
+        #expect(leader.tick(1_200) == [.checkpointLeases([LeaseCheckpoint(id: 1, remainingMilliseconds: 3_900)])])
+        #expect(leader.harness.state.lease(1)?.remainingTTLMilliseconds == 3_900)
+    }
+
     @Test("expiry is rate-limited and batched, earliest deadline first")
     func rateLimit() throws {
         var configuration = LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000)

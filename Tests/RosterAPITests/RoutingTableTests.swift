@@ -193,6 +193,7 @@ let routeTable: [RouteCase] = [
         method: "PATCH", target: "/v1/cluster/members/n4", body: #"{"peer_address":"10.0.0.5:7001"}"#,
         expected: .node(.admin(.updatePeerAddress(name: "n4", peerAddress: "10.0.0.5:7001")))),
     RouteCase(method: "GET", target: "/v1/cluster/status", expected: .clusterStatus),
+    RouteCase(method: "GET", target: "/v1/snapshot", expected: .snapshot),
     RouteCase(
         method: "POST", target: "/v1/cluster/transfer-leadership", expected: .node(.admin(.transferLeadership(to: nil)))
     ),

@@ -55,7 +55,11 @@ struct SimulatorTests {
         arguments: [
             // A new leader acknowledged keepalives before applying its predecessor's committed
             // `expireLeases`, so a lease ended right after a renewal was acknowledged (lease TTL).
-            UInt64(252)
+            UInt64(252),
+            // A keepalive was acknowledged at once while a checkpoint measured before it was still in flight;
+            // that checkpoint then committed a short remaining TTL, the leader crashed, and the next leader
+            // expired the lease before its renewed TTL had passed (lease TTL).
+            UInt64(1_796_355_163_638_653),
         ])
     func regressionSeedPasses(seed: UInt64) throws {
         var simulator = try Simulator(options: SimulationOptions(seed: seed))
@@ -68,7 +72,7 @@ struct SimulatorTests {
             (PlantedFault.skipLogCheck, UInt64(1), "leader completeness"),
             // Two leaders of one term: the deposed one answers a read without a write acknowledged by the other.
             (PlantedFault.voteBeforePersisting, UInt64(332), "linearizable read"),
-            (PlantedFault.commitPreviousTerm, UInt64(285), "leader completeness"),
+            (PlantedFault.commitPreviousTerm, UInt64(346), "leader completeness"),
             (PlantedFault.noReadFence, UInt64(1), "monotonicity"),
             (PlantedFault.expireLeasesOnFollowers, UInt64(1), "lease grace"),
             (PlantedFault.noLeaseGrace, UInt64(1), "lease grace"),

@@ -20,6 +20,8 @@ import time
 import urllib.error
 import urllib.request
 
+from machine_load import LoadProbe
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 STARTED = []  # every server process this run started, so exit can stop exactly those
 
@@ -251,9 +253,13 @@ def git_describe():
 
 
 class Runner:
-    def __init__(self, cluster, loadgen, settings):
-        self.cluster, self.loadgen, self.settings = cluster, loadgen, settings
-        self.results = {}
+    """Runs one system's phases. A round is one fresh cluster; `run_round` is called once per alternation."""
+
+    def __init__(self, make_cluster, loadgen, settings):
+        self.make_cluster, self.loadgen, self.settings = make_cluster, loadgen, settings
+        self.cluster = None
+        self.phases = {}
+        self.results = {"rounds": [], "failover": [], "failover_frozen": []}
 
     def run_loadgen(self, args, limit):
         command = [self.loadgen] + [str(arg) for arg in args]
@@ -269,22 +275,40 @@ class Runner:
         return json.loads(lines[-1])
 
     def measured(self, args, limit):
-        """A load-generator run with the servers' CPU seconds per 1,000 operations added."""
+        """A load-generator run with the servers' CPU seconds per 1,000 operations and the machine's
+        foreign load (see machine_load) added."""
+        probe = LoadProbe(self.cluster.cpu, self.cluster.root)
+        probe.start()
         cpu_before = self.cluster.cpu()
         result = self.run_loadgen(args, limit)
         cpu = self.cluster.cpu() - cpu_before
+        result["load"] = probe.finish()
         result["server_cpu_s"] = round(cpu, 3)
         if result.get("ops"):
             result["cpu_s_per_1k_ops"] = round(cpu / result["ops"] * 1000, 4)
         return result
 
     def record(self, name, result):
-        self.results[name] = result
+        self.phases[name] = result
         brief = {k: result.get(k) for k in ("ops_per_sec", "p50_ms", "p99_ms", "errors", "cpu_s_per_1k_ops",
                                              "events", "missing_events", "seconds", "last_error") if k in result}
+        if result.get("load", {}).get("foreign"):
+            brief["foreign_load"] = result["load"]
         log(f"{self.cluster.system} {name}: {brief}")
 
-    def failover(self, how, count):
+    def start_cluster(self, label):
+        self.cluster = self.make_cluster(label)
+        log(f"{self.cluster.system} {label}: starting 3 nodes")
+        started = time.monotonic()
+        self.cluster.start()
+        return time.monotonic() - started
+
+    def stop_cluster(self):
+        self.cluster.stop()
+        for node in self.cluster.nodes:
+            shutil.rmtree(node.data_dir, ignore_errors=True)
+
+    def failover(self, how, count, label):
         """Kills (or freezes) the leader during steady writes through all nodes; time to the next success."""
         s, cluster = self.settings, self.cluster
         trials = []
@@ -294,8 +318,8 @@ class Runner:
             time.sleep(1)  # let a restarted member settle, so the leader found below is the one killed
             mark = time.monotonic_ns() + int(s["failover_s"] / 3 * 1e9)
             command = [self.loadgen, "--mode", "failover", "--endpoints", cluster.endpoints(), "--clients", 16,
-                       "--duration", s["failover_s"], "--timeout-ms", s["failover_timeout_ms"], "--service", f"fail{how}{trial}",
-                       "--mark-ns", mark]
+                       "--duration", s["failover_s"], "--timeout-ms", s["failover_timeout_ms"],
+                       "--service", f"fail{how}{label}{trial}", "--mark-ns", mark]
             process = subprocess.Popen([str(arg) for arg in command], stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, text=True)
             while time.monotonic_ns() < mark - 200_000_000:
@@ -321,10 +345,10 @@ class Runner:
             new_leader = cluster.wait_leader(15)
             nearby = [gap for gap in outcome.get("gaps_ns", []) if abs(gap[0] - killed_at) < 5e9]
             trials.append({"recovery_s": recovery, "killed": leader.name, "new_leader": new_leader.name,
-                           "ops": outcome.get("ops"), "errors": outcome.get("errors"),
+                           "round": label, "ops": outcome.get("ops"), "errors": outcome.get("errors"),
                            "mark_ns": mark, "killed_at_ns": killed_at, "gaps_near_kill_ns": nearby,
                            "last_error": outcome.get("last_error")})
-            log(f"{cluster.system} failover ({signal.Signals(how).name}) trial {trial + 1}: "
+            log(f"{cluster.system} failover ({signal.Signals(how).name}) trial {label}.{trial + 1}: "
                 f"recovery {recovery} s, {leader.name} -> {new_leader.name}")
             if how != signal.SIGKILL:
                 cluster.kill(leader)
@@ -332,94 +356,106 @@ class Runner:
             cluster.wait_ready(cluster.nodes, 120)
         return trials
 
-    def run_all(self):
-        s, cluster = self.settings, self.cluster
-        log(f"{cluster.system}: starting 3 nodes")
-        started = time.monotonic()
-        cluster.start()
-        self.results["cluster_start_s"] = round(time.monotonic() - started, 2)
-        time.sleep(2)
-        self.results["rss_idle_mib"] = cluster.rss()
-        leader, followers = cluster.followers()
-
-        for clients in s["clients"]:
-            for via in ("leader", "all"):
-                endpoints = leader.endpoint if via == "leader" else cluster.endpoints()
-                result = self.measured(["--mode", "put", "--endpoints", endpoints, "--clients", clients,
-                                        "--duration", s["phase_s"], "--ttl", 60, "--service", f"reg{clients}{via}"],
-                                       s["phase_s"] + 60)
-                self.record(f"put_{via}_{clients}", result)
-                leader, followers = cluster.followers()
-
-        # Read targets: one instance, and one service of 100 instances (leases long enough to outlive the run).
-        for service, count in (("bench", 1), ("bench100", 100)):
-            self.run_loadgen(["--mode", "populate", "--endpoints", leader.endpoint, "--service", service,
-                              "--count", count, "--clients", 4, "--lease-every", 100, "--ttl", 3600], 120)
-        for target, service in (("instance", "bench"), ("service", "bench100")):
-            for consistency in ("linearizable", "serializable"):
-                result = self.measured(["--mode", "get", "--endpoints", cluster.endpoints(), "--clients", s["read_clients"],
-                                        "--duration", s["phase_s"], "--target", target, "--service", service,
-                                        "--consistency", consistency], s["phase_s"] + 60)
-                self.record(f"get_{target}_{consistency}", result)
-
-        leader, followers = cluster.followers()
-        for watchers in (1, s["many_watchers"]):
-            # Both sides carry up to 100 watches per client connection: etcd's loadgen puts 100 `Watch` calls
-            # on each clientv3.Client, roster-bench 100 watches on each POST /v1/watch stream.
-            layout = ["--watches-per-connection", WATCHES_PER_CONNECTION] if cluster.system == "roster" else []
-            result = self.run_loadgen(["--mode", "watch", "--write-endpoint", leader.endpoint,
-                                       "--watch-endpoint", followers[0].endpoint, "--watchers", watchers,
-                                       "--duration", s["watch_s"], "--rate", s["watch_rate"],
-                                       "--service", f"watch{watchers}"] + layout, s["watch_s"] + 90)
-            self.record(f"watch_{watchers}", result)
-
-        leader, followers = cluster.followers()
-        result = self.run_loadgen(["--mode", "expiry", "--write-endpoint", leader.endpoint,
-                                   "--watch-endpoint", followers[0].endpoint, "--leases", s["expiry_leases"],
-                                   "--ttl", 3, "--service", "expiry"], 60)
-        self.record("lease_expiry", result)
-
-        # Memory with many registered instances, each batch of `lease_every` sharing one lease.
-        have = 0
-        for target in s["instance_steps"]:
-            result = self.measured(["--mode", "populate", "--endpoints", cluster.endpoints(), "--clients", 64,
-                                    "--service", f"pop{target}", "--services", max(1, (target - have) // 5000 + 1),
-                                    "--count", target - have, "--lease-every", s["lease_every"], "--ttl", 3600,
-                                    "--duration", 900], 1200)
-            have = target
-            self.record(f"populate_to_{target}", result)
+    def run_round(self, number):
+        """One alternation on a fresh cluster: reads first, on the same clean state for every system (only
+        the read targets written), then registrations, watches and this round's share of failover trials."""
+        s = self.settings
+        self.phases = {"cluster_start_s": round(self.start_cluster(f"round{number}"), 2)}
+        cluster = self.cluster
+        try:
             time.sleep(2)
-            self.results[f"rss_{target}_mib"] = cluster.rss()
-            log(f"{cluster.system} RSS with {target} instances: {self.results[f'rss_{target}_mib']} MiB")
+            self.phases["rss_idle_mib"] = cluster.rss()
+            leader, followers = cluster.followers()
+            # Read targets: one instance, and one service of 100 instances (leases that outlive the run).
+            for service, count in (("bench", 1), ("bench100", 100)):
+                self.run_loadgen(["--mode", "populate", "--endpoints", leader.endpoint, "--service", service,
+                                  "--count", count, "--clients", 4, "--lease-every", 100, "--ttl", 3600], 120)
+            for target, service in s["read_targets"]:
+                for consistency in ("linearizable", "serializable"):
+                    result = self.measured(["--mode", "get", "--endpoints", cluster.endpoints(), "--clients",
+                                            s["read_clients"], "--duration", s["phase_s"], "--target", target,
+                                            "--service", service, "--consistency", consistency], s["phase_s"] + 60)
+                    self.record(f"get_{target}_{consistency}", result)
 
-        # Restart-to-ready of a follower holding every instance (graceful stop, then start).
-        leader, followers = cluster.followers()
-        node = followers[0]
-        cluster.kill(node, signal.SIGTERM)
-        time.sleep(1)
-        began = time.monotonic()
-        cluster.start_node(node)
-        answering = None
-        deadline = began + 300
-        while time.monotonic() < deadline and node.alive:
-            if answering is None and cluster.answering(node):
-                answering = round(time.monotonic() - began, 3)
-            if cluster.ready(node):
-                answering = answering if answering is not None else round(time.monotonic() - began, 3)
-                break
-            time.sleep(0.01)
-        cluster.wait_ready([node], 10)
-        self.results["restart_to_answering_s"] = answering
-        self.results["restart_to_ready_s"] = round(time.monotonic() - began, 3)
-        self.results["restart_instances"] = have
-        log(f"{cluster.system} restart-to-ready with {have} instances: {self.results['restart_to_ready_s']} s")
+            for clients in s["clients"]:
+                for via in ("leader", "all"):
+                    leader, followers = cluster.followers()
+                    endpoints = leader.endpoint if via == "leader" else cluster.endpoints()
+                    result = self.measured(["--mode", "put", "--endpoints", endpoints, "--clients", clients,
+                                            "--duration", s["phase_s"], "--ttl", 60, "--service", f"reg{clients}{via}"],
+                                           s["phase_s"] + 60)
+                    self.record(f"put_{via}_{clients}", result)
 
-        self.results["failover"] = self.failover(signal.SIGKILL, s["failover_trials"])
-        # The same with the leader frozen (SIGSTOP): its sockets stay open, so only the election timeout helps.
-        self.results["failover_frozen"] = self.failover(signal.SIGSTOP, s["frozen_trials"])
-        self.results["version"] = cluster.version()
-        cluster.stop()
-        return self.results
+            leader, followers = cluster.followers()
+            for watchers in s["watchers"]:
+                # Both sides carry up to 100 watches per client connection: etcd's loadgen puts 100 `Watch`
+                # calls on each clientv3.Client, roster-bench 100 watches on each POST /v1/watch stream.
+                layout = ["--watches-per-connection", WATCHES_PER_CONNECTION] if cluster.system == "roster" else []
+                result = self.measured(["--mode", "watch", "--write-endpoint", leader.endpoint,
+                                        "--watch-endpoint", followers[0].endpoint, "--watchers", watchers,
+                                        "--duration", s["watch_s"], "--rate", s["watch_rate"],
+                                        "--service", f"watch{watchers}"] + layout, s["watch_s"] + 90)
+                self.record(f"watch_{watchers}", result)
+
+            self.results["rounds"].append(self.phases)
+            self.results["failover"] += self.failover(signal.SIGKILL, s["failover_per_round"], number)
+            # The same with the leader frozen (SIGSTOP): its sockets stay open, so only the election timeout helps.
+            self.results["failover_frozen"] += self.failover(signal.SIGSTOP, s["frozen_per_round"], number)
+            self.results["version"] = cluster.version()
+        finally:
+            self.stop_cluster()
+
+    def run_capacity(self):
+        """Once per system, on its own fresh cluster: lease expiry, memory with many instances, and a
+        follower's restart-to-ready. These measure capacity, not a rate that machine noise swings."""
+        s = self.settings
+        self.phases = {}
+        self.start_cluster("capacity")
+        cluster = self.cluster
+        try:
+            leader, followers = cluster.followers()
+            result = self.run_loadgen(["--mode", "expiry", "--write-endpoint", leader.endpoint,
+                                       "--watch-endpoint", followers[0].endpoint, "--leases", s["expiry_leases"],
+                                       "--ttl", 3, "--service", "expiry"], 60)
+            self.record("lease_expiry", result)
+
+            # Memory with many registered instances, each batch of `lease_every` sharing one lease.
+            have = 0
+            for target in s["instance_steps"]:
+                result = self.measured(["--mode", "populate", "--endpoints", cluster.endpoints(), "--clients", 64,
+                                        "--service", f"pop{target}", "--services", max(1, (target - have) // 5000 + 1),
+                                        "--count", target - have, "--lease-every", s["lease_every"], "--ttl", 3600,
+                                        "--duration", 900], 1200)
+                have = target
+                self.record(f"populate_to_{target}", result)
+                time.sleep(2)
+                self.phases[f"rss_{target}_mib"] = cluster.rss()
+                log(f"{cluster.system} RSS with {target} instances: {self.phases[f'rss_{target}_mib']} MiB")
+
+            # Restart-to-ready of a follower holding every instance (graceful stop, then start).
+            leader, followers = cluster.followers()
+            node = followers[0]
+            cluster.kill(node, signal.SIGTERM)
+            time.sleep(1)
+            began = time.monotonic()
+            cluster.start_node(node)
+            answering = None
+            deadline = began + 300
+            while time.monotonic() < deadline and node.alive:
+                if answering is None and cluster.answering(node):
+                    answering = round(time.monotonic() - began, 3)
+                if cluster.ready(node):
+                    answering = answering if answering is not None else round(time.monotonic() - began, 3)
+                    break
+                time.sleep(0.01)
+            cluster.wait_ready([node], 10)
+            self.phases["restart_to_answering_s"] = answering
+            self.phases["restart_to_ready_s"] = round(time.monotonic() - began, 3)
+            self.phases["restart_instances"] = have
+            log(f"{cluster.system} restart-to-ready with {have} instances: {self.phases['restart_to_ready_s']} s")
+            self.results["capacity"] = self.phases
+        finally:
+            self.stop_cluster()
 
 
 def fmt(value, digits=1):
@@ -438,65 +474,93 @@ def median(values):
 
 
 def table(results, settings):
-    """Markdown rows: metric, Roster, etcd, Roster/etcd, and which direction is better."""
-    roster, via_etcd_api, etcd = results.get("roster", {}), results.get("roster-etcd", {}), results.get("etcd", {})
+    """Markdown rows: metric, the three columns, and the ratios to etcd.
+
+    A rate row's value is the median over the rounds; its ratio is the median of the per-round ratios
+    (round i of one system against round i of etcd, run back to back) with their range, so a reader sees
+    how far machine noise moved it. † marks a row where some round ran under foreign load."""
+    systems = [results.get("roster", {}), results.get("roster-etcd", {}), results.get("etcd", {})]
     rows = []
 
-    def ratio(a, b):
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b:
-            return f"{a / b:.2f}×"
-        return "—"
+    def value_median(values):
+        values = [v for v in values if v is not None]
+        if not values:
+            return None
+        if isinstance(values[0], list):
+            return [median([v[i] for v in values]) for i in range(len(values[0]))]
+        return median(values)
 
-    def row(label, get, better):
-        a, c, b = get(roster), get(via_etcd_api), get(etcd)
-        rows.append(f"| {label} | {fmt(a)} | {fmt(c)} | {fmt(b)} | {ratio(a, b)} | {ratio(c, b)} | {better} |")
+    def ratios(a_values, b_values):
+        pairs = [(a, b) for a, b in zip(a_values, b_values)
+                 if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b]
+        if not pairs:
+            return "—"
+        each = sorted(a / b for a, b in pairs)
+        if len(each) == 1:
+            return f"{each[0]:.2f}×"
+        return f"{median(each):.2f}× ({each[0]:.2f}–{each[-1]:.2f})"
 
-    def field(phase, key):
-        return lambda r: r.get(phase, {}).get(key)
+    def round_row(label, phase, get, better):
+        per_system = [[get(r.get(phase, {})) if r.get(phase) else None for r in system.get("rounds", [])]
+                      for system in systems]
+        foreign = any(r.get(phase, {}).get("load", {}).get("foreign") for system in systems
+                      for r in system.get("rounds", []))
+        cells = [fmt(value_median(values)) for values in per_system]
+        rows.append(f"| {label}{' †' if foreign else ''} | {' | '.join(cells)} | {ratios(per_system[0], per_system[2])} "
+                    f"| {ratios(per_system[1], per_system[2])} | {better} |")
 
+    def single_row(label, get, better):
+        values = [get(system) for system in systems]
+        rows.append(f"| {label} | {' | '.join(fmt(v) for v in values)} | {ratios([values[0]], [values[2]])} "
+                    f"| {ratios([values[1]], [values[2]])} | {better} |")
+
+    def latency_rows(phase):
+        round_row("&nbsp;&nbsp;p50 / p99 latency ms", phase, lambda r: [r.get("p50_ms"), r.get("p99_ms")], "lower")
+
+    for target, service in settings["read_targets"]:
+        label = "one instance" if target == "instance" else "100-instance service"
+        for consistency in ("linearizable", "serializable"):
+            phase = f"get_{target}_{consistency}"
+            round_row(f"Read {label}, {consistency}, {settings['read_clients']} clients all nodes: ops/s", phase,
+                      lambda r: r.get("ops_per_sec"), "higher")
+            latency_rows(phase)
+            round_row("&nbsp;&nbsp;server CPU s per 1,000 ops", phase, lambda r: r.get("cpu_s_per_1k_ops"), "lower")
     for clients in settings["clients"]:
         for via in ("leader", "all"):
             phase = f"put_{via}_{clients}"
             where = "leader" if via == "leader" else "all nodes"
-            row(f"Register with lease, {clients} client{'s' if clients > 1 else ''} via {where}: ops/s",
-                field(phase, "ops_per_sec"), "higher")
-            row("&nbsp;&nbsp;p50 / p99 latency ms", lambda r, p=phase: [r.get(p, {}).get("p50_ms"), r.get(p, {}).get("p99_ms")]
-                if r.get(p) else None, "lower")
-            row("&nbsp;&nbsp;server CPU s per 1,000 ops (3 nodes)", field(phase, "cpu_s_per_1k_ops"), "lower")
-    for target, label in (("instance", "one instance"), ("service", "100-instance service")):
-        for consistency in ("linearizable", "serializable"):
-            phase = f"get_{target}_{consistency}"
-            row(f"Read {label}, {consistency}, {settings['read_clients']} clients all nodes: ops/s",
-                field(phase, "ops_per_sec"), "higher")
-            row("&nbsp;&nbsp;p50 / p99 latency ms", lambda r, p=phase: [r.get(p, {}).get("p50_ms"), r.get(p, {}).get("p99_ms")]
-                if r.get(p) else None, "lower")
-            row("&nbsp;&nbsp;server CPU s per 1,000 ops", field(phase, "cpu_s_per_1k_ops"), "lower")
-    for watchers in (1, settings["many_watchers"]):
+            round_row(f"Register with lease, {clients} client{'s' if clients > 1 else ''} via {where}: ops/s", phase,
+                      lambda r: r.get("ops_per_sec"), "higher")
+            latency_rows(phase)
+            round_row("&nbsp;&nbsp;server CPU s per 1,000 ops (3 nodes)", phase, lambda r: r.get("cpu_s_per_1k_ops"), "lower")
+    for watchers in settings["watchers"]:
         phase = f"watch_{watchers}"
-        row(f"Watch latency, ack → event on a follower, {watchers:,} watcher{'s' if watchers > 1 else ''}: p50 ms",
-            field(phase, "p50_ms"), "lower")
-        row("&nbsp;&nbsp;p99 ms", field(phase, "p99_ms"), "lower")
-    row(f"Failover: kill -9 leader → first success of a write begun after it (16 clients, all nodes, "
-        f"{settings['failover_timeout_ms']} ms client timeout), median s", lambda r: median(
-        [t["recovery_s"] for t in r.get("failover", [])]), "lower")
-    row("&nbsp;&nbsp;each trial s", lambda r: [t["recovery_s"] for t in r.get("failover", [])] or None, "lower")
-    row("Failover, leader frozen (SIGSTOP) → writes succeed again, median s", lambda r: median(
+        round_row(f"Watch latency, ack → event on a follower, {watchers:,} watcher{'s' if watchers > 1 else ''}: p50 ms",
+                  phase, lambda r: r.get("p50_ms"), "lower")
+        round_row("&nbsp;&nbsp;p99 ms", phase, lambda r: r.get("p99_ms"), "lower")
+    single_row(f"Failover: kill -9 leader → first success of a write begun after it (16 clients, all nodes, "
+               f"{settings['failover_timeout_ms']} ms client timeout, 10 ms retry pause), median s", lambda r: median(
+                   [t["recovery_s"] for t in r.get("failover", [])]), "lower")
+    single_row("&nbsp;&nbsp;each trial s", lambda r: [t["recovery_s"] for t in r.get("failover", [])] or None, "lower")
+    single_row("Failover, leader frozen (SIGSTOP) → writes succeed again, median s", lambda r: median(
         [t["recovery_s"] for t in r.get("failover_frozen", [])]), "lower")
-    row("&nbsp;&nbsp;each trial s", lambda r: [t["recovery_s"] for t in r.get("failover_frozen", [])] or None, "lower")
-    row("Lease expiry: TTL end → delete event, p50 ms", field("lease_expiry", "p50_ms"), "lower")
-    row("&nbsp;&nbsp;max ms", field("lease_expiry", "max_ms"), "lower")
-    row("RSS per node idle, MiB (n1/n2/n3)", lambda r: r.get("rss_idle_mib"), "lower")
-    row("&nbsp;&nbsp;mean", lambda r: sum(r["rss_idle_mib"]) / 3 if r.get("rss_idle_mib") else None, "lower")
-    for step in settings["instance_steps"]:
-        row(f"RSS per node with {step:,} instances, MiB", lambda r, s=step: r.get(f"rss_{s}_mib"), "lower")
-        row("&nbsp;&nbsp;mean", lambda r, s=step: sum(r[f"rss_{s}_mib"]) / 3 if r.get(f"rss_{s}_mib") else None, "lower")
-        row(f"&nbsp;&nbsp;bulk registration to {step:,}: ops/s (64 clients, all nodes)",
-            field(f"populate_to_{step}", "ops_per_sec"), "higher")
-    row(f"Restart-to-ready of a follower holding {settings['instance_steps'][-1]:,} instances, s",
-        lambda r: r.get("restart_to_ready_s"), "lower")
-    row("&nbsp;&nbsp;of which until its HTTP port answers, s", lambda r: r.get("restart_to_answering_s"), "lower")
+    single_row("&nbsp;&nbsp;each trial s", lambda r: [t["recovery_s"] for t in r.get("failover_frozen", [])] or None, "lower")
+    single_row("RSS per node idle, mean MiB", lambda r: median(
+        [sum(x["rss_idle_mib"]) / len(x["rss_idle_mib"]) for x in r.get("rounds", []) if x.get("rss_idle_mib")]), "lower")
+    capacity = lambda key: (lambda r: r.get("capacity", {}).get(key))
+    if any(system.get("capacity") for system in systems):
+        single_row("Lease expiry: TTL end → delete event, p50 ms",
+                   lambda r: r.get("capacity", {}).get("lease_expiry", {}).get("p50_ms"), "lower")
+        single_row("&nbsp;&nbsp;max ms", lambda r: r.get("capacity", {}).get("lease_expiry", {}).get("max_ms"), "lower")
+        for step in settings["instance_steps"]:
+            single_row(f"RSS per node with {step:,} instances, MiB", capacity(f"rss_{step}_mib"), "lower")
+            single_row(f"&nbsp;&nbsp;bulk registration to {step:,}: ops/s (64 clients, all nodes)",
+                       lambda r, s=step: r.get("capacity", {}).get(f"populate_to_{s}", {}).get("ops_per_sec"), "higher")
+        single_row(f"Restart-to-ready of a follower holding {settings['instance_steps'][-1]:,} instances, s",
+                   capacity("restart_to_ready_s"), "lower")
+        single_row("&nbsp;&nbsp;of which until its client port answers, s", capacity("restart_to_answering_s"), "lower")
     head = ["| Metric | Roster (HTTP API, roster-bench) | Roster (etcd API, etcd-loadgen) | etcd (etcd-loadgen) "
-            "| Roster HTTP ÷ etcd | Roster etcd API ÷ etcd | better |",
+            "| Roster HTTP ÷ etcd, median (range) | Roster etcd API ÷ etcd | better |",
             "|---|---:|---:|---:|---:|---:|---|"]
     return "\n".join(head + rows)
 
@@ -533,6 +597,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", choices=["roster", "roster-etcd", "etcd"])
+    parser.add_argument("--rounds", type=int, help="alternations per row (default 3)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--roster-bin", required=True)
     parser.add_argument("--roster-bench", required=True)
@@ -540,16 +605,25 @@ def main():
     parser.add_argument("--etcd-client", default="etcd-loadgen (Go, clientv3; watches: 100 `Watch` calls per client)")
     args = parser.parse_args()
 
+    # Failover clients use a short timeout and retry after 10 ms, so neither side's recovery time is
+    # quantised by a long client timeout.
     if args.quick:
-        settings = {"phase_s": 4, "clients": [16], "read_clients": 16, "watch_s": 3, "watch_rate": 20,
-                    "many_watchers": 1000, "expiry_leases": 3, "instance_steps": [10_000], "lease_every": 10,
-                    "failover_trials": 1, "frozen_trials": 1, "failover_s": 6,
-                    "failover_timeout_ms": 1000}
+        settings = {"phase_s": 2, "clients": [16], "read_clients": 16, "read_targets": [("instance", "bench")],
+                    "watch_s": 2, "watch_rate": 20, "watchers": [1000], "failover_per_round": [1, 0, 0],
+                    "frozen_per_round": [0, 0, 0], "failover_s": 5, "failover_timeout_ms": 200,
+                    "systems": ["roster", "etcd"], "capacity": False, "rounds": 3,
+                    "expiry_leases": 3, "instance_steps": [10_000], "lease_every": 10}
     else:
-        settings = {"phase_s": 10, "clients": [1, 16, 64], "read_clients": 16, "watch_s": 10, "watch_rate": 20,
-                    "many_watchers": 1000, "expiry_leases": 5, "instance_steps": [10_000, 100_000],
-                    "lease_every": 1, "failover_trials": 5, "frozen_trials": 3, "failover_s": 9,
-                    "failover_timeout_ms": 1000}
+        settings = {"phase_s": 8, "clients": [1, 16, 64], "read_clients": 16,
+                    "read_targets": [("instance", "bench"), ("service", "bench100")],
+                    "watch_s": 8, "watch_rate": 20, "watchers": [1, 1000], "failover_per_round": [2, 2, 1],
+                    "frozen_per_round": [1, 1, 1], "failover_s": 8, "failover_timeout_ms": 200,
+                    "systems": ["roster", "roster-etcd", "etcd"], "capacity": True, "rounds": 3,
+                    "expiry_leases": 5, "instance_steps": [10_000, 100_000], "lease_every": 1}
+    if args.rounds:
+        settings["rounds"] = args.rounds
+    rounds = settings["rounds"]
+    per_round = lambda key, number: settings[key][number] if number < len(settings[key]) else 0
     os.makedirs(args.out, exist_ok=True)
     results = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "quick": args.quick, "settings": settings, "machine": machine(),
@@ -558,37 +632,54 @@ def main():
                            "etcd": args.etcd_client}}
     # The same etcd load generator binary drives etcd and Roster's etcd API, so those two columns compare
     # servers alone; the first column is Roster's own HTTP API with its own client.
-    systems = [("roster", lambda: RosterCluster(os.path.join(args.out, "roster"), 31379, args.roster_bin), args.roster_bench),
-               ("roster-etcd", lambda: RosterEtcdCluster(os.path.join(args.out, "roster-etcd"), 33379, args.roster_bin),
-                args.etcd_loadgen),
-               ("etcd", lambda: EtcdCluster(os.path.join(args.out, "etcd"), 32379), args.etcd_loadgen)]
+    makers = {"roster": (lambda label: RosterCluster(os.path.join(args.out, "roster", label), 31379, args.roster_bin),
+                         args.roster_bench),
+              "roster-etcd": (lambda label: RosterEtcdCluster(os.path.join(args.out, "roster-etcd", label), 33379,
+                                                              args.roster_bin), args.etcd_loadgen),
+              "etcd": (lambda label: EtcdCluster(os.path.join(args.out, "etcd", label), 32379), args.etcd_loadgen)}
+    names = [args.only] if args.only else settings["systems"]
+    runners = {name: Runner(makers[name][0], makers[name][1], settings) for name in names}
     json_path = os.path.join(args.out, "results.json")
-    for name, make, loadgen in systems:
-        if args.only and args.only != name:
-            continue
-        cluster = make()
-        try:
-            results[name] = Runner(cluster, loadgen, settings).run_all()
-        finally:
-            cluster.stop()
-            for node in cluster.nodes:
-                shutil.rmtree(node.data_dir, ignore_errors=True)
+
+    def save():
+        for name, runner in runners.items():
+            results[name] = runner.results
         with open(json_path, "w") as handle:
             json.dump(results, handle, indent=2)
 
+    # Interleaved: round i runs every system back to back (the order rotating each round), so noise that
+    # lasts minutes hits all of them, and each row's ratio is taken within a round.
+    for number in range(rounds):
+        order = names[number % len(names):] + names[:number % len(names)]
+        for name in order:
+            settings_now = dict(settings, failover_per_round=per_round("failover_per_round", number),
+                                frozen_per_round=per_round("frozen_per_round", number))
+            runners[name].settings = settings_now
+            runners[name].run_round(number + 1)
+            save()
+    if settings["capacity"]:
+        for name in names:
+            runners[name].settings = settings
+            runners[name].run_capacity()
+            save()
+
     m = results["machine"]
-    header = (f"Roster vs etcd, 3 nodes each on loopback — {results['date']}{' (--quick)' if args.quick else ''}\n\n"
+    foreign = [f"{name} {phase}" for name in names for r in results[name]["rounds"] for phase, value in r.items()
+               if isinstance(value, dict) and value.get("load", {}).get("foreign")]
+    header = (f"Roster vs etcd, 3 nodes each on loopback — {results['date']}{' (--quick)' if args.quick else ''}, "
+              f"{rounds} interleaved rounds\n\n"
               f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}, data on {m['disk']}. "
               f"Versions: {results.get('roster', {}).get('version', 'roster')}, {results.get('etcd', {}).get('version', 'etcd')}, "
               f"{m['swift']}, {m['go']}.\n"
               f"Settings: heartbeat 100 ms, election 1 s, every write fsynced; ~{200}-byte instance record with a lease; "
-              f"{settings['phase_s']} s per throughput phase.\n"
-              f"Clients: Roster — {results['clients']['roster']}; etcd — {results['clients']['etcd']}.\n")
+              f"{settings['phase_s']} s per throughput phase; each round a fresh cluster per system, reads first.\n"
+              f"Clients: Roster — {results['clients']['roster']}; etcd — {results['clients']['etcd']}.\n"
+              f"Foreign load (other processes or steal > 10 % of a core during a phase, †): "
+              f"{', '.join(foreign) if foreign else 'none'}.\n")
     markdown = header + "\n" + table(results, settings) + "\n"
     with open(os.path.join(args.out, "results.md"), "w") as handle:
         handle.write(markdown)
-    with open(json_path, "w") as handle:
-        json.dump(results, handle, indent=2)
+    save()
     print(markdown)
     print(f"raw figures: {json_path}")
 

@@ -38,7 +38,7 @@ public struct ClusterStatusReport: Equatable, Sendable {
 }
 
 extension APIResponse {
-    /// `GET /v1/cluster/status`.
+    /// `GET /v1/cluster/status`, readable from any origin (see the web console's member table).
     public static func encodeStatus(_ status: ClusterStatusReport, context: ResponseContext) -> EncodedResponse {
         var writer = JSONWriter()
         writer.beginObject()
@@ -55,16 +55,22 @@ extension APIResponse {
         writer.key("leader_contact_ms")
         if let age = status.leaderContactAgeMilliseconds { writer.integer(age) } else { writer.null() }
         writer.endObject()
-        return ok(writer, context: context, revision: status.revision)
+        var response = ok(writer, context: context, revision: status.revision)
+        // The web console served by one member shows every member's status, so it reads this from the
+        // other members' client addresses: a cross-origin read of non-secret cluster metadata.
+        response.headers.append(("Access-Control-Allow-Origin", "*"))
+        return response
     }
 
     /// `GET /v1/cluster/members`: each member with its role in `configuration` ("voter", "learner", or
-    /// "unknown" when the directory knows a member the configuration does not list yet), sorted by name.
+    /// "unknown" when the directory knows a member the configuration does not list yet), sorted by name; with
+    /// `clusterID`, also the cluster's ID (16 hex digits), which a member started with `--join ADDR` learns here.
     public static func encodeMembers(
-        _ members: [Member], configuration: Configuration, leader: NodeID?, context: ResponseContext
+        _ members: [Member], configuration: Configuration, leader: NodeID?, clusterID: UInt64? = nil, context: ResponseContext
     ) -> EncodedResponse {
         var writer = JSONWriter()
         writer.beginObject()
+        if let clusterID { writer.field("cluster_id", hex(clusterID)) }
         writer.key("members")
         writer.beginArray()
         for member in members.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {

@@ -35,6 +35,8 @@ public struct ResponseStream: Sendable {
     private let suffix: [UInt8]
     private let endsResponse: Bool
     private var position = 0
+    /// Bytes sent as they are (a backup), instead of records encoded as JSON.
+    private let raw: [UInt8]?
     /// True once the last bytes were handed out.
     public private(set) var isFinished = false
 
@@ -47,6 +49,20 @@ public struct ResponseStream: Sendable {
         self.element = element
         self.suffix = suffix
         self.endsResponse = true
+        self.raw = nil
+    }
+
+    /// A chunked HTTP answer whose body is `body` as it is, `pieceBytes` per chunk: a backup is built
+    /// once, but written as the connection drains, so neither the loop nor other clients wait for a slow
+    /// reader.
+    public init(head: [UInt8], rawBody body: [UInt8]) {
+        self.head = head
+        self.prefix = nil
+        self.records = []
+        self.element = .keyValue
+        self.suffix = []
+        self.endsResponse = true
+        self.raw = body
     }
 
     /// One line of a chunked stream whose head was already written: chunks only.
@@ -57,10 +73,25 @@ public struct ResponseStream: Sendable {
         self.element = element
         self.suffix = suffix
         self.endsResponse = false
+        self.raw = nil
     }
 
     /// The records not yet encoded.
     public var remainingRecords: Int { records.count - position }
+
+    /// The next piece of a raw body: `position` counts bytes here.
+    private mutating func nextRaw(_ body: [UInt8], maxBytes: Int) -> [UInt8] {
+        let end = min(body.count, position + maxBytes)
+        var output = head ?? []
+        head = nil
+        if end > position { HTTPResponseWriter.writeChunk(Array(body[position..<end]), into: &output) }
+        position = end
+        if position == body.count {
+            isFinished = true
+            HTTPResponseWriter.writeEnd(into: &output)
+        }
+        return output
+    }
 
     /// The next bytes to write (head, chunks, last-chunk, already framed), or nil once finished.
     /// - Parameters:
@@ -70,6 +101,7 @@ public struct ResponseStream: Sendable {
     /// - Complexity: O(records encoded), about `maxBytes` of output.
     public mutating func next(maxBytes: Int = ResponseStream.pieceBytes, cache: inout InstanceJSONCache) -> [UInt8]? {
         guard !isFinished else { return nil }
+        if let raw { return nextRaw(raw, maxBytes: maxBytes) }
         var writer = JSONWriter(
             continuingArray: position > 0, after: prefix ?? [], reservingCapacity: maxBytes + 4_096)
         prefix = nil

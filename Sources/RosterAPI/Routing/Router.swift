@@ -58,6 +58,7 @@ struct Router {
         case "healthz" where segments.count == 1: return try simple(.health)
         case "readyz" where segments.count == 1: return try simple(.ready)
         case "metrics" where segments.count == 1: return try simple(.metrics)
+        case "ui": return try routeConsole()
         case "v1" where segments.count >= 2:
             switch segments[1] {
             case "services": return try routeServices()
@@ -67,6 +68,8 @@ struct Router {
             case "txn" where segments.count == 2: return try routeTransaction()
             case "compact" where segments.count == 2: return try routeCompact()
             case "cluster": return try routeCluster()
+            case "snapshot" where segments.count == 2: return try simple(.snapshot)
+            case "alarms" where segments.count == 2: return try routeAlarms()
             case "sd" where segments.count == 3 && segments[2] == "prometheus": return try routePrometheusTargets()
             default: break
             }

@@ -1,0 +1,68 @@
+import Dispatch
+import Foundation
+import RosterClient
+import RosterServer
+
+/// `--join ADDR`: asks the member at ADDR (`GET /v1/cluster/members`) for the cluster ID and the members,
+/// retrying for a while (the member may be restarting), before the server starts.
+enum JoinDiscovery {
+    static let patience = Duration.seconds(30)
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func learn(_ configuration: ServerConfiguration, logger: Logger) throws -> ServerConfiguration {
+        guard let address = configuration.joinAddress else { return configuration }
+        guard let endpoint = Endpoint(address) else { throw Failure(description: "--join \(address) is not host:port") }
+        let answer = fetchMembers(endpoint)
+        let body: [UInt8]
+        switch answer {
+        case .success(let bytes): body = bytes
+        case .failure(let error):
+            throw Failure(description: "--join \(address): could not learn the cluster from it: \(error); is it a running member?")
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+            let idText = object["cluster_id"] as? String, let clusterID = UInt64(idText, radix: 16),
+            let listed = object["members"] as? [[String: Any]]
+        else { throw Failure(description: "--join \(address): the member list it answered has no cluster_id or members") }
+        let members = listed.compactMap { member -> (name: String, peerAddress: String)? in
+            guard let name = member["name"] as? String, let peer = member["peer_address"] as? String else { return nil }
+            return (name, peer)
+        }
+        logger.info(
+            "learned the cluster through --join", ["from": address, "cluster": idText,
+                                                   "members": members.map { "\($0.name)=\($0.peerAddress)" }.joined(separator: ",")])
+        return try configuration.joining(clusterID: clusterID, members: members)
+    }
+
+    /// One blocking GET through the client library; the server is not running yet, so blocking here holds nothing up.
+    private static func fetchMembers(_ endpoint: Endpoint) -> Result<[UInt8], RosterClientError> {
+        let result = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            var configuration = RosterClientConfiguration(endpoints: [endpoint])
+            configuration.callTimeout = patience
+            let client = RosterClient(configuration: configuration)
+            do {
+                let response = try await client.send("GET", "/v1/cluster/members", idempotent: true, timeout: patience)
+                result.set(.success(response.body))
+            } catch let error as RosterClientError {
+                result.set(.failure(error))
+            } catch {
+                result.set(.failure(RosterClientError(.unavailable, "\(error)")))
+            }
+            done.signal()
+        }
+        done.wait()
+        return result.value
+    }
+
+    /// The answer handed from the task to the waiting main thread.
+    private final class ResultBox: @unchecked Sendable {
+        // Safety: written once by the task before it signals, read by the main thread only after the signal.
+        private var stored: Result<[UInt8], RosterClientError> = .failure(RosterClientError(.unavailable, "no answer"))
+        func set(_ value: Result<[UInt8], RosterClientError>) { stored = value }
+        var value: Result<[UInt8], RosterClientError> { stored }
+    }
+}
