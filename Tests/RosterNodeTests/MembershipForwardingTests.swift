@@ -152,3 +152,16 @@ struct AddVoterTests {
         #expect(cluster[follower].memberDirectory.contains { $0.name == "n4" && $0.peerAddress == "127.0.0.1:2390" })
     }
 }
+
+@Suite("NOSPACE and nested transactions")
+struct NoSpaceNestedTransactionTests {
+    @Test("a transaction that puts only inside a nested transaction is refused under NOSPACE; deletes are not")
+    func nestedPut() {
+        let put = TransactionOperation.put(PutRequest(key: Array("k".utf8), value: Array("v".utf8)))
+        let delete = TransactionOperation.deleteRange(DeleteRangeRequest(.key(Array("k".utf8))))
+        let nestedPut = TransactionRequest(compares: [], success: [.transaction(TransactionRequest(compares: [], success: [], failure: [put]))])
+        let nestedDelete = TransactionRequest(compares: [], success: [.transaction(TransactionRequest(compares: [], success: [delete]))])
+        #expect(!AlarmDirectory.isAllowedWithoutSpace(.transaction(nestedPut)))
+        #expect(AlarmDirectory.isAllowedWithoutSpace(.transaction(nestedDelete)))
+    }
+}
