@@ -25,6 +25,10 @@ public enum EtcdReply: Equatable, Sendable {
     case memberRemove
     case memberUpdate
     case memberPromote
+    /// An Alarm GET: the alarms of this type (all for NONE).
+    case alarms(AlarmType)
+    /// An Alarm DEACTIVATE that cleared a member's alarm record.
+    case alarmDeactivate
 
     /// Whether the answer lists the members (pass `members` to `encode`).
     public var listsMembers: Bool {
@@ -100,6 +104,8 @@ public enum EtcdReply: Equatable, Sendable {
             return .success(answer.encoded())
         case (.leaseRevoke, .leaseRevoked):
             return .success(LeaseRevokeResponse(header: header).encoded())
+        case (.alarmDeactivate, .deleteRange(_, let previous)):
+            return .success(AlarmResponse(header: header, alarms: EtcdAlarms.members(previous, type: .none)).encoded())
         default:
             return .failure(GRPCStatus(code: .internal, message: "etcdserver: unexpected answer \(applied.response)"))
         }
@@ -153,6 +159,8 @@ public enum EtcdReply: Equatable, Sendable {
             answer.grantedTTL = (status.grantedTTLMilliseconds + 999) / 1_000
             answer.keys = status.keys
             return .success(answer.encoded())
+        case (.alarms(let type), .range(let range)):
+            return .success(AlarmResponse(header: header, alarms: EtcdAlarms.members(range.keyValues, type: type)).encoded())
         case (.leaseLeases, .leases(let statuses)):
             var answer = LeaseLeasesResponse()
             answer.header = header

@@ -77,7 +77,7 @@ public enum EtcdUnary {
             case .status:
                 _ = try StatusRequest(decoding: payload)
                 return .local(.status)
-            case .alarm: return EtcdAlarms.plan(try AlarmRequest(decoding: payload))
+            case .alarm: return EtcdAlarms.plan(try AlarmRequest(decoding: payload), members: members)
             case .defragment:
                 _ = try DefragmentRequest(decoding: payload)
                 return .local(.defragment)

@@ -124,10 +124,27 @@ struct EtcdClusterTests {
         #expect(listed.first { $0.id == Self.n1.id.rawValue }?.name == "n1")
     }
 
-    @Test("Alarm GET and DEACTIVATE answer no alarms; ACTIVATE is refused as unsupported")
-    func alarms() {
-        #expect(plan(.alarm, AlarmRequest(action: .get)) == .local(.alarmList))
-        #expect(plan(.alarm, AlarmRequest(action: .deactivate, memberID: 1, alarm: .noSpace)) == .local(.alarmList))
+    @Test("Alarm GET lists the replicated NOSPACE alarms by member ID; DEACTIVATE clears one; ACTIVATE is refused")
+    func alarms() throws {
+        var node = Node()
+        node.apply(AlarmDirectory.raiseNoSpace(member: "n2"))
+        let get = plan(.alarm, AlarmRequest(action: .get))
+        guard case .submit(let read, let reply) = get else {
+            Issue.record("unexpected plan \(get)")
+            return
+        }
+        let listed = try AlarmResponse(decoding: try reply.encode(node.serve(read), context: testContext, currentRevision: 1).get())
+        #expect(listed.alarms == [AlarmMember(memberID: Self.n2.id.rawValue, alarm: .noSpace)])
+        let deactivate = plan(.alarm, AlarmRequest(action: .deactivate, memberID: Self.n2.id.rawValue, alarm: .noSpace))
+        guard case .submit(let write, let cleared) = deactivate else {
+            Issue.record("unexpected plan \(deactivate)")
+            return
+        }
+        let answer = try AlarmResponse(decoding: try cleared.encode(node.serve(write), context: testContext, currentRevision: 2).get())
+        #expect(answer.alarms == [AlarmMember(memberID: Self.n2.id.rawValue, alarm: .noSpace)])
+        #expect(AlarmDirectory.alarms(in: node.registry).isEmpty)
+        // An unknown member has no alarm to clear: answered at once with none, as etcd does.
+        #expect(plan(.alarm, AlarmRequest(action: .deactivate, memberID: 0x1234, alarm: .noSpace)) == .local(.alarmList))
         #expect(failure(plan(.alarm, AlarmRequest(action: .activate, memberID: 1, alarm: .noSpace)))?.code == .unimplemented)
     }
 }
