@@ -8,6 +8,8 @@
 //   Storage          write-ahead log and snapshots; Codec, Raft, Wire
 //   Simulation       deterministic whole-node simulator (test support); Raft, Registry, RosterNode, Wire, Storage
 //   CLinuxShim/Posix the only code that makes syscalls
+//   COpenSSL/TLS     the system's OpenSSL (pkg-config openssl, Debian libssl-dev) and TLS over memory buffers:
+//                    contexts, per-connection engines, certificate reload; depends on nothing of ours
 //   HTTP             pure HTTP/1.1 request parser and response writer
 //   Protobuf         pure proto3 wire format (reader, writer); depends on nothing
 //   GRPC             pure gRPC message framing, grpc-timeout, grpc-message, status codes; depends on nothing
@@ -20,7 +22,7 @@
 //   Console          the web console's HTML, CSS and JavaScript as string literals, and their lookup; nothing
 //   RosterAPI        pure HTTP/JSON routing and encoding; Codec, HTTP, Registry, RosterNode, Raft, Console
 //   RosterServer     the shell: epoll loop, peers, client sessions (HTTP/1.1 and h2c/gRPC), watches
-//   RosterClient     the Swift client library (Foundation only); rosterctl is its CLI
+//   RosterClient     the Swift client library (Foundation, and TLS for https endpoints); rosterctl is its CLI
 //   RosterTestSupport  real roster processes on loopback for integration, client and CLI tests
 import PackageDescription
 
@@ -48,6 +50,8 @@ let package = Package(
             name: "Simulation", dependencies: ["Raft", "Registry", "RosterNode", "Wire", "Storage", "Codec"], swiftSettings: strict),
         .target(name: "CLinuxShim"),
         .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
+        .target(name: "TLS", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Codec"], swiftSettings: strict),
         .target(name: "Protobuf", swiftSettings: strict),
         .target(name: "GRPC", swiftSettings: strict),
@@ -66,17 +70,17 @@ let package = Package(
         .target(
             name: "RosterServer",
             dependencies: [
-                "Posix", "CLinuxShim", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
+                "Posix", "CLinuxShim", "TLS", "HTTP", "Storage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
                 "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway", "DNS",
             ],
             swiftSettings: strict),
         .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix", "RosterClient"], swiftSettings: strict),
         // Test support: real roster processes on loopback, for integration, client and CLI tests.
-        .target(name: "RosterTestSupport", swiftSettings: strict),
+        .target(name: "RosterTestSupport", dependencies: ["COpenSSL", "TLS"], swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
-        .target(name: "RosterClient", swiftSettings: strict),
+        .target(name: "RosterClient", dependencies: ["TLS"], swiftSettings: strict),
         .executableTarget(name: "rosterctl", dependencies: ["RosterClient", "Storage", "Registry"], swiftSettings: strict),
         // The load generator of scripts/bench.
         .executableTarget(name: "roster-bench", swiftSettings: strict),
@@ -92,6 +96,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Raft", "Wire", "Codec"], swiftSettings: strict),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "RosterTestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "Raft"], swiftSettings: strict),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Raft"], swiftSettings: strict),
@@ -103,7 +108,8 @@ let package = Package(
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Registry", "Raft"], swiftSettings: strict),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK", "Raft"], swiftSettings: strict),
         .testTarget(
-            name: "RosterServerTests", dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec"],
+            name: "RosterServerTests",
+            dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec", "Registry", "RosterTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft", "Console"],

@@ -14,6 +14,11 @@ import Glibc
 /// tells the delegate exactly once. A peer half-close (EOF) closes the whole connection: our protocols never
 /// need to keep sending after the peer stops.
 ///
+/// Security: with a `ConnectionSecurity` (TLS) the socket carries its wire bytes and the delegate sees only
+/// plaintext; `connectionDidConnect` waits for the handshake, which must finish within
+/// `limits.handshakeTimeout` (slowloris handshakes are closed with `.handshakeTimeout`), and a failed handshake
+/// closes with `.securityFailure` after sending the layer's alert.
+///
 /// All methods must be called on the loop thread.
 public final class Connection {
     /// Why a connection closed.
@@ -28,6 +33,10 @@ public final class Connection {
         case outboundOverflow
         /// The event loop shut down.
         case loopClosing
+        /// The security layer refused the connection (TLS handshake or record failure).
+        case securityFailure(String)
+        /// The security handshake did not finish within `limits.handshakeTimeout`.
+        case handshakeTimeout
 
         public var description: String {
             switch self {
@@ -36,6 +45,8 @@ public final class Connection {
             case .error(let error): error.description
             case .outboundOverflow: "outbound buffer overflow"
             case .loopClosing: "event loop closing"
+            case .securityFailure(let reason): reason
+            case .handshakeTimeout: "TLS handshake timed out"
             }
         }
     }
@@ -59,6 +70,11 @@ public final class Connection {
     public private(set) var isOverLimit = false
 
     private var delegate: (any ConnectionDelegate)?
+    /// The TLS layer, if any; nil for plaintext connections.
+    public let security: (any ConnectionSecurity)?
+    private var handshakeTimer: TimerID?
+    /// The reason given to the delegate when `closeWhenFlushed` completes.
+    private var flushedCloseReason = CloseReason.local
     private var outbound: [[UInt8]] = []
     /// Invariant: `outboundHead <= outbound.count`; chunks before it are fully sent.
     private var outboundHead = 0
@@ -68,8 +84,9 @@ public final class Connection {
     private var closeWhenFlushed = false
 
     private init(socket: Socket, peer: SocketAddress, isConnected: Bool, loop: EventLoop, limits: ConnectionLimits,
-                 delegate: any ConnectionDelegate) {
+                 security: (any ConnectionSecurity)?, delegate: any ConnectionDelegate) {
         self.socket = socket
+        self.security = security
         self.peer = peer
         self.isConnected = isConnected
         self.loop = loop
@@ -77,15 +94,20 @@ public final class Connection {
         self.delegate = delegate
     }
 
-    /// Wraps an accepted socket, starts reading and calls `connectionDidConnect` before returning.
-    /// On failure the socket is closed.
+    /// Wraps an accepted socket, starts reading and calls `connectionDidConnect` before returning (with
+    /// `security`, once its handshake completes instead). On failure the socket is closed.
     public static func adopt(_ socket: Socket, peer: SocketAddress, on loop: EventLoop,
                              limits: ConnectionLimits = ConnectionLimits(),
+                             security: (any ConnectionSecurity)? = nil,
                              delegate: any ConnectionDelegate) throws(SystemError) -> Connection {
         let connection = Connection(socket: socket, peer: peer, isConnected: true, loop: loop, limits: limits,
-                                    delegate: delegate)
+                                    security: security, delegate: delegate)
         try connection.registerOrClose()
-        delegate.connectionDidConnect(connection)
+        if security == nil {
+            delegate.connectionDidConnect(connection)
+        } else {
+            connection.armHandshakeTimer()
+        }
         return connection
     }
 
@@ -93,15 +115,20 @@ public final class Connection {
     /// `SystemError` (e.g. ECONNREFUSED). Writes may be queued before the connect completes. When the kernel
     /// connects at once (common on loopback), `connectionDidConnect` runs before this method returns.
     /// - Throws: `SystemError` if the socket cannot be created or the refusal is immediate.
+    /// With `security`, `connectionDidConnect` waits for its handshake, started once TCP connects.
     public static func connect(to address: SocketAddress, on loop: EventLoop,
                                limits: ConnectionLimits = ConnectionLimits(),
+                               security: (any ConnectionSecurity)? = nil,
                                delegate: any ConnectionDelegate) throws(SystemError) -> Connection {
         let (socket, connected) = try Socket.connect(to: address)
         let connection = Connection(socket: socket, peer: address, isConnected: connected, loop: loop,
-                                    limits: limits, delegate: delegate)
+                                    limits: limits, security: security, delegate: delegate)
         try connection.registerOrClose()
+        if security != nil {
+            connection.armHandshakeTimer()
+        }
         if connected {
-            delegate.connectionDidConnect(connection)
+            connection.didConnectSocket()
         }
         return connection
     }
@@ -125,6 +152,22 @@ public final class Connection {
     /// Ignored after close. May close the connection (`.outboundOverflow`, or `.error` from the send).
     public func write(_ bytes: [UInt8]) {
         precondition(loop.isOnLoopThread, "Connection.write off the loop thread")
+        guard !isClosed, !bytes.isEmpty else { return }
+        guard let security else { return enqueueWire(bytes) }
+        guard outboundBytes + security.bufferedPlaintextBytes + bytes.count <= limits.outboundMaxBytes else {
+            close(.outboundOverflow)
+            return
+        }
+        do {
+            try security.send(bytes)
+        } catch {
+            return refuse(error)
+        }
+        enqueueWire(security.takeWireBytes())
+    }
+
+    /// Queues bytes exactly as they go on the wire.
+    private func enqueueWire(_ bytes: [UInt8]) {
         guard !isClosed, !bytes.isEmpty else { return }
         guard outboundBytes + bytes.count <= limits.outboundMaxBytes else {
             close(.outboundOverflow)
@@ -161,7 +204,15 @@ public final class Connection {
     /// Closes now, dropping queued bytes; the delegate hears `reason`. Idempotent.
     public func close(_ reason: CloseReason = .local) {
         guard !isClosed else { return }
+        if reason == .local, let security, security.isEstablished, outboundBytes == 0 {
+            // A clean TLS end (close_notify), best effort: one non-blocking write, never waited for.
+            security.shutdown()
+            let alert = security.takeWireBytes()
+            _ = alert.withUnsafeBytes { bytes in Result { () throws(SystemError) in try socket.write(from: bytes) } }
+        }
         isClosed = true
+        if let handshakeTimer { loop.cancel(handshakeTimer) }
+        handshakeTimer = nil
         loop.deregister(socket.descriptor)
         socket.close()
         outbound = []
@@ -205,9 +256,76 @@ public final class Connection {
             return
         }
         isConnected = true
-        delegate?.connectionDidConnect(self)
+        didConnectSocket()
         guard !isClosed else { return }
         flush()
+        afterOutboundChange()
+    }
+
+    /// TCP is up: tell the delegate, or with security start the handshake (the delegate hears once it ends).
+    private func didConnectSocket() {
+        guard let security else {
+            delegate?.connectionDidConnect(self)
+            return
+        }
+        do {
+            try security.start()
+        } catch {
+            return refuse(error)
+        }
+        enqueueWire(security.takeWireBytes())
+        if !isClosed && security.isEstablished { didEstablish() }
+    }
+
+    /// The handshake just completed: stop its timer and tell the delegate.
+    private func didEstablish() {
+        if let handshakeTimer { loop.cancel(handshakeTimer) }
+        handshakeTimer = nil
+        delegate?.connectionDidConnect(self)
+    }
+
+    // MARK: - Security
+
+    private func armHandshakeTimer() {
+        handshakeTimer = loop.schedule(after: limits.handshakeTimeout) { [weak self] in
+            guard let self else { return }
+            self.handshakeTimer = nil
+            if !self.isClosed && self.security?.isEstablished == false { self.close(.handshakeTimeout) }
+        }
+    }
+
+    /// Wire bytes arrived on a secured connection: feed them in, send what the layer answers, and pass the
+    /// plaintext on once (and only once) the handshake has completed.
+    private func receiveSecured(_ wire: UnsafeRawBufferPointer, through security: any ConnectionSecurity) {
+        let wasEstablished = security.isEstablished
+        var plaintext: [UInt8] = []
+        let isOpen: Bool
+        do {
+            isOpen = try security.receive(wire, into: &plaintext)
+        } catch {
+            return refuse(error)
+        }
+        enqueueWire(security.takeWireBytes())
+        guard !isClosed else { return }
+        if !wasEstablished && security.isEstablished {
+            didEstablish()
+            guard !isClosed else { return }
+        }
+        if !plaintext.isEmpty {
+            plaintext.withUnsafeBytes { delegate?.connection(self, didRead: $0) }
+        }
+        if !isOpen && !isClosed { close(.endOfFile) }
+    }
+
+    /// Sends the layer's alert and the failure's reply, then closes with `.securityFailure`.
+    private func refuse(_ failure: ConnectionSecurityFailure) {
+        guard !isClosed else { return }
+        var last = security?.takeWireBytes() ?? []
+        last.append(contentsOf: failure.reply)
+        enqueueWire(last)
+        guard !isClosed else { return }
+        flushedCloseReason = .securityFailure(failure.description)
+        closeWhenFlushed = true
         afterOutboundChange()
     }
 
@@ -217,7 +335,12 @@ public final class Connection {
         do {
             switch try socket.read(into: chunk) {
             case .bytes(let count):
-                delegate?.connection(self, didRead: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
+                let bytes = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
+                if let security {
+                    receiveSecured(bytes, through: security)
+                } else {
+                    delegate?.connection(self, didRead: bytes)
+                }
             case .endOfFile:
                 close(.endOfFile)
             case .wouldBlock:
@@ -270,7 +393,7 @@ public final class Connection {
     private func afterOutboundChange() {
         guard !isClosed else { return }
         if closeWhenFlushed && outboundBytes == 0 {
-            close(.local)
+            close(flushedCloseReason)
             return
         }
         if !isOverLimit && outboundBytes > limits.outboundHighWaterBytes {

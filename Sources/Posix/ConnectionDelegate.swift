@@ -36,6 +36,9 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// Hard bound on queued outbound bytes: a write beyond it closes the connection with `.outboundOverflow`,
     /// so a peer that never reads can never grow our memory without limit.
     public var outboundMaxBytes: Int
+    /// With a `ConnectionSecurity`: how long the handshake may take before the connection is closed with
+    /// `.handshakeTimeout`, so connections that start a handshake and stall (slowloris) cannot pile up.
+    public var handshakeTimeout: Duration = .seconds(10)
 
     /// Creates limits; requires `low <= high <= max` and a read chunk of 1 byte to 64 KiB.
     public init(readChunkBytes: Int = 16 * 1024, outboundHighWaterBytes: Int = 1 << 20,

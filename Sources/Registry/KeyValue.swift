@@ -15,10 +15,12 @@ public struct KeyValue: Equatable, Sendable {
     /// Whether `value` is an encoded `ServiceInstance` written by `registerInstance`/`updateInstance`.
     /// A plain put to the same key clears it, so typed reads never see a foreign value.
     public var isInstance: Bool
+    /// The record's place in a framework layout pair, nil for a record outside any (see `LayoutLink`).
+    public var layoutLink: LayoutLink?
 
     public init(
         key: [UInt8], value: [UInt8], createRevision: Revision, modRevision: Revision, version: Int64,
-        lease: LeaseID? = nil, isInstance: Bool = false
+        lease: LeaseID? = nil, isInstance: Bool = false, layoutLink: LayoutLink? = nil
     ) {
         self.key = key
         self.value = value
@@ -27,6 +29,7 @@ public struct KeyValue: Equatable, Sendable {
         self.version = version
         self.lease = lease
         self.isInstance = isInstance
+        self.layoutLink = layoutLink
     }
 
     /// The instance this record holds, if it is an instance record.

@@ -401,8 +401,29 @@ extension KeyValue {
         writer.writeSignedVarint(modRevision.rawValue)
         writer.writeSignedVarint(version)
         writer.writeOptionalLease(lease)
-        writer.write(isInstance)
+        writeRole(into: &writer)
     }
+
+    /// Bit 0: instance record; bit 1: a layout source, then its mirror keys; bit 2: a layout mirror, then its
+    /// source key. Records outside layouts encode as they did before layouts existed (0 or 1).
+    private func writeRole(into writer: inout ByteWriter) {
+        var flags: UInt8 = isInstance ? 1 : 0
+        switch layoutLink {
+        case nil: writer.write(flags)
+        case .source(let mirrors):
+            flags |= 2
+            writer.write(flags)
+            writer.writeVarint(UInt64(mirrors.count))
+            for mirror in mirrors { writer.writeLengthPrefixed(mirror) }
+        case .mirror(let source):
+            flags |= 4
+            writer.write(flags)
+            writer.writeLengthPrefixed(source)
+        }
+    }
+
+    /// Most mirrors one source can have: one per layout, and there are far fewer layouts than this.
+    static let maximumMirrors = 64
 
     init(from reader: inout ByteReader, limits: RegistryLimits) throws(CodecError) {
         key = try reader.readKey("key", limits: limits)
@@ -412,7 +433,19 @@ extension KeyValue {
         modRevision = Revision(try reader.readSignedVarint("mod revision"))
         version = try reader.readSignedVarint("version")
         lease = try reader.readOptionalLease("lease")
-        isInstance = try reader.readBool("is instance")
+        let flags = try reader.readByte("record role")
+        guard flags & ~7 == 0, flags & 6 != 6 else { throw .unknownTag(field: "record role", tag: UInt64(flags)) }
+        isInstance = flags & 1 != 0
+        if flags & 2 != 0 {
+            let count = try reader.readCount("layout mirrors", limit: Self.maximumMirrors)
+            var mirrors: [[UInt8]] = []
+            for _ in 0..<count { mirrors.append(try reader.readKey("layout mirror", limits: limits)) }
+            layoutLink = .source(mirrors: mirrors)
+        } else if flags & 4 != 0 {
+            layoutLink = .mirror(of: try reader.readKey("layout source", limits: limits))
+        } else {
+            layoutLink = nil
+        }
         guard createRevision.rawValue > 0, createRevision <= modRevision, version > 0 else {
             throw .invalidValue(field: "key revisions", reason: "create \(createRevision) mod \(modRevision) version \(version)")
         }

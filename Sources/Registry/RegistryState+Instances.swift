@@ -93,8 +93,7 @@ extension RegistryState {
                         namespace: instance.namespace, service: instance.service, limit: limits.instancesPerService))
             }
         }
-        writeRecord(
-            key: key, value: value, lease: instance.lease, isInstance: true, cause: .registered, into: &changes)
+        writeInstanceRecord(instance, value: value, lease: instance.lease, cause: .registered, into: &changes)
         return .success(.instanceRegistered(instance, previous: previous))
     }
 
@@ -118,7 +117,7 @@ extension RegistryState {
         let value = instance.encoded()
         if value.count > limits.valueBytes { return .failure(.valueTooLong(bytes: value.count, limit: limits.valueBytes)) }
         if let rejection = checkRequestSize(key.count + value.count) { return .failure(rejection) }
-        writeRecord(key: key, value: value, lease: instance.lease, isInstance: true, cause: .updated, into: &changes)
+        writeInstanceRecord(instance, value: value, lease: instance.lease, cause: .updated, into: &changes)
         return .success(.instanceUpdated(instance))
     }
 
@@ -133,7 +132,7 @@ extension RegistryState {
         if let incarnation, instance.incarnation > incarnation {
             return .failure(.staleIncarnation(current: instance.incarnation, offered: incarnation))
         }
-        removeRecord(key: key, cause: .deregistered, into: &changes)
+        removeLinked(key: key, cause: .deregistered, into: &changes)
         return .success(.instanceDeregistered(instance))
     }
 }

@@ -29,6 +29,7 @@ extension RegistryState {
                 if let service = Self.serviceKey(of: key) { counts[service, default: 0] += 1 }
             }
         }
+        if let problem = layoutLinkProblem() { preconditionFailure(problem) }
         precondition(counts == instanceCounts, "instance counts \(instanceCounts) differ from records \(counts)")
         for (id, lease) in leaseTable {
             precondition(lease.keys.count == leaseKeys[id] ?? 0, "\(id) lists keys not attached to it")
@@ -49,5 +50,36 @@ extension RegistryState {
         precondition(
             revision.rawValue - compactedRevision.rawValue <= limits.historyRevisions,
             "history spans \(compactedRevision)...\(revision), limit \(limits.historyRevisions) revisions")
+    }
+}
+
+extension RegistryState {
+    /// The first broken layout pair, if any: a mirror whose source is missing, does not list it or has another
+    /// lease, or a source listing a key that is not its mirror (the invariant on `LayoutLink`).
+    /// Records are visited in key order, so every replica names the same problem.
+    /// - Complexity: O(n) over every record, O(1) per record outside layouts.
+    func layoutLinkProblem() -> String? {
+        var problem: String? = nil
+        index.forEach(from: []) { key in
+            problem = entries[key].flatMap(linkProblem)
+            return problem == nil
+        }
+        return problem
+    }
+
+    private func linkProblem(of record: KeyValue) -> String? {
+        let name = String(decoding: record.key, as: UTF8.self)
+        switch record.layoutLink {
+        case nil:
+            return nil
+        case .mirror(let source):
+            guard let owner = entries[source], case .source(let mirrors) = owner.layoutLink, mirrors.contains(record.key)
+            else { return "mirror \(name) has no source listing it" }
+            return owner.lease == record.lease ? nil : "mirror \(name) has another lease than its source"
+        case .source(let mirrors):
+            if mirrors.isEmpty { return "source \(name) lists no mirror" }
+            let strays = mirrors.filter { entries[$0]?.layoutLink != .mirror(of: record.key) }
+            return strays.isEmpty ? nil : "source \(name) lists a key that is not its mirror"
+        }
     }
 }

@@ -58,7 +58,7 @@ extension RegistryState {
         if put.ignoreValue && !put.value.isEmpty { return .valueWithIgnoreValue }
         if put.ignoreLease && put.lease != nil { return .leaseWithIgnoreLease }
         if (put.ignoreValue || put.ignoreLease) && entries[put.key] == nil { return .keyNotFound(put.key) }
-        return nil
+        return layoutPutOverfillsService(put)
     }
 
     func checkRequestSize(_ bytes: Int) -> RegistryRejection? {
@@ -77,10 +77,15 @@ extension RegistryState {
     /// A validated put. - Returns: the previous record if requested.
     mutating func executePut(_ request: PutRequest, into changes: inout ChangeSet) -> KeyValue? {
         let current = request.ignoreValue || request.ignoreLease ? entries[request.key] : nil
-        let previous = writeRecord(
-            key: request.key, value: request.ignoreValue ? current?.value ?? [] : request.value,
-            lease: request.ignoreLease ? current?.lease : request.lease,
-            isInstance: request.ignoreValue && current?.isInstance == true, cause: .put, into: &changes)
+        let value = request.ignoreValue ? current?.value ?? [] : request.value
+        let lease = request.ignoreLease ? current?.lease : request.lease
+        let previous: KeyValue?
+        if request.ignoreValue, current?.isInstance == true, let instance = current?.instance {
+            // A lease change of an instance record keeps it an instance, with its renderings.
+            previous = writeInstanceRecord(instance, value: value, lease: lease, cause: .put, into: &changes)
+        } else {
+            previous = writePlainPut(key: request.key, value: value, lease: lease, into: &changes)
+        }
         return request.returnPrevious ? previous : nil
     }
 
@@ -97,10 +102,10 @@ extension RegistryState {
         -> (Int, [KeyValue])
     {
         let keys = keys(in: request.range)
-        var previous: [KeyValue] = []
-        for key in keys {
-            let record = removeRecord(key: key, cause: .delete, into: &changes)
-            if request.returnPrevious { previous.append(record) }
+        // Taken first: removing one member of a layout pair removes the others, which may lie later in the range.
+        let previous = request.returnPrevious ? keys.map { entries[$0]! } : []
+        for key in keys where entries[key] != nil {
+            removeLinked(key: key, cause: .delete, into: &changes)
         }
         return (keys.count, previous)
     }

@@ -22,10 +22,18 @@ extension RegistryState {
     /// Number of live leases.
     public var leaseCount: Int { leaseTable.count }
 
+    /// The keys a client attached to a lease, in byte order: layout mirrors carry their source's lease but were
+    /// attached by no one, so etcd clients see the keys they put (as on etcd).
+    private func attachedKeys(of lease: Lease) -> [[UInt8]] {
+        let keys = lease.sortedKeys
+        guard !layouts.isEmpty || keys.contains(where: { entries[$0]?.layoutLink != nil }) else { return keys }
+        return keys.filter { entries[$0]?.layoutLink?.isMirror != true }
+    }
+
     private func status(of lease: Lease, includeKeys: Bool) -> LeaseStatus {
         LeaseStatus(
             id: lease.id, grantedTTLMilliseconds: lease.grantedTTLMilliseconds,
-            remainingTTLMilliseconds: lease.remainingTTLMilliseconds, keys: includeKeys ? lease.sortedKeys : [],
+            remainingTTLMilliseconds: lease.remainingTTLMilliseconds, keys: includeKeys ? attachedKeys(of: lease) : [],
             revision: revision)
     }
 }
@@ -95,11 +103,14 @@ extension RegistryState {
     }
 
     /// Deletes a lease's keys in byte order at the pending revision, then the lease.
-    /// - Returns: how many keys were deleted.
+    /// - Returns: how many of the keys clients attached were deleted (layout mirrors go too, uncounted, as
+    ///   `timeToLive` does not list them).
     private mutating func endLease(_ id: LeaseID, cause: RegistryEvent.Cause, into changes: inout ChangeSet) -> Int {
         let keys = leaseTable[id]?.sortedKeys ?? []
-        for key in keys { removeRecord(key: key, cause: cause, into: &changes) }
+        let attached = keys.count { entries[$0]?.layoutLink?.isMirror != true }
+        // A key may already be gone: removing one member of a layout pair removes the others.
+        for key in keys where entries[key] != nil { removeLinked(key: key, cause: cause, into: &changes) }
         leaseTable[id] = nil
-        return keys.count
+        return attached
     }
 }

@@ -51,7 +51,10 @@ extension RegistryState {
     /// unique keys, revisions in order, leases of keys live, instance values decodable) so that a restored
     /// state satisfies the same invariants as one built by `apply`.
     /// - Throws: `CodecError` for any corrupt, truncated or over-limit input; never traps.
-    public static func restore(from bytes: [UInt8], limits: RegistryLimits) throws(CodecError) -> RegistryState {
+    /// - Parameter layouts: the layouts the restored state pairs instances with (see `RegistryState.init`).
+    public static func restore(from bytes: [UInt8], limits: RegistryLimits, layouts: [FrameworkLayout] = [])
+        throws(CodecError) -> RegistryState
+    {
         guard bytes.count >= snapshotHeaderBytes else {
             throw .truncated(field: "snapshot header", needed: snapshotHeaderBytes - bytes.count)
         }
@@ -62,7 +65,7 @@ extension RegistryState {
         let actual = CRC32C.checksum(bytes[snapshotHeaderBytes...])
         guard expected == actual else { throw .checksumMismatch(expected: expected, actual: actual) }
         var reader = ByteReader(bytes, range: snapshotHeaderBytes..<bytes.count)
-        var state = RegistryState(limits: limits)
+        var state = RegistryState(limits: limits, layouts: layouts)
         state.lastAppliedIndex = try reader.readVarint("last applied index")
         state.revision = Revision(try reader.readSignedVarint("revision"))
         state.compactedRevision = Revision(try reader.readSignedVarint("compacted revision"))
@@ -86,6 +89,7 @@ extension RegistryState {
         // Keys arrive sorted, so one service's instance records are adjacent: count runs of equal
         // `<namespace>/<service>/` prefixes and make a `ServiceKey` (two Strings) once per run, not per record.
         var run: (prefixEnd: Int, key: [UInt8], count: Int)? = nil
+        var isLinked = false
         for _ in 0..<count {
             let record = try KeyValue(from: &reader, limits: limits)
             if let last = keys.last, compareBytes(last, record.key) >= 0 {
@@ -108,11 +112,13 @@ extension RegistryState {
                 }
             }
             if let lease = record.lease { leased.append((lease, record.key)) }
+            if record.layoutLink != nil { isLinked = true }
             keys.append(record.key)
             entries[record.key] = record
         }
         if let finished = run { countInstances(finished.key, finished.count) }
         index = SortedKeyIndex(sortedKeys: keys)
+        if isLinked, let problem = layoutLinkProblem() { throw .invalidValue(field: "layout link", reason: problem) }
         return leased
     }
 

@@ -11,6 +11,8 @@
 public struct RegistryState: Sendable {
     /// The bounds this state enforces; all replicas must use the same.
     public let limits: RegistryLimits
+    /// The framework layouts this state pairs with native instances; all replicas must use the same.
+    public let layouts: [FrameworkLayout]
     /// The Raft log index of the last applied command (0 before any).
     public internal(set) var lastAppliedIndex: UInt64 = 0
     /// The revision of the last key-space change.
@@ -25,11 +27,19 @@ public struct RegistryState: Sendable {
     var instanceCounts: [ServiceKey: Int] = [:]
 
     /// An empty registry.
-    public init(limits: RegistryLimits = .standard) {
+    /// - Parameter layouts: framework layouts to pair with native instances (none by default); they must pass
+    ///   `FrameworkLayout.validate(_:)` (a precondition).
+    public init(limits: RegistryLimits = .standard, layouts: [FrameworkLayout] = []) {
         precondition(
             limits.historyRevisions >= 1 && limits.historyEvents >= 1 && limits.historyBytes >= 1,
             "history limits must be positive")
+        do {
+            try FrameworkLayout.validate(layouts)
+        } catch {
+            preconditionFailure("invalid layouts \(layouts): \(error)")
+        }
         self.limits = limits
+        self.layouts = layouts
     }
 
     /// Applies one committed command.
@@ -92,14 +102,14 @@ extension RegistryState {
     /// - Returns: the key as it was before.
     @discardableResult
     mutating func writeRecord(
-        key: [UInt8], value: [UInt8], lease: LeaseID?, isInstance: Bool, cause: RegistryEvent.Cause,
-        into changes: inout ChangeSet
+        key: [UInt8], value: [UInt8], lease: LeaseID?, isInstance: Bool, link: LayoutLink? = nil,
+        cause: RegistryEvent.Cause, into changes: inout ChangeSet
     ) -> KeyValue? {
         let previous = entries[key]
         let record = KeyValue(
             key: key, value: value, createRevision: previous?.createRevision ?? changes.revision,
             modRevision: changes.revision, version: (previous?.version ?? 0) + 1, lease: lease,
-            isInstance: isInstance)
+            isInstance: isInstance, layoutLink: link)
         entries[key] = record
         if previous == nil { index.insert(key) }
         if previous?.lease != lease {
@@ -166,7 +176,7 @@ extension RegistryState: Equatable {
     /// Equal replicated content; the shape of the key index is not compared, since a restored state builds
     /// it differently from one that grew by inserts.
     public static func == (lhs: RegistryState, rhs: RegistryState) -> Bool {
-        lhs.limits == rhs.limits && lhs.lastAppliedIndex == rhs.lastAppliedIndex && lhs.revision == rhs.revision
+        lhs.limits == rhs.limits && lhs.layouts == rhs.layouts && lhs.lastAppliedIndex == rhs.lastAppliedIndex && lhs.revision == rhs.revision
             && lhs.compactedRevision == rhs.compactedRevision && lhs.entries == rhs.entries
             && lhs.leaseTable == rhs.leaseTable && lhs.history == rhs.history
             && lhs.instanceCounts == rhs.instanceCounts && lhs.index.allKeys == rhs.index.allKeys

@@ -4,6 +4,8 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     public var host: String
     /// The node's client port.
     public var port: UInt16
+    /// TLS settings when the node's client port speaks TLS (`https://`); nil for plain HTTP.
+    public var tls: ClientTLS?
 
     /// Creates an endpoint from its parts.
     public init(host: String, port: UInt16) {
@@ -11,12 +13,17 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses `host:port`, `[v6]:port` or the same behind `http://`; nil when it is neither.
+    /// Parses `host:port`, `[v6]:port` or the same behind `http://` or `https://` (which sets `tls`, trusting
+    /// the system's CA store until configured otherwise); nil when it is neither.
     ///
     /// A bare host gets port 2379, the port a single `roster` node listens on by default.
     public init?(_ text: String) {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
+        if rest.hasPrefix("https://") {
+            rest = rest.dropFirst(8)
+            tls = ClientTLS()
+        }
         while rest.hasSuffix("/") { rest = rest.dropLast() }
         if rest.isEmpty { return nil }
         if rest.hasPrefix("[") {

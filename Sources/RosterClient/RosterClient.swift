@@ -13,6 +13,8 @@ public struct RosterClientConfiguration: Sendable {
     public var maximumBackoff: Duration = .seconds(1)
     /// The namespace used when a call names none.
     public var namespace: String = "default"
+    /// TLS for every endpoint (overriding what each endpoint says); nil leaves each endpoint as it is.
+    public var tls: ClientTLS?
 
     /// Creates a configuration for `endpoints`.
     public init(endpoints: [Endpoint]) { self.endpoints = endpoints }
@@ -46,6 +48,14 @@ public actor RosterClient {
     /// Creates a client for `configuration`; no connection is made until the first call.
     public init(configuration: RosterClientConfiguration) {
         precondition(!configuration.endpoints.isEmpty, "RosterClientConfiguration needs at least one endpoint")
+        var configuration = configuration
+        if let tls = configuration.tls {
+            configuration.endpoints = configuration.endpoints.map { endpoint in
+                var secured = endpoint
+                secured.tls = tls
+                return secured
+            }
+        }
         self.configuration = configuration
     }
 

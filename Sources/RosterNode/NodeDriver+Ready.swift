@@ -33,8 +33,8 @@ extension NodeDriver {
     mutating func install(_ snapshot: Snapshot) {
         do {
             registry = snapshot.data.isEmpty
-                ? RegistryState(limits: options.registryLimits)
-                : try RegistryState.restore(from: snapshot.data, limits: options.registryLimits)
+                ? RegistryState(limits: options.registryLimits, layouts: options.registryLayouts)
+                : try RegistryState.restore(from: snapshot.data, limits: options.registryLimits, layouts: options.registryLayouts)
         } catch {
             // The leader's own snapshot does not decode: continuing would diverge, so stop.
             preconditionFailure("snapshot at \(snapshot.metadata.index) from the leader does not decode: \(error)")

@@ -65,9 +65,9 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         self.environment = environment
         self.raft = RaftNode(id: options.id, options: options.raft, persisted: persisted, randomSeed: randomSeed)
         if persisted.snapshot.data.isEmpty {
-            self.registry = RegistryState(limits: options.registryLimits)
+            self.registry = RegistryState(limits: options.registryLimits, layouts: options.registryLayouts)
         } else {
-            self.registry = try RegistryState.restore(from: persisted.snapshot.data, limits: options.registryLimits)
+            self.registry = try RegistryState.restore(from: persisted.snapshot.data, limits: options.registryLimits, layouts: options.registryLayouts)
         }
         var keeperConfiguration = LeaseKeeperConfiguration(electionTimeoutMilliseconds: options.electionTimeoutMilliseconds)
         if options.faults.contains(.noLeaseGraceOnLeaderChange) { keeperConfiguration.electionGraceMilliseconds = 0 }

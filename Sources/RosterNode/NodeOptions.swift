@@ -8,6 +8,9 @@ public struct NodeOptions: Sendable {
     /// Real time per Raft tick; lease deadlines and grace are in milliseconds of the shell's clock.
     public var tickMilliseconds: UInt64
     public var registryLimits: RegistryLimits
+    /// The framework layouts the registry pairs with native instances (none unless set; see `FrameworkLayout`).
+    /// Every member must use the same.
+    public var registryLayouts: [FrameworkLayout] = []
     /// Applied entries after the last snapshot before the node takes a new one and compacts its log.
     public var snapshotEveryEntries: UInt64 = 10_000
     /// Requests waiting on this node (writes, reads, keepalives) before new ones are refused.

@@ -107,6 +107,7 @@ final class ClientSession: ConnectionDelegate {
 
     func connection(_ connection: Connection, didCloseWith reason: Connection.CloseReason) {
         disarmIdleTimer()
+        server.logClientRefusal(reason, peer: connection.peer)
         if let timer = answer?.stallTimer { connection.loop.cancel(timer) }
         answer = nil
         if reason == .outboundOverflow {

@@ -1,4 +1,5 @@
 import Posix
+import Registry
 import RosterNode
 
 /// One raw setting before conversion: which flag, its text, and where it came from (for error messages).
@@ -35,6 +36,8 @@ extension ServerConfiguration {
             fileSettings = try settings(fromFile: text, path: path)
         }
         var configuration = ServerConfiguration()
+        // Layouts given anywhere replace the standard ones rather than adding to them.
+        if (fileSettings + commandLine).contains(where: { $0.flag == .etcdLayout }) { configuration.etcdLayouts = [] }
         for setting in fileSettings + commandLine where setting.flag != .config {
             try configuration.apply(setting)
         }
@@ -73,7 +76,9 @@ extension ServerConfiguration {
                 value = arguments[position]
                 position += 1
             }
-            guard !settings.contains(where: { $0.flag == flag }) else { throw .duplicateSetting(setting: flag.flag) }
+            guard flag.isRepeatable || !settings.contains(where: { $0.flag == flag }) else {
+                throw .duplicateSetting(setting: flag.flag)
+            }
             settings.append(RawSetting(flag: flag, value: value, origin: flag.flag))
         }
         return settings
@@ -96,7 +101,9 @@ extension ServerConfiguration {
             guard let flag = ConfigurationFlag(rawValue: String(key)), flag.isFileKey else {
                 throw .unknownFlag(origin, suggestion: ConfigurationFlag.suggestion(for: String(key)))
             }
-            guard !settings.contains(where: { $0.flag == flag }) else { throw .duplicateSetting(setting: origin) }
+            guard flag.isRepeatable || !settings.contains(where: { $0.flag == flag }) else {
+                throw .duplicateSetting(setting: origin)
+            }
             settings.append(RawSetting(flag: flag, value: String(value), origin: origin))
         }
         return settings
@@ -167,8 +174,10 @@ extension ServerConfiguration {
                 }
                 logLevel = level
             }
+        case .etcdLayout:
+            etcdLayouts += try Self.layouts(value, setting: setting.origin)
         default:
-            preconditionFailure("setting \(setting.flag) has no conversion")
+            try applyTLS(setting)
         }
     }
 
@@ -204,6 +213,20 @@ extension ServerConfiguration {
         }
         guard range.contains(value) else { throw .outOfRange(setting: setting.origin, value: value, range: range) }
         return value
+    }
+
+    /// Parses `kratos=/microservices,kitex@prod=kitex/registry-etcd`, or `none`.
+    static func layouts(_ value: String, setting: String) throws(ConfigurationError) -> [FrameworkLayout] {
+        if Substring(value).trimmingSpaces == "none" { return [] }
+        var layouts: [FrameworkLayout] = []
+        for item in value.split(separator: ",", omittingEmptySubsequences: false) {
+            do {
+                layouts.append(try FrameworkLayout.parse(String(item.trimmingSpaces)))
+            } catch {
+                throw .invalidLayout(setting: setting, reason: error.description)
+            }
+        }
+        return layouts
     }
 
     static func checkName(_ value: String, setting: String) throws(ConfigurationError) {

@@ -1,4 +1,5 @@
 import Posix
+import Registry
 import RosterNode
 
 extension ServerConfiguration {
@@ -21,6 +22,12 @@ extension ServerConfiguration {
         }
         guard clientAddress != peerAddress else { throw .clientAddressEqualsPeerAddress(clientAddress.description) }
         try validateInitialCluster()
+        do {
+            try FrameworkLayout.validate(etcdLayouts)
+        } catch {
+            throw .invalidLayout(setting: "--etcd-layout", reason: error.description)
+        }
+        try validateTLS()
         // The core's own rules too, so production runs exactly the options the simulator checks.
         do {
             try raftOptions.validate()

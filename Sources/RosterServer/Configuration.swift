@@ -76,11 +76,16 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// Testing only: answer writes as soon as the leader appends them, before they commit. Loses
     /// acknowledged writes on leader failure; exists so the chaos suite can prove its checker notices.
     public var unsafeAcknowledgeBeforeCommit = false
+    /// The framework layouts of the etcd key space (`--etcd-layout`): none unless set, since each one adds a
+    /// key per native instance. Every member must use the same, since they decide what a write writes.
+    public var etcdLayouts: [FrameworkLayout] = []
 
     /// The cluster ID the data directory's CLUSTER file assigns (a restored or forced-new cluster), which
     /// overrides the one derived from `--initial-cluster`; set by `adoptingDataDirectoryAssignment()`, never
     /// by a flag.
     public var assignedClusterID: UInt64?
+    /// TLS on the client and peer ports (etcd's flag names); empty means plaintext.
+    public var tls = ServerTLSSettings()
 
     /// The defaults: a single-node cluster named `default`.
     public init() {}

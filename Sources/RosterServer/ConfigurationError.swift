@@ -36,6 +36,10 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case forceNewClusterWithJoin
     case configFileUnreadable(path: String, reason: String)
     case configFileSyntax(path: String, line: Int, text: String)
+    /// An `--etcd-layout` that cannot work.
+    case invalidLayout(setting: String, reason: String)
+    /// TLS flags that cannot work together (a certificate without its key, verification without a CA).
+    case incompleteTLS(String)
 
     public var description: String {
         switch self {
@@ -94,6 +98,10 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
             "cannot read config file \(path): \(reason)"
         case .configFileSyntax(let path, let line, let text):
             "\(path):\(line): expected 'key = value' or a # comment, got '\(text)'"
+        case .invalidLayout(let setting, let reason):
+            "\(setting): \(reason); write e.g. kratos=/microservices,kitex=kitex/registry-etcd, or none"
+        case .incompleteTLS(let reason):
+            reason
         }
     }
 }

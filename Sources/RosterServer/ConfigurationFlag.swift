@@ -25,6 +25,16 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case dnsMaxStalenessMilliseconds = "dns-max-staleness"
     case logLevel = "log-level"
     case unsafeAckBeforeCommit = "unsafe-ack-before-commit"
+    case etcdLayout = "etcd-layout"
+    case certFile = "cert-file"
+    case keyFile = "key-file"
+    case trustedCAFile = "trusted-ca-file"
+    case clientCertAuth = "client-cert-auth"
+    case peerCertFile = "peer-cert-file"
+    case peerKeyFile = "peer-key-file"
+    case peerTrustedCAFile = "peer-trusted-ca-file"
+    case peerClientCertAuth = "peer-client-cert-auth"
+    case peerCertAllowedCN = "peer-cert-allowed-cn"
     case config
     case help
 
@@ -32,7 +42,13 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     var flag: String { "--" + rawValue }
 
     /// Flags that take no separate value (`--join`, `--help`); `--join=false` is still accepted.
-    var isSwitch: Bool { self == .join || self == .forceNewCluster || self == .help || self == .unsafeAckBeforeCommit }
+    var isSwitch: Bool {
+        self == .join || self == .forceNewCluster || self == .help || self == .unsafeAckBeforeCommit
+            || self == .clientCertAuth || self == .peerClientCertAuth
+    }
+
+    /// Settings that may be given more than once, each adding to the last (`--etcd-layout`).
+    var isRepeatable: Bool { self == .etcdLayout }
 
     /// Settings a config file may contain: all but `config` (no nesting) and `help`.
     var isFileKey: Bool { self != .config && self != .help }
@@ -67,8 +83,11 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .dnsTTLSeconds: "SECONDS"
         case .dnsMaxStalenessMilliseconds: "MS"
         case .initialCluster: "N=IP:PORT,..."
-        case .join, .forceNewCluster, .help, .unsafeAckBeforeCommit: ""
+        case .join, .forceNewCluster, .help, .unsafeAckBeforeCommit, .clientCertAuth, .peerClientCertAuth: ""
+        case .certFile, .keyFile, .trustedCAFile, .peerCertFile, .peerKeyFile, .peerTrustedCAFile: "PATH"
+        case .peerCertAllowedCN: "NAME"
         case .logLevel: "LEVEL"
+        case .etcdLayout: "FRAMEWORK[@NS]=PREFIX"
         default: "N"
         }
     }
@@ -99,6 +118,18 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .dnsMaxStalenessMilliseconds: "DNS answers SERVFAIL after this long without a leader, or while local reads are fenced"
         case .logLevel: "debug, info, warning or error"
         case .unsafeAckBeforeCommit: "TESTING ONLY, LOSES DATA: answer writes before they commit (proves the chaos checker bites)"
+        case .etcdLayout:
+            "an etcd key layout of kratos or kitex paired with native instances of NS (default 'default'); "
+                + "repeat or comma-separate; 'none' for none"
+        case .certFile: "PEM certificate chain of the client port; makes it TLS (HTTPS, gRPC over TLS, ALPN h2/http1.1)"
+        case .keyFile: "PEM private key of --cert-file"
+        case .trustedCAFile: "CA bundle that verifies client certificates"
+        case .clientCertAuth: "require a client certificate signed by --trusted-ca-file (mutual TLS)"
+        case .peerCertFile: "PEM certificate of this member for the peer port (server and client); makes peers TLS"
+        case .peerKeyFile: "PEM private key of --peer-cert-file"
+        case .peerTrustedCAFile: "CA bundle that verifies other members' certificates (required with --peer-cert-file)"
+        case .peerClientCertAuth: "require members dialing in to present a certificate signed by --peer-trusted-ca-file"
+        case .peerCertAllowedCN: "accept only member certificates with this common name (dialing in and dialed)"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
         case .help: "print this help and exit"
         }
@@ -131,7 +162,10 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .dnsMaxStalenessMilliseconds: String(defaults.dnsMaxStalenessMilliseconds)
         case .logLevel: defaults.logLevel.rawValue
         case .unsafeAckBeforeCommit: "false"
-        case .config, .help: nil
+        case .etcdLayout: defaults.etcdLayouts.isEmpty ? "none" : defaults.etcdLayouts.map(\.description).joined(separator: ",")
+        case .clientCertAuth, .peerClientCertAuth: "false"
+        case .config, .help, .certFile, .keyFile, .trustedCAFile, .peerCertFile, .peerKeyFile, .peerTrustedCAFile,
+             .peerCertAllowedCN: nil
         }
     }
 

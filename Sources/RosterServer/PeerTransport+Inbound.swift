@@ -13,6 +13,8 @@ final class PeerInboundSession: ConnectionDelegate {
     /// The member this connection speaks for, set by its first frame.
     private(set) var sender: NodeID?
     private(set) var connection: Connection?
+    /// The address it came from, kept past close for logging.
+    private(set) var remote: SocketAddress?
     private var handshakeTimer: TimerID?
     private let loop: EventLoop
 
@@ -25,6 +27,7 @@ final class PeerInboundSession: ConnectionDelegate {
     /// Remembers the adopted connection and arms the handshake timer.
     func start(_ connection: Connection, handshakeTimeout: Duration) {
         self.connection = connection
+        self.remote = connection.peer
         handshakeTimer = loop.schedule(after: handshakeTimeout) { [weak self] in
             guard let self, let connection = self.connection, self.sender == nil else { return }
             self.handshakeTimer = nil

@@ -28,6 +28,8 @@ final class PeerLink: ConnectionDelegate {
     private var queue: PeerOutboundQueue
     /// True from the first overflow drop until the queue drains, so an overload logs one line, not thousands.
     private var overflowLogged = false
+    /// The last TLS refusal logged, so a peer refused for the same reason on every redial logs once per 30.
+    private var loggedRefusal: String?
     private(set) var statistics = PeerLinkStatistics()
 
     init(member: Member, transport: PeerTransport, loop: EventLoop, options: PeerTransportOptions) {
@@ -100,8 +102,9 @@ final class PeerLink: ConnectionDelegate {
         }
         isDialing = true
         do {
+            let security = try transport?.outboundSecurity(to: address, member: member)
             let started = try Connection.connect(to: address, on: loop, limits: options.outboundConnectionLimits,
-                                                 delegate: self)
+                                                 security: security ?? nil, delegate: self)
             isDialing = false
             if connection == nil && !started.isClosed { connection = started }
         } catch {
@@ -187,6 +190,11 @@ final class PeerLink: ConnectionDelegate {
             if stayedUp { failures = 0 }
             transport?.logger.warning("peer connection lost", ["peer": member.name, "reason": reason])
             transport?.peerDidDisconnect(member.id)
+        } else if case .securityFailure(let refusal) = reason, refusal != loggedRefusal || failures.isMultiple(of: 30) {
+            loggedRefusal = refusal
+            transport?.logger.warning("peer refused our TLS connection, or its certificate did not verify", [
+                "peer": member.name, "reason": reason, "attempts": failures + 1,
+            ])
         } else {
             transport?.logger.debug("peer connect failed", ["peer": member.name, "reason": reason])
         }

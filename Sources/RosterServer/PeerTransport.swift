@@ -31,6 +31,9 @@ public final class PeerTransport {
     let logger: Logger
     private let loop: EventLoop
     private var listener: Listener?
+    /// TLS between members (nil: plaintext). With it, a member's certificate is verified during the handshake,
+    /// before its connection delivers a single frame.
+    let tls: ServerTLS?
 
     /// Delivers a Raft message addressed to this member.
     public var onMessage: (Message) -> Void = { _ in }
@@ -59,9 +62,10 @@ public final class PeerTransport {
     /// - Throws: `SystemError` if the listener cannot be bound.
     public init(loop: EventLoop, ownID: NodeID, clusterID: UInt64, listenAddress: SocketAddress,
                 members: [Member], options: PeerTransportOptions = PeerTransportOptions(),
-                logger: Logger) throws(SystemError) {
+                tls: ServerTLS? = nil, logger: Logger) throws(SystemError) {
         precondition(loop.isOnLoopThread, "PeerTransport must be created on its loop thread")
         self.loop = loop
+        self.tls = tls
         self.ownID = ownID
         self.clusterID = clusterID
         self.options = options
@@ -195,8 +199,10 @@ public final class PeerTransport {
         let session = PeerInboundSession(transport: self, loop: loop, clusterID: clusterID,
                                          maxFrameBytes: options.maxFrameBytes)
         do {
+            let security = try inboundSecurity(remote: remote)
             let connection = try Connection.adopt(socket, peer: remote, on: loop,
-                                                  limits: options.inboundConnectionLimits, delegate: session)
+                                                  limits: options.inboundConnectionLimits(secured: security != nil),
+                                                  security: security, delegate: session)
             sessions[ObjectIdentifier(session)] = session
             session.start(connection, handshakeTimeout: options.handshakeTimeout)
         } catch {
@@ -295,6 +301,7 @@ public final class PeerTransport {
 
     func inboundDidClose(_ session: PeerInboundSession, reason: Connection.CloseReason) {
         sessions[ObjectIdentifier(session)] = nil
+        logRefusal(reason, remote: session.remote)
         guard let sender = session.sender, !isClosed, members[sender] != nil else { return }
         logger.info("inbound peer connection closed", ["peer": members[sender]?.name ?? "\(sender)", "reason": reason])
         onPeerDown(sender)

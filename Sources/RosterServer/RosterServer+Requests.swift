@@ -26,7 +26,8 @@ extension RosterServer {
         let session = ClientSession(id: nextSessionID, server: self, parserLimits: parserLimits)
         nextSessionID += 1
         do {
-            _ = try Connection.adopt(socket, peer: peer, on: loop, delegate: session)
+            let security = try clientSecurity(peer: peer)
+            _ = try Connection.adopt(socket, peer: peer, on: loop, security: security, delegate: session)
             sessions[session.id] = session
             metrics.clientConnections = sessions.count
         } catch {

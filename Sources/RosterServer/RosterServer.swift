@@ -28,6 +28,8 @@ public final class RosterServer {
     var listener: Listener?
     /// The DNS interface, when `--dns-addr` is set (see `RosterServer+DNS.swift`).
     var dnsServer: DNSServer?
+    /// TLS contexts of the client and peer ports, re-read when their files change.
+    let tls: ServerTLS
     let watchHub = WatchHub()
     var metrics = Metrics()
     /// Instances' JSON for listings; see `InstanceJSONCache` for why it can never answer stale bytes.
@@ -105,9 +107,10 @@ public final class RosterServer {
         let (storage, persisted) = try NodeStorage.open(
             directory: configuration.dataDirectory, clusterID: configuration.clusterID, member: ownID,
             initialConfiguration: Configuration(voters: members.map(\.id)), isJoining: configuration.join, logger: logger)
+        tls = try ServerTLS(configuration.tls, logger: logger)
         transport = try PeerTransport(
             loop: loop, ownID: ownID, clusterID: configuration.clusterID, listenAddress: configuration.peerAddress,
-            members: members, options: configuration.peerTransportOptions, logger: logger)
+            members: members, options: configuration.peerTransportOptions, tls: tls, logger: logger)
         let environment = ServerEnvironment(
             storage: storage, outbox: outbox, logger: logger,
             sendMessage: { [unowned self] message in self.transport.send(message) },
@@ -123,6 +126,7 @@ public final class RosterServer {
         options.registryLimits.historyRevisions = Int64(configuration.historyRevisions)
         options.registryLimits.historyEvents = configuration.historyEvents
         options.registryLimits.historyBytes = configuration.historyBytes
+        options.registryLayouts = configuration.etcdLayouts
         options.unsafeAcknowledgeBeforeCommit = configuration.unsafeAcknowledgeBeforeCommit
         if options.unsafeAcknowledgeBeforeCommit {
             logger.warning("UNSAFE: --unsafe-ack-before-commit answers writes before they commit; acknowledged writes can be lost")

@@ -1,6 +1,7 @@
 // Test support (a library so every test target can use it): real `roster` processes on loopback, each with its own data directory and free
 // ports, driven over HTTP. Waits poll against a deadline; nothing asserts after a bare sleep.
 import Foundation
+import TLS
 
 #if canImport(Glibc)
     import Glibc
@@ -27,8 +28,10 @@ public struct HTTPResult {
 }
 
 public enum TestHTTP {
+    /// - Parameter tls: A client TLS context for a node whose client port is TLS (see `TestTLS`).
     public static func request(
-        _ method: String, port: UInt16, path: String, body: String? = nil, timeoutSeconds: Int = 5, raw: [UInt8]? = nil
+        _ method: String, port: UInt16, path: String, body: String? = nil, timeoutSeconds: Int = 5, raw: [UInt8]? = nil,
+        tls: TLSContext? = nil
     ) -> HTTPResult? {
         guard let descriptor = LoopbackSocket.connect(port: port, receiveTimeoutMicroseconds: timeoutSeconds * 1_000_000)
         else { return nil }
@@ -41,6 +44,10 @@ public enum TestHTTP {
             var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
             if body != nil { head += "Content-Type: application/json\r\nContent-Length: \(payload.count)\r\n" }
             bytes = Array((head + "\r\n").utf8) + payload
+        }
+        if let tls {
+            let reply = TestTLS.exchange(descriptor, context: tls, bytes: bytes) { parse($0)?.complete == true }
+            return reply.flatMap { parse($0)?.result }
         }
         var sent = 0
         while sent < bytes.count {
@@ -199,6 +206,10 @@ public final class ProcessCluster {
     public let extraFlags: [String]
     /// Flags for one node only, by name (a per-node port such as `--dns-addr`), after `extraFlags`.
     public var nodeFlags: [String: [String]] = [:]
+    /// With `tls: true`: the throwaway PKI, every node's TLS flags, and the context `request` uses.
+    public let tls: TestTLS?
+    private let tlsContext: TLSContext?
+    private let pki: TestPKI?
 
     public static var packageRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -231,13 +242,26 @@ public final class ProcessCluster {
         return UInt16(bigEndian: address.sin_port)
     }
 
-    public init(size: Int, extraFlags: [String] = []) throws {
+    /// - Parameter tls: Start every node with TLS and mutual TLS (`TestTLS.flags(for:)`), from a throwaway CA.
+    public init(size: Int, extraFlags: [String] = [], tls: Bool = false) throws {
         binary = try Self.locateBinary()
         root = NSTemporaryDirectory() + "roster-it-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         self.extraFlags = extraFlags
-        for index in 1...size {
-            nodes.append(makeNode(name: "n\(index)"))
+        let names = (1...size).map { "n\($0)" }
+        if tls {
+            let pki = try TestPKI()
+            let files = pki.makeClusterTLS(nodes: names + ["n\(size + 1)", "n\(size + 2)"])
+            self.pki = pki
+            self.tls = files
+            self.tlsContext = try files.clientContext()
+        } else {
+            self.pki = nil
+            self.tls = nil
+            self.tlsContext = nil
+        }
+        for name in names {
+            nodes.append(makeNode(name: name))
         }
     }
 
@@ -267,6 +291,7 @@ public final class ProcessCluster {
             "--heartbeat-ms", "50", "--election-ms", "500",
         ] + (initialCluster == "" ? [] : ["--initial-cluster", initialCluster ?? self.initialCluster])
             + (join ? ["--join"] : []) + extraFlags + (nodeFlags[node.name] ?? []) + extraArguments
+            + (tls?.flags(for: node.name) ?? [])
         _ = FileManager.default.createFile(atPath: node.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: node.logPath))
         log.seekToEndOfFile()
@@ -294,7 +319,7 @@ public final class ProcessCluster {
     }
 
     public func request(_ method: String, _ path: String, on index: Int, body: String? = nil) -> HTTPResult? {
-        TestHTTP.request(method, port: nodes[index].clientPort, path: path, body: body)
+        TestHTTP.request(method, port: nodes[index].clientPort, path: path, body: body, tls: tlsContext)
     }
 
     public func status(of index: Int) -> [String: Any]? {

@@ -3,6 +3,12 @@
 // prints figures and exits non-zero only if a result is wrong.
 import Registry
 
+/// `--layouts`: the same run with the kratos and kitex framework layouts on the instances' namespace, so each
+/// registration also writes its two renderings (what a server with the default `--etcd-layout` pays).
+let layouts: [FrameworkLayout] = CommandLine.arguments.contains("--layouts")
+    ? [FrameworkLayout(framework: .kratos, prefix: "/microservices", namespace: "prod"),
+       FrameworkLayout(framework: .kitex, prefix: "kitex/registry-etcd", namespace: "prod")]
+    : []
 let instanceCount = 100_000
 let servicesCount = 100
 let clock = ContinuousClock()
@@ -48,7 +54,7 @@ for position in 0..<instanceCount {
                 incarnation: 1)))
 }
 
-var state = RegistryState()
+var state = RegistryState(layouts: layouts)
 var index: UInt64 = 0
 
 let grantStart = clock.now
@@ -68,7 +74,7 @@ check(state.revision == Revision(Int64(instanceCount)), "revision \(state.revisi
 
 // The node's real path: decode the entry payload, then apply.
 let payloads = registrations.map { $0.encoded() }
-var replica = RegistryState()
+var replica = RegistryState(layouts: layouts)
 var replicaIndex: UInt64 = 0
 for command in grants {
     replicaIndex += 1
@@ -89,7 +95,7 @@ let encodeElapsed = clock.now - encodeStart
 
 let restoreStart = clock.now
 let restored: RegistryState
-do { restored = try RegistryState.restore(from: snapshot, limits: .standard) } catch { fatalError("restore: \(error)") }
+do { restored = try RegistryState.restore(from: snapshot, limits: .standard, layouts: layouts) } catch { fatalError("restore: \(error)") }
 let restoreElapsed = clock.now - restoreStart
 check(restored == state, "restored state differs")
 check(replica.snapshotBytes() == snapshot, "replica snapshot differs")
@@ -110,7 +116,8 @@ let listElapsed = clock.now - listStart
 check(listed == instanceCount, "listed \(listed)")
 
 let registerMs = milliseconds(registerElapsed)
-print("registry-bench: \(instanceCount) instances, \(servicesCount) services, one lease each (release build)")
+print("registry-bench: \(instanceCount) instances, \(servicesCount) services, one lease each (release build)"
+    + (layouts.isEmpty ? "" : ", with kratos and kitex layouts"))
 print("  lease grant apply:         \(format(Double(instanceCount) / milliseconds(grantElapsed) * 1_000, decimals: 0)) commands/s")
 print("  register apply:            \(format(Double(instanceCount) / registerMs * 1_000, decimals: 0)) commands/s (\(format(registerMs * 1_000 / Double(instanceCount))) µs each)")
 print("  register decode + apply:   \(format(Double(instanceCount) / milliseconds(decodeApplyElapsed) * 1_000, decimals: 0)) commands/s")
@@ -120,3 +127,21 @@ print("  snapshot size:             \(snapshot.count) bytes (\(format(Double(sna
 print("  state hash (FNV-1a 64):    \(format(milliseconds(hashElapsed))) ms")
 print("  list all 100 services:     \(format(milliseconds(listElapsed))) ms")
 print("  hash \(String(hash.hash, radix: 16)) at \(hash.revision)")
+
+// The worst document a layout reads: a put of a ~1 MiB kratos object of tiny members under /microservices.
+if !layouts.isEmpty {
+    var document = #"{"id":"i1","name":"service-0","endpoints":["grpc://10.0.0.1:1"]"#
+    var member = 0
+    while document.utf8.count < 1_000_000 {
+        document += #","m\#(member)":"x""#
+        member += 1
+    }
+    document += "}"
+    let put = RegistryCommand.put(PutRequest(key: Array("/microservices/service-0/i1".utf8), value: Array(document.utf8)))
+    index += 1
+    let putStart = clock.now
+    check(state.apply(put, at: index).rejection == nil, "large layout put rejected")
+    let putElapsed = clock.now - putStart
+    check(state.instance(named: InstanceName(namespace: "prod", service: "service-0", id: "i1")) != nil, "no instance")
+    print("  layout put of a 1 MB kratos document (\(member) members): \(format(milliseconds(putElapsed))) ms")
+}

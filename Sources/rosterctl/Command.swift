@@ -86,7 +86,7 @@ struct Command {
         """
     }
 
-    static let globalOptions: Set<String> = ["endpoints", "output", "timeout", "namespace", "help"]
+    static let globalOptions: Set<String> = ["endpoints", "output", "timeout", "namespace", "help", "cacert", "cert", "key"]
 
     static let globalHelp = """
         Global options:
@@ -94,6 +94,9 @@ struct Command {
           -o, --output FORMAT    table (default) or json (the server's JSON, one document per line)
               --timeout DURATION per-command deadline, retries included (default 5s; 500ms, 10s, 1m)
               --namespace NAME   namespace of services (default "default")
+              --cacert FILE      TLS: CA bundle that signs the nodes' certificates (implies https)
+              --cert FILE        TLS: client certificate, for nodes started with --client-cert-auth
+              --key FILE         TLS: private key of --cert
           -h, --help             show help
         Exit codes: 0 ok; 1 rejected by the server (4xx: fix the request); 2 usage error;
                     3 unavailable (no node reachable, 5xx, timeout: retry later or check the cluster).

@@ -86,7 +86,7 @@ func makeContext(_ arguments: Arguments, _ command: Command) throws -> Context {
         arguments.option("endpoints") ?? ProcessInfo.processInfo.environment["ROSTER_ENDPOINTS"] ?? "127.0.0.1:2379"
     var endpoints: [Endpoint] = []
     for part in endpointText.split(separator: ",") {
-        guard let endpoint = Endpoint(String(part)) else { throw UsageError("bad endpoint \"\(part)\"; use host:port") }
+        guard let endpoint = Endpoint(String(part)) else { throw UsageError("bad endpoint \"\(part)\"; use host:port or https://host:port") }
         endpoints.append(endpoint)
     }
     guard !endpoints.isEmpty else { throw UsageError("--endpoints is empty") }
@@ -101,9 +101,25 @@ func makeContext(_ arguments: Arguments, _ command: Command) throws -> Context {
     configuration.callTimeout = timeout
     configuration.attemptTimeout = min(.seconds(2), timeout)
     configuration.namespace = arguments.option("namespace") ?? "default"
+    configuration.tls = try tlsSettings(arguments, endpoints: endpoints)
     return Context(
         arguments: arguments, operands: operands, client: RosterClient(configuration: configuration),
         endpoints: endpoints, format: format, timeout: timeout, namespace: configuration.namespace)
+}
+
+/// TLS from --cacert, --cert and --key (any of them, or an https:// endpoint, turns TLS on); nil for plain HTTP.
+func tlsSettings(_ arguments: Arguments, endpoints: [Endpoint]) throws -> ClientTLS? {
+    let caFile = arguments.option("cacert")
+    let certificateFile = arguments.option("cert")
+    let keyFile = arguments.option("key")
+    guard (certificateFile == nil) == (keyFile == nil) else { throw UsageError("--cert and --key go together") }
+    for (flag, path) in [("--cacert", caFile), ("--cert", certificateFile), ("--key", keyFile)] {
+        if let path, !FileManager.default.isReadableFile(atPath: path) {
+            throw UsageError("\(flag) \(path): no readable file there")
+        }
+    }
+    guard caFile != nil || certificateFile != nil || endpoints.contains(where: { $0.tls != nil }) else { return nil }
+    return ClientTLS(trustedCAFile: caFile, certificateFile: certificateFile, keyFile: keyFile)
 }
 
 let code = await runMain(Array(CommandLine.arguments.dropFirst()))

@@ -26,7 +26,9 @@ struct Harness {
     var state: RegistryState
     var nextIndex: UInt64 = 1
 
-    init(limits: RegistryLimits = .standard) { state = RegistryState(limits: limits) }
+    init(limits: RegistryLimits = .standard, layouts: [FrameworkLayout] = []) {
+        state = RegistryState(limits: limits, layouts: layouts)
+    }
 
     @discardableResult
     mutating func apply(_ command: RegistryCommand) -> CommandResult {

@@ -77,6 +77,8 @@ final class TestPeer: @unchecked Sendable {
     let id: NodeID
     let handle: EventLoopHandle
     let options: PeerTransportOptions
+    /// TLS between members, or nil for plaintext.
+    let tlsSettings: ServerTLSSettings?
     private(set) var port: UInt16 = 0
     private var transport: PeerTransport?
     let messages = Shared<[Message]>([])
@@ -85,7 +87,9 @@ final class TestPeer: @unchecked Sendable {
     let downs = Shared<[NodeID]>([])
     let logLines = Shared<[String]>([])
 
-    init(_ name: String, handle: EventLoopHandle, options: PeerTransportOptions = fastOptions()) {
+    init(_ name: String, handle: EventLoopHandle, options: PeerTransportOptions = fastOptions(),
+         tls: ServerTLSSettings? = nil) {
+        self.tlsSettings = tls
         self.name = name
         self.id = Member.id(forName: name)
         self.handle = handle
@@ -98,10 +102,11 @@ final class TestPeer: @unchecked Sendable {
     @discardableResult
     func start(port requested: UInt16 = 0, clusterID: UInt64) throws -> UInt16 {
         let bound = try runOnLoop(handle) { loop in
+            let logger = recordingLogger(self.name, lines: self.logLines)
+            let tls = try self.tlsSettings.map { settings in try ServerTLS(settings, logger: logger) }
             let transport = try PeerTransport(loop: loop, ownID: self.id, clusterID: clusterID,
                                               listenAddress: .loopback(port: requested), members: [],
-                                              options: self.options,
-                                              logger: recordingLogger(self.name, lines: self.logLines))
+                                              options: self.options, tls: tls, logger: logger)
             transport.onMessage = { self.messages.append($0) }
             transport.onForward = { forward, sender in self.forwards.append("\(sender):\(forward)") }
             transport.onPeerUp = { self.ups.append($0) }

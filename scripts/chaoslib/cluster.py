@@ -80,7 +80,8 @@ class Cluster:
                "--client-addr", f"{node.client[0]}:{node.client[1]}", "--peer-addr", f"{node.peer[0]}:{node.peer[1]}",
                "--initial-cluster", join_cluster or self.initial_cluster,
                "--heartbeat-ms", "100", "--election-ms", "1000",
-               "--snapshot-entries", str(self.snapshot_entries), "--request-timeout-ms", "2000"] + self.extra_flags
+               "--snapshot-entries", str(self.snapshot_entries), "--request-timeout-ms", "2000",
+               ] + self.extra_flags
         if join_cluster:
             cmd.append("--join")
         if self.unsafe:

@@ -160,7 +160,8 @@ class RosterCluster(Cluster):
         initial = ",".join(f"{n.name}=127.0.0.1:{n.peer_port}" for n in self.nodes)
         return [self.binary, "--name", node.name, "--data-dir", node.data_dir,
                 "--client-addr", node.endpoint, "--peer-addr", f"127.0.0.1:{node.peer_port}",
-                "--initial-cluster", initial, "--heartbeat-ms", "100", "--election-ms", "1000"]
+                "--initial-cluster", initial, "--heartbeat-ms", "100", "--election-ms", "1000",
+                "--etcd-layout", "kratos=/microservices,kitex=kitex/registry-etcd"]
 
     def ready(self, node):
         return http_get(f"http://{node.endpoint}/readyz")[0] == 200

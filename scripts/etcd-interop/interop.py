@@ -130,6 +130,8 @@ class Target:
     def part_clientv3(self, cluster):
         pids = ",".join(f"{ep}={pid}" for ep, pid in cluster.pids().items())
         command = [self.args.registry_check, "-endpoints", ",".join(cluster.endpoints), "-pids", pids]
+        if self.name == "roster":  # its framework layouts, through its native HTTP API on the same ports
+            command.append("-layouts")
         self.subprocess_part("clientv3", command, 150)
 
     def subprocess_part(self, part, command, limit):

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TLS
 
 #if canImport(Glibc)
     import Glibc
@@ -64,7 +65,8 @@ enum BlockingHTTP {
         cancel: CancelFlag, pool: ConnectionPool = .shared
     ) throws(TransportFailure) -> HTTPResponse {
         let connection: Connection
-        if let descriptor = pool.take(endpoint) {
+        // TLS sessions are not pooled: a pooled descriptor would need its TLS state kept with it.
+        if endpoint.tls == nil, let descriptor = pool.take(endpoint) {
             connection = Connection(reusing: descriptor, cancel: cancel)
         } else {
             connection = try Connection.open(endpoint, deadline: deadline, cancel: cancel)
@@ -76,7 +78,7 @@ enum BlockingHTTP {
         var reader = ResponseReader(connection: connection)
         var response = try reader.readHead(deadline: deadline)
         response.body = try reader.readBody(headers: response.headers, method: method, deadline: deadline)
-        reusable = reader.endedCleanly && response.headers["connection"]?.lowercased() != "close"
+        reusable = endpoint.tls == nil && reader.endedCleanly && response.headers["connection"]?.lowercased() != "close"
         return response
     }
 
@@ -138,6 +140,13 @@ final class Connection {
     let descriptor: Int32
     let cancel: CancelFlag
     private(set) var sentAnything = false
+    /// TLS over this socket for `https` endpoints (see `Connection+TLS.swift`); nil for plain HTTP.
+    var engine: TLSEngine?
+    /// Plaintext that arrived with the end of the handshake, returned by the next `receive`.
+    var pendingPlaintext: [UInt8] = []
+
+    /// Handshake bytes are not the request: a failure after them still means nothing reached the node's API.
+    func resetSentAnything() { sentAnything = false }
 
     private init(descriptor: Int32, cancel: CancelFlag) {
         self.descriptor = descriptor
@@ -151,8 +160,23 @@ final class Connection {
 
     func close() { _ = Glibc.close(descriptor) }
 
-    /// Resolves `endpoint` and connects to its first address that answers before `deadline`.
+    /// Resolves `endpoint` and connects to its first address that answers before `deadline`, then runs the TLS
+    /// handshake when the endpoint has TLS settings.
     static func open(_ endpoint: Endpoint, deadline: ContinuousClock.Instant, cancel: CancelFlag)
+        throws(TransportFailure) -> Connection
+    {
+        let connection = try openTCP(endpoint, deadline: deadline, cancel: cancel)
+        guard let tls = endpoint.tls else { return connection }
+        do {
+            try connection.secure(tls, host: endpoint.host, deadline: deadline)
+        } catch {
+            connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    private static func openTCP(_ endpoint: Endpoint, deadline: ContinuousClock.Instant, cancel: CancelFlag)
         throws(TransportFailure) -> Connection
     {
         var hints = addrinfo()
@@ -212,7 +236,7 @@ final class Connection {
         }
     }
 
-    func send(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(TransportFailure) {
+    func sendRaw(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(TransportFailure) {
         var offset = 0
         while offset < bytes.count {
             try wait(for: Int16(POLLOUT), deadline: deadline, sent: sentAnything)
@@ -230,8 +254,8 @@ final class Connection {
         }
     }
 
-    /// Reads what is available (at least one byte), or nil at end of stream.
-    func receive(deadline: ContinuousClock.Instant) throws(TransportFailure) -> [UInt8]? {
+    /// Reads what the socket has (at least one byte), or nil at end of stream.
+    func receiveRaw(deadline: ContinuousClock.Instant) throws(TransportFailure) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             try wait(for: Int16(POLLIN), deadline: deadline, sent: true)

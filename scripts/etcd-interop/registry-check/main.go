@@ -14,7 +14,8 @@
 //   - then for TTL+3 s it checks: every keep-alive channel keeps delivering answers, from a member other than
 //     the killed one; no DELETE event for a live registrant; afterwards every key is still there (prefix Get),
 //     and the discoverer's set equals the prefix Get once a progress notification shows it has caught up;
-//   - finally each registrant deregisters (Delete, then Revoke) and the watch must report every delete.
+//   - finally each registrant deregisters (Delete, then Revoke) and the watch must report every delete;
+//   - with -layouts (Roster only), the framework layouts: see layouts.go.
 //
 // Exit status 0 when every check held, 1 otherwise (each failure is printed as a FAIL line).
 package main
@@ -43,6 +44,7 @@ var (
 	registrants   = flag.Int("registrants", 6, "service instances to register")
 	ttl           = flag.Int64("ttl", 6, "lease TTL, seconds")
 	timeout       = flag.Duration("timeout", 5*time.Second, "per-request timeout")
+	layoutsFlag   = flag.Bool("layouts", false, "Roster only: also check its kratos/kitex framework layouts through its HTTP API on the same endpoints (layouts.go)")
 )
 
 const (
@@ -506,6 +508,9 @@ func main() {
 	}) {
 		fail("not every keep-alive channel delivered a first answer within 10s")
 	}
+	if *layoutsFlag {
+		checkLayoutRegistrations(eps, regs)
+	}
 
 	// Kill the leader.
 	killed := ""
@@ -671,6 +676,16 @@ func main() {
 		r.client.Close()
 	}
 	stopAll()
+	if *layoutsFlag { // after the discoverer stopped: the native instance adds keys under both prefixes
+		live := eps[0]
+		for _, ep := range eps {
+			if _, ok := pids[ep]; ok || len(pids) == 0 {
+				live = ep
+				break
+			}
+		}
+		checkNativeAtLayouts(admin, live)
+	}
 	dc.Close()
 	admin.Close()
 	summary()
