@@ -47,18 +47,30 @@ public enum EtcdLocalAnswer {
         }
     }
 
-    /// Every member with its peer and client URLs, voters and learners, in ID order.
-    static func members(_ status: NodeStatus, ownID: UInt64, ownClientURL: String) -> [EtcdAPI.Member] {
-        let configuration = status.raft.configuration
+    /// Every member with its peer and client URLs, voters and learners, in ID order. A member whose client
+    /// address nobody announced yet has not started (as far as this node knows): like etcd's unstarted
+    /// members it is listed without a name (etcdctl prints it "unstarted").
+    public static func members(_ status: NodeStatus, ownID: UInt64, ownClientURL: String) -> [EtcdAPI.Member] {
+        members(configuration: status.raft.configuration, directory: status.members, ownID: ownID, ownClientURL: ownClientURL)
+    }
+
+    /// Every member of `configuration`, described from the member `directory`.
+    static func members(
+        configuration: Configuration, directory: [RosterNode.Member], ownID: UInt64, ownClientURL: String
+    ) -> [EtcdAPI.Member] {
         let ids = (configuration.voters + configuration.learners).sorted { $0.rawValue < $1.rawValue }
         return ids.map { id in
             var member = EtcdAPI.Member()
             member.id = id.rawValue
             member.isLearner = configuration.learners.contains(id)
-            if let known = status.members.first(where: { $0.id == id }) {
-                member.name = known.name
+            if let known = directory.first(where: { $0.id == id }) {
                 member.peerURLs = ["http://\(known.peerAddress)"]
-                if let client = known.clientAddress { member.clientURLs = ["http://\(client)"] }
+                if let client = known.clientAddress {
+                    member.name = known.name
+                    member.clientURLs = ["http://\(client)"]
+                } else if id.rawValue == ownID {
+                    member.name = known.name
+                }
             }
             if id.rawValue == ownID && member.clientURLs.isEmpty { member.clientURLs = [ownClientURL] }
             return member

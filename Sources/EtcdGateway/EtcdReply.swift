@@ -20,12 +20,31 @@ public enum EtcdReply: Equatable, Sendable {
     case hash
     case hashKV
     case moveLeader(target: UInt64)
+    /// A MemberAdd; the member as etcd describes it in the answer (ID, peer URLs, learner).
+    case memberAdd(EtcdAPI.Member)
+    case memberRemove
+    case memberUpdate
+    case memberPromote
+    /// An Alarm GET: the alarms of this type (all for NONE).
+    case alarms(AlarmType)
+    /// An Alarm DEACTIVATE that cleared a member's alarm record.
+    case alarmDeactivate
+
+    /// Whether the answer lists the members (pass `members` to `encode`).
+    public var listsMembers: Bool {
+        switch self {
+        case .memberAdd, .memberRemove, .memberUpdate, .memberPromote: true
+        default: false
+        }
+    }
 
     /// The encoded response message, or the status to answer with.
     /// - Parameter compactedRevision: The registry's compacted revision now: a range at it is refused, as etcd
     ///   refuses revisions below its compaction revision (one more than Roster's).
+    /// - Parameter members: Every member after a membership change, for the answers that list them.
     public func encode(
-        _ response: NodeResponse, context: EtcdHeaderContext, currentRevision: Revision, compactedRevision: Revision = .zero
+        _ response: NodeResponse, context: EtcdHeaderContext, currentRevision: Revision, compactedRevision: Revision = .zero,
+        members: [EtcdAPI.Member] = []
     ) -> Result<[UInt8], GRPCStatus> {
         if case .range(_, let revision) = self, revision > 0, revision <= compactedRevision.rawValue,
             case .read = response
@@ -46,6 +65,9 @@ public enum EtcdReply: Equatable, Sendable {
             return .failure(EtcdStatus.of(rejection))
         case .written(let applied): return written(applied, context: context)
         case .read(let result, let read): return self.read(result, header: context.header(revision: read.revision))
+        case .admin where listsMembers:
+            // etcd's Cluster answers carry no revision in their header.
+            return .success(EtcdMembers.reply(self, header: context.header(revision: .zero), members: members))
         case .admin: return .success(MoveLeaderResponse(header: context.header(revision: currentRevision)).encoded())
         case .keptAlive: return .failure(GRPCStatus(code: .internal, message: "etcdserver: unexpected keepalive answer"))
         }
@@ -82,6 +104,8 @@ public enum EtcdReply: Equatable, Sendable {
             return .success(answer.encoded())
         case (.leaseRevoke, .leaseRevoked):
             return .success(LeaseRevokeResponse(header: header).encoded())
+        case (.alarmDeactivate, .deleteRange(_, let previous)):
+            return .success(AlarmResponse(header: header, alarms: EtcdAlarms.members(previous, type: .none)).encoded())
         default:
             return .failure(GRPCStatus(code: .internal, message: "etcdserver: unexpected answer \(applied.response)"))
         }
@@ -109,6 +133,16 @@ public enum EtcdReply: Equatable, Sendable {
             answer.response = .responseDeleteRange(delete)
         case (_, .range(let result)):
             answer.response = .responseRange(EtcdRangeShape(EtcdAPI.RangeRequest()).response(result, header: header))
+        case (_, .transaction(let succeeded, let responses)):
+            // etcd leaves a nested transaction's header empty: only the outermost one is filled in.
+            var nested = TxnResponse()
+            nested.header = ResponseHeader()
+            nested.succeeded = succeeded
+            if case .txn(let shape) = shape {
+                let shapes = succeeded ? shape.success : shape.failure
+                nested.responses = zip(shapes, responses).map { operation($0, $1, revision: revision) }
+            }
+            answer.response = .responseTxn(nested)
         }
         return answer
     }
@@ -125,6 +159,8 @@ public enum EtcdReply: Equatable, Sendable {
             answer.grantedTTL = (status.grantedTTLMilliseconds + 999) / 1_000
             answer.keys = status.keys
             return .success(answer.encoded())
+        case (.alarms(let type), .range(let range)):
+            return .success(AlarmResponse(header: header, alarms: EtcdAlarms.members(range.keyValues, type: type)).encoded())
         case (.leaseLeases, .leases(let statuses)):
             var answer = LeaseLeasesResponse()
             answer.header = header

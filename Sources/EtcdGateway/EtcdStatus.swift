@@ -42,9 +42,25 @@ public enum EtcdStatus {
         case .indeterminate, .timedOut: error(.timeout)
         case .readNotConfirmed: error(.leaderChanged)
         case .shuttingDown: error(.stopped)
-        case .membershipRefused(let reason): GRPCStatus(code: .failedPrecondition, message: "etcdserver: \(reason)")
+        case .membershipRefused(let refusal): of(refusal)
         // etcd's ErrGRPCNoSpace: clientv3 does not retry it.
         case .noSpace: GRPCStatus(code: .resourceExhausted, message: "etcdserver: mvcc: database space exceeded")
+        }
+    }
+
+    /// etcd's error for each membership refusal (etcdserver/api/v3rpc/rpctypes/error.go). Transient ones are
+    /// `Unavailable`, so clientv3 retries them.
+    public static func of(_ refusal: AdminRefusal) -> GRPCStatus {
+        switch refusal {
+        case .memberNotFound: error(.memberNotFound)
+        case .memberExists: error(.memberExist)
+        case .peerAddressInUse: error(.peerURLExist)
+        case .tooManyLearners: error(.tooManyLearners)
+        case .learnerNotReady: error(.learnerNotReady)
+        case .notLearner: error(.memberNotLearner)
+        case .notEnoughVoters: error(.memberNotEnoughStarted)
+        case .changeInProgress, .leaderNotReady: error(.tooManyRequests).withCode(.unavailable)
+        case .other(let reason): GRPCStatus(code: .failedPrecondition, message: "etcdserver: \(reason)")
         }
     }
 }

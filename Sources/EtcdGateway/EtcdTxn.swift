@@ -1,12 +1,15 @@
 import EtcdAPI
+import GRPC
 import Registry
 import RosterNode
 
 /// What each operation of a transaction branch needs to encode its answer.
-public enum EtcdOperationShape: Equatable, Sendable {
+public indirect enum EtcdOperationShape: Equatable, Sendable {
     case range(EtcdRangeShape)
     case put
     case deleteRange
+    /// A nested transaction (`request_txn`): both of its branches' shapes.
+    case txn(EtcdTxnShape)
 }
 
 /// Both branches' shapes, to encode whichever ran.
@@ -16,32 +19,49 @@ public struct EtcdTxnShape: Equatable, Sendable {
 }
 
 extension EtcdUnary {
+    /// etcd's default `--max-txn-ops`, the registry's default `transactionOperations`.
+    static let maxTransactionOperations = 128
+
     static func txn(_ request: TxnRequest) -> EtcdUnaryPlan {
+        // etcd's kvServer.Txn checks the request, then put/delete overlaps in each branch, before it proposes.
+        if let error = EtcdTxnCheck.check(request, maxOperations: maxTransactionOperations)
+            ?? EtcdTxnCheck.overlap(request.success) ?? EtcdTxnCheck.overlap(request.failure)
+        {
+            return .fail(EtcdStatus.error(error))
+        }
+        switch transaction(request) {
+        case .success(let (transaction, shape)):
+            return .submit(.write(.transaction(transaction)), .txn(shape))
+        case .failure(let status):
+            return .fail(status.status)
+        }
+    }
+
+    /// The registry transaction and the shape of its answer, nested transactions included.
+    static func transaction(_ request: TxnRequest) -> Result<(TransactionRequest, EtcdTxnShape), GRPCStatusBox> {
         var compares: [Registry.Compare] = []
-        // etcd's checkTxnRequest: every compare and every operation of both branches needs a key.
-        guard request.compare.allSatisfy({ !$0.key.isEmpty }) else { return .fail(EtcdStatus.error(.emptyKey)) }
         for compare in request.compare {
-            guard compare.rangeEnd.isEmpty else {
-                return .fail(.init(code: .unimplemented, message: "etcdserver: Roster compares single keys only (range_end set)"))
-            }
             guard let mapped = Self.compare(compare) else {
-                return .fail(.init(code: .invalidArgument, message: "etcdserver: invalid compare \(compare.result)/\(compare.target)"))
+                let message = "etcdserver: invalid compare \(compare.result)/\(compare.target)"
+                return .failure(GRPCStatusBox(code: .invalidArgument, message: message))
             }
             compares.append(mapped)
         }
-        guard let (success, successShape) = branch(request.success), let (failure, failureShape) = branch(request.failure)
-        else {
-            return .fail(.init(code: .unimplemented, message: "etcdserver: Roster does not run nested transactions"))
+        let success: ([TransactionOperation], [EtcdOperationShape])
+        let failure: ([TransactionOperation], [EtcdOperationShape])
+        switch (branch(request.success), branch(request.failure)) {
+        case (.success(let then), .success(let otherwise)):
+            success = then
+            failure = otherwise
+        case (.failure(let status), _), (_, .failure(let status)):
+            return .failure(status)
         }
-        for operation in request.success + request.failure where operation.key?.isEmpty == true {
-            return .fail(EtcdStatus.error(.emptyKey))
-        }
-        let transaction = TransactionRequest(compares: compares, success: success, failure: failure)
-        return .submit(.write(.transaction(transaction)), .txn(EtcdTxnShape(success: successShape, failure: failureShape)))
+        let transaction = TransactionRequest(compares: compares, success: success.0, failure: failure.0)
+        return .success((transaction, EtcdTxnShape(success: success.1, failure: failure.1)))
     }
 
-    /// Registry operations and their shapes; nil when an operation is a nested transaction.
-    static func branch(_ operations: [RequestOp]) -> ([TransactionOperation], [EtcdOperationShape])? {
+    /// Registry operations and their shapes.
+    static func branch(_ operations: [RequestOp]) -> Result<([TransactionOperation], [EtcdOperationShape]), GRPCStatusBox> {
         var mapped: [TransactionOperation] = []
         var shapes: [EtcdOperationShape] = []
         for operation in operations {
@@ -56,11 +76,19 @@ extension EtcdUnary {
             case .requestDeleteRange(let delete):
                 mapped.append(.deleteRange(deleteRequest(delete)))
                 shapes.append(.deleteRange)
-            case .requestTxn, nil:
-                return nil
+            case .requestTxn(let nested):
+                switch transaction(nested) {
+                case .success(let (transaction, shape)):
+                    mapped.append(.transaction(transaction))
+                    shapes.append(.txn(shape))
+                case .failure(let status):
+                    return .failure(status)
+                }
+            case nil:
+                return .failure(GRPCStatusBox(EtcdStatus.error(.keyNotFound)))
             }
         }
-        return (mapped, shapes)
+        return .success((mapped, shapes))
     }
 
     static func compare(_ compare: EtcdAPI.Compare) -> Registry.Compare? {
@@ -86,19 +114,17 @@ extension EtcdUnary {
         case (.lease, nil): target = .lease(nil)
         default: return nil
         }
+        // A range compare (`range_end`, "\0" for every key from `key` on) holds when it holds for every key in it.
+        if !compare.rangeEnd.isEmpty {
+            return Registry.Compare(range: EtcdKeys.range(key: compare.key, end: compare.rangeEnd), target, relation)
+        }
         return Registry.Compare(key: compare.key, target, relation)
     }
 }
 
-
-extension RequestOp {
-    /// The key the operation names; nil for a nested transaction or an empty operation.
-    var key: [UInt8]? {
-        switch request {
-        case .requestRange(let range): range.key
-        case .requestPut(let put): put.key
-        case .requestDeleteRange(let delete): delete.key
-        case .requestTxn, nil: nil
-        }
-    }
+/// A `GRPCStatus` as a `Result` failure (`GRPCStatus` itself is not an `Error`).
+struct GRPCStatusBox: Error {
+    var status: GRPCStatus
+    init(_ status: GRPCStatus) { self.status = status }
+    init(code: GRPCStatusCode, message: String) { self.status = GRPCStatus(code: code, message: message) }
 }

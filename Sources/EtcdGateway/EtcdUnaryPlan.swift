@@ -5,7 +5,7 @@ import Registry
 import RosterNode
 
 /// How the shell serves one unary etcd call.
-public enum EtcdUnaryPlan: Sendable {
+public enum EtcdUnaryPlan: Equatable, Sendable {
     /// Submit `request` to the node and encode its answer with `reply`.
     case submit(NodeRequest, EtcdReply)
     /// Answer from the node's status and member directory (`EtcdLocalAnswer`).
@@ -70,12 +70,14 @@ public enum EtcdUnary {
             case .memberList:
                 _ = try MemberListRequest(decoding: payload)
                 return .local(.memberList)
+            case .memberAdd: return EtcdMembers.add(try MemberAddRequest(decoding: payload))
+            case .memberRemove: return EtcdMembers.remove(try MemberRemoveRequest(decoding: payload), members: members)
+            case .memberUpdate: return EtcdMembers.update(try MemberUpdateRequest(decoding: payload), members: members)
+            case .memberPromote: return EtcdMembers.promote(try MemberPromoteRequest(decoding: payload), members: members)
             case .status:
                 _ = try StatusRequest(decoding: payload)
                 return .local(.status)
-            case .alarm:
-                _ = try AlarmRequest(decoding: payload)
-                return .local(.alarmList)
+            case .alarm: return EtcdAlarms.plan(try AlarmRequest(decoding: payload), members: members)
             case .defragment:
                 _ = try DefragmentRequest(decoding: payload)
                 return .local(.defragment)

@@ -29,6 +29,12 @@ extension RaftNode {
         return .accepted(index: log.lastIndex, term: term)
     }
 
+    /// How far the leader knows `member` has replicated its log; nil on a follower or for a non-member.
+    public func matchIndex(of member: NodeID) -> LogIndex? {
+        guard role == .leader else { return nil }
+        return member == id ? log.lastIndex : progress[member]?.matchIndex
+    }
+
     /// Makes a committed change take effect on this node.
     mutating func applyMembership(_ change: MembershipChange, at index: LogIndex) {
         guard case .success(let next) = configuration.applying(change) else { return }

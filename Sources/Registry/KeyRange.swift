@@ -35,7 +35,7 @@ public enum KeyRange: Hashable, Sendable {
     }
 
     /// The smallest key the range can contain, where a scan starts.
-    var lowerBound: [UInt8] {
+    public var lowerBound: [UInt8] {
         switch self {
         case .key(let key), .prefix(let key), .fromKey(let key): return key
         case .interval(let start, _): return start

@@ -230,26 +230,32 @@ extension DeleteRangeRequest {
 }
 
 extension Compare {
+    /// Set on the target tag of a range compare, whose range follows the target. A single-key compare is
+    /// encoded as before range compares existed, so logs written earlier decode unchanged.
+    static let rangeFlag: UInt8 = 0x80
+
     func encode(into writer: inout ByteWriter) {
         writer.writeLengthPrefixed(key)
         writer.write(relation.rawValue)
+        let flag = range == nil ? 0 : Self.rangeFlag
         switch target {
         case .value(let value):
-            writer.write(UInt8(1))
+            writer.write(1 | flag)
             writer.writeLengthPrefixed(value)
         case .version(let version):
-            writer.write(UInt8(2))
+            writer.write(2 | flag)
             writer.writeSignedVarint(version)
         case .createRevision(let revision):
-            writer.write(UInt8(3))
+            writer.write(3 | flag)
             writer.writeSignedVarint(revision.rawValue)
         case .modRevision(let revision):
-            writer.write(UInt8(4))
+            writer.write(4 | flag)
             writer.writeSignedVarint(revision.rawValue)
         case .lease(let lease):
-            writer.write(UInt8(5))
+            writer.write(5 | flag)
             writer.writeOptionalLease(lease)
         }
+        range?.encode(into: &writer)
     }
 
     init(from reader: inout ByteReader, limits: RegistryLimits) throws(CodecError) {
@@ -260,7 +266,7 @@ extension Compare {
         }
         self.relation = relation
         let tag = try reader.readByte("compare target")
-        switch tag {
+        switch tag & ~Self.rangeFlag {
         case 1: target = .value(try reader.readLengthPrefixed("compare value", limit: limits.valueBytes))
         case 2: target = .version(try reader.readSignedVarint("compare version"))
         case 3: target = .createRevision(Revision(try reader.readSignedVarint("compare create revision")))
@@ -268,6 +274,7 @@ extension Compare {
         case 5: target = .lease(try reader.readOptionalLease("compare lease"))
         default: throw .unknownTag(field: "compare target", tag: UInt64(tag))
         }
+        range = tag & Self.rangeFlag == 0 ? nil : try KeyRange(from: &reader, limits: limits)
     }
 }
 
@@ -283,15 +290,20 @@ extension TransactionOperation {
         case .deleteRange(let request):
             writer.write(UInt8(3))
             request.encode(into: &writer)
+        case .transaction(let request):
+            writer.write(UInt8(4))
+            request.encode(into: &writer)
         }
     }
 
-    init(from reader: inout ByteReader, limits: RegistryLimits) throws(CodecError) {
+    /// - Parameter budget: Operations a nested transaction may still hold (see `TransactionRequest.init`).
+    init(from reader: inout ByteReader, limits: RegistryLimits, budget: Int) throws(CodecError) {
         let tag = try reader.readByte("operation kind")
         switch tag {
         case 1: self = .range(try RangeRequest(from: &reader, limits: limits))
         case 2: self = .put(try PutRequest(from: &reader, limits: limits))
         case 3: self = .deleteRange(try DeleteRangeRequest(from: &reader, limits: limits))
+        case 4: self = .transaction(try TransactionRequest(from: &reader, limits: limits, budget: budget))
         default: throw .unknownTag(field: "operation kind", tag: UInt64(tag))
         }
     }
@@ -307,16 +319,30 @@ extension TransactionRequest {
         for operation in failure { operation.encode(into: &writer) }
     }
 
-    init(from reader: inout ByteReader, limits: RegistryLimits) throws(CodecError) {
-        let compareCount = try reader.readCount("compares", limit: limits.transactionOperations)
+    /// Decodes a transaction whose compares and branches may each hold up to `budget` entries (the operation
+    /// limit for the outermost one). A nested transaction gets what its parent leaves, as etcd's
+    /// `checkTxnRequest` counts them, so nesting is as bounded as the operation count and decoding recurses
+    /// at most that deep, whatever the bytes say.
+    init(from reader: inout ByteReader, limits: RegistryLimits, budget: Int? = nil) throws(CodecError) {
+        let budget = budget ?? limits.transactionOperations
+        let compareCount = try reader.readCount("compares", limit: max(budget, 0))
         compares = []
         for _ in 0..<compareCount { compares.append(try Compare(from: &reader, limits: limits)) }
-        let successCount = try reader.readCount("success operations", limit: limits.transactionOperations)
+        let successCount = try reader.readCount("success operations", limit: max(budget, 0))
         success = []
-        for _ in 0..<successCount { success.append(try TransactionOperation(from: &reader, limits: limits)) }
-        let failureCount = try reader.readCount("failure operations", limit: limits.transactionOperations)
+        // The failure count is not known yet: a nested transaction of this branch gets what the compares and
+        // this branch leave (at least what `TransactionRequest.shapeRejection` allows it, so every transaction
+        // that passes it decodes); any non-empty branch lowers the budget, so the nesting ends.
+        let nestedBudget = budget - max(compareCount, successCount)
+        for _ in 0..<successCount {
+            success.append(try TransactionOperation(from: &reader, limits: limits, budget: nestedBudget))
+        }
+        let failureCount = try reader.readCount("failure operations", limit: max(budget, 0))
         failure = []
-        for _ in 0..<failureCount { failure.append(try TransactionOperation(from: &reader, limits: limits)) }
+        let failureBudget = budget - max(compareCount, successCount, failureCount)
+        for _ in 0..<failureCount {
+            failure.append(try TransactionOperation(from: &reader, limits: limits, budget: failureBudget))
+        }
     }
 }
 

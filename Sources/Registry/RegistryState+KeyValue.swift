@@ -75,7 +75,7 @@ extension RegistryState {
     }
 
     /// A validated put. - Returns: the previous record if requested.
-    private mutating func executePut(_ request: PutRequest, into changes: inout ChangeSet) -> KeyValue? {
+    mutating func executePut(_ request: PutRequest, into changes: inout ChangeSet) -> KeyValue? {
         let current = request.ignoreValue || request.ignoreLease ? entries[request.key] : nil
         let value = request.ignoreValue ? current?.value ?? [] : request.value
         let lease = request.ignoreLease ? current?.lease : request.lease
@@ -98,7 +98,7 @@ extension RegistryState {
     }
 
     /// A validated range delete, in key order.
-    private mutating func executeDeleteRange(_ request: DeleteRangeRequest, into changes: inout ChangeSet)
+    mutating func executeDeleteRange(_ request: DeleteRangeRequest, into changes: inout ChangeSet)
         -> (Int, [KeyValue])
     {
         let keys = keys(in: request.range)
@@ -109,116 +109,4 @@ extension RegistryState {
         }
         return (keys.count, previous)
     }
-}
-
-// MARK: - Transactions
-
-extension RegistryState {
-    /// Runs a transaction atomically: every operation of the chosen branch is validated before the first
-    /// one runs, and once validated none can fail, so it is all or nothing at exactly one revision.
-    mutating func applyTransaction(_ request: TransactionRequest, into changes: inout ChangeSet)
-        -> Result<CommandResponse, RegistryRejection>
-    {
-        if let rejection = validateShape(request) { return .failure(rejection) }
-        let succeeded = request.compares.allSatisfy(holds)
-        let branch = succeeded ? request.success : request.failure
-        if let rejection = validateBranch(branch) { return .failure(rejection) }
-        var responses: [OperationResponse] = []
-        responses.reserveCapacity(branch.count)
-        for operation in branch {
-            switch operation {
-            case .range(let range): responses.append(.range(read(range)))
-            case .put(let put): responses.append(.put(previous: executePut(put, into: &changes)))
-            case .deleteRange(let delete):
-                let (deleted, previous) = executeDeleteRange(delete, into: &changes)
-                responses.append(.deleteRange(deleted: deleted, previous: previous))
-            }
-        }
-        if !changes.events.isEmpty {
-            // Reads inside a writing transaction answer for the transaction's revision, as in etcd.
-            responses = responses.map { response in
-                guard case .range(var result) = response else { return response }
-                result.revision = changes.revision
-                return .range(result)
-            }
-        }
-        return .success(.transaction(succeeded: succeeded, responses: responses))
-    }
-
-    /// Limits that do not depend on which branch runs: sizes, counts and compare keys.
-    private func validateShape(_ request: TransactionRequest) -> RegistryRejection? {
-        let operations = request.compares.count + max(request.success.count, request.failure.count)
-        if request.compares.count > limits.transactionOperations || request.success.count > limits.transactionOperations
-            || request.failure.count > limits.transactionOperations
-        {
-            return .tooManyOperations(count: operations, limit: limits.transactionOperations)
-        }
-        var bytes = 0
-        for compare in request.compares {
-            if compare.key.isEmpty { return .emptyKey }
-            if compare.key.count > limits.keyBytes {
-                return .keyTooLong(bytes: compare.key.count, limit: limits.keyBytes)
-            }
-            bytes += compare.key.count
-            if case .value(let value) = compare.target { bytes += value.count }
-        }
-        for operation in request.success + request.failure {
-            switch operation {
-            case .range(let range): bytes += range.range.payloadBytes
-            case .put(let put): bytes += put.key.count + put.value.count
-            case .deleteRange(let delete): bytes += delete.range.payloadBytes
-            }
-        }
-        return checkRequestSize(bytes)
-    }
-
-    /// Validates each operation and refuses two writes to one key (etcd's duplicate-key rule).
-    private func validateBranch(_ branch: [TransactionOperation]) -> RegistryRejection? {
-        var putKeys: Set<[UInt8]> = []
-        var deletes: [KeyRange] = []
-        for operation in branch {
-            switch operation {
-            case .range(let range):
-                if let rejection = validate(range) { return rejection }
-            case .put(let put):
-                if let rejection = validate(put) { return rejection }
-                if !putKeys.insert(put.key).inserted { return .duplicateKeyInTransaction(key: put.key) }
-            case .deleteRange(let delete):
-                if let rejection = delete.range.validate(limits: limits) { return rejection }
-                deletes.append(delete.range)
-            }
-        }
-        for operation in branch {
-            guard case .put(let put) = operation else { continue }
-            if deletes.contains(where: { $0.contains(put.key) }) { return .duplicateKeyInTransaction(key: put.key) }
-        }
-        return nil
-    }
-
-    /// Evaluates one compare against the current state.
-    private func holds(_ compare: Compare) -> Bool {
-        let record = entries[compare.key]
-        let order: Int
-        switch compare.target {
-        case .value(let value):
-            guard let record else { return false }
-            order = compareBytes(record.value, value)
-        case .version(let version):
-            order = Self.order(record?.version ?? 0, version)
-        case .createRevision(let target):
-            order = Self.order(record?.createRevision.rawValue ?? 0, target.rawValue)
-        case .modRevision(let target):
-            order = Self.order(record?.modRevision.rawValue ?? 0, target.rawValue)
-        case .lease(let target):
-            order = Self.order(record?.lease?.rawValue ?? 0, target?.rawValue ?? 0)
-        }
-        switch compare.relation {
-        case .equal: return order == 0
-        case .notEqual: return order != 0
-        case .less: return order < 0
-        case .greater: return order > 0
-        }
-    }
-
-    private static func order<T: Comparable>(_ lhs: T, _ rhs: T) -> Int { lhs < rhs ? -1 : (lhs == rhs ? 0 : 1) }
 }

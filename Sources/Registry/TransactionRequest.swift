@@ -4,6 +4,10 @@ public enum TransactionOperation: Equatable, Sendable {
     case range(RangeRequest)
     case put(PutRequest)
     case deleteRange(DeleteRangeRequest)
+    /// A nested transaction (etcd's `request_txn`): its compares are evaluated, like every compare of the
+    /// outermost transaction, against the state before any operation runs; its chosen branch then runs in
+    /// place, seeing the writes before it. Everything still happens at one revision.
+    indirect case transaction(TransactionRequest)
 }
 
 /// An etcd transaction: if every compare holds, run `success`, else `failure`; all at one revision.
@@ -25,4 +29,6 @@ public enum OperationResponse: Equatable, Sendable {
     case range(RangeResult)
     case put(previous: KeyValue?)
     case deleteRange(deleted: Int, previous: [KeyValue])
+    /// A nested transaction's answer: which of its branches ran, and one response per operation of it.
+    indirect case transaction(succeeded: Bool, responses: [OperationResponse])
 }

@@ -75,8 +75,19 @@ public enum AlarmDirectory {
         case .put(let put): return put.key.starts(with: prefix)
         case .deleteRange, .revokeLease, .checkpointLeases, .expireLeases, .deregisterInstance, .compact: return true
         case .transaction(let transaction):
-            return !(transaction.success + transaction.failure).contains { if case .put = $0 { true } else { false } }
+            return !puts(transaction)
         case .grantLease, .registerInstance, .updateInstance: return false
+        }
+    }
+
+    /// Whether any branch of the transaction, or of a transaction nested in it, puts a key.
+    static func puts(_ transaction: TransactionRequest) -> Bool {
+        (transaction.success + transaction.failure).contains { operation in
+            switch operation {
+            case .put: true
+            case .transaction(let nested): puts(nested)
+            case .range, .deleteRange: false
+            }
         }
     }
 }

@@ -12,6 +12,9 @@ public enum ForwardMessage: Hashable, Sendable {
     case proposed(request: UInt64, outcome: ForwardOutcome)
     case keepAlive(request: UInt64, lease: LeaseID)
     case keptAlive(request: UInt64, ttlMilliseconds: Int64?, failure: String?)
+    /// A membership request a follower hands to the leader; answered with `proposed`, whose index the
+    /// follower then waits to apply, as for a write.
+    case admin(request: UInt64, admin: AdminRequest)
 }
 
 public enum ForwardOutcome: Hashable, Sendable {
@@ -20,10 +23,12 @@ public enum ForwardOutcome: Hashable, Sendable {
     case refused(reason: String)
     /// The command bytes did not decode: a version mismatch or corruption.
     case malformed(reason: String)
+    /// The leader refused a forwarded membership request.
+    case adminRefused(AdminRefusal)
 }
 
 extension ForwardMessage {
-    private enum Tag: UInt8 { case propose = 1, proposed, keepAlive, keptAlive }
+    private enum Tag: UInt8 { case propose = 1, proposed, keepAlive, keptAlive, admin }
 
     public func encoded() -> [UInt8] {
         var writer = ByteWriter()
@@ -49,6 +54,9 @@ extension ForwardMessage {
             case .malformed(let reason):
                 writer.write(UInt8(3))
                 writer.writeString(reason)
+            case .adminRefused(let refusal):
+                writer.write(UInt8(4))
+                refusal.encode(into: &writer)
             }
         case .keepAlive(let request, let lease):
             writer.write(Tag.keepAlive.rawValue)
@@ -60,6 +68,10 @@ extension ForwardMessage {
             writer.write(ttl != nil)
             writer.writeSignedVarint(ttl ?? 0)
             writer.writeString(failure ?? "")
+        case .admin(let request, let admin):
+            writer.write(Tag.admin.rawValue)
+            writer.writeVarint(request)
+            admin.encode(into: &writer)
         }
         return writer.bytes
     }
@@ -82,6 +94,7 @@ extension ForwardMessage {
                 outcome = .notLeader(leader: raw == 0 ? nil : NodeID(rawValue: raw))
             case 2: outcome = .refused(reason: try reader.readString("reason", limit: 4_096))
             case 3: outcome = .malformed(reason: try reader.readString("reason", limit: 4_096))
+            case 4: outcome = .adminRefused(try AdminRefusal(from: &reader))
             case let other: throw .unknownTag(field: "outcome", tag: UInt64(other))
             }
             message = .proposed(request: request, outcome: outcome)
@@ -94,6 +107,9 @@ extension ForwardMessage {
             let ttl = try reader.readSignedVarint("ttl")
             let failure = try reader.readString("failure", limit: 4_096)
             message = .keptAlive(request: request, ttlMilliseconds: hasTTL ? ttl : nil, failure: failure.isEmpty ? nil : failure)
+        case .admin:
+            let request = try reader.readVarint("request")
+            message = .admin(request: request, admin: try AdminRequest(from: &reader))
         case nil:
             throw .unknownTag(field: "forward.kind", tag: UInt64(rawTag))
         }

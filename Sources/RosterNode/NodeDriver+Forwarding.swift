@@ -22,7 +22,10 @@ extension NodeDriver {
                 outcome = .malformed(reason: "\(error)")
             }
             send(.proposed(request: request, outcome: outcome), to: peer)
+        case .admin(let request, let admin):
+            receiveForwardedAdmin(admin, request: request, from: peer)
         case .proposed(let request, let outcome):
+            if adminForwarded(request, outcome: outcome) { break }
             guard let id = writesAwaitingLeader.removeValue(forKey: request)?.request else { break }
             switch outcome {
             case .accepted(let index, let term):
@@ -38,6 +41,8 @@ extension NodeDriver {
                 answer(id, .failed(.noSpace(members: AlarmDirectory.alarms(in: registry).map(\.member))))
             case .refused(let reason), .malformed(let reason):
                 answer(id, .failed(.leaderBusy(reason: reason)))
+            case .adminRefused(let refusal):
+                answer(id, .failed(.leaderBusy(reason: "\(refusal)")))
             }
         case .keepAlive(let request, let lease):
             submitKeepAlive(lease, reply: .remote(peer: peer, request: request))
@@ -61,6 +66,11 @@ extension NodeDriver {
         for (internalID, waiting) in writesAwaitingLeader.sorted(by: { $0.key < $1.key }) where waiting.leader != leader {
             writesAwaitingLeader[internalID] = nil
             answer(waiting.request, .failed(.indeterminate(reason: "the leader changed before it confirmed the write; it may or may not have been applied")))
+        }
+        for (internalID, waiting) in adminAwaitingLeader.sorted(by: { $0.key < $1.key }) where waiting.leader != leader {
+            adminAwaitingLeader[internalID] = nil
+            let reason = "the leader changed before it confirmed the membership change; read the member list"
+            answer(waiting.request, .failed(.indeterminate(reason: reason)))
         }
         for (internalID, waiting) in keepAlivesAwaitingLeader.sorted(by: { $0.key < $1.key }) where waiting.leader != leader {
             keepAlivesAwaitingLeader[internalID] = nil

@@ -66,13 +66,10 @@ extension NodeDriver {
         switch entry.payload {
         case .noop:
             resolveWrite(at: entry, with: nil)
+            resolveAdmin(at: entry)
         case .membership:
             resolveWrite(at: entry, with: nil)
-            if let waiting = adminAwaitingApply.removeValue(forKey: entry.index) {
-                let response: NodeResponse =
-                    waiting.term == entry.term ? .admin(.membershipChanged(raft.configuration)) : .failed(.notApplied)
-                answer(waiting.request, response)
-            }
+            resolveAdmin(at: entry)
             refreshMembers()
         case .command(let bytes):
             let command: RegistryCommand
@@ -101,6 +98,7 @@ extension NodeDriver {
             }
             if case .checkpointLeases(let checkpoints) = command { releaseKeepAlives(after: checkpoints) }
             resolveWrite(at: entry, with: result)
+            resolveAdmin(at: entry)
         }
     }
 

@@ -85,7 +85,7 @@ extension NodeDriver {
         if raft.role == .leader {
             switch proposeAsLeader(command) {
             case .accepted: break
-            case .notLeader, .refused, .malformed: environment.log(.warning, "\(command) not proposed: the leader refused it")
+            case .notLeader, .refused, .malformed, .adminRefused: environment.log(.warning, "\(command) not proposed: the leader refused it")
             }
         } else if let leader = raft.leader {
             send(.propose(request: makeInternalID(), command: command.encoded()), to: leader)

@@ -27,6 +27,11 @@ extension NodeDriver {
             answer(id, .failed(.noSpace(members: members)))
             return
         }
+        // A transaction's shape is checked before it is proposed: its entry must decode on every node.
+        if case .transaction(let transaction) = command, let rejection = transaction.shapeRejection(limits: options.registryLimits) {
+            answer(id, .rejected(rejection, evaluatedAt: registry.revision))
+            return
+        }
         if raft.role == .leader {
             switch proposeAsLeader(command) {
             case .accepted(let index, _) where options.unsafeAcknowledgeBeforeCommit:
@@ -34,6 +39,7 @@ extension NodeDriver {
             case .accepted(let index, let term): writesAwaitingApply[index] = (term, id)
             case .notLeader: answer(id, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
             case .refused(let reason), .malformed(let reason): answer(id, .failed(.leaderBusy(reason: reason)))
+            case .adminRefused(let refusal): answer(id, .failed(.membershipRefused(refusal)))
             }
             return
         }
@@ -209,50 +215,6 @@ extension NodeDriver {
             answer(read.request, .read(result, context))
         } catch {
             answer(read.request, .rejected(error, evaluatedAt: registry.revision))
-        }
-    }
-
-    // MARK: - Administration
-
-    mutating func submitAdmin(_ admin: AdminRequest, id: RequestID) {
-        guard raft.role == .leader else {
-            let leaderName = members.first { $0.id == raft.leader }?.name
-            answer(id, .failed(.membershipRefused("send membership and transfer requests to the leader\(leaderName.map { " (\($0))" } ?? "")")))
-            return
-        }
-        switch admin {
-        case .addLearner(let name, let peerAddress):
-            let member = Member(id: Member.id(forName: name), name: name, peerAddress: peerAddress)
-            // The directory record first, so every node can reach the learner once it is added.
-            let record = RegistryCommand.put(PutRequest(key: MemberDirectory.key(for: name), value: MemberDirectory.record(member)))
-            guard case .accepted = proposeAsLeader(record) else {
-                answer(id, .failed(.leaderBusy(reason: "could not record member \(name)")))
-                return
-            }
-            proposeMembership(.addLearner(member.id), id: id)
-        case .promote(let name):
-            proposeMembership(.promoteLearner(Member.id(forName: name)), id: id)
-        case .remove(let name):
-            proposeMembership(.remove(Member.id(forName: name)), id: id)
-        case .transferLeadership(let name):
-            let target = name.map(Member.id(forName:)) ?? raft.mostUpToDateVoter
-            guard let target else {
-                answer(id, .failed(.membershipRefused("no other voter to transfer leadership to")))
-                return
-            }
-            switch raft.transferLeadership(to: target) {
-            case .started: answer(id, .admin(.transferStarted(to: target)))
-            case .notLeader: answer(id, .failed(.membershipRefused("no longer the leader")))
-            case .refused(let refusal): answer(id, .failed(.membershipRefused("\(refusal)")))
-            }
-        }
-    }
-
-    mutating func proposeMembership(_ change: MembershipChange, id: RequestID) {
-        switch raft.proposeMembershipChange(change) {
-        case .accepted(let index, let term): adminAwaitingApply[index] = (term, id)
-        case .notLeader: answer(id, .failed(.membershipRefused("no longer the leader")))
-        case .refused(let refusal): answer(id, .failed(.membershipRefused("\(refusal)")))
         }
     }
 }

@@ -37,8 +37,10 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     var registrations: [RequestID: RegistrationStep] = [:]
     /// Proposals of registration steps, waiting for Raft to take proposals (see `RegistrationStep`).
     var followUps: [FollowUp] = []
-    /// Membership changes appended at `(index, term)`.
+    /// Membership changes (and member directory updates) appended at `(index, term)`.
     var adminAwaitingApply: [LogIndex: (term: Term, request: RequestID)] = [:]
+    /// Membership requests forwarded to `leader`, waiting for where it appended them.
+    var adminAwaitingLeader: [UInt64: (request: RequestID, leader: NodeID)] = [:]
     /// Every open request, to bound them and to let the shell cancel one.
     var openRequests: Set<RequestID> = []
 
@@ -100,10 +102,12 @@ public struct NodeDriver<Environment: NodeEnvironment> {
 
     // MARK: - Inputs
 
-    /// Advances time by one tick; the leader also proposes due lease expiries and checkpoints.
+    /// Advances time by one tick; the leader also proposes due lease expiries and checkpoints, and promotes a
+    /// member added as a voter once it has caught up.
     public mutating func tick() {
         raft.tick()
         proposeDueLeaseCommands()
+        promoteCaughtUpLearners()
     }
 
     /// On the leader, proposes the lease expiries and checkpoints due now. The shell calls it on every
@@ -154,6 +158,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         readsAwaitingApply.removeAll { $0.request == request }
         adminAwaitingApply = adminAwaitingApply.filter { $0.value.request != request }
         registrationCancelled(request)
+        adminAwaitingLeader = adminAwaitingLeader.filter { $0.value.request != request }
         for (lease, waiters) in keepAlivesAwaitingCheckpoint {
             keepAlivesAwaitingCheckpoint[lease] = waiters.filter {
                 if case .local(let waiting) = $0.reply { waiting != request } else { true }

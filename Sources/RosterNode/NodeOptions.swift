@@ -15,6 +15,9 @@ public struct NodeOptions: Sendable {
     public var snapshotEveryEntries: UInt64 = 10_000
     /// Requests waiting on this node (writes, reads, keepalives) before new ones are refused.
     public var maxPendingRequests: Int = 100_000
+    /// Learners the configuration may hold at once; more are refused (`AdminRefusal.tooManyLearners`). One, as
+    /// etcd 3.4 allows: a learner is a member on its way to voting, and each one adds replication load.
+    public var maxLearners: Int = 1
     /// The members this node knows from its configuration; later members come from the replicated
     /// member directory.
     public var initialMembers: [Member]

@@ -46,11 +46,18 @@ public enum RegistryQuery: Equatable, Sendable {
 }
 
 /// A cluster administration request.
-public enum AdminRequest: Equatable, Sendable {
+public enum AdminRequest: Hashable, Sendable {
     /// Adds a non-voting member reachable at `peerAddress` ("host:port").
     case addLearner(name: String, peerAddress: String)
+    /// Adds a member that votes once it has caught up (etcd's MemberAdd without `is_learner`): it joins as a
+    /// learner, and the leader promotes it as soon as it holds 90 % of the log, so an added member that is
+    /// slow to start never counts toward a quorum it cannot yet help form.
+    case addVoter(name: String, peerAddress: String)
     case promote(name: String)
     case remove(name: String)
+    /// Records a new peer address for a member, replicated through the member directory (etcd's
+    /// MemberUpdate); every node connects to the member there from then on.
+    case updatePeerAddress(name: String, peerAddress: String)
     /// Hands leadership to `name`, or to the most up-to-date other voter when nil.
     case transferLeadership(to: String?)
 }
@@ -120,7 +127,8 @@ public struct ReadContext: Equatable, Sendable {
 }
 
 public enum AdminResult: Equatable, Sendable {
-    /// The membership change committed; the configuration now in force.
+    /// The membership change (or directory update) applied on the node that answers; the configuration
+    /// now in force.
     case membershipChanged(Configuration)
     case transferStarted(to: NodeID)
 }
@@ -143,8 +151,8 @@ public enum NodeFailure: Equatable, Sendable {
     case timedOut
     /// The node refuses new work while shutting down.
     case shuttingDown
-    /// A membership or transfer request was refused by Raft.
-    case membershipRefused(String)
+    /// A membership or transfer request was refused; nothing changed.
+    case membershipRefused(AdminRefusal)
     /// Too many requests are waiting on this node.
     case overloaded(limit: Int)
     /// A NOSPACE alarm is raised (by `members`): writes that add data are refused until an operator makes room

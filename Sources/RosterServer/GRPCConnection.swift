@@ -246,12 +246,20 @@ final class GRPCConnection {
         let registry = server.driver.registry
         switch reply.encode(
             response, context: server.etcdHeaderContext, currentRevision: registry.revision,
-            compactedRevision: registry.compactedRevision)
+            compactedRevision: registry.compactedRevision, members: reply.listsMembers ? memberList() : [])
         {
         case .success(let bytes): respond(bytes, on: stream)
         case .failure(let status): fail(stream, status)
         }
         flush()
+    }
+
+    /// Every member as etcd lists them, after a membership change this node applied.
+    private func memberList() -> [EtcdAPI.Member] {
+        var status = server.driver.status
+        status.members = server.membersWithClientAddresses
+        return EtcdLocalAnswer.members(
+            status, ownID: server.configuration.ownID.rawValue, ownClientURL: "http://\(server.configuration.clientAddress)")
     }
 
     /// The node's answer to one keepalive of a `LeaseKeepAlive` stream.

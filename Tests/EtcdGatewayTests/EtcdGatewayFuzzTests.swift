@@ -33,6 +33,10 @@ struct EtcdGatewayFuzzTests {
             case .hash: _ = try HashRequest(decoding: payload)
             case .hashKV: _ = try HashKVRequest(decoding: payload)
             case .moveLeader: _ = try MoveLeaderRequest(decoding: payload)
+            case .memberAdd: _ = try MemberAddRequest(decoding: payload)
+            case .memberRemove: _ = try MemberRemoveRequest(decoding: payload)
+            case .memberUpdate: _ = try MemberUpdateRequest(decoding: payload)
+            case .memberPromote: _ = try MemberPromoteRequest(decoding: payload)
             default: return nil
             }
             return true
@@ -58,13 +62,24 @@ struct EtcdGatewayFuzzTests {
             let compare = EtcdAPI.Compare(result: .greater, target: .mod, key: bytes("k"), targetUnion: .modRevision(2))
             let put = RequestOp(request: .requestPut(EtcdAPI.PutRequest(key: bytes("k"), value: bytes("v"))))
             let range = RequestOp(request: .requestRange(.key("k", end: "l")))
-            return TxnRequest(compare: [compare], success: [put, range], failure: [range]).encoded()
+            guard Bool.random(using: &random) else {
+                return TxnRequest(compare: [compare], success: [put, range], failure: [range]).encoded()
+            }
+            // Nested, with a range compare, so mutations reach the nested and range paths too.
+            let overRange = EtcdAPI.Compare(result: .equal, target: .value, key: bytes("a"), targetUnion: .value(bytes("v")), rangeEnd: [0])
+            let nested = RequestOp(request: .requestTxn(TxnRequest(compare: [overRange], success: [put], failure: [range])))
+            return TxnRequest(compare: [compare, overRange], success: [range, nested], failure: [nested, range]).encoded()
         case .compact: return CompactionRequest(revision: Int64.random(in: -3...3, using: &random), physical: true).encoded()
         case .leaseGrant: return LeaseGrantRequest(ttl: 30, id: 9).encoded()
         case .leaseTimeToLive: return LeaseTimeToLiveRequest(id: 9, keys: true).encoded()
         case .leaseRevoke: return LeaseRevokeRequest(id: 9).encoded()
         case .hashKV: return HashKVRequest(revision: Int64.random(in: -3...3, using: &random)).encoded()
         case .moveLeader: return MoveLeaderRequest(targetID: 3).encoded()
+        case .memberAdd: return MemberAddRequest(peerURLs: ["http://10.0.0.4:2380"], isLearner: true).encoded()
+        case .memberRemove: return MemberRemoveRequest(id: 3).encoded()
+        case .memberUpdate: return MemberUpdateRequest(id: 3, peerURLs: ["http://10.0.0.4:2380"]).encoded()
+        case .memberPromote: return MemberPromoteRequest(id: 3).encoded()
+        case .alarm: return AlarmRequest(action: .deactivate, memberID: 3, alarm: .noSpace).encoded()
         default: return []
         }
     }

@@ -359,11 +359,4 @@ struct EtcdKVTests {
         }
         #expect(failed.kvs.map(\.value) == [bytes("2")])
     }
-
-    @Test("a nested txn is UNIMPLEMENTED")
-    func nestedTxn() {
-        var node = Node()
-        let nested = RequestOp(request: .requestTxn(TxnRequest()))
-        #expect(node.status(.txn, TxnRequest(success: [nested]))?.code == .unimplemented)
-    }
 }

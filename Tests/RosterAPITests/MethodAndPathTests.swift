@@ -27,7 +27,7 @@ let pathMethods: [PathMethods] = [
     PathMethods(path: "/v1/txn", allowed: ["POST"]),
     PathMethods(path: "/v1/compact", allowed: ["POST"]),
     PathMethods(path: "/v1/cluster/members", allowed: ["GET", "POST"]),
-    PathMethods(path: "/v1/cluster/members/n1", allowed: ["DELETE"]),
+    PathMethods(path: "/v1/cluster/members/n1", allowed: ["PATCH", "DELETE"]),
     PathMethods(path: "/v1/cluster/members/n1/promote", allowed: ["POST"]),
     PathMethods(path: "/v1/cluster/status", allowed: ["GET"]),
     PathMethods(path: "/v1/cluster/transfer-leadership", allowed: ["POST"]),

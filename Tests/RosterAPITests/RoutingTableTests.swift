@@ -189,6 +189,9 @@ let routeTable: [RouteCase] = [
         expected: .node(.admin(.addLearner(name: "n4", peerAddress: "10.0.0.4:7001")))),
     RouteCase(method: "POST", target: "/v1/cluster/members/n4/promote", expected: .node(.admin(.promote(name: "n4")))),
     RouteCase(method: "DELETE", target: "/v1/cluster/members/n4", expected: .node(.admin(.remove(name: "n4")))),
+    RouteCase(
+        method: "PATCH", target: "/v1/cluster/members/n4", body: #"{"peer_address":"10.0.0.5:7001"}"#,
+        expected: .node(.admin(.updatePeerAddress(name: "n4", peerAddress: "10.0.0.5:7001")))),
     RouteCase(method: "GET", target: "/v1/cluster/status", expected: .clusterStatus),
     RouteCase(method: "GET", target: "/v1/snapshot", expected: .snapshot),
     RouteCase(

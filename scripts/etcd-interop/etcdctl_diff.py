@@ -7,13 +7,18 @@ Script syntax (etcdctl-script.txt), one step a line; '#' starts a comment line:
     <etcdctl arguments> <<EOF           the lines up to a line `EOF` are its stdin (txn)
     ... => NAME=path [NAME=path ...]    capture values for later steps: path is a dotted path into the first
                                         JSON document of stdout (`header.revision`, `kvs.0.mod_revision`), or
-                                        /regex/ with one group over stdout; a `:hex` suffix turns a decimal into hex
+                                        /regex/ with one group over stdout; a `:hex` suffix turns a decimal into hex;
+                                        a capture named M_<X> is the id of a member the script added, normalised
+                                        as <m:new-x>
     {NAME}                              a captured value; {ep:n1} is n1's client address, {id:n2} n2's member id (hex)
     @leader n1                          make sure n1 leads (move-leader if not) and every member agrees (not recorded)
     @watch SYNC <watch arguments>       start `etcdctl watch <watch arguments>` in the background; SYNC is a key
       ...steps...                       inside the watched range: it is put until the watch reports it (so the watch
     @end                                is in place), then the steps run, then SYNC is put once more as a fence and
                                         the watch's events up to the fence are recorded (SYNC's own events dropped)
+
+A `member add` refused with etcd's "unhealthy cluster" (its leader not yet connected to every voter for 5 s) is
+retried until it is answered otherwise, within 20 s.
 
 The transcript records each step's template (not its substituted values), stdout, stderr (without clientv3's
 JSON retry logs) and a non-zero exit status. normalise() then replaces what legitimately differs between two
@@ -122,6 +127,7 @@ class Runner:
         self.transcript = []
         self.log = log
         self.member_ids = {}                  # name -> int
+        self.added_members = {}               # name -> int: members the script adds (captures named M_<NAME>)
         self.cluster_id = None
         self.env = dict(os.environ, ETCDCTL_API="3")
         self.dead_members = None              # callable -> description of members that exited, or ""
@@ -222,6 +228,9 @@ class Runner:
             if to_hex:
                 value = "%x" % int(value)
             self.vars[name] = value
+            if name.startswith("M_"):
+                # A member the script added: its id differs between clusters, so it is normalised by name.
+                self.added_members["new-" + name[2:].lower()] = int(value, 16) if to_hex else int(value)
 
     def record(self, header, rc, out, err):
         if rc != 0 and ("context deadline exceeded" in err or rc == "timeout"):
@@ -267,6 +276,8 @@ class Runner:
             if stdin is not None:
                 stdin = "\n".join(self.substitute_text(l) for l in stdin.split("\n"))
             rc, out, err = self.etcdctl(args, stdin)
+            if args[:2] == ["member", "add"]:
+                rc, out, err = self.retry_unhealthy(args, stdin, rc, out, err)
             header = "$ etcdctl " + step["template"]
             if step["stdin"] is not None:
                 header += "  <<< " + " | ".join(step["stdin"].rstrip("\n").split("\n"))
@@ -275,6 +286,16 @@ class Runner:
                 self.capture(step, out)
         elif step["kind"] == "watch":
             self.watch(step)
+
+    def retry_unhealthy(self, args, stdin, rc, out, err, deadline=20):
+        """etcd refuses a member add with "unhealthy cluster" until its leader has been connected to every voter
+        for 5 s (mayAddMember, HealthInterval), which a recent leadership move resets. That is etcd's readiness,
+        not an answer to compare: retry until the cluster is past it (the last attempt is recorded)."""
+        limit = time.monotonic() + deadline
+        while rc != 0 and "etcdserver: unhealthy cluster" in err and time.monotonic() < limit:
+            time.sleep(0.2)
+            rc, out, err = self.etcdctl(args, stdin)
+        return rc, out, err
 
     def watch(self, step):
         args = self.substitute(step["template"])
@@ -450,6 +471,8 @@ class Normaliser:
 
     def text(self, s):
         s = self.addresses(s)
+        # etcdctl prints member and cluster ids with %16x: a shorter id is padded with spaces, not an answer.
+        s = re.sub(r"\b(Member|cluster) +([0-9a-f]{1,16})\b", r"\1 \2", s)
 
         def hexid(m):
             v = int(m.group(0), 16)

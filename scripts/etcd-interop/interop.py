@@ -101,7 +101,8 @@ class Target:
         finally:
             transcript = runner.transcript
             write(os.path.join(self.out, "etcdctl.raw.txt"), transcript)
-        normaliser = etcdctl_diff.Normaliser(cluster.describe(), runner.member_ids, runner.cluster_id)
+        normaliser = etcdctl_diff.Normaliser(cluster.describe(), {**runner.member_ids, **runner.added_members},
+                                                 runner.cluster_id)
         self.normalised = etcdctl_diff.normalise(transcript, normaliser)
         path = os.path.join(self.out, "etcdctl.normalised.txt")
         write(path, self.normalised)

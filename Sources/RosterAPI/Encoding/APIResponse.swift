@@ -144,6 +144,16 @@ public enum APIResponse {
             writer.beginObject()
             writeDeleted(deleted, previous, into: &writer)
             writer.endObject()
+        case .transaction(let succeeded, let responses):
+            // Only etcd's API sends nested transactions; shaped like the outer answer should one appear here.
+            writer.key("txn")
+            writer.beginObject()
+            writer.field("succeeded", succeeded)
+            writer.key("responses")
+            writer.beginArray()
+            for response in responses { writeOperationResponse(response, into: &writer) }
+            writer.endArray()
+            writer.endObject()
         }
         writer.endObject()
     }

@@ -25,10 +25,22 @@ extension Router {
             }
             return .node(.admin(.addLearner(name: name, peerAddress: address)))
         case (4, "members"):
-            try allow(["DELETE"])
+            try allow(["PATCH", "DELETE"])
             try query.finish()
-            try expectNoBody()
-            return .node(.admin(.remove(name: try memberSegment())))
+            let name = try memberSegment()
+            guard method == "PATCH" else {
+                try expectNoBody()
+                return .node(.admin(.remove(name: name)))
+            }
+            // etcd's MemberUpdate: a new peer address, replicated through the member directory.
+            var fields = try JSONFields(try jsonBody(), path: "", allowed: ["peer_address"])
+            let address = try fields.require("peer_address", hint: "\"host:port\" of its peer listener").string(
+                "peer_address")
+            try fields.finish()
+            if let problem = NameRules.checkHostPort(address) {
+                throw .invalidField("peer_address", "is invalid (\(problem)); use host:port")
+            }
+            return .node(.admin(.updatePeerAddress(name: name, peerAddress: address)))
         case (5, "members") where segments[4] == "promote":
             try allow(["POST"])
             try query.finish()

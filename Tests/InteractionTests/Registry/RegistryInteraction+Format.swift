@@ -24,7 +24,9 @@ extension RegistryInteraction {
             return "deregister \(text(name.key))" + (incarnation.map { " incarnation:\($0)" } ?? "")
         case .compact(let revision):
             return "compact \(revision)"
-        case .transaction, .updateInstance:
+        case .transaction(let request):
+            return format(request)
+        case .updateInstance:
             return "\(command)"
         }
     }
@@ -33,7 +35,7 @@ extension RegistryInteraction {
         switch response {
         case .put: "stored"
         case .deleteRange(let deleted, _): "deleted \(deleted) key\(deleted == 1 ? "" : "s")"
-        case .transaction(let succeeded, _): succeeded ? "transaction succeeded" : "transaction failed"
+        case .transaction(let succeeded, let responses): format(transactionResponse: succeeded, responses)
         case .leaseGranted(let id, let ttl): "lease \(id.rawValue) granted, ttl \(ttl) ms"
         case .leaseRevoked(let id, let deleted): "lease \(id.rawValue) revoked, \(deleted) key\(deleted == 1 ? "" : "s") deleted"
         case .leasesCheckpointed(let count): "\(count) lease\(count == 1 ? "" : "s") checkpointed"

@@ -34,6 +34,7 @@ struct RegistryInteraction: ScriptInterpreter {
         case "register": return try register(command)
         case "deregister": return try deregister(command)
         case "put": return try put(command)
+        case "txn": return try transaction(command)
         case "delete": return try commit(.deleteRange(DeleteRangeRequest(.key(Array(command.positional(0, "key").utf8)))))
         case "compact": return try commit(.compact(revision(command.positional(0, "revision"))))
         case "watch-from": return try watchFrom(command)

@@ -451,6 +451,7 @@ func main() {
 
 	admin := newClient(eps)
 	basics(admin)
+	nestedTxn(admin)
 
 	stop, stopAll := context.WithCancel(context.Background())
 	defer stopAll()
