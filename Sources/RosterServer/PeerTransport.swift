@@ -39,7 +39,9 @@ public final class PeerTransport {
     public var onMessage: (Message) -> Void = { _ in }
     /// Delivers a forwarded request or response and the member that sent it.
     public var onForward: (ForwardMessage, NodeID) -> Void = { _, _ in }
-    /// An established connection to or from the member broke. May be reported once per direction.
+    /// An established connection to or from the member broke. May be reported once per direction. Always
+    /// reported on a later loop turn: a `send` can break a link synchronously (connection reset), and its caller
+    /// (the driver's Ready loop, writing ahead of the fsync) must never be re-entered by the callback.
     public var onPeerDown: (NodeID) -> Void = { _ in }
     /// The outbound connection to the member is established; messages to it are now sent.
     public var onPeerUp: (NodeID) -> Void = { _ in }
@@ -296,7 +298,7 @@ public final class PeerTransport {
 
     func peerDidDisconnect(_ id: NodeID) {
         guard !isClosed, members[id] != nil else { return }
-        onPeerDown(id)
+        reportPeerDown(id)
     }
 
     func inboundDidClose(_ session: PeerInboundSession, reason: Connection.CloseReason) {
@@ -304,7 +306,16 @@ public final class PeerTransport {
         logRefusal(reason, remote: session.remote)
         guard let sender = session.sender, !isClosed, members[sender] != nil else { return }
         logger.info("inbound peer connection closed", ["peer": members[sender]?.name ?? "\(sender)", "reason": reason])
-        onPeerDown(sender)
+        reportPeerDown(sender)
+    }
+
+    /// See `onPeerDown`: found by RollingRestartTests as "Fatal access conflict" when a reset during the Ready
+    /// loop's early send reached the driver while the loop still held it.
+    private func reportPeerDown(_ id: NodeID) {
+        _ = loop.schedule(after: .zero) { [weak self] in
+            guard let self, !self.isClosed else { return }
+            self.onPeerDown(id)
+        }
     }
 
     // MARK: - Lifecycle

@@ -5,7 +5,9 @@ import RosterNode
 
 /// The shell's side of the driver: inputs go in through `withDriver`, one Ready loop per loop
 /// iteration runs in `flush`, and `carryOut` performs the `NodeEffects` it returns. The driver never
-/// calls back into the shell, so no re-entrancy guard or outbox is needed.
+/// calls back into the shell, and the one shell call made inside the Ready loop (the environment's early
+/// send to peers) reports link loss on a later loop turn (`PeerTransport.onPeerDown`), so no re-entrancy
+/// guard or outbox is needed.
 extension RosterServer {
     /// Gives the driver an input, and schedules the Ready loop for the end of this loop iteration so
     /// that everything queued in one iteration shares one Ready (and one fsync).

@@ -164,10 +164,7 @@ public final class RosterServer {
 
     func peerDown(_ peer: NodeID) {
         metrics.peerDisconnects += 1
-        // A send made inside the driver's Ready loop (`persist` sends appends alongside the fsync) can fail and close
-        // the link synchronously, which lands here while `flush` still holds `driver`: tell the driver on the next
-        // loop turn, never inside its own access (found by RollingRestartTests: "Fatal access conflict detected").
-        _ = loop.schedule(after: .zero) { [unowned self] in self.withDriver { $0.peerDisconnected(peer) } }
+        withDriver { $0.peerDisconnected(peer) }
     }
 
     // MARK: - Metrics
