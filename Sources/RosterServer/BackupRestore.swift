@@ -109,11 +109,13 @@ public enum BackupRestore {
         } catch {
             throw .registryUndecodable(path: path, reason: "\(error)")
         }
-        guard state.lastAppliedIndex == backup.appliedIndex, state.revision.rawValue == backup.revision else {
+        // The registry's index is that of the last registry command; Raft's applied index, which the backup records,
+        // also counts the entries that leave the registry alone (membership changes, a new leader's empty entry).
+        guard state.lastAppliedIndex <= backup.appliedIndex, state.revision.rawValue == backup.revision else {
             throw .registryUndecodable(
                 path: path,
                 reason: "the state is at index \(state.lastAppliedIndex), revision \(state.revision), but the backup records "
-                    + "index \(backup.appliedIndex), revision \(backup.revision)")
+                    + "applied index \(backup.appliedIndex), revision \(backup.revision)")
         }
         let hash: StateHash
         do {

@@ -25,6 +25,8 @@ final class GRPCConnection {
         case unary
         case watch(EtcdWatchSession)
         case keepAlive
+        /// `Maintenance.Snapshot`: nil until the backup is encoded, then the bytes still to send.
+        case snapshot(SnapshotTransfer?)
     }
 
     struct Call {
@@ -58,7 +60,7 @@ final class GRPCConnection {
     unowned let server: RosterServer
     unowned let session: ClientSession
     private(set) var http2: HTTP2Connection
-    private(set) var calls: [StreamID: Call] = [:]
+    var calls: [StreamID: Call] = [:]
 
     init(server: RosterServer, session: ClientSession) {
         self.server = server
@@ -90,6 +92,7 @@ final class GRPCConnection {
             drop(stream)
         case .windowOpened:
             resumeLaggingWatches()
+            sendSnapshotChunks()
         case .connectionFailed:
             // The connection dropped every stream with its GOAWAY: end the calls too, so no answer is sent on
             // a stream that no longer exists and no node request runs for nobody.
@@ -137,6 +140,7 @@ final class GRPCConnection {
         switch method {
         case .watch: kind = .watch(EtcdWatchSession(context: server.etcdHeaderContext))
         case .leaseKeepAlive: kind = .keepAlive
+        case .snapshot: kind = .snapshot(nil)
         default: kind = .unary
         }
         calls[stream] = Call(
@@ -184,6 +188,11 @@ final class GRPCConnection {
             } catch {
                 fail(stream, GRPCStatus(code: .invalidArgument, message: "grpc: error unmarshalling request: \(error)"))
             }
+        case .snapshot(let transfer):
+            guard transfer == nil, call.inFlight.isEmpty, !call.responseStarted else {
+                return fail(stream, GRPCStatus(code: .internal, message: "a snapshot call takes exactly one request message"))
+            }
+            startSnapshot(payload, on: stream)
         }
     }
 
@@ -206,6 +215,11 @@ final class GRPCConnection {
             if call.inFlight.isEmpty { finish(stream, .ok) }
         case .watch:
             finish(stream, .ok)
+        case .snapshot:
+            // The request normally comes with END_STREAM; the snapshot then streams on and finishes the call.
+            if !call.responseStarted {
+                fail(stream, GRPCStatus(code: .internal, message: "the call ended without a request message"))
+            }
         }
     }
 
@@ -317,7 +331,7 @@ final class GRPCConnection {
 
     // MARK: - Output
 
-    private func startResponse(_ stream: StreamID) {
+    func startResponse(_ stream: StreamID) {
         guard calls[stream]?.responseStarted == false else { return }
         calls[stream]?.responseStarted = true
         do {
@@ -332,7 +346,7 @@ final class GRPCConnection {
         for response in responses { send(message: response.encoded(), on: stream) }
     }
 
-    private func send(message: [UInt8], on stream: StreamID) {
+    func send(message: [UInt8], on stream: StreamID) {
         startResponse(stream)
         do {
             try http2.sendData(GRPCMessageFramer.frame(message), on: stream)
@@ -354,7 +368,7 @@ final class GRPCConnection {
     }
 
     /// Ends a call with `status`: trailers after a started response, Trailers-Only before one.
-    private func finish(_ stream: StreamID, _ status: GRPCStatus) {
+    func finish(_ stream: StreamID, _ status: GRPCStatus) {
         guard let call = calls.removeValue(forKey: stream) else { return }
         cancelInFlight(call)
         do {
@@ -368,7 +382,7 @@ final class GRPCConnection {
         }
     }
 
-    private func fail(_ stream: StreamID, _ status: GRPCStatus) {
+    func fail(_ stream: StreamID, _ status: GRPCStatus) {
         if calls[stream] == nil {
             // Refused before the call was set up, on the stream whose HEADERS `open` is handling.
             do {
@@ -416,6 +430,7 @@ final class GRPCConnection {
     /// The connection drained: more frames may go, and lagging watches catch up.
     func drained() {
         resumeLaggingWatches()
+        sendSnapshotChunks()
         flush()
     }
 

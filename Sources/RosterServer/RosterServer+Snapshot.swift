@@ -23,38 +23,54 @@ extension RosterServer {
     static let backupWorker: EventLoopThread? = try? EventLoopThread()
 
     func serveSnapshot(session: ClientSession) {
-        let streaming = sessions.values.filter { $0.answer?.isBackup == true }.count
-        let inFlight = streaming + Self.encodingBackups.load(ordering: .relaxed)
+        // The session answers nothing else (no pipelined request) until the backup is written.
+        session.begin(RequestID(nextRequestID))
+        nextRequestID += 1
+        let context = context
+        let logger = logger
+        let refusal = encodeBackup(for: session) { session, result in
+            Self.answer(session, with: result, context: context, logger: logger)
+        }
+        if let refusal { session.finish(APIAdapter.error(refusal, context: context)) }
+    }
+
+    /// Backups streaming now: HTTP answers and etcd `Maintenance.Snapshot` calls.
+    private var streamingBackups: Int {
+        sessions.values.reduce(0) { count, session in
+            count + (session.answer?.isBackup == true ? 1 : 0) + (session.grpc?.streamingSnapshots ?? 0)
+        }
+    }
+
+    /// Captures the applied state now and encodes it on the backup worker; `deliver` then runs on the loop with
+    /// the file's bytes, unless `owner` is gone by then. Returns the refusal instead when
+    /// `concurrentBackupsLimit` backups are being made already.
+    func encodeBackup<Owner: AnyObject>(
+        for owner: Owner, deliver: @escaping (Owner, Result<(bytes: [UInt8], backup: Backup), RegistryRejection>) -> Void
+    ) -> APIError? {
+        let inFlight = streamingBackups + Self.encodingBackups.load(ordering: .relaxed)
         guard inFlight < Self.concurrentBackupsLimit else {
-            let error = APIError(
+            return APIError(
                 status: .tooManyRequests, code: "too_many_backups",
                 message: "\(inFlight) backups are being made by this node already (at most \(Self.concurrentBackupsLimit)); "
                     + "retry when one finished, or ask another member", retryAfterSeconds: 1)
-            session.finish(APIAdapter.error(error, context: context))
-            return
         }
         let capture = BackupCapture(
             driver: driver, clusterID: configuration.clusterID, memberName: configuration.name,
             members: membersWithClientAddresses)
-        // The session answers nothing else (no pipelined request) until the backup is written.
-        session.begin(RequestID(nextRequestID))
-        nextRequestID += 1
-        let waiting = LoopBound(session)
+        let waiting = LoopBound(owner)
+        let delivery = LoopBoundClosure(deliver)
         let handle = loop.handle
-        let context = context
-        let logger = logger
-        let deliver: @Sendable (Result<(bytes: [UInt8], backup: Backup), RegistryRejection>) -> Void = { result in
+        let finished: @Sendable (Result<(bytes: [UInt8], backup: Backup), RegistryRejection>) -> Void = { result in
             _ = handle.execute {
                 Self.encodingBackups.subtract(1, ordering: .relaxed)
-                guard let session = waiting.value else { return }
-                Self.answer(session, with: result, context: context, logger: logger)
+                guard let owner = waiting.value else { return }
+                delivery.closure(owner, result)
             }
         }
         Self.encodingBackups.add(1, ordering: .relaxed)
-        guard let worker = Self.backupWorker, worker.execute({ deliver(capture.encode()) }) else {
-            deliver(capture.encode())
-            return
-        }
+        if let worker = Self.backupWorker, worker.execute({ finished(capture.encode()) }) { return nil }
+        finished(capture.encode())
+        return nil
     }
 
     /// Streams the encoded backup (or answers why there is none); on the loop thread.
@@ -123,6 +139,16 @@ struct BackupCapture: Sendable {
 }
 
 /// A loop-thread object carried through another thread and back without being touched there.
+/// A loop-thread closure carried through a worker thread and called back on the loop (the same rule as `LoopBound`).
+final class LoopBoundClosure<Owner: AnyObject>: @unchecked Sendable {
+    // Safety: created on the loop thread and called only by the closure `EventLoopHandle.execute` runs there.
+    let closure: (Owner, Result<(bytes: [UInt8], backup: Backup), RegistryRejection>) -> Void
+
+    init(_ closure: @escaping (Owner, Result<(bytes: [UInt8], backup: Backup), RegistryRejection>) -> Void) {
+        self.closure = closure
+    }
+}
+
 final class LoopBound<Value: AnyObject>: @unchecked Sendable {
     // Safety: `value` is written at creation and read only by the closure `EventLoopHandle.execute` runs on the
     // loop thread that created it; the worker thread only passes the box along.

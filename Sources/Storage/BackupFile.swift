@@ -96,10 +96,11 @@ public enum BackupFile {
         return writer.bytes
     }
 
-    /// Decodes and verifies a backup file.
+    /// Decodes and verifies a backup file, plain or as `etcdctl snapshot save` wrote it (`EtcdSnapshotEnvelope`).
     /// - Throws: `BackupFileError.damaged` naming `path` and the offset of the damage (a checksum mismatch is
     ///   reported at the checksum's offset), `.notABackup`, or `.newerFormat` for a file from a newer Roster.
-    public static func decode(_ bytes: [UInt8], path: String) throws(BackupFileError) -> Backup {
+    public static func decode(_ file: [UInt8], path: String) throws(BackupFileError) -> Backup {
+        let bytes = EtcdSnapshotEnvelope.unwrap(file) ?? file
         guard bytes.count >= 16 else {
             throw .damaged(path: path, offset: bytes.count, reason: "backup file of \(bytes.count) bytes is truncated")
         }

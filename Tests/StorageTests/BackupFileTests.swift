@@ -55,3 +55,37 @@ struct BackupFileTests {
         }
     }
 }
+
+/// Goal: a backup sent as etcd's snapshot stream (what `etcdctl snapshot save` writes) passes etcdctl's check
+/// (length ≡ 32 mod 512) and decodes as the backup it carries; a damaged envelope is never misread.
+@Suite("etcd snapshot envelope")
+struct EtcdSnapshotEnvelopeTests {
+    @Test("wrapped backups of every padding length keep etcdctl's shape and decode unchanged")
+    func roundTrip() throws {
+        for extra in [0, 1, 200, 291, 292, 293, 503, 504, 505, 1_000] {
+            var backup = BackupFileTests.backup
+            backup.registryData = Array(repeating: 7, count: extra)
+            let wrapped = EtcdSnapshotEnvelope.wrap(BackupFile.encode(backup))
+            #expect(wrapped.count % 512 == 32)
+            #expect(EtcdSnapshotEnvelope.unwrap(wrapped) == BackupFile.encode(backup))
+            #expect(try BackupFile.decode(wrapped, path: "etcdctl.db") == backup)
+        }
+    }
+
+    @Test("a plain backup is not taken for an envelope")
+    func plainFile() {
+        #expect(EtcdSnapshotEnvelope.unwrap(BackupFile.encode(BackupFileTests.backup)) == nil)
+    }
+
+    @Test("a flipped bit or a cut in an envelope is refused, naming the file")
+    func damage() {
+        let wrapped = EtcdSnapshotEnvelope.wrap(BackupFile.encode(BackupFileTests.backup))
+        for index in stride(from: 0, to: wrapped.count, by: 37) {
+            var damaged = wrapped
+            damaged[index] ^= 0x10
+            #expect(EtcdSnapshotEnvelope.unwrap(damaged) == nil)
+            #expect(throws: BackupFileError.self) { try BackupFile.decode(damaged, path: "bad.db") }
+        }
+        #expect(throws: BackupFileError.self) { try BackupFile.decode(Array(wrapped.dropLast(1)), path: "cut.db") }
+    }
+}

@@ -101,6 +101,8 @@ class Target:
         finally:
             transcript = runner.transcript
             write(os.path.join(self.out, "etcdctl.raw.txt"), transcript)
+        if self.name == "roster":
+            self.check_snapshot_restores(cluster)
         normaliser = etcdctl_diff.Normaliser(cluster.describe(), {**runner.member_ids, **runner.added_members},
                                                  runner.cluster_id)
         self.normalised = etcdctl_diff.normalise(transcript, normaliser)
@@ -122,6 +124,19 @@ class Target:
             self.fail("etcdctl", f"normalised transcript differs from expected-etcdctl.txt (real etcd 3.4):\n"
                       + "\n".join(diff(golden, self.normalised, "expected (etcd)", self.name))
                       + f"\nfull transcripts: {GOLDEN} and {path} (raw: {self.out}/etcdctl.raw.txt)")
+
+    def check_snapshot_restores(self, cluster):
+        """The file `etcdctl snapshot save` wrote from Roster is a Roster backup: `roster restore` builds a member from it."""
+        snapshot = "/tmp/roster-etcd-interop-snapshot.db"
+        data_dir = os.path.join(self.out, "restored-from-etcdctl-snapshot")
+        command = [cluster.binary, "restore", snapshot, "--name", "r1", "--data-dir", data_dir,
+                   "--client-addr", "127.0.0.1:1", "--peer-addr", "127.0.0.1:2", "--initial-cluster", "r1=127.0.0.1:2"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0 or "restored" not in done.stdout + done.stderr:
+            self.fail("etcdctl", f"`roster restore` of the file etcdctl's snapshot save wrote failed (exit {done.returncode}): "
+                      f"{done.stdout}{done.stderr}")
+        else:
+            say(f"{self.name}: etcdctl's snapshot file restored with roster restore")
 
     def part_python(self, cluster):
         command = [self.args.python, os.path.join(HERE, "python_check.py"), "--endpoints", ",".join(cluster.endpoints)]
