@@ -59,6 +59,35 @@ extension RegistryState {
         return result
     }
 
+    /// A service's instances as they were at `target` inside the history window: what an operator reads to put
+    /// back an instance deleted by mistake (`rosterctl list SERVICE --revision R`).
+    /// - Throws: `invalidName`, or `futureRevision` / `compactedRevision` outside the window.
+    /// - Complexity: O(log n + instances of the service + events after `target`).
+    public func instances(namespace: String, service: String, atRevision target: Revision) throws(RegistryRejection) -> InstanceList {
+        if target == revision { return try instances(namespace: namespace, service: service) }
+        let probe = InstanceName(namespace: namespace, service: service, id: "x")
+        if let rejection = probe.validate(limits: limits) ?? validateHistorical(target) { throw rejection }
+        var records: [KeyValue] = []
+        forEachRecord(in: .prefix(InstanceName.servicePrefix(namespace: namespace, service: service)), atRevision: target) { record in
+            if record.isInstance { records.append(record) }
+            return true
+        }
+        return InstanceList(records: records, revision: target)
+    }
+
+    /// One instance as it was at `target`, or nil if it did not exist then.
+    /// - Throws: `futureRevision` / `compactedRevision` outside the history window.
+    public func instance(named name: InstanceName, atRevision target: Revision) throws(RegistryRejection) -> ServiceInstance? {
+        if target == revision { return instance(named: name) }
+        if let rejection = validateHistorical(target) { throw rejection }
+        var found: ServiceInstance?
+        forEachRecord(in: .key(name.key), atRevision: target) { record in
+            found = record.instance
+            return false
+        }
+        return found
+    }
+
     private func validateHistorical(_ target: Revision) -> RegistryRejection? {
         if target.rawValue < 0 { return .negativeRevision(target) }
         if target > revision { return .futureRevision(target, current: revision) }

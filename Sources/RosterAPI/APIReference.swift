@@ -8,8 +8,8 @@
 //
 //   GET    /healthz  /readyz  /metrics                    .health / .ready / .metrics
 //   GET    /v1/services[?namespace=]                      read .services
-//   GET    /v1/services/{service}[?namespace=]            read .instances
-//   GET    /v1/services/{service}/instances/{id}          read .instance (404 instance_not_found if absent)
+//   GET    /v1/services/{service}[?namespace=][&revision=R]   read .instances (.instancesAt: as at R, in history)
+//   GET    /v1/services/{service}/instances/{id}[?revision=R] read .instance / .instanceAt (404 instance_not_found)
 //   PUT    /v1/services/{service}/instances/{id}          write .registerInstance, or .registerWithLease with "ttl"
 //   PATCH  /v1/services/{service}/instances/{id}          write .updateInstance (incarnation required)
 //   DELETE /v1/services/{service}/instances/{id}[?incarnation=]   write .deregisterInstance

@@ -193,7 +193,7 @@ extension NodeDriver {
     }
 
     mutating func serve(_ read: PendingRead) {
-        let context = ReadContext(
+        var context = ReadContext(
             revision: registry.revision, consistency: read.options.consistency, leaderContactAgeMilliseconds: leaderContactAge)
         do {
             let result: QueryResult
@@ -202,6 +202,12 @@ extension NodeDriver {
             case .rangeAt(let request, let revision): result = .range(try registry.range(request, atRevision: revision))
             case .instances(let namespace, let service): result = .instances(try registry.instances(namespace: namespace, service: service))
             case .instance(let name): result = .instance(registry.instance(named: name))
+            case .instancesAt(let namespace, let service, let revision):
+                result = .instances(try registry.instances(namespace: namespace, service: service, atRevision: revision))
+                context.revision = revision
+            case .instanceAt(let name, let revision):
+                result = .instance(try registry.instance(named: name, atRevision: revision))
+                context.revision = revision
             case .services(let namespace): result = .services(try registry.services(namespace: namespace))
             case .lease(let lease, let includeKeys):
                 var status = try registry.timeToLive(lease, includeKeys: includeKeys)

@@ -38,6 +38,10 @@ public enum RegistryQuery: Equatable, Sendable {
     case rangeAt(RangeRequest, Revision)
     case instances(namespace: String, service: String)
     case instance(InstanceName)
+    /// A service's instances, or one instance, as they were at an older revision inside the history window;
+    /// answered as `.instances` / `.instance`, stamped with that revision.
+    case instancesAt(namespace: String, service: String, Revision)
+    case instanceAt(InstanceName, Revision)
     case services(namespace: String)
     case lease(LeaseID, includeKeys: Bool)
     case leases

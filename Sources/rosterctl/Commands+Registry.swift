@@ -103,12 +103,25 @@ enum RegistryCommands {
         return 0
     }
 
+    /// `&revision=R` when `--revision R` is given: read as at R, inside the history window (undoing a mistaken delete).
+    static func revisionQuery(_ context: Context) throws -> String {
+        guard let revision = try context.integer("revision") else { return "" }
+        return "&revision=\(revision)"
+    }
+
+    static let revisionHelp = """
+          --revision R     as it was at revision R (inside the history window): see what a mistaken delete removed,
+                           then register it again
+        """
+
     static let get = Command(
-        path: ["get"], synopsis: "<service> <id>", summary: "Show one instance.",
-        details: "Exits 1 with instance_not_found when it is not registered.", operands: 2...2
+        path: ["get"], synopsis: "<service> <id> [--revision R]", summary: "Show one instance.",
+        details: "Options:\n\(revisionHelp)\nExits 1 with instance_not_found when it is not registered (at R).",
+        options: ["revision"], operands: 2...2
     ) { context in
         let response = try await context.call(
-            "GET", instancePath(context, try context.operand(0, "service"), try context.operand(1, "id")))
+            "GET",
+            instancePath(context, try context.operand(0, "service"), try context.operand(1, "id")) + (try revisionQuery(context)))
         if context.printedJSON(response) { return 0 }
         let instance = try response.object()["instance"] as? JSONObject ?? [:]
         Output.pairs(
@@ -121,14 +134,20 @@ enum RegistryCommands {
     }
 
     static let list = Command(
-        path: ["list"], synopsis: "[service]", summary: "List services, or the instances of one service.",
-        details:
-            "Options:\n  --serializable  read the answering node's state without confirming with the leader (cheaper, may lag)",
-        options: ["serializable"], operands: 0...1
+        path: ["list"], synopsis: "[service [--revision R]]", summary: "List services, or the instances of one service.",
+        details: """
+            Options:
+              --serializable   read the answering node's state without confirming with the leader (cheaper, may lag)
+            \(revisionHelp)
+            """,
+        options: ["serializable", "revision"], operands: 0...1
     ) { context in
         var query = "namespace=\(RosterClient.encode(context.namespace))"
         if context.arguments.flags.contains("serializable") { query += "&consistency=serializable" }
         if context.operands.isEmpty {
+            guard context.arguments.option("revision") == nil else {
+                throw UsageError("--revision reads one service's instances: give the service")
+            }
             let response = try await context.call("GET", "/v1/services?\(query)")
             if context.printedJSON(response) { return 0 }
             let services = try response.object()["services"] as? [JSONObject] ?? []
@@ -137,6 +156,7 @@ enum RegistryCommands {
             return 0
         }
         let service = try context.operand(0, "service")
+        query += try revisionQuery(context)
         let response = try await context.call("GET", "/v1/services/\(RosterClient.encode(service))?\(query)")
         if context.printedJSON(response) { return 0 }
         let instances = try response.object()["instances"] as? [JSONObject] ?? []

@@ -202,3 +202,50 @@ struct InstanceTests {
         #expect(!ServiceInstance.isWellFormedEncoding(writer.bytes, limits: .standard))
     }
 }
+
+/// Goal: an operator can see what a mistaken delete removed: instances read as at an older revision, inside the
+/// history window, and a clear refusal outside it. Method: register, update, delete, re-register one service's
+/// instances and read each revision back.
+@Suite("Instances at a revision")
+struct InstancesAtRevisionTests {
+    @Test("every revision reads back the instances that were live then")
+    func history() throws {
+        var harness = Harness()
+        let first = makeInstance("i-1"), second = makeInstance("i-2")
+        harness.apply(.registerInstance(first))                                   // r1
+        harness.apply(.registerInstance(second))                                  // r2
+        harness.apply(.registerInstance(makeInstance("x-1", service: "other")))   // r3
+        harness.apply(.deregisterInstance(first.name, incarnation: nil))          // r4
+        var heavier = second
+        heavier.weight = 9
+        harness.apply(.registerInstance(heavier))                                 // r5
+        let state = harness.state
+        func ids(_ revision: Int64) throws -> [String] {
+            try state.instances(namespace: "prod", service: "payments", atRevision: Revision(revision)).instances.map(\.name.id)
+        }
+        #expect(try ids(0) == [])
+        #expect(try ids(1) == ["i-1"])
+        #expect(try ids(3) == ["i-1", "i-2"])
+        #expect(try ids(4) == ["i-2"])
+        #expect(try state.instances(namespace: "prod", service: "payments", atRevision: 4).revision == 4)
+        #expect(try state.instance(named: first.name, atRevision: 3) == first)
+        #expect(try state.instance(named: first.name, atRevision: 4) == nil)
+        #expect(try state.instance(named: second.name, atRevision: 4)?.weight == second.weight)
+        #expect(try state.instance(named: second.name, atRevision: 5)?.weight == 9)
+        #expect(throws: RegistryRejection.futureRevision(6, current: 5)) {
+            try state.instances(namespace: "prod", service: "payments", atRevision: 6)
+        }
+    }
+
+    @Test("a compacted revision is refused, naming the compaction point")
+    func compacted() throws {
+        var harness = Harness()
+        harness.apply(.registerInstance(makeInstance("i-1")))
+        harness.apply(.registerInstance(makeInstance("i-2")))
+        harness.apply(.compact(2))
+        #expect(throws: RegistryRejection.compactedRevision(1, compacted: 2)) {
+            try harness.state.instance(named: makeInstance("i-1").name, atRevision: 1)
+        }
+        #expect(try harness.state.instances(namespace: "prod", service: "payments", atRevision: 2).instances.count == 2)
+    }
+}

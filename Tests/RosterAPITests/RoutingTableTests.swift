@@ -35,6 +35,11 @@ let routeTable: [RouteCase] = [
         expected: .node(.read(.instances(namespace: "default", service: "web"), linear))),
     RouteCase(method: "GET", target: "/v1/services/web/instances/w-1", expected: .node(.read(.instance(web), linear))),
     RouteCase(
+        method: "GET", target: "/v1/services/web?revision=7",
+        expected: .node(.read(.instancesAt(namespace: "default", service: "web", 7), linear))),
+    RouteCase(
+        method: "GET", target: "/v1/services/web/instances/w-1?revision=7", expected: .node(.read(.instanceAt(web, 7), linear))),
+    RouteCase(
         method: "GET", target: "/v1/services/web/instances/w%3A1?namespace=prod",
         expected: .node(.read(.instance(InstanceName(namespace: "prod", service: "web", id: "w:1")), linear))),
     RouteCase(

@@ -103,6 +103,14 @@ extension ClientSuite {
             try await run(["deregister", "payments", "i1", "--incarnation", "5"])
             let watchOutput = try await watched
             #expect(watchOutput.output.contains("DELETE  deregistered  default/payments/i1"))
+            // A mistaken delete: the instance as it was just before it, read from history.
+            let before = "\(next - 1)"
+            #expect(try await run(["list", "payments", "--revision", before]).output.contains("grpc://10.0.0.5:9000"))
+            #expect(try await run(["list", "payments"]).output.contains("i1") == false)
+            let old = try Self.json(try await run(["get", "payments", "i1", "--revision", before, "-o", "json"]).output)
+            #expect((old["instance"] as? [String: Any])?["weight"] as? Int == 7 && old["revision"] as? Int == Int(next - 1))
+            #expect(try await run(["get", "payments", "i1", "--revision", "\(next)"], expect: 1).errors.contains("instance_not_found"))
+            #expect(try await run(["list", "payments", "--revision", "999999"], expect: 1).errors.contains("future_revision"))
             let replay = try await run(["watch", "payments", "--from-revision", "1", "--count", "2", "-o", "json"])
             #expect(replay.output.split(separator: "\n").count == 2)
             #expect(try await run(["deregister", "payments", "i1"], expect: 1).errors.contains("instance_not_found"))

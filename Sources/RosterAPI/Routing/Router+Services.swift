@@ -20,8 +20,10 @@ extension Router {
             let service = try segment(2, parameter: "service")
             try checked(NameRules.checkSegment(service, field: "service", limits: limits))
             let options = try query.readOptions()
+            let revision = try query.revision("revision")
             try query.finish()
             try expectNoBody()
+            if let revision { return .node(.read(.instancesAt(namespace: namespace, service: service, revision), options)) }
             return .node(.read(.instances(namespace: namespace, service: service), options))
         case 5 where rawSegments[3] == "instances":
             return try routeInstance()
@@ -39,9 +41,11 @@ extension Router {
         switch method {
         case "GET":
             let options = try query.readOptions()
+            let revision = try query.revision("revision")
             try query.finish()
             try expectNoBody()
             let name = try instanceName(queryNamespace ?? defaultNamespace, service, id)
+            if let revision { return .node(.read(.instanceAt(name, revision), options)) }
             return .node(.read(.instance(name), options))
         case "DELETE":
             let incarnation = try query.uint64("incarnation")
