@@ -14,15 +14,19 @@ extension ServerConfiguration {
         let fileSystem = PosixFileSystem()
         var joined = self
         do {
-            if let assigned = try ClusterAssignment.read(directory: dataDirectory, fileSystem: fileSystem) {
-                guard assigned.clusterID == clusterID else {
-                    throw JoinError.otherCluster(
-                        directory: dataDirectory, directoryCluster: assigned.clusterID, address: joinAddress ?? "", cluster: clusterID)
-                }
-            } else if try fileSystem.status(dataDirectory + "/IDENTITY") == nil {
+            let assigned = try ClusterAssignment.read(directory: dataDirectory, fileSystem: fileSystem)
+            if let assigned, assigned.clusterID != clusterID {
+                throw JoinError.otherCluster(
+                    directory: dataDirectory, directoryCluster: assigned.clusterID, address: joinAddress ?? "", cluster: clusterID)
+            }
+            // Recorded at the first join and refreshed at each restart that reached ADDR, so a restart that cannot
+            // reach it still knows every member's peer address (`joiningFromRecord`).
+            let isNewMember = try fileSystem.status(dataDirectory + "/IDENTITY") == nil
+            if assigned != nil || isNewMember {
                 if try fileSystem.status(dataDirectory) == nil { try fileSystem.createDirectory(dataDirectory) }
                 try ClusterAssignment.write(
-                    clusterID: clusterID, reason: "joined through \(joinAddress ?? "?")", directory: dataDirectory, fileSystem: fileSystem)
+                    clusterID: clusterID, reason: assigned?.reason ?? "joined through \(joinAddress ?? "?")", members: members,
+                    directory: dataDirectory, fileSystem: fileSystem)
             }
         } catch let error as JoinError {
             throw error
@@ -33,6 +37,31 @@ extension ServerConfiguration {
         for member in members where member.name != name && !joined.initialCluster.contains(where: { $0.name == member.name }) {
             guard let address = SocketAddress(member.peerAddress) else {
                 throw .badMemberList(address: joinAddress ?? "", reason: "member \(member.name) has peer address \(member.peerAddress)")
+            }
+            joined.initialCluster.append(ClusterEntry(name: member.name, peerAddress: address))
+        }
+        return joined
+    }
+
+    /// Whether the data directory has held a member before (its IDENTITY file exists): such a member restarts from
+    /// its own data and needs `--join ADDR` only to refresh what it knows.
+    public var dataDirectoryHoldsMember: Bool {
+        ((try? PosixFileSystem().status(dataDirectory + "/IDENTITY")) ?? nil) != nil
+    }
+
+    /// This configuration with the members an earlier `--join ADDR` recorded in the data directory, for a restart
+    /// that cannot reach ADDR. The cluster ID comes from the same file (`adoptingDataDirectoryAssignment`).
+    public func joiningFromRecord() throws(JoinError) -> ServerConfiguration {
+        let recorded: [(name: String, peerAddress: String)]
+        do {
+            recorded = try ClusterAssignment.recordedMembers(directory: dataDirectory, fileSystem: PosixFileSystem())
+        } catch {
+            throw .storage(error)
+        }
+        var joined = self
+        for member in recorded where member.name != name && !joined.initialCluster.contains(where: { $0.name == member.name }) {
+            guard let address = SocketAddress(member.peerAddress) else {
+                throw .badMemberList(address: dataDirectory, reason: "member \(member.name) has peer address \(member.peerAddress)")
             }
             joined.initialCluster.append(ClusterEntry(name: member.name, peerAddress: address))
         }

@@ -4,9 +4,15 @@ import RosterClient
 import RosterServer
 
 /// `--join ADDR`: asks the member at ADDR (`GET /v1/cluster/members`) for the cluster ID and the members,
-/// retrying for a while (the member may be restarting), before the server starts.
+/// retrying for a while (the member may be restarting), before the server starts. Over HTTPS when the client
+/// port has TLS: trusting `--trusted-ca-file` and presenting `--cert-file` (for `--client-cert-auth` members).
+///
+/// A member that joined before restarts from its own data, which records the cluster ID and, through its log,
+/// every member: it asks ADDR only briefly, so a restart does not depend on the one member it first joined
+/// through being up.
 enum JoinDiscovery {
     static let patience = Duration.seconds(30)
+    static let restartPatience = Duration.seconds(3)
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -15,10 +21,16 @@ enum JoinDiscovery {
     static func learn(_ configuration: ServerConfiguration, logger: Logger) throws -> ServerConfiguration {
         guard let address = configuration.joinAddress else { return configuration }
         guard let endpoint = Endpoint(address) else { throw Failure(description: "--join \(address) is not host:port") }
-        let answer = fetchMembers(endpoint)
+        let restarting = configuration.assignedClusterID != nil && configuration.dataDirectoryHoldsMember
+        let answer = fetchMembers(endpoint, tls: clientTLS(configuration), patience: restarting ? restartPatience : patience)
         let body: [UInt8]
         switch answer {
         case .success(let bytes): body = bytes
+        case .failure(let error) where restarting:
+            logger.warning(
+                "--join member unreachable; restarting with the cluster and members recorded at the last join",
+                ["join": address, "error": "\(error)"])
+            return try configuration.joiningFromRecord()
         case .failure(let error):
             throw Failure(description: "--join \(address): could not learn the cluster from it: \(error); is it a running member?")
         }
@@ -36,12 +48,20 @@ enum JoinDiscovery {
         return try configuration.joining(clusterID: clusterID, members: members)
     }
 
+    /// The client port's TLS, reused to reach the member at ADDR; nil for a plaintext client port.
+    private static func clientTLS(_ configuration: ServerConfiguration) -> ClientTLS? {
+        let tls = configuration.tls
+        guard tls.isClientTLS else { return nil }
+        return ClientTLS(trustedCAFile: tls.trustedCAFile, certificateFile: tls.certificateFile, keyFile: tls.keyFile)
+    }
+
     /// One blocking GET through the client library; the server is not running yet, so blocking here holds nothing up.
-    private static func fetchMembers(_ endpoint: Endpoint) -> Result<[UInt8], RosterClientError> {
+    private static func fetchMembers(_ endpoint: Endpoint, tls: ClientTLS?, patience: Duration) -> Result<[UInt8], RosterClientError> {
         let result = ResultBox()
         let done = DispatchSemaphore(value: 0)
         Task {
             var configuration = RosterClientConfiguration(endpoints: [endpoint])
+            configuration.tls = tls
             configuration.callTimeout = patience
             let client = RosterClient(configuration: configuration)
             do {

@@ -30,7 +30,8 @@ class Node:
     paused: bool = False
     member: bool = True
     tmpfs: bool = False
-    join_cluster: Optional[str] = None      # set for members added at run time (restarts reuse it)
+    joined: bool = False                    # added at run time: starts with --join <a live member's client address>
+    learner: bool = False                   # added, not yet promoted (the next membership fault promotes it first)
     exit_codes: list = field(default_factory=list)
 
     @property
@@ -68,22 +69,26 @@ class Cluster:
                     netns.ns_name(slot) if self.use_netns else None)
 
     # -- processes ------------------------------------------------------------------------------
-    def start(self, slot, join_cluster: Optional[str] = None) -> None:
+    def start(self, slot, join: bool = False) -> None:
         node = self.nodes[slot]
         if node.alive:
             return
-        if join_cluster:
-            node.join_cluster = join_cluster
-        join_cluster = node.join_cluster
+        node.joined = node.joined or join
         os.makedirs(node.data_dir, exist_ok=True)
         cmd = [self.binary, "--name", node.name, "--data-dir", node.data_dir,
                "--client-addr", f"{node.client[0]}:{node.client[1]}", "--peer-addr", f"{node.peer[0]}:{node.peer[1]}",
-               "--initial-cluster", join_cluster or self.initial_cluster,
                "--heartbeat-ms", "100", "--election-ms", "1000",
                "--snapshot-entries", str(self.snapshot_entries), "--request-timeout-ms", "2000",
                ] + self.extra_flags
-        if join_cluster:
-            cmd.append("--join")
+        if node.joined:
+            # As an operator would: learn the cluster from any running member (a restart needs none: its data
+            # records the members). The founders' list would name members long replaced, whose successors'
+            # Raft traffic a newcomer refuses.
+            others = [n for n in self.nodes.values() if n.slot != slot and n.member and n.alive and not n.paused]
+            via = others[0] if others else None
+            cmd += ["--join", f"{via.client[0]}:{via.client[1]}" if via else f"{node.client[0]}:{node.client[1]}"]
+        else:
+            cmd += ["--initial-cluster", self.initial_cluster]
         if self.unsafe:
             cmd.append("--unsafe-ack-before-commit")
         if node.netns:
@@ -240,26 +245,41 @@ class Cluster:
                     self.record_member_write("put", new.name, new.peer, invoke_ns=invoke)
                 added = reply.ok
                 if not added:
-                    self.log(f"  add {new.name}: {reply.status} {reply.code}")
+                    self.log(f"  add {new.name}: {reply.status} {reply.code} {refusal(reply)}")
             if not added:
                 time.sleep(0.5)
         if not added:
             return False
-        # the founders' list (it fixes the cluster ID) plus the newcomer
-        self.start(slot, join_cluster=self.initial_cluster + f",{new.name}={new.peer[0]}:{new.peer[1]}")
-        while time.monotonic() < deadline + 20:
+        self.start(slot, join=True)
+        new.member = True       # a learner at least; keep it in the target list
+        new.learner = True
+        return self.promote(slot, deadline + 20)
+
+    def promote(self, slot, deadline) -> bool:
+        """Promotes the learner in `slot`, retrying (it must catch up first) until `deadline`."""
+        node = self.nodes[slot]
+        last = None
+        while time.monotonic() < deadline:
             leader = self.leader()
             if leader is not None:
-                reply = self.request(leader, "POST", f"/v1/cluster/members/{new.name}/promote")
-                if reply.status not in (0, 200):
-                    self.log(f"  promote {new.name}: {reply.status} {reply.code}")
+                reply = self.request(leader, "POST", f"/v1/cluster/members/{node.name}/promote")
                 if reply.ok:
-                    new.member = True
-                    self.log(f"  {new.name} joined and was promoted")
+                    node.learner = False
+                    self.log(f"  {node.name} joined and was promoted")
                     return True
+                said = f"{reply.status} {reply.code} {refusal(reply)}"
+                if said != last:                 # each new refusal once, not every retry
+                    self.log(f"  promote {node.name}: {said}")
+                    last = said
             time.sleep(0.5)
-        new.member = True       # it is a learner at least; keep it in the target list
         return False
+
+
+def refusal(reply) -> str:
+    """The message of a refused request's error body, for the log."""
+    if isinstance(reply.body, dict) and isinstance(reply.body.get("error"), dict):
+        return str(reply.body["error"].get("message", ""))
+    return ""
 
 
 def resolver(cluster: Cluster):

@@ -15,6 +15,8 @@ from .workload import KV_PREFIX, Worker
 ETCD_OWN_PREFIX = "e/"
 # Channel options: no proxy from the environment (only loopback and the suite's namespaces are contacted),
 # and reconnect quickly after a node restarts (gRPC's default backoff grows to two minutes).
+# python3-etcd3's TLS arguments (ca_cert, cert_cert, cert_key), set by chaos --tls.
+TLS_FILES: dict = {}
 GRPC_OPTIONS = [
     ("grpc.enable_http_proxy", 0),
     ("grpc.initial_reconnect_backoff_ms", 100),
@@ -53,7 +55,8 @@ class EtcdKVWorker(Worker):
         key = (node, tuple(addr))
         client = self.clients.get(key)
         if client is None:
-            client = etcd3.client(host=addr[0], port=addr[1], timeout=self.timeout, grpc_options=GRPC_OPTIONS)
+            client = etcd3.client(host=addr[0], port=addr[1], timeout=self.timeout, grpc_options=GRPC_OPTIONS,
+                                  **TLS_FILES)
             self.clients[key] = client
         return client
 

@@ -8,8 +8,27 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import ssl
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+# Set by `use_tls` (chaos --tls): every request then goes over HTTPS with a client certificate.
+_tls_context: Optional[ssl.SSLContext] = None
+
+
+def use_tls(ca_file: str, cert_file: str, key_file: str) -> None:
+    """Trust `ca_file` and present the client certificate on every later request."""
+    global _tls_context
+    context = ssl.create_default_context(cafile=ca_file)
+    context.load_cert_chain(cert_file, key_file)
+    _tls_context = context
+
+
+def _connection(host: str, port: int, timeout: float) -> http.client.HTTPConnection:
+    if _tls_context is None:
+        return http.client.HTTPConnection(host, port, timeout=timeout)
+    return http.client.HTTPSConnection(host, port, timeout=timeout, context=_tls_context)
+
 
 # 503 codes that guarantee nothing was applied.
 DEFINITE_503 = frozenset({"no_leader", "not_applied", "read_not_confirmed", "leader_busy", "shutting_down"})
@@ -52,7 +71,7 @@ def classify_exception(sent: bool) -> str:
 
 def request(addr: tuple, method: str, path: str, body: Any = None, timeout: float = 3.0) -> Reply:
     host, port = addr
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn = _connection(host, port, timeout)
     sent = False
     try:
         try:
@@ -88,6 +107,6 @@ def request(addr: tuple, method: str, path: str, body: Any = None, timeout: floa
 def open_stream(addr: tuple, path: str, timeout: float):
     """Starts a streaming GET; returns (connection, response) or raises OSError/HTTPException."""
     host, port = addr
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn = _connection(host, port, timeout)
     conn.request("GET", path)
     return conn, conn.getresponse()

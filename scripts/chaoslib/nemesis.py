@@ -242,6 +242,11 @@ class Nemesis:
         leader = self.leader()
         if leader is None:
             return None
+        waiting = [s for s in self.slots() if self.cluster.nodes[s].learner]
+        if waiting:      # finish an earlier replacement before starting another, so the cluster never shrinks
+            slot = waiting[0]
+            ok = self.cluster.promote(slot, time.monotonic() + 20)
+            return f"promoted the learner {self.name(slot)} left by an earlier replacement: {ok}"
         candidates = [s for s in self.slots() if s != leader and s != self.disk_slot]
         if not candidates:
             return None

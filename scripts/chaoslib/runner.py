@@ -45,6 +45,9 @@ def parse_args(argv):
     p.add_argument("--etcd-keys", choices=("shared", "own"), default="shared",
                    help="etcd clients use the HTTP clients' keys k/0..k/7 (shared, default) or their own e/0..e/7")
     p.add_argument("--check-timeout", type=int, default=120)
+    p.add_argument("--tls", action="store_true",
+                   help="HTTPS and gRPC over TLS with client certificates on the client ports, mutual TLS between "
+                        "members (a throwaway CA from scripts/tls-certs)")
     return p.parse_args(argv)
 
 
@@ -153,7 +156,8 @@ class Run:
             self.notices.append("partitions SKIPPED: --no-netns")
         for notice in self.notices:
             self.log("NOTICE: " + notice)
-        self.cluster = Cluster(binary, self.dir, a.nodes, use_netns, self.log, unsafe=a.unsafe, snapshot_entries=200)
+        self.cluster = Cluster(binary, self.dir, a.nodes, use_netns, self.log, unsafe=a.unsafe, snapshot_entries=200,
+                               extra_flags=self.tls_flags() if a.tls else ())
         disk_slot = None
         if os.geteuid() == 0:
             slot = a.nodes
@@ -173,6 +177,26 @@ class Run:
         if not self.cluster.wait_converged(30):
             dead = [n.name for n in self.cluster.members() if not n.alive]
             raise RuntimeError(f"the cluster did not come up within 30 s (dead: {dead}); see {self.dir}/n*.log")
+
+    def tls_flags(self) -> list:
+        """A throwaway CA, one member certificate valid for every address a node may get (loopback and the
+        namespaces' 10.77.0.x), one client certificate; the node flags for HTTPS + client certificates and
+        peer mTLS, and the same trust for the suite's HTTP and etcd clients."""
+        from . import etcdworkload, http as chaos_http
+        tls = os.path.join(self.dir, "tls")
+        certs = os.path.join(ROOT, "scripts", "tls-certs")
+        sans = ",".join(f"IP:{netns.node_ip(slot)}" for slot in range(1, 40))
+        subprocess.run([certs, tls, "ca"], check=True)
+        subprocess.run([certs, tls, "leaf", "member", "roster-member"], check=True, env={**os.environ, "TLS_EXTRA_SAN": sans})
+        subprocess.run([certs, tls, "leaf", "client", "roster-client"], check=True)
+        ca, member, member_key = (os.path.join(tls, f) for f in ("ca.pem", "member.pem", "member.key"))
+        client, client_key = os.path.join(tls, "client.pem"), os.path.join(tls, "client.key")
+        chaos_http.use_tls(ca, client, client_key)
+        etcdworkload.TLS_FILES.update(ca_cert=ca, cert_cert=client, cert_key=client_key)
+        self.log(f"TLS: HTTPS + client certificates on client ports, mutual TLS between members (CA {ca})")
+        return ["--cert-file", member, "--key-file", member_key, "--trusted-ca-file", ca, "--client-cert-auth",
+                "--peer-cert-file", member, "--peer-key-file", member_key, "--peer-trusted-ca-file", ca,
+                "--peer-client-cert-auth", "--peer-cert-allowed-cn", "roster-member"]
 
     def cleanup(self):
         if self.cluster:
