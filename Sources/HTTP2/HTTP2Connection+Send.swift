@@ -8,11 +8,9 @@ extension HTTP2Connection {
     /// - Throws: `HTTP2SendError` if the stream is not open, or headers were already sent or the stream ended.
     public mutating func sendHeaders(_ fields: [HeaderField], on stream: StreamID,
                                      endStream: Bool = false) throws(HTTP2SendError) {
-        var state = try openStream(stream)
-        guard !state.headersQueued else { throw .headersAlreadySent(stream) }
-        state.headersQueued = true
-        state.localEndQueued = endStream
-        streams[stream] = state
+        guard try !openStream(stream).headersQueued else { throw .headersAlreadySent(stream) }
+        streams[stream]!.headersQueued = true
+        streams[stream]!.localEndQueued = endStream
         enqueue(.headers(fields, endStream: endStream), on: stream)
     }
 
@@ -26,29 +24,30 @@ extension HTTP2Connection {
     ///   queued then, and a stream that keeps failing this way has a slow reader worth resetting.
     public mutating func sendData(_ bytes: [UInt8], on stream: StreamID,
                                   endStream: Bool = false) throws(HTTP2SendError) {
-        var state = try openStream(stream)
-        guard state.headersQueued else { throw .headersNotSent(stream) }
-        guard state.queuedBytes + bytes.count <= limits.maxQueuedBytesPerStream else {
-            throw .queueFull(stream, queued: state.queuedBytes, adding: bytes.count,
-                             limit: limits.maxQueuedBytesPerStream)
+        // The checks read a copy that ends with this block: a copy alive while the item is appended would share
+        // the queue's storage and make every append copy the whole queue (quadratic under a watch fan-out).
+        do {
+            let state = try openStream(stream)
+            guard state.headersQueued else { throw .headersNotSent(stream) }
+            guard state.queuedBytes + bytes.count <= limits.maxQueuedBytesPerStream else {
+                throw .queueFull(stream, queued: state.queuedBytes, adding: bytes.count,
+                                 limit: limits.maxQueuedBytesPerStream)
+            }
         }
         guard queuedBytes + bytes.count <= limits.maxQueuedBytesPerConnection else {
             throw .queueFull(stream, queued: queuedBytes, adding: bytes.count,
                              limit: limits.maxQueuedBytesPerConnection)
         }
-        state.queuedBytes += bytes.count
-        state.localEndQueued = endStream
-        streams[stream] = state
+        streams[stream]!.queuedBytes += bytes.count
+        streams[stream]!.localEndQueued = endStream
         queuedBytes += bytes.count
         enqueue(.data(bytes, offset: 0, endStream: endStream), on: stream)
     }
 
     /// Queues trailers (gRPC's `grpc-status`), ending the stream after any queued data.
     public mutating func sendTrailers(_ fields: [HeaderField], on stream: StreamID) throws(HTTP2SendError) {
-        var state = try openStream(stream)
-        guard state.headersQueued else { throw .headersNotSent(stream) }
-        state.localEndQueued = true
-        streams[stream] = state
+        guard try openStream(stream).headersQueued else { throw .headersNotSent(stream) }
+        streams[stream]!.localEndQueued = true
         enqueue(.headers(fields, endStream: true), on: stream)
     }
 
@@ -128,7 +127,10 @@ extension HTTP2Connection {
 
     /// Writes one frame's worth of the stream's oldest item, within the windows and the client's frame size.
     private mutating func writeNextItem(of stream: StreamID, into output: inout [UInt8]) -> WriteOutcome {
-        guard var state = streams[stream], let item = state.queue.first else { return .drained }
+        // Out of the table while it changes, so its queue has one owner and `removeFirst` never copies it.
+        guard var state = streams.removeValue(forKey: stream) else { return .drained }
+        defer { streams[stream] = state }
+        guard let item = state.queue.first else { return .drained }
         switch item {
         case .headers(let fields, let endStream):
             swap(&output, &outbound)
@@ -154,7 +156,6 @@ extension HTTP2Connection {
                 state.queue[0] = .data(bytes, offset: offset + allowed, endStream: endStream)
             }
         }
-        streams[stream] = state
         return .wrote(hasMore: !state.queue.isEmpty)
     }
 

@@ -295,13 +295,14 @@ final class GRPCConnection {
 
     /// Events the node applied, for every watch stream of this connection.
     func publish(_ batches: [(events: [RegistryEvent], revision: Revision)], registry: RegistryState) {
+        var encoder = WatchResponseEncoder()
         for (stream, call) in calls {
             guard case .watch(var watches) = call.kind else { continue }
             if http2.queuedBytes(on: stream) > Self.watchLagBytes { watches.isLagging = true }
             var responses: [WatchResponse] = []
             for batch in batches { responses += watches.publish(batch.events, revision: batch.revision, registry: registry) }
             calls[stream]?.kind = .watch(watches)
-            send(responses, on: stream)
+            send(responses, on: stream, encoder: &encoder)
         }
         flush()
     }
@@ -343,13 +344,30 @@ final class GRPCConnection {
     }
 
     private func send(_ responses: [WatchResponse], on stream: StreamID) {
-        for response in responses { send(message: response.encoded(), on: stream) }
+        var encoder = WatchResponseEncoder()
+        send(responses, on: stream, encoder: &encoder)
+    }
+
+    /// Sends a fan-out's responses on one stream as one run of gRPC messages: one queue entry and as few DATA
+    /// frames as the window allows, rather than a frame per watch.
+    private func send(_ responses: [WatchResponse], on stream: StreamID, encoder: inout WatchResponseEncoder) {
+        guard !responses.isEmpty else { return }
+        let messages = responses.map { encoder.encode($0) }
+        var framed: [UInt8] = []
+        framed.reserveCapacity(messages.reduce(0) { $0 + GRPCMessageDeframer.prefixBytes + $1.count })
+        for message in messages { GRPCMessageFramer.append(message, to: &framed) }
+        sendFramed(framed, on: stream)
     }
 
     func send(message: [UInt8], on stream: StreamID) {
+        sendFramed(GRPCMessageFramer.frame(message), on: stream)
+    }
+
+    /// Queues gRPC-framed messages on the stream, ending the call (not the connection) if its reader is too slow.
+    private func sendFramed(_ framed: [UInt8], on stream: StreamID) {
         startResponse(stream)
         do {
-            try http2.sendData(GRPCMessageFramer.frame(message), on: stream)
+            try http2.sendData(framed, on: stream)
         } catch {
             if case .queueFull = error {
                 // The client reads too slowly even for the bounded queue: end this call, not the connection.
