@@ -15,8 +15,10 @@ from .workload import KV_PREFIX, Worker
 ETCD_OWN_PREFIX = "e/"
 # Channel options: no proxy from the environment (only loopback and the suite's namespaces are contacted),
 # and reconnect quickly after a node restarts (gRPC's default backoff grows to two minutes).
-# python3-etcd3's TLS arguments (ca_cert, cert_cert, cert_key), set by chaos --tls.
+# python3-etcd3's TLS arguments (ca_cert, cert_cert, cert_key), set by chaos --tls; its user and password
+# (it logs in when the client is made), set by chaos --auth.
 TLS_FILES: dict = {}
+AUTH: dict = {}
 GRPC_OPTIONS = [
     ("grpc.enable_http_proxy", 0),
     ("grpc.initial_reconnect_backoff_ms", 100),
@@ -56,7 +58,7 @@ class EtcdKVWorker(Worker):
         client = self.clients.get(key)
         if client is None:
             client = etcd3.client(host=addr[0], port=addr[1], timeout=self.timeout, grpc_options=GRPC_OPTIONS,
-                                  **TLS_FILES)
+                                  **TLS_FILES, **AUTH)
             self.clients[key] = client
         return client
 
@@ -99,7 +101,13 @@ class EtcdKVWorker(Worker):
             if addr is None:
                 time.sleep(0.1)
                 continue
-            client = self.client_for(node, addr)
+            try:
+                client = self.client_for(node, addr)
+            except Exception as error:      # with --auth, making a client logs in: the node may be down
+                self.not_ready += 1
+                self.last_error = f"client: {type(error).__name__}"
+                time.sleep(0.1)
+                continue
             if not self.ready(client):
                 self.not_ready += 1
                 continue

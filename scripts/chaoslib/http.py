@@ -9,6 +9,8 @@ import http.client
 import json
 import socket
 import ssl
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -22,6 +24,55 @@ def use_tls(ca_file: str, cert_file: str, key_file: str) -> None:
     context = ssl.create_default_context(cafile=ca_file)
     context.load_cert_chain(cert_file, key_file)
     _tls_context = context
+
+
+# Set by `use_credentials` (chaos --auth): a token from POST /v1/auth/authenticate goes with every request. One
+# token for every client and node (the signing key is replicated, so any member verifies it), refreshed after
+# TOKEN_REFRESH_S or as soon as a node refuses it.
+_credentials: Optional[tuple] = None
+_token: Optional[str] = None
+_token_at = 0.0
+_token_lock = threading.Lock()
+TOKEN_REFRESH_S = 120.0
+# The 401 codes after which the next request logs in again.
+STALE_TOKEN = frozenset({"invalid_token", "auth_old_revision", "unauthenticated"})
+
+
+def use_credentials(name: str, password: str) -> None:
+    global _credentials
+    _credentials = (name, password)
+
+
+def _auth_headers(host: str, port: int, timeout: float) -> dict:
+    """The Authorization header, logging in at this node when there is no fresh token (none when that fails:
+    the request is then refused with 401, a definite failure)."""
+    global _token, _token_at
+    if _credentials is None:
+        return {}
+    with _token_lock:
+        if _token is not None and time.monotonic() - _token_at < TOKEN_REFRESH_S:
+            return {"Authorization": f"Bearer {_token}"}
+    conn = _connection(host, port, timeout)
+    try:
+        body = json.dumps({"name": _credentials[0], "password": _credentials[1]}).encode()
+        conn.request("POST", "/v1/auth/authenticate", body=body, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        parsed = json.loads(response.read() or b"{}")
+        if response.status != 200 or not isinstance(parsed, dict) or "token" not in parsed:
+            return {}
+        with _token_lock:
+            _token, _token_at = parsed["token"], time.monotonic()
+            return {"Authorization": f"Bearer {_token}"}
+    except (OSError, http.client.HTTPException, ValueError):
+        return {}
+    finally:
+        conn.close()
+
+
+def _forget_token() -> None:
+    global _token
+    with _token_lock:
+        _token = None
 
 
 def _connection(host: str, port: int, timeout: float) -> http.client.HTTPConnection:
@@ -79,7 +130,7 @@ def request(addr: tuple, method: str, path: str, body: Any = None, timeout: floa
         except OSError as error:
             return Reply("fail", 0, f"connect: {type(error).__name__}")
         payload = None
-        headers = {}
+        headers = _auth_headers(host, port, timeout)
         if body is not None:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
@@ -99,6 +150,8 @@ def request(addr: tuple, method: str, path: str, body: Any = None, timeout: floa
             parsed = None
         if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
             code = str(parsed["error"].get("code", ""))
+        if response.status == 401 and code in STALE_TOKEN:
+            _forget_token()
         return Reply(classify(response.status, code), response.status, code, parsed, hdrs)
     finally:
         conn.close()
@@ -107,6 +160,7 @@ def request(addr: tuple, method: str, path: str, body: Any = None, timeout: floa
 def open_stream(addr: tuple, path: str, timeout: float):
     """Starts a streaming GET; returns (connection, response) or raises OSError/HTTPException."""
     host, port = addr
+    headers = _auth_headers(host, port, timeout)
     conn = _connection(host, port, timeout)
-    conn.request("GET", path)
+    conn.request("GET", path, headers=headers)
     return conn, conn.getresponse()

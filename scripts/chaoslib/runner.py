@@ -45,6 +45,8 @@ def parse_args(argv):
     p.add_argument("--etcd-keys", choices=("shared", "own"), default="shared",
                    help="etcd clients use the HTTP clients' keys k/0..k/7 (shared, default) or their own e/0..e/7")
     p.add_argument("--check-timeout", type=int, default=120)
+    p.add_argument("--auth", action="store_true",
+                   help="enable users and roles: every client (HTTP and etcd API) authenticates as root")
     p.add_argument("--tls", action="store_true",
                    help="HTTPS and gRPC over TLS with client certificates on the client ports, mutual TLS between "
                         "members (a throwaway CA from scripts/tls-certs)")
@@ -156,8 +158,10 @@ class Run:
             self.notices.append("partitions SKIPPED: --no-netns")
         for notice in self.notices:
             self.log("NOTICE: " + notice)
+        # Tokens outlive the run: python-etcd3 logs in once per client and never again.
+        extra = (self.tls_flags() if a.tls else []) + (["--auth-token-ttl", "3600"] if a.auth else [])
         self.cluster = Cluster(binary, self.dir, a.nodes, use_netns, self.log, unsafe=a.unsafe, snapshot_entries=200,
-                               extra_flags=self.tls_flags() if a.tls else ())
+                               extra_flags=extra)
         disk_slot = None
         if os.geteuid() == 0:
             slot = a.nodes
@@ -177,6 +181,8 @@ class Run:
         if not self.cluster.wait_converged(30):
             dead = [n.name for n in self.cluster.members() if not n.alive]
             raise RuntimeError(f"the cluster did not come up within 30 s (dead: {dead}); see {self.dir}/n*.log")
+        if a.auth:
+            self.enable_auth()
 
     def tls_flags(self) -> list:
         """A throwaway CA, one member certificate valid for every address a node may get (loopback and the
@@ -197,6 +203,22 @@ class Run:
         return ["--cert-file", member, "--key-file", member_key, "--trusted-ca-file", ca, "--client-cert-auth",
                 "--peer-cert-file", member, "--peer-key-file", member_key, "--peer-trusted-ca-file", ca,
                 "--peer-client-cert-auth", "--peer-cert-allowed-cn", "roster-member"]
+
+    def enable_auth(self):
+        """A root user with the root role, then auth on; from here every client sends root's credentials."""
+        from . import etcdworkload, http as chaos_http
+        password = "chaos-root-" + str(self.seed)
+        leader = self.cluster.leader()
+        steps = [("POST", "/v1/auth/users", {"name": "root", "password": password}),
+                 ("PUT", "/v1/auth/users/root/roles/root", None),
+                 ("POST", "/v1/auth/enable", None)]
+        for method, path, body in steps:
+            reply = self.cluster.request(leader, method, path, body, timeout=30)
+            if not reply.ok:
+                raise RuntimeError(f"auth setup {method} {path}: {reply.status} {reply.code} {reply.body}")
+        chaos_http.use_credentials("root", password)
+        etcdworkload.AUTH.update(user="root", password=password)
+        self.log("auth: enabled; every client authenticates as root (HTTP tokens, etcd API user/password)")
 
     def cleanup(self):
         if self.cluster:
