@@ -68,6 +68,24 @@ final class RegistrationLoad: Sendable {
 
     var acknowledgedCount: Int { state.outcome.withLock { $0.acknowledged.count } }
 
+    /// What the clients have been told so far, for a failure message: counts and the first few errors.
+    var progress: String {
+        state.outcome.withLock {
+            "\($0.acknowledged.count) acknowledged, \($0.failed.count) failed"
+                + ($0.failed.isEmpty ? "" : ", first failures: \($0.failed.prefix(3).map { "\($0.id): \($0.error)" })")
+        }
+    }
+
+    /// Waits until at least `count` registrations are acknowledged. The deadline is long: CI runs this next
+    /// to every other process suite on two cores, where each registration waits for fsyncs on three members.
+    func waitForAcknowledged(atLeast count: Int, what: String) async throws {
+        do {
+            try await Waiting.until(what, seconds: 90) { acknowledgedCount >= count }
+        } catch {
+            throw TestFailure.unexpected("\(error): \(progress)")
+        }
+    }
+
     /// Lets every client finish its registration in flight, then returns what they were told.
     func stop() async -> Outcome {
         state.outcome.withLock { $0.stopping = true }
@@ -108,7 +126,7 @@ struct RollingRestartTests {
         let load = RegistrationLoad(
             clientCount: 3, endpoints: cluster.nodes.map { Endpoint(host: "127.0.0.1", port: $0.clientPort) },
             service: Self.service)
-        try await Waiting.until("registrations before the restart") { load.acknowledgedCount >= 100 }
+        try await load.waitForAcknowledged(atLeast: 100, what: "registrations before the restart")
 
         // As scripts/cluster rolling-restart: followers first, the leader last; whoever leads when its turn comes
         // hands leadership over first; each member must be back and every member ready before the next goes.
@@ -151,7 +169,7 @@ struct RollingRestartTests {
         }
 
         let atEnd = load.acknowledgedCount
-        try await Waiting.until("registrations after the restart") { load.acknowledgedCount >= atEnd + 100 }
+        try await load.waitForAcknowledged(atLeast: atEnd + 100, what: "registrations after the restart")
         let outcome = await load.stop()
 
         #expect(outcome.failed.isEmpty, "registrations the client was told failed: \(outcome.failed)")
