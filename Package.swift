@@ -43,8 +43,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "Codec", swiftSettings: strict),
+        .target(name: "Containers", swiftSettings: strict),
         .target(name: "Raft", swiftSettings: strict),
-        .target(name: "Registry", dependencies: ["Codec"], swiftSettings: strict),
+        .target(name: "Registry", dependencies: ["Codec", "Containers"], swiftSettings: strict),
         .target(name: "Wire", dependencies: ["Codec", "Raft"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["Codec", "Raft", "Wire"], swiftSettings: strict),
         .target(name: "PosixStorage", dependencies: ["Storage"], swiftSettings: strict),
@@ -52,9 +53,9 @@ let package = Package(
         .target(
             name: "Simulation", dependencies: ["Raft", "Registry", "RosterNode", "Wire", "Storage", "Codec"], swiftSettings: strict),
         .target(name: "CLinuxShim"),
-        .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
+        .target(name: "Posix", dependencies: ["CLinuxShim", "Containers"], swiftSettings: strict),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
-        .target(name: "TLS", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "TLS", dependencies: ["COpenSSL", "Posix"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Codec"], swiftSettings: strict),
         .target(name: "Protobuf", swiftSettings: strict),
         .target(name: "GRPC", swiftSettings: strict),
@@ -79,7 +80,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix", "RosterClient"], swiftSettings: strict),
         // Test support: real roster processes on loopback, for integration, client and CLI tests.
-        .target(name: "RosterTestSupport", dependencies: ["COpenSSL", "TLS"], swiftSettings: strict),
+        .target(name: "RosterTestSupport", dependencies: ["COpenSSL", "TLS", "Posix"], swiftSettings: strict),
         .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
@@ -89,10 +90,11 @@ let package = Package(
         .executableTarget(name: "roster-bench", swiftSettings: strict),
 
         .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
+        .testTarget(name: "ContainersTests", dependencies: ["Containers", "Raft"], swiftSettings: strict),
         .testTarget(name: "RosterNodeTests", dependencies: ["RosterNode", "Raft", "Registry"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Raft", "Codec"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Codec"], swiftSettings: strict),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Codec", "Raft"], swiftSettings: strict),
         // Golden transcripts (testdata/*.txt) of the Raft core and of leases and watches.
         .testTarget(
             name: "InteractionTests", dependencies: ["Raft", "Registry"], exclude: ["testdata"], swiftSettings: strict),
@@ -100,7 +102,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "RosterTestSupport"], swiftSettings: strict),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Raft"], swiftSettings: strict),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "Raft"], swiftSettings: strict),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Raft"], swiftSettings: strict),
         .testTarget(name: "EtcdAPITests", dependencies: ["EtcdAPI", "Protobuf", "Raft"], swiftSettings: strict),
@@ -120,7 +122,7 @@ let package = Package(
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], swiftSettings: strict),
         .testTarget(
             name: "RosterIntegrationTests",
-            dependencies: ["RosterClient", "RosterTestSupport", "HTTP2", "HPACK", "EtcdAPI", "Protobuf", "DNS"],
+            dependencies: ["RosterClient", "RosterTestSupport", "Posix", "Raft", "HTTP2", "HPACK", "EtcdAPI", "Protobuf", "DNS"],
             swiftSettings: strict),
         .testTarget(
             name: "RosterClientTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),

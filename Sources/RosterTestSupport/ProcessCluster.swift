@@ -1,6 +1,7 @@
 // Test support (a library so every test target can use it): real `roster` processes on loopback, each with its own data directory and free
 // ports, driven over HTTP. Waits poll against a deadline; nothing asserts after a bare sleep.
 import Foundation
+import Posix
 import TLS
 
 #if canImport(Glibc)
@@ -19,7 +20,7 @@ public enum TestFailure: Error, CustomStringConvertible {
 }
 
 /// A minimal blocking HTTP/1.1 client: one request per connection, for tests only.
-public struct HTTPResult {
+public struct HTTPResult: Sendable {
     public var status: Int
     public var headers: [String: String]
     public var body: [UInt8]
@@ -196,7 +197,7 @@ public final class ProcessCluster {
         public var clientPort: UInt16
         public var peerPort: UInt16
         public var dataDirectory: String
-        public var process: Process?
+        public var process: ChildProcess?
         public var logPath: String
     }
 
@@ -226,20 +227,13 @@ public final class ProcessCluster {
 
     /// A free loopback port: bind port 0, read it, release it.
     public static func freePort() -> UInt16 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        do {
+            let socket = try Socket.listen(on: .loopback(port: 0), backlog: 1)
+            defer { socket.close() }
+            return try socket.localAddress().port
+        } catch {
+            preconditionFailure("cannot bind a loopback port: \(error)")
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        return UInt16(bigEndian: address.sin_port)
     }
 
     /// - Parameter tls: Start every node with TLS and mutual TLS (`TestTLS.flags(for:)`), from a throwaway CA.
@@ -283,21 +277,16 @@ public final class ProcessCluster {
     /// Starts node `index`; `initialCluster: ""` leaves `--initial-cluster` out (a `--join ADDR` member).
     public func start(_ index: Int, initialCluster: String? = nil, join: Bool = false, extraArguments: [String] = []) throws {
         let node = nodes[index]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
+        let arguments = [
             "--name", node.name, "--data-dir", node.dataDirectory,
             "--client-addr", "127.0.0.1:\(node.clientPort)", "--peer-addr", "127.0.0.1:\(node.peerPort)",
             "--heartbeat-ms", "50", "--election-ms", "500",
         ] + (initialCluster == "" ? [] : ["--initial-cluster", initialCluster ?? self.initialCluster])
             + (join ? ["--join"] : []) + extraFlags + (nodeFlags[node.name] ?? []) + extraArguments
             + (tls?.flags(for: node.name) ?? [])
+        // Each start begins a fresh log (the previous run's lines would otherwise satisfy a later wait).
         _ = FileManager.default.createFile(atPath: node.logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: node.logPath))
-        log.seekToEndOfFile()
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
+        let process = try ChildProcess.spawn(binary, arguments: arguments, outputPath: node.logPath)
         nodes[index].process = process
     }
 
@@ -307,13 +296,41 @@ public final class ProcessCluster {
         return nodes.count - 1
     }
 
-    public func kill(_ index: Int, signal: Int32 = SIGKILL) {
-        guard let process = nodes[index].process else { return }
-        Glibc.kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+    /// How long a stopped node may take to exit: generous, since a loaded machine shuts down slowly; past it the
+    /// node is killed outright, so no test waits without a bound.
+    public static let exitTimeout: Duration = .seconds(60)
+
+    /// Sends `signal` to node `index` and waits (blocking this thread, polling) until it exits; returns how it
+    /// ended. A node still running after `exitTimeout` gets SIGKILL. Async tests get the overload below, which
+    /// suspends instead of blocking a cooperative thread.
+    @discardableResult
+    public func kill(_ index: Int, signal: Int32 = SIGKILL) -> ChildProcess.Termination? {
+        guard let process = nodes[index].process else { return nil }
+        process.send(signal: signal)
+        var ended = process.waitForExitBlocking(timeout: Self.exitTimeout)
+        if ended == nil {
+            process.send(signal: SIGKILL)
+            ended = process.waitForExitBlocking(timeout: Self.exitTimeout)
+        }
         nodes[index].process = nil
+        return ended
     }
 
+    /// As the blocking `kill`, suspending between polls.
+    @discardableResult
+    public func kill(_ index: Int, signal: Int32 = SIGKILL) async -> ChildProcess.Termination? {
+        guard let process = nodes[index].process else { return nil }
+        process.send(signal: signal)
+        var ended = await process.waitForExit(timeout: Self.exitTimeout)
+        if ended == nil {
+            process.send(signal: SIGKILL)
+            ended = await process.waitForExit(timeout: Self.exitTimeout)
+        }
+        nodes[index].process = nil
+        return ended
+    }
+
+    /// Stops every node with SIGKILL (blocking, bounded).
     public func stopAll() {
         for index in nodes.indices { kill(index) }
     }
@@ -334,8 +351,8 @@ public final class ProcessCluster {
     /// Checks `condition` every 50 ms until it holds (true) or `seconds` pass (false): the deadline bounds a
     /// failure, it is never what a test passes on.
     public static func poll(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        let deadline = MonotonicClock.nanoseconds() + UInt64(seconds * 1e9)
+        while MonotonicClock.nanoseconds() < deadline {
             if condition() { return true }
             usleep(50_000)
         }
@@ -350,6 +367,20 @@ public final class ProcessCluster {
         try waitFor("a leader", seconds: seconds) {
             found = (candidates ?? Array(nodes.indices)).first { nodes[$0].process != nil && role(of: $0) == "leader" }
             return found != nil
+        }
+        return found!
+    }
+
+    /// As the blocking `waitForLeader`, suspending between polls.
+    public func waitForLeader(among candidates: [Int]? = nil, seconds: Double = 15) async throws -> Int {
+        var found: Int?
+        do {
+            try await Waiting.until("a leader", seconds: seconds) {
+                found = (candidates ?? Array(nodes.indices)).first { nodes[$0].process != nil && role(of: $0) == "leader" }
+                return found != nil
+            }
+        } catch TestFailure.timedOut(let what) {
+            throw TestFailure.timedOut(what + "\n" + logsTail())
         }
         return found!
     }

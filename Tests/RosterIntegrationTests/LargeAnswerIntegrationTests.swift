@@ -179,18 +179,8 @@ struct LargeAnswerIntegrationTests {
     // MARK: - rosterctl
 
     static func rosterctl(_ arguments: [String]) throws -> (code: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessCluster.packageRoot + "/.build/debug/rosterctl")
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read stdout to its end before waiting, so 20 MB of output never blocks the child on a full pipe.
-        let text = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errorText = errors.fileHandleForReading.readDataToEndOfFile()
-        return (process.terminationStatus, String(decoding: text, as: UTF8.self), String(decoding: errorText, as: UTF8.self))
+        let result = try ProcessCluster.runTool(
+            ProcessCluster.packageRoot + "/.build/debug/rosterctl", arguments, separateErrors: true)
+        return (result.status, result.output, result.errors)
     }
 }
