@@ -1,17 +1,20 @@
 // swift-tools-version: 6.2
 //
-// Dependency arrows (enforced here, see README "Layout"):
+// Dependency arrows (enforced here, see README "Layout"; `scripts/check-layering` checks that every target's
+// dependencies are exactly the modules its files import, and that only the syscall modules import Glibc):
 //   Codec            pure byte encoding, CRC-32C; depends on nothing
-//   Raft             pure consensus core; depends on nothing
-//   Registry         pure registry state machine; depends on Codec
+//   Containers       pure data structures shared by pure and I/O modules (MinHeap); depends on nothing
+//   Raft             pure consensus core, and SplitMix64 (the one seeded generator); depends on nothing
+//   Registry         pure registry state machine, LeaseKeeper; Codec, Containers
 //   Wire             pure codecs for Raft types and peer frames; Codec, Raft
 //   Storage          write-ahead log and snapshots behind `FileSystem` (no syscalls); Codec, Raft, Wire
 //   PosixStorage     `PosixFileSystem`: Storage's `FileSystem` on real files, the only file syscalls; Storage
 //   Simulation       deterministic whole-node simulator (test support); Raft, Registry, RosterNode, Wire, Storage, Codec
-//   CLinuxShim/Posix every other syscall (sockets, epoll, clocks, signals, stderr, exit)
+//   CLinuxShim/Posix every other syscall (sockets, epoll, clocks, signals, stderr, exit, child processes,
+//                    file signatures); Posix uses Containers' heap for its timers
 //   COpenSSL/TLS     the system's OpenSSL (pkg-config openssl, Debian libssl-dev) and TLS over memory buffers:
-//                    contexts, per-connection engines, certificate reload; depends on nothing of ours
-//   HTTP             pure HTTP/1.1 request parser and response writer
+//                    contexts, per-connection engines, certificate reload (which looks at files through Posix)
+//   HTTP             pure HTTP/1.1 request parser and response writer; Codec
 //   Protobuf         pure proto3 wire format (reader, writer); depends on nothing
 //   GRPC             pure gRPC message framing, grpc-timeout, grpc-message, status codes; depends on nothing
 //   EtcdAPI          pure etcd 3.4 v3 API messages and method table; Protobuf
@@ -25,7 +28,9 @@
 //   RosterServer     the shell: epoll loop, peers, client sessions (HTTP/1.1 and h2c/gRPC), watches, DNS;
 //                    carries out the driver's `NodeEffects`
 //   RosterClient     the Swift client library (Foundation, and TLS for https endpoints); rosterctl is its CLI
-//   RosterTestSupport  real roster processes on loopback for integration, client and CLI tests
+//   RosterTestSupport  real roster processes on loopback (spawned through Posix), the shared background writer,
+//                    and condition waits, for integration, client and CLI tests; TLS, COpenSSL, Posix
+//   roster-bench     the load generator of scripts/bench; Posix (its clock)
 import PackageDescription
 
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
@@ -87,7 +92,7 @@ let package = Package(
         .target(name: "RosterClient", dependencies: ["TLS"], swiftSettings: strict),
         .executableTarget(name: "rosterctl", dependencies: ["RosterClient", "Storage", "Registry"], swiftSettings: strict),
         // The load generator of scripts/bench.
-        .executableTarget(name: "roster-bench", swiftSettings: strict),
+        .executableTarget(name: "roster-bench", dependencies: ["Posix"], swiftSettings: strict),
 
         .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "Raft"], swiftSettings: strict),

@@ -47,7 +47,7 @@ extension ProcessCluster {
         let process = try files.spawn(executable, arguments, environment: environment)
         var ended = process.waitForExitBlocking(timeout: toolTimeout)
         if ended == nil {
-            process.send(signal: SIGKILL)
+            process.send(signal: SignalNumber.kill)
             ended = process.waitForExitBlocking(timeout: toolTimeout)
         }
         return files.result(ended)
@@ -63,7 +63,7 @@ extension ProcessCluster {
         let process = try files.spawn(executable, arguments, environment: environment)
         var ended = await process.waitForExit(timeout: toolTimeout)
         if ended == nil {
-            process.send(signal: SIGKILL)
+            process.send(signal: SignalNumber.kill)
             ended = await process.waitForExit(timeout: toolTimeout)
         }
         return files.result(ended)
@@ -87,7 +87,7 @@ private struct ToolFiles {
     let errors: String?
 
     init(directory: String, input text: String?, separateErrors: Bool) throws {
-        let stem = "\(directory)/tool-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let stem = "\(directory)/tool-\(CurrentProcess.identifier)-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         output = stem + ".out"
         errors = separateErrors ? stem + ".err" : nil

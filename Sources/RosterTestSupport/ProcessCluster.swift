@@ -4,10 +4,6 @@ import Foundation
 import Posix
 import TLS
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 public enum TestFailure: Error, CustomStringConvertible {
     case timedOut(String)
     case unexpected(String)
@@ -34,9 +30,9 @@ public enum TestHTTP {
         _ method: String, port: UInt16, path: String, body: String? = nil, timeoutSeconds: Int = 5, raw: [UInt8]? = nil,
         tls: TLSContext? = nil
     ) -> HTTPResult? {
-        guard let descriptor = LoopbackSocket.connect(port: port, receiveTimeoutMicroseconds: timeoutSeconds * 1_000_000)
+        guard let socket = try? BlockingSocket.connect(to: .loopback(port: port), receiveTimeout: .seconds(timeoutSeconds))
         else { return nil }
-        defer { close(descriptor) }
+        defer { socket.close() }
         var bytes: [UInt8]
         if let raw {
             bytes = raw
@@ -47,19 +43,14 @@ public enum TestHTTP {
             bytes = Array((head + "\r\n").utf8) + payload
         }
         if let tls {
-            let reply = TestTLS.exchange(descriptor, context: tls, bytes: bytes) { parse($0)?.complete == true }
+            let reply = TestTLS.exchange(socket, context: tls, bytes: bytes) { parse($0)?.complete == true }
             return reply.flatMap { parse($0)?.result }
         }
-        var sent = 0
-        while sent < bytes.count {
-            let written = bytes[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard written > 0 else { return nil }
-            sent += written
-        }
+        guard socket.send(bytes) else { return nil }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
+            let count = socket.receive(into: &buffer)
             if count <= 0 { break }
             response += buffer[0..<count]
             if let parsed = parse(response), parsed.complete { return parsed.result }
@@ -95,17 +86,17 @@ public final class StreamReader: @unchecked Sendable {
     private let lock = NSLock()
     private var collected: [[String: Any]] = []
     private var open = true
-    private let descriptor: Int32
+    private let socket: BlockingSocket
     private var paused = false
 
     /// Opens `method path` (a watch, a watch stream, a streamed keepalive) and collects its NDJSON lines.
     /// - Parameter receiveBufferBytes: A small kernel receive buffer, so that pausing reading backs up the
     ///   server's side of the connection quickly.
     public init?(port: UInt16, method: String = "GET", path: String, receiveBufferBytes: Int32? = nil) {
-        guard let descriptor = LoopbackSocket.connect(port: port, receiveBufferBytes: receiveBufferBytes) else { return nil }
-        self.descriptor = descriptor
-        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard let socket = try? BlockingSocket.connect(to: .loopback(port: port), receiveBufferBytes: receiveBufferBytes)
+        else { return nil }
+        self.socket = socket
+        socket.send(Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
         let thread = Thread { [self] in self.run() }
         thread.start()
     }
@@ -116,8 +107,9 @@ public final class StreamReader: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var headerDone = false
         while true {
-            while isPaused { usleep(10_000) }
-            let count = recv(descriptor, &buffer, buffer.count, 0)
+            // Playing a reader that stopped reading (load shape on this reader's own thread, not synchronisation).
+            while isPaused { CurrentThread.sleep(for: .milliseconds(10)) }
+            let count = socket.receive(into: &buffer)
             if count <= 0 { break }
             pending += buffer[0..<count]
             if !headerDone {
@@ -157,8 +149,7 @@ public final class StreamReader: @unchecked Sendable {
 
     /// Sends client lines (control lines of a watch stream), each followed by a newline.
     public func send(_ lines: String...) {
-        let bytes = Array(lines.map { $0 + "\n" }.joined().utf8)
-        _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        socket.send(Array(lines.map { $0 + "\n" }.joined().utf8))
     }
 
     /// Stops reading from the socket (the server's side backs up) until `resume()`.
@@ -185,8 +176,8 @@ public final class StreamReader: @unchecked Sendable {
     }
 
     public func close() {
-        shutdown(descriptor, Int32(SHUT_RDWR))
-        Glibc.close(descriptor)
+        socket.shutdown()
+        socket.close()
     }
 }
 
@@ -239,7 +230,7 @@ public final class ProcessCluster {
     /// - Parameter tls: Start every node with TLS and mutual TLS (`TestTLS.flags(for:)`), from a throwaway CA.
     public init(size: Int, extraFlags: [String] = [], tls: Bool = false) throws {
         binary = try Self.locateBinary()
-        root = NSTemporaryDirectory() + "roster-it-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        root = NSTemporaryDirectory() + "roster-it-\(CurrentProcess.identifier)-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         self.extraFlags = extraFlags
         let names = (1...size).map { "n\($0)" }
@@ -304,12 +295,12 @@ public final class ProcessCluster {
     /// ended. A node still running after `exitTimeout` gets SIGKILL. Async tests get the overload below, which
     /// suspends instead of blocking a cooperative thread.
     @discardableResult
-    public func kill(_ index: Int, signal: Int32 = SIGKILL) -> ChildProcess.Termination? {
+    public func kill(_ index: Int, signal: Int32 = SignalNumber.kill) -> ChildProcess.Termination? {
         guard let process = nodes[index].process else { return nil }
         process.send(signal: signal)
         var ended = process.waitForExitBlocking(timeout: Self.exitTimeout)
         if ended == nil {
-            process.send(signal: SIGKILL)
+            process.send(signal: SignalNumber.kill)
             ended = process.waitForExitBlocking(timeout: Self.exitTimeout)
         }
         nodes[index].process = nil
@@ -318,12 +309,12 @@ public final class ProcessCluster {
 
     /// As the blocking `kill`, suspending between polls.
     @discardableResult
-    public func kill(_ index: Int, signal: Int32 = SIGKILL) async -> ChildProcess.Termination? {
+    public func kill(_ index: Int, signal: Int32 = SignalNumber.kill) async -> ChildProcess.Termination? {
         guard let process = nodes[index].process else { return nil }
         process.send(signal: signal)
         var ended = await process.waitForExit(timeout: Self.exitTimeout)
         if ended == nil {
-            process.send(signal: SIGKILL)
+            process.send(signal: SignalNumber.kill)
             ended = await process.waitForExit(timeout: Self.exitTimeout)
         }
         nodes[index].process = nil
@@ -354,7 +345,7 @@ public final class ProcessCluster {
         let deadline = MonotonicClock.nanoseconds() + UInt64(seconds * 1e9)
         while MonotonicClock.nanoseconds() < deadline {
             if condition() { return true }
-            usleep(50_000)
+            CurrentThread.sleep(for: .milliseconds(50))
         }
         return condition()
     }
