@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "Wire", dependencies: ["Codec", "Raft"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["Codec", "Raft", "Wire"], swiftSettings: strict),
         .target(name: "PosixStorage", dependencies: ["Storage"], swiftSettings: strict),
-        .executableTarget(name: "storage-bench", dependencies: ["Storage", "PosixStorage", "Raft"], swiftSettings: strict),
+        .executableTarget(name: "storage-bench", dependencies: ["Storage", "PosixStorage", "Raft", "Posix"], swiftSettings: strict),
         .target(
             name: "Simulation", dependencies: ["Raft", "Registry", "RosterNode", "Wire", "Storage", "Codec"], swiftSettings: strict),
         .target(name: "CLinuxShim"),
@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix", "RosterClient"], swiftSettings: strict),
         // Test support: real roster processes on loopback, for integration, client and CLI tests.
         .target(name: "RosterTestSupport", dependencies: ["COpenSSL", "TLS", "Posix"], swiftSettings: strict),
-        .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
+        .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft", "Posix"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
         .target(name: "RosterClient", dependencies: ["TLS"], swiftSettings: strict),

@@ -17,6 +17,11 @@ public enum CurrentThread {
 extension CurrentProcess {
     /// This process's ID.
     public static var identifier: Int32 { getpid() }
+
+    /// The value of environment variable `name`, or nil when it is not set.
+    public static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
 }
 
 extension SignalNumber {

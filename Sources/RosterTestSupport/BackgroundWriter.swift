@@ -109,6 +109,12 @@ public final class BackgroundWriter<Acknowledgement: Sendable>: Sendable {
     /// How many writes have been acknowledged so far.
     public var acknowledgedCount: Int { state.outcome.withLock { $0.acknowledged.count } }
 
+    /// Waits until at least `count` writes have been acknowledged. The deadline is generous on purpose: how fast a
+    /// loaded 2-core machine acknowledges writes is a measurement, not a property, so it only bounds a stall.
+    public func waitUntilAcknowledged(_ count: Int, _ what: String, seconds: Double = 180) async throws {
+        try await Waiting.until("\(what) (\(count) acknowledged writes)", seconds: seconds) { acknowledgedCount >= count }
+    }
+
     /// What the writers were told so far.
     public var current: Outcome { state.outcome.withLock { $0 } }
 

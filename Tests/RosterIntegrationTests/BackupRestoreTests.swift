@@ -44,12 +44,12 @@ struct BackupRestoreTests {
         #expect(source.request("PUT", "/v1/services/payments/instances/i1", on: leader,
                                body: #"{"endpoints":["grpc://10.0.0.5:9000"],"ttl":"60s"}"#)?.status == 200)
         let writer = keyWriter(ports: source.nodes.map(\.clientPort))
-        try await Waiting.until("writes before the backup") { writer.acknowledgedCount >= 50 }
+        try await writer.waitUntilAcknowledged(50, "writes before the backup")
         let file = source.root + "/backup.snap"
         let saved = try await source.run(
             "rosterctl", ["snapshot", "save", file, "-e", "127.0.0.1:\(source.nodes[follower].clientPort)"])
         let writesAtSave = writer.acknowledgedCount
-        try await Waiting.until("writes after the backup") { writer.acknowledgedCount >= writesAtSave + 20 }
+        try await writer.waitUntilAcknowledged(writesAtSave + 20, "writes after the backup")
         let writes = await writer.stop().acknowledged
         #expect(saved.status == 0, "\(saved.output)")
 

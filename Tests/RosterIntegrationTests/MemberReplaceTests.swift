@@ -42,7 +42,7 @@ struct MemberReplaceTests {
         let old = (leader + 1) % 3
         let new = cluster.addNode(name: "n4")
         let registrar = registrationWriter(ports: cluster.nodes.map(\.clientPort))
-        try await Waiting.until("registrations before the replacement") { registrar.acknowledgedCount >= 100 }
+        try await registrar.waitUntilAcknowledged(100, "registrations before the replacement")
 
         try cluster.start(new, initialCluster: founders, join: true)
         let endpoints = cluster.nodes.prefix(3).map { "127.0.0.1:\($0.clientPort)" }.joined(separator: ",")
@@ -54,7 +54,7 @@ struct MemberReplaceTests {
         #expect(replaced.output.contains("3/3 removed"), "\(replaced.output)")
         await cluster.kill(old, signal: SIGTERM)
         let atReplacement = registrar.acknowledgedCount
-        try await Waiting.until("registrations after the replacement") { registrar.acknowledgedCount >= atReplacement + 100 }
+        try await registrar.waitUntilAcknowledged(atReplacement + 100, "registrations after the replacement")
         let outcome = await registrar.stop()
 
         #expect(outcome.failed.isEmpty, "failed registrations: \(outcome.failed)")

@@ -51,7 +51,7 @@ struct RollingRestartTests {
     func rollingRestartUnderLoad() async throws {
         let cluster = try ProcessCluster(size: 3)
         try cluster.startAll()
-        try await Waiting.until("every member ready", seconds: 30) { Self.allReady(cluster) }
+        try await Waiting.until("every member ready", seconds: 90) { Self.allReady(cluster) }
         let firstLeader = try await cluster.waitForLeader()
         let started = ContinuousClock.now
         var steps: [(at: ContinuousClock.Instant, what: String)] = []
@@ -59,7 +59,7 @@ struct RollingRestartTests {
         let load = registrationLoad(
             clientCount: 3, endpoints: cluster.nodes.map { Endpoint(host: "127.0.0.1", port: $0.clientPort) },
             service: Self.service)
-        try await Waiting.until("registrations before the restart") { load.acknowledgedCount >= 100 }
+        try await load.waitUntilAcknowledged(100, "registrations before the restart")
 
         // As scripts/cluster rolling-restart: followers first, the leader last; whoever leads when its turn comes
         // hands leadership over first; each member must be back and every member ready before the next goes.
@@ -81,7 +81,7 @@ struct RollingRestartTests {
             steps.append((.now, "\(name) stopped; starting"))
             try cluster.start(member)
             do {
-                try await Waiting.until("every member ready after restarting \(name)", seconds: 30) {
+                try await Waiting.until("every member ready after restarting \(name)", seconds: 90) {
                     Self.allReady(cluster)
                 }
             } catch {
@@ -101,7 +101,7 @@ struct RollingRestartTests {
         }
 
         let atEnd = load.acknowledgedCount
-        try await Waiting.until("registrations after the restart") { load.acknowledgedCount >= atEnd + 100 }
+        try await load.waitUntilAcknowledged(atEnd + 100, "registrations after the restart")
         let outcome = await load.stop()
 
         #expect(outcome.failed.isEmpty, "registrations the client was told failed: \(outcome.failed)")
