@@ -4,9 +4,8 @@ import Synchronization
 
 /// A child process started with `posix_spawn` and reaped with `waitpid(WNOHANG)`, so every wait is a bounded poll.
 ///
-/// Why not Foundation's `Process`: on Linux its `waitUntilExit` spins the calling thread's run loop until a
-/// SIGCHLD dispatch source fires, which has been seen to hang inside an async test (a cooperative thread has no
-/// run loop of its own), and it can wait without a bound. Here the caller asks "has it exited?" whenever it likes
+/// Why not Foundation's `Process`: its `waitUntilExit` blocks the calling thread without a bound (on Linux it
+/// spins that thread's run loop until the exit is noticed), and it was seen to hang inside an async test. Here the caller asks "has it exited?" whenever it likes
 /// and decides how long to keep asking; `waitForExit(timeout:)` is the async form that suspends between polls
 /// instead of blocking a cooperative thread.
 ///
