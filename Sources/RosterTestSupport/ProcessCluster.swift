@@ -74,9 +74,31 @@ public enum TestHTTP {
             return (HTTPResult(status: status, headers: headers, body: Array(body.prefix(length))), body.count >= length)
         }
         if headers["transfer-encoding"] == "chunked" {
-            return (HTTPResult(status: status, headers: headers, body: body), false)
+            let (decoded, complete) = decodeChunks(body)
+            return (HTTPResult(status: status, headers: headers, body: decoded), complete)
         }
         return (HTTPResult(status: status, headers: headers, body: body), false)
+    }
+
+    /// The payload of a chunked body (RFC 9112 §7.1; extensions and trailers skipped) and whether its last chunk
+    /// arrived. A large listing is streamed chunked, so its JSON is only readable once the framing is removed
+    /// (reading the raw framing made `json` nil as soon as a test registered enough instances).
+    static func decodeChunks(_ body: [UInt8]) -> (payload: [UInt8], complete: Bool) {
+        var payload: [UInt8] = []
+        var offset = 0
+        while let lineEnd = (offset..<max(offset, body.count - 1)).first(where: { body[$0] == 13 && body[$0 + 1] == 10 }) {
+            let sizeText = String(decoding: body[offset..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { break }
+            if size == 0 { return (payload, true) }
+            let start = lineEnd + 2
+            guard body.count >= start + size + 2 else {
+                payload += body[start..<min(body.count, start + size)]
+                break
+            }
+            payload += body[start..<start + size]
+            offset = start + size + 2
+        }
+        return (payload, false)
     }
 }
 
