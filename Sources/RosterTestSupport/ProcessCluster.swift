@@ -2,6 +2,7 @@
 // ports, driven over HTTP. Waits poll against a deadline; nothing asserts after a bare sleep.
 import Foundation
 import Posix
+import Synchronization
 import TLS
 
 public enum TestFailure: Error, CustomStringConvertible {
@@ -238,15 +239,24 @@ public final class ProcessCluster {
         throw TestFailure.unexpected("roster binary not built; run `swift build` first or set ROSTER_BINARY")
     }
 
-    /// A free loopback port: bind port 0, read it, release it.
+    /// Ports this process has handed out: the kernel may give a port released a moment ago to the next port-0
+    /// bind, and a node started with the same port for clients and peers refuses to start (seen under load).
+    private static let handedOut = Mutex<Set<UInt16>>([])
+
+    /// A free loopback port, never one handed out before in this process: bind port 0, read it, release it.
     public static func freePort() -> UInt16 {
-        do {
-            let socket = try Socket.listen(on: .loopback(port: 0), backlog: 1)
-            defer { socket.close() }
-            return try socket.localAddress().port
-        } catch {
-            preconditionFailure("cannot bind a loopback port: \(error)")
+        for _ in 0..<1_000 {
+            let port: UInt16
+            do {
+                let socket = try Socket.listen(on: .loopback(port: 0), backlog: 1)
+                defer { socket.close() }
+                port = try socket.localAddress().port
+            } catch {
+                preconditionFailure("cannot bind a loopback port: \(error)")
+            }
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
         }
+        preconditionFailure("no fresh loopback port after 1000 tries")
     }
 
     /// - Parameter tls: Start every node with TLS and mutual TLS (`TestTLS.flags(for:)`), from a throwaway CA.
