@@ -1,17 +1,20 @@
 // swift-tools-version: 6.2
 //
-// Dependency arrows (enforced here, see README "Layout"):
+// Dependency arrows (enforced here, see README "Layout"; `scripts/check-layering` checks that every target's
+// dependencies are exactly the modules its files import, and that only the syscall modules import Glibc):
 //   Codec            pure byte encoding, CRC-32C; depends on nothing
-//   Raft             pure consensus core; depends on nothing
-//   Registry         pure registry state machine; depends on Codec
+//   Containers       pure data structures shared by pure and I/O modules (MinHeap); depends on nothing
+//   Raft             pure consensus core, and SplitMix64 (the one seeded generator); depends on nothing
+//   Registry         pure registry state machine, LeaseKeeper; Codec, Containers
 //   Wire             pure codecs for Raft types and peer frames; Codec, Raft
 //   Storage          write-ahead log and snapshots behind `FileSystem` (no syscalls); Codec, Raft, Wire
 //   PosixStorage     `PosixFileSystem`: Storage's `FileSystem` on real files, the only file syscalls; Storage
 //   Simulation       deterministic whole-node simulator (test support); Raft, Registry, RosterNode, Wire, Storage, Codec
-//   CLinuxShim/Posix every other syscall (sockets, epoll, clocks, signals, stderr, exit)
+//   CLinuxShim/Posix every other syscall (sockets, epoll, clocks, signals, stderr, exit, child processes,
+//                    file signatures); Posix uses Containers' heap for its timers
 //   COpenSSL/TLS     the system's OpenSSL (pkg-config openssl, Debian libssl-dev) and TLS over memory buffers:
-//                    contexts, per-connection engines, certificate reload; depends on nothing of ours
-//   HTTP             pure HTTP/1.1 request parser and response writer
+//                    contexts, per-connection engines, certificate reload (which looks at files through Posix)
+//   HTTP             pure HTTP/1.1 request parser and response writer; Codec
 //   Protobuf         pure proto3 wire format (reader, writer); depends on nothing
 //   GRPC             pure gRPC message framing, grpc-timeout, grpc-message, status codes; depends on nothing
 //   EtcdAPI          pure etcd 3.4 v3 API messages and method table; Protobuf
@@ -25,7 +28,9 @@
 //   RosterServer     the shell: epoll loop, peers, client sessions (HTTP/1.1 and h2c/gRPC), watches, DNS;
 //                    carries out the driver's `NodeEffects`
 //   RosterClient     the Swift client library (Foundation, and TLS for https endpoints); rosterctl is its CLI
-//   RosterTestSupport  real roster processes on loopback for integration, client and CLI tests
+//   RosterTestSupport  real roster processes on loopback (spawned through Posix), the shared background writer,
+//                    and condition waits, for integration, client and CLI tests; TLS, COpenSSL, Posix
+//   roster-bench     the load generator of scripts/bench; Posix (its clock)
 import PackageDescription
 
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
@@ -43,18 +48,19 @@ let package = Package(
     ],
     targets: [
         .target(name: "Codec", swiftSettings: strict),
+        .target(name: "Containers", swiftSettings: strict),
         .target(name: "Raft", swiftSettings: strict),
-        .target(name: "Registry", dependencies: ["Codec"], swiftSettings: strict),
+        .target(name: "Registry", dependencies: ["Codec", "Containers"], swiftSettings: strict),
         .target(name: "Wire", dependencies: ["Codec", "Raft"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["Codec", "Raft", "Wire"], swiftSettings: strict),
         .target(name: "PosixStorage", dependencies: ["Storage"], swiftSettings: strict),
-        .executableTarget(name: "storage-bench", dependencies: ["Storage", "PosixStorage", "Raft"], swiftSettings: strict),
+        .executableTarget(name: "storage-bench", dependencies: ["Storage", "PosixStorage", "Raft", "Posix"], swiftSettings: strict),
         .target(
             name: "Simulation", dependencies: ["Raft", "Registry", "RosterNode", "Wire", "Storage", "Codec"], swiftSettings: strict),
         .target(name: "CLinuxShim"),
-        .target(name: "Posix", dependencies: ["CLinuxShim"], swiftSettings: strict),
+        .target(name: "Posix", dependencies: ["CLinuxShim", "Containers"], swiftSettings: strict),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
-        .target(name: "TLS", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "TLS", dependencies: ["COpenSSL", "Posix"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Codec"], swiftSettings: strict),
         .target(name: "Protobuf", swiftSettings: strict),
         .target(name: "GRPC", swiftSettings: strict),
@@ -79,20 +85,21 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(name: "roster", dependencies: ["RosterServer", "Posix", "RosterClient"], swiftSettings: strict),
         // Test support: real roster processes on loopback, for integration, client and CLI tests.
-        .target(name: "RosterTestSupport", dependencies: ["COpenSSL", "TLS"], swiftSettings: strict),
-        .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
+        .target(name: "RosterTestSupport", dependencies: ["COpenSSL", "TLS", "Posix"], swiftSettings: strict),
+        .executableTarget(name: "simulate", dependencies: ["Simulation", "Raft", "Posix"], swiftSettings: strict),
         .executableTarget(name: "registry-bench", dependencies: ["Registry"], swiftSettings: strict),
         // The client library and CLI (Foundation only; talks to nodes over HTTP/JSON).
         .target(name: "RosterClient", dependencies: ["TLS"], swiftSettings: strict),
         .executableTarget(name: "rosterctl", dependencies: ["RosterClient", "Storage", "Registry"], swiftSettings: strict),
         // The load generator of scripts/bench.
-        .executableTarget(name: "roster-bench", swiftSettings: strict),
+        .executableTarget(name: "roster-bench", dependencies: ["Posix"], swiftSettings: strict),
 
         .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
+        .testTarget(name: "ContainersTests", dependencies: ["Containers", "Raft"], swiftSettings: strict),
         .testTarget(name: "RosterNodeTests", dependencies: ["RosterNode", "Raft", "Registry"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Raft", "Codec"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Codec"], swiftSettings: strict),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Codec", "Raft"], swiftSettings: strict),
         // Golden transcripts (testdata/*.txt) of the Raft core and of leases and watches.
         .testTarget(
             name: "InteractionTests", dependencies: ["Raft", "Registry"], exclude: ["testdata"], swiftSettings: strict),
@@ -100,7 +107,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "RosterTestSupport"], swiftSettings: strict),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Raft"], swiftSettings: strict),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "Raft"], swiftSettings: strict),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC", "Raft"], swiftSettings: strict),
         .testTarget(name: "EtcdAPITests", dependencies: ["EtcdAPI", "Protobuf", "Raft"], swiftSettings: strict),
@@ -120,7 +127,7 @@ let package = Package(
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], swiftSettings: strict),
         .testTarget(
             name: "RosterIntegrationTests",
-            dependencies: ["RosterClient", "RosterTestSupport", "HTTP2", "HPACK", "EtcdAPI", "Protobuf", "DNS"],
+            dependencies: ["RosterClient", "RosterTestSupport", "Posix", "Raft", "HTTP2", "HPACK", "EtcdAPI", "Protobuf", "DNS"],
             swiftSettings: strict),
         .testTarget(
             name: "RosterClientTests", dependencies: ["RosterClient", "RosterTestSupport"], swiftSettings: strict),

@@ -1,9 +1,11 @@
+import Containers
+
 /// Identifies a scheduled timer so it can be cancelled.
 public struct TimerID: Hashable, Sendable {
     let rawValue: UInt64
 }
 
-/// A binary min-heap of timer deadlines, ordered by deadline and then by scheduling order, so timers due at the
+/// Timers on a min-heap (the project's one `MinHeap`), ordered by deadline and then by scheduling order, so timers due at the
 /// same instant fire first-scheduled first.
 ///
 /// Why a heap and not a timerfd per timer: the loop already wakes from `epoll_wait`, whose timeout can be the
@@ -12,9 +14,14 @@ public struct TimerID: Hashable, Sendable {
 /// server arms and cancels a request timer per request, stale nodes are also purged whenever they outnumber live
 /// ones, so the heap stays within twice the live timer count however long the deadlines are.
 struct TimerQueue {
-    private struct Node {
+    /// A heap entry: a deadline and the timer's ID, which is also its scheduling order.
+    private struct Node: Comparable, Sendable {
         var deadline: UInt64
         var id: UInt64
+
+        static func < (lhs: Node, rhs: Node) -> Bool {
+            (lhs.deadline, lhs.id) < (rhs.deadline, rhs.id)
+        }
     }
 
     struct Timer {
@@ -23,7 +30,7 @@ struct TimerQueue {
         var work: () -> Void
     }
 
-    private var heap: [Node] = []
+    private var heap = MinHeap<Node>()
     private var active: [UInt64: Timer] = [:]
     private var nextID: UInt64 = 1
     /// Heap nodes whose timer was cancelled. Invariant: `heap.count == active.count + staleNodes`.
@@ -37,7 +44,7 @@ struct TimerQueue {
         let id = nextID
         nextID += 1
         active[id] = Timer(deadline: deadline, interval: interval, work: work)
-        push(Node(deadline: deadline, id: id))
+        heap.push(Node(deadline: deadline, id: id))
         return TimerID(rawValue: id)
     }
 
@@ -55,9 +62,9 @@ struct TimerQueue {
 
     /// The earliest live deadline, discarding cancelled heap nodes on the way.
     mutating func nextDeadline() -> UInt64? {
-        while let top = heap.first {
+        while let top = heap.minimum {
             if active[top.id] != nil { return top.deadline }
-            popTop()
+            heap.popMinimum()
             staleNodes -= 1
         }
         return nil
@@ -67,63 +74,21 @@ struct TimerQueue {
     /// repeating timer that fell behind skips the missed ticks instead of firing a burst.
     mutating func popDue(now: UInt64) -> (() -> Void)? {
         guard let deadline = nextDeadline(), deadline <= now else { return nil }
-        let id = heap[0].id
-        popTop()
+        guard let id = heap.popMinimum()?.id else { return nil }
         guard var timer = active[id] else { return nil }
         if let interval = timer.interval {
             let next = timer.deadline &+ interval
             timer.deadline = next > now ? next : now &+ interval
             active[id] = timer
-            push(Node(deadline: timer.deadline, id: id))
+            heap.push(Node(deadline: timer.deadline, id: id))
         } else {
             active[id] = nil
         }
         return timer.work
     }
 
-    // MARK: - Heap
-
-    private static func before(_ lhs: Node, _ rhs: Node) -> Bool {
-        lhs.deadline != rhs.deadline ? lhs.deadline < rhs.deadline : lhs.id < rhs.id
-    }
-
-    private mutating func push(_ node: Node) {
-        heap.append(node)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.before(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func popTop() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        siftDown(from: 0)
-    }
-
     private mutating func purgeStaleNodes() {
         heap.removeAll { active[$0.id] == nil }
         staleNodes = 0
-        for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) {
-            siftDown(from: index)
-        }
-    }
-
-    private mutating func siftDown(from start: Int) {
-        var parent = start
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < heap.count && Self.before(heap[left], heap[smallest]) { smallest = left }
-            if right < heap.count && Self.before(heap[right], heap[smallest]) { smallest = right }
-            if smallest == parent { return }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
     }
 }

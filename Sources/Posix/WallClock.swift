@@ -1,7 +1,7 @@
 import Glibc
 
-/// The UTC wall clock, for log lines only: they are compared with other machines' logs. Timers and
-/// deadlines never use it (see `MonotonicClock`).
+/// The UTC wall clock, for log lines (they are compared with other machines' logs) and for values that must
+/// differ between runs. Timers and deadlines never use it (see `MonotonicClock`).
 public enum WallClock {
     /// The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     public static func timestamp() -> String {
@@ -14,6 +14,13 @@ public enum WallClock {
         return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))"
             + "T\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))"
             + ".\(pad(milliseconds, 3))Z"
+    }
+
+    /// Nanoseconds since the Unix epoch: a value that differs from run to run (the simulator's fresh seeds).
+    public static func nanosecondsSinceEpoch() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

@@ -1,3 +1,5 @@
+import Containers
+
 /// The leader's side of leases: live deadlines, keepalives, and the `expireLeases` and `checkpointLeases`
 /// commands it proposes. Pure: every method takes the caller's monotonic clock reading.
 ///
@@ -151,7 +153,7 @@ public struct LeaseKeeper: Sendable {
             lease.deadline = deadline
             lease.expiryProposedAt = nil
             tracked[checkpoint.id] = lease
-            deadlines.push(DeadlineHeap.Entry(deadline: deadline, id: checkpoint.id))
+            deadlines.push(DeadlineEntry(deadline: deadline, id: checkpoint.id))
             scheduleCheckpoint(checkpoint.id)
         }
     }
@@ -169,7 +171,7 @@ public struct LeaseKeeper: Sendable {
         lease.deadline = now &+ UInt64(lease.grantedMilliseconds)
         lease.expiryProposedAt = nil
         tracked[id] = lease
-        deadlines.push(DeadlineHeap.Entry(deadline: lease.deadline, id: id))
+        deadlines.push(DeadlineEntry(deadline: lease.deadline, id: id))
         scheduleCheckpoint(id)
         if lease.replicatedRemainingMilliseconds < lease.grantedMilliseconds || lease.checkpointsInFlight > 0 {
             renewed.insert(id)
@@ -228,7 +230,7 @@ public struct LeaseKeeper: Sendable {
         tracked[id] = Tracked(
             grantedMilliseconds: granted, deadline: deadline, replicatedRemainingMilliseconds: replicated,
             expiryProposedAt: nil)
-        deadlines.push(DeadlineHeap.Entry(deadline: deadline, id: id))
+        deadlines.push(DeadlineEntry(deadline: deadline, id: id))
         scheduleCheckpoint(id)
     }
 
@@ -237,7 +239,7 @@ public struct LeaseKeeper: Sendable {
         guard var lease = tracked[id] else { return }
         lease.checkpointDue = lease.checkpointDueTime(lag: configuration.checkpointLagMilliseconds)
         tracked[id] = lease
-        checkpointsDue.push(DeadlineHeap.Entry(deadline: lease.checkpointDue, id: id))
+        checkpointsDue.push(DeadlineEntry(deadline: lease.checkpointDue, id: id))
     }
 
     private mutating func forget(_ id: LeaseID) {
@@ -265,7 +267,7 @@ public struct LeaseKeeper: Sendable {
             }
             lease.expiryProposedAt = now
             tracked[top.id] = lease
-            deadlines.push(DeadlineHeap.Entry(deadline: now &+ configuration.expiryRetryMilliseconds, id: top.id))
+            deadlines.push(DeadlineEntry(deadline: now &+ configuration.expiryRetryMilliseconds, id: top.id))
             due.append(top.id)
             tokenMillis -= 1_000
         }
@@ -285,7 +287,7 @@ public struct LeaseKeeper: Sendable {
             // case the proposal is lost.
             lease.checkpointDue = now &+ configuration.expiryRetryMilliseconds
             tracked[top.id] = lease
-            checkpointsDue.push(DeadlineHeap.Entry(deadline: lease.checkpointDue, id: top.id))
+            checkpointsDue.push(DeadlineEntry(deadline: lease.checkpointDue, id: top.id))
         }
         // Sorted: the proposal order must not depend on hash order.
         return ids.sorted().compactMap { id in
@@ -333,48 +335,16 @@ public enum KeepAliveOutcome: Equatable, Sendable {
     case notLeader
 }
 
-/// A binary min-heap of (deadline, lease) with lazy deletion: renewals push a new entry and stale ones
-/// are skipped when they surface, which keeps keepalive O(log n) without an index into the heap.
-struct DeadlineHeap: Sendable {
-    struct Entry: Comparable, Sendable {
-        var deadline: UInt64
-        var id: LeaseID
+/// When one lease is due (to expire, or for a checkpoint), ordered by time and then by lease ID.
+struct DeadlineEntry: Comparable, Sendable {
+    var deadline: UInt64
+    var id: LeaseID
 
-        static func < (lhs: Entry, rhs: Entry) -> Bool {
-            (lhs.deadline, lhs.id.rawValue) < (rhs.deadline, rhs.id.rawValue)
-        }
-    }
-
-    private var entries: [Entry] = []
-
-    var minimum: Entry? { entries.first }
-    var count: Int { entries.count }
-
-    mutating func push(_ entry: Entry) {
-        entries.append(entry)
-        var child = entries.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard entries[child] < entries[parent] else { break }
-            entries.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func popMinimum() {
-        guard !entries.isEmpty else { return }
-        entries.swapAt(0, entries.count - 1)
-        entries.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < entries.count && entries[left] < entries[smallest] { smallest = left }
-            if right < entries.count && entries[right] < entries[smallest] { smallest = right }
-            if smallest == parent { return }
-            entries.swapAt(parent, smallest)
-            parent = smallest
-        }
+    static func < (lhs: DeadlineEntry, rhs: DeadlineEntry) -> Bool {
+        (lhs.deadline, lhs.id.rawValue) < (rhs.deadline, rhs.id.rawValue)
     }
 }
+
+/// Deadlines with lazy deletion: renewals push a new entry and stale ones are skipped when they surface, which
+/// keeps keepalive O(log n) without an index into the heap.
+typealias DeadlineHeap = MinHeap<DeadlineEntry>

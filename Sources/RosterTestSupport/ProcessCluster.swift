@@ -1,11 +1,9 @@
 // Test support (a library so every test target can use it): real `roster` processes on loopback, each with its own data directory and free
 // ports, driven over HTTP. Waits poll against a deadline; nothing asserts after a bare sleep.
 import Foundation
+import Posix
+import Synchronization
 import TLS
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 public enum TestFailure: Error, CustomStringConvertible {
     case timedOut(String)
@@ -19,7 +17,7 @@ public enum TestFailure: Error, CustomStringConvertible {
 }
 
 /// A minimal blocking HTTP/1.1 client: one request per connection, for tests only.
-public struct HTTPResult {
+public struct HTTPResult: Sendable {
     public var status: Int
     public var headers: [String: String]
     public var body: [UInt8]
@@ -33,9 +31,9 @@ public enum TestHTTP {
         _ method: String, port: UInt16, path: String, body: String? = nil, timeoutSeconds: Int = 5, raw: [UInt8]? = nil,
         tls: TLSContext? = nil
     ) -> HTTPResult? {
-        guard let descriptor = LoopbackSocket.connect(port: port, receiveTimeoutMicroseconds: timeoutSeconds * 1_000_000)
+        guard let socket = try? BlockingSocket.connect(to: .loopback(port: port), receiveTimeout: .seconds(timeoutSeconds))
         else { return nil }
-        defer { close(descriptor) }
+        defer { socket.close() }
         var bytes: [UInt8]
         if let raw {
             bytes = raw
@@ -46,19 +44,14 @@ public enum TestHTTP {
             bytes = Array((head + "\r\n").utf8) + payload
         }
         if let tls {
-            let reply = TestTLS.exchange(descriptor, context: tls, bytes: bytes) { parse($0)?.complete == true }
+            let reply = TestTLS.exchange(socket, context: tls, bytes: bytes) { parse($0)?.complete == true }
             return reply.flatMap { parse($0)?.result }
         }
-        var sent = 0
-        while sent < bytes.count {
-            let written = bytes[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard written > 0 else { return nil }
-            sent += written
-        }
+        guard socket.send(bytes) else { return nil }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
+            let count = socket.receive(into: &buffer)
             if count <= 0 { break }
             response += buffer[0..<count]
             if let parsed = parse(response), parsed.complete { return parsed.result }
@@ -82,9 +75,31 @@ public enum TestHTTP {
             return (HTTPResult(status: status, headers: headers, body: Array(body.prefix(length))), body.count >= length)
         }
         if headers["transfer-encoding"] == "chunked" {
-            return (HTTPResult(status: status, headers: headers, body: body), false)
+            let (decoded, complete) = decodeChunks(body)
+            return (HTTPResult(status: status, headers: headers, body: decoded), complete)
         }
         return (HTTPResult(status: status, headers: headers, body: body), false)
+    }
+
+    /// The payload of a chunked body (RFC 9112 §7.1; extensions and trailers skipped) and whether its last chunk
+    /// arrived. A large listing is streamed chunked, so its JSON is only readable once the framing is removed
+    /// (reading the raw framing made `json` nil as soon as a test registered enough instances).
+    static func decodeChunks(_ body: [UInt8]) -> (payload: [UInt8], complete: Bool) {
+        var payload: [UInt8] = []
+        var offset = 0
+        while let lineEnd = (offset..<max(offset, body.count - 1)).first(where: { body[$0] == 13 && body[$0 + 1] == 10 }) {
+            let sizeText = String(decoding: body[offset..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { break }
+            if size == 0 { return (payload, true) }
+            let start = lineEnd + 2
+            guard body.count >= start + size + 2 else {
+                payload += body[start..<min(body.count, start + size)]
+                break
+            }
+            payload += body[start..<start + size]
+            offset = start + size + 2
+        }
+        return (payload, false)
     }
 }
 
@@ -94,17 +109,17 @@ public final class StreamReader: @unchecked Sendable {
     private let lock = NSLock()
     private var collected: [[String: Any]] = []
     private var open = true
-    private let descriptor: Int32
+    private let socket: BlockingSocket
     private var paused = false
 
     /// Opens `method path` (a watch, a watch stream, a streamed keepalive) and collects its NDJSON lines.
     /// - Parameter receiveBufferBytes: A small kernel receive buffer, so that pausing reading backs up the
     ///   server's side of the connection quickly.
     public init?(port: UInt16, method: String = "GET", path: String, receiveBufferBytes: Int32? = nil) {
-        guard let descriptor = LoopbackSocket.connect(port: port, receiveBufferBytes: receiveBufferBytes) else { return nil }
-        self.descriptor = descriptor
-        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard let socket = try? BlockingSocket.connect(to: .loopback(port: port), receiveBufferBytes: receiveBufferBytes)
+        else { return nil }
+        self.socket = socket
+        socket.send(Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
         let thread = Thread { [self] in self.run() }
         thread.start()
     }
@@ -115,8 +130,9 @@ public final class StreamReader: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var headerDone = false
         while true {
-            while isPaused { usleep(10_000) }
-            let count = recv(descriptor, &buffer, buffer.count, 0)
+            // Playing a reader that stopped reading (load shape on this reader's own thread, not synchronisation).
+            while isPaused { CurrentThread.sleep(for: .milliseconds(10)) }
+            let count = socket.receive(into: &buffer)
             if count <= 0 { break }
             pending += buffer[0..<count]
             if !headerDone {
@@ -156,8 +172,7 @@ public final class StreamReader: @unchecked Sendable {
 
     /// Sends client lines (control lines of a watch stream), each followed by a newline.
     public func send(_ lines: String...) {
-        let bytes = Array(lines.map { $0 + "\n" }.joined().utf8)
-        _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        socket.send(Array(lines.map { $0 + "\n" }.joined().utf8))
     }
 
     /// Stops reading from the socket (the server's side backs up) until `resume()`.
@@ -184,8 +199,8 @@ public final class StreamReader: @unchecked Sendable {
     }
 
     public func close() {
-        shutdown(descriptor, Int32(SHUT_RDWR))
-        Glibc.close(descriptor)
+        socket.shutdown()
+        socket.close()
     }
 }
 
@@ -196,7 +211,7 @@ public final class ProcessCluster {
         public var clientPort: UInt16
         public var peerPort: UInt16
         public var dataDirectory: String
-        public var process: Process?
+        public var process: ChildProcess?
         public var logPath: String
     }
 
@@ -224,28 +239,30 @@ public final class ProcessCluster {
         throw TestFailure.unexpected("roster binary not built; run `swift build` first or set ROSTER_BINARY")
     }
 
-    /// A free loopback port: bind port 0, read it, release it.
+    /// Ports this process has handed out: the kernel may give a port released a moment ago to the next port-0
+    /// bind, and a node started with the same port for clients and peers refuses to start (seen under load).
+    private static let handedOut = Mutex<Set<UInt16>>([])
+
+    /// A free loopback port, never one handed out before in this process: bind port 0, read it, release it.
     public static func freePort() -> UInt16 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        for _ in 0..<1_000 {
+            let port: UInt16
+            do {
+                let socket = try Socket.listen(on: .loopback(port: 0), backlog: 1)
+                defer { socket.close() }
+                port = try socket.localAddress().port
+            } catch {
+                preconditionFailure("cannot bind a loopback port: \(error)")
+            }
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        return UInt16(bigEndian: address.sin_port)
+        preconditionFailure("no fresh loopback port after 1000 tries")
     }
 
     /// - Parameter tls: Start every node with TLS and mutual TLS (`TestTLS.flags(for:)`), from a throwaway CA.
     public init(size: Int, extraFlags: [String] = [], tls: Bool = false) throws {
         binary = try Self.locateBinary()
-        root = NSTemporaryDirectory() + "roster-it-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        root = NSTemporaryDirectory() + "roster-it-\(CurrentProcess.identifier)-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         self.extraFlags = extraFlags
         let names = (1...size).map { "n\($0)" }
@@ -283,21 +300,16 @@ public final class ProcessCluster {
     /// Starts node `index`; `initialCluster: ""` leaves `--initial-cluster` out (a `--join ADDR` member).
     public func start(_ index: Int, initialCluster: String? = nil, join: Bool = false, extraArguments: [String] = []) throws {
         let node = nodes[index]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
+        let arguments = [
             "--name", node.name, "--data-dir", node.dataDirectory,
             "--client-addr", "127.0.0.1:\(node.clientPort)", "--peer-addr", "127.0.0.1:\(node.peerPort)",
             "--heartbeat-ms", "50", "--election-ms", "500",
         ] + (initialCluster == "" ? [] : ["--initial-cluster", initialCluster ?? self.initialCluster])
             + (join ? ["--join"] : []) + extraFlags + (nodeFlags[node.name] ?? []) + extraArguments
             + (tls?.flags(for: node.name) ?? [])
+        // Each start begins a fresh log (the previous run's lines would otherwise satisfy a later wait).
         _ = FileManager.default.createFile(atPath: node.logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: node.logPath))
-        log.seekToEndOfFile()
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
+        let process = try ChildProcess.spawn(binary, arguments: arguments, outputPath: node.logPath)
         nodes[index].process = process
     }
 
@@ -307,13 +319,41 @@ public final class ProcessCluster {
         return nodes.count - 1
     }
 
-    public func kill(_ index: Int, signal: Int32 = SIGKILL) {
-        guard let process = nodes[index].process else { return }
-        Glibc.kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+    /// How long a stopped node may take to exit: generous, since a loaded machine shuts down slowly; past it the
+    /// node is killed outright, so no test waits without a bound.
+    public static let exitTimeout: Duration = .seconds(60)
+
+    /// Sends `signal` to node `index` and waits (blocking this thread, polling) until it exits; returns how it
+    /// ended. A node still running after `exitTimeout` gets SIGKILL. Async tests get the overload below, which
+    /// suspends instead of blocking a cooperative thread.
+    @discardableResult
+    public func kill(_ index: Int, signal: Int32 = SignalNumber.kill) -> ChildProcess.Termination? {
+        guard let process = nodes[index].process else { return nil }
+        process.send(signal: signal)
+        var ended = process.waitForExitBlocking(timeout: Self.exitTimeout)
+        if ended == nil {
+            process.send(signal: SignalNumber.kill)
+            ended = process.waitForExitBlocking(timeout: Self.exitTimeout)
+        }
         nodes[index].process = nil
+        return ended
     }
 
+    /// As the blocking `kill`, suspending between polls.
+    @discardableResult
+    public func kill(_ index: Int, signal: Int32 = SignalNumber.kill) async -> ChildProcess.Termination? {
+        guard let process = nodes[index].process else { return nil }
+        process.send(signal: signal)
+        var ended = await process.waitForExit(timeout: Self.exitTimeout)
+        if ended == nil {
+            process.send(signal: SignalNumber.kill)
+            ended = await process.waitForExit(timeout: Self.exitTimeout)
+        }
+        nodes[index].process = nil
+        return ended
+    }
+
+    /// Stops every node with SIGKILL (blocking, bounded).
     public func stopAll() {
         for index in nodes.indices { kill(index) }
     }
@@ -334,10 +374,10 @@ public final class ProcessCluster {
     /// Checks `condition` every 50 ms until it holds (true) or `seconds` pass (false): the deadline bounds a
     /// failure, it is never what a test passes on.
     public static func poll(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        let deadline = MonotonicClock.nanoseconds() + UInt64(seconds * 1e9)
+        while MonotonicClock.nanoseconds() < deadline {
             if condition() { return true }
-            usleep(50_000)
+            CurrentThread.sleep(for: .milliseconds(50))
         }
         return condition()
     }
@@ -350,6 +390,20 @@ public final class ProcessCluster {
         try waitFor("a leader", seconds: seconds) {
             found = (candidates ?? Array(nodes.indices)).first { nodes[$0].process != nil && role(of: $0) == "leader" }
             return found != nil
+        }
+        return found!
+    }
+
+    /// As the blocking `waitForLeader`, suspending between polls.
+    public func waitForLeader(among candidates: [Int]? = nil, seconds: Double = 15) async throws -> Int {
+        var found: Int?
+        do {
+            try await Waiting.until("a leader", seconds: seconds) {
+                found = (candidates ?? Array(nodes.indices)).first { nodes[$0].process != nil && role(of: $0) == "leader" }
+                return found != nil
+            }
+        } catch TestFailure.timedOut(let what) {
+            throw TestFailure.timedOut(what + "\n" + logsTail())
         }
         return found!
     }

@@ -1,9 +1,6 @@
 import Foundation
+import Posix
 import TLS
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// TLS for the test helpers: the files of a throwaway cluster PKI, and blocking exchanges over the same
 /// `TLSEngine` the node uses. Tests only.
@@ -33,39 +30,29 @@ public struct TestTLS: Sendable {
                                         trustedCAFile: caFile, applicationProtocols: ["http/1.1"], settingNames: .tool))
     }
 
-    /// Sends `bytes` over TLS on the connected blocking `descriptor` (with a receive timeout set) and returns
+    /// Sends `bytes` over TLS on the connected blocking `socket` (with a receive timeout set) and returns
     /// the decrypted reply until `isComplete` says it is whole or the node closes; nil when the handshake fails.
-    static func exchange(_ descriptor: Int32, context: TLSContext, bytes: [UInt8],
+    static func exchange(_ socket: BlockingSocket, context: TLSContext, bytes: [UInt8],
                          isComplete: ([UInt8]) -> Bool) -> [UInt8]? {
         guard let engine = try? context.makeEngine(expectedHost: "127.0.0.1"), (try? engine.start()) != nil else { return nil }
         var reply: [UInt8] = []
-        guard sendAll(descriptor, engine.takeWireBytes()) else { return nil }
+        guard socket.send(engine.takeWireBytes()) else { return nil }
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var requestSent = false
         while true {
             if engine.isEstablished && !requestSent {
-                guard (try? engine.send(bytes)) != nil, sendAll(descriptor, engine.takeWireBytes()) else { return nil }
+                guard (try? engine.send(bytes)) != nil, socket.send(engine.takeWireBytes()) else { return nil }
                 requestSent = true
             }
-            let count = recv(descriptor, &buffer, buffer.count, 0)
+            let count = socket.receive(into: &buffer)
             if count <= 0 { return requestSent ? reply : nil }
             let outcome = buffer.withUnsafeBytes { wire in
                 try? engine.receive(UnsafeRawBufferPointer(rebasing: wire[0..<count]), into: &reply)
             }
             guard let outcome else { return requestSent ? reply : nil }
-            _ = sendAll(descriptor, engine.takeWireBytes())
+            _ = socket.send(engine.takeWireBytes())
             if outcome == .closedByPeer || (requestSent && isComplete(reply)) { return reply }
         }
-    }
-
-    private static func sendAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
-        var sent = 0
-        while sent < bytes.count {
-            let written = bytes[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard written > 0 else { return false }
-            sent += written
-        }
-        return true
     }
 }
 

@@ -1,8 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Posix
 
 /// The one way tests wait: poll a condition against a deadline. The deadline only bounds a failure (a loaded
 /// 2-core machine just takes longer to pass); it is never what a test passes on.
@@ -21,7 +18,7 @@ public enum Waiting {
 
     /// A reader's pause between reads, to play a slow client: load shape, not synchronisation.
     public static func pace(milliseconds: UInt32) {
-        usleep(milliseconds * 1_000)
+        CurrentThread.sleep(for: .milliseconds(milliseconds))
     }
 }
 
@@ -34,28 +31,9 @@ public enum LoopbackSocket {
     public static func connect(port: UInt16, receiveBufferBytes: Int32? = nil, receiveTimeoutMicroseconds: Int? = nil)
         -> Int32?
     {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return nil }
-        if var size = receiveBufferBytes {
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        if let microseconds = receiveTimeoutMicroseconds {
-            var timeout = timeval(tv_sec: microseconds / 1_000_000, tv_usec: microseconds % 1_000_000)
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            close(descriptor)
-            return nil
-        }
-        return descriptor
+        try? BlockingSocket.connect(
+            to: .loopback(port: port), receiveBufferBytes: receiveBufferBytes,
+            receiveTimeout: receiveTimeoutMicroseconds.map { .microseconds($0) }
+        ).descriptor
     }
 }

@@ -1,39 +1,20 @@
 import COpenSSL
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Posix
 
 /// The current `TLSContext` of one listener or dialer, rebuilt when its certificate, key or CA files change
 /// on disk, so certificates rotate without a restart.
 ///
 /// `current()` is called once per new connection. At most once per `checkInterval` it compares each file's
-/// modification time, size and inode with those the context was built from (a `stat` per file; the files are
-/// only read when one changed). A rebuild that fails (a half-written pair, a key that does not match yet)
+/// modification time, size and inode with those the context was built from (a `Posix.FileSignature` per file;
+/// the files are only read when one changed). A rebuild that fails (a half-written pair, a key that does not match yet)
 /// keeps serving the previous context and is retried at the next check, so replacing the two files one after
 /// the other is safe; `onReload` hears each outcome once. Connections already open keep the context they
 /// started with.
 ///
-/// Reading the files is the only I/O of the TLS module: a few small local files, at most once per interval.
+/// Reading the files (OpenSSL's) is the only I/O of the TLS module: a few small local files, at most once per
+/// interval; the look at them goes through Posix, the one module that makes system calls.
 /// Not thread-safe: owned by one loop thread.
 public final class TLSCredentials {
-    /// What one file looked like when last read.
-    struct FileStamp: Equatable {
-        var modificationSeconds: Int
-        var modificationNanoseconds: Int
-        var size: Int
-        var inode: UInt
-
-        init?(path: String) {
-            var status = stat()
-            guard stat(path, &status) == 0 else { return nil }
-            modificationSeconds = status.st_mtim.tv_sec
-            modificationNanoseconds = status.st_mtim.tv_nsec
-            size = Int(status.st_size)
-            inode = UInt(status.st_ino)
-        }
-    }
-
     /// The outcome of a rebuild after a file changed.
     public enum ReloadOutcome: Sendable {
         case reloaded
@@ -47,7 +28,7 @@ public final class TLSCredentials {
     public var onReload: (ReloadOutcome) -> Void = { _ in }
 
     private var context: TLSContext
-    private var stamps: [FileStamp?]
+    private var stamps: [FileSignature?]
     private var lastCheck: ContinuousClock.Instant
     private var lastFailure: TLSError?
 
@@ -55,7 +36,7 @@ public final class TLSCredentials {
     public init(_ configuration: TLSConfiguration, checkInterval: Duration = .seconds(1)) throws(TLSError) {
         self.configuration = configuration
         self.checkInterval = checkInterval
-        let stamps = configuration.files.map { FileStamp(path: $0) }
+        let stamps = configuration.files.map { FileSignature(path: $0) }
         self.context = try TLSContext(configuration)
         self.stamps = stamps
         self.lastCheck = .now
@@ -65,7 +46,7 @@ public final class TLSCredentials {
     public func current(now: ContinuousClock.Instant = .now) -> TLSContext {
         guard now - lastCheck >= checkInterval else { return context }
         lastCheck = now
-        let fresh = configuration.files.map { FileStamp(path: $0) }
+        let fresh = configuration.files.map { FileSignature(path: $0) }
         guard fresh != stamps else { return context }
         do {
             context = try TLSContext(configuration)

@@ -2,16 +2,10 @@
 // responses read by Content-Length (the load generator never reads a chunked body except through
 // `WatchStream`). Every socket has send/receive timeouts, so no call blocks forever.
 import Glibc
+import Posix  // MonotonicClock: CLOCK_MONOTONIC, the clock Python's time.monotonic_ns() reads
 
 struct ClientError: Error, CustomStringConvertible {
     var description: String
-}
-
-/// Monotonic nanoseconds (CLOCK_MONOTONIC, the same clock Python's `time.monotonic_ns()` reads).
-func monotonicNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
 
 /// "127.0.0.1:2379" -> (host-order address, port).

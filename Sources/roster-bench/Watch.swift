@@ -2,6 +2,7 @@
 // `GET /v1/watch` stream (one watch) or one `POST /v1/watch` stream carrying many watches, as etcd's Go client
 // carries many `Watch` calls on one connection.
 import Glibc
+import Posix  // MonotonicClock: CLOCK_MONOTONIC, the clock Python's time.monotonic_ns() reads
 
 /// One event seen on a watch stream.
 struct SeenEvent {
@@ -50,7 +51,7 @@ final class WatchConnection: @unchecked Sendable {
                 let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 guard count > 0 else { throw ClientError(description: "watch stream: \(created) of \(watches) created, then closed or timed out") }
                 pending.append(contentsOf: chunk[0..<count])
-                consume(at: monotonicNanoseconds())
+                consume(at: MonotonicClock.nanoseconds())
             }
         } catch {
             Glibc.close(fd)
@@ -72,7 +73,7 @@ final class WatchConnection: @unchecked Sendable {
         let status = String(decoding: head[0..<min(end, 12)], as: UTF8.self)
         guard status.hasSuffix("200") else { throw ClientError(description: "watch answered \(status)") }
         pending = Array(head[(end + 4)...])
-        consume(at: monotonicNanoseconds())
+        consume(at: MonotonicClock.nanoseconds())
     }
 
     static let watchMarker = Array("{\"watch\":".utf8)
@@ -163,7 +164,7 @@ final class WatchConnection: @unchecked Sendable {
 func pollWatchers(_ connections: [WatchConnection], until deadline: UInt64, stop: () -> Bool) {
     var fds = connections.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
     var chunk = [UInt8](repeating: 0, count: 256 * 1024)
-    while monotonicNanoseconds() < deadline, !stop() {
+    while MonotonicClock.nanoseconds() < deadline, !stop() {
         let ready = poll(&fds, nfds_t(fds.count), 50)
         guard ready > 0 else { continue }
         for index in fds.indices where fds[index].revents != 0 {
@@ -173,7 +174,7 @@ func pollWatchers(_ connections: [WatchConnection], until deadline: UInt64, stop
             let count = chunk.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if count > 0 {
                 connection.pending.append(contentsOf: chunk[0..<count])
-                connection.consume(at: monotonicNanoseconds())
+                connection.consume(at: MonotonicClock.nanoseconds())
             } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
                 connection.close()
                 fds[index].fd = -1

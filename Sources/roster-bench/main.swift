@@ -14,6 +14,7 @@
 // Clients are OS threads with blocking keep-alive connections (client i uses endpoint i mod count); every
 // loop ends at its deadline and every socket has a timeout.
 import Glibc
+import Posix  // MonotonicClock: CLOCK_MONOTONIC, the clock Python's time.monotonic_ns() reads
 
 struct Options: Sendable {
     var mode = "put"
@@ -114,7 +115,7 @@ func ok(_ status: Int) -> Bool { (200..<300).contains(status) }
 
 func runPut(_ options: Options) -> String {
     let results = (0..<options.clients).map { _ in WorkerResult() }
-    let start = monotonicNanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let deadline = start + UInt64(options.duration * 1e9)
     runThreads(options.clients) { index in
         let result = results[index]
@@ -128,13 +129,13 @@ func runPut(_ options: Options) -> String {
         let body = instanceBody(size: options.valueSize, lease: lease)
         var sequence = 0
         while true {
-            let before = monotonicNanoseconds()
+            let before = MonotonicClock.nanoseconds()
             if before >= deadline { break }
             do {
                 let response = try register(client, "\(options.service)-c\(index)", "i\(sequence % options.keySpace)", body)
                 if ok(response.status) {
                     result.operations += 1
-                    result.latenciesMicroseconds.append(UInt32(min(UInt64(UInt32.max), (monotonicNanoseconds() - before) / 1000)))
+                    result.latenciesMicroseconds.append(UInt32(min(UInt64(UInt32.max), (MonotonicClock.nanoseconds() - before) / 1000)))
                 } else {
                     result.error("status \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
                 }
@@ -146,7 +147,7 @@ func runPut(_ options: Options) -> String {
         }
         _ = try? client.request("DELETE", "/v1/leases/\(lease)")
     }
-    let seconds = Double(monotonicNanoseconds() - start) / 1e9
+    let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
     return summarize(results, seconds: min(seconds, options.duration + 5)).text
 }
 
@@ -155,7 +156,7 @@ func runGet(_ options: Options) -> String {
         ? "/v1/services/\(options.service)?consistency=\(options.consistency)"
         : "/v1/services/\(options.service)/instances/i0?consistency=\(options.consistency)"
     let results = (0..<options.clients).map { _ in WorkerResult() }
-    let start = monotonicNanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let deadline = start + UInt64(options.duration * 1e9)
     var bodyBytes = 0
     let sizes = WorkerResult()
@@ -164,13 +165,13 @@ func runGet(_ options: Options) -> String {
         let client = HTTPClient(endpoint: options.endpoints[index % options.endpoints.count],
                                 timeoutMilliseconds: options.timeoutMilliseconds)
         while true {
-            let before = monotonicNanoseconds()
+            let before = MonotonicClock.nanoseconds()
             if before >= deadline { break }
             do {
                 let response = try client.request("GET", path)
                 if ok(response.status) {
                     result.operations += 1
-                    result.latenciesMicroseconds.append(UInt32(min(UInt64(UInt32.max), (monotonicNanoseconds() - before) / 1000)))
+                    result.latenciesMicroseconds.append(UInt32(min(UInt64(UInt32.max), (MonotonicClock.nanoseconds() - before) / 1000)))
                     if index == 0 { sizes.operations = response.body.count }
                 } else {
                     result.error("status \(response.status): \(String(decoding: response.body.prefix(200), as: UTF8.self))")
@@ -182,14 +183,14 @@ func runGet(_ options: Options) -> String {
         }
     }
     bodyBytes = sizes.operations
-    var out = summarize(results, seconds: Double(monotonicNanoseconds() - start) / 1e9)
+    var out = summarize(results, seconds: Double(MonotonicClock.nanoseconds() - start) / 1e9)
     out.add("response_bytes", bodyBytes)
     return out.text
 }
 
 func runPopulate(_ options: Options) -> String {
     let results = (0..<options.clients).map { _ in WorkerResult() }
-    let start = monotonicNanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let deadline = start + UInt64(max(options.duration, 600) * 1e9)
     runThreads(options.clients) { index in
         let result = results[index]
@@ -199,7 +200,7 @@ func runPopulate(_ options: Options) -> String {
         var item = index
         var done = 0
         var attempts = 0
-        while item < options.count, monotonicNanoseconds() < deadline, attempts < options.count * 3 {
+        while item < options.count, MonotonicClock.nanoseconds() < deadline, attempts < options.count * 3 {
             attempts += 1
             do {
                 if body.isEmpty {
@@ -221,7 +222,7 @@ func runPopulate(_ options: Options) -> String {
             }
         }
     }
-    return summarize(results, seconds: Double(monotonicNanoseconds() - start) / 1e9).text
+    return summarize(results, seconds: Double(MonotonicClock.nanoseconds() - start) / 1e9).text
 }
 
 func runWatch(_ options: Options) -> String {
@@ -247,7 +248,7 @@ func runWatch(_ options: Options) -> String {
     }
     let writer = WorkerResult()
     let acks = AckTable()
-    let start = monotonicNanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let writeDeadline = start + UInt64(options.duration * 1e9)
     let readDeadline = writeDeadline + 3_000_000_000
     runThreads(readerThreads + 1) { index in
@@ -258,14 +259,14 @@ func runWatch(_ options: Options) -> String {
         let client = HTTPClient(endpoint: options.writeEndpoint, timeoutMilliseconds: options.timeoutMilliseconds)
         let body = instanceBody(size: options.valueSize, lease: 0)
         let interval = UInt64(1e9 / options.rate)
-        var next = monotonicNanoseconds()
+        var next = MonotonicClock.nanoseconds()
         var sequence = 0
         while next < writeDeadline {
-            sleepNanoseconds(next > monotonicNanoseconds() ? next - monotonicNanoseconds() : 0)
+            sleepNanoseconds(next > MonotonicClock.nanoseconds() ? next - MonotonicClock.nanoseconds() : 0)
             next += interval
             do {
                 let response = try register(client, service, "w\(sequence % 10)", body)
-                let now = monotonicNanoseconds()
+                let now = MonotonicClock.nanoseconds()
                 if ok(response.status) {
                     acks.record(revision: response.revision, at: now)
                     writer.operations += 1
@@ -350,7 +351,7 @@ final class AckTable: @unchecked Sendable {
 
 func runFailover(_ options: Options) -> String {
     let results = (0..<options.clients).map { _ in WorkerResult() }
-    let start = monotonicNanoseconds()
+    let start = MonotonicClock.nanoseconds()
     let deadline = start + UInt64(options.duration * 1e9)
     runThreads(options.clients) { index in
         let result = results[index]
@@ -358,15 +359,15 @@ func runFailover(_ options: Options) -> String {
         var client = HTTPClient(endpoint: options.endpoints[endpoint], timeoutMilliseconds: options.timeoutMilliseconds)
         var lease: Int64 = 0
         var sequence = 0
-        while monotonicNanoseconds() < deadline {
-            let began = monotonicNanoseconds()
+        while MonotonicClock.nanoseconds() < deadline {
+            let began = MonotonicClock.nanoseconds()
             do {
                 if lease == 0 { lease = try grantLease(client, ttlSeconds: options.ttlSeconds) }
                 let response = try register(client, "\(options.service)-c\(index)", "i\(sequence % 100)",
                                             instanceBody(size: options.valueSize, lease: lease))
                 if ok(response.status) {
                     result.operations += 1
-                    let now = monotonicNanoseconds()
+                    let now = MonotonicClock.nanoseconds()
                     result.completions.append(now)
                     if options.markNanoseconds > 0, began >= options.markNanoseconds,
                        result.recoveredAt == 0 || now < result.recoveredAt {
@@ -391,7 +392,7 @@ func runFailover(_ options: Options) -> String {
     for index in completions.indices.dropFirst() where completions[index] - completions[index - 1] > 10_000_000 {
         gaps.append("[\(completions[index - 1]),\(completions[index])]")
     }
-    var out = summarize(results, seconds: Double(monotonicNanoseconds() - start) / 1e9)
+    var out = summarize(results, seconds: Double(MonotonicClock.nanoseconds() - start) / 1e9)
     out.addRaw("gaps_ns", "[" + gaps.joined(separator: ",") + "]")
     out.add("first_ns", Int(completions.first ?? 0))
     out.add("last_ns", Int(completions.last ?? 0))
@@ -415,7 +416,7 @@ func runExpiry(_ options: Options) -> String {
     for index in 0..<options.leases {
         do {
             let lease = try grantLease(client, ttlSeconds: options.ttlSeconds)
-            let granted = monotonicNanoseconds()
+            let granted = MonotonicClock.nanoseconds()
             let response = try register(client, service, "e\(index)", instanceBody(size: options.valueSize, lease: lease))
             guard ok(response.status) else { throw ClientError(description: "status \(response.status)") }
             ends["e\(index)"] = granted + ttl
@@ -424,7 +425,7 @@ func runExpiry(_ options: Options) -> String {
         }
         sleepNanoseconds(250_000_000)
     }
-    let deadline = monotonicNanoseconds() + ttl + 15_000_000_000
+    let deadline = MonotonicClock.nanoseconds() + ttl + 15_000_000_000
     pollWatchers([connection], until: deadline) {
         Set(connection.events.filter(\.isDelete).map(\.id)).isSuperset(of: ends.keys)
     }

@@ -11,12 +11,9 @@
 //                                   read-before-read-index
 //
 // Exit status: 0 all seeds passed, 1 a seed violated a property, 2 bad arguments.
+import Posix
 import Raft
 import Simulation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 struct Arguments {
     var seed: UInt64?
@@ -30,7 +27,7 @@ struct Arguments {
 
 func fail(_ message: String) -> Never {
     print("simulate: \(message)")
-    exit(2)
+    CurrentProcess.exit(2)
 }
 
 func parse(_ words: [String]) -> Arguments {
@@ -61,7 +58,7 @@ func parse(_ words: [String]) -> Arguments {
             arguments.faults.insert(fault)
         case "--help", "-h":
             print("usage: simulate [--seed S [--trace]] [--seeds N [--first S]] [--steps N] [--hostile] [--fault NAME]")
-            exit(0)
+            CurrentProcess.exit(0)
         default: fail("unknown argument '\(word)' (try --help)")
         }
     }
@@ -69,12 +66,11 @@ func parse(_ words: [String]) -> Arguments {
 }
 
 var arguments = parse(Array(CommandLine.arguments.dropFirst()))
-let environment = ProcessInfoLite()
-if arguments.seed == nil, let replay = environment.value("ROSTER_SIM_SEED").flatMap(UInt64.init) {
+if arguments.seed == nil, let replay = CurrentProcess.environment("ROSTER_SIM_SEED").flatMap(UInt64.init) {
     arguments.seed = replay
     arguments.trace = true
 }
-if let count = environment.value("ROSTER_SIM_SEEDS").flatMap(Int.init), arguments.seed == nil {
+if let count = CurrentProcess.environment("ROSTER_SIM_SEEDS").flatMap(Int.init), arguments.seed == nil {
     arguments.seeds = count
 }
 
@@ -82,9 +78,7 @@ let seeds: [UInt64]
 if let seed = arguments.seed {
     seeds = [seed]
 } else {
-    var clock = timespec()
-    clock_gettime(CLOCK_REALTIME, &clock)
-    let start = arguments.first ?? UInt64(clock.tv_sec) &* 1_000_003 &+ UInt64(clock.tv_nsec)
+    let start = arguments.first ?? WallClock.nanosecondsSinceEpoch()
     seeds = (0..<UInt64(arguments.seeds)).map { start &+ $0 }
 }
 print("simulate: \(seeds.count) seed(s) from \(seeds[0]), \(arguments.steps) steps each")
@@ -106,7 +100,7 @@ for seed in seeds {
             + arguments.faults.map { " --fault \($0.rawValue)" }.sorted().joined()
         print("  reproduce: swift run -c release simulate --seed \(seed)\(flags) --trace")
         print("\(passed) passed, 1 failed")
-        exit(1)
+        CurrentProcess.exit(1)
     }
 }
 print("exercised: \(totals)")

@@ -3,9 +3,9 @@
 // through scripts/bench-storage, which picks a directory on a real disk.
 //
 // Usage: storage-bench <scratch-directory> [seconds-per-phase]
-import Glibc
-import Raft
+import Posix
 import PosixStorage
+import Raft
 import Storage
 import Synchronization
 
@@ -41,7 +41,7 @@ let entryBytes = 200
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
     print("usage: storage-bench <scratch-directory> [seconds-per-phase]")
-    exit(2)
+    CurrentProcess.exit(2)
 }
 let scratch = arguments[1]
 let phase = Duration.milliseconds(Int((Double(arguments.count > 2 ? arguments[2] : "2") ?? 2) * 1000))
@@ -127,5 +127,5 @@ do {
     print("raw write(200 B)+fsync     \(format(rawAgain)) \(format(rawAgain))   <- physical limit, measured again")
 } catch {
     print("storage-bench: \(error)")
-    exit(1)
+    CurrentProcess.exit(1)
 }

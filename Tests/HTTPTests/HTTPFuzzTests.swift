@@ -2,20 +2,9 @@
 // throws a typed `HTTPParseError`. Method: a seeded SplitMix64 mutates valid requests (flip, insert, delete,
 // duplicate, truncate) and generates pure garbage, feeding each in random splits; seeds are fixed so any
 // failure replays exactly.
+import struct Raft.SplitMix64  // the project's one seeded generator
 import Testing
 @testable import HTTP
-
-/// A tiny seeded generator so fuzz runs are reproducible from their seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 let fuzzSeeds: [UInt64] = [1, 2, 3, 42, 2379, 0xDEAD_BEEF]
 
@@ -29,7 +18,7 @@ struct HTTPFuzzTests {
 
     @Test("mutated valid requests parse or throw a typed error, never trap", arguments: fuzzSeeds)
     func mutations(seed: UInt64) {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         let limits = HTTPParserLimits(requestLineBytes: 256, headerBytes: 512, headerCount: 8, bodyBytes: 64)
         for _ in 0..<3000 {
             var bytes = Self.corpus.randomElement(using: &random)!
@@ -42,7 +31,7 @@ struct HTTPFuzzTests {
 
     @Test("random garbage parses or throws a typed error, never traps", arguments: fuzzSeeds)
     func garbage(seed: UInt64) {
-        var random = SplitMix64(state: seed)
+        var random = SplitMix64(seed: seed)
         let limits = HTTPParserLimits(requestLineBytes: 128, headerBytes: 256, headerCount: 8, bodyBytes: 64)
         for _ in 0..<2000 {
             let count = Int.random(in: 0...600, using: &random)

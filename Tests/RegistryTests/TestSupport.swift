@@ -2,21 +2,10 @@
 // Method: a seeded SplitMix64 generator (no global randomness, every failure names its seed), byte-string
 // shorthands, and a generator of random but plausible command sequences for the property tests.
 import Registry
+import Raft
 
-/// SplitMix64: a tiny seeded generator, so every random test is reproducible from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
+/// The project's one seeded generator (`Raft.SplitMix64`), for every file of this suite.
+typealias SplitMix64 = Raft.SplitMix64
 
 /// UTF-8 bytes of a string.
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }

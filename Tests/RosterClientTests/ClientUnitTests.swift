@@ -84,16 +84,14 @@ extension ClientSuite {
             #expect(error.message == "older")
         }
 
-        @Test("a call with no reachable node ends with unavailable within its deadline")
+        // The time limit only bounds a failure (a call that ignored its 600 ms deadline would retry forever).
+        @Test("a call with no reachable node ends with unavailable at its deadline", .timeLimit(.minutes(1)))
         func unreachableIsUnavailable() async throws {
             var configuration = RosterClientConfiguration(endpoints: [Endpoint(host: "127.0.0.1", port: 1)])
             configuration.callTimeout = .milliseconds(600)
             let client = RosterClient(configuration: configuration)
-            let start = ContinuousClock.now
             let error = await #expect(throws: RosterClientError.self) { try await client.services() }
             #expect(error?.code == .unavailable)
-            // A failure bound, not a timing claim: a call that ignored its deadline would retry for much longer.
-            #expect(start.duration(to: .now) < .seconds(20))
         }
 
         @Test("consecutive calls share one keep-alive connection; a connection the node closed is not reused")
@@ -143,11 +141,10 @@ extension ClientSuite {
                 var descriptor = pollfd(fd: server, events: Int16(POLLIN), revents: 0)
                 return poll(&descriptor, 1, 0) > 0
             }
-            let start = ContinuousClock.now
             call.cancel()
+            // Only cancellation can end the call with `cancelled`: its deadlines are 60 s away, and ending there
+            // would say `unavailable`.
             let result = await call.result
-            // Only cancellation can end the call before its 60 s deadline; the bound is for a failure.
-            #expect(start.duration(to: .now) < .seconds(30))
             #expect(throws: RosterClientError.self) { try result.get() }
             if case .failure(let error as RosterClientError) = result { #expect(error.code == .cancelled) }
         }

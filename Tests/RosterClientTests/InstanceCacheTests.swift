@@ -29,7 +29,7 @@ extension ClientSuite {
             #expect("\(try await cache.waitUntilReady())".hasPrefix("1 instance at revision "))
 
             let index = try #require(cluster.nodes.firstIndex { $0.clientPort == first.port })
-            cluster.kill(index)
+            await cluster.kill(index)
             try await Support.waitUntil("the watch to resume on another node", seconds: 30) {
                 let status = cache.watchStatus
                 return status.interruptions >= 1 && status.node != nil && status.node != first

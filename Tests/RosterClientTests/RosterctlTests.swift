@@ -161,7 +161,7 @@ extension ClientSuite {
             }
 
             // One node down: commands fail over; status and hash report it and exit 3.
-            cluster.kill(0)
+            await cluster.kill(0)
             #expect(try await run(["list"]).code == 0)
             try await run(["register", "payments", "i2", "--endpoint", "grpc://10.0.0.6:9000"])
             let degraded = try await run(["status"], expect: 3)

@@ -41,7 +41,7 @@ extension ClientSuite {
         func twoWatchesOneConnection() async throws {
             let cluster = try ProcessCluster(size: 1)
             try cluster.startAll()
-            _ = try cluster.waitForLeader()
+            _ = try await cluster.waitForLeader()
             let client = Support.client(cluster)
             let services = Collected()
             let keys = Collected()

@@ -94,40 +94,8 @@ enum Support {
     static func rosterctl(_ arguments: [String], endpoints: String? = nil, input: String? = nil) async throws
         -> CommandResult
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: rosterctlPath)
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["ROSTER_ENDPOINTS"] = endpoints
-        process.environment = environment
-        let output = Pipe()
-        let errors = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = stdin
-        let exit = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { exit.continuation.yield($0.terminationStatus) }
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        // Read both pipes to the end on their own threads, so a large output never blocks the child.
-        async let outText = readAll(output)
-        async let errText = readAll(errors)
-        var code: Int32 = -1
-        for await status in exit.stream {
-            code = status
-            break
-        }
-        return CommandResult(code: code, output: await outText, errors: await errText)
-    }
-
-    private static func readAll(_ pipe: Pipe) async -> String {
-        await withCheckedContinuation { continuation in
-            Thread {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }.start()
-        }
+        let result = try await ProcessCluster.runTool(
+            rosterctlPath, arguments, environment: ["ROSTER_ENDPOINTS": endpoints], input: input, separateErrors: true)
+        return CommandResult(code: result.status, output: result.output, errors: result.errors)
     }
 }

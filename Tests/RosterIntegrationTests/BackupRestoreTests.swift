@@ -9,53 +9,16 @@ import Foundation
 import RosterTestSupport
 import Testing
 
-/// Writes `load-<n>` keys in a loop on its own thread, recording the revision of each acknowledged write.
-final class KeyWriter: @unchecked Sendable {
-    // Safety: `acknowledged` and `stopped` are only touched under `lock`.
-    private let lock = NSLock()
-    private var acknowledged: [(key: String, revision: Int64)] = []
-    private var stopped = false
-    private let done = DispatchSemaphore(value: 0)
-
-    init(ports: [UInt16]) {
-        let thread = Thread { [self] in
-            var number = 0
-            while !isStopped {
-                let key = "load-\(number)"
-                let port = ports[number % ports.count]
-                if let result = TestHTTP.request("PUT", port: port, path: "/v1/kv/\(key)", body: #"{"value":"v\#(number)"}"#),
-                    result.status == 200, let revision = result.headers["x-roster-revision"].flatMap(Int64.init)
-                {
-                    lock.lock()
-                    acknowledged.append((key, revision))
-                    lock.unlock()
-                }
-                number += 1
-            }
-            done.signal()
+/// Writes `load-<n>` keys in a loop, spread over `ports`; each acknowledgement is the write's revision.
+func keyWriter(ports: [UInt16]) -> BackgroundWriter<Int64> {
+    BackgroundWriter(name: { "load-\($1)" }, blockingWrite: { key, _, number in
+        let result = TestHTTP.request(
+            "PUT", port: ports[number % ports.count], path: "/v1/kv/\(key)", body: #"{"value":"v\#(number)"}"#)
+        guard let result, result.status == 200, let revision = result.headers["x-roster-revision"].flatMap(Int64.init) else {
+            throw WriteRefused("PUT \(key): \(result.map { "\($0.status) \($0.text)" } ?? "no answer")")
         }
-        thread.start()
-    }
-
-    private var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
-    }
-
-    var writes: [(key: String, revision: Int64)] {
-        lock.lock()
-        defer { lock.unlock() }
-        return acknowledged
-    }
-
-    /// Stops writing and waits for the write in flight to finish.
-    func stop() {
-        lock.lock()
-        stopped = true
-        lock.unlock()
-        done.wait()
-    }
+        return revision
+    })
 }
 
 @Suite("Backup and restore of real processes", .serialized)
@@ -73,45 +36,45 @@ struct BackupRestoreTests {
     }
 
     @Test("a backup under write load restores into a new 3-node cluster with every acknowledged write and the same state hash")
-    func backupUnderLoadThenRestore() throws {
+    func backupUnderLoadThenRestore() async throws {
         let source = try ProcessCluster(size: 3)
         try source.startAll()
-        let leader = try source.waitForLeader()
+        let leader = try await source.waitForLeader()
         let follower = [0, 1, 2].first { $0 != leader }!
         #expect(source.request("PUT", "/v1/services/payments/instances/i1", on: leader,
                                body: #"{"endpoints":["grpc://10.0.0.5:9000"],"ttl":"60s"}"#)?.status == 200)
-        let writer = KeyWriter(ports: source.nodes.map(\.clientPort))
-        try source.waitFor("writes before the backup") { writer.writes.count >= 50 }
+        let writer = keyWriter(ports: source.nodes.map(\.clientPort))
+        try await writer.waitUntilAcknowledged(50, "writes before the backup")
         let file = source.root + "/backup.snap"
-        let saved = try source.run(
+        let saved = try await source.run(
             "rosterctl", ["snapshot", "save", file, "-e", "127.0.0.1:\(source.nodes[follower].clientPort)"])
-        let writesAtSave = writer.writes.count
-        try source.waitFor("writes after the backup") { writer.writes.count >= writesAtSave + 20 }
-        writer.stop()
+        let writesAtSave = writer.acknowledgedCount
+        try await writer.waitUntilAcknowledged(writesAtSave + 20, "writes after the backup")
+        let writes = await writer.stop().acknowledged
         #expect(saved.status == 0, "\(saved.output)")
 
-        let status = try source.run("rosterctl", ["snapshot", "status", file, "-o", "json"])
+        let status = try await source.run("rosterctl", ["snapshot", "status", file, "-o", "json"])
         #expect(status.status == 0, "\(status.output)")
         let summary = try #require(Self.json(status.output))
         let revision = try #require((summary["revision"] as? NSNumber)?.int64Value)
         let hash = try #require(summary["state_hash"] as? String)
         #expect((summary["members"] as? [Any])?.count == 3)
-        let table = try source.run("rosterctl", ["snapshot", "status", file])
+        let table = try await source.run("rosterctl", ["snapshot", "status", file])
         #expect(table.status == 0 && table.output.contains("checksum ok, state hash ok"), "\(table.output)")
 
         let restored = try ProcessCluster(size: 3)
         for node in 0..<3 {
-            let result = try restored.run("roster", ["restore", file] + restored.serverFlags(node))
+            let result = try await restored.run("roster", ["restore", file] + restored.serverFlags(node))
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.contains("new cluster") && !result.output.contains("new cluster \(summary["cluster_id"] ?? "")"))
         }
         try restored.startAll()
-        _ = try restored.waitForLeader()
-        let expected = Set(writer.writes.filter { $0.revision <= revision }.map(\.key))
+        _ = try await restored.waitForLeader()
+        let expected = Set(writes.filter { $0.acknowledgement <= revision }.map(\.id))
         #expect(expected.count >= 50)
         for node in 0..<3 {
             var present: Set<String> = []
-            try restored.waitFor("node \(node) to serve the restored keys") {
+            try await Waiting.until("node \(node) to serve the restored keys") {
                 present = Self.keys(restored, on: node) ?? []
                 return !present.isEmpty
             }
@@ -126,13 +89,13 @@ struct BackupRestoreTests {
         let joiner = restored.addNode(name: "n4")
         let endpoint = "127.0.0.1:\(restored.nodes[0].clientPort)"
         let endpoints = restored.nodes.prefix(3).map { "127.0.0.1:\($0.clientPort)" }.joined(separator: ",")
-        let add = try restored.run("rosterctl", ["member", "add", "n4", "127.0.0.1:\(restored.nodes[joiner].peerPort)", "-e", endpoints])
+        let add = try await restored.run("rosterctl", ["member", "add", "n4", "127.0.0.1:\(restored.nodes[joiner].peerPort)", "-e", endpoints])
         #expect(add.status == 0, "\(add.output)")
         try restored.start(joiner, initialCluster: "", extraArguments: ["--join", endpoint])
-        try restored.waitFor("n4 to be promoted once caught up", seconds: 30) {
-            (try? restored.run("rosterctl", ["member", "promote", "n4", "-e", endpoints]))?.status == 0
+        try await Waiting.until("n4 to be promoted once caught up", seconds: 30) {
+            (try? await restored.run("rosterctl", ["member", "promote", "n4", "-e", endpoints]))?.status == 0
         }
-        try restored.waitFor("n4 to serve the restored keys") { (Self.keys(restored, on: joiner) ?? []).isSuperset(of: expected) }
+        try await Waiting.until("n4 to serve the restored keys") { (Self.keys(restored, on: joiner) ?? []).isSuperset(of: expected) }
         let joinedHash = restored.request("GET", "/v1/cluster/hash?revision=\(revision)", on: joiner)?.json
         #expect(joinedHash?["hash"] as? String == hash)
 

@@ -85,7 +85,7 @@ struct LargeAnswerIntegrationTests {
 
         let serializable = try #require(TestHTTP.request("GET", port: port, path: "/v1/services/big?consistency=serializable", timeoutSeconds: 30))
         #expect(serializable.headers["x-roster-leader-contact-ms"] != nil)
-        #expect(Set(try Self.instanceIDs(LargeAnswers.dechunk(serializable.body[...]).data)) == expected)
+        #expect(Set(try Self.instanceIDs(serializable.body)) == expected)  // TestHTTP removed the chunk framing
 
         var configuration = RosterClientConfiguration(endpoints: [Endpoint(host: "127.0.0.1", port: port)])
         configuration.attemptTimeout = .seconds(30)
@@ -160,7 +160,7 @@ struct LargeAnswerIntegrationTests {
 
         let range = try #require(TestHTTP.request("GET", port: port, path: "/v1/kv/cfg/?prefix=true", timeoutSeconds: 30))
         #expect(range.status == 200)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(LargeAnswers.dechunk(range.body[...]).data)) as? [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(range.body)) as? [String: Any])
         #expect(object["count"] as? Int == 24)
         #expect((object["kvs"] as? [[String: Any]])?.allSatisfy { ($0["value"] as? String)?.count == 500_000 } == true)
 
@@ -179,18 +179,8 @@ struct LargeAnswerIntegrationTests {
     // MARK: - rosterctl
 
     static func rosterctl(_ arguments: [String]) throws -> (code: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessCluster.packageRoot + "/.build/debug/rosterctl")
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read stdout to its end before waiting, so 20 MB of output never blocks the child on a full pipe.
-        let text = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errorText = errors.fileHandleForReading.readDataToEndOfFile()
-        return (process.terminationStatus, String(decoding: text, as: UTF8.self), String(decoding: errorText, as: UTF8.self))
+        let result = try ProcessCluster.runTool(
+            ProcessCluster.packageRoot + "/.build/debug/rosterctl", arguments, separateErrors: true)
+        return (result.status, result.output, result.errors)
     }
 }

@@ -69,16 +69,7 @@ struct NoSpaceAlarmTests {
 @Suite("NOSPACE alarm on a full disk", .serialized, .enabled(if: geteuid() == 0, "mounting a tmpfs needs root"))
 struct NoSpaceFloorTests {
     static func mount(_ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/" + (arguments.first ?? ""))
-        process.arguments = Array(arguments.dropFirst())
-        do {
-            try process.run()
-        } catch {
-            return -1
-        }
-        process.waitUntilExit()
-        return process.terminationStatus
+        (try? ProcessCluster.runTool("/bin/" + (arguments.first ?? ""), Array(arguments.dropFirst())))?.status ?? -1
     }
 
     @Test("a member whose disk falls under --min-free-bytes raises NOSPACE; freeing the disk and disarming recovers")

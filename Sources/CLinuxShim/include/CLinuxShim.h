@@ -1,5 +1,5 @@
-// Linux calls that Swift's Glibc module does not export: epoll, eventfd, timerfd, accept4, and glibc's
-// malloc tuning (mallopt, malloc_trim).
+// Linux calls that Swift's Glibc module does not export: epoll, eventfd, timerfd, accept4, glibc's
+// malloc tuning (mallopt, malloc_trim), and posix_spawn's close-every-other-descriptor action.
 #ifndef ROSTER_CLINUXSHIM_H
 #define ROSTER_CLINUXSHIM_H
 #include <sys/epoll.h>
@@ -9,8 +9,13 @@
 #include <sys/signalfd.h>
 #include <signal.h>
 #include <malloc.h>
+#include <spawn.h>
 
 // glibc declares accept4 only under _GNU_SOURCE, which the Glibc module is not built with; the symbol is
 // always present, so a plain prototype makes it callable (it sets SOCK_NONBLOCK|SOCK_CLOEXEC atomically).
 extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+
+// The same for glibc 2.34's posix_spawn_file_actions_addclosefrom_np (also _GNU_SOURCE only): the child of a
+// test or tool must not inherit the parent's sockets.
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 #endif
