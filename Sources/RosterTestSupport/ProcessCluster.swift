@@ -224,6 +224,13 @@ public final class ProcessCluster {
         throw TestFailure.unexpected("roster binary not built; run `swift build` first or set ROSTER_BINARY")
     }
 
+    /// `--io-threads N` when `ROSTER_IO_THREADS=N` is set, so the suites can run every node with client
+    /// connections on the Raft loop (0) and on I/O threads alike; empty leaves the server's default.
+    public static var ioThreadFlags: [String] {
+        guard let count = ProcessInfo.processInfo.environment["ROSTER_IO_THREADS"], !count.isEmpty else { return [] }
+        return ["--io-threads", count]
+    }
+
     /// A free loopback port: bind port 0, read it, release it.
     public static func freePort() -> UInt16 {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -290,7 +297,7 @@ public final class ProcessCluster {
             "--client-addr", "127.0.0.1:\(node.clientPort)", "--peer-addr", "127.0.0.1:\(node.peerPort)",
             "--heartbeat-ms", "50", "--election-ms", "500",
         ] + (initialCluster == "" ? [] : ["--initial-cluster", initialCluster ?? self.initialCluster])
-            + (join ? ["--join"] : []) + extraFlags + (nodeFlags[node.name] ?? []) + extraArguments
+            + (join ? ["--join"] : []) + (extraFlags.contains("--io-threads") ? [] : Self.ioThreadFlags) + extraFlags + (nodeFlags[node.name] ?? []) + extraArguments
             + (tls?.flags(for: node.name) ?? [])
         _ = FileManager.default.createFile(atPath: node.logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: node.logPath))
