@@ -240,6 +240,11 @@ class RosterEtcdCluster(RosterCluster):
     system = "roster-etcd"
 
 
+class RosterBaselineCluster(RosterCluster):
+    """Another Roster build (or the same one with other flags), interleaved with the first for before/after."""
+    system = "roster-baseline"
+
+
 class EtcdCluster(Cluster):
     system = "etcd"
 
@@ -714,7 +719,7 @@ def main():
               "roster-etcd": (lambda label: RosterEtcdCluster(os.path.join(args.out, "roster-etcd", label), 33379,
                                                               args.roster_bin, size, args.roster_flags.split()),
                               args.etcd_loadgen),
-              "roster-baseline": (lambda label: RosterCluster(os.path.join(args.out, "roster-baseline", label), 34379,
+              "roster-baseline": (lambda label: RosterBaselineCluster(os.path.join(args.out, "roster-baseline", label), 36379,
                                                               args.baseline_bin, size, args.baseline_flags.split()),
                                   args.roster_bench),
               "etcd": (lambda label: EtcdCluster(os.path.join(args.out, "etcd", label), 32379, size), args.etcd_loadgen)}
