@@ -13,8 +13,16 @@ final class ClientIOLoop {
     private let index: Int
     private var endpoints: [UInt64: RelayEndpoint] = [:]
     private var events: [RelayEvent] = []
+    /// Bytes written per connection and not yet reported `sent`. A small answer the kernel took at once is
+    /// reported with the next events this loop sends anyway, so a request costs the Raft loop one wake-up, not
+    /// two; a queue the kernel did not take, or `urgentAcknowledgementBytes`, is reported this turn.
+    private var unreportedSends: [UInt64: Int] = [:]
     private var isFlushScheduled = false
     private var loop: EventLoop?
+
+    /// Unreported sent bytes of one connection past which they are reported this turn. Far below the high-water
+    /// mark, so a session never waits for a drain that only an unreported acknowledgement would show.
+    static let urgentAcknowledgementBytes = 64 * 1024
 
     init(index: Int, raft: EventLoopHandle, receiver: LoopConfined<ClientIOLoops>) {
         self.index = index
@@ -32,9 +40,7 @@ final class ClientIOLoop {
             case .write(let id, let bytes):
                 guard let endpoint = endpoints[id], let connection = endpoint.connection else { continue }
                 connection.write(bytes)
-                if !connection.isClosed {
-                    report(.sent(id: id, acknowledgedBytes: bytes.count, outboundBytes: connection.outboundBytes))
-                }
+                if !connection.isClosed { acknowledge(bytes.count, of: id, outboundBytes: connection.outboundBytes) }
             case .closeAfterFlush(let id):
                 endpoints[id]?.connection?.closeAfterFlush()
             case .close(let id):
@@ -57,18 +63,37 @@ final class ClientIOLoop {
         }
     }
 
+    private func acknowledge(_ count: Int, of id: UInt64, outboundBytes: Int) {
+        let unreported = unreportedSends[id, default: 0] + count
+        unreportedSends[id] = unreported
+        if outboundBytes > 0 || unreported >= Self.urgentAcknowledgementBytes { scheduleFlush() }
+    }
+
     /// Queues an event for the Raft loop, sent at the end of this loop turn with the others.
     func report(_ event: RelayEvent) {
-        if case .closed(let id, _) = event { endpoints[id] = nil }
+        if case .closed(let id, _) = event {
+            endpoints[id] = nil
+            unreportedSends[id] = nil
+        }
         events.append(event)
+        scheduleFlush()
+    }
+
+    private func scheduleFlush() {
         guard !isFlushScheduled, let loop else { return }
         isFlushScheduled = true
         _ = loop.schedule(after: .zero) { [unowned self] in self.flush() }
     }
 
-    /// Hands this turn's events to the Raft loop.
+    /// Hands this turn's events to the Raft loop, unreported sends last with each connection's queue as it is
+    /// now (newer than any event before them).
     func flush() {
         isFlushScheduled = false
+        for (id, bytes) in unreportedSends {
+            guard let connection = endpoints[id]?.connection else { continue }
+            events.append(.sent(id: id, acknowledgedBytes: bytes, outboundBytes: connection.outboundBytes))
+        }
+        unreportedSends.removeAll(keepingCapacity: true)
         guard !events.isEmpty else { return }
         let batch = events
         events = []
