@@ -16,9 +16,9 @@ import Posix
 /// Measured (single member, 2 cores shared with other builds, 2026-12-04, `scripts/bench --single-member`):
 /// with one I/O thread the Raft loop spends 25–28 µs of CPU per read instead of 35, 53 µs per registration
 /// at 64 clients instead of 69, and half as much per watch event fanned out to 1,000 watchers; the relay
-/// itself costs about 10 µs per request on the I/O thread (two cross-thread hand-offs and their wake-ups).
-/// So the Raft loop's ceiling rises by about a third on a machine with cores to spare; on two busy cores the
-/// total CPU, not the Raft loop, is the limit.
+/// itself costs a few µs of CPU per request and, at one client, 20–50 µs of latency (two cross-thread
+/// hand-offs, each waking a sleeping thread). So the Raft loop's ceiling rises by about a third on a machine
+/// with cores to spare; on two busy cores the total CPU, not the Raft loop, is the limit.
 ///
 /// Owned by the Raft loop; every method runs there. It and its `ClientIOLoop`s refer to each other (events
 /// find their way back through `LoopConfined(self)`), so they live as long as the server, which is the intent.
