@@ -234,8 +234,10 @@ public final class Connection {
         if !isConnected {
             completeConnect()
         } else if readiness.contains(.writable) {
+            let before = outboundBytes
             flush()
             afterOutboundChange()
+            if !isClosed && outboundBytes != before { delegate?.connectionDidFlushQueued(self) }
         }
         if !isClosed && readiness.contains(.readable) {
             readOnce()

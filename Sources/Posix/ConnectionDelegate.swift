@@ -16,6 +16,11 @@ public protocol ConnectionDelegate: AnyObject {
     /// the low-water mark (`false`; reading resumed). A watch stream can use `true` to drop a slow watcher.
     func connection(_ connection: Connection, didChangeBackPressure isOverLimit: Bool)
 
+    /// Queued bytes went out when the socket became writable again (the kernel had been full); what is left is
+    /// `connection.outboundBytes`. A relay that mirrors the queue elsewhere learns of progress here, including
+    /// a drain that never crossed the high-water mark (so no `didChangeBackPressure` reported it).
+    func connectionDidFlushQueued(_ connection: Connection)
+
     /// The connection closed and its descriptor is released; no further calls follow.
     func connection(_ connection: Connection, didCloseWith reason: Connection.CloseReason)
 }
@@ -23,6 +28,7 @@ public protocol ConnectionDelegate: AnyObject {
 extension ConnectionDelegate {
     public func connectionDidConnect(_ connection: Connection) {}
     public func connection(_ connection: Connection, didChangeBackPressure isOverLimit: Bool) {}
+    public func connectionDidFlushQueued(_ connection: Connection) {}
 }
 
 /// Buffer bounds for one connection.

@@ -1,3 +1,4 @@
+import CLinuxShim
 import Glibc
 import Synchronization
 
@@ -13,23 +14,31 @@ public final class EventLoopThread: Sendable {
 
     private final class Start: Sendable {
         let handle: EventLoopHandle
+        let name: String?
         let setup: @Sendable (EventLoop) -> Void
 
-        init(handle: EventLoopHandle, setup: @escaping @Sendable (EventLoop) -> Void) {
+        init(handle: EventLoopHandle, name: String?, setup: @escaping @Sendable (EventLoop) -> Void) {
             self.handle = handle
+            self.name = name
             self.setup = setup
         }
     }
 
     /// Starts a thread that creates a loop, runs `setup` on it first, then runs the loop until stopped.
+    /// - Parameter name: The thread's name as `/proc/<pid>/task/<tid>/comm` shows it (at most 15 bytes are
+    ///   kept), so per-thread CPU can be told apart; nil keeps the process's name.
     /// - Throws: `SystemError` if epoll, the eventfd or the thread cannot be created.
-    public init(setup: @escaping @Sendable (EventLoop) -> Void = { _ in }) throws(SystemError) {
+    public init(name: String? = nil, setup: @escaping @Sendable (EventLoop) -> Void = { _ in }) throws(SystemError) {
         let handle = try EventLoopHandle()
-        let start = Unmanaged.passRetained(Start(handle: handle, setup: setup))
+        let start = Unmanaged.passRetained(Start(handle: handle, name: name, setup: setup))
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { raw in
             guard let raw else { preconditionFailure("pthread_create passed no argument") }
             let start = Unmanaged<Start>.fromOpaque(raw).takeRetainedValue()
+            if let name = start.name {
+                // Best effort: a name only labels the thread, so a failure (never expected) changes nothing.
+                _ = pthread_setname_np(pthread_self(), String(name.utf8.prefix(15)) ?? "")
+            }
             let loop = EventLoop(handle: start.handle)
             start.setup(loop)
             loop.run()

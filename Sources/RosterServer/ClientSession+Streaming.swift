@@ -31,13 +31,13 @@ extension ClientSession {
         case .finished:
             finishStreaming(answer, connection: connection)
         case .waitingForDrain:
-            break  // `connection(_:didChangeBackPressure:)` calls back.
+            break  // `link(_:didChangeBackPressure:)` calls back.
         case .yielded:
             _ = connection.loop.schedule(after: .zero) { [weak self] in self?.pumpAnswer() }
         }
     }
 
-    private func finishStreaming(_ finished: StreamedAnswer, connection: Connection) {
+    private func finishStreaming(_ finished: StreamedAnswer, connection: any ClientLink) {
         if let timer = finished.stallTimer { connection.loop.cancel(timer) }
         answer = nil
         for chunk in finished.held where !connection.isClosed { connection.write(chunk) }
@@ -62,10 +62,10 @@ extension ClientSession {
     }
 
     /// Closes the connection at once, logging the peer and why.
-    func cut(_ connection: Connection, reason: String) {
+    func cut(_ connection: any ClientLink, reason: String) {
         server.logger.warning(
             "cut a client connection", ["peer": "\(connection.peer)", "session": id, "reason": reason])
-        connection.close()
+        connection.closeNow()
     }
 
     /// A quarter of the bound (at least 10 ms), so a stall is noticed within 1.25 bounds.

@@ -14,7 +14,7 @@ import RosterNode
 /// buffer until the previous answer is written), which keeps answers in request order. A large answer
 /// is streamed as the connection drains (`StreamedAnswer`); the next request waits until it is queued
 /// whole.
-final class ClientSession: ConnectionDelegate {
+final class ClientSession: ClientLinkDelegate {
     enum Mode {
         case http
         case watch(WatchStream)
@@ -35,7 +35,7 @@ final class ClientSession: ConnectionDelegate {
 
     let id: UInt64
     unowned let server: RosterServer
-    private(set) weak var connection: Connection?
+    private(set) weak var connection: (any ClientLink)?
     private var parser: HTTPRequestParser
     private(set) var mode = Mode.http
     /// The request being served; further requests wait in the parser.
@@ -52,14 +52,14 @@ final class ClientSession: ConnectionDelegate {
         self.parser = HTTPRequestParser(limits: parserLimits)
     }
 
-    // MARK: - ConnectionDelegate
+    // MARK: - ClientLinkDelegate
 
-    func connectionDidConnect(_ connection: Connection) {
+    func linkDidConnect(_ connection: any ClientLink) {
         self.connection = connection
         armIdleTimer(partial: true)
     }
 
-    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+    func link(_ connection: any ClientLink, didRead bytes: UnsafeRawBufferPointer) {
         self.connection = connection
         switch mode {
         case .http:
@@ -90,7 +90,7 @@ final class ClientSession: ConnectionDelegate {
         }
     }
 
-    func connection(_ connection: Connection, didChangeBackPressure isOverLimit: Bool) {
+    func link(_ connection: any ClientLink, didChangeBackPressure isOverLimit: Bool) {
         if case .grpc(let grpc) = mode {
             if !isOverLimit { grpc.drained() }
             return
@@ -105,7 +105,7 @@ final class ClientSession: ConnectionDelegate {
         if !isOverLimit { server.watchStreamDrained(stream) }
     }
 
-    func connection(_ connection: Connection, didCloseWith reason: Connection.CloseReason) {
+    func link(_ connection: any ClientLink, didCloseWith reason: Connection.CloseReason) {
         disarmIdleTimer()
         server.logClientRefusal(reason, peer: connection.peer)
         if let timer = answer?.stallTimer { connection.loop.cancel(timer) }
@@ -311,7 +311,7 @@ final class ClientSession: ConnectionDelegate {
             else { return }
             // A partial request that never completes (slowloris), or an idle keep-alive connection.
             if self.parser.isIdle {
-                connection.close()
+                connection.closeNow()
             } else {
                 connection.write(APIAdapter.requestTimeout())
                 connection.closeAfterFlush()

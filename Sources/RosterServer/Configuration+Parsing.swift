@@ -195,6 +195,7 @@ extension ServerConfiguration {
         case .minFreeBytes: minFreeBytes = number
         case .requestTimeoutMilliseconds: requestTimeoutMilliseconds = number
         case .clientStallMilliseconds: clientStallMilliseconds = number
+        case .ioThreads: ioThreads = number
         case .dnsTTLSeconds: dnsTTLSeconds = number
         case .dnsMaxStalenessMilliseconds: dnsMaxStalenessMilliseconds = number
         default: preconditionFailure("\(flag) is not numeric")

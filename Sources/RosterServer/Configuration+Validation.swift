@@ -42,6 +42,7 @@ extension ServerConfiguration {
          (.historyBytes, historyBytes), (.maxRequestBytes, maxRequestBytes),
          (.maxConnections, maxConnections), (.quotaBytes, quotaBytes), (.minFreeBytes, minFreeBytes),
          (.requestTimeoutMilliseconds, requestTimeoutMilliseconds), (.clientStallMilliseconds, clientStallMilliseconds),
+         (.ioThreads, ioThreads),
          (.dnsTTLSeconds, dnsTTLSeconds), (.dnsMaxStalenessMilliseconds, dnsMaxStalenessMilliseconds)]
     }
 

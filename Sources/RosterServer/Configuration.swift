@@ -65,6 +65,19 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// outbound buffer full, before the connection is cut and logged: a reader that stopped must not pin
     /// the answer's records and buffers forever.
     public var clientStallMilliseconds = 30_000
+    /// Threads that carry client connections (accepted sockets' reads and writes, TLS) beside the thread
+    /// that owns Raft and apply, so a node uses more than one core; 0 keeps every connection on that one
+    /// thread. See `ClientIOLoops`.
+    public var ioThreads = ServerConfiguration.defaultIOThreads
+    /// The most `--io-threads` accepted.
+    public static let maximumIOThreads = 64
+    /// The most I/O threads the default picks, however many cores the machine has.
+    public static let maximumDefaultIOThreads = 8
+    /// Half the online cores (the other half is left to the Raft thread, fsync and the kernel's TCP work), at
+    /// least one when there are two cores or more, at most `maximumDefaultIOThreads`.
+    public static var defaultIOThreads: Int {
+        min(maximumDefaultIOThreads, Processors.online / 2)
+    }
     /// Where the DNS interface listens (UDP and TCP); nil leaves it off.
     public var dnsAddress: SocketAddress? = nil
     /// TTL of every DNS record, and how long resolvers may cache a negative answer.

@@ -20,6 +20,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case minFreeBytes = "min-free-bytes"
     case requestTimeoutMilliseconds = "request-timeout-ms"
     case clientStallMilliseconds = "client-stall-ms"
+    case ioThreads = "io-threads"
     case dnsAddr = "dns-addr"
     case dnsTTLSeconds = "dns-ttl"
     case dnsMaxStalenessMilliseconds = "dns-max-staleness"
@@ -69,6 +70,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .minFreeBytes: 0...(1 << 50)
         case .requestTimeoutMilliseconds: 1...3_600_000
         case .clientStallMilliseconds: 1...3_600_000
+        case .ioThreads: 0...ServerConfiguration.maximumIOThreads
         case .dnsTTLSeconds: 0...86_400
         case .dnsMaxStalenessMilliseconds: 1...86_400_000
         default: nil
@@ -113,6 +115,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .minFreeBytes: "raise the NOSPACE alarm when the data directory's disk has less free space than this; 0: off"
         case .requestTimeoutMilliseconds: "how long a client request may wait for commit"
         case .clientStallMilliseconds: "how long a client may stop reading a large answer it is being sent before it is cut"
+        case .ioThreads:
+            "threads that carry client connections' socket I/O and TLS beside the Raft thread; 0: one thread does everything"
         case .dnsAddr: "address of the DNS interface, UDP and TCP (names <service>.<namespace>.roster.)"
         case .dnsTTLSeconds: "TTL of DNS records and of negative answers"
         case .dnsMaxStalenessMilliseconds: "DNS answers SERVFAIL after this long without a leader, or while local reads are fenced"
@@ -157,6 +161,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .minFreeBytes: String(defaults.minFreeBytes)
         case .requestTimeoutMilliseconds: String(defaults.requestTimeoutMilliseconds)
         case .clientStallMilliseconds: String(defaults.clientStallMilliseconds)
+        case .ioThreads: "\(defaults.ioThreads): half the cores, at most \(ServerConfiguration.maximumDefaultIOThreads)"
         case .dnsAddr: defaults.dnsAddress?.description ?? "off"
         case .dnsTTLSeconds: String(defaults.dnsTTLSeconds)
         case .dnsMaxStalenessMilliseconds: String(defaults.dnsMaxStalenessMilliseconds)

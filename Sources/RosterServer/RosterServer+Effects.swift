@@ -32,6 +32,8 @@ extension RosterServer {
         for seconds in driver.environment.fsyncSeconds { metrics.fsync.observe(seconds) }
         driver.environment.fsyncSeconds.removeAll()
         carryOut(effects)
+        // The answers leave for the I/O threads now, not on the next loop turn.
+        clientLoops?.flush()
     }
 
     /// Performs what the driver decided: sends to peers, member changes, watch events, answers.

@@ -22,7 +22,11 @@ extension RosterServer {
         nextSessionID += 1
         do {
             let security = try clientSecurity(peer: peer)
-            _ = try Connection.adopt(socket, peer: peer, on: loop, security: security, delegate: session)
+            if let clientLoops {
+                clientLoops.adopt(socket, peer: peer, security: security, delegate: session)
+            } else {
+                _ = try Connection.adopt(socket, peer: peer, on: loop, security: security, delegate: DirectLink(session))
+            }
             sessions[session.id] = session
             metrics.clientConnections = sessions.count
         } catch {

@@ -35,6 +35,7 @@ extension RosterServer {
             driver.snapshotApplied()
             transport.close()
             driver.environment.storage.close()
+            clientLoops?.shutdown()
             loop.stop()
             return
         }

@@ -22,6 +22,8 @@ public final class RosterServer {
     var driver: NodeDriver<ServerEnvironment>!
     var transport: PeerTransport!
     var listener: Listener?
+    /// The I/O threads that carry client connections (`--io-threads`); nil when this loop carries them.
+    var clientLoops: ClientIOLoops?
     /// The DNS interface, when `--dns-addr` is set (see `RosterServer+DNS.swift`).
     var dnsServer: DNSServer?
     /// TLS contexts of the client and peer ports, re-read when their files change.
@@ -125,6 +127,7 @@ public final class RosterServer {
         transport.ownClientAddress = configuration.clientAddress.description
         transport.onPeerClientAddress = { [unowned self] peer, address in self.peerClientAddresses[peer] = address }
         transport.update(members: driver.memberDirectory)
+        if configuration.ioThreads > 0 { clientLoops = try ClientIOLoops(count: configuration.ioThreads, loop: loop) }
         listener = try Listener(
             on: configuration.clientAddress, loop: loop,
             onError: { [unowned self] error in self.logger.warning("accept failed", ["error": "\(error)"]) },
@@ -138,6 +141,7 @@ public final class RosterServer {
         startSpaceMonitor()
         logger.info(
             "started", ["client": "\(configuration.clientAddress)", "peer": "\(configuration.peerAddress)",
+                        "io_threads": "\(configuration.ioThreads)",
                         "members": members.map(\.description).joined(separator: ",")])
     }
 

@@ -54,7 +54,7 @@ final class StreamedAnswer {
 
     /// Writes pieces until the answer is done, the connection is over its high-water mark, or the turn's
     /// budget is spent.
-    func pump(into connection: Connection, cache: inout InstanceJSONCache) -> Progress {
+    func pump(into connection: any ClientLink, cache: inout InstanceJSONCache) -> Progress {
         var budget = Self.turnBudgetBytes
         while !connection.isClosed && !connection.isOverLimit {
             guard budget > 0 else { return .yielded }
@@ -79,7 +79,7 @@ final class StreamedAnswer {
     /// How long the peer has taken no byte while our outbound buffer was full: zero whenever it took some
     /// since the last call or the buffer is below its high-water mark (then the answer, not the peer, is
     /// what moves next).
-    func stalledMilliseconds(_ connection: Connection, now: UInt64) -> UInt64 {
+    func stalledMilliseconds(_ connection: any ClientLink, now: UInt64) -> UInt64 {
         let sent = writtenBytes - connection.outboundBytes
         if sent > sentMark || !connection.isOverLimit {
             sentMark = sent

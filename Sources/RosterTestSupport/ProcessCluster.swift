@@ -239,6 +239,13 @@ public final class ProcessCluster {
         throw TestFailure.unexpected("roster binary not built; run `swift build` first or set ROSTER_BINARY")
     }
 
+    /// `--io-threads N` when `ROSTER_IO_THREADS=N` is set, so the suites can run every node with client
+    /// connections on the Raft loop (0) and on I/O threads alike; empty leaves the server's default.
+    public static var ioThreadFlags: [String] {
+        guard let count = ProcessInfo.processInfo.environment["ROSTER_IO_THREADS"], !count.isEmpty else { return [] }
+        return ["--io-threads", count]
+    }
+
     /// Ports this process has handed out: the kernel may give a port released a moment ago to the next port-0
     /// bind, and a node started with the same port for clients and peers refuses to start (seen under load).
     private static let handedOut = Mutex<Set<UInt16>>([])
@@ -305,7 +312,7 @@ public final class ProcessCluster {
             "--client-addr", "127.0.0.1:\(node.clientPort)", "--peer-addr", "127.0.0.1:\(node.peerPort)",
             "--heartbeat-ms", "50", "--election-ms", "500",
         ] + (initialCluster == "" ? [] : ["--initial-cluster", initialCluster ?? self.initialCluster])
-            + (join ? ["--join"] : []) + extraFlags + (nodeFlags[node.name] ?? []) + extraArguments
+            + (join ? ["--join"] : []) + (extraFlags.contains("--io-threads") ? [] : Self.ioThreadFlags) + extraFlags + (nodeFlags[node.name] ?? []) + extraArguments
             + (tls?.flags(for: node.name) ?? [])
         // Each start begins a fresh log (the previous run's lines would otherwise satisfy a later wait).
         _ = FileManager.default.createFile(atPath: node.logPath, contents: nil)

@@ -63,6 +63,27 @@ def proc_cpu_seconds(pid):
         return 0.0
 
 
+def thread_cpu_seconds(pid):
+    """CPU seconds (user + system) of each thread of a process, by thread name (/proc/<pid>/task/*/stat);
+    threads of one name are summed, so the Raft loop (the process's name), the client I/O threads
+    (roster-io-N) and the others (snapshot workers) show apart."""
+    seconds = {}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return seconds
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        seconds[name] = seconds.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return seconds
+
+
 def proc_rss_mib(pid):
     try:
         with open(f"/proc/{pid}/status") as handle:
@@ -90,16 +111,17 @@ class Node:
 
 
 class Cluster:
-    """Three local server processes; subclasses say how to start one and how to ask about it."""
+    """Local server processes (three, or one with --single-member); subclasses say how to start one and how
+    to ask about it."""
 
     system = "?"
 
-    def __init__(self, root, base_port):
+    def __init__(self, root, base_port, size=3):
         self.root = root
         self.nodes = [
             Node(f"n{i + 1}", base_port + 2 * i, base_port + 2 * i + 1,
                  os.path.join(root, f"n{i + 1}"), os.path.join(root, f"n{i + 1}.log"))
-            for i in range(3)
+            for i in range(size)
         ]
 
     def endpoints(self, nodes=None):
@@ -165,6 +187,15 @@ class Cluster:
     def cpu(self):
         return sum(proc_cpu_seconds(node.process.pid) for node in self.nodes if node.alive)
 
+    def thread_cpu(self):
+        """CPU seconds per thread name, summed over the nodes (see thread_cpu_seconds)."""
+        total = {}
+        for node in self.nodes:
+            if node.alive:
+                for name, seconds in thread_cpu_seconds(node.process.pid).items():
+                    total[name] = total.get(name, 0.0) + seconds
+        return total
+
     def rss(self):
         return [round(proc_rss_mib(node.process.pid), 1) for node in self.nodes if node.alive]
 
@@ -172,16 +203,17 @@ class Cluster:
 class RosterCluster(Cluster):
     system = "roster"
 
-    def __init__(self, root, base_port, binary):
-        super().__init__(root, base_port)
+    def __init__(self, root, base_port, binary, size=3, extra_flags=()):
+        super().__init__(root, base_port, size)
         self.binary = binary
+        self.extra_flags = list(extra_flags)
 
     def command(self, node):
         initial = ",".join(f"{n.name}=127.0.0.1:{n.peer_port}" for n in self.nodes)
         return [self.binary, "--name", node.name, "--data-dir", node.data_dir,
                 "--client-addr", node.endpoint, "--peer-addr", f"127.0.0.1:{node.peer_port}",
                 "--initial-cluster", initial, "--heartbeat-ms", "100", "--election-ms", "1000",
-                "--log-level", "warning"]
+                "--log-level", "warning"] + self.extra_flags
 
     def ready(self, node):
         status, _ = http("GET", f"http://{node.endpoint}/readyz", timeout=0.5)
@@ -206,6 +238,11 @@ class RosterCluster(Cluster):
 class RosterEtcdCluster(RosterCluster):
     """Roster driven through its etcd v3 API by the very load generator that drives etcd."""
     system = "roster-etcd"
+
+
+class RosterBaselineCluster(RosterCluster):
+    """Another Roster build (or the same one with other flags), interleaved with the first for before/after."""
+    system = "roster-baseline"
 
 
 class EtcdCluster(Cluster):
@@ -280,10 +317,15 @@ class Runner:
         probe = LoadProbe(self.cluster.cpu, self.cluster.root)
         probe.start()
         cpu_before = self.cluster.cpu()
+        threads_before = self.cluster.thread_cpu()
         result = self.run_loadgen(args, limit)
         cpu = self.cluster.cpu() - cpu_before
+        threads_after = self.cluster.thread_cpu()
         result["load"] = probe.finish()
         result["server_cpu_s"] = round(cpu, 3)
+        result["thread_cpu_s"] = {name: round(seconds - threads_before.get(name, 0.0), 3)
+                                  for name, seconds in sorted(threads_after.items())
+                                  if seconds - threads_before.get(name, 0.0) > 0}
         if result.get("ops"):
             result["cpu_s_per_1k_ops"] = round(cpu / result["ops"] * 1000, 4)
         return result
@@ -291,14 +333,15 @@ class Runner:
     def record(self, name, result):
         self.phases[name] = result
         brief = {k: result.get(k) for k in ("ops_per_sec", "p50_ms", "p99_ms", "errors", "cpu_s_per_1k_ops",
-                                             "events", "missing_events", "seconds", "last_error") if k in result}
+                                             "thread_cpu_s", "events", "missing_events", "seconds", "last_error")
+                 if k in result}
         if result.get("load", {}).get("foreign"):
             brief["foreign_load"] = result["load"]
         log(f"{self.cluster.system} {name}: {brief}")
 
     def start_cluster(self, label):
         self.cluster = self.make_cluster(label)
-        log(f"{self.cluster.system} {label}: starting 3 nodes")
+        log(f"{self.cluster.system} {label}: starting {len(self.cluster.nodes)} node(s)")
         started = time.monotonic()
         self.cluster.start()
         return time.monotonic() - started
@@ -378,7 +421,7 @@ class Runner:
                     self.record(f"get_{target}_{consistency}", result)
 
             for clients in s["clients"]:
-                for via in ("leader", "all"):
+                for via in s["via"]:
                     leader, followers = cluster.followers()
                     endpoints = leader.endpoint if via == "leader" else cluster.endpoints()
                     result = self.measured(["--mode", "put", "--endpoints", endpoints, "--clients", clients,
@@ -386,8 +429,8 @@ class Runner:
                                            s["phase_s"] + 60)
                     self.record(f"put_{via}_{clients}", result)
 
-            leader, followers = cluster.followers()
             for watchers in s["watchers"]:
+                leader, followers = cluster.followers()
                 # Both sides carry up to 100 watches per client connection: etcd's loadgen puts 100 `Watch`
                 # calls on each clientv3.Client, roster-bench 100 watches on each POST /v1/watch stream.
                 layout = ["--watches-per-connection", WATCHES_PER_CONNECTION] if cluster.system == "roster" else []
@@ -479,7 +522,8 @@ def table(results, settings):
     A rate row's value is the median over the rounds; its ratio is the median of the per-round ratios
     (round i of one system against round i of etcd, run back to back) with their range, so a reader sees
     how far machine noise moved it. † marks a row where some round ran under foreign load."""
-    systems = [results.get("roster", {}), results.get("roster-etcd", {}), results.get("etcd", {})]
+    second = "roster-baseline" if "roster-baseline" in results else "roster-etcd"
+    systems = [results.get("roster", {}), results.get(second, {}), results.get("etcd", {})]
     rows = []
 
     def value_median(values):
@@ -526,25 +570,28 @@ def table(results, settings):
             latency_rows(phase)
             round_row("&nbsp;&nbsp;server CPU s per 1,000 ops", phase, lambda r: r.get("cpu_s_per_1k_ops"), "lower")
     for clients in settings["clients"]:
-        for via in ("leader", "all"):
+        for via in settings["via"]:
             phase = f"put_{via}_{clients}"
             where = "leader" if via == "leader" else "all nodes"
             round_row(f"Register with lease, {clients} client{'s' if clients > 1 else ''} via {where}: ops/s", phase,
                       lambda r: r.get("ops_per_sec"), "higher")
             latency_rows(phase)
-            round_row("&nbsp;&nbsp;server CPU s per 1,000 ops (3 nodes)", phase, lambda r: r.get("cpu_s_per_1k_ops"), "lower")
+            round_row(f"&nbsp;&nbsp;server CPU s per 1,000 ops ({settings['nodes']} node{'s' if settings['nodes'] > 1 else ''})",
+                      phase, lambda r: r.get("cpu_s_per_1k_ops"), "lower")
     for watchers in settings["watchers"]:
         phase = f"watch_{watchers}"
         round_row(f"Watch latency, ack → event on a follower, {watchers:,} watcher{'s' if watchers > 1 else ''}: p50 ms",
                   phase, lambda r: r.get("p50_ms"), "lower")
         round_row("&nbsp;&nbsp;p99 ms", phase, lambda r: r.get("p99_ms"), "lower")
-    single_row(f"Failover: kill -9 leader → first success of a write begun after it (16 clients, all nodes, "
-               f"{settings['failover_timeout_ms']} ms client timeout, 10 ms retry pause), median s", lambda r: median(
-                   [t["recovery_s"] for t in r.get("failover", [])]), "lower")
-    single_row("&nbsp;&nbsp;each trial s", lambda r: [t["recovery_s"] for t in r.get("failover", [])] or None, "lower")
-    single_row("Failover, leader frozen (SIGSTOP) → writes succeed again, median s", lambda r: median(
-        [t["recovery_s"] for t in r.get("failover_frozen", [])]), "lower")
-    single_row("&nbsp;&nbsp;each trial s", lambda r: [t["recovery_s"] for t in r.get("failover_frozen", [])] or None, "lower")
+    if settings["nodes"] > 1:
+        single_row(f"Failover: kill -9 leader → first success of a write begun after it (16 clients, all nodes, "
+                   f"{settings['failover_timeout_ms']} ms client timeout, 10 ms retry pause), median s", lambda r: median(
+                       [t["recovery_s"] for t in r.get("failover", [])]), "lower")
+        single_row("&nbsp;&nbsp;each trial s", lambda r: [t["recovery_s"] for t in r.get("failover", [])] or None, "lower")
+        single_row("Failover, leader frozen (SIGSTOP) → writes succeed again, median s", lambda r: median(
+            [t["recovery_s"] for t in r.get("failover_frozen", [])]), "lower")
+        single_row("&nbsp;&nbsp;each trial s", lambda r: [t["recovery_s"] for t in r.get("failover_frozen", [])] or None,
+                   "lower")
     single_row("RSS per node idle, mean MiB", lambda r: median(
         [sum(x["rss_idle_mib"]) / len(x["rss_idle_mib"]) for x in r.get("rounds", []) if x.get("rss_idle_mib")]), "lower")
     capacity = lambda key: (lambda r: r.get("capacity", {}).get(key))
@@ -559,10 +606,31 @@ def table(results, settings):
         single_row(f"Restart-to-ready of a follower holding {settings['instance_steps'][-1]:,} instances, s",
                    capacity("restart_to_ready_s"), "lower")
         single_row("&nbsp;&nbsp;of which until its client port answers, s", capacity("restart_to_answering_s"), "lower")
-    head = ["| Metric | Roster (HTTP API, roster-bench) | Roster (etcd API, etcd-loadgen) | etcd (etcd-loadgen) "
-            "| Roster HTTP ÷ etcd, median (range) | Roster etcd API ÷ etcd | better |",
+    second_label = ("Roster baseline (HTTP API, roster-bench)", "Roster baseline ÷ etcd") if second == "roster-baseline" \
+        else ("Roster (etcd API, etcd-loadgen)", "Roster etcd API ÷ etcd")
+    head = [f"| Metric | Roster (HTTP API, roster-bench) | {second_label[0]} | etcd (etcd-loadgen) "
+            f"| Roster HTTP ÷ etcd, median (range) | {second_label[1]} | better |",
             "|---|---:|---:|---:|---:|---:|---|"]
     return "\n".join(head + rows)
+
+
+def thread_split(results, settings):
+    """Per-thread CPU of Roster's phases (median over rounds of each thread's seconds per 1,000 ops), so a
+    reader sees what the Raft loop still does and what moved to the client I/O threads."""
+    rounds = results.get("roster", {}).get("rounds", [])
+    phases = [phase for phase in (rounds[0] if rounds else {}) if isinstance(rounds[0].get(phase), dict)
+              and rounds[0][phase].get("thread_cpu_s")]
+    lines = ["| Roster phase | CPU ms per 1,000 ops, by thread (median over rounds) |", "|---|---|"]
+    for phase in phases:
+        names = sorted({name for r in rounds for name in r.get(phase, {}).get("thread_cpu_s", {})})
+        cells = []
+        for name in names:
+            per_k = [r[phase]["thread_cpu_s"].get(name, 0.0) / r[phase]["ops"] * 1e6
+                     for r in rounds if r.get(phase, {}).get("ops")]
+            if per_k and median(per_k) >= 1:
+                cells.append(f"{name} {median(per_k):,.0f}")
+        lines.append(f"| {phase} | {', '.join(cells)} |")
+    return "\n".join(lines) if phases else ""
 
 
 # Watches per client connection in the watch phases, etcd's loadgen layout (100 `Watch` calls per client).
@@ -597,6 +665,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", choices=["roster", "roster-etcd", "etcd"])
+    parser.add_argument("--single-member", action="store_true",
+                        help="one-member clusters (registrations at 1/16/64 clients, reads at 16): one node's use of "
+                             "the machine's cores, Roster against etcd")
+    parser.add_argument("--roster-flags", default="", help="extra flags for every Roster node, e.g. '--io-threads 0'")
+    parser.add_argument("--baseline-bin", help="a second Roster binary run as system roster-baseline, interleaved")
+    parser.add_argument("--baseline-flags", default="", help="extra flags for the roster-baseline nodes")
     parser.add_argument("--rounds", type=int, help="alternations per row (default 3)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--roster-bin", required=True)
@@ -620,6 +694,13 @@ def main():
                     "frozen_per_round": [1, 1, 1], "failover_s": 8, "failover_timeout_ms": 200,
                     "systems": ["roster", "roster-etcd", "etcd"], "capacity": True, "rounds": 3,
                     "expiry_leases": 5, "instance_steps": [10_000, 100_000], "lease_every": 1}
+    settings["via"], settings["nodes"] = ["leader", "all"], 3
+    if args.single_member:
+        # One member: nothing to fail over to and no follower to watch on; "via all nodes" is "via the leader".
+        settings.update({"phase_s": 2 if args.quick else 5, "clients": [1, 16, 64], "read_clients": 16,
+                         "read_targets": [("instance", "bench")], "watchers": [], "via": ["leader"], "nodes": 1,
+                         "failover_per_round": [], "frozen_per_round": [], "systems": ["roster", "etcd"],
+                         "capacity": False})
     if args.rounds:
         settings["rounds"] = args.rounds
     rounds = settings["rounds"]
@@ -632,12 +713,20 @@ def main():
                            "etcd": args.etcd_client}}
     # The same etcd load generator binary drives etcd and Roster's etcd API, so those two columns compare
     # servers alone; the first column is Roster's own HTTP API with its own client.
-    makers = {"roster": (lambda label: RosterCluster(os.path.join(args.out, "roster", label), 31379, args.roster_bin),
-                         args.roster_bench),
+    size = settings["nodes"]
+    makers = {"roster": (lambda label: RosterCluster(os.path.join(args.out, "roster", label), 31379, args.roster_bin,
+                                                     size, args.roster_flags.split()), args.roster_bench),
               "roster-etcd": (lambda label: RosterEtcdCluster(os.path.join(args.out, "roster-etcd", label), 33379,
-                                                              args.roster_bin), args.etcd_loadgen),
-              "etcd": (lambda label: EtcdCluster(os.path.join(args.out, "etcd", label), 32379), args.etcd_loadgen)}
-    names = [args.only] if args.only else settings["systems"]
+                                                              args.roster_bin, size, args.roster_flags.split()),
+                              args.etcd_loadgen),
+              "roster-baseline": (lambda label: RosterBaselineCluster(os.path.join(args.out, "roster-baseline", label), 36379,
+                                                              args.baseline_bin, size, args.baseline_flags.split()),
+                                  args.roster_bench),
+              "etcd": (lambda label: EtcdCluster(os.path.join(args.out, "etcd", label), 32379, size), args.etcd_loadgen)}
+    names = [args.only] if args.only else list(settings["systems"])
+    if args.baseline_bin and not args.only:
+        names.insert(1, "roster-baseline")
+        results["clients"]["roster-baseline"] = f"as Roster, binary {args.baseline_bin} {args.baseline_flags}".strip()
     runners = {name: Runner(makers[name][0], makers[name][1], settings) for name in names}
     json_path = os.path.join(args.out, "results.json")
 
@@ -666,7 +755,7 @@ def main():
     m = results["machine"]
     foreign = [f"{name} {phase}" for name in names for r in results[name]["rounds"] for phase, value in r.items()
                if isinstance(value, dict) and value.get("load", {}).get("foreign")]
-    header = (f"Roster vs etcd, 3 nodes each on loopback — {results['date']}{' (--quick)' if args.quick else ''}, "
+    header = (f"Roster vs etcd, {size} node{'s' if size > 1 else ''} each on loopback — {results['date']}{' (--quick)' if args.quick else ''}, "
               f"{rounds} interleaved rounds\n\n"
               f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}, data on {m['disk']}. "
               f"Versions: {results.get('roster', {}).get('version', 'roster')}, {results.get('etcd', {}).get('version', 'etcd')}, "
@@ -676,7 +765,8 @@ def main():
               f"Clients: Roster — {results['clients']['roster']}; etcd — {results['clients']['etcd']}.\n"
               f"Foreign load (other processes or steal > 10 % of a core during a phase, †): "
               f"{', '.join(foreign) if foreign else 'none'}.\n")
-    markdown = header + "\n" + table(results, settings) + "\n"
+    split = thread_split(results, settings)
+    markdown = header + "\n" + table(results, settings) + "\n" + ("\nPer-thread CPU (Roster):\n\n" + split + "\n" if split else "")
     with open(os.path.join(args.out, "results.md"), "w") as handle:
         handle.write(markdown)
     save()

@@ -1,5 +1,5 @@
-// Linux calls that Swift's Glibc module does not export: epoll, eventfd, timerfd, accept4, glibc's
-// malloc tuning (mallopt, malloc_trim), and posix_spawn's close-every-other-descriptor action.
+// Linux calls that Swift's Glibc module does not export: epoll, eventfd, timerfd, accept4, pthread_setname_np,
+// glibc's malloc tuning (mallopt, malloc_trim), and posix_spawn's close-every-other-descriptor action.
 #ifndef ROSTER_CLINUXSHIM_H
 #define ROSTER_CLINUXSHIM_H
 #include <sys/epoll.h>
@@ -18,4 +18,8 @@ extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flag
 // The same for glibc 2.34's posix_spawn_file_actions_addclosefrom_np (also _GNU_SOURCE only): the child of a
 // test or tool must not inherit the parent's sockets.
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+// The same for pthread_setname_np (names a thread for /proc/<pid>/task/<tid>/comm, at most 15 bytes).
+#include <pthread.h>
+extern int pthread_setname_np(pthread_t thread, const char *name);
 #endif

@@ -1,0 +1,157 @@
+import Posix
+
+/// The I/O thread's side of the client relay: the connections this thread carries (socket reads and writes,
+/// TLS), whose plaintext goes to the Raft loop as `RelayEvent`s and whose answers come back as `RelayCommand`s.
+///
+/// Owned by its I/O thread: created before the thread starts work and afterwards touched only by jobs that
+/// run on that thread. Events of one loop turn go to the Raft loop as one job, so a burst of requests from
+/// many connections costs the Raft loop one wake-up and reaches its driver in one Ready.
+final class ClientIOLoop {
+    /// Where events go: the Raft loop's side of the relay.
+    private let raft: EventLoopHandle
+    private let receiver: LoopConfined<ClientIOLoops>
+    private let index: Int
+    private var endpoints: [UInt64: RelayEndpoint] = [:]
+    private var events: [RelayEvent] = []
+    /// Bytes written per connection and not yet reported `sent`. A small answer the kernel took at once is
+    /// reported with the next events this loop sends anyway, so a request costs the Raft loop one wake-up, not
+    /// two; a queue the kernel did not take, or `urgentAcknowledgementBytes`, is reported this turn.
+    private var unreportedSends: [UInt64: Int] = [:]
+    private var isFlushScheduled = false
+    private var loop: EventLoop?
+
+    /// Unreported sent bytes of one connection past which they are reported this turn. Far below the high-water
+    /// mark, so a session never waits for a drain that only an unreported acknowledgement would show.
+    static let urgentAcknowledgementBytes = 64 * 1024
+
+    init(index: Int, raft: EventLoopHandle, receiver: LoopConfined<ClientIOLoops>) {
+        self.index = index
+        self.raft = raft
+        self.receiver = receiver
+    }
+
+    /// Carries out the Raft loop's commands, in order.
+    func perform(_ commands: [RelayCommand], on loop: EventLoop) {
+        self.loop = loop
+        for command in commands {
+            switch command {
+            case .adopt(let id, let socket, let peer, let security):
+                adopt(id: id, socket: socket, peer: peer, security: security.security, on: loop)
+            case .write(let id, let bytes):
+                guard let endpoint = endpoints[id], let connection = endpoint.connection else { continue }
+                connection.write(bytes)
+                if !connection.isClosed { acknowledge(bytes.count, of: id, outboundBytes: connection.outboundBytes) }
+            case .closeAfterFlush(let id):
+                endpoints[id]?.connection?.closeAfterFlush()
+            case .close(let id):
+                // The Raft side already told its session; the close event that follows is ignored there.
+                endpoints[id]?.connection?.close()
+            case .consumed(let id, let bytes):
+                endpoints[id]?.consumed(bytes)
+            }
+        }
+    }
+
+    private func adopt(id: UInt64, socket: Socket, peer: SocketAddress, security: (any ConnectionSecurity)?, on loop: EventLoop) {
+        let endpoint = RelayEndpoint(id: id, relay: self)
+        endpoints[id] = endpoint
+        do {
+            endpoint.connection = try Connection.adopt(socket, peer: peer, on: loop, security: security, delegate: endpoint)
+        } catch {
+            endpoints[id] = nil
+            report(.closed(id: id, reason: .error(error)))
+        }
+    }
+
+    private func acknowledge(_ count: Int, of id: UInt64, outboundBytes: Int) {
+        let unreported = unreportedSends[id, default: 0] + count
+        unreportedSends[id] = unreported
+        if outboundBytes > 0 || unreported >= Self.urgentAcknowledgementBytes { scheduleFlush() }
+    }
+
+    /// Queues an event for the Raft loop, sent at the end of this loop turn with the others.
+    func report(_ event: RelayEvent) {
+        if case .closed(let id, _) = event {
+            endpoints[id] = nil
+            unreportedSends[id] = nil
+        }
+        events.append(event)
+        scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        guard !isFlushScheduled, let loop else { return }
+        isFlushScheduled = true
+        _ = loop.schedule(after: .zero) { [unowned self] in self.flush() }
+    }
+
+    /// Hands this turn's events to the Raft loop, unreported sends last with each connection's queue as it is
+    /// now (newer than any event before them).
+    func flush() {
+        isFlushScheduled = false
+        for (id, bytes) in unreportedSends {
+            guard let connection = endpoints[id]?.connection else { continue }
+            events.append(.sent(id: id, acknowledgedBytes: bytes, outboundBytes: connection.outboundBytes))
+        }
+        unreportedSends.removeAll(keepingCapacity: true)
+        guard !events.isEmpty else { return }
+        let batch = events
+        events = []
+        let receiver = self.receiver
+        let index = self.index
+        raft.execute { receiver.value.receive(batch, from: index) }
+    }
+}
+
+/// One client connection on an I/O loop: passes what happens to it on to the Raft loop.
+final class RelayEndpoint: ConnectionDelegate {
+    /// Bytes read and not yet taken by the session above which reading pauses, so a client that sends faster
+    /// than the Raft loop parses cannot grow the relay's queue without bound.
+    static let inboundBoundBytes = 1 << 20
+
+    let id: UInt64
+    private unowned let relay: ClientIOLoop
+    var connection: Connection?
+    /// Bytes passed to the Raft loop that its session has not reported taken.
+    private var inboundInFlight = 0
+    private var isReadingPaused = false
+
+    init(id: UInt64, relay: ClientIOLoop) {
+        self.id = id
+        self.relay = relay
+    }
+
+    func consumed(_ bytes: Int) {
+        inboundInFlight -= bytes
+        if isReadingPaused && inboundInFlight <= Self.inboundBoundBytes {
+            isReadingPaused = false
+            connection?.resumeReading()
+        }
+    }
+
+    func connectionDidConnect(_ connection: Connection) {
+        relay.report(.connected(id: id))
+    }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        relay.report(.read(id: id, bytes: Array(bytes)))
+        inboundInFlight += bytes.count
+        if !isReadingPaused && inboundInFlight > Self.inboundBoundBytes {
+            isReadingPaused = true
+            connection.pauseReading()
+        }
+    }
+
+    func connectionDidFlushQueued(_ connection: Connection) {
+        relay.report(.sent(id: id, acknowledgedBytes: 0, outboundBytes: connection.outboundBytes))
+    }
+
+    func connection(_ connection: Connection, didChangeBackPressure isOverLimit: Bool) {
+        relay.report(.backPressure(id: id, isOverLimit: isOverLimit, outboundBytes: connection.outboundBytes))
+    }
+
+    func connection(_ connection: Connection, didCloseWith reason: Connection.CloseReason) {
+        self.connection = nil
+        relay.report(.closed(id: id, reason: reason))
+    }
+}

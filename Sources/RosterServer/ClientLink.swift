@@ -1,0 +1,64 @@
+import Posix
+
+/// What a client session needs of its connection, wherever the socket lives: a `Connection` on the
+/// session's own loop (`--io-threads 0`), or a `RelayedConnection` whose socket an I/O loop carries.
+///
+/// Every member is called on the session's loop (the Raft loop). `loop` is that loop, for the session's
+/// timers, not necessarily the one the socket is registered with.
+protocol ClientLink: AnyObject {
+    /// The client's address.
+    var peer: SocketAddress { get }
+    /// The connection's buffer bounds.
+    var limits: ConnectionLimits { get }
+    /// The loop the session runs on.
+    var loop: EventLoop { get }
+    /// True once closed; writes are then ignored.
+    var isClosed: Bool { get }
+    /// True while the bytes written and not yet sent are over the high-water mark.
+    var isOverLimit: Bool { get }
+    /// Bytes written and not yet taken by the kernel (for a relayed connection: as last reported).
+    var outboundBytes: Int { get }
+    /// Queues bytes to send.
+    func write(_ bytes: [UInt8])
+    /// Closes once every queued byte is sent.
+    func closeAfterFlush()
+    /// Closes now, dropping queued bytes; the delegate hears `.local` before this returns.
+    func closeNow()
+}
+
+/// Receives a `ClientLink`'s events on the session's loop; mirrors `ConnectionDelegate`.
+protocol ClientLinkDelegate: AnyObject {
+    func linkDidConnect(_ link: any ClientLink)
+    func link(_ link: any ClientLink, didRead bytes: UnsafeRawBufferPointer)
+    func link(_ link: any ClientLink, didChangeBackPressure isOverLimit: Bool)
+    func link(_ link: any ClientLink, didCloseWith reason: Connection.CloseReason)
+}
+
+extension Connection: ClientLink {
+    func closeNow() { close(.local) }
+}
+
+/// A `ClientLinkDelegate` as the `ConnectionDelegate` of a connection on its own loop.
+final class DirectLink: ConnectionDelegate {
+    private let delegate: any ClientLinkDelegate
+
+    init(_ delegate: any ClientLinkDelegate) {
+        self.delegate = delegate
+    }
+
+    func connectionDidConnect(_ connection: Connection) {
+        delegate.linkDidConnect(connection)
+    }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        delegate.link(connection, didRead: bytes)
+    }
+
+    func connection(_ connection: Connection, didChangeBackPressure isOverLimit: Bool) {
+        delegate.link(connection, didChangeBackPressure: isOverLimit)
+    }
+
+    func connection(_ connection: Connection, didCloseWith reason: Connection.CloseReason) {
+        delegate.link(connection, didCloseWith: reason)
+    }
+}
