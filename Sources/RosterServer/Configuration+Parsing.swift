@@ -197,6 +197,8 @@ extension ServerConfiguration {
         case .clientStallMilliseconds: clientStallMilliseconds = number
         case .dnsTTLSeconds: dnsTTLSeconds = number
         case .dnsMaxStalenessMilliseconds: dnsMaxStalenessMilliseconds = number
+        case .authTokenTTLSeconds: authTokenTTLSeconds = number
+        case .authPasswordIterations: authPasswordIterations = number
         default: preconditionFailure("\(flag) is not numeric")
         }
     }
