@@ -60,8 +60,8 @@ extension AuthState {
             if users.count >= Self.maxUsers { return .overLimit(field: "users", limit: Self.maxUsers) }
             if let credential, let problem = Self.credentialProblem(credential) { return problem }
         case .deleteUser(let name):
-            if users[name] == nil { return .userNotFound(name) }
             if isEnabled && name == Self.rootName { return .invalidAuthManagement }
+            if users[name] == nil { return .userNotFound(name) }
         case .changePassword(let name, let credential):
             if users[name] == nil { return .userNotFound(name) }
             if let problem = Self.credentialProblem(credential) { return problem }
@@ -78,8 +78,9 @@ extension AuthState {
             if roles[name] != nil { return .roleAlreadyExists(name) }
             if roles.count >= Self.maxRoles { return .overLimit(field: "roles", limit: Self.maxRoles) }
         case .deleteRole(let name):
-            if roles[name] == nil { return .roleNotFound(name) }
+            // etcd checks the lock-out first: a root role granted but never added is refused the same way.
             if isEnabled && name == Self.rootName { return .invalidAuthManagement }
+            if roles[name] == nil { return .roleNotFound(name) }
         case .grantPermission(let role, let permission):
             guard let record = roles[role] else { return .roleNotFound(role) }
             if record.permissions.count >= Self.maxPermissionsPerRole
