@@ -35,7 +35,14 @@ extension ClientSuite {
             var configuration = RosterClientConfiguration(endpoints: Support.endpoints(cluster))
             configuration.credentials = Credentials(user: "svc", password: "svcpw")
             let client = RosterClient(configuration: configuration)
+            // A watch logs in on its own thread and sees the client's writes.
+            var events = client.watch(.prefix("app/"), fromRevision: 1).makeAsyncIterator()
             try await client.put("app/a", "1")
+            var sawPut = false
+            while !sawPut, let update = try await events.next() {
+                if case .event(let event) = update { sawPut = event.key == "app/a" }
+            }
+            #expect(sawPut)
             // An auth change makes the client's token stale; its next call must log in again by itself.
             let changed = try await Support.rosterctl(["role", "add", "other"] + root, endpoints: endpoints)
             #expect(changed.code == 0, "\(changed.errors)")

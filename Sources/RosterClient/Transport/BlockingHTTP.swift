@@ -90,11 +90,11 @@ enum BlockingHTTP {
     ///     so a longer silence means the node is gone or cut off.
     static func stream(
         _ endpoint: Endpoint, path: String, headDeadline: ContinuousClock.Instant, idleTimeout: Duration,
-        cancel: CancelFlag, onHead: (HTTPResponse) -> Void, onLine: ([UInt8]) -> Bool
+        cancel: CancelFlag, headers: [String] = [], onHead: (HTTPResponse) -> Void, onLine: ([UInt8]) -> Bool
     ) throws(TransportFailure) -> HTTPResponse {
         let connection = try Connection.open(endpoint, deadline: headDeadline, cancel: cancel)
         defer { connection.close() }
-        try connection.send(requestBytes(endpoint, method: "GET", path: path, body: nil), deadline: headDeadline)
+        try connection.send(requestBytes(endpoint, method: "GET", path: path, body: nil, headers: headers), deadline: headDeadline)
         var reader = ResponseReader(connection: connection)
         var response = try reader.readHead(deadline: headDeadline)
         guard response.status == 200 else {
