@@ -21,6 +21,18 @@ public struct AuthPermission: Hashable, Sendable {
         self.access = access
         self.range = range
     }
+
+    /// The order a role lists its permissions in: by first key, then by end (etcd sorts by key, so listings
+    /// match etcdctl's).
+    static func precedes(_ lhs: AuthPermission, _ rhs: AuthPermission) -> Bool {
+        let order = compareBytes(lhs.range.lowerBound, rhs.range.lowerBound)
+        if order != 0 { return order < 0 }
+        switch (KeyInterval(lhs.range).end, KeyInterval(rhs.range).end) {
+        case (let left?, let right?): return compareBytes(left, right) < 0
+        case (.some, nil): return true
+        default: return false
+        }
+    }
 }
 
 /// A half-open interval of keys `[start, end)`, with no end for "every key from `start` on": the form in

@@ -36,6 +36,7 @@ extension AuthState {
                 permissions[position] = permission
             } else {
                 permissions.append(permission)
+                permissions.sort(by: AuthPermission.precedes)
             }
             roles[role]!.permissions = permissions
         case .revokePermission(let role, let range):
