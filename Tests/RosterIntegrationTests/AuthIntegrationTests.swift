@@ -184,4 +184,33 @@ struct AuthIntegrationTests {
         #expect(disabled.output.contains("Authentication Disabled"), "\(disabled.output)")
         #expect(try run(["get", "secret"]).status == 0)
     }
+
+    @Test("with --client-cert-auth, a request without a token acts as the user named by its certificate's CN")
+    func certificateUser() throws {
+        let cluster = try ProcessCluster(size: 1, extraFlags: Self.flags, tls: true)
+        try cluster.startAll()
+        let leader = try cluster.waitForLeader()
+        // The test client certificate's CN is `roster-client` (TestPKI.makeClusterTLS).
+        let steps: [(String, String, String?)] = [
+            ("POST", "/v1/auth/users", #"{"name":"root","password":"rootpw"}"#),
+            ("PUT", "/v1/auth/users/root/roles/root", nil),
+            ("POST", "/v1/auth/users", #"{"name":"roster-client","no_password":true}"#),
+            ("POST", "/v1/auth/roles", #"{"name":"cn"}"#),
+            ("POST", "/v1/auth/roles/cn/permissions", #"{"access":"readwrite","key":"cn/","prefix":true}"#),
+            ("PUT", "/v1/auth/users/roster-client/roles/cn", nil),
+            ("POST", "/v1/auth/enable", nil),
+        ]
+        for (method, path, body) in steps {
+            let result = cluster.request(method, path, on: leader, body: body)
+            #expect(result?.status == 200, "\(method) \(path): \(result?.text ?? "no answer")")
+        }
+        #expect(cluster.request("PUT", "/v1/kv/cn/a", on: leader, body: #"{"value":"1"}"#)?.status == 200)
+        #expect(Self.code(cluster.request("PUT", "/v1/kv/other", on: leader, body: #"{"value":"1"}"#)) == "permission_denied")
+        // A user without a password cannot log in with one.
+        let login = cluster.request("POST", "/v1/auth/authenticate", on: leader, body: #"{"name":"roster-client","password":""}"#)
+        #expect(Self.code(login) == "authentication_failed")
+        // A token takes precedence over the certificate.
+        let root = try Self.token(cluster, "root", "rootpw", on: leader)
+        #expect(cluster.request("PUT", "/v1/kv/other", on: leader, body: #"{"value":"1"}"#, token: root)?.status == 200)
+    }
 }
