@@ -17,7 +17,10 @@ extension RosterServer {
     /// thread: a flood costs at most one core.
     static let passwordWorker: EventLoopThread? = {
         do {
-            return try EventLoopThread()
+            let worker = try EventLoopThread()
+            // Password checks yield the CPU to the event loop (and everything else) when cores are scarce.
+            worker.handle.execute { ThreadPriority.lowerCurrentThread() }
+            return worker
         } catch {
             // Without a worker, password requests are refused (see `runOnPasswordWorker`), never run on the loop.
             return nil
