@@ -186,3 +186,24 @@ struct AuthStateTests {
         #expect(try RegistryState.restore(from: bytes, limits: .standard) == state)
     }
 }
+
+@Suite("Auth redaction")
+struct AuthRedactionTests {
+    @Test("printing a command, a credential or the state never shows a secret")
+    func redacted() {
+        let credential = PasswordCredential(iterations: 7, salt: [0xAB, 0xCD], hash: [0xEF, 0x99])
+        var state = RegistryState()
+        _ = state.apply(.auth(.addUser(name: "root", credential: credential)), at: 1)
+        _ = state.apply(.auth(.grantRole(user: "root", role: "root")), at: 2)
+        _ = state.apply(.auth(.enable(tokenSigningKey: [0x77, 0x66])), at: 3)
+        let printed = [
+            "\(RegistryCommand.auth(.enable(tokenSigningKey: [0x77, 0x66])))", "\(credential)",
+            String(reflecting: RegistryCommand.auth(.addUser(name: "u", credential: credential))), "\(state.auth)",
+        ]
+        for text in printed {
+            for secret in ["171", "205", "239", "153", "119", "102", "[171", "0xab", "ab, cd"] {
+                #expect(!text.contains(secret), "\(text)")
+            }
+        }
+    }
+}
