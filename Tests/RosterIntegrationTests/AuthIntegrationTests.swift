@@ -180,6 +180,37 @@ struct AuthIntegrationTests {
         #expect(try run(["--user", "root:rootpw", "user", "add", "bob:bobpw"]).output.contains("User bob created"))
         #expect(try run(["--user", "bob:bobpw", "get", "cfg/b"]).output.contains("etcdserver: permission denied"))
         #expect(try run(["--user", "root:rootpw", "role", "delete", "root"]).output.contains("etcdserver: invalid auth management"))
+        // Root-only calls and lease revocation, refused with etcd's message.
+        for arguments in [["compaction", "1"], ["member", "add", "n9", "--peer-urls=http://127.0.0.1:1"], ["alarm", "list"], ["defrag"]] {
+            let result = try run(["--user", "alice:alicepw"] + arguments)
+            #expect(result.output.contains("etcdserver: permission denied"), "\(arguments): \(result.output)")
+        }
+        let lease = try run(["--user", "root:rootpw", "lease", "grant", "60"])
+        let leaseID = try #require(lease.output.split(separator: " ").dropFirst().first.map(String.init), "\(lease.output)")
+        #expect(try run(["--user", "root:rootpw", "put", "secret3", "v", "--lease=\(leaseID)"]).status == 0)
+        #expect(try run(["--user", "alice:alicepw", "lease", "revoke", leaseID]).output.contains("etcdserver: permission denied"))
+
+        // A live watch ends when its permission goes, and sees nothing written after.
+        let watch = Process()
+        watch.executableURL = URL(fileURLWithPath: etcdctl)
+        watch.arguments = [endpoint, "--user", "alice:alicepw", "watch", "default/payments/", "--prefix"]
+        watch.environment = ["ETCDCTL_API": "3"]
+        let pipe = Pipe()
+        watch.standardOutput = pipe
+        watch.standardError = pipe
+        let collected = OutputCollector(pipe)
+        try watch.run()
+        defer { if watch.isRunning { watch.terminate() } }
+        try cluster.waitFor("the watch to see a put") {
+            _ = try? run(["--user", "root:rootpw", "put", "default/payments/w", "1"])
+            return collected.text.contains("default/payments/w")
+        }
+        #expect(try run(["--user", "root:rootpw", "role", "revoke-permission", "svc", "default/payments/", "--prefix=true"]).status == 0)
+        _ = try run(["--user", "root:rootpw", "put", "default/payments/after", "1"])
+        try cluster.waitFor("the watch to end") { !watch.isRunning }
+        #expect(collected.text.contains("watch is canceled by the server"), "\(collected.text)")
+        #expect(!collected.text.contains("default/payments/after"), "\(collected.text)")
+
         let disabled = try run(["--user", "root:rootpw", "auth", "disable"])
         #expect(disabled.output.contains("Authentication Disabled"), "\(disabled.output)")
         #expect(try run(["get", "secret"]).status == 0)
@@ -212,5 +243,28 @@ struct AuthIntegrationTests {
         // A token takes precedence over the certificate.
         let root = try Self.token(cluster, "root", "rootpw", on: leader)
         #expect(cluster.request("PUT", "/v1/kv/other", on: leader, body: #"{"value":"1"}"#, token: root)?.status == 200)
+    }
+}
+
+/// Collects a process's output on a background thread, for polling while it runs.
+final class OutputCollector: @unchecked Sendable {
+    // Safety: `buffer` is only touched under `lock`.
+    private let lock = NSLock()
+    private var buffer = Data()
+
+    init(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.lock()
+            self.buffer.append(data)
+            self.lock.unlock()
+        }
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: buffer, as: UTF8.self)
     }
 }
