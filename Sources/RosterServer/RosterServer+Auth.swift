@@ -41,8 +41,11 @@ extension RosterServer {
         let auth = driver.registry.auth
         guard auth.isEnabled else { return .success(nil) }
         if let token, !token.isEmpty {
-            return AuthToken.verify(token, key: auth.tokenSigningKey, authRevision: auth.revision, nowSeconds: WallClock.unixSeconds())
-                .map { $0.user }
+            let now = WallClock.unixSeconds()
+            if let user = verifiedTokens.user(of: token, authRevision: auth.revision, nowSeconds: now) { return .success(user) }
+            let verified = AuthToken.verify(token, key: auth.tokenSigningKey, authRevision: auth.revision, nowSeconds: now)
+            if case .success(let valid) = verified { verifiedTokens.remember(token, valid) }
+            return verified.map { $0.user }
         }
         if configuration.tls.clientCertificateAuth, let name = session?.certificateCommonName, auth.user(name) != nil {
             return .success(name)
@@ -192,6 +195,33 @@ extension RosterServer {
     }
 }
 
+/// Tokens whose MAC this node already checked, so a client sending the same token on every request costs a
+/// dictionary lookup rather than an HMAC. Entries belong to one auth revision (any auth change, a new signing
+/// key included, empties the cache) and are still checked for expiry on every use.
+struct VerifiedTokens {
+    /// Most tokens kept; the cache empties when full (tokens are re-verified, nothing is refused).
+    static let capacity = 4_096
+    private var revision: UInt64 = 0
+    private var tokens: [String: AuthToken] = [:]
+
+    /// The user of `token` if it was verified at `authRevision` and has not expired.
+    mutating func user(of token: String, authRevision: UInt64, nowSeconds: UInt64) -> String? {
+        if authRevision != revision {
+            tokens = [:]
+            revision = authRevision
+            return nil
+        }
+        guard let known = tokens[token], known.expiresAtSeconds > nowSeconds else { return nil }
+        return known.user
+    }
+
+    mutating func remember(_ text: String, _ token: AuthToken) {
+        guard token.authRevision == revision else { return }
+        if tokens.count >= Self.capacity { tokens = [:] }
+        tokens[text] = token
+    }
+}
+
 /// The outcome of an auth request that is not a change (changes are answered as writes).
 enum AuthAnswer {
     case token(String)
@@ -214,11 +244,19 @@ final class LoopConfined<Value>: @unchecked Sendable {
 
 extension RosterServer {
     /// The token of `Authorization: Bearer <token>`, if the request carries one.
+    /// - Complexity: O(header length), on bytes (this runs for every request while auth is on).
     static func bearerToken(_ request: HTTPRequest) -> String? {
         guard let value = request.headers.values(for: "authorization").first else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return parts[1].trimmingSpaces()
+        let bytes = Array(value.utf8)
+        let scheme = Array("bearer ".utf8)
+        guard bytes.count > scheme.count,
+            zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 })
+        else { return nil }
+        var start = scheme.count
+        var end = bytes.count
+        while start < end && bytes[start] == UInt8(ascii: " ") { start += 1 }
+        while end > start && bytes[end - 1] == UInt8(ascii: " ") { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// The user of a routed HTTP request, or why it is refused. `/healthz`, `/readyz`, `/metrics` and the console's
@@ -267,11 +305,5 @@ extension RosterServer {
                 guard let session else { return }
                 submit(.write(.auth(command)), session: session, kind: .plain)
             })
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

@@ -58,6 +58,8 @@ public final class RosterServer {
     var authRefusalLog: (windowStart: UInt64, logged: Int, suppressed: Int) = (0, 0, 0)
     /// The auth revision the watches were last checked at; a newer one re-checks every watch's permission.
     var watchedAuthRevision: UInt64 = 0
+    /// Tokens already verified at the current auth revision (`RosterServer+Auth`).
+    var verifiedTokens = VerifiedTokens()
     let requestTimeout: Duration
     let idleTimeout: Duration = .seconds(60)
     let parserLimits: HTTPParserLimits
