@@ -259,16 +259,18 @@ extension RosterServer {
         return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
-    /// The user of a routed HTTP request, or why it is refused. `/healthz`, `/readyz`, `/metrics` and the console's
-    /// static files stay open; auth requests check their own rules in `serveAuth`.
+    /// The user of a routed HTTP request, or why it is refused. `/healthz`, `/readyz`, `/metrics`, the console's
+    /// static files and `/v1/cluster/status` (raft role, term, indexes and revision: no keys, like etcd's
+    /// Maintenance.Status, and what the console polls on every member cross-origin) stay open; auth requests check
+    /// their own rules in `serveAuth`.
     func authorize(_ routed: RoutedRequest, request: HTTPRequest, session: ClientSession) -> Result<String?, AuthRejection> {
         let requirement: AuthRequirement
         switch routed {
-        case .health, .ready, .metrics, .console, .error, .auth: return .success(nil)
+        case .health, .ready, .metrics, .console, .error, .auth, .clusterStatus: return .success(nil)
         case .node(let nodeRequest): requirement = nodeRequest.authRequirement(in: driver.registry)
         case .prometheusTargets(let query, _, _): requirement = query.authRequirement
         case .watch(let spec): requirement = .keys([KeyAccess(.read, spec.filter.range)])
-        case .watchStream, .keepAliveStream, .clusterStatus, .members, .alarms: requirement = .authenticated
+        case .watchStream, .keepAliveStream, .members, .alarms: requirement = .authenticated
         case .snapshot: requirement = .root
         }
         let token = Self.bearerToken(request)

@@ -63,7 +63,9 @@ struct AuthIntegrationTests {
         let root = try Self.token(cluster, "root", "rootpw", on: follower)
 
         // Open paths, and refusals without or with a bad token.
-        for path in ["/healthz", "/readyz", "/metrics"] { #expect(cluster.request("GET", path, on: follower)?.status == 200, "\(path)") }
+        for path in ["/healthz", "/readyz", "/metrics", "/ui/", "/v1/cluster/status"] {
+            #expect(cluster.request("GET", path, on: follower)?.status == 200, "\(path)")
+        }
         #expect(Self.code(cluster.request("GET", "/v1/kv/cfg/b", on: leader)) == "unauthenticated")
         #expect(Self.code(cluster.request("GET", "/v1/kv/cfg/b", on: leader, token: "r1.00.00")) == "invalid_token")
         #expect(cluster.request("POST", "/v1/auth/authenticate", on: leader, body: #"{"name":"alice","password":"nope"}"#)?.status == 401)
