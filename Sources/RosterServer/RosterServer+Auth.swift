@@ -107,13 +107,9 @@ extension RosterServer {
         answer: @escaping (AuthAnswer) -> Void, submitChange: @escaping (AuthCommand) -> Void
     ) {
         let auth = driver.registry.auth
-        if auth.isEnabled {
-            let requirement: AuthRequirement = request.needsRoot ? .root : .authenticated
-            if request.needsRoot || token != nil,
-                let rejection = authorize(requirement, token: token, session: session, what: what)
-            {
-                return answer(.refused(rejection))
-            }
+        // Authenticate and the status are open (a stale token sent along must not block logging in again).
+        if auth.isEnabled, request.needsRoot, let rejection = authorize(.root, token: token, session: session, what: what) {
+            return answer(.refused(rejection))
         }
         switch request {
         case .read(let read):
