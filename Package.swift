@@ -14,6 +14,8 @@
 //                    file signatures); Posix uses Containers' heap for its timers
 //   COpenSSL/TLS     the system's OpenSSL (pkg-config openssl, Debian libssl-dev) and TLS over memory buffers:
 //                    contexts, per-connection engines, certificate reload (which looks at files through Posix)
+//   AuthCrypto       libcrypto for auth: PBKDF2 password credentials, HMAC-signed tokens, random keys;
+//                    COpenSSL, Codec, Registry
 //   HTTP             pure HTTP/1.1 request parser and response writer; Codec
 //   Protobuf         pure proto3 wire format (reader, writer); depends on nothing
 //   GRPC             pure gRPC message framing, grpc-timeout, grpc-message, status codes; depends on nothing
@@ -61,6 +63,7 @@ let package = Package(
         .target(name: "Posix", dependencies: ["CLinuxShim", "Containers"], swiftSettings: strict),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
         .target(name: "TLS", dependencies: ["COpenSSL", "Posix"], swiftSettings: strict),
+        .target(name: "AuthCrypto", dependencies: ["COpenSSL", "Codec", "Registry"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["Codec"], swiftSettings: strict),
         .target(name: "Protobuf", swiftSettings: strict),
         .target(name: "GRPC", swiftSettings: strict),
@@ -79,7 +82,7 @@ let package = Package(
         .target(
             name: "RosterServer",
             dependencies: [
-                "Posix", "TLS", "HTTP", "Storage", "PosixStorage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
+                "Posix", "TLS", "AuthCrypto", "HTTP", "Storage", "PosixStorage", "RosterNode", "RosterAPI", "Raft", "Registry", "Wire", "Codec",
                 "HPACK", "HTTP2", "GRPC", "Protobuf", "EtcdAPI", "EtcdGateway", "DNS",
             ],
             swiftSettings: strict),
@@ -106,6 +109,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "PosixStorage", "Raft", "Wire", "Codec"], swiftSettings: strict),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"], swiftSettings: strict),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "HTTP"], swiftSettings: strict),
+        .testTarget(name: "AuthCryptoTests", dependencies: ["AuthCrypto", "Registry"], swiftSettings: strict),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "RosterTestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Raft"], swiftSettings: strict),
         .testTarget(name: "ProtobufTests", dependencies: ["Protobuf", "Raft"], swiftSettings: strict),

@@ -1,4 +1,5 @@
-// The system's OpenSSL (libssl-dev 3.x, found with pkg-config) for the TLS module.
+// The system's OpenSSL (libssl-dev 3.x, found with pkg-config) for the TLS module, and libcrypto's PBKDF2,
+// HMAC and random bytes for the AuthCrypto module.
 // Swift cannot import OpenSSL's function-like macros, so the few Roster needs are wrapped here as static
 // inline functions; everything else is imported straight from the headers.
 #ifndef ROSTER_COPENSSL_SHIM_H
@@ -9,6 +10,10 @@
 #include <openssl/x509v3.h>
 #include <openssl/pem.h>
 #include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/crypto.h>
 
 static inline int roster_ssl_ctx_set_min_proto_version(SSL_CTX *context, int version) {
     return (int)SSL_CTX_set_min_proto_version(context, version);

@@ -29,6 +29,8 @@ public enum EtcdReply: Equatable, Sendable {
     case alarms(AlarmType)
     /// An Alarm DEACTIVATE that cleared a member's alarm record.
     case alarmDeactivate
+    /// A change to the auth store (every `Auth` write answers with a header alone).
+    case auth
 
     /// Whether the answer lists the members (pass `members` to `encode`).
     public var listsMembers: Bool {
@@ -104,6 +106,8 @@ public enum EtcdReply: Equatable, Sendable {
             return .success(answer.encoded())
         case (.leaseRevoke, .leaseRevoked):
             return .success(LeaseRevokeResponse(header: header).encoded())
+        case (.auth, .authChanged):
+            return .success(EtcdAuth.written(header: header))
         case (.alarmDeactivate, .deleteRange(_, let previous)):
             return .success(AlarmResponse(header: header, alarms: EtcdAlarms.members(previous, type: .none)).encoded())
         default:

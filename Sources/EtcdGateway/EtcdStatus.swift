@@ -28,8 +28,33 @@ public enum EtcdStatus {
         case .ttlOutOfRange(let ttl, _, let maximum) where ttl > maximum: error(.leaseTTLTooLarge)
         case .futureRevision: error(.futureRevision)
         case .compactedRevision: error(.compacted)
+        case .auth(let rejection): of(rejection)
         case .tooManyLeases, .serviceFull: GRPCStatus(code: .resourceExhausted, message: "etcdserver: \(rejection)")
         default: GRPCStatus(code: .invalidArgument, message: "etcdserver: \(rejection)")
+        }
+    }
+
+    /// etcd's error for each auth refusal (rpctypes/error.go), so clientv3 and etcdctl recognise them.
+    public static func of(_ rejection: AuthRejection) -> GRPCStatus {
+        switch rejection {
+        case .userEmpty: error(.userEmpty)
+        case .roleEmpty: error(.roleEmpty)
+        case .userAlreadyExists: error(.userAlreadyExist)
+        case .userNotFound: error(.userNotFound)
+        case .roleAlreadyExists: error(.roleAlreadyExist)
+        case .roleNotFound: error(.roleNotFound)
+        case .roleNotGranted: error(.roleNotGranted)
+        case .permissionNotGranted: error(.permissionNotGranted)
+        case .rootUserDoesNotExist: error(.rootUserNotExist)
+        case .rootUserLacksRootRole: error(.rootRoleNotExist)
+        case .invalidAuthManagement: error(.invalidAuthMgmt)
+        case .authNotEnabled: error(.authNotEnabled)
+        case .authenticationFailed: error(.authFailed)
+        case .permissionDenied: error(.permissionDenied)
+        case .invalidToken: error(.invalidAuthToken)
+        case .oldRevision: error(.authOldRevision)
+        case .overLimit(let field, let limit):
+            GRPCStatus(code: .invalidArgument, message: "etcdserver: \(field) over the limit of \(limit)")
         }
     }
 

@@ -40,6 +40,12 @@ public struct EtcdWatchSession: Sendable {
     public var isLagging = false
     /// A progress request arrived while some watch lagged; answered once every watch has caught up.
     var isProgressPending = false
+    /// The user the stream's token named when it opened (nil when auth was off). While auth is on, a watch is
+    /// created only on keys this user may read, and cancelled as soon as it may no longer read them.
+    public var user: String?
+
+    /// etcd's cancel reason for a watch its user may not read (the text of the gRPC status error).
+    static let permissionDeniedReason = "rpc error: code = PermissionDenied desc = etcdserver: permission denied"
 
     public init(context: EtcdHeaderContext, maxWatchers: Int = 10_000) {
         self.context = context
@@ -84,6 +90,9 @@ public struct EtcdWatchSession: Sendable {
             let reason = rejection == .emptyKey ? EtcdError.emptyKey.message : "etcdserver: \(rejection)"
             return [refused(revision: registry.revision, reason: reason)]
         }
+        if !isPermitted(filter, registry: registry) {
+            return [refused(revision: registry.revision, reason: Self.permissionDeniedReason)]
+        }
         if create.watchID > 0 && watchers.contains(where: { $0.id == create.watchID }) {
             return [refused(revision: registry.revision, reason: "mvcc: duplicate watch ID provided on the WatchStream")]
         }
@@ -111,6 +120,28 @@ public struct EtcdWatchSession: Sendable {
                 skipDeletes: create.filters.contains(.noDelete), progressNotify: create.progressNotify,
                 delivered: Revision(start.rawValue - 1)))
         return [created] + catchUp(watcherAt: watchers.count - 1, registry: registry).0
+    }
+
+    /// Whether the stream's user may read what `filter` watches (always, with auth off).
+    func isPermitted(_ filter: WatchFilter, registry: RegistryState) -> Bool {
+        guard registry.auth.isEnabled else { return true }
+        guard let user else { return false }
+        return registry.auth.authorize(user: user, .keys([KeyAccess(.read, filter.range)])) == nil
+    }
+
+    /// Cancels every watch its user may no longer read (after an auth change), so it never sees another event.
+    public mutating func cancelUnpermitted(registry: RegistryState) -> [WatchResponse] {
+        var responses: [WatchResponse] = []
+        var kept: [Watcher] = []
+        for watcher in watchers {
+            if isPermitted(watcher.filter, registry: registry) {
+                kept.append(watcher)
+            } else {
+                responses.append(canceled(watcher.id, revision: registry.revision, reason: Self.permissionDeniedReason))
+            }
+        }
+        watchers = kept
+        return responses
     }
 
     /// Live events applied at `revision`: one response per watch they concern.

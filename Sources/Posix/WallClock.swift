@@ -28,3 +28,13 @@ public enum WallClock {
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }
+
+extension WallClock {
+    /// Seconds since the Unix epoch (UTC), for token expiry: tokens are checked on other machines, so they
+    /// carry wall-clock time rather than this process's monotonic clock.
+    public static func unixSeconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(max(0, now.tv_sec))
+    }
+}

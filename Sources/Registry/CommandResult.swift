@@ -51,4 +51,6 @@ public enum CommandResponse: Equatable, Sendable {
     case instanceDeregistered(ServiceInstance)
     /// The new compaction point.
     case compacted(Revision)
+    /// An auth command applied; the auth revision it produced.
+    case authChanged(authRevision: UInt64)
 }

@@ -15,6 +15,8 @@ extension RegistryCommand {
         /// An update of whatever incarnation is live (no fence); a tag of its own so that entries written
         /// before it existed decode exactly as they did.
         case updateLiveInstance
+        /// Every auth command, with a sub-tag of its own (`AuthCommand`'s encoding).
+        case auth
     }
 
     /// The command as a log entry payload.
@@ -64,6 +66,9 @@ extension RegistryCommand {
         case .compact(let revision):
             writer.write(Tag.compact.rawValue)
             writer.writeSignedVarint(revision.rawValue)
+        case .auth(let command):
+            writer.write(Tag.auth.rawValue)
+            command.encode(into: &writer)
         }
         return writer.bytes
     }
@@ -122,6 +127,7 @@ extension RegistryCommand {
             }
             command = .deregisterInstance(name, incarnation: hasIncarnation ? incarnation : nil)
         case .compact: command = .compact(Revision(try reader.readSignedVarint("revision")))
+        case .auth: command = .auth(try AuthCommand(from: &reader, limits: limits))
         }
         try reader.expectEnd()
         return command

@@ -29,4 +29,7 @@ public enum RegistryCommand: Equatable, Sendable {
     case deregisterInstance(InstanceName, incarnation: UInt64?)
     /// Drops history at or below a revision; watches from there on get a resync.
     case compact(Revision)
+    /// Changes users, roles or the auth switch; touches no key and bumps the auth revision, not the
+    /// registry revision.
+    case auth(AuthCommand)
 }

@@ -61,4 +61,6 @@ public enum RegistryRejection: Error, Equatable, Sendable {
     case futureRevision(Revision, current: Revision)
     /// The revision is at or below the compaction point, so its history is gone.
     case compactedRevision(Revision, compacted: Revision)
+    /// An auth command (or an authorization) was refused.
+    case auth(AuthRejection)
 }

@@ -5,8 +5,12 @@ import Codec
 extension RegistryState {
     /// The first four bytes of every snapshot, "RGSN".
     static let snapshotMagic: [UInt8] = [0x52, 0x47, 0x53, 0x4E]
-    /// Snapshot format version.
+    /// Snapshot format version: 1 without an auth section, 2 with one after the history. A state whose auth
+    /// was never used writes version 1, byte for byte what nodes without auth write, so mixed-version
+    /// clusters agree until auth is first used.
     static let snapshotVersion: UInt8 = 1
+    /// The version that adds the auth section.
+    static let snapshotVersionWithAuth: UInt8 = 2
     /// Magic, version and checksum.
     private static let snapshotHeaderBytes = 9
 
@@ -14,12 +18,12 @@ extension RegistryState {
     ///
     /// Layout: magic `RGSN`, format version (1 byte), CRC-32C of the body (fixed 32), then the body: last
     /// applied index, revision, compacted revision, keys in byte order, leases by ID, retained events in
-    /// order. Lease key sets and instance counts are derived on restore, not stored.
+    /// order, and in version 2 the auth section (`AuthState.encode`). Lease key sets and instance counts are derived on restore, not stored.
     /// - Complexity: O(n + l log l + h).
     public func snapshotBytes() -> [UInt8] {
         var writer = ByteWriter(reservingCapacity: 64 + entries.count * 128)
         writer.writeRaw(Self.snapshotMagic)
-        writer.write(Self.snapshotVersion)
+        writer.write(auth.isPristine ? Self.snapshotVersion : Self.snapshotVersionWithAuth)
         writer.writeFixed(UInt32(0))
         writer.writeVarint(lastAppliedIndex)
         writer.writeSignedVarint(revision.rawValue)
@@ -39,6 +43,7 @@ extension RegistryState {
         }
         writer.writeVarint(UInt64(history.count))
         for event in history.events { event.encode(into: &writer) }
+        if !auth.isPristine { auth.encode(into: &writer) }
         var bytes = writer.bytes
         let checksum = CRC32C.checksum(bytes[Self.snapshotHeaderBytes...])
         withUnsafeBytes(of: checksum.littleEndian) { raw in
@@ -59,7 +64,9 @@ extension RegistryState {
             throw .truncated(field: "snapshot header", needed: snapshotHeaderBytes - bytes.count)
         }
         guard Array(bytes[0..<4]) == snapshotMagic else { throw .invalidValue(field: "magic", reason: "not a snapshot") }
-        guard bytes[4] == snapshotVersion else { throw .unknownTag(field: "snapshot version", tag: UInt64(bytes[4])) }
+        guard bytes[4] == snapshotVersion || bytes[4] == snapshotVersionWithAuth else {
+            throw .unknownTag(field: "snapshot version", tag: UInt64(bytes[4]))
+        }
         var header = ByteReader(bytes, range: 5..<9)
         let expected = try header.readFixed32("checksum")
         let actual = CRC32C.checksum(bytes[snapshotHeaderBytes...])
@@ -75,6 +82,7 @@ extension RegistryState {
         let leased = try state.restoreKeys(from: &reader)
         try state.restoreLeases(from: &reader, leased: leased)
         try state.restoreHistory(from: &reader)
+        if bytes[4] == snapshotVersionWithAuth { state.auth = try AuthState(from: &reader, limits: limits) }
         try reader.expectEnd()
         return state
     }

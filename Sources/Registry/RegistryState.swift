@@ -25,6 +25,8 @@ public struct RegistryState: Sendable {
     var leaseTable: [LeaseID: Lease] = [:]
     var history = EventHistory()
     var instanceCounts: [ServiceKey: Int] = [:]
+    /// Users, roles and the auth switch (replicated with everything else, in snapshots too).
+    public internal(set) var auth = AuthState()
 
     /// An empty registry.
     /// - Parameter layouts: framework layouts to pair with native instances (none by default); they must pass
@@ -67,6 +69,8 @@ public struct RegistryState: Sendable {
         case .deregisterInstance(let name, let incarnation):
             outcome = applyDeregister(name, incarnation: incarnation, into: &changes)
         case .compact(let target): outcome = applyCompact(target)
+        case .auth(let command):
+            outcome = auth.apply(command).map { .authChanged(authRevision: $0) }.mapError { .auth($0) }
         }
         switch outcome {
         case .failure(let rejection):
@@ -180,5 +184,6 @@ extension RegistryState: Equatable {
             && lhs.compactedRevision == rhs.compactedRevision && lhs.entries == rhs.entries
             && lhs.leaseTable == rhs.leaseTable && lhs.history == rhs.history
             && lhs.instanceCounts == rhs.instanceCounts && lhs.index.allKeys == rhs.index.allKeys
+            && lhs.auth == rhs.auth
     }
 }

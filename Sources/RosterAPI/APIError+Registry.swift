@@ -133,6 +133,8 @@ extension APIError {
                 .gone, "compacted",
                 "\(field ?? "revision") \(revision.rawValue) was compacted (compaction point \(compacted.rawValue)); read at a later revision"
             )
+        case .auth(let rejection):
+            return describe(rejection)
         }
     }
 

@@ -45,6 +45,16 @@
 //   GET    /v1/snapshot                                   .snapshot (a BackupFile, chunked octet-stream)
 //   GET    /v1/alarms                                     .alarms (encodeAlarms, from the applied state)
 //   DELETE /v1/alarms                                     write AlarmDirectory.disarmAll
+//   POST   /v1/auth/authenticate {"name","password"}      .auth(.authenticate): {"token","expires_in_s"}
+//   GET    /v1/auth/status                                .auth(.read(.status)): {"enabled","auth_revision"}
+//   POST   /v1/auth/enable | /v1/auth/disable             .auth(.enable) / .auth(.change(.disable))
+//   GET|POST /v1/auth/users  {"name","password"|"no_password"}    list / add (password derived off the loop)
+//   GET|DELETE /v1/auth/users/{name}; POST /v1/auth/users/{name}/password {"password"}
+//   PUT|DELETE /v1/auth/users/{name}/roles/{role}         grant / revoke a role
+//   GET|POST /v1/auth/roles {"name"}; GET|DELETE /v1/auth/roles/{name}
+//   POST|DELETE /v1/auth/roles/{name}/permissions  {"access"?, "key", "range_end"|"prefix"|"from_key"}
+//   With auth on, every route but /healthz, /readyz, /metrics, /ui and authenticate/status needs
+//   `Authorization: Bearer <token>` (or a client certificate user); rules in `NodeRequest+Auth.swift`.
 //
 // Decisions:
 // - Strictness: unknown body fields and unknown query parameters are 400 (`unknown_field`,

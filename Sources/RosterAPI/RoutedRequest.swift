@@ -36,6 +36,8 @@ public enum RoutedRequest: Equatable, Sendable {
     case prometheusTargets(RegistryQuery, ReadOptions, ifNoneMatch: String?)
     /// `GET /ui`, `/ui/…`: the web console; answer with `ConsoleResponse.encode`.
     case console(ConsoleRequest)
+    /// `/v1/auth/…`: authentication, the auth switch, users and roles (`Router+Auth`).
+    case auth(AuthRequest)
     /// The request cannot be served; answer with `APIResponse.encodeError`.
     case error(APIError)
 }

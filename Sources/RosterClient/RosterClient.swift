@@ -15,6 +15,10 @@ public struct RosterClientConfiguration: Sendable {
     public var namespace: String = "default"
     /// TLS for every endpoint (overriding what each endpoint says); nil leaves each endpoint as it is.
     public var tls: ClientTLS?
+    /// A user and password for clusters with auth enabled: the client authenticates before its first call,
+    /// sends the token as `Authorization: Bearer`, and authenticates again when a node refuses the token as
+    /// expired or older than an auth change. Nil sends no token (auth off, or a client certificate user).
+    public var credentials: Credentials?
 
     /// Creates a configuration for `endpoints`.
     public init(endpoints: [Endpoint]) { self.endpoints = endpoints }
@@ -44,6 +48,8 @@ public actor RosterClient {
     private var memberAddresses: [String: Endpoint] = [:]
     /// When the last leader lookup ran, to bound how often it runs.
     private var lastLocate: ContinuousClock.Instant?
+    /// The token from the last authentication with `credentials`; nil before it or after a node refused it.
+    private var token: String?
 
     /// Creates a client for `configuration`; no connection is made until the first call.
     public init(configuration: RosterClientConfiguration) {
@@ -86,6 +92,25 @@ public actor RosterClient {
         timeout: Duration? = nil
     ) async throws -> HTTPResponse {
         let deadline = ContinuousClock.now + (timeout ?? configuration.callTimeout)
+        do {
+            return try await exchange(method, path, body: body, idempotent: idempotent, preferLeader: preferLeader, deadline: deadline)
+        } catch let error as RosterClientError where configuration.credentials != nil && error.isStaleToken {
+            // The token expired or predates an auth change: authenticate again once, then repeat the call.
+            token = nil
+            return try await exchange(method, path, body: body, idempotent: idempotent, preferLeader: preferLeader, deadline: deadline)
+        }
+    }
+
+    /// The failover loop of `send`, with the current token.
+    private func exchange(
+        _ method: String, _ path: String, body: [UInt8]?, idempotent: Bool, preferLeader: Bool,
+        deadline: ContinuousClock.Instant
+    ) async throws -> HTTPResponse {
+        var headers: [String] = []
+        if let credentials = configuration.credentials, path != "/v1/auth/authenticate" {
+            if token == nil { token = try await authenticate(credentials, deadline: deadline) }
+            if let token { headers.append("Authorization: Bearer \(token)") }
+        }
         var attempt = 0
         var lastError: RosterClientError?
         if preferLeader && shouldLocateLeader() { await locateLeader(deadline: deadline) }
@@ -103,7 +128,7 @@ public actor RosterClient {
             do throws(TransportFailure) {
                 outcome = .success(
                     try await Transport.exchange(
-                        endpoint, method: method, path: path, body: body, deadline: attemptDeadline))
+                        endpoint, method: method, path: path, body: body, deadline: attemptDeadline, headers: headers))
             } catch {
                 outcome = .failure(error)
             }
@@ -153,6 +178,19 @@ public actor RosterClient {
                 try await backoff(round: round, retryAfter: retryAfter, deadline: deadline)
                 order = candidates(preferLeader: preferLeader)
             }
+        }
+    }
+
+    /// A token for `credentials` (`POST /v1/auth/authenticate`, with the usual failover).
+    private func authenticate(_ credentials: Credentials, deadline: ContinuousClock.Instant) async throws -> String {
+        struct Answer: Decodable { var token: String }
+        let body = try JSONSerialization.data(withJSONObject: ["name": credentials.user, "password": credentials.password])
+        let response = try await exchange(
+            "POST", "/v1/auth/authenticate", body: Array(body), idempotent: true, preferLeader: false, deadline: deadline)
+        do {
+            return try JSONDecoder().decode(Answer.self, from: Data(response.body)).token
+        } catch {
+            throw RosterClientError(.invalidResponse, "authenticate answered without a token", cause: error)
         }
     }
 

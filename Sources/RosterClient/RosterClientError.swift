@@ -37,6 +37,16 @@ public struct RosterClientError: Error, Sendable, CustomStringConvertible {
         /// The cluster's NOSPACE alarm is raised: writes that add data are refused until an operator makes room
         /// and disarms it. Not retried.
         public static let noSpace = Code("no_space")
+        /// Auth is on and the request carried no token (or certificate user); set `credentials`.
+        public static let unauthenticated = Code("unauthenticated")
+        /// The token is forged, from another cluster, or expired.
+        public static let invalidToken = Code("invalid_token")
+        /// The token predates an auth change; authenticate again.
+        public static let authOldRevision = Code("auth_old_revision")
+        /// The user may not do this.
+        public static let permissionDenied = Code("permission_denied")
+        /// Wrong user name or password.
+        public static let authenticationFailed = Code("authentication_failed")
     }
 
     /// The kind of failure.
@@ -72,5 +82,22 @@ public struct RosterClientError: Error, Sendable, CustomStringConvertible {
         var text = "\(code): \(message)"
         if let endpoint { text += " (from \(endpoint))" }
         return text
+    }
+}
+
+extension RosterClientError {
+    /// Whether a node refused the token as expired, forged or older than an auth change, so that
+    /// authenticating again may help.
+    var isStaleToken: Bool { code == .invalidToken || code == .authOldRevision }
+}
+
+/// A user name and password for a cluster with auth enabled (see `RosterClientConfiguration.credentials`).
+public struct Credentials: Sendable, Equatable {
+    public var user: String
+    public var password: String
+
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
     }
 }

@@ -59,7 +59,8 @@ final class SharedWatchStream: @unchecked Sendable {
     /// - Throws: `RosterClientError`: with `httpStatus` when the node answered other than 200 (404 or 405: a node
     ///   that predates watch streams), else `.unavailable`.
     static func open(
-        _ endpoint: Endpoint, progressInterval: Duration, idleTimeout: Duration, headDeadline: ContinuousClock.Instant
+        _ endpoint: Endpoint, progressInterval: Duration, idleTimeout: Duration, headDeadline: ContinuousClock.Instant,
+        headers: [String] = []
     ) throws(RosterClientError) -> SharedWatchStream {
         let cancel = CancelFlag()
         let connection: Connection
@@ -72,7 +73,8 @@ final class SharedWatchStream: @unchecked Sendable {
         }
         do throws(TransportFailure) {
             let path = "/v1/watch?progress_interval=\(RosterClient.milliseconds(progressInterval))ms"
-            try connection.send(BlockingHTTP.requestBytes(endpoint, method: "POST", path: path, body: nil), deadline: headDeadline)
+            try connection.send(
+                BlockingHTTP.requestBytes(endpoint, method: "POST", path: path, body: nil, headers: headers), deadline: headDeadline)
             reader = ResponseReader(connection: connection)
             var head = try reader.readHead(deadline: headDeadline)
             if head.status != 200 {
@@ -265,7 +267,7 @@ final class WatchStreamPool: Sendable {
 
     /// A live stream to `endpoint` with room for one more watch, opened if needed.
     func stream(
-        to endpoint: Endpoint, options: WatchOptions, headDeadline: ContinuousClock.Instant
+        to endpoint: Endpoint, options: WatchOptions, headDeadline: ContinuousClock.Instant, headers: [String] = []
     ) throws(RosterClientError) -> SharedWatchStream {
         let key = Key(
             endpoint: endpoint, progressMilliseconds: RosterClient.milliseconds(options.progressInterval),
@@ -274,13 +276,42 @@ final class WatchStreamPool: Sendable {
             if let live = streams.withLock({ $0[key]?.first { $0.hasRoom } }) { return live }
             let stream = try SharedWatchStream.open(
                 endpoint, progressInterval: options.progressInterval, idleTimeout: options.idleTimeout,
-                headDeadline: headDeadline)
+                headDeadline: headDeadline, headers: headers)
             streams.withLock { all in
                 all[key] = (all[key] ?? []).filter { !$0.isBroken } + [stream]
             }
             return stream
         }
     }
+
+    /// The token the client's watches send when it has credentials (watches run on their own threads, so they
+    /// log in themselves rather than through the actor).
+    private let token = Mutex<String?>(nil)
+
+    /// `Authorization` header lines for a watch opened now: none without credentials; else the current token,
+    /// authenticating first (blocking, on the watch's thread) when there is none.
+    func authorizationHeaders(_ configuration: RosterClientConfiguration, endpoint: Endpoint, deadline: ContinuousClock.Instant)
+        -> [String]
+    {
+        guard let credentials = configuration.credentials else { return [] }
+        if let current = token.withLock({ $0 }) { return ["Authorization: Bearer \(current)"] }
+        struct Answer: Decodable { var token: String }
+        do {
+            let body = try JSONSerialization.data(withJSONObject: ["name": credentials.user, "password": credentials.password])
+            let response = try BlockingHTTP.exchange(
+                endpoint, method: "POST", path: "/v1/auth/authenticate", body: Array(body), deadline: deadline, cancel: CancelFlag())
+            guard response.status == 200 else { return [] }
+            let answer = try JSONDecoder().decode(Answer.self, from: Data(response.body))
+            token.withLock { $0 = answer.token }
+            return ["Authorization: Bearer \(answer.token)"]
+        } catch {
+            // No token: the open then fails with the node's own refusal, which names the problem.
+            return []
+        }
+    }
+
+    /// Forgets the token after a node refused it as stale, so the next open authenticates again.
+    func forgetToken() { token.withLock { $0 = nil } }
 
     /// Whether `endpoint` serves watch streams (as far as is known).
     func supportsStreams(_ endpoint: Endpoint) -> Bool { !unsupported.withLock { $0.contains(endpoint) } }

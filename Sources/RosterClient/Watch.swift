@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One item from a watch stream.
 public enum WatchUpdate: Sendable {
@@ -93,6 +94,8 @@ final class WatchRunner: Sendable {
     let cancel = CancelFlag()
     let initialNext: Int64
     let pool: WatchStreamPool
+    /// Re-authentications after a stale-token refusal, bounded so that a refused login cannot loop.
+    private let staleTokenRetries = Atomic<Int>(0)
 
     init(
         configuration: RosterClientConfiguration, target: WatchTarget, next: Int64, options: WatchOptions,
@@ -170,8 +173,16 @@ final class WatchRunner: Sendable {
         for _ in 0..<3 where subscription == nil && !cancel.isCancelled {
             let stream: SharedWatchStream
             do {
-                stream = try pool.stream(to: endpoint, options: options, headDeadline: .now + configuration.attemptTimeout)
+                let deadline = ContinuousClock.now + configuration.attemptTimeout
+                stream = try pool.stream(
+                    to: endpoint, options: options, headDeadline: deadline,
+                    headers: pool.authorizationHeaders(configuration, endpoint: endpoint, deadline: deadline))
             } catch {
+                if error.isStaleToken && staleTokenRetries.add(1, ordering: .relaxed).newValue <= 1 {
+                    // The token expired or predates an auth change: log in again once and retry.
+                    pool.forgetToken()
+                    return .retry
+                }
                 if error.httpStatus == 404 || error.httpStatus == 405 {
                     pool.markUnsupported(endpoint)
                     return .retry
@@ -225,6 +236,7 @@ final class WatchRunner: Sendable {
                 try BlockingHTTP.stream(
                     endpoint, path: path, headDeadline: .now + configuration.attemptTimeout,
                     idleTimeout: options.idleTimeout, cancel: cancel,
+                    headers: pool.authorizationHeaders(configuration, endpoint: endpoint, deadline: .now + configuration.attemptTimeout),
                     onHead: { head in
                         if cursor.resumeFrom == 0, let text = head.headers["x-roster-revision"],
                             let revision = Int64(text)

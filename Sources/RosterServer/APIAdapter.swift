@@ -25,6 +25,7 @@ enum APIAdapter {
         case .prometheusTargets: "read"
         case .snapshot: "snapshot"
         case .alarms: "status"
+        case .auth: "auth"
         case .console: "console"
         case .error: "error"
         }

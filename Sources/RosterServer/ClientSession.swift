@@ -29,6 +29,11 @@ final class ClientSession: ClientLinkDelegate {
     /// the protocol is known. As etcd does, the client port tells HTTP/1.1 from h2c by the preface.
     private var prefaceProbe: [UInt8]? = []
 
+    /// The CN of the client's TLS certificate, the user of requests without a token under `--client-cert-auth`.
+    var certificateCommonName: String? {
+        (connection?.security as? TLSConnectionSecurity)?.engine.peerCommonName
+    }
+
     var grpc: GRPCConnection? {
         if case .grpc(let connection) = mode { connection } else { nil }
     }

@@ -198,6 +198,8 @@ extension ServerConfiguration {
         case .ioThreads: ioThreads = number
         case .dnsTTLSeconds: dnsTTLSeconds = number
         case .dnsMaxStalenessMilliseconds: dnsMaxStalenessMilliseconds = number
+        case .authTokenTTLSeconds: authTokenTTLSeconds = number
+        case .authPasswordIterations: authPasswordIterations = number
         default: preconditionFailure("\(flag) is not numeric")
         }
     }

@@ -1,3 +1,4 @@
+import AuthCrypto
 import Posix
 import Raft
 import Registry
@@ -99,6 +100,10 @@ public struct ServerConfiguration: Hashable, Sendable {
     public var assignedClusterID: UInt64?
     /// TLS on the client and peer ports (etcd's flag names); empty means plaintext.
     public var tls = ServerTLSSettings()
+    /// How long a token from Authenticate stays valid (etcd's simple tokens live 300 s too).
+    public var authTokenTTLSeconds = 300
+    /// PBKDF2 iterations for passwords set on this member; stored with each credential, so members may differ.
+    public var authPasswordIterations = Int(PasswordHasher.defaultIterations)
 
     /// The defaults: a single-node cluster named `default`.
     public init() {}

@@ -36,6 +36,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case peerTrustedCAFile = "peer-trusted-ca-file"
     case peerClientCertAuth = "peer-client-cert-auth"
     case peerCertAllowedCN = "peer-cert-allowed-cn"
+    case authTokenTTLSeconds = "auth-token-ttl"
+    case authPasswordIterations = "auth-password-iterations"
     case config
     case help
 
@@ -73,6 +75,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .ioThreads: 0...ServerConfiguration.maximumIOThreads
         case .dnsTTLSeconds: 0...86_400
         case .dnsMaxStalenessMilliseconds: 1...86_400_000
+        case .authTokenTTLSeconds: 1...604_800
+        case .authPasswordIterations: 1...100_000_000
         default: nil
         }
     }
@@ -82,7 +86,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .name: "NAME"
         case .dataDir, .config: "PATH"
         case .clientAddr, .peerAddr, .dnsAddr: "IP:PORT"
-        case .dnsTTLSeconds: "SECONDS"
+        case .dnsTTLSeconds, .authTokenTTLSeconds: "SECONDS"
         case .dnsMaxStalenessMilliseconds: "MS"
         case .initialCluster: "N=IP:PORT,..."
         case .join, .forceNewCluster, .help, .unsafeAckBeforeCommit, .clientCertAuth, .peerClientCertAuth: ""
@@ -134,6 +138,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .peerTrustedCAFile: "CA bundle that verifies other members' certificates (required with --peer-cert-file)"
         case .peerClientCertAuth: "require members dialing in to present a certificate signed by --peer-trusted-ca-file"
         case .peerCertAllowedCN: "accept only member certificates with this common name (dialing in and dialed)"
+        case .authTokenTTLSeconds: "lifetime of the tokens Authenticate issues (auth enabled)"
+        case .authPasswordIterations:
+            "PBKDF2-HMAC-SHA-256 iterations for passwords set from now on (existing ones keep theirs)"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
         case .help: "print this help and exit"
         }
@@ -169,6 +176,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .unsafeAckBeforeCommit: "false"
         case .etcdLayout: defaults.etcdLayouts.isEmpty ? "none" : defaults.etcdLayouts.map(\.description).joined(separator: ",")
         case .clientCertAuth, .peerClientCertAuth: "false"
+        case .authTokenTTLSeconds: String(defaults.authTokenTTLSeconds)
+        case .authPasswordIterations: String(defaults.authPasswordIterations)
         case .config, .help, .certFile, .keyFile, .trustedCAFile, .peerCertFile, .peerKeyFile, .peerTrustedCAFile,
              .peerCertAllowedCN: nil
         }

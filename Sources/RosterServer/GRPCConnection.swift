@@ -34,11 +34,15 @@ final class GRPCConnection {
         var kind: CallKind
         var deframer: GRPCMessageDeframer
         var timeoutMilliseconds: UInt64?
+        /// The `token` metadata (from etcd's Authenticate), checked on every request of the call.
+        var token: String?
         /// The client ended its side (END_STREAM or trailers).
         var clientDone = false
         var responseStarted = false
         /// Node requests in flight for this call.
         var inFlight: Set<RequestID> = []
+        /// An auth request is being served off the loop (a password check or derivation).
+        var isServingAuth = false
     }
 
     /// Queued bytes above which a watch stops taking live events (it catches up from history later).
@@ -104,7 +108,7 @@ final class GRPCConnection {
 
     /// A new call: checks its headers and either starts it or answers with a Trailers-Only status.
     private func open(_ stream: StreamID, headers: [HeaderField]) {
-        var path = "", contentType = "", encoding = "", timeout: String?, requiresLeader = false
+        var path = "", contentType = "", encoding = "", timeout: String?, requiresLeader = false, token: String?
         for field in headers {
             let value = String(decoding: field.value, as: UTF8.self)
             switch String(decoding: field.name, as: UTF8.self) {
@@ -113,6 +117,7 @@ final class GRPCConnection {
             case "grpc-encoding": encoding = value
             case "grpc-timeout": timeout = value
             case "hasleader": requiresLeader = value == "true"
+            case "token": token = value
             default: break
             }
         }
@@ -138,14 +143,35 @@ final class GRPCConnection {
         }
         let kind: CallKind
         switch method {
-        case .watch: kind = .watch(EtcdWatchSession(context: server.etcdHeaderContext))
-        case .leaseKeepAlive: kind = .keepAlive
-        case .snapshot: kind = .snapshot(nil)
+        case .watch, .leaseKeepAlive:
+            // Streams authenticate once, when they open; a watch's permission is then checked per watch.
+            var user: String?
+            if server.driver.registry.auth.isEnabled {
+                if let rejection = server.authorize(.authenticated, token: token, session: session, what: method.rawValue) {
+                    return fail(stream, EtcdStatus.of(rejection))
+                }
+                if case .success(let identified) = server.identify(token: token, session: session) { user = identified }
+            }
+            if method == .watch {
+                var watches = EtcdWatchSession(context: server.etcdHeaderContext)
+                watches.user = user
+                kind = .watch(watches)
+            } else {
+                kind = .keepAlive
+            }
+        case .snapshot:
+            // As etcd: a snapshot holds every key, so only root may take one.
+            if server.driver.registry.auth.isEnabled,
+                let rejection = server.authorize(.root, token: token, session: session, what: method.rawValue)
+            {
+                return fail(stream, EtcdStatus.of(rejection))
+            }
+            kind = .snapshot(nil)
         default: kind = .unary
         }
         calls[stream] = Call(
             method: method, kind: kind, deframer: GRPCMessageDeframer(maxMessageBytes: Self.maxMessageBytes),
-            timeoutMilliseconds: milliseconds)
+            timeoutMilliseconds: milliseconds, token: token)
         server.metrics.requests["grpc", default: 0] += 1
         if case .watch = kind { startResponse(stream) }
         if case .keepAlive = kind { startResponse(stream) }
@@ -167,10 +193,10 @@ final class GRPCConnection {
         guard let call = calls[stream] else { return }
         switch call.kind {
         case .unary:
-            guard call.inFlight.isEmpty, !call.responseStarted else {
+            guard call.inFlight.isEmpty, !call.responseStarted, !call.isServingAuth else {
                 return fail(stream, GRPCStatus(code: .internal, message: "a unary call takes exactly one request message"))
             }
-            unary(call.method, payload, on: stream)
+            unary(call.method, payload, token: call.token, on: stream)
         case .watch(var watches):
             let request: WatchRequest
             do {
@@ -207,7 +233,7 @@ final class GRPCConnection {
         }
         switch call.kind {
         case .unary:
-            if call.inFlight.isEmpty && !call.responseStarted {
+            if call.inFlight.isEmpty && !call.responseStarted && !call.isServingAuth {
                 fail(stream, GRPCStatus(code: .internal, message: "the call ended without a request message"))
             }
         case .keepAlive:
@@ -225,7 +251,14 @@ final class GRPCConnection {
 
     // MARK: - Unary calls
 
-    private func unary(_ method: EtcdMethod, _ payload: [UInt8], on stream: StreamID) {
+    private func unary(_ method: EtcdMethod, _ payload: [UInt8], token: String?, on stream: StreamID) {
+        if let plan = EtcdAuth.plan(method, payload: payload) {
+            switch plan {
+            case .fail(let status): fail(stream, status)
+            case .serve(let request): serveAuth(request, method: method, token: token, on: stream)
+            }
+            return
+        }
         var status = server.lastStatus!
         status.members = server.membersWithClientAddresses
         let plan = EtcdUnary.plan(
@@ -235,14 +268,69 @@ final class GRPCConnection {
         case .fail(let status):
             fail(stream, status)
         case .local(let call):
+            let requirement: AuthRequirement
+            switch call {
+            case .memberList, .status, .alarmList: requirement = .authenticated
+            case .defragment, .leadershipAlreadyThere: requirement = .root
+            }
+            if let rejection = server.authorize(requirement, token: token, session: session, what: method.rawValue) {
+                return fail(stream, Self.status(of: rejection, method: method))
+            }
             let answer = EtcdLocalAnswer.answer(
                 call, status: status, context: server.etcdHeaderContext,
                 ownClientURL: "http://\(server.configuration.clientAddress)",
                 storageBytes: Int64(server.driver.environment.storage.approximateBytes))
             respond(answer, on: stream)
         case .submit(let request, let reply):
+            // Listing alarms reads Roster's own alarm keys, but etcd lets any user list alarms.
+            let rejection: AuthRejection?
+            if case .alarms = reply {
+                rejection = server.authorize(.authenticated, token: token, session: session, what: method.rawValue)
+            } else {
+                rejection = server.authorize(request, token: token, session: session, what: method.rawValue)
+            }
+            if let rejection { return fail(stream, Self.status(of: rejection, method: method)) }
             submit(request, kind: .grpc(stream, reply), on: stream)
         }
+    }
+
+    /// The status for an auth refusal of `method`: etcd 3.4's maintenance server refuses Defragment, Hash and
+    /// HashKV for want of the root role with its own error, `Unknown` "auth: permission denied"; everything else
+    /// gets the `EtcdStatus` mapping.
+    static func status(of rejection: AuthRejection, method: EtcdMethod) -> GRPCStatus {
+        switch (rejection, method) {
+        case (.permissionDenied, .defragment), (.permissionDenied, .hash), (.permissionDenied, .hashKV):
+            GRPCStatus(code: .unknown, message: "auth: permission denied")
+        default:
+            EtcdStatus.of(rejection)
+        }
+    }
+
+    /// A call of etcd's `Auth` service: changes are submitted like writes; tokens and reads answer directly.
+    private func serveAuth(_ request: AuthRequest, method: EtcdMethod, token: String?, on stream: StreamID) {
+        calls[stream]?.isServingAuth = true
+        server.serveAuth(
+            request, token: token, session: session, what: method.rawValue,
+            answer: { [weak self] answer in
+                guard let self, self.calls[stream] != nil else { return }
+                let header = self.server.etcdHeaderContext.header(revision: self.server.driver.registry.revision)
+                switch answer {
+                case .token(let token): self.respond(EtcdAuth.authenticated(token: token, header: header), on: stream)
+                case .read(let read):
+                    switch EtcdAuth.answer(read, auth: self.server.driver.registry.auth, header: header) {
+                    case .success(let bytes): self.respond(bytes, on: stream)
+                    case .failure(let status): self.fail(stream, status)
+                    }
+                case .refused(let rejection): self.fail(stream, EtcdStatus.of(rejection))
+                case .failed(let reason): self.fail(stream, GRPCStatus(code: .unavailable, message: "etcdserver: \(reason)"))
+                }
+                self.flush()
+            },
+            submitChange: { [weak self] command in
+                guard let self, self.calls[stream] != nil else { return }
+                self.submit(.write(.auth(command)), kind: .grpc(stream, .auth), on: stream)
+                self.flush()
+            })
     }
 
     /// Hands a node request to the server; the answer comes back through `complete` or `completeKeepAlive`.
@@ -303,6 +391,17 @@ final class GRPCConnection {
             for batch in batches { responses += watches.publish(batch.events, revision: batch.revision, registry: registry) }
             calls[stream]?.kind = .watch(watches)
             send(responses, on: stream, encoder: &encoder)
+        }
+        flush()
+    }
+
+    /// Cancels the watches whose stream's user may no longer read their keys (after an auth change).
+    func cancelUnpermittedWatches(registry: RegistryState) {
+        for (stream, call) in calls {
+            guard case .watch(var watches) = call.kind else { continue }
+            let responses = watches.cancelUnpermitted(registry: registry)
+            calls[stream]?.kind = .watch(watches)
+            send(responses, on: stream)
         }
         flush()
     }

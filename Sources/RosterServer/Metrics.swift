@@ -33,6 +33,8 @@ struct Metrics {
     /// Connections answered 503 `too_many_connections` because `--max-connections` were open.
     var connectionsRefused: UInt64 = 0
     var watchers = 0
+    /// Requests refused for auth reasons (no or bad token, permission denied, password worker full).
+    var authRefusals: UInt64 = 0
     var peerDisconnects: UInt64 = 0
 
     /// Renders every metric; `gauges` are values the caller reads from the node at render time.
@@ -46,6 +48,8 @@ struct Metrics {
         text += "# HELP roster_client_connections_refused_total Connections refused over --max-connections.\n"
         text += "# TYPE roster_client_connections_refused_total counter\n"
         text += "roster_client_connections_refused_total \(connectionsRefused)\n"
+        text += "# HELP roster_auth_refusals_total Requests refused by authentication or authorization.\n"
+        text += "# TYPE roster_auth_refusals_total counter\nroster_auth_refusals_total \(authRefusals)\n"
         text += "# HELP roster_watchers Active watches (one watch stream may carry many).\n# TYPE roster_watchers gauge\nroster_watchers \(watchers)\n"
         text += "# HELP roster_requests_total Client requests by kind.\n# TYPE roster_requests_total counter\n"
         for kind in requests.keys.sorted() { text += "roster_requests_total{kind=\"\(kind)\"} \(requests[kind]!)\n" }

@@ -41,6 +41,12 @@ extension RosterServer {
         var effects = effects
         transport.send(&effects)
         if let members = effects.members { transport.update(members: members) }
+        if driver.registry.auth.revision != watchedAuthRevision {
+            // Before this batch's events go out: a watch whose permission went away sees none of them.
+            watchedAuthRevision = driver.registry.auth.revision
+            watchHub.endUnpermitted(registry: driver.registry)
+            for session in grpcSessions.values { session.grpc?.cancelUnpermittedWatches(registry: driver.registry) }
+        }
         publish(effects.changes)
         for (request, response) in effects.responses { complete(request, response) }
     }

@@ -63,15 +63,27 @@ extension RosterServer {
     func handle(_ request: HTTPRequest, session: ClientSession) {
         let routed = APIAdapter.route(request, limits: driver.registry.limits)
         metrics.requests[APIAdapter.kind(of: routed), default: 0] += 1
+        var user: String?
+        if driver.registry.auth.isEnabled {
+            switch authorize(routed, request: request, session: session) {
+            case .failure(let rejection):
+                session.finish(APIAdapter.error(APIError(auth: rejection), context: context))
+                return
+            case .success(let identified):
+                user = identified
+            }
+        }
         switch routed {
         case .node(let nodeRequest):
             submit(nodeRequest, session: session, kind: .plain)
         case .prometheusTargets(let query, let options, let ifNoneMatch):
             submit(.read(query, options), session: session, kind: .prometheusTargets(ifNoneMatch: ifNoneMatch))
         case .watch(let spec):
-            startWatch(spec, session: session)
+            startWatch(spec, session: session, user: user)
         case .watchStream(let options):
-            startWatchStream(options, session: session)
+            startWatchStream(options, session: session, user: user)
+        case .auth(let authRequest):
+            serveHTTPAuth(authRequest, token: Self.bearerToken(request), session: session, what: "\(request.method) \(request.path)")
         case .keepAliveStream(let lease):
             session.beginStream(.keepAliveStream(lease), head: APIAdapter.streamHead(context: context))
             streamKeepAlive(lease, session: session)

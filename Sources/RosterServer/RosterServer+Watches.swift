@@ -9,18 +9,20 @@ import RosterNode
 
 /// Watches and streams: single watches, watch streams, long polls and streamed keepalives.
 extension RosterServer {
-    func startWatch(_ spec: WatchSpec, session: ClientSession) {
+    func startWatch(_ spec: WatchSpec, session: ClientSession, user: String? = nil) {
         let now = MonotonicClock.milliseconds()
         switch spec.mode {
         case .stream:
             let stream = watchHub.open(
                 .single, session: session, progressIntervalMilliseconds: spec.progressIntervalMilliseconds, now: now)
+            stream.user = user
             let watcher = watchHub.add(spec, tag: nil, to: stream, registry: driver.registry)
             session.beginStream(.watch(stream), head: APIAdapter.streamHead(context: context))
             watchHub.catchUp(watcher, registry: driver.registry, now: now)
         case .longPoll(_, let wait):
             let stream = watchHub.open(
                 .longPoll, session: session, progressIntervalMilliseconds: spec.progressIntervalMilliseconds, now: now)
+            stream.user = user
             let watcher = watchHub.add(spec, tag: nil, to: stream, registry: driver.registry)
             session.beginLongPoll(stream)
             watchHub.catchUp(watcher, registry: driver.registry, now: now)
@@ -34,10 +36,11 @@ extension RosterServer {
     }
 
     /// `POST /v1/watch`: a stream with no watches yet; they come as control lines.
-    func startWatchStream(_ options: WatchStreamOptions, session: ClientSession) {
+    func startWatchStream(_ options: WatchStreamOptions, session: ClientSession, user: String? = nil) {
         let stream = watchHub.open(
             .multiplexed, session: session, progressIntervalMilliseconds: options.progressIntervalMilliseconds,
             now: MonotonicClock.milliseconds())
+        stream.user = user
         session.beginStream(.watch(stream), head: APIAdapter.streamHead(context: context))
     }
 
@@ -59,6 +62,8 @@ extension RosterServer {
                 stream.write(
                     APIAdapter.canceledLine(watch: id, error: .tooManyWatches(limit: WatchControl.maximumWatchesPerStream)),
                     now: now)
+            } else if !WatchHub.isPermitted(spec, user: stream.user, registry: registry) {
+                stream.write(APIAdapter.canceledLine(watch: id, error: APIError(auth: .permissionDenied)), now: now)
             } else {
                 let watcher = watchHub.add(spec, tag: id, to: stream, registry: registry)
                 stream.write(APIAdapter.createdLine(watch: id, revision: registry.revision), now: now)

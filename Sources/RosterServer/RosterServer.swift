@@ -56,6 +56,12 @@ public final class RosterServer {
     var signals: SignalFD?
     var lastStatus: NodeStatus!
     var isShuttingDown = false
+    /// The current window of refusal logging (`RosterServer+Auth`): when it began, lines logged, lines held back.
+    var authRefusalLog: (windowStart: UInt64, logged: Int, suppressed: Int) = (0, 0, 0)
+    /// The auth revision the watches were last checked at; a newer one re-checks every watch's permission.
+    var watchedAuthRevision: UInt64 = 0
+    /// Tokens already verified at the current auth revision (`RosterServer+Auth`).
+    var verifiedTokens = VerifiedTokens()
     let requestTimeout: Duration
     let idleTimeout: Duration = .seconds(60)
     let parserLimits: HTTPParserLimits

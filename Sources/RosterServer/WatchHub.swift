@@ -234,6 +234,23 @@ final class WatchHub {
         }
     }
 
+    /// Ends every watch whose stream's user may no longer read its keys (after an auth change), before any
+    /// later event reaches it.
+    func endUnpermitted(registry: RegistryState) {
+        for stream in streams.values.sorted(by: { $0.id < $1.id }) {
+            for watcher in stream.watchers where !Self.isPermitted(watcher.spec, user: stream.user, registry: registry) {
+                end(watcher, code: "permission_denied", message: "permission denied: the watch's user may no longer read its keys")
+            }
+        }
+    }
+
+    /// Whether `user` may read what `spec` watches (always, with auth off).
+    static func isPermitted(_ spec: WatchSpec, user: String?, registry: RegistryState) -> Bool {
+        guard registry.auth.isEnabled else { return true }
+        guard let user else { return false }
+        return registry.auth.authorize(user: user, .keys([KeyAccess(.read, spec.filter.range)])) == nil
+    }
+
     /// Ends one watch the node can no longer serve: its own `canceled` line on a multiplexed stream, the
     /// whole stream otherwise.
     private func end(_ watcher: Watcher, code: String, message: String) {

@@ -51,6 +51,8 @@ final class WatchStream {
     /// every watch catches up from history, so nothing is lost and memory stays bounded.
     var isBackedUp = false
     var isClosed = false
+    /// The user that opened the stream (nil with auth off); its watches need read on their keys.
+    var user: String?
     var longPollTimer: TimerID?
     /// Active watches in creation order, so catch-up and tests see a stable order.
     private(set) var watchers: [Watcher] = []

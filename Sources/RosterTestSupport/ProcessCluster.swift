@@ -27,9 +27,10 @@ public struct HTTPResult: Sendable {
 
 public enum TestHTTP {
     /// - Parameter tls: A client TLS context for a node whose client port is TLS (see `TestTLS`).
+    /// - Parameter headers: Extra header lines ("Authorization: Bearer …").
     public static func request(
         _ method: String, port: UInt16, path: String, body: String? = nil, timeoutSeconds: Int = 5, raw: [UInt8]? = nil,
-        tls: TLSContext? = nil
+        tls: TLSContext? = nil, headers: [String] = []
     ) -> HTTPResult? {
         guard let socket = try? BlockingSocket.connect(to: .loopback(port: port), receiveTimeout: .seconds(timeoutSeconds))
         else { return nil }
@@ -40,6 +41,7 @@ public enum TestHTTP {
         } else {
             let payload = Array((body ?? "").utf8)
             var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            for header in headers { head += header + "\r\n" }
             if body != nil { head += "Content-Type: application/json\r\nContent-Length: \(payload.count)\r\n" }
             bytes = Array((head + "\r\n").utf8) + payload
         }
@@ -115,11 +117,13 @@ public final class StreamReader: @unchecked Sendable {
     /// Opens `method path` (a watch, a watch stream, a streamed keepalive) and collects its NDJSON lines.
     /// - Parameter receiveBufferBytes: A small kernel receive buffer, so that pausing reading backs up the
     ///   server's side of the connection quickly.
-    public init?(port: UInt16, method: String = "GET", path: String, receiveBufferBytes: Int32? = nil) {
+    /// - Parameter headers: Extra header lines ("Authorization: Bearer …").
+    public init?(port: UInt16, method: String = "GET", path: String, receiveBufferBytes: Int32? = nil, headers: [String] = []) {
         guard let socket = try? BlockingSocket.connect(to: .loopback(port: port), receiveBufferBytes: receiveBufferBytes)
         else { return nil }
         self.socket = socket
-        socket.send(Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+        let extra = headers.map { $0 + "\r\n" }.joined()
+        socket.send(Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(extra)\r\n".utf8))
         let thread = Thread { [self] in self.run() }
         thread.start()
     }
@@ -365,8 +369,10 @@ public final class ProcessCluster {
         for index in nodes.indices { kill(index) }
     }
 
-    public func request(_ method: String, _ path: String, on index: Int, body: String? = nil) -> HTTPResult? {
-        TestHTTP.request(method, port: nodes[index].clientPort, path: path, body: body, tls: tlsContext)
+    public func request(_ method: String, _ path: String, on index: Int, body: String? = nil, token: String? = nil) -> HTTPResult? {
+        TestHTTP.request(
+            method, port: nodes[index].clientPort, path: path, body: body, tls: tlsContext,
+            headers: token.map { ["Authorization: Bearer \($0)"] } ?? [])
     }
 
     public func status(of index: Int) -> [String: Any]? {

@@ -11,7 +11,9 @@ struct Arguments: Equatable {
     var flags: Set<String> = []
 
     /// Options that take no value.
-    static let booleanFlags: Set<String> = ["help", "prefix", "keys", "once", "prev", "serializable"]
+    static let booleanFlags: Set<String> = [
+        "help", "prefix", "keys", "once", "prev", "serializable", "no-password", "from-key",
+    ]
     /// Short names.
     static let aliases = ["o": "output", "h": "help", "e": "endpoints"]
 

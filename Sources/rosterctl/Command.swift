@@ -86,7 +86,9 @@ struct Command {
         """
     }
 
-    static let globalOptions: Set<String> = ["endpoints", "output", "timeout", "namespace", "help", "cacert", "cert", "key"]
+    static let globalOptions: Set<String> = [
+        "endpoints", "output", "timeout", "namespace", "help", "cacert", "cert", "key", "user",
+    ]
 
     static let globalHelp = """
         Global options:
@@ -97,6 +99,7 @@ struct Command {
               --cacert FILE      TLS: CA bundle that signs the nodes' certificates (implies https)
               --cert FILE        TLS: client certificate, for nodes started with --client-cert-auth
               --key FILE         TLS: private key of --cert
+              --user NAME[:PW]   auth: log in as NAME (password after the colon, else $ROSTER_PASSWORD)
           -h, --help             show help
         Exit codes: 0 ok; 1 rejected by the server (4xx: fix the request); 2 usage error;
                     3 unavailable (no node reachable, 5xx, timeout: retry later or check the cluster).

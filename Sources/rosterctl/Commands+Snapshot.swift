@@ -103,7 +103,8 @@ enum SnapshotCommands {
     /// either the old file or the whole new one, never a torn backup under the final name.
     static func writeDurably(_ bytes: [UInt8], to path: String) throws {
         let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+        // 0600: a backup holds the auth state too (password hashes, the token signing key).
+        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))

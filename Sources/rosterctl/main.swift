@@ -4,7 +4,7 @@ import RosterClient
 
 /// Every command, in help order.
 let commands: [Command] = RegistryCommands.all + LeaseCommands.all + KeyValueCommands.all + ClusterCommands.all
-    + SnapshotCommands.all + AlarmCommands.all
+    + SnapshotCommands.all + AlarmCommands.all + AuthCommands.all
 
 let overview = """
     Usage: rosterctl <command> [operands] [options]
@@ -102,6 +102,13 @@ func makeContext(_ arguments: Arguments, _ command: Command) throws -> Context {
     configuration.attemptTimeout = min(.seconds(2), timeout)
     configuration.namespace = arguments.option("namespace") ?? "default"
     configuration.tls = try tlsSettings(arguments, endpoints: endpoints)
+    if let user = arguments.option("user") {
+        let (name, given) = AuthCommands.splitUser(user)
+        guard let password = given ?? ProcessInfo.processInfo.environment["ROSTER_PASSWORD"] else {
+            throw UsageError("--user \(name) needs a password: --user \(name):<password> or $ROSTER_PASSWORD")
+        }
+        configuration.credentials = Credentials(user: name, password: password)
+    }
     return Context(
         arguments: arguments, operands: operands, client: RosterClient(configuration: configuration),
         endpoints: endpoints, format: format, timeout: timeout, namespace: configuration.namespace)

@@ -115,6 +115,23 @@ struct CommandGenerator {
         return Compare(key: key(), target, pick(Compare.Relation.allCases))
     }
 
+    /// Auth commands over two users and two roles, so that grants, revocations, refusals and enabling collide.
+    mutating func authCommand() -> AuthCommand {
+        let user = pick(["root", "u1"])
+        let role = pick(["root", "r1"])
+        switch Int.random(in: 0..<9, using: &random) {
+        case 0: return .addUser(name: user, credential: chance(70) ? PasswordCredential(iterations: 1, salt: [1], hash: [2]) : nil)
+        case 1: return .grantRole(user: user, role: role)
+        case 2: return .revokeRole(user: user, role: role)
+        case 3: return .addRole(name: role)
+        case 4: return .grantPermission(role: role, permission: AuthPermission(pick(AuthPermission.Access.allCases), range()))
+        case 5: return .revokePermission(role: role, range: range())
+        case 6: return .enable(tokenSigningKey: [UInt8(Int.random(in: 1...9, using: &random))])
+        case 7: return .disable
+        default: return chance(50) ? .deleteUser(name: user) : .deleteRole(name: role)
+        }
+    }
+
     mutating func command(revision: Revision) -> RegistryCommand {
         switch Int.random(in: 0..<100, using: &random) {
         case 0..<22: return .put(PutRequest(key: key(), value: value(), lease: lease(), returnPrevious: chance(50)))
@@ -153,6 +170,8 @@ struct CommandGenerator {
                     weight: chance(50) ? UInt32.random(in: 0...9, using: &random) : nil))
         case 86..<94:
             return .deregisterInstance(name(), incarnation: chance(50) ? UInt64.random(in: 0...3, using: &random) : nil)
+        case 94..<97:
+            return .auth(authCommand())
         default:
             return .compact(Revision(max(0, revision.rawValue - Int64.random(in: -1...8, using: &random))))
         }

@@ -1,5 +1,6 @@
-// Linux calls that Swift's Glibc module does not export: epoll, eventfd, timerfd, accept4, pthread_setname_np,
-// glibc's malloc tuning (mallopt, malloc_trim), and posix_spawn's close-every-other-descriptor action.
+// Linux calls that Swift's Glibc module does not export: epoll, eventfd, timerfd, accept4, gettid,
+// pthread_setname_np, glibc's malloc tuning (mallopt, malloc_trim), and posix_spawn's close-every-other-descriptor
+// action.
 #ifndef ROSTER_CLINUXSHIM_H
 #define ROSTER_CLINUXSHIM_H
 #include <sys/epoll.h>
@@ -22,4 +23,11 @@ extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *
 // The same for pthread_setname_np (names a thread for /proc/<pid>/task/<tid>/comm, at most 15 bytes).
 #include <pthread.h>
 extern int pthread_setname_np(pthread_t thread, const char *name);
+
+// The calling thread's kernel ID (gettid is _GNU_SOURCE too), for per-thread setpriority.
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline int roster_gettid(void) {
+    return (int)syscall(SYS_gettid);
+}
 #endif

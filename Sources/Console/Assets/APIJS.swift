@@ -30,6 +30,61 @@ extension ConsoleAssets {
           return new ApiError(response.status, code, message);
         }
 
+        // With auth on, requests to this node carry the token from a sign-in (kept for the tab's session only).
+        // Requests to other members (their status) go without it: a header would need a CORS preflight there.
+        const tokenKey = "roster-token";
+        const tokenRefusals = new Set(["unauthenticated", "invalid_token", "auth_old_revision"]);
+        let signingIn = null;
+
+        function authorize(url, headers) {
+          const token = sessionStorage.getItem(tokenKey);
+          if (token && url.startsWith("/")) headers["Authorization"] = "Bearer " + token;
+          return headers;
+        }
+
+        /** Asks for a user and password until the node issues a token (one dialog for every waiting request). */
+        function signIn(reason) {
+          if (!signingIn) signingIn = askForSignIn(reason).finally(() => { signingIn = null; });
+          return signingIn;
+        }
+
+        function askForSignIn(reason) {
+          const dialog = document.getElementById("login");
+          const form = document.getElementById("login-form");
+          const message = document.getElementById("login-message");
+          message.textContent = reason;
+          return new Promise((resolve) => {
+            const onSubmit = async (event) => {
+              event.preventDefault();
+              const name = document.getElementById("login-user").value;
+              const password = document.getElementById("login-password").value;
+              const response = await fetch("/v1/auth/authenticate", {
+                method: "POST", cache: "no-store", headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ name, password }),
+              });
+              if (!response.ok) {
+                message.textContent = (await errorOf(response)).message;
+                return;
+              }
+              sessionStorage.setItem(tokenKey, (await response.json()).token);
+              document.getElementById("login-password").value = "";
+              form.removeEventListener("submit", onSubmit);
+              dialog.close();
+              resolve();
+            };
+            form.addEventListener("submit", onSubmit);
+            if (!dialog.open) dialog.showModal();
+          });
+        }
+
+        /** Signs in and returns true when `error` is a refusal a new token fixes. */
+        async function signedInAfter(error) {
+          if (error.status !== 401 || !tokenRefusals.has(error.code)) return false;
+          sessionStorage.removeItem(tokenKey);
+          await signIn(error.message);
+          return true;
+        }
+
         /**
          * Sends one request and returns its parsed JSON body.
          * @param {string} method
@@ -38,7 +93,7 @@ extension ConsoleAssets {
          * @throws {ApiError} for a non-2xx answer, or with code `unreachable` when no answer came
          */
         export async function request(method, url, options = {}) {
-          const init = { method, headers: {}, cache: "no-store" };
+          const init = { method, headers: authorize(url, {}), cache: "no-store" };
           const signals = [AbortSignal.timeout(options.timeoutMs ?? 5000)];
           if (options.signal) signals.push(options.signal);
           init.signal = AbortSignal.any(signals);
@@ -53,7 +108,11 @@ extension ConsoleAssets {
             if (options.signal && options.signal.aborted) throw error;
             throw new ApiError(0, "unreachable", "no answer from " + url + " (" + error.message + ")");
           }
-          if (!response.ok) throw await errorOf(response);
+          if (!response.ok) {
+            const error = await errorOf(response);
+            if (!options.signedIn && await signedInAfter(error)) return request(method, url, { ...options, signedIn: true });
+            throw error;
+          }
           return response.json();
         }
 
@@ -75,8 +134,13 @@ extension ConsoleAssets {
          * @throws {ApiError} when the node refuses the stream (its status and error code)
          */
         export async function streamLines(url, signal, onOpen, onLine, onBytes) {
-          const response = await fetch(url, { signal, cache: "no-store" });
-          if (!response.ok) throw await errorOf(response);
+          let response = await fetch(url, { signal, cache: "no-store", headers: authorize(url, {}) });
+          if (!response.ok) {
+            const error = await errorOf(response);
+            if (!(await signedInAfter(error))) throw error;
+            response = await fetch(url, { signal, cache: "no-store", headers: authorize(url, {}) });
+            if (!response.ok) throw await errorOf(response);
+          }
           onOpen();
           const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
           let pending = "";

@@ -76,6 +76,17 @@ extension ConsoleAssets {
             <button id="confirm-ok" type="button" class="primary"></button>
           </div>
         </dialog>
+        <dialog id="login" aria-labelledby="login-title">
+          <form id="login-form" method="dialog">
+            <h3 id="login-title">Sign in</h3>
+            <p id="login-message">Auth is enabled on this cluster.</p>
+            <label>User <input id="login-user" name="user" autocomplete="username" required></label>
+            <label>Password <input id="login-password" name="password" type="password" autocomplete="current-password"></label>
+            <div class="dialog-buttons">
+              <button id="login-ok" type="submit" class="primary">Sign in</button>
+            </div>
+          </form>
+        </dialog>
         <div id="toast" class="toast" role="status" hidden></div>
         </body>
         </html>

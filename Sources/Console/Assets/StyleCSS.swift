@@ -109,6 +109,8 @@ extension ConsoleAssets {
         dialog { border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px; max-width: 440px; box-shadow: 0 10px 30px rgba(0, 0, 0, 0.2); }
         dialog::backdrop { background: rgba(17, 24, 39, 0.35); }
         .dialog-buttons { display: flex; justify-content: flex-end; gap: 8px; margin-top: 16px; }
+        #login-form label { display: block; margin-top: 8px; }
+        #login-form input { display: block; width: 100%; margin-top: 4px; padding: 5px 8px; box-sizing: border-box; }
         .dialog-buttons button { padding: 5px 14px; border-radius: 6px; border: 1px solid var(--line); background: #fff; cursor: pointer; }
         .dialog-buttons button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
 

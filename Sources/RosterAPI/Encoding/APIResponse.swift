@@ -123,6 +123,8 @@ public enum APIResponse {
             writer.instance(instance)
         case .compacted(let revision):
             writer.field("compacted", revision.rawValue)
+        case .authChanged(let authRevision):
+            writer.field("auth_revision", authRevision)
         }
     }
 

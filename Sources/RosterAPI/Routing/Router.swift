@@ -68,6 +68,7 @@ struct Router {
             case "txn" where segments.count == 2: return try routeTransaction()
             case "compact" where segments.count == 2: return try routeCompact()
             case "cluster": return try routeCluster()
+            case "auth" where segments.count >= 3: return try routeAuth()
             case "snapshot" where segments.count == 2: return try simple(.snapshot)
             case "alarms" where segments.count == 2: return try routeAlarms()
             case "sd" where segments.count == 3 && segments[2] == "prometheus": return try routePrometheusTargets()

@@ -62,7 +62,7 @@ enum BlockingHTTP {
     /// is ready, and gives the socket back when the exchange ended cleanly.
     static func exchange(
         _ endpoint: Endpoint, method: String, path: String, body: [UInt8]?, deadline: ContinuousClock.Instant,
-        cancel: CancelFlag, pool: ConnectionPool = .shared
+        cancel: CancelFlag, pool: ConnectionPool = .shared, headers: [String] = []
     ) throws(TransportFailure) -> HTTPResponse {
         let connection: Connection
         // TLS sessions are not pooled: a pooled descriptor would need its TLS state kept with it.
@@ -74,7 +74,7 @@ enum BlockingHTTP {
         var reusable = false
         defer { if reusable { pool.give(connection.descriptor, to: endpoint) } else { connection.close() } }
         try connection.send(
-            requestBytes(endpoint, method: method, path: path, body: body, keepAlive: true), deadline: deadline)
+            requestBytes(endpoint, method: method, path: path, body: body, keepAlive: true, headers: headers), deadline: deadline)
         var reader = ResponseReader(connection: connection)
         var response = try reader.readHead(deadline: deadline)
         response.body = try reader.readBody(headers: response.headers, method: method, deadline: deadline)
@@ -90,11 +90,11 @@ enum BlockingHTTP {
     ///     so a longer silence means the node is gone or cut off.
     static func stream(
         _ endpoint: Endpoint, path: String, headDeadline: ContinuousClock.Instant, idleTimeout: Duration,
-        cancel: CancelFlag, onHead: (HTTPResponse) -> Void, onLine: ([UInt8]) -> Bool
+        cancel: CancelFlag, headers: [String] = [], onHead: (HTTPResponse) -> Void, onLine: ([UInt8]) -> Bool
     ) throws(TransportFailure) -> HTTPResponse {
         let connection = try Connection.open(endpoint, deadline: headDeadline, cancel: cancel)
         defer { connection.close() }
-        try connection.send(requestBytes(endpoint, method: "GET", path: path, body: nil), deadline: headDeadline)
+        try connection.send(requestBytes(endpoint, method: "GET", path: path, body: nil, headers: headers), deadline: headDeadline)
         var reader = ResponseReader(connection: connection)
         var response = try reader.readHead(deadline: headDeadline)
         guard response.status == 200 else {
@@ -120,11 +120,13 @@ enum BlockingHTTP {
         }
     }
 
-    static func requestBytes(_ endpoint: Endpoint, method: String, path: String, body: [UInt8]?, keepAlive: Bool = false)
-        -> [UInt8]
-    {
+    /// - Parameter headers: Extra header lines (`Authorization: Bearer …`).
+    static func requestBytes(
+        _ endpoint: Endpoint, method: String, path: String, body: [UInt8]?, keepAlive: Bool = false, headers: [String] = []
+    ) -> [UInt8] {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(endpoint.description)\r\n"
         if !keepAlive { head += "Connection: close\r\n" }
+        for header in headers { head += header + "\r\n" }
         head += "User-Agent: RosterClient\r\n"
         if let body {
             head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"

@@ -6,7 +6,8 @@ import Foundation
 /// cooperative pool; cancelling the calling task sets a flag the thread checks between 50 ms poll slices.
 enum Transport {
     static func exchange(
-        _ endpoint: Endpoint, method: String, path: String, body: [UInt8]?, deadline: ContinuousClock.Instant
+        _ endpoint: Endpoint, method: String, path: String, body: [UInt8]?, deadline: ContinuousClock.Instant,
+        headers: [String] = []
     ) async throws(TransportFailure) -> HTTPResponse {
         let flag = CancelFlag()
         let result: Result<HTTPResponse, TransportFailure> = await withTaskCancellationHandler {
@@ -14,7 +15,8 @@ enum Transport {
                 let thread = Thread {
                     do throws(TransportFailure) {
                         let response = try BlockingHTTP.exchange(
-                            endpoint, method: method, path: path, body: body, deadline: deadline, cancel: flag)
+                            endpoint, method: method, path: path, body: body, deadline: deadline, cancel: flag,
+                            headers: headers)
                         continuation.resume(returning: .success(response))
                     } catch {
                         continuation.resume(returning: .failure(error))

@@ -24,6 +24,8 @@ extension RegistryInteraction {
             return "deregister \(text(name.key))" + (incarnation.map { " incarnation:\($0)" } ?? "")
         case .compact(let revision):
             return "compact \(revision)"
+        case .auth(let command):
+            return "auth \(command)"
         case .transaction(let request):
             return format(request)
         case .updateInstance:
@@ -48,6 +50,7 @@ extension RegistryInteraction {
         case .instanceUpdated: "updated"
         case .instanceDeregistered: "deregistered"
         case .compacted(let revision): "history compacted through \(revision)"
+        case .authChanged(let authRevision): "auth revision \(authRevision)"
         }
     }
 

@@ -452,6 +452,7 @@ func main() {
 	admin := newClient(eps)
 	basics(admin)
 	nestedTxn(admin)
+	authCheck(admin, eps)
 
 	stop, stopAll := context.WithCancel(context.Background())
 	defer stopAll()

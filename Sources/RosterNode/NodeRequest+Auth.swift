@@ -1,0 +1,69 @@
+import Registry
+
+/// What each node request needs from its user when auth is on: the single place that decides, so that every
+/// front end (native HTTP, etcd gRPC, the console) enforces the same rules.
+///
+/// etcd's rules: reads need read and writes need write on every key they touch, a transaction needs read on
+/// every compare and the access of every operation in both branches (its outcome is not known in advance), a
+/// lease revoke needs write on every key attached to the lease; membership, maintenance, compaction and the
+/// auth store itself need the root role; lease grants and keepalives need only a valid user.
+extension NodeRequest {
+    /// The requirement of this request against `registry` (for lease revocations, whose keys live there).
+    public func authRequirement(in registry: RegistryState) -> AuthRequirement {
+        switch self {
+        case .write(let command): command.authRequirement(in: registry)
+        case .registerWithLease(let instance, _): .keys([KeyAccess(.write, .key(instance.name.key))])
+        case .keepAlive: .authenticated
+        case .read(let query, _): query.authRequirement
+        case .admin: .root
+        }
+    }
+}
+
+extension RegistryCommand {
+    /// The requirement of this command against `registry`.
+    public func authRequirement(in registry: RegistryState) -> AuthRequirement {
+        switch self {
+        case .put(let request): .keys([KeyAccess(.write, .key(request.key))])
+        case .deleteRange(let request): .keys([KeyAccess(.write, request.range)])
+        case .transaction(let request): .keys(request.keyAccesses)
+        case .grantLease: .authenticated
+        case .revokeLease(let id):
+            .keys((registry.lease(id)?.sortedKeys ?? []).map { KeyAccess(.write, .key($0)) })
+        case .checkpointLeases, .expireLeases, .compact, .auth: .root
+        case .registerInstance(let instance): .keys([KeyAccess(.write, .key(instance.name.key))])
+        case .updateInstance(let update): .keys([KeyAccess(.write, .key(update.name.key))])
+        case .deregisterInstance(let name, _): .keys([KeyAccess(.write, .key(name.key))])
+        }
+    }
+}
+
+extension TransactionRequest {
+    /// Read on every compare, and every operation's access in both branches, nested ones included.
+    var keyAccesses: [KeyAccess] {
+        var accesses = compares.map { KeyAccess(.read, $0.range ?? .key($0.key)) }
+        for operation in success + failure {
+            switch operation {
+            case .range(let request): accesses.append(KeyAccess(.read, request.range))
+            case .put(let request): accesses.append(KeyAccess(.write, .key(request.key)))
+            case .deleteRange(let request): accesses.append(KeyAccess(.write, request.range))
+            case .transaction(let nested): accesses += nested.keyAccesses
+            }
+        }
+        return accesses
+    }
+}
+
+extension RegistryQuery {
+    /// Reads need read on what they show; a service's instances are its key prefix.
+    public var authRequirement: AuthRequirement {
+        switch self {
+        case .range(let request), .rangeAt(let request, _): .keys([KeyAccess(.read, request.range)])
+        case .instances(let namespace, let service): .keys([KeyAccess(.read, .prefix(Array("\(namespace)/\(service)/".utf8)))])
+        case .instance(let name): .keys([KeyAccess(.read, .key(name.key))])
+        case .services(let namespace): .keys([KeyAccess(.read, .prefix(Array("\(namespace)/".utf8)))])
+        case .lease, .leases: .authenticated
+        case .hash: .root
+        }
+    }
+}
