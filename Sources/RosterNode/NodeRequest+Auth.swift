@@ -59,8 +59,8 @@ extension RegistryQuery {
     public var authRequirement: AuthRequirement {
         switch self {
         case .range(let request), .rangeAt(let request, _): .keys([KeyAccess(.read, request.range)])
-        case .instances(let namespace, let service): .keys([KeyAccess(.read, .prefix(Array("\(namespace)/\(service)/".utf8)))])
-        case .instance(let name): .keys([KeyAccess(.read, .key(name.key))])
+        case .instances(let namespace, let service), .instancesAt(let namespace, let service, _): .keys([KeyAccess(.read, .prefix(Array("\(namespace)/\(service)/".utf8)))])
+        case .instance(let name), .instanceAt(let name, _): .keys([KeyAccess(.read, .key(name.key))])
         case .services(let namespace): .keys([KeyAccess(.read, .prefix(Array("\(namespace)/".utf8)))])
         case .lease, .leases: .authenticated
         case .hash: .root

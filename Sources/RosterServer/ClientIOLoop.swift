@@ -130,7 +130,7 @@ final class RelayEndpoint: ConnectionDelegate {
     }
 
     func connectionDidConnect(_ connection: Connection) {
-        relay.report(.connected(id: id))
+        relay.report(.connected(id: id, peerCommonName: connection.peerCommonName))
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {

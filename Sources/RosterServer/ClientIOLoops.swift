@@ -82,8 +82,8 @@ final class ClientIOLoops {
     func receive(_ events: [RelayEvent], from index: Int) {
         for event in events {
             switch event {
-            case .connected(let id):
-                connections[id]?.didConnect()
+            case .connected(let id, let peerCommonName):
+                connections[id]?.didConnect(peerCommonName: peerCommonName)
             case .read(let id, let bytes):
                 connections[id]?.didRead(bytes)
             case .sent(let id, let acknowledged, let outbound):

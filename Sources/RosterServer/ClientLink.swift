@@ -8,6 +8,8 @@ import Posix
 protocol ClientLink: AnyObject {
     /// The client's address.
     var peer: SocketAddress { get }
+    /// The CN of the client's TLS certificate, once the handshake is done (nil without TLS or certificate).
+    var peerCommonName: String? { get }
     /// The connection's buffer bounds.
     var limits: ConnectionLimits { get }
     /// The loop the session runs on.
@@ -36,6 +38,7 @@ protocol ClientLinkDelegate: AnyObject {
 
 extension Connection: ClientLink {
     func closeNow() { close(.local) }
+    var peerCommonName: String? { (security as? TLSConnectionSecurity)?.engine.peerCommonName }
 }
 
 /// A `ClientLinkDelegate` as the `ConnectionDelegate` of a connection on its own loop.

@@ -17,8 +17,8 @@ enum RelayCommand: Sendable {
 
 /// What an I/O loop tells the Raft loop about a client connection it carries.
 enum RelayEvent: Sendable {
-    /// The connection is up (with TLS: its handshake finished).
-    case connected(id: UInt64)
+    /// The connection is up (with TLS: its handshake finished, and the CN of the client's certificate if any).
+    case connected(id: UInt64, peerCommonName: String?)
     /// Plaintext bytes arrived, in order.
     case read(id: UInt64, bytes: [UInt8])
     /// The kernel took or queued the bytes of writes (`acknowledgedBytes` of them since the last report);
@@ -39,16 +39,5 @@ final class SecurityTransfer: @unchecked Sendable {
 
     init(_ security: (any ConnectionSecurity)?) {
         self.security = security
-    }
-}
-
-/// An object owned by one loop thread, carried through another thread's inbox without being touched there.
-final class LoopConfined<Value: AnyObject>: @unchecked Sendable {
-    // Safety: `value` is set at creation; only jobs that run on the owning loop thread read it (the relay
-    // submits to that loop's handle), and the other thread only moves the box.
-    let value: Value
-
-    init(_ value: Value) {
-        self.value = value
     }
 }

@@ -31,7 +31,7 @@ final class ClientSession: ClientLinkDelegate {
 
     /// The CN of the client's TLS certificate, the user of requests without a token under `--client-cert-auth`.
     var certificateCommonName: String? {
-        (connection?.security as? TLSConnectionSecurity)?.engine.peerCommonName
+        connection?.peerCommonName
     }
 
     var grpc: GRPCConnection? {

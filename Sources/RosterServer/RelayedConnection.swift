@@ -18,6 +18,8 @@ final class RelayedConnection: ClientLink {
     /// The index of the I/O loop that carries the socket.
     let ioLoop: Int
     private(set) var isClosed = false
+    /// Set when the I/O loop reports the connection up (the TLS engine stays on that loop).
+    private(set) var peerCommonName: String?
     private(set) var isOverLimit = false
     /// Held strongly until closed, as a `Connection` holds its delegate.
     private var delegate: (any ClientLinkDelegate)?
@@ -69,8 +71,9 @@ final class RelayedConnection: ClientLink {
 
     // MARK: - Events from the I/O loop
 
-    func didConnect() {
+    func didConnect(peerCommonName: String?) {
         guard !isClosed else { return }
+        self.peerCommonName = peerCommonName
         delegate?.linkDidConnect(self)
     }
 

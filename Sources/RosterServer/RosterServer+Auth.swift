@@ -227,14 +227,6 @@ enum AuthAnswer {
     case failed(String)
 }
 
-/// A loop-thread value carried through another thread and back without being touched there.
-final class LoopConfined<Value>: @unchecked Sendable {
-    // Safety: `value` is set at creation on the loop thread and read only by the closure that
-    // `EventLoopHandle.execute` runs back on that same thread; the worker only passes the box along.
-    let value: Value
-
-    init(_ value: Value) { self.value = value }
-}
 
 // MARK: - Native HTTP
 

@@ -16,7 +16,7 @@ extension ClientSuite {
         func credentialsAndRefresh() async throws {
             let cluster = try ProcessCluster(size: 1, extraFlags: ["--auth-password-iterations", "1000"])
             try cluster.startAll()
-            _ = try cluster.waitForLeader()
+            _ = try await cluster.waitForLeader()
             let endpoints = "127.0.0.1:\(cluster.nodes[0].clientPort)"
             let root = ["--user", "root:rootpw"]
             for arguments in [

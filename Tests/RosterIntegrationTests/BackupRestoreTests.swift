@@ -101,8 +101,8 @@ struct BackupRestoreTests {
 
         // A restart of the joined member does not depend on the member it joined through: with that one down, it
         // starts from its own data (found by the chaos soak, whose joined members restart while others are down).
-        restored.kill(0)
-        restored.kill(joiner)
+        await restored.kill(0)
+        await restored.kill(joiner)
         try restored.start(joiner, initialCluster: "", extraArguments: ["--join", endpoint])
         try restored.waitFor("n4 to serve again after a restart with its --join member down", seconds: 30) {
             (Self.keys(restored, on: joiner) ?? []).isSuperset(of: expected)
