@@ -17,12 +17,20 @@ extension RegistryCommand {
         case updateLiveInstance
         /// Every auth command, with a sub-tag of its own (`AuthCommand`'s encoding).
         case auth
+        /// The auth revision a client's request was authorized at, then the command (tag and fields); never nested.
+        case authChecked
     }
 
     /// The command as a log entry payload.
     public func encoded() -> [UInt8] {
         var writer = ByteWriter(reservingCapacity: 128)
         writer.write(Self.formatVersion)
+        encodeTagged(into: &writer)
+        return writer.bytes
+    }
+
+    /// The tag, then the command's fields.
+    private func encodeTagged(into writer: inout ByteWriter) {
         switch self {
         case .put(let request):
             writer.write(Tag.put.rawValue)
@@ -69,8 +77,11 @@ extension RegistryCommand {
         case .auth(let command):
             writer.write(Tag.auth.rawValue)
             command.encode(into: &writer)
+        case .authChecked(let authRevision, let command):
+            writer.write(Tag.authChecked.rawValue)
+            writer.writeVarint(authRevision)
+            command.encodeTagged(into: &writer)
         }
-        return writer.bytes
     }
 
     /// Decodes a log entry payload.
@@ -83,6 +94,15 @@ extension RegistryCommand {
         var reader = ByteReader(bytes)
         let version = try reader.readByte("command version")
         guard version == formatVersion else { throw .unknownTag(field: "command version", tag: UInt64(version)) }
+        let command = try decodeTagged(from: &reader, limits: limits, insideAuthCheck: false)
+        try reader.expectEnd()
+        return command
+    }
+
+    /// Reads a tag and the command's fields.
+    private static func decodeTagged(from reader: inout ByteReader, limits: RegistryLimits, insideAuthCheck: Bool)
+        throws(CodecError) -> RegistryCommand
+    {
         let rawTag = try reader.readByte("command tag")
         guard let tag = Tag(rawValue: rawTag) else { throw .unknownTag(field: "command tag", tag: UInt64(rawTag)) }
         let command: RegistryCommand
@@ -128,8 +148,11 @@ extension RegistryCommand {
             command = .deregisterInstance(name, incarnation: hasIncarnation ? incarnation : nil)
         case .compact: command = .compact(Revision(try reader.readSignedVarint("revision")))
         case .auth: command = .auth(try AuthCommand(from: &reader, limits: limits))
+        case .authChecked:
+            guard !insideAuthCheck else { throw .invalidValue(field: "command", reason: "an auth check inside an auth check") }
+            let authRevision = try reader.readVarint("auth revision")
+            command = .authChecked(authRevision: authRevision, try decodeTagged(from: &reader, limits: limits, insideAuthCheck: true))
         }
-        try reader.expectEnd()
         return command
     }
 }

@@ -32,4 +32,28 @@ public enum RegistryCommand: Equatable, Sendable {
     /// Changes users, roles or the auth switch; touches no key and bumps the auth revision, not the
     /// registry revision.
     case auth(AuthCommand)
+    /// A client's command with the auth revision its permission was checked at. It applies only if auth is
+    /// off or still at that revision; otherwise it is refused `oldRevision` (etcd's `ErrAuthOldRevision`,
+    /// which clients answer by logging in again and retrying), so a permission revoked between a member's
+    /// check and the entry's turn in the log never lets the write through. Never nested.
+    indirect case authChecked(authRevision: UInt64, RegistryCommand)
+}
+
+extension RegistryCommand {
+    /// The command itself, without the auth revision it was checked at.
+    public var payload: RegistryCommand {
+        if case .authChecked(_, let command) = self { command } else { self }
+    }
+
+    /// The auth revision the command was checked at, if it carries one.
+    public var checkedAuthRevision: UInt64? {
+        if case .authChecked(let revision, _) = self { revision } else { nil }
+    }
+
+    /// The command carrying `authRevision`; unchanged when `authRevision` is nil or the command already carries
+    /// one (the earlier check is the one that counts).
+    public func checked(atAuthRevision authRevision: UInt64?) -> RegistryCommand {
+        guard let authRevision, checkedAuthRevision == nil else { return self }
+        return .authChecked(authRevision: authRevision, self)
+    }
 }

@@ -53,6 +53,13 @@ public struct RegistryState: Sendable {
     ///   `lastAppliedIndex`.
     public mutating func apply(_ command: RegistryCommand, at index: UInt64) -> CommandResult {
         precondition(index > lastAppliedIndex, "apply at index \(index) after \(lastAppliedIndex)")
+        if case .authChecked(let checkedAt, let command) = command {
+            guard !auth.isEnabled || auth.revision == checkedAt else {
+                lastAppliedIndex = index
+                return .rejected(.auth(.oldRevision(token: checkedAt, current: auth.revision)))
+            }
+            return apply(command, at: index)
+        }
         lastAppliedIndex = index
         var changes = ChangeSet(revision: revision.next)
         let outcome: Result<CommandResponse, RegistryRejection>
@@ -71,6 +78,8 @@ public struct RegistryState: Sendable {
         case .compact(let target): outcome = applyCompact(target)
         case .auth(let command):
             outcome = auth.apply(command).map { .authChanged(authRevision: $0) }.mapError { .auth($0) }
+        case .authChecked:
+            preconditionFailure("an auth check inside an auth check")  // unwrapped above; the decoder refuses nesting
         }
         switch outcome {
         case .failure(let rejection):

@@ -77,6 +77,7 @@ public enum AlarmDirectory {
         case .transaction(let transaction):
             return !puts(transaction)
         case .grantLease, .registerInstance, .updateInstance: return false
+        case .authChecked(_, let command): return isAllowedWithoutSpace(command)
         }
     }
 

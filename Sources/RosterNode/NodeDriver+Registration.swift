@@ -12,14 +12,14 @@ extension NodeDriver {
     /// calls before each Ready.
     enum RegistrationStep {
         /// The lease grant is proposed (or forwarded); the instance registers once it applies here.
-        case granting(ServiceInstance)
+        case granting(ServiceInstance, authRevision: UInt64?)
         /// The registration under `lease` is proposed; the lease is revoked if it does not apply.
         case registering(lease: LeaseID)
     }
 
     /// A proposal a registration's step decided on, to be made once Raft takes proposals again.
     enum FollowUp {
-        case register(ServiceInstance, request: RequestID)
+        case register(ServiceInstance, request: RequestID, authRevision: UInt64?)
         case revoke(LeaseID)
     }
 
@@ -30,20 +30,23 @@ extension NodeDriver {
         followUps.removeAll()
         for followUp in due {
             switch followUp {
-            case .register(let instance, let request):
+            case .register(let instance, let request, let authRevision):
                 // Cancelled meanwhile: `registrationCancelled` queued the lease's revocation instead.
                 guard openRequests.contains(request) else { continue }
-                submitWrite(.registerInstance(instance), id: request)
+                submitWrite(RegistryCommand.registerInstance(instance).checked(atAuthRevision: authRevision), id: request)
             case .revoke(let lease):
                 proposeUnanswered(.revokeLease(lease))
             }
         }
     }
 
-    /// Starts a registration with a lease: proposes the grant first.
-    mutating func submitRegistration(_ instance: ServiceInstance, ttlMilliseconds: Int64, id: RequestID) {
-        registrations[id] = .granting(instance)
-        submitWrite(.grantLease(id: nil, ttlMilliseconds: ttlMilliseconds, grantedAtMilliseconds: 0), id: id)
+    /// Starts a registration with a lease: proposes the grant first. Both steps carry `authRevision`, the auth
+    /// revision the client's permission was checked at (see `RegistryCommand.authChecked`).
+    mutating func submitRegistration(_ instance: ServiceInstance, ttlMilliseconds: Int64, authRevision: UInt64?, id: RequestID) {
+        registrations[id] = .granting(instance, authRevision: authRevision)
+        submitWrite(
+            RegistryCommand.grantLease(id: nil, ttlMilliseconds: ttlMilliseconds, grantedAtMilliseconds: 0)
+                .checked(atAuthRevision: authRevision), id: id)
     }
 
     /// Moves a registration on after its current step was answered.
@@ -52,12 +55,12 @@ extension NodeDriver {
     mutating func continueRegistration(_ id: RequestID, after response: NodeResponse) -> Bool {
         guard let step = registrations.removeValue(forKey: id) else { return false }
         switch step {
-        case .granting(var instance):
+        case .granting(var instance, let authRevision):
             // A grant that failed registers nothing: the client hears the grant's failure.
             guard case .written(let applied) = response, case .leaseGranted(let lease, _) = applied.response else { return false }
             instance.lease = lease
             registrations[id] = .registering(lease: lease)
-            followUps.append(.register(instance, request: id))
+            followUps.append(.register(instance, request: id, authRevision: authRevision))
             return true
         case .registering(let lease):
             if case .written = response {} else { revokeOrphan(lease) }

@@ -15,7 +15,8 @@ extension NodeDriver {
         openRequests.insert(id)
         switch request {
         case .write(let command): submitWrite(command, id: id)
-        case .registerWithLease(let instance, let ttl): submitRegistration(instance, ttlMilliseconds: ttl, id: id)
+        case .registerWithLease(let instance, let ttl, let authRevision):
+            submitRegistration(instance, ttlMilliseconds: ttl, authRevision: authRevision, id: id)
         case .keepAlive(let lease): submitKeepAlive(lease, reply: .local(id))
         case .read(let query, let readOptions): submitRead(query, options: readOptions, id: id)
         case .admin(let admin): submitAdmin(admin, id: id)
@@ -28,7 +29,7 @@ extension NodeDriver {
             return
         }
         // A transaction's shape is checked before it is proposed: its entry must decode on every node.
-        if case .transaction(let transaction) = command, let rejection = transaction.shapeRejection(limits: options.registryLimits) {
+        if case .transaction(let transaction) = command.payload, let rejection = transaction.shapeRejection(limits: options.registryLimits) {
             answer(id, .rejected(rejection, evaluatedAt: registry.revision))
             return
         }
@@ -69,8 +70,9 @@ extension NodeDriver {
     ///   saves encoding it again (a lease grant still is, to stamp the leader's time).
     mutating func proposeAsLeader(_ command: RegistryCommand, encoded: [UInt8]? = nil) -> ForwardOutcome {
         let entry: [UInt8]
-        if case .grantLease(let lease, let ttl, _) = command {
-            entry = RegistryCommand.grantLease(id: lease, ttlMilliseconds: ttl, grantedAtMilliseconds: now).encoded()
+        if case .grantLease(let lease, let ttl, _) = command.payload {
+            entry = RegistryCommand.grantLease(id: lease, ttlMilliseconds: ttl, grantedAtMilliseconds: now)
+                .checked(atAuthRevision: command.checkedAuthRevision).encoded()
         } else {
             entry = encoded ?? command.encoded()
         }

@@ -12,10 +12,22 @@ extension NodeRequest {
     public func authRequirement(in registry: RegistryState) -> AuthRequirement {
         switch self {
         case .write(let command): command.authRequirement(in: registry)
-        case .registerWithLease(let instance, _): .keys([KeyAccess(.write, .key(instance.name.key))])
+        case .registerWithLease(let instance, _, _): .keys([KeyAccess(.write, .key(instance.name.key))])
         case .keepAlive: .authenticated
         case .read(let query, _): query.authRequirement
         case .admin: .root
+        }
+    }
+
+    /// The request with its writes carrying the auth revision its permission was checked at, so that they apply
+    /// only while auth is still at that revision (see `RegistryCommand.authChecked`); a revision it already
+    /// carries is kept.
+    public func checked(atAuthRevision authRevision: UInt64) -> NodeRequest {
+        switch self {
+        case .write(let command): .write(command.checked(atAuthRevision: authRevision))
+        case .registerWithLease(let instance, let ttl, let checked):
+            .registerWithLease(instance, ttlMilliseconds: ttl, authRevision: checked ?? authRevision)
+        case .keepAlive, .read, .admin: self
         }
     }
 }
@@ -34,6 +46,7 @@ extension RegistryCommand {
         case .registerInstance(let instance): .keys([KeyAccess(.write, .key(instance.name.key))])
         case .updateInstance(let update): .keys([KeyAccess(.write, .key(update.name.key))])
         case .deregisterInstance(let name, _): .keys([KeyAccess(.write, .key(name.key))])
+        case .authChecked(_, let command): command.authRequirement(in: registry)
         }
     }
 }

@@ -75,7 +75,7 @@ public enum NodeRequest: Equatable, Sendable {
     /// and answers once: with the registration's outcome, or with the grant's failure (then nothing
     /// was registered). A registration that does not apply revokes the lease, so no orphan lease
     /// lingers for a TTL.
-    case registerWithLease(ServiceInstance, ttlMilliseconds: Int64)
+    case registerWithLease(ServiceInstance, ttlMilliseconds: Int64, authRevision: UInt64? = nil)
     /// Renews a lease on the leader (forwarded from a follower); not a log entry.
     case keepAlive(LeaseID)
     case read(RegistryQuery, ReadOptions)

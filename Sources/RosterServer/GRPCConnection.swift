@@ -328,7 +328,7 @@ final class GRPCConnection {
             },
             submitChange: { [weak self] command in
                 guard let self, self.calls[stream] != nil else { return }
-                self.submit(.write(.auth(command)), kind: .grpc(stream, .auth), on: stream)
+                self.submit(.write(command), kind: .grpc(stream, .auth), on: stream)
                 self.flush()
             })
     }

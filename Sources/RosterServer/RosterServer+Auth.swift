@@ -104,9 +104,13 @@ extension RosterServer {
     /// from the node's response); everything else is answered through `answer`, always on the loop thread.
     func serveAuth(
         _ request: AuthRequest, token: String?, session: ClientSession?, what: String,
-        answer: @escaping (AuthAnswer) -> Void, submitChange: @escaping (AuthCommand) -> Void
+        answer: @escaping (AuthAnswer) -> Void, submitChange submitCommand: @escaping (RegistryCommand) -> Void
     ) {
         let auth = driver.registry.auth
+        // A change applies only while auth is at the revision root was checked at here (a password change is
+        // submitted after the worker hashed it, when the current revision may be newer).
+        let checkedAt = auth.isEnabled ? auth.revision : nil
+        let submitChange = { (command: AuthCommand) in submitCommand(RegistryCommand.auth(command).checked(atAuthRevision: checkedAt)) }
         // Authenticate and the status are open (a stale token sent along must not block logging in again).
         if auth.isEnabled, request.needsRoot, let rejection = authorize(.root, token: token, session: session, what: what) {
             return answer(.refused(rejection))
@@ -293,7 +297,7 @@ extension RosterServer {
             },
             submitChange: { [weak session, unowned self] command in
                 guard let session else { return }
-                submit(.write(.auth(command)), session: session, kind: .plain)
+                submit(.write(command), session: session, kind: .plain)
             })
     }
 }

@@ -125,6 +125,12 @@ extension RosterServer {
             session?.finish(APIAdapter.encode(.failed(.shuttingDown), context: context), keepAlive: false)
             return
         }
+        // A client's write was authorized in this loop turn, at the current auth revision; it applies only while
+        // auth is still there (`RegistryCommand.authChecked`). The node's own work is not a client's.
+        var request = request
+        if driver.registry.auth.isEnabled, !kind.isBackground {
+            request = request.checked(atAuthRevision: driver.registry.auth.revision)
+        }
         let id = RequestID(nextRequestID)
         nextRequestID += 1
         let timer = loop.schedule(after: requestTimeout) { [unowned self] in self.timeOut(id) }

@@ -86,6 +86,10 @@ public final class RosterServer {
             case grpcKeepAlive(StreamID, Int64)
             /// A read answered as Prometheus target groups.
             case prometheusTargets(ifNoneMatch: String?)
+
+            var isBackground: Bool {
+                if case .background = self { true } else { false }
+            }
         }
     }
 

@@ -132,7 +132,13 @@ struct CommandGenerator {
         }
     }
 
+    /// A command; one in ten carries an auth revision near the ones the generated auth commands reach.
     mutating func command(revision: Revision) -> RegistryCommand {
+        let command = uncheckedCommand(revision: revision)
+        return chance(10) ? command.checked(atAuthRevision: UInt64.random(in: 0...6, using: &random)) : command
+    }
+
+    mutating func uncheckedCommand(revision: Revision) -> RegistryCommand {
         switch Int.random(in: 0..<100, using: &random) {
         case 0..<22: return .put(PutRequest(key: key(), value: value(), lease: lease(), returnPrevious: chance(50)))
         case 22..<26: return .deleteRange(DeleteRangeRequest(range(), returnPrevious: chance(50)))

@@ -145,7 +145,7 @@ struct FuzzTests {
                 let response = APIResponse.encodeError(error, context: testContext)
                 #expect(try errorObject(response).code == error.code)
                 _ = response.bytes(keepAlive: true)
-            case .node(.write(.registerInstance(let instance))), .node(.registerWithLease(let instance, _)):
+            case .node(.write(.registerInstance(let instance))), .node(.registerWithLease(let instance, _, _)):
                 routedCount += 1
                 #expect(NameRules.check(instance.name, limits: .standard) == nil)
                 #expect(instance.endpoints.allSatisfy { NameRules.checkEndpoint($0, limits: .standard) == nil })

@@ -30,6 +30,8 @@ extension RegistryInteraction {
             return format(request)
         case .updateInstance:
             return "\(command)"
+        case .authChecked(let authRevision, let command):
+            return format(command) + " (checked at auth revision \(authRevision))"
         }
     }
 
