@@ -10,6 +10,8 @@ public struct FileSignature: Equatable, Sendable {
     public var modificationNanoseconds: Int
     public var size: Int
     public var inode: UInt
+    /// The permission bits (`st_mode & 0o7777`).
+    public var permissions: UInt32
 
     /// The signature of the file at `path`, or nil when it cannot be `stat`ed (missing, no permission).
     public init?(path: String) {
@@ -19,5 +21,6 @@ public struct FileSignature: Equatable, Sendable {
         modificationNanoseconds = status.st_mtim.tv_nsec
         size = Int(status.st_size)
         inode = UInt(status.st_ino)
+        permissions = UInt32(status.st_mode) & 0o7777
     }
 }

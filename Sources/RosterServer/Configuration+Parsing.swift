@@ -135,6 +135,9 @@ extension ServerConfiguration {
         case .dataDir:
             guard !value.isEmpty else { throw .emptyValue(setting: setting.origin) }
             dataDirectory = value
+        case .authTokenKey:
+            guard !value.isEmpty else { throw .emptyValue(setting: setting.origin) }
+            authTokenKeyPath = value
         case .clientAddr:
             clientAddress = try Self.address(value, setting: setting.origin)
         case .peerAddr:

@@ -104,6 +104,8 @@ public struct ServerConfiguration: Hashable, Sendable {
     public var authTokenTTLSeconds = 300
     /// PBKDF2 iterations for passwords set on this member; stored with each credential, so members may differ.
     public var authPasswordIterations = Int(PasswordHasher.defaultIterations)
+    /// `--auth-token-key`: the file whose bytes sign tokens instead of the key replicated on auth enable.
+    public var authTokenKeyPath: String?
 
     /// The defaults: a single-node cluster named `default`.
     public init() {}

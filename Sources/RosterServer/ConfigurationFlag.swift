@@ -38,6 +38,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
     case peerCertAllowedCN = "peer-cert-allowed-cn"
     case authTokenTTLSeconds = "auth-token-ttl"
     case authPasswordIterations = "auth-password-iterations"
+    case authTokenKey = "auth-token-key"
     case config
     case help
 
@@ -90,7 +91,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .dnsMaxStalenessMilliseconds: "MS"
         case .initialCluster: "N=IP:PORT,..."
         case .join, .forceNewCluster, .help, .unsafeAckBeforeCommit, .clientCertAuth, .peerClientCertAuth: ""
-        case .certFile, .keyFile, .trustedCAFile, .peerCertFile, .peerKeyFile, .peerTrustedCAFile: "PATH"
+        case .certFile, .keyFile, .trustedCAFile, .peerCertFile, .peerKeyFile, .peerTrustedCAFile, .authTokenKey: "PATH"
         case .peerCertAllowedCN: "NAME"
         case .logLevel: "LEVEL"
         case .etcdLayout: "FRAMEWORK[@NS]=PREFIX"
@@ -141,6 +142,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .authTokenTTLSeconds: "lifetime of the tokens Authenticate issues (auth enabled)"
         case .authPasswordIterations:
             "PBKDF2-HMAC-SHA-256 iterations for passwords set from now on (existing ones keep theirs)"
+        case .authTokenKey:
+            "file of at least 32 secret bytes (mode 0600, the same on every member) that signs and verifies auth "
+                + "tokens, re-read when it changes; default: a random key replicated when auth is enabled"
         case .config: "read settings from a file of 'key = value' lines (flags override it)"
         case .help: "print this help and exit"
         }
@@ -178,6 +182,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .clientCertAuth, .peerClientCertAuth: "false"
         case .authTokenTTLSeconds: String(defaults.authTokenTTLSeconds)
         case .authPasswordIterations: String(defaults.authPasswordIterations)
+        case .authTokenKey: "a random key replicated when auth is enabled"
         case .config, .help, .certFile, .keyFile, .trustedCAFile, .peerCertFile, .peerKeyFile, .peerTrustedCAFile,
              .peerCertAllowedCN: nil
         }

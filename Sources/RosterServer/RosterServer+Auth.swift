@@ -41,9 +41,10 @@ extension RosterServer {
         let auth = driver.registry.auth
         guard auth.isEnabled else { return .success(nil) }
         if let token, !token.isEmpty {
+            let key = tokenKey(auth)  // first: a new key file empties the cache of verified tokens
             let now = WallClock.unixSeconds()
             if let user = verifiedTokens.user(of: token, authRevision: auth.revision, nowSeconds: now) { return .success(user) }
-            let verified = AuthToken.verify(token, key: auth.tokenSigningKey, authRevision: auth.revision, nowSeconds: now)
+            let verified = AuthToken.verify(token, key: key, authRevision: auth.revision, nowSeconds: now)
             if case .success(let valid) = verified { verifiedTokens.remember(token, valid) }
             return verified.map { $0.user }
         }
@@ -51,6 +52,22 @@ extension RosterServer {
             return .success(name)
         }
         return .failure(.userEmpty)
+    }
+
+    /// The key tokens are signed and verified with: `--auth-token-key`'s file when given (re-read when it changed),
+    /// else the one replicated when auth was enabled.
+    func tokenKey(_ auth: AuthState) -> [UInt8] {
+        guard let file = authTokenKeyFile else { return auth.tokenSigningKey }
+        switch file.refresh() {
+        case .unchanged:
+            break
+        case .reloaded:
+            verifiedTokens = VerifiedTokens()
+            logger.info("auth token key reloaded; tokens signed with the previous key are refused", ["file": file.path])
+        case .failed(let error):
+            logger.error("auth token key not reloaded; the previous key stays in use", ["error": "\(error)"])
+        }
+        return file.key
     }
 
     /// Nil if the request may go ahead, else why not (logged, rate-limited, with user and what was asked).
@@ -160,7 +177,7 @@ extension RosterServer {
                     }
                     let expiry = WallClock.unixSeconds() + UInt64(configuration.authTokenTTLSeconds)
                     let token = AuthToken(user: name, authRevision: now.revision, expiresAtSeconds: expiry)
-                    answer(.token(token.signed(with: now.tokenSigningKey)))
+                    answer(.token(token.signed(with: tokenKey(now))))
                 })
         }
     }

@@ -62,6 +62,8 @@ public final class RosterServer {
     var watchedAuthRevision: UInt64 = 0
     /// Tokens already verified at the current auth revision (`RosterServer+Auth`).
     var verifiedTokens = VerifiedTokens()
+    /// `--auth-token-key`, when given.
+    let authTokenKeyFile: AuthTokenKeyFile?
     let requestTimeout: Duration
     let idleTimeout: Duration = .seconds(60)
     let parserLimits: HTTPParserLimits
@@ -111,6 +113,7 @@ public final class RosterServer {
             directory: configuration.dataDirectory, clusterID: configuration.clusterID, member: ownID,
             initialConfiguration: Configuration(voters: members.map(\.id)), isJoining: configuration.join, logger: logger)
         tls = try ServerTLS(configuration.tls, logger: logger)
+        authTokenKeyFile = try configuration.authTokenKeyPath.map { path throws(AuthTokenKeyError) in try AuthTokenKeyFile(path: path) }
         transport = try PeerTransport(
             loop: loop, ownID: ownID, clusterID: configuration.clusterID, listenAddress: configuration.peerAddress,
             members: members, options: configuration.peerTransportOptions, tls: tls, logger: logger)

@@ -251,6 +251,72 @@ struct AuthIntegrationTests {
         let root = try Self.token(cluster, "root", "rootpw", on: leader)
         #expect(cluster.request("PUT", "/v1/kv/other", on: leader, body: #"{"value":"1"}"#, token: root)?.status == 200)
     }
+
+    /// Writes `text` to `path` as an operator rotating a key should: a new file renamed over the old one.
+    static func replace(_ path: String, with text: String, mode: Int = 0o600) throws {
+        let staging = path + ".new"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: staging))
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: staging)
+        guard rename(staging, path) == 0 else { throw TestFailure.unexpected("rename \(staging): errno \(errno)") }
+    }
+
+    @Test("--auth-token-key: the file's key signs tokens on every member; replacing it refuses older tokens; a bad file stops the start")
+    func tokenKeyFile() async throws {
+        let directory = NSTemporaryDirectory() + "roster-token-key-\(ProcessInfo.processInfo.processIdentifier)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keyPath = directory + "/token.key"
+        try Self.replace(keyPath, with: String(repeating: "a1", count: 32) + "\n")
+        let cluster = try ProcessCluster(size: 2, extraFlags: Self.flags + ["--auth-token-key", keyPath])
+        try cluster.startAll()
+        let leader = try await cluster.waitForLeader()
+        try Self.setUp(cluster, on: leader)
+        try await Waiting.until("auth enabled on both members") {
+            (0..<2).allSatisfy { cluster.request("GET", "/v1/auth/status", on: $0)?.json?["enabled"] as? Bool == true }
+        }
+        let other = 1 - leader
+        let old = try Self.token(cluster, "alice", "alicepw", on: leader)
+        #expect(cluster.request("GET", "/v1/kv/cfg/b", on: other, token: old)?.status == 200)
+
+        // Rotation: the same new file on both members; the old token stops working everywhere, a new login works.
+        try Self.replace(keyPath, with: String(repeating: "b2", count: 32))
+        try await Waiting.until("the token signed with the old key refused on both members") {
+            (0..<2).allSatisfy { Self.code(cluster.request("GET", "/v1/kv/cfg/b", on: $0, token: old)) == "invalid_token" }
+        }
+        let fresh = try Self.token(cluster, "alice", "alicepw", on: other)
+        #expect(cluster.request("GET", "/v1/kv/cfg/b", on: leader, token: fresh)?.status == 200)
+
+        // A file replaced by a half-written one (too short) keeps the key in use; the node says why in its log. (The
+        // file is looked at when a token is checked.)
+        try Self.replace(keyPath, with: "short")
+        try await Waiting.until("the failed reload logged") {
+            (0..<2).allSatisfy { node in
+                _ = cluster.request("GET", "/v1/kv/cfg/b", on: node, token: fresh)
+                let log = (try? String(contentsOfFile: cluster.nodes[node].logPath, encoding: .utf8)) ?? ""
+                return log.contains("auth token key not reloaded")
+            }
+        }
+        #expect(cluster.request("GET", "/v1/kv/cfg/b", on: other, token: fresh)?.status == 200)
+
+        // At start, a key others can read, a short key and a missing file are refused with what to do.
+        let cases: [(text: String?, mode: Int, says: String)] = [
+            (String(repeating: "c", count: 64), 0o644, "chmod 600"),
+            ("0123456789", 0o600, "at least 32"),
+            (nil, 0o600, "cannot stat"),
+        ]
+        for (number, refusal) in cases.enumerated() {
+            let path = directory + "/bad-\(number).key"
+            if let text = refusal.text { try Self.replace(path, with: text, mode: refusal.mode) }
+            let result = try await cluster.run(
+                "roster",
+                [
+                    "--name", "lone", "--data-dir", directory + "/lone-\(number)",
+                    "--client-addr", "127.0.0.1:\(ProcessCluster.freePort())", "--peer-addr", "127.0.0.1:\(ProcessCluster.freePort())",
+                    "--auth-token-key", path,
+                ])
+            #expect(result.status != 0 && result.output.contains(path) && result.output.contains(refusal.says), "\(result.output)")
+        }
+    }
 }
 
 /// Collects a process's output on a background thread, for polling while it runs.
