@@ -268,12 +268,14 @@ final class GRPCConnection {
         case .fail(let status):
             fail(stream, status)
         case .local(let call):
-            let requirement: AuthRequirement
+            // As etcd 3.4: MemberList and Status check nothing (a member joining with --join reads the list).
+            let requirement: AuthRequirement?
             switch call {
-            case .memberList, .status, .alarmList: requirement = .authenticated
+            case .memberList, .status: requirement = nil
+            case .alarmList: requirement = .authenticated
             case .defragment, .leadershipAlreadyThere: requirement = .root
             }
-            if let rejection = server.authorize(requirement, token: token, session: session, what: method.rawValue) {
+            if let requirement, let rejection = server.authorize(requirement, token: token, session: session, what: method.rawValue) {
                 return fail(stream, Self.status(of: rejection, method: method))
             }
             let answer = EtcdLocalAnswer.answer(

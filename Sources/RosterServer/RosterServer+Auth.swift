@@ -269,17 +269,18 @@ extension RosterServer {
     }
 
     /// The user of a routed HTTP request, or why it is refused. `/healthz`, `/readyz`, `/metrics`, the console's
-    /// static files and `/v1/cluster/status` (raft role, term, indexes and revision: no keys, like etcd's
-    /// Maintenance.Status, and what the console polls on every member cross-origin) stay open; auth requests check
-    /// their own rules in `serveAuth`.
+    /// static files, `/v1/cluster/status` (raft role, term, indexes and revision: no keys, like etcd's
+    /// Maintenance.Status, and what the console polls on every member cross-origin) and the member list (etcd's
+    /// MemberList checks nothing either; a member started with `--join ADDR` reads it) stay open; auth requests
+    /// check their own rules in `serveAuth`.
     func authorize(_ routed: RoutedRequest, request: HTTPRequest, session: ClientSession) -> Result<String?, AuthRejection> {
         let requirement: AuthRequirement
         switch routed {
-        case .health, .ready, .metrics, .console, .error, .auth, .clusterStatus: return .success(nil)
+        case .health, .ready, .metrics, .console, .error, .auth, .clusterStatus, .members: return .success(nil)
         case .node(let nodeRequest): requirement = nodeRequest.authRequirement(in: driver.registry)
         case .prometheusTargets(let query, _, _): requirement = query.authRequirement
         case .watch(let spec): requirement = .keys([KeyAccess(.read, spec.filter.range)])
-        case .watchStream, .keepAliveStream, .members, .alarms: requirement = .authenticated
+        case .watchStream, .keepAliveStream, .alarms: requirement = .authenticated
         case .snapshot: requirement = .root
         }
         let token = Self.bearerToken(request)

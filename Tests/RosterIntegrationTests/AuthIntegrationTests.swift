@@ -63,7 +63,7 @@ struct AuthIntegrationTests {
         let root = try Self.token(cluster, "root", "rootpw", on: follower)
 
         // Open paths, and refusals without or with a bad token.
-        for path in ["/healthz", "/readyz", "/metrics", "/ui/", "/v1/cluster/status"] {
+        for path in ["/healthz", "/readyz", "/metrics", "/ui/", "/v1/cluster/status", "/v1/cluster/members"] {
             #expect(cluster.request("GET", path, on: follower)?.status == 200, "\(path)")
         }
         #expect(Self.code(cluster.request("GET", "/v1/kv/cfg/b", on: leader)) == "unauthenticated")
