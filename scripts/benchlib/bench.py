@@ -5,6 +5,7 @@ Runs one system after the other with the same settings (heartbeat 100 ms, electi
 write, data on the same disk), drives both with the same workload through their load generators
 (roster-bench for Roster, etcd-loadgen on etcd's clientv3 for etcd; same modes, flags and JSON output),
 samples each server's CPU time and RSS from /proc, and writes results.json and results.md.
+With --tls it runs Roster's etcd API and etcd each in plaintext and with TLS (see TlsMaterial).
 """
 import argparse
 import datetime
@@ -14,6 +15,7 @@ import platform
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -21,6 +23,7 @@ import urllib.error
 import urllib.request
 
 from machine_load import LoadProbe
+from tls_overhead import overhead_table
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 STARTED = []  # every server process this run started, so exit can stop exactly those
@@ -30,13 +33,14 @@ def log(message):
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def http(method, url, body=None, timeout=2.0):
+def http(method, url, body=None, timeout=2.0, context=None):
+    """One request; `context` (an ssl.SSLContext) for https:// URLs."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -95,6 +99,44 @@ def proc_rss_mib(pid):
     return 0.0
 
 
+class TlsMaterial:
+    """A throwaway CA, one certificate per member name (CN roster-member, for 127.0.0.1 and localhost) and a
+    client certificate (CN roster-client), made by scripts/tls-certs in `directory`. Roster and etcd get the
+    very same files and flags: HTTPS/gRPC on the client port with a client certificate required, mutual TLS
+    between members with the member CN required (scripts/tls-check and scripts/cluster up --tls use this set)."""
+
+    MEMBER_CN = "roster-member"
+
+    def __init__(self, directory, member_names):
+        self.directory = directory
+        certs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tls-certs")
+        steps = [["ca"]] + [["leaf", name, self.MEMBER_CN] for name in member_names] + \
+            [["leaf", "client", "roster-client"]]
+        for step in steps:
+            done = subprocess.run([certs, directory] + step, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"bench: tls-certs {' '.join(step)} failed: {done.stderr.strip()}")
+        self.context = ssl.create_default_context(cafile=self.pem("ca"))
+        self.context.load_cert_chain(self.pem("client"), self.key("client"))
+
+    def pem(self, name):
+        return os.path.join(self.directory, f"{name}.pem")
+
+    def key(self, name):
+        return os.path.join(self.directory, f"{name}.key")
+
+    def server_flags(self, name):
+        """etcd's flag names, which Roster shares."""
+        return ["--cert-file", self.pem(name), "--key-file", self.key(name), "--trusted-ca-file", self.pem("ca"),
+                "--client-cert-auth",
+                "--peer-cert-file", self.pem(name), "--peer-key-file", self.key(name),
+                "--peer-trusted-ca-file", self.pem("ca"), "--peer-client-cert-auth",
+                "--peer-cert-allowed-cn", self.MEMBER_CN]
+
+    def loadgen_flags(self):
+        return ["--cacert", self.pem("ca"), "--cert", self.pem("client"), "--key", self.key("client")]
+
+
 class Node:
     def __init__(self, name, client_port, peer_port, data_dir, log_path):
         self.name, self.client_port, self.peer_port = name, client_port, peer_port
@@ -116,8 +158,9 @@ class Cluster:
 
     system = "?"
 
-    def __init__(self, root, base_port, size=3):
+    def __init__(self, root, base_port, size=3, tls=None):
         self.root = root
+        self.tls = tls  # a TlsMaterial, or None for plaintext
         self.nodes = [
             Node(f"n{i + 1}", base_port + 2 * i, base_port + 2 * i + 1,
                  os.path.join(root, f"n{i + 1}"), os.path.join(root, f"n{i + 1}.log"))
@@ -126,6 +169,20 @@ class Cluster:
 
     def endpoints(self, nodes=None):
         return ",".join(node.endpoint for node in (nodes or self.nodes))
+
+    def url(self, node, path):
+        return f"{'https' if self.tls else 'http'}://{node.endpoint}{path}"
+
+    def get(self, node, path, body=None):
+        """An HTTP probe of one node (readiness, leader), over TLS with the client certificate when the
+        cluster runs TLS; a POST when there is a body."""
+        return http("GET" if body is None else "POST", self.url(node, path), body, timeout=0.5,
+                    context=self.tls.context if self.tls else None)
+
+    def loadgen_flags(self):
+        """What the etcd load generator needs to reach this cluster (nothing in plaintext); roster-bench
+        drives only plaintext clusters."""
+        return self.tls.loadgen_flags() if self.tls else []
 
     def start_node(self, node):
         os.makedirs(node.data_dir, mode=0o700, exist_ok=True)
@@ -203,8 +260,8 @@ class Cluster:
 class RosterCluster(Cluster):
     system = "roster"
 
-    def __init__(self, root, base_port, binary, size=3, extra_flags=()):
-        super().__init__(root, base_port, size)
+    def __init__(self, root, base_port, binary, size=3, extra_flags=(), tls=None):
+        super().__init__(root, base_port, size, tls)
         self.binary = binary
         self.extra_flags = list(extra_flags)
 
@@ -213,20 +270,20 @@ class RosterCluster(Cluster):
         return [self.binary, "--name", node.name, "--data-dir", node.data_dir,
                 "--client-addr", node.endpoint, "--peer-addr", f"127.0.0.1:{node.peer_port}",
                 "--initial-cluster", initial, "--heartbeat-ms", "100", "--election-ms", "1000",
-                "--log-level", "warning"] + self.extra_flags
+                "--log-level", "warning"] + self.extra_flags + (self.tls.server_flags(node.name) if self.tls else [])
 
     def ready(self, node):
-        status, _ = http("GET", f"http://{node.endpoint}/readyz", timeout=0.5)
+        status, _ = self.get(node, "/readyz")
         return status == 200
 
     def answering(self, node):
-        return http("GET", f"http://{node.endpoint}/healthz", timeout=0.5)[0] is not None
+        return self.get(node, "/healthz")[0] is not None
 
     def leader(self):
         for node in self.nodes:
             if not node.alive:
                 continue
-            status, body = http("GET", f"http://{node.endpoint}/v1/cluster/status", timeout=0.5)
+            status, body = self.get(node, "/v1/cluster/status")
             if status == 200 and json.loads(body).get("role") == "leader":
                 return node
         return None
@@ -240,6 +297,11 @@ class RosterEtcdCluster(RosterCluster):
     system = "roster-etcd"
 
 
+class RosterEtcdTlsCluster(RosterCluster):
+    """roster-etcd with TLS on the client and peer ports (--tls)."""
+    system = "roster-etcd-tls"
+
+
 class RosterBaselineCluster(RosterCluster):
     """Another Roster build (or the same one with other flags), interleaved with the first for before/after."""
     system = "roster-baseline"
@@ -249,24 +311,25 @@ class EtcdCluster(Cluster):
     system = "etcd"
 
     def command(self, node):
-        initial = ",".join(f"{n.name}=http://127.0.0.1:{n.peer_port}" for n in self.nodes)
+        scheme = "https" if self.tls else "http"
+        initial = ",".join(f"{n.name}={scheme}://127.0.0.1:{n.peer_port}" for n in self.nodes)
         return ["etcd", "--name", node.name, "--data-dir", node.data_dir,
-                "--listen-client-urls", f"http://{node.endpoint}", "--advertise-client-urls", f"http://{node.endpoint}",
-                "--listen-peer-urls", f"http://127.0.0.1:{node.peer_port}",
-                "--initial-advertise-peer-urls", f"http://127.0.0.1:{node.peer_port}",
+                "--listen-client-urls", self.url(node, ""), "--advertise-client-urls", self.url(node, ""),
+                "--listen-peer-urls", f"{scheme}://127.0.0.1:{node.peer_port}",
+                "--initial-advertise-peer-urls", f"{scheme}://127.0.0.1:{node.peer_port}",
                 "--initial-cluster", initial, "--initial-cluster-token", "roster-bench",
                 "--initial-cluster-state", "new", "--heartbeat-interval", "100", "--election-timeout", "1000",
-                "--logger", "zap", "--log-level", "warn"]
+                "--logger", "zap", "--log-level", "warn"] + (self.tls.server_flags(node.name) if self.tls else [])
 
     def ready(self, node):
-        status, body = http("GET", f"http://{node.endpoint}/health", timeout=0.5)
+        status, body = self.get(node, "/health")
         return status == 200 and b'"true"' in body
 
     def answering(self, node):
-        return http("GET", f"http://{node.endpoint}/version", timeout=0.5)[0] is not None
+        return self.get(node, "/version")[0] is not None
 
     def member_status(self, node):
-        status, body = http("POST", f"http://{node.endpoint}/v3/maintenance/status", {}, timeout=0.5)
+        status, body = self.get(node, "/v3/maintenance/status", {})
         return json.loads(body) if status == 200 else None
 
     def leader(self):
@@ -281,6 +344,11 @@ class EtcdCluster(Cluster):
     def version(self):
         output = subprocess.run(["etcd", "--version"], capture_output=True, text=True).stdout
         return "etcd " + output.split("\n")[0].split(":")[-1].strip()
+
+
+class EtcdTlsCluster(EtcdCluster):
+    """etcd with TLS on the client and peer ports (--tls)."""
+    system = "etcd-tls"
 
 
 def git_describe():
@@ -299,7 +367,7 @@ class Runner:
         self.results = {"rounds": [], "failover": [], "failover_frozen": []}
 
     def run_loadgen(self, args, limit):
-        command = [self.loadgen] + [str(arg) for arg in args]
+        command = [self.loadgen] + [str(arg) for arg in args + self.cluster.loadgen_flags()]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired:
@@ -362,7 +430,7 @@ class Runner:
             mark = time.monotonic_ns() + int(s["failover_s"] / 3 * 1e9)
             command = [self.loadgen, "--mode", "failover", "--endpoints", cluster.endpoints(), "--clients", 16,
                        "--duration", s["failover_s"], "--timeout-ms", s["failover_timeout_ms"],
-                       "--service", f"fail{how}{label}{trial}", "--mark-ns", mark]
+                       "--service", f"fail{how}{label}{trial}", "--mark-ns", mark] + cluster.loadgen_flags()
             process = subprocess.Popen([str(arg) for arg in command], stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, text=True)
             while time.monotonic_ns() < mark - 200_000_000:
@@ -409,8 +477,12 @@ class Runner:
             time.sleep(2)
             self.phases["rss_idle_mib"] = cluster.rss()
             leader, followers = cluster.followers()
-            # Read targets: one instance, and one service of 100 instances (leases that outlive the run).
+            # Read targets: one instance, and one service of 100 instances (leases that outlive the run); only
+            # those this run reads.
+            read_services = {service for _, service in s["read_targets"]}
             for service, count in (("bench", 1), ("bench100", 100)):
+                if service not in read_services:
+                    continue
                 self.run_loadgen(["--mode", "populate", "--endpoints", leader.endpoint, "--service", service,
                                   "--count", count, "--clients", 4, "--lease-every", 100, "--ttl", 3600], 120)
             for target, service in s["read_targets"]:
@@ -516,14 +588,35 @@ def median(values):
     return values[len(values) // 2] if values else None
 
 
-def table(results, settings):
-    """Markdown rows: metric, the three columns, and the ratios to etcd.
-
-    A rate row's value is the median over the rounds; its ratio is the median of the per-round ratios
-    (round i of one system against round i of etcd, run back to back) with their range, so a reader sees
-    how far machine noise moved it. † marks a row where some round ran under foreign load."""
+def default_layout(results):
+    """The usual columns (Roster HTTP, Roster etcd API or the baseline, etcd) and their ratios to etcd."""
     second = "roster-baseline" if "roster-baseline" in results else "roster-etcd"
-    systems = [results.get("roster", {}), results.get(second, {}), results.get("etcd", {})]
+    second_label = ("Roster baseline (HTTP API, roster-bench)", "Roster baseline ÷ etcd") if second == "roster-baseline" \
+        else ("Roster (etcd API, etcd-loadgen)", "Roster etcd API ÷ etcd")
+    columns = [("roster", "Roster (HTTP API, roster-bench)"), (second, second_label[0]), ("etcd", "etcd (etcd-loadgen)")]
+    ratio_columns = [("roster", "etcd", "Roster HTTP ÷ etcd, median (range)"), (second, "etcd", second_label[1])]
+    return columns, ratio_columns
+
+
+# --tls: plaintext and TLS of each server, all four driven by etcd-loadgen; each TLS column against its own
+# plaintext column (the overhead as a ratio), then the two TLS columns against each other.
+TLS_LAYOUT = ([("roster-etcd", "Roster (etcd API)"), ("roster-etcd-tls", "Roster (etcd API), TLS"),
+               ("etcd", "etcd"), ("etcd-tls", "etcd, TLS")],
+              [("roster-etcd-tls", "roster-etcd", "Roster TLS ÷ plaintext, median (range)"),
+               ("etcd-tls", "etcd", "etcd TLS ÷ plaintext"), ("roster-etcd-tls", "etcd-tls", "Roster TLS ÷ etcd TLS")])
+
+
+def table(results, settings, layout=None):
+    """Markdown rows: metric, one column per system, and the ratio columns.
+
+    `layout` is ([(system, header)], [(numerator system, denominator system, header)]); by default the
+    three usual columns and their ratios to etcd. A rate row's value is the median over the rounds; its
+    ratio is the median of the per-round ratios (round i of one system against round i of the other, run
+    back to back) with their range, so a reader sees how far machine noise moved it. † marks a row where
+    some round ran under foreign load."""
+    columns, ratio_columns = layout or default_layout(results)
+    systems = [results.get(system, {}) for system, _ in columns]
+    position = {system: index for index, (system, _) in enumerate(columns)}
     rows = []
 
     def value_median(values):
@@ -550,16 +643,19 @@ def table(results, settings):
         foreign = any(r.get(phase, {}).get("load", {}).get("foreign") for system in systems
                       for r in system.get("rounds", []))
         cells = [fmt(value_median(values)) for values in per_system]
-        rows.append(f"| {label}{' †' if foreign else ''} | {' | '.join(cells)} | {ratios(per_system[0], per_system[2])} "
-                    f"| {ratios(per_system[1], per_system[2])} | {better} |")
+        ratio_cells = [ratios(per_system[position[a]], per_system[position[b]]) for a, b, _ in ratio_columns]
+        rows.append(f"| {label}{' †' if foreign else ''} | {' | '.join(cells + ratio_cells)} | {better} |")
 
     def single_row(label, get, better):
         values = [get(system) for system in systems]
-        rows.append(f"| {label} | {' | '.join(fmt(v) for v in values)} | {ratios([values[0]], [values[2]])} "
-                    f"| {ratios([values[1]], [values[2]])} | {better} |")
+        ratio_cells = [ratios([values[position[a]]], [values[position[b]]]) for a, b, _ in ratio_columns]
+        rows.append(f"| {label} | {' | '.join([fmt(v) for v in values] + ratio_cells)} | {better} |")
 
     def latency_rows(phase):
         round_row("&nbsp;&nbsp;p50 / p99 latency ms", phase, lambda r: [r.get("p50_ms"), r.get("p99_ms")], "lower")
+        if settings.get("tls"):
+            # The overhead table subtracts means; etcd-loadgen reports them (roster-bench does not).
+            round_row("&nbsp;&nbsp;mean latency ms", phase, lambda r: r.get("mean_ms"), "lower")
 
     for target, service in settings["read_targets"]:
         label = "one instance" if target == "instance" else "100-instance service"
@@ -583,7 +679,7 @@ def table(results, settings):
         round_row(f"Watch latency, ack → event on a follower, {watchers:,} watcher{'s' if watchers > 1 else ''}: p50 ms",
                   phase, lambda r: r.get("p50_ms"), "lower")
         round_row("&nbsp;&nbsp;p99 ms", phase, lambda r: r.get("p99_ms"), "lower")
-    if settings["nodes"] > 1:
+    if settings["nodes"] > 1 and (settings["failover_per_round"] or settings["frozen_per_round"]):
         single_row(f"Failover: kill -9 leader → first success of a write begun after it (16 clients, all nodes, "
                    f"{settings['failover_timeout_ms']} ms client timeout, 10 ms retry pause), median s", lambda r: median(
                        [t["recovery_s"] for t in r.get("failover", [])]), "lower")
@@ -606,12 +702,23 @@ def table(results, settings):
         single_row(f"Restart-to-ready of a follower holding {settings['instance_steps'][-1]:,} instances, s",
                    capacity("restart_to_ready_s"), "lower")
         single_row("&nbsp;&nbsp;of which until its client port answers, s", capacity("restart_to_answering_s"), "lower")
-    second_label = ("Roster baseline (HTTP API, roster-bench)", "Roster baseline ÷ etcd") if second == "roster-baseline" \
-        else ("Roster (etcd API, etcd-loadgen)", "Roster etcd API ÷ etcd")
-    head = [f"| Metric | Roster (HTTP API, roster-bench) | {second_label[0]} | etcd (etcd-loadgen) "
-            f"| Roster HTTP ÷ etcd, median (range) | {second_label[1]} | better |",
-            "|---|---:|---:|---:|---:|---:|---|"]
+    headers = [header for _, header in columns] + [header for _, _, header in ratio_columns]
+    head = [f"| Metric | {' | '.join(headers)} | better |", "|---|" + "---:|" * len(headers) + "---|"]
     return "\n".join(head + rows)
+
+
+def tls_phases(settings):
+    """(phase key, label) of the rows a --tls run measures, for the overhead table."""
+    phases = []
+    for target, _ in settings["read_targets"]:
+        label = "one instance" if target == "instance" else "100-instance service"
+        for consistency in ("linearizable", "serializable"):
+            phases.append((f"get_{target}_{consistency}", f"Read {label}, {consistency}, {settings['read_clients']} clients"))
+    for clients in settings["clients"]:
+        for via in settings["via"]:
+            phases.append((f"put_{via}_{clients}", f"Register with lease, {clients} clients via "
+                                                   f"{'leader' if via == 'leader' else 'all nodes'}"))
+    return phases
 
 
 def thread_split(results, settings):
@@ -665,6 +772,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", choices=["roster", "roster-etcd", "etcd"])
+    parser.add_argument("--tls", action="store_true",
+                        help="Roster's etcd API and etcd, each in plaintext and with TLS (client certificates, mutual "
+                             "TLS between members), all driven by etcd-loadgen: reads and registrations at 16 clients "
+                             "and each server's TLS overhead per operation")
     parser.add_argument("--single-member", action="store_true",
                         help="one-member clusters (registrations at 1/16/64 clients, reads at 16): one node's use of "
                              "the machine's cores, Roster against etcd")
@@ -701,6 +812,17 @@ def main():
                          "read_targets": [("instance", "bench")], "watchers": [], "via": ["leader"], "nodes": 1,
                          "failover_per_round": [], "frozen_per_round": [], "systems": ["roster", "etcd"],
                          "capacity": False})
+    if args.tls:
+        if args.only or args.single_member or args.baseline_bin:
+            parser.error("--tls runs its own four systems; it does not combine with --only, --single-member or --baseline-bin")
+        # Only the rows TLS touches on every operation: every request and every member-to-member message is
+        # encrypted. Each client keeps one connection for the whole phase, so its handshake falls inside the
+        # phase's server CPU but in no operation's latency, and 16 handshakes weigh little against thousands
+        # of operations.
+        settings.update({"phase_s": 2 if args.quick else 8, "clients": [16], "read_clients": 16,
+                         "read_targets": [("instance", "bench")], "watchers": [], "via": ["all"],
+                         "failover_per_round": [], "frozen_per_round": [], "capacity": False, "tls": True,
+                         "systems": ["roster-etcd", "roster-etcd-tls", "etcd", "etcd-tls"]})
     if args.rounds:
         settings["rounds"] = args.rounds
     rounds = settings["rounds"]
@@ -714,6 +836,10 @@ def main():
     # The same etcd load generator binary drives etcd and Roster's etcd API, so those two columns compare
     # servers alone; the first column is Roster's own HTTP API with its own client.
     size = settings["nodes"]
+    tls = TlsMaterial(os.path.join(args.out, "tls"), [f"n{i + 1}" for i in range(size)]) if args.tls else None
+    if tls:
+        tls_client = f"etcd-loadgen with --cacert --cert --key (CA {os.path.basename(tls.pem('ca'))}, client certificate CN roster-client)"
+        results["clients"].update({"roster-etcd": args.etcd_client, "roster-etcd-tls": tls_client, "etcd-tls": tls_client})
     makers = {"roster": (lambda label: RosterCluster(os.path.join(args.out, "roster", label), 31379, args.roster_bin,
                                                      size, args.roster_flags.split()), args.roster_bench),
               "roster-etcd": (lambda label: RosterEtcdCluster(os.path.join(args.out, "roster-etcd", label), 33379,
@@ -722,7 +848,13 @@ def main():
               "roster-baseline": (lambda label: RosterBaselineCluster(os.path.join(args.out, "roster-baseline", label), 36379,
                                                               args.baseline_bin, size, args.baseline_flags.split()),
                                   args.roster_bench),
-              "etcd": (lambda label: EtcdCluster(os.path.join(args.out, "etcd", label), 32379, size), args.etcd_loadgen)}
+              "etcd": (lambda label: EtcdCluster(os.path.join(args.out, "etcd", label), 32379, size), args.etcd_loadgen),
+              "roster-etcd-tls": (lambda label: RosterEtcdTlsCluster(os.path.join(args.out, "roster-etcd-tls", label),
+                                                                     37379, args.roster_bin, size,
+                                                                     args.roster_flags.split(), tls),
+                                  args.etcd_loadgen),
+              "etcd-tls": (lambda label: EtcdTlsCluster(os.path.join(args.out, "etcd-tls", label), 38379, size, tls),
+                           args.etcd_loadgen)}
     names = [args.only] if args.only else list(settings["systems"])
     if args.baseline_bin and not args.only:
         names.insert(1, "roster-baseline")
@@ -755,21 +887,38 @@ def main():
     m = results["machine"]
     foreign = [f"{name} {phase}" for name in names for r in results[name]["rounds"] for phase, value in r.items()
                if isinstance(value, dict) and value.get("load", {}).get("foreign")]
-    header = (f"Roster vs etcd, {size} node{'s' if size > 1 else ''} each on loopback — {results['date']}{' (--quick)' if args.quick else ''}, "
+    roster_version = next((results[name]["version"] for name in ("roster", "roster-etcd", "roster-baseline")
+                           if results.get(name, {}).get("version")), "roster")
+    title = "Roster (etcd API) vs etcd, plaintext and TLS" if args.tls else "Roster vs etcd"
+    clients = (f"etcd-loadgen for all four columns (Go, clientv3); TLS columns: {results['clients']['etcd-tls']}"
+               if args.tls else f"Roster — {results['clients']['roster']}; etcd — {results['clients']['etcd']}")
+    header = (f"{title}, {size} node{'s' if size > 1 else ''} each on loopback — {results['date']}{' (--quick)' if args.quick else ''}, "
               f"{rounds} interleaved rounds\n\n"
               f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}, data on {m['disk']}. "
-              f"Versions: {results.get('roster', {}).get('version', 'roster')}, {results.get('etcd', {}).get('version', 'etcd')}, "
+              f"Versions: {roster_version}, {results.get('etcd', {}).get('version', 'etcd')}, "
               f"{m['swift']}, {m['go']}.\n"
               f"Settings: heartbeat 100 ms, election 1 s, every write fsynced; ~{200}-byte instance record with a lease; "
               f"{settings['phase_s']} s per throughput phase; each round a fresh cluster per system, reads first.\n"
-              f"Clients: Roster — {results['clients']['roster']}; etcd — {results['clients']['etcd']}.\n"
+              + (f"TLS: one throwaway P-256 CA (scripts/tls-certs) for both servers; client ports require a client "
+                 f"certificate (--client-cert-auth), members use mutual TLS (--peer-client-cert-auth, "
+                 f"--peer-cert-allowed-cn {TlsMaterial.MEMBER_CN}).\n" if args.tls else "") +
+              f"Clients: {clients}.\n"
               f"Foreign load (other processes or steal > 10 % of a core during a phase, †): "
               f"{', '.join(foreign) if foreign else 'none'}.\n")
-    split = thread_split(results, settings)
-    markdown = header + "\n" + table(results, settings) + "\n" + ("\nPer-thread CPU (Roster):\n\n" + split + "\n" if split else "")
+    if args.tls:
+        body = (table(results, settings, TLS_LAYOUT) + "\n\nTLS overhead per operation: Roster vs etcd "
+                "(each server's TLS figure minus its plaintext figure in the same round):\n\n"
+                + overhead_table(results, tls_phases(settings)) + "\n")
+    else:
+        split = thread_split(results, settings)
+        body = table(results, settings) + "\n" + ("\nPer-thread CPU (Roster):\n\n" + split + "\n" if split else "")
+    markdown = header + "\n" + body
     with open(os.path.join(args.out, "results.md"), "w") as handle:
         handle.write(markdown)
     save()
+    if tls:
+        # Every cluster has stopped; the throwaway keys have no further use.
+        shutil.rmtree(tls.directory, ignore_errors=True)
     print(markdown)
     print(f"raw figures: {json_path}")
 

@@ -4,10 +4,14 @@
 //
 // Keys mirror Roster's layout: /roster/<service>/<id>; a service listing is a prefix range.
 // Each client is its own clientv3.Client (its own connection) on endpoint i mod count, as in roster-bench.
+// With --cacert (and --cert --key for a client certificate) every connection is TLS: clientv3 picks its
+// transport by the endpoint's scheme, so endpoints given as host:port are dialled as https://host:port.
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -42,7 +46,57 @@ var (
 	services      = flag.Int("services", 1, "spread populate over this many services")
 	timeoutMs     = flag.Int("timeout-ms", 5000, "per-request timeout")
 	markNs        = flag.Int64("mark-ns", 0, "failover: report the first success of a write begun at or after this monotonic time")
+	caFile        = flag.String("cacert", "", "TLS: verify servers against this CA (PEM); turns TLS on")
+	certFile      = flag.String("cert", "", "TLS: client certificate (PEM), with --key")
+	keyFile       = flag.String("key", "", "TLS: client certificate's key (PEM), with --cert")
 )
+
+// clientTLS is nil for plaintext, else the one configuration every client shares (built once in main).
+var clientTLS *tls.Config
+
+func loadClientTLS() *tls.Config {
+	if *caFile == "" {
+		if *certFile != "" || *keyFile != "" {
+			fail("--cert and --key need --cacert")
+		}
+		return nil
+	}
+	pem, err := os.ReadFile(*caFile)
+	if err != nil {
+		fail("--cacert: %v", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		fail("--cacert %s holds no PEM certificate", *caFile)
+	}
+	config := &tls.Config{RootCAs: roots}
+	if *certFile != "" || *keyFile != "" {
+		pair, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			fail("--cert/--key: %v", err)
+		}
+		config.Certificates = []tls.Certificate{pair}
+	}
+	return config
+}
+
+// withScheme gives a bare host:port the scheme that matches the transport; clientv3 would dial it in
+// plaintext otherwise, whatever its TLS configuration says.
+func withScheme(endpoints []string) []string {
+	scheme := "http://"
+	if clientTLS != nil {
+		scheme = "https://"
+	}
+	out := make([]string, len(endpoints))
+	for i, endpoint := range endpoints {
+		if strings.Contains(endpoint, "://") {
+			out[i] = endpoint
+		} else {
+			out[i] = scheme + endpoint
+		}
+	}
+	return out
+}
 
 func monotonic() int64 {
 	var ts unix.Timespec
@@ -56,7 +110,7 @@ func fail(format string, args ...interface{}) {
 }
 
 func newClient(endpoints []string) *clientv3.Client {
-	client, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second})
+	client, err := clientv3.New(clientv3.Config{Endpoints: withScheme(endpoints), DialTimeout: 5 * time.Second, TLS: clientTLS})
 	if err != nil {
 		fail("connect %v: %v", endpoints, err)
 	}
@@ -116,10 +170,15 @@ func summarize(workers []*worker, seconds float64) map[string]interface{} {
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	out := map[string]interface{}{
 		"ops": ops, "errors": errors, "seconds": round3(seconds), "ops_per_sec": round3(float64(ops) / seconds),
-		"p50_ms": percentile(all, 0.5), "p99_ms": percentile(all, 0.99), "max_ms": 0.0,
+		"p50_ms": percentile(all, 0.5), "p99_ms": percentile(all, 0.99), "max_ms": 0.0, "mean_ms": 0.0,
 	}
 	if len(all) > 0 {
 		out["max_ms"] = float64(all[len(all)-1]) / 1000
+		var sum uint64
+		for _, micros := range all {
+			sum += uint64(micros)
+		}
+		out["mean_ms"] = round3(float64(sum) / float64(len(all)) / 1000)
 	}
 	if last != "" {
 		out["last_error"] = last
@@ -531,6 +590,7 @@ func runExpiry() map[string]interface{} {
 
 func main() {
 	flag.Parse()
+	clientTLS = loadClientTLS()
 	endpoints := strings.Split(*endpointsFlag, ",")
 	if *watchEndpoint == "" {
 		*watchEndpoint = endpoints[len(endpoints)-1]
