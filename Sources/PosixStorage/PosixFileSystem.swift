@@ -77,9 +77,12 @@ import Storage
         }
 
         public func sync(_ file: OpenFile) throws(StorageError) {
-            // EINTR is not expected from fsync on Linux; if it happens the outcome is unknown, so it is
-            // an error like any other rather than a retry.
-            guard fsync(Int32(file.rawValue)) == 0 else { throw Self.error("fsync", file.path, errno) }
+            // fdatasync, as etcd's WAL: it makes the data durable with the metadata needed to read it back (the
+            // size of an appended or truncated file), skipping only timestamps, which nothing here reads; on this
+            // machine it takes half the time of fsync or less (p50 0.6–1.0 ms against 1.4–3.6 ms), and every write
+            // waits for one. Directories still get fsync (`syncDirectory`). EINTR is not expected on Linux; if it
+            // happens the outcome is unknown, so it is an error like any other rather than a retry.
+            guard fdatasync(Int32(file.rawValue)) == 0 else { throw Self.error("fdatasync", file.path, errno) }
         }
 
         public func truncate(_ file: OpenFile, to size: Int) throws(StorageError) {

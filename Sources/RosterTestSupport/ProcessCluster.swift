@@ -369,9 +369,13 @@ public final class ProcessCluster {
         for index in nodes.indices { kill(index) }
     }
 
-    public func request(_ method: String, _ path: String, on index: Int, body: String? = nil, token: String? = nil) -> HTTPResult? {
+    /// - Parameter timeoutSeconds: How long to wait for the answer: only bounds a hang (a login waits for a password
+    ///   derivation on a low-priority thread, slow on a saturated machine).
+    public func request(
+        _ method: String, _ path: String, on index: Int, body: String? = nil, token: String? = nil, timeoutSeconds: Int = 5
+    ) -> HTTPResult? {
         TestHTTP.request(
-            method, port: nodes[index].clientPort, path: path, body: body, tls: tlsContext,
+            method, port: nodes[index].clientPort, path: path, body: body, timeoutSeconds: timeoutSeconds, tls: tlsContext,
             headers: token.map { ["Authorization: Bearer \($0)"] } ?? [])
     }
 

@@ -20,7 +20,7 @@ public protocol FileSystem: Sendable {
     func open(_ path: String, create: Bool) throws(StorageError) -> OpenFile
     /// Appends all of `bytes` at the end of the file, or throws; ENOSPC throws `.diskFull`.
     func append(_ bytes: [UInt8], to file: OpenFile) throws(StorageError)
-    /// Flushes the file's data to stable storage.
+    /// Flushes the file's data, and the metadata needed to read it back (its size), to stable storage.
     func sync(_ file: OpenFile) throws(StorageError)
     /// Cuts the file to `size` bytes.
     func truncate(_ file: OpenFile, to size: Int) throws(StorageError)

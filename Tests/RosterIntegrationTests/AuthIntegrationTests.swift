@@ -14,6 +14,9 @@ import Testing
 @Suite("Auth on every API", .serialized)
 struct AuthIntegrationTests {
     static let flags = ["--auth-password-iterations", "1000"]
+    /// Answers that wait for a password derivation (logins, users with passwords) get this long: the derivation runs
+    /// on a low-priority thread, slow when the machine is saturated (the suite is run under `stress --cpu 2`).
+    static let passwordTimeout = 60
 
     /// The watch ID of a `created` or `canceled` line.
     static func id(of line: [String: Any], _ kind: String) -> Int? { (line[kind] as? [String: Any])?["id"] as? Int }
@@ -24,7 +27,8 @@ struct AuthIntegrationTests {
 
     static func token(_ cluster: ProcessCluster, _ name: String, _ password: String, on node: Int) throws -> String {
         let result = cluster.request(
-            "POST", "/v1/auth/authenticate", on: node, body: #"{"name":"\#(name)","password":"\#(password)"}"#)
+            "POST", "/v1/auth/authenticate", on: node, body: #"{"name":"\#(name)","password":"\#(password)"}"#,
+            timeoutSeconds: passwordTimeout)
         return try #require(result?.json?["token"] as? String, "authenticate \(name): \(result?.text ?? "no answer")")
     }
 
@@ -43,7 +47,7 @@ struct AuthIntegrationTests {
             ("POST", "/v1/auth/enable", nil),
         ]
         for (method, path, body) in steps {
-            let result = cluster.request(method, path, on: node, body: body)
+            let result = cluster.request(method, path, on: node, body: body, timeoutSeconds: Self.passwordTimeout)
             #expect(result?.status == 200, "\(method) \(path): \(result?.text ?? "no answer")")
         }
     }
@@ -68,7 +72,10 @@ struct AuthIntegrationTests {
         }
         #expect(Self.code(cluster.request("GET", "/v1/kv/cfg/b", on: leader)) == "unauthenticated")
         #expect(Self.code(cluster.request("GET", "/v1/kv/cfg/b", on: leader, token: "r1.00.00")) == "invalid_token")
-        #expect(cluster.request("POST", "/v1/auth/authenticate", on: leader, body: #"{"name":"alice","password":"nope"}"#)?.status == 401)
+        #expect(
+            cluster.request(
+                "POST", "/v1/auth/authenticate", on: leader, body: #"{"name":"alice","password":"nope"}"#,
+                timeoutSeconds: Self.passwordTimeout)?.status == 401)
 
         // Keys: a token from one member works on another.
         #expect(cluster.request("GET", "/v1/kv/cfg/b", on: follower, token: alice)?.status == 200)
@@ -239,13 +246,15 @@ struct AuthIntegrationTests {
             ("POST", "/v1/auth/enable", nil),
         ]
         for (method, path, body) in steps {
-            let result = cluster.request(method, path, on: leader, body: body)
+            let result = cluster.request(method, path, on: leader, body: body, timeoutSeconds: Self.passwordTimeout)
             #expect(result?.status == 200, "\(method) \(path): \(result?.text ?? "no answer")")
         }
         #expect(cluster.request("PUT", "/v1/kv/cn/a", on: leader, body: #"{"value":"1"}"#)?.status == 200)
         #expect(Self.code(cluster.request("PUT", "/v1/kv/other", on: leader, body: #"{"value":"1"}"#)) == "permission_denied")
         // A user without a password cannot log in with one.
-        let login = cluster.request("POST", "/v1/auth/authenticate", on: leader, body: #"{"name":"roster-client","password":""}"#)
+        let login = cluster.request(
+            "POST", "/v1/auth/authenticate", on: leader, body: #"{"name":"roster-client","password":""}"#,
+            timeoutSeconds: Self.passwordTimeout)
         #expect(Self.code(login) == "authentication_failed")
         // A token takes precedence over the certificate.
         let root = try Self.token(cluster, "root", "rootpw", on: leader)
