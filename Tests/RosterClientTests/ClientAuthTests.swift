@@ -34,6 +34,9 @@ extension ClientSuite {
 
             var configuration = RosterClientConfiguration(endpoints: Support.endpoints(cluster))
             configuration.credentials = Credentials(user: "svc", password: "svcpw")
+            // A budget for a starved test process, not a property: under `stress --cpu 2` with the suite in parallel,
+            // a call that logs in again (a password derivation on a low-priority thread) outlived the default 10 s.
+            configuration.callTimeout = .seconds(120)
             let client = RosterClient(configuration: configuration)
             // A watch logs in on its own thread and sees the client's writes.
             var events = client.watch(.prefix("app/"), fromRevision: 1).makeAsyncIterator()
