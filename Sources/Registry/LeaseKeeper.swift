@@ -118,7 +118,7 @@ public struct LeaseKeeper: Sendable {
     /// ended ones, notes checkpoints. Call for every applied command while leader.
     public mutating func observe(_ command: RegistryCommand, result: CommandResult, nowMilliseconds now: UInt64) {
         guard isLeader, case .applied(let applied) = result else { return }
-        switch (command, applied.response) {
+        switch (command.payload, applied.response) {  // a client's revoke may carry its auth check
         case (_, .leaseGranted(let id, let ttl)):
             track(id, granted: ttl, deadline: now &+ UInt64(ttl), replicated: ttl)
         case (.revokeLease(let id), _):

@@ -6,7 +6,9 @@ public struct RosterClientConfiguration: Sendable {
     public var endpoints: [Endpoint]
     /// The default deadline of one call, all retries included.
     public var callTimeout: Duration = .seconds(10)
-    /// The deadline of one attempt on one node, so a silent node costs at most this before the next is tried.
+    /// The deadline of one attempt on one node, so a silent node costs at most this before the next is tried: until
+    /// the answer's head arrives, and then for any silence while its body arrives (the body itself may take until the
+    /// call's deadline).
     public var attemptTimeout: Duration = .seconds(3)
     /// The first retry waits up to this (full jitter), doubling per round up to `maximumBackoff`.
     public var initialBackoff: Duration = .milliseconds(50)
@@ -127,8 +129,11 @@ public actor RosterClient {
             let outcome: Result<HTTPResponse, TransportFailure>
             do throws(TransportFailure) {
                 outcome = .success(
+                    // The attempt's budget bounds the wait for the node to answer; its answer may then take until the
+                    // call's deadline, as long as it keeps arriving.
                     try await Transport.exchange(
-                        endpoint, method: method, path: path, body: body, deadline: attemptDeadline, headers: headers))
+                        endpoint, method: method, path: path, body: body, deadline: attemptDeadline, bodyDeadline: deadline,
+                        bodyIdleLimit: configuration.attemptTimeout, headers: headers))
             } catch {
                 outcome = .failure(error)
             }

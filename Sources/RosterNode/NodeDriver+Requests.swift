@@ -33,8 +33,16 @@ extension NodeDriver {
             answer(id, .rejected(rejection, evaluatedAt: registry.revision))
             return
         }
+        // So must its size: every node decodes a committed entry against `requestBytes` and stops rather than
+        // skip one, so an entry whose encoding is larger (its fields fit, the framing does not) is never proposed.
+        let encoded = command.encoded()
+        if encoded.count > options.registryLimits.requestBytes {
+            let rejection = RegistryRejection.requestTooLarge(bytes: encoded.count, limit: options.registryLimits.requestBytes)
+            answer(id, .rejected(rejection, evaluatedAt: registry.revision))
+            return
+        }
         if raft.role == .leader {
-            switch proposeAsLeader(command) {
+            switch proposeAsLeader(command, encoded: encoded) {
             case .accepted(let index, _) where options.unsafeAcknowledgeBeforeCommit:
                 acknowledgeUncommitted(command, at: index, id: id)
             case .accepted(let index, let term): writesAwaitingApply[index] = (term, id)
@@ -50,7 +58,7 @@ extension NodeDriver {
         }
         let internalID = makeInternalID()
         writesAwaitingLeader[internalID] = (id, leader)
-        send(.propose(request: internalID, command: command.encoded()), to: leader)
+        send(.propose(request: internalID, command: encoded), to: leader)
     }
 
     /// The unsafe test mode: answers with the result of applying the command to a copy of the state,
@@ -75,6 +83,9 @@ extension NodeDriver {
                 .checked(atAuthRevision: command.checkedAuthRevision).encoded()
         } else {
             entry = encoded ?? command.encoded()
+        }
+        guard entry.count <= options.registryLimits.requestBytes else {
+            return .refused(reason: "an entry of \(entry.count) bytes is over the request limit of \(options.registryLimits.requestBytes)")
         }
         switch raft.propose(entry) {
         case .accepted(let index, let term): return .accepted(index: index, term: term)

@@ -3,6 +3,7 @@
 // cases on values; the socket cases talk to a port nothing listens on, or to a scripted listener, and wait on what
 // the listener observed (a connection queued, a connection closed), never on a fixed sleep.
 import Foundation
+import RosterTestSupport
 import Testing
 
 @testable import RosterClient
@@ -113,6 +114,19 @@ extension ClientSuite {
             ConnectionPool.shared.drain()
         }
 
+        @Test("an answer whose body keeps arriving may outlive the attempt's budget, up to the call's deadline")
+        func slowBodyWithinCall() async throws {
+            // The node answers the head at once, then sends the body a byte every 50 ms for 3 s: three attempt
+            // budgets in all, yet never silent for one (before, the whole body had to fit in one attempt).
+            let server = TricklingServer(padding: 60, pauseMilliseconds: 50)
+            var configuration = RosterClientConfiguration(endpoints: [Endpoint(host: "127.0.0.1", port: server.port)])
+            configuration.attemptTimeout = .seconds(1)
+            configuration.callTimeout = .seconds(60)
+            #expect(try await RosterClient(configuration: configuration).services().isEmpty)
+            #expect(server.accepted == 1, "the call went to the node once: no retry cut the answer short")
+            ConnectionPool.shared.drain()
+        }
+
         @Test("cancelling a call ends it promptly with cancelled")
         func cancellation() async throws {
             // A listener that accepts and never answers.
@@ -214,5 +228,55 @@ final class ScriptedServer: @unchecked Sendable {
                 served += 1
             }
         }
+    }
+}
+
+/// A listener on an ephemeral loopback port that answers one `GET` with an empty service list whose body, after
+/// an immediate head, arrives one whitespace byte at a time (`padding` bytes, `pauseMilliseconds` apart).
+final class TricklingServer: @unchecked Sendable {
+    let port: UInt16
+    private let lock = NSLock()
+    private var acceptedCount = 0
+    var accepted: Int { lock.withLock { acceptedCount } }
+
+    init(padding: Int, pauseMilliseconds: UInt32) {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) }
+        }
+        _ = listen(listener, 8)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        Thread { [self] in
+            defer { close(listener) }
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return }
+            defer { close(connection) }
+            lock.withLock { acceptedCount += 1 }
+            var request: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while request.firstRange(of: [13, 10, 13, 10]) == nil {
+                let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { return }
+                request += buffer[0..<count]
+            }
+            let body = Array(String(repeating: " ", count: padding).utf8) + Array(#"{"services":[]}"#.utf8)
+            let head = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8)
+            let send = { (bytes: [UInt8]) in
+                _ = bytes.withUnsafeBytes { Glibc.send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
+            send(head)
+            for byte in body.prefix(padding) {
+                Waiting.pace(milliseconds: pauseMilliseconds)  // the answer's shape: a slow sender
+                send([byte])
+            }
+            send(Array(body.dropFirst(padding)))
+        }.start()
     }
 }

@@ -53,10 +53,15 @@ struct DriverCluster {
     let initialMembers: [Member]
     var snapshotEveryEntries: UInt64
     var maxPendingRequests: Int
+    var requestBytes: Int
 
-    init(_ count: Int, snapshotEveryEntries: UInt64 = 10_000, maxPendingRequests: Int = 100_000) {
+    init(
+        _ count: Int, snapshotEveryEntries: UInt64 = 10_000, maxPendingRequests: Int = 100_000,
+        requestBytes: Int = RegistryLimits.standard.requestBytes
+    ) {
         self.snapshotEveryEntries = snapshotEveryEntries
         self.maxPendingRequests = maxPendingRequests
+        self.requestBytes = requestBytes
         initialMembers = (1...count).map { Member(id: Member.id(forName: "n\($0)"), name: "n\($0)", peerAddress: "127.0.0.1:\(2380 + 2 * $0)") }
         let bootstrap = PersistentState.bootstrap(configuration: Configuration(voters: initialMembers.map(\.id)))
         for member in initialMembers {
@@ -68,6 +73,7 @@ struct DriverCluster {
         var options = NodeOptions(id: member.id, raft: RaftOptions(), tickMilliseconds: 100, initialMembers: initialMembers)
         options.snapshotEveryEntries = snapshotEveryEntries
         options.maxPendingRequests = maxPendingRequests
+        options.registryLimits.requestBytes = requestBytes
         let environment = TestEnvironment(persisted: persisted)
         do {
             drivers[member.id] = try NodeDriver(options: options, persisted: persisted, environment: environment, randomSeed: member.id.rawValue)

@@ -60,8 +60,14 @@ enum BlockingHTTP {
 
     /// Sends one request and reads the whole response, on an idle keep-alive socket from `pool` when one
     /// is ready, and gives the socket back when the exchange ended cleanly.
+    /// - Parameters:
+    ///   - deadline: When the response head must have arrived (and, without `bodyDeadline`, the whole body).
+    ///   - bodyDeadline: When the body must have arrived, if later: once the head is in the node is answering, and
+    ///     a large answer from a busy node may outlive the head's budget (a 20 MiB listing did, under load).
+    ///   - bodyIdleLimit: With `bodyDeadline`, the longest silence allowed while the body arrives.
     static func exchange(
         _ endpoint: Endpoint, method: String, path: String, body: [UInt8]?, deadline: ContinuousClock.Instant,
+        bodyDeadline: ContinuousClock.Instant? = nil, bodyIdleLimit: Duration? = nil,
         cancel: CancelFlag, pool: ConnectionPool = .shared, headers: [String] = []
     ) throws(TransportFailure) -> HTTPResponse {
         let connection: Connection
@@ -77,7 +83,9 @@ enum BlockingHTTP {
             requestBytes(endpoint, method: method, path: path, body: body, keepAlive: true, headers: headers), deadline: deadline)
         var reader = ResponseReader(connection: connection)
         var response = try reader.readHead(deadline: deadline)
-        response.body = try reader.readBody(headers: response.headers, method: method, deadline: deadline)
+        if let bodyDeadline, bodyDeadline > deadline { reader.idleLimit = bodyIdleLimit }
+        response.body = try reader.readBody(
+            headers: response.headers, method: method, deadline: max(deadline, bodyDeadline ?? deadline))
         reusable = endpoint.tls == nil && reader.endedCleanly && response.headers["connection"]?.lowercased() != "close"
         return response
     }
@@ -281,9 +289,12 @@ struct ResponseReader {
     /// request boundary and can carry another exchange.
     private(set) var endedCleanly = false
     private var sawLastChunk = false
+    /// When set, no wait for bytes lasts longer than this, whatever the deadline (a body read after the head).
+    var idleLimit: Duration?
 
     private mutating func fill(deadline: ContinuousClock.Instant) throws(TransportFailure) -> Bool {
-        guard let bytes = try connection.receive(deadline: deadline) else { return false }
+        let bounded = idleLimit.map { min(deadline, .now + $0) } ?? deadline
+        guard let bytes = try connection.receive(deadline: bounded) else { return false }
         buffer.append(contentsOf: bytes)
         return true
     }

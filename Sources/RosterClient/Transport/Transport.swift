@@ -7,7 +7,7 @@ import Foundation
 enum Transport {
     static func exchange(
         _ endpoint: Endpoint, method: String, path: String, body: [UInt8]?, deadline: ContinuousClock.Instant,
-        headers: [String] = []
+        bodyDeadline: ContinuousClock.Instant? = nil, bodyIdleLimit: Duration? = nil, headers: [String] = []
     ) async throws(TransportFailure) -> HTTPResponse {
         let flag = CancelFlag()
         let result: Result<HTTPResponse, TransportFailure> = await withTaskCancellationHandler {
@@ -15,8 +15,8 @@ enum Transport {
                 let thread = Thread {
                     do throws(TransportFailure) {
                         let response = try BlockingHTTP.exchange(
-                            endpoint, method: method, path: path, body: body, deadline: deadline, cancel: flag,
-                            headers: headers)
+                            endpoint, method: method, path: path, body: body, deadline: deadline,
+                            bodyDeadline: bodyDeadline, bodyIdleLimit: bodyIdleLimit, cancel: flag, headers: headers)
                         continuation.resume(returning: .success(response))
                     } catch {
                         continuation.resume(returning: .failure(error))
