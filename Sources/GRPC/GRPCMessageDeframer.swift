@@ -42,6 +42,12 @@ public struct GRPCMessageDeframer: Sendable {
     /// - Throws: `GRPCFramingError` for an oversized length, a compressed or invalid flag; sticky.
     /// - Complexity: O(chunk).
     public mutating func append(_ chunk: some Collection<UInt8>) throws(GRPCFramingError) -> [[UInt8]] {
+        try append(Array(chunk))
+    }
+
+    /// `append(_:)` on an array, the form the HTTP/2 layer hands over: concrete, so that a caller in another
+    /// module runs specialized code rather than a generic body that looks up metadata for every slice.
+    public mutating func append(_ chunk: [UInt8]) throws(GRPCFramingError) -> [[UInt8]] {
         if let failure { throw failure }
         var rest = chunk[...]
         var messages: [[UInt8]] = []

@@ -100,9 +100,17 @@ public struct HTTP2Connection: Sendable {
 
     // MARK: - Input
 
-    /// Feeds octets read from the socket, in any chunking, and returns what the application must act on.
-    /// - Complexity: O(octets + frames); each frame's work is bounded by the limits.
+    /// Feeds octets in any collection (tests, fuzzers); see `receive(_:)` on a buffer, which this copies into.
     public mutating func receive<Bytes: Collection>(_ bytes: Bytes) -> [HTTP2Event] where Bytes.Element == UInt8 {
+        Array(bytes).withUnsafeBytes { receive($0) }
+    }
+
+    /// Feeds octets read from the socket, in any chunking, and returns what the application must act on.
+    ///
+    /// Takes a concrete buffer, not a generic collection: called from another module, a generic body runs
+    /// unspecialized, looking up type metadata and witnesses for every slice and byte.
+    /// - Complexity: O(octets + frames); each frame's work is bounded by the limits.
+    public mutating func receive(_ bytes: UnsafeRawBufferPointer) -> [HTTP2Event] {
         var events: [HTTP2Event] = []
         guard phase != .failed else { return events }
         var input = bytes[...]

@@ -3,35 +3,45 @@ import HPACK
 /// The request rules of RFC 9113 §8.2 and §8.3 that make a request "malformed" (a stream error of type
 /// PROTOCOL_ERROR): field name and value syntax, pseudo-header order and set, connection-specific fields.
 enum RequestValidation {
-    static let requestPseudoHeaders: Set<[UInt8]> = Set(
-        [":method", ":scheme", ":authority", ":path"].map { Array($0.utf8) })
-    static let connectionSpecific: Set<[UInt8]> = Set(
-        ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"].map { Array($0.utf8) })
+    /// The request pseudo-headers, each with its bit in a seen-set; compared as bytes, with no hashing or
+    /// allocation, since every request's header list passes through here.
+    private static let pseudoHeaders: [(name: [UInt8], bit: UInt8)] = [
+        (Array(":method".utf8), 1), (Array(":scheme".utf8), 2), (Array(":authority".utf8), 4), (Array(":path".utf8), 8),
+    ]
+    private static let methodBit: UInt8 = 1
+    private static let schemeBit: UInt8 = 2
+    private static let pathBit: UInt8 = 8
+    private static let connectionSpecific: [[UInt8]] =
+        ["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"].map { Array($0.utf8) }
+    private static let connect = Array("CONNECT".utf8)
+    private static let te = Array("te".utf8)
+    private static let trailers = Array("trailers".utf8)
 
     /// Why a request header list is malformed, or nil if it is acceptable.
     static func problem(inRequest fields: [HeaderField]) -> String? {
-        var seenPseudo: Set<[UInt8]> = []
+        var seenPseudo: UInt8 = 0
         var seenRegular = false
-        var method: [UInt8]?
+        var isConnect = false
         for field in fields {
             if let problem = syntaxProblem(field) { return problem }
             if field.name.first == UInt8(ascii: ":") {
                 guard !seenRegular else { return "pseudo-header \(field.nameString) after a regular field" }
-                guard requestPseudoHeaders.contains(field.name) else {
+                guard let bit = pseudoHeaders.first(where: { $0.name == field.name })?.bit else {
                     return "unknown pseudo-header \(field.nameString)"
                 }
-                guard seenPseudo.insert(field.name).inserted else { return "repeated \(field.nameString)" }
-                if field.nameString == ":method" { method = field.value }
-                if field.nameString == ":path" && field.value.isEmpty { return "empty :path" }
+                guard seenPseudo & bit == 0 else { return "repeated \(field.nameString)" }
+                seenPseudo |= bit
+                if bit == methodBit { isConnect = field.value == connect }
+                if bit == pathBit && field.value.isEmpty { return "empty :path" }
             } else {
                 seenRegular = true
                 if let problem = regularFieldProblem(field) { return problem }
             }
         }
-        guard method != nil else { return "missing :method" }
-        if method != Array("CONNECT".utf8) {
-            guard seenPseudo.contains(Array(":scheme".utf8)) else { return "missing :scheme" }
-            guard seenPseudo.contains(Array(":path".utf8)) else { return "missing :path" }
+        guard seenPseudo & methodBit != 0 else { return "missing :method" }
+        if !isConnect {
+            guard seenPseudo & schemeBit != 0 else { return "missing :scheme" }
+            guard seenPseudo & pathBit != 0 else { return "missing :path" }
         }
         return nil
     }
@@ -48,7 +58,7 @@ enum RequestValidation {
 
     private static func regularFieldProblem(_ field: HeaderField) -> String? {
         if connectionSpecific.contains(field.name) { return "connection-specific field \(field.nameString)" }
-        if field.nameString == "te" && field.value != Array("trailers".utf8) {
+        if field.name == te && field.value != trailers {
             return "te other than \"trailers\""
         }
         return nil

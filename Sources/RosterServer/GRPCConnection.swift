@@ -146,7 +146,7 @@ final class GRPCConnection {
         case .watch, .leaseKeepAlive:
             // Streams authenticate once, when they open; a watch's permission is then checked per watch.
             var user: String?
-            if server.driver.registry.auth.isEnabled {
+            if server.registry.auth.isEnabled {
                 if let rejection = server.authorize(.authenticated, token: token, session: session, what: method.rawValue) {
                     return fail(stream, EtcdStatus.of(rejection))
                 }
@@ -161,7 +161,7 @@ final class GRPCConnection {
             }
         case .snapshot:
             // As etcd: a snapshot holds every key, so only root may take one.
-            if server.driver.registry.auth.isEnabled,
+            if server.registry.auth.isEnabled,
                 let rejection = server.authorize(.root, token: token, session: session, what: method.rawValue)
             {
                 return fail(stream, EtcdStatus.of(rejection))
@@ -178,14 +178,14 @@ final class GRPCConnection {
     }
 
     private func data(_ bytes: [UInt8], on stream: StreamID) {
-        guard var call = calls[stream] else { return }
+        guard calls[stream] != nil else { return }
         let messages: [[UInt8]]
         do {
-            messages = try call.deframer.append(bytes)
+            // In place: a copy of the call would share the deframer's buffers and copy them on append.
+            messages = try calls[stream]!.deframer.append(bytes)
         } catch {
             return fail(stream, error.status)
         }
-        calls[stream] = call
         for message in messages { self.message(message, on: stream) }
     }
 
@@ -204,7 +204,7 @@ final class GRPCConnection {
             } catch {
                 return fail(stream, GRPCStatus(code: .invalidArgument, message: "grpc: error unmarshalling request: \(error)"))
             }
-            let responses = watches.receive(request, registry: server.driver.registry)
+            let responses = watches.receive(request, registry: server.registry)
             calls[stream]?.kind = .watch(watches)
             send(responses, on: stream)
         case .keepAlive:
@@ -259,11 +259,10 @@ final class GRPCConnection {
             }
             return
         }
-        var status = server.lastStatus!
-        status.members = server.membersWithClientAddresses
+        // The plan needs member IDs and peers only; client addresses are added for local answers below.
         let plan = EtcdUnary.plan(
-            method, payload: payload, minimumTTLMilliseconds: server.driver.registry.limits.minimumTTLMilliseconds,
-            members: status.members, leader: status.raft.leader?.rawValue)
+            method, payload: payload, minimumTTLMilliseconds: server.registry.limits.minimumTTLMilliseconds,
+            members: server.lastStatus.members, leader: server.lastStatus.raft.leader?.rawValue)
         switch plan {
         case .fail(let status):
             fail(stream, status)
@@ -278,9 +277,10 @@ final class GRPCConnection {
             if let requirement, let rejection = server.authorize(requirement, token: token, session: session, what: method.rawValue) {
                 return fail(stream, Self.status(of: rejection, method: method))
             }
+            var status = server.lastStatus
+            status.members = server.membersWithClientAddresses
             let answer = EtcdLocalAnswer.answer(
-                call, status: status, context: server.etcdHeaderContext,
-                ownClientURL: "http://\(server.configuration.clientAddress)",
+                call, status: status, context: server.etcdHeaderContext, ownClientURL: "http://\(server.clientAddressText)",
                 storageBytes: Int64(server.driver.environment.storage.approximateBytes))
             respond(answer, on: stream)
         case .submit(let request, let reply):
@@ -315,11 +315,11 @@ final class GRPCConnection {
             request, token: token, session: session, what: method.rawValue,
             answer: { [weak self] answer in
                 guard let self, self.calls[stream] != nil else { return }
-                let header = self.server.etcdHeaderContext.header(revision: self.server.driver.registry.revision)
+                let header = self.server.etcdHeaderContext.header(revision: self.server.registry.revision)
                 switch answer {
                 case .token(let token): self.respond(EtcdAuth.authenticated(token: token, header: header), on: stream)
                 case .read(let read):
-                    switch EtcdAuth.answer(read, auth: self.server.driver.registry.auth, header: header) {
+                    switch EtcdAuth.answer(read, auth: self.server.registry.auth, header: header) {
                     case .success(let bytes): self.respond(bytes, on: stream)
                     case .failure(let status): self.fail(stream, status)
                     }
@@ -347,7 +347,7 @@ final class GRPCConnection {
     /// The node's answer to a unary call.
     func complete(_ id: RequestID, stream: StreamID, reply: EtcdReply, response: NodeResponse) {
         guard calls[stream]?.inFlight.remove(id) != nil else { return }
-        let registry = server.driver.registry
+        let registry = server.registry
         switch reply.encode(
             response, context: server.etcdHeaderContext, currentRevision: registry.revision,
             compactedRevision: registry.compactedRevision, members: reply.listsMembers ? memberList() : [])
@@ -363,14 +363,14 @@ final class GRPCConnection {
         var status = server.driver.status
         status.members = server.membersWithClientAddresses
         return EtcdLocalAnswer.members(
-            status, ownID: server.configuration.ownID.rawValue, ownClientURL: "http://\(server.configuration.clientAddress)")
+            status, ownID: server.ownID.rawValue, ownClientURL: "http://\(server.clientAddressText)")
     }
 
     /// The node's answer to one keepalive of a `LeaseKeepAlive` stream.
     func completeKeepAlive(_ id: RequestID, stream: StreamID, lease: Int64, response: NodeResponse) {
         guard calls[stream]?.inFlight.remove(id) != nil else { return }
         let answer = EtcdKeepAlive.answer(
-            lease: lease, response: response, context: server.etcdHeaderContext, revision: server.driver.registry.revision)
+            lease: lease, response: response, context: server.etcdHeaderContext, revision: server.registry.revision)
         switch answer {
         case .success(let bytes):
             send(message: bytes, on: stream)
@@ -425,7 +425,7 @@ final class GRPCConnection {
                 http2.queuedBytes(on: stream) <= Self.watchLagBytes / 2
             else { continue }
             var resumed = watches
-            let responses = resumed.catchUp(registry: server.driver.registry)
+            let responses = resumed.catchUp(registry: server.registry)
             calls[stream]?.kind = .watch(resumed)
             send(responses, on: stream)
         }

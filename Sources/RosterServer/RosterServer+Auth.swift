@@ -38,7 +38,7 @@ extension RosterServer {
     /// The user a request comes from: nil while auth is off, else the bearer token's user, else (with
     /// `--client-cert-auth`) the client certificate's CN when a user of that name exists (etcd's rule).
     func identify(token: String?, session: ClientSession?) -> Result<String?, AuthRejection> {
-        let auth = driver.registry.auth
+        let auth = registry.auth
         guard auth.isEnabled else { return .success(nil) }
         if let token, !token.isEmpty {
             let key = tokenKey(auth)  // first: a new key file empties the cache of verified tokens
@@ -74,7 +74,7 @@ extension RosterServer {
     func authorize(_ requirement: AuthRequirement, token: String?, session: ClientSession?, what: @autoclosure () -> String)
         -> AuthRejection?
     {
-        guard driver.registry.auth.isEnabled else { return nil }
+        guard registry.auth.isEnabled else { return nil }
         switch identify(token: token, session: session) {
         case .failure(let rejection):
             logRefusal(user: nil, what: what(), rejection)
@@ -82,7 +82,7 @@ extension RosterServer {
         case .success(nil):
             return nil
         case .success(let user?):
-            guard let rejection = driver.registry.auth.authorize(user: user, requirement) else { return nil }
+            guard let rejection = registry.auth.authorize(user: user, requirement) else { return nil }
             logRefusal(user: user, what: what(), rejection)
             return rejection
         }
@@ -92,8 +92,8 @@ extension RosterServer {
     func authorize(_ request: NodeRequest, token: String?, session: ClientSession?, what: @autoclosure () -> String)
         -> AuthRejection?
     {
-        guard driver.registry.auth.isEnabled else { return nil }
-        return authorize(request.authRequirement(in: driver.registry), token: token, session: session, what: what())
+        guard registry.auth.isEnabled else { return nil }
+        return authorize(request.authRequirement(in: registry), token: token, session: session, what: what())
     }
 
     /// Logs a refusal with the user and the request, never a token or password; at most a burst per window so a
@@ -123,7 +123,7 @@ extension RosterServer {
         _ request: AuthRequest, token: String?, session: ClientSession?, what: String,
         answer: @escaping (AuthAnswer) -> Void, submitChange submitCommand: @escaping (RegistryCommand) -> Void
     ) {
-        let auth = driver.registry.auth
+        let auth = registry.auth
         // A change applies only while auth is at the revision root was checked at here (a password change is
         // submitted after the worker hashed it, when the current revision may be newer).
         let checkedAt = auth.isEnabled ? auth.revision : nil
@@ -169,7 +169,7 @@ extension RosterServer {
                 { PasswordHasher.matches(password, checked) },
                 refused: { answer(.failed($0)) },
                 then: { [unowned self] matched in
-                    let now = driver.registry.auth
+                    let now = registry.auth
                     // The user may have changed while the worker ran: the credential must still be the one checked.
                     guard matched, credential != nil, now.isEnabled, now.user(name)?.credential == credential else {
                         self.logRefusal(user: name, what: what, .authenticationFailed)
@@ -277,7 +277,7 @@ extension RosterServer {
         let requirement: AuthRequirement
         switch routed {
         case .health, .ready, .metrics, .console, .error, .auth, .clusterStatus, .members: return .success(nil)
-        case .node(let nodeRequest): requirement = nodeRequest.authRequirement(in: driver.registry)
+        case .node(let nodeRequest): requirement = nodeRequest.authRequirement(in: registry)
         case .prometheusTargets(let query, _, _): requirement = query.authRequirement
         case .watch(let spec): requirement = .keys([KeyAccess(.read, spec.filter.range)])
         case .watchStream, .keepAliveStream, .alarms: requirement = .authenticated
@@ -305,7 +305,7 @@ extension RosterServer {
                         APIResponse.encodeToken(token, lifetimeSeconds: configuration.authTokenTTLSeconds, context: context)
                             .bytes(keepAlive: true))
                 case .read(let read):
-                    session.finish(APIResponse.encodeAuthRead(read, auth: driver.registry.auth, context: context).bytes(keepAlive: true))
+                    session.finish(APIResponse.encodeAuthRead(read, auth: registry.auth, context: context).bytes(keepAlive: true))
                 case .refused(let rejection):
                     session.finish(APIAdapter.error(APIError(auth: rejection), context: context))
                 case .failed(let reason):

@@ -12,7 +12,7 @@ extension RosterServer {
         let cache = DNSAnswerCache()
         dnsServer = try DNSServer(address: address, loop: loop, logger: logger) { [unowned self] query, transport in
             let response = answerer.respond(
-                to: query, over: transport, catalog: self.driver.registry, freshness: self.dnsFreshness, cache: cache)
+                to: query, over: transport, catalog: self.registry, freshness: self.dnsFreshness, cache: cache)
             self.metrics.requests[Self.dnsMetricKind(response), default: 0] += 1
             return response
         }

@@ -41,11 +41,11 @@ extension RosterServer {
         var effects = effects
         transport.send(&effects)
         if let members = effects.members { transport.update(members: members) }
-        if driver.registry.auth.revision != watchedAuthRevision {
+        if registry.auth.revision != watchedAuthRevision {
             // Before this batch's events go out: a watch whose permission went away sees none of them.
-            watchedAuthRevision = driver.registry.auth.revision
-            watchHub.endUnpermitted(registry: driver.registry)
-            for session in grpcSessions.values { session.grpc?.cancelUnpermittedWatches(registry: driver.registry) }
+            watchedAuthRevision = registry.auth.revision
+            watchHub.endUnpermitted(registry: registry)
+            for session in grpcSessions.values { session.grpc?.cancelUnpermittedWatches(registry: registry) }
         }
         publish(effects.changes)
         for (request, response) in effects.responses { complete(request, response) }
@@ -77,8 +77,8 @@ extension RosterServer {
             // A snapshot replaced the state: the batches may not follow on from what watchers have, and
             // the registry already holds all of them, so everyone reads from it instead.
             Heap.releaseFreePages()  // The whole previous state was just freed.
-            watchHub.catchUpAll(registry: driver.registry, now: now)
-            for session in grpcSessions.values { session.grpc?.catchUpWatches(registry: driver.registry) }
+            watchHub.catchUpAll(registry: registry, now: now)
+            for session in grpcSessions.values { session.grpc?.catchUpWatches(registry: registry) }
             return
         }
         let batches = changes.compactMap { change -> (events: [RegistryEvent], revision: Revision)? in
@@ -86,7 +86,7 @@ extension RosterServer {
         }
         watchHub.publish(batches, now: now)
         for session in grpcSessions.values where session.grpc?.hasWatches == true {
-            session.grpc?.publish(batches, registry: driver.registry)
+            session.grpc?.publish(batches, registry: registry)
         }
     }
 }

@@ -61,10 +61,10 @@ extension RosterServer {
 
     /// Routes one HTTP request and starts serving it.
     func handle(_ request: HTTPRequest, session: ClientSession) {
-        let routed = APIAdapter.route(request, limits: driver.registry.limits)
+        let routed = APIAdapter.route(request, limits: registry.limits)
         metrics.requests[APIAdapter.kind(of: routed), default: 0] += 1
         var user: String?
-        if driver.registry.auth.isEnabled {
+        if registry.auth.isEnabled {
             switch authorize(routed, request: request, session: session) {
             case .failure(let rejection):
                 session.finish(APIAdapter.error(APIError(auth: rejection), context: context))
@@ -99,11 +99,11 @@ extension RosterServer {
             session.finish(
                 APIAdapter.members(
                     membersWithClientAddresses, configuration: lastStatus.raft.configuration, leader: lastStatus.raft.leader,
-                    clusterID: configuration.clusterID, context: context))
+                    clusterID: clusterID, context: context))
         case .snapshot:
             serveSnapshot(session: session)
         case .alarms:
-            session.finish(APIAdapter.alarms(AlarmDirectory.alarms(in: driver.registry), context: context))
+            session.finish(APIAdapter.alarms(AlarmDirectory.alarms(in: registry), context: context))
         case .console(let console):
             session.finish(ConsoleResponse.encode(console, context: context).bytes(keepAlive: true))
         case .error(let error):
@@ -128,8 +128,8 @@ extension RosterServer {
         // A client's write was authorized in this loop turn, at the current auth revision; it applies only while
         // auth is still there (`RegistryCommand.authChecked`). The node's own work is not a client's.
         var request = request
-        if driver.registry.auth.isEnabled, !kind.isBackground {
-            request = request.checked(atAuthRevision: driver.registry.auth.revision)
+        if registry.auth.isEnabled, !kind.isBackground {
+            request = request.checked(atAuthRevision: registry.auth.revision)
         }
         let id = RequestID(nextRequestID)
         nextRequestID += 1
@@ -169,7 +169,7 @@ extension RosterServer {
     /// Who answers in etcd response headers.
     var etcdHeaderContext: EtcdHeaderContext {
         EtcdHeaderContext(
-            clusterID: configuration.clusterID, memberID: configuration.ownID.rawValue, raftTerm: lastStatus.raft.term.rawValue)
+            clusterID: clusterID, memberID: ownID.rawValue, raftTerm: lastStatus.raft.term.rawValue)
     }
 
     func timeOut(_ id: RequestID) {

@@ -55,7 +55,7 @@ extension RosterServer {
                     + "retry when one finished, or ask another member", retryAfterSeconds: 1)
         }
         let capture = BackupCapture(
-            driver: driver, clusterID: configuration.clusterID, memberName: configuration.name,
+            driver: driver, clusterID: clusterID, memberName: configuration.name,
             members: membersWithClientAddresses)
         let waiting = LoopBound(owner)
         let delivery = LoopBoundClosure(deliver)

@@ -21,7 +21,7 @@ extension RosterServer {
     func checkSpace() {
         guard !isShuttingDown, let shortage = spaceShortage() else { return }
         let name = configuration.name
-        guard !AlarmDirectory.alarms(in: driver.registry).contains(where: { $0.member == name }) else { return }
+        guard !AlarmDirectory.alarms(in: registry).contains(where: { $0.member == name }) else { return }
         logger.warning(
             "raising the NOSPACE alarm: writes that add data are refused cluster-wide until it is disarmed",
             ["reason": shortage, "fix": "delete data and compact, or free disk space, then `rosterctl alarm disarm`"])

@@ -16,20 +16,20 @@ extension RosterServer {
             let stream = watchHub.open(
                 .single, session: session, progressIntervalMilliseconds: spec.progressIntervalMilliseconds, now: now)
             stream.user = user
-            let watcher = watchHub.add(spec, tag: nil, to: stream, registry: driver.registry)
+            let watcher = watchHub.add(spec, tag: nil, to: stream, registry: registry)
             session.beginStream(.watch(stream), head: APIAdapter.streamHead(context: context))
-            watchHub.catchUp(watcher, registry: driver.registry, now: now)
+            watchHub.catchUp(watcher, registry: registry, now: now)
         case .longPoll(_, let wait):
             let stream = watchHub.open(
                 .longPoll, session: session, progressIntervalMilliseconds: spec.progressIntervalMilliseconds, now: now)
             stream.user = user
-            let watcher = watchHub.add(spec, tag: nil, to: stream, registry: driver.registry)
+            let watcher = watchHub.add(spec, tag: nil, to: stream, registry: registry)
             session.beginLongPoll(stream)
-            watchHub.catchUp(watcher, registry: driver.registry, now: now)
+            watchHub.catchUp(watcher, registry: registry, now: now)
             guard !stream.isClosed else { return }  // Answered at once from history.
             stream.longPollTimer = loop.schedule(after: .milliseconds(wait)) { [weak session, unowned self] in
                 guard let session, case .watch(let current) = session.mode, current === stream else { return }
-                session.completeLongPoll(events: [], revision: self.driver.registry.revision)
+                session.completeLongPoll(events: [], revision: self.registry.revision)
             }
         }
         metrics.watchers = watchHub.count
@@ -47,7 +47,7 @@ extension RosterServer {
     /// One control line of a multiplexed stream: create or cancel a watch, or refuse the line.
     func watchControl(_ line: ArraySlice<UInt8>, stream: WatchStream) {
         let now = MonotonicClock.milliseconds()
-        let registry = driver.registry
+        let registry = self.registry
         switch APIAdapter.watchControl(line, limits: registry.limits, progressIntervalMilliseconds: stream.progressIntervalMilliseconds) {
         case .failure(let refusal) where refusal.endsStream:
             stream.session.endWatch(code: refusal.error.code, message: refusal.error.message)
@@ -88,7 +88,7 @@ extension RosterServer {
     }
 
     func watchStreamDrained(_ stream: WatchStream) {
-        watchHub.catchUp(stream: stream, registry: driver.registry, now: MonotonicClock.milliseconds())
+        watchHub.catchUp(stream: stream, registry: registry, now: MonotonicClock.milliseconds())
     }
 
     func streamKeepAlive(_ lease: LeaseID, session: ClientSession) {
