@@ -10,7 +10,8 @@ public struct Lease: Equatable, Sendable {
     /// The TTL the lease was granted with; every keepalive renews to this.
     public let grantedTTLMilliseconds: Int64
     /// The remaining TTL as of the last `checkpointLeases` that named this lease (the granted TTL until
-    /// then). A new leader restarts the countdown from here, plus its election grace.
+    /// then), counted down by every `elapseLeases` since. A new leader restarts the countdown from here,
+    /// plus its election grace.
     public internal(set) var remainingTTLMilliseconds: Int64
     /// Keys attached to the lease.
     var keys: Set<HashedKey>

@@ -14,13 +14,16 @@ import Containers
 /// 3. **Keepalives are not log entries.** `keepAlive` moves the deadline to `now + granted TTL` in memory;
 ///    followers forward keepalives to the leader. A keepalive fails with `.leaseNotFound` once the
 ///    deadline has passed (the expiry is already due), like etcd's "lease expired".
-/// 4. **Checkpoints** carry remaining TTLs through the log so that a new leader resumes the countdown.
-///    Invariant: for every lease, the replicated remaining TTL overstates the live one by at most
-///    `checkpointLagMilliseconds` (plus the commit latency of a checkpoint and one tick):
-///    - each lease is checkpointed as soon as its live remaining falls `checkpointLagMilliseconds` below its
-///      replicated value (a heap of those due times, so no tick scans every lease). A holder that renews
-///      at least that often is never checkpointed: live leases renewed often enough cost no log traffic;
-///      silent (dead) holders are written down, checkpoint after checkpoint, one lag apart;
+/// 4. **Elapse and checkpoints** carry remaining TTLs through the log so that a new leader resumes the
+///    countdown. Invariant: for every lease, the replicated remaining TTL overstates the live one by at most
+///    `checkpointLagMilliseconds` (plus the commit latency of an entry and one tick):
+///    - every `checkpointLagMilliseconds` the leader proposes one `elapseLeases` with the time that passed on
+///      its clock since the previous one, which counts every replicated remaining TTL down at once: one
+///      small entry a second whatever the number of leases, so silent (dead) holders cost no entries of
+///      their own (a checkpoint per silent lease per second, before, grew with the leases until 100,000 of
+///      them saturated the leader). A lease granted or checkpointed between two elapses is counted down by
+///      the whole of the next one, so its replicated TTL may understate the live one by up to the lag; the
+///      election grace, at least twice the lag (`LeaseKeeperConfiguration`), covers that at a leader change;
 ///    - a keepalive of a lease whose replicated remaining is below its full TTL queues a checkpoint
 ///      restoring it (emitted by the next `commandsDue`), etcd's checkpoint-on-renew, and answers
 ///      `.renewedAfterCheckpoint`: the node acknowledges that keepalive once the checkpoint commits, so
@@ -54,26 +57,21 @@ public struct LeaseKeeper: Sendable {
         var deadline: UInt64
         var replicatedRemainingMilliseconds: Int64
         var expiryProposedAt: UInt64?
+        /// `elapsedMilliseconds` when `replicatedRemainingMilliseconds` was last set: every `elapseLeases`
+        /// applied since has counted the replicated value down by its time (see `replicatedRemaining`).
+        var replicatedAtElapsed: UInt64
         /// Checkpoints of this lease proposed and not yet applied. One of them may carry a remaining TTL
         /// measured before a renewal, so until they apply a renewal is not crash-proof on its own.
         var checkpointsInFlight = 0
-        /// When the replicated remaining will overstate the live one by the checkpoint lag; the one entry
-        /// of `checkpointsDue` for this lease that is not stale.
-        var checkpointDue: UInt64 = 0
-
-        /// `deadline - replicated + lag`: the time at which `replicated - (deadline - now)` reaches the lag.
-        func checkpointDueTime(lag: UInt64) -> UInt64 {
-            let replicated = UInt64(max(replicatedRemainingMilliseconds, 0))
-            let overstatedAt = deadline &+ lag
-            return overstatedAt > replicated ? overstatedAt - replicated : 0
-        }
     }
 
     private var tracked: [LeaseID: Tracked] = [:]
     private var deadlines = DeadlineHeap()
-    /// Per lease, when it next needs a checkpoint (lazy deletion, as `deadlines`).
-    private var checkpointsDue = DeadlineHeap()
     private var renewed: Set<LeaseID> = []
+    /// The time of every `elapseLeases` applied while leader, summed, so that applying one costs O(1) here.
+    private var elapsedMilliseconds: UInt64 = 0
+    /// When this leader's replicated countdown was last advanced: the next `elapseLeases` carries the time since.
+    private var lastElapseMilliseconds: UInt64 = 0
     /// Expiry tokens in thousandths, refilled continuously.
     private var tokenMillis: Int = 0
     private var lastRefillMilliseconds: UInt64 = 0
@@ -81,6 +79,7 @@ public struct LeaseKeeper: Sendable {
     /// A keeper that tracks nothing until `becomeLeader`.
     public init(configuration: LeaseKeeperConfiguration) {
         precondition(configuration.leasesPerCommand >= 1 && configuration.expiriesPerSecond >= 1, "\(configuration)")
+        precondition(configuration.checkpointLagMilliseconds >= 1, "\(configuration)")
         self.configuration = configuration
     }
 
@@ -103,6 +102,7 @@ public struct LeaseKeeper: Sendable {
         }
         tokenMillis = configuration.expiriesPerSecond * 1_000
         lastRefillMilliseconds = now
+        lastElapseMilliseconds = now
     }
 
     /// Forgets every deadline: only the current leader may expire leases.
@@ -110,8 +110,8 @@ public struct LeaseKeeper: Sendable {
         isLeader = false
         tracked = [:]
         deadlines = DeadlineHeap()
-        checkpointsDue = DeadlineHeap()
         renewed = []
+        elapsedMilliseconds = 0
     }
 
     /// Keeps the tracker in step with applied commands: starts the countdown of granted leases, drops
@@ -130,9 +130,11 @@ public struct LeaseKeeper: Sendable {
                 guard var lease = tracked[checkpoint.id] else { continue }
                 lease.checkpointsInFlight = max(lease.checkpointsInFlight - 1, 0)
                 lease.replicatedRemainingMilliseconds = min(max(checkpoint.remainingMilliseconds, 0), lease.grantedMilliseconds)
+                lease.replicatedAtElapsed = elapsedMilliseconds
                 tracked[checkpoint.id] = lease
-                scheduleCheckpoint(checkpoint.id)
             }
+        case (.elapseLeases(let milliseconds), _):
+            elapsedMilliseconds &+= milliseconds
         default:
             break
         }
@@ -154,7 +156,6 @@ public struct LeaseKeeper: Sendable {
             lease.expiryProposedAt = nil
             tracked[checkpoint.id] = lease
             deadlines.push(DeadlineEntry(deadline: deadline, id: checkpoint.id))
-            scheduleCheckpoint(checkpoint.id)
         }
     }
 
@@ -172,8 +173,7 @@ public struct LeaseKeeper: Sendable {
         lease.expiryProposedAt = nil
         tracked[id] = lease
         deadlines.push(DeadlineEntry(deadline: lease.deadline, id: id))
-        scheduleCheckpoint(id)
-        if lease.replicatedRemainingMilliseconds < lease.grantedMilliseconds || lease.checkpointsInFlight > 0 {
+        if replicatedRemaining(lease) < lease.grantedMilliseconds || lease.checkpointsInFlight > 0 {
             renewed.insert(id)
             return .renewedAfterCheckpoint(ttlMilliseconds: lease.grantedMilliseconds)
         }
@@ -205,9 +205,9 @@ public struct LeaseKeeper: Sendable {
     }
 
     /// The commands to propose now: rate-limited `expireLeases` batches for leases past their deadline
-    /// (earliest deadline first), then `checkpointLeases` batches (renewals, and leases whose replicated
-    /// remaining TTL would otherwise overstate the live one by more than the lag). Empty unless leader.
-    /// Call on every tick.
+    /// (earliest deadline first), an `elapseLeases` once `checkpointLagMilliseconds` have passed since the
+    /// last one, then `checkpointLeases` batches for renewals (after the elapse, which counts only time
+    /// before them). Empty unless leader. Call on every tick.
     public mutating func commandsDue(nowMilliseconds now: UInt64) -> [RegistryCommand] {
         guard isLeader else { return [] }
         refill(now)
@@ -215,6 +215,12 @@ public struct LeaseKeeper: Sendable {
         let due = dueExpiries(now)
         for start in stride(from: 0, to: due.count, by: configuration.leasesPerCommand) {
             commands.append(.expireLeases(Array(due[start..<min(start + configuration.leasesPerCommand, due.count)])))
+        }
+        if tracked.isEmpty {
+            lastElapseMilliseconds = now  // no lease to count down: the next one starts from here
+        } else if now >= lastElapseMilliseconds &+ configuration.checkpointLagMilliseconds {
+            commands.append(.elapseLeases(milliseconds: now - lastElapseMilliseconds))
+            lastElapseMilliseconds = now
         }
         let checkpoints = dueCheckpoints(now)
         for start in stride(from: 0, to: checkpoints.count, by: configuration.leasesPerCommand) {
@@ -229,17 +235,15 @@ public struct LeaseKeeper: Sendable {
     private mutating func track(_ id: LeaseID, granted: Int64, deadline: UInt64, replicated: Int64) {
         tracked[id] = Tracked(
             grantedMilliseconds: granted, deadline: deadline, replicatedRemainingMilliseconds: replicated,
-            expiryProposedAt: nil)
+            expiryProposedAt: nil, replicatedAtElapsed: elapsedMilliseconds)
         deadlines.push(DeadlineEntry(deadline: deadline, id: id))
-        scheduleCheckpoint(id)
     }
 
-    /// Records when the lease next needs a checkpoint, after its deadline or replicated value moved.
-    private mutating func scheduleCheckpoint(_ id: LeaseID) {
-        guard var lease = tracked[id] else { return }
-        lease.checkpointDue = lease.checkpointDueTime(lag: configuration.checkpointLagMilliseconds)
-        tracked[id] = lease
-        checkpointsDue.push(DeadlineEntry(deadline: lease.checkpointDue, id: id))
+    /// The lease's remaining TTL as every replica holds it now: its last checkpoint (or grant, or the value it
+    /// had when this node took over) counted down by the `elapseLeases` applied since.
+    private func replicatedRemaining(_ lease: Tracked) -> Int64 {
+        let elapsed = Int64(clamping: elapsedMilliseconds &- lease.replicatedAtElapsed)
+        return max(lease.replicatedRemainingMilliseconds - elapsed, 0)
     }
 
     private mutating func forget(_ id: LeaseID) {
@@ -274,21 +278,12 @@ public struct LeaseKeeper: Sendable {
         return due
     }
 
+    /// Checkpoints of the leases renewed since the last call (checkpoint-on-renew). A lost proposal is not
+    /// retried: the renewal it covers is acknowledged only once a checkpoint applies, so the holder's next
+    /// keepalive asks again.
     private mutating func dueCheckpoints(_ now: UInt64) -> [LeaseCheckpoint] {
-        var ids = renewed
+        let ids = renewed
         renewed = []
-        while let top = checkpointsDue.minimum, top.deadline <= now {
-            checkpointsDue.popMinimum()
-            // Stale entries (the lease was renewed, checkpointed or ended since) are dropped; overdue
-            // leases are left to the expiry path, where a checkpoint would only add entries.
-            guard var lease = tracked[top.id], lease.checkpointDue == top.deadline, lease.deadline > now else { continue }
-            ids.insert(top.id)
-            // Until the checkpoint applies (`observe` reschedules), look again after the retry delay in
-            // case the proposal is lost.
-            lease.checkpointDue = now &+ configuration.expiryRetryMilliseconds
-            tracked[top.id] = lease
-            checkpointsDue.push(DeadlineEntry(deadline: lease.checkpointDue, id: top.id))
-        }
         // Sorted: the proposal order must not depend on hash order.
         return ids.sorted().compactMap { id in
             guard var lease = tracked[id] else { return nil }
@@ -304,10 +299,10 @@ public struct LeaseKeeper: Sendable {
 public struct LeaseKeeperConfiguration: Equatable, Sendable {
     /// Added to every remaining TTL when a node becomes leader: covers the leaderless time.
     public var electionGraceMilliseconds: UInt64
-    /// The most a lease's replicated remaining TTL may overstate its live one before the leader checkpoints
-    /// it: what a lease can gain, besides the grace, when leadership changes. Holders that renew at least
-    /// this often are never checkpointed.
-    public var checkpointLagMilliseconds: UInt64 = 1_000
+    /// How often the leader proposes `elapseLeases`: the most a lease's replicated remaining TTL overstates
+    /// its live one, so what a lease can gain, besides the grace, when leadership changes. At most half the
+    /// grace, which must also cover a lease's first elapse counting time from before it was granted.
+    public var checkpointLagMilliseconds: UInt64
     /// Most lease expiries proposed per second (burst: one second's worth).
     public var expiriesPerSecond: Int = 1_000
     /// Most lease IDs per proposed command; keep at or below `RegistryLimits.leaseBatch`.
@@ -318,6 +313,7 @@ public struct LeaseKeeperConfiguration: Equatable, Sendable {
     /// Defaults for an election timeout: grace and retry of two election timeouts.
     public init(electionTimeoutMilliseconds: UInt64) {
         electionGraceMilliseconds = 2 * electionTimeoutMilliseconds
+        checkpointLagMilliseconds = min(1_000, electionTimeoutMilliseconds)
         expiryRetryMilliseconds = 2 * electionTimeoutMilliseconds
     }
 }

@@ -19,6 +19,8 @@ extension RegistryCommand {
         case auth
         /// The auth revision a client's request was authorized at, then the command (tag and fields); never nested.
         case authChecked
+        /// Time passed on the leader for every lease's countdown.
+        case elapseLeases
     }
 
     /// The command as a log entry payload.
@@ -56,6 +58,9 @@ extension RegistryCommand {
                 writer.writeVarint(checkpoint.id.rawValue)
                 writer.writeSignedVarint(checkpoint.remainingMilliseconds)
             }
+        case .elapseLeases(let milliseconds):
+            writer.write(Tag.elapseLeases.rawValue)
+            writer.writeVarint(milliseconds)
         case .expireLeases(let ids):
             writer.write(Tag.expireLeases.rawValue)
             writer.writeVarint(UInt64(ids.count))
@@ -124,6 +129,7 @@ extension RegistryCommand {
                 checkpoints.append(LeaseCheckpoint(id: id, remainingMilliseconds: try reader.readSignedVarint("remaining")))
             }
             command = .checkpointLeases(checkpoints)
+        case .elapseLeases: command = .elapseLeases(milliseconds: try reader.readVarint("elapsed milliseconds"))
         case .expireLeases:
             let count = try reader.readCount("expired leases", limit: limits.leaseBatch)
             var ids: [LeaseID] = []

@@ -18,6 +18,11 @@ public enum RegistryCommand: Equatable, Sendable {
     /// Records each lease's remaining TTL so that a new leader resumes the countdown. Unknown IDs are
     /// skipped (the lease may have ended since the leader measured it).
     case checkpointLeases([LeaseCheckpoint])
+    /// Time that passed on the leader since its previous `elapseLeases`: every lease's replicated remaining
+    /// TTL drops by it (not below zero). One small entry a second keeps every silent lease's countdown
+    /// replicated, where a checkpoint per lease per second grew with the number of leases (100,000 silent
+    /// leases were 100,000 checkpoints a second, and registrations slowed to a crawl as they accumulated).
+    case elapseLeases(milliseconds: UInt64)
     /// Ends leases whose deadline passed on the leader. Unknown IDs are skipped, as above; all keys of
     /// the batch are deleted at one revision.
     case expireLeases([LeaseID])

@@ -70,6 +70,7 @@ public struct RegistryState: Sendable {
         case .grantLease(let id, let ttl, _): outcome = applyGrantLease(id: id, ttlMilliseconds: ttl, index: index)
         case .revokeLease(let id): outcome = applyRevokeLease(id, into: &changes)
         case .checkpointLeases(let checkpoints): outcome = applyCheckpointLeases(checkpoints)
+        case .elapseLeases(let milliseconds): outcome = applyElapseLeases(milliseconds)
         case .expireLeases(let ids): outcome = applyExpireLeases(ids, into: &changes)
         case .registerInstance(let instance): outcome = applyRegister(instance, into: &changes)
         case .updateInstance(let update): outcome = applyUpdate(update, into: &changes)

@@ -73,7 +73,7 @@ public enum AlarmDirectory {
     public static func isAllowedWithoutSpace(_ command: RegistryCommand) -> Bool {
         switch command {
         case .put(let put): return put.key.starts(with: prefix)
-        case .deleteRange, .revokeLease, .checkpointLeases, .expireLeases, .deregisterInstance, .compact, .auth: return true
+        case .deleteRange, .revokeLease, .checkpointLeases, .elapseLeases, .expireLeases, .deregisterInstance, .compact, .auth: return true
         case .transaction(let transaction):
             return !puts(transaction)
         case .grantLease, .registerInstance, .updateInstance: return false

@@ -42,7 +42,7 @@ extension RegistryCommand {
         case .grantLease: .authenticated
         case .revokeLease(let id):
             .keys((registry.lease(id)?.sortedKeys ?? []).map { KeyAccess(.write, .key($0)) })
-        case .checkpointLeases, .expireLeases, .compact, .auth: .root
+        case .checkpointLeases, .elapseLeases, .expireLeases, .compact, .auth: .root
         case .registerInstance(let instance): .keys([KeyAccess(.write, .key(instance.name.key))])
         case .updateInstance(let update): .keys([KeyAccess(.write, .key(update.name.key))])
         case .deregisterInstance(let name, _): .keys([KeyAccess(.write, .key(name.key))])

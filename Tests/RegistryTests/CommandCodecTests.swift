@@ -27,6 +27,7 @@ struct CommandCodecTests {
         .grantLease(id: 77, ttlMilliseconds: -1, grantedAtMilliseconds: 0),
         .revokeLease(9),
         .checkpointLeases([LeaseCheckpoint(id: 1, remainingMilliseconds: 1_000), LeaseCheckpoint(id: 2, remainingMilliseconds: -3)]),
+        .elapseLeases(milliseconds: 1_000), .elapseLeases(milliseconds: UInt64.max),
         .expireLeases([1, 2, 3]),
         .registerInstance(makeInstance("10.0.0.5:9000", lease: 4, incarnation: 1_700_000_000)),
         .updateInstance(InstanceUpdate(name: makeInstance("i").name, incarnation: 2, status: .draining, metadata: ["a": "b"], weight: 0)),

@@ -153,7 +153,8 @@ struct CommandGenerator {
                 id: chance(90) ? LeaseID(UInt64(Int.random(in: 1...6, using: &random))) : nil,
                 ttlMilliseconds: pick([500, 2_000, 10_000]), grantedAtMilliseconds: random.next() % 1_000)
         case 48..<52: return .revokeLease(LeaseID(UInt64(Int.random(in: 1...6, using: &random))))
-        case 52..<55:
+        case 52..<53: return .elapseLeases(milliseconds: UInt64(pick([100, 1_000, 20_000])))
+        case 53..<55:
             return .checkpointLeases(
                 (0..<Int.random(in: 0...3, using: &random)).map { _ in
                     LeaseCheckpoint(id: LeaseID(UInt64(Int.random(in: 1...6, using: &random))), remainingMilliseconds: Int64.random(in: -5...12_000, using: &random))

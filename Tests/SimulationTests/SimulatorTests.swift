@@ -76,8 +76,8 @@ struct SimulatorTests {
             // A node that forgot its vote after a crash votes again: two leaders of one term.
             (PlantedFault.voteBeforePersisting, UInt64(610), "election safety"),
             (PlantedFault.commitPreviousTerm, UInt64(1190), "leader completeness"),
-            (PlantedFault.noReadFence, UInt64(1), "monotonicity"),
-            (PlantedFault.expireLeasesOnFollowers, UInt64(1), "lease grace"),
+            (PlantedFault.noReadFence, UInt64(4), "monotonicity"),
+            (PlantedFault.expireLeasesOnFollowers, UInt64(2), "lease grace"),
             (PlantedFault.noLeaseGrace, UInt64(1), "lease grace"),
             (PlantedFault.readBeforeReadIndex, UInt64(1), "linearizable read"),
         ])

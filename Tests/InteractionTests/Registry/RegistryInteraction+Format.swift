@@ -15,6 +15,8 @@ extension RegistryInteraction {
             return "revoke lease \(id.rawValue)"
         case .checkpointLeases(let checkpoints):
             return "checkpoint " + checkpoints.map { "lease \($0.id.rawValue) remaining:\($0.remainingMilliseconds)" }.joined(separator: ", ")
+        case .elapseLeases(let milliseconds):
+            return "elapse leases \(milliseconds) ms"
         case .expireLeases(let ids):
             return "expire lease\(ids.count == 1 ? "" : "s") " + ids.map { "\($0.rawValue)" }.joined(separator: " ")
         case .registerInstance(let instance):
