@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Combines full `scripts/bench` runs into one table and says whether they agree.
 
-    scripts/bench --merge .build-bench/<run A> .build-bench/<run B> [...]
+    scripts/bench --merge .build-bench/<run A> .build-bench/<run B> [...] [--capacity-of .build-bench/<run>]
 
 A table that one run alone produced may have caught a noisy hour; two runs taken apart on the same machine give
 a figure to publish. Every per-round row becomes the median over the rounds of all the runs (each ratio the
 median of the per-round ratios, with their range over every round); capacity rows (measured once per run) are
-the mean of the runs. The agreement table then puts each run's median ratio beside the range of the other runs'
+the mean of the runs, or those of one run with `--capacity-of` (when a change after an earlier run touched only
+what they measure). The agreement table then puts each run's median ratio beside the range of the other runs'
 per-round ratios: a run whose median lies outside the others' spread did not reproduce.
 """
 import json
@@ -47,8 +48,9 @@ def system_names(run):
     return [name for name, value in run.items() if isinstance(value, dict) and isinstance(value.get("rounds"), list)]
 
 
-def merge(runs):
-    """One results dict: rounds and failover trials of every run in sequence, capacity averaged."""
+def merge(runs, capacity_of=None):
+    """One results dict: rounds and failover trials of every run in sequence, capacity averaged (or taken
+    from `capacity_of`, one of the runs)."""
     merged = dict(runs[0])
     systems = system_names(runs[0])
     for name in systems:
@@ -57,7 +59,8 @@ def merge(runs):
             "rounds": [r for system in present for r in system.get("rounds", [])],
             "failover": [t for system in present for t in system.get("failover", [])],
             "failover_frozen": [t for system in present for t in system.get("failover_frozen", [])],
-            "capacity": mean_of([system.get("capacity") for system in present]),
+            "capacity": (capacity_of.get(name, {}).get("capacity") if capacity_of is not None
+                         else mean_of([system.get("capacity") for system in present])),
             "version": present[0].get("version"),
         }
     return merged
@@ -107,13 +110,22 @@ def agreement(runs, labels):
 
 
 def main():
-    directories = sys.argv[1:]
+    arguments = sys.argv[1:]
+    capacity_directory = None
+    if "--capacity-of" in arguments:
+        at = arguments.index("--capacity-of")
+        if at + 1 >= len(arguments):
+            sys.exit("merge: --capacity-of needs a run directory")
+        capacity_directory = arguments[at + 1]
+        del arguments[at:at + 2]
+    directories = arguments
     if len(directories) < 2:
-        sys.exit("usage: merge.py RUN_DIR RUN_DIR [...]   (directories of full scripts/bench runs)")
+        sys.exit("usage: merge.py RUN_DIR RUN_DIR [...] [--capacity-of RUN_DIR]   (full scripts/bench runs)")
     runs = [load(directory) for directory in directories]
     if any(run.get("quick") for run in runs) or len({json.dumps(run["settings"], sort_keys=True) for run in runs}) != 1:
         sys.exit("merge: the runs must be full runs with the same settings")
-    merged = merge(runs)
+    capacity_run = load(capacity_directory) if capacity_directory else None
+    merged = merge(runs, capacity_run)
     labels = [run["date"] for run in runs]
     foreign = sorted({f"{name} {phase}" for run in runs for name in system_names(run)
                       for r in run[name]["rounds"] for phase, value in r.items()
@@ -125,7 +137,8 @@ def main():
           f"Versions: {merged.get('roster', {}).get('version')}, {merged.get('etcd', {}).get('version')}, "
           f"{m['swift']}, {m['go']}.")
     print(f"Clients: Roster — {runs[0]['clients']['roster']}; etcd and Roster's etcd API — {runs[0]['clients']['etcd']}.")
-    print(f"Phases under foreign load in any run (†): {', '.join(foreign) if foreign else 'none'}.\n")
+    print(f"Phases under foreign load in any run (†): {', '.join(foreign) if foreign else 'none'}.")
+    print(f"Capacity rows: {'the run of ' + capacity_run['date'] if capacity_run else 'mean of the runs'}.\n")
     print(bench.table(merged, runs[0]["settings"]))
     print("\nAgreement between the runs (per-round ratios to etcd):\n")
     print(agreement(runs, labels))

@@ -31,6 +31,11 @@ class Merge(unittest.TestCase):
         self.assertEqual(merged["roster"]["capacity"]["rss_10000_mib"], [65.0, 67.0, 69.0])
         self.assertEqual(merged["roster"]["capacity"]["lease_expiry"], {"p50_ms": 2.0})
 
+    def test_capacity_of_one_run(self):
+        later = run([1, 1], [1, 1], [70.0, 72.0, 74.0])
+        merged = merge([run([1, 1], [1, 1], [60.0, 62.0, 64.0]), later], later)
+        self.assertEqual(merged["roster"]["capacity"]["rss_10000_mib"], [70.0, 72.0, 74.0])
+
     def test_mean_skips_missing_figures(self):
         self.assertIsNone(mean_of([None, None]))
         self.assertEqual(mean_of([None, 4, 6]), 5.0)
