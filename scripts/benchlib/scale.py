@@ -9,8 +9,9 @@ For each system, on a fresh 3-member cluster of its own, one after the other:
   4. a new member: added as a learner, started empty, and the time until a promotion succeeds (both systems
      refuse to promote a learner that has not caught up), which includes sending it the whole state;
   5. `--watchers` watchers spread evenly over the three members (one load generator per member, 100 watches
-     per connection for Roster, 100 `Watch` calls per clientv3 client for etcd) while 20 writes/s go to the
-     leader: event latency p50/p99 on every member, missing events, and each member's RSS while they watch.
+     per connection for Roster, 100 `Watch` calls per clientv3 client for etcd), each generator writing
+     `--watch-rate` times a second (to the leader) to the service its watchers follow: event latency p50/p99
+     on every member, missing events, and each member's RSS while they watch.
 Nothing is asserted; figures go to .build-bench/<timestamp>-scale/results.json and results.md.
 """
 import argparse
@@ -170,7 +171,7 @@ def measure(system, settings):
         def watch(index, node):
             outcomes[index] = run_loadgen(system, ["--mode", "watch", "--write-endpoint", leader.endpoint,
                                                    "--watch-endpoint", node.endpoint, "--watchers", per_member,
-                                                   "--duration", settings["watch_s"], "--rate", 20,
+                                                   "--duration", settings["watch_s"], "--rate", settings["watch_rate"],
                                                    "--service", f"watch{index}"] + layout, settings["watch_s"] + 900)
 
         threads = [threading.Thread(target=watch, args=(i, node)) for i, node in enumerate(cluster.nodes)]
@@ -241,9 +242,11 @@ def main():
     parser.add_argument("--lease-every", type=int, default=1_000)
     parser.add_argument("--watchers", type=int, default=100_000)
     parser.add_argument("--watch-seconds", type=int, default=20)
+    parser.add_argument("--watch-rate", type=float, default=1.0,
+                        help="writes per second to each member's watched service (each write reaches a third of the watchers)")
     args = parser.parse_args()
     settings = {"instances": args.instances, "services": args.services, "lease_every": args.lease_every,
-                "watchers": args.watchers, "watch_s": args.watch_seconds}
+                "watchers": args.watchers, "watch_s": args.watch_seconds, "watch_rate": args.watch_rate}
     os.makedirs(args.out, exist_ok=True)
     results = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "settings": settings, "machine": bench.machine()}
@@ -258,7 +261,7 @@ def main():
                 f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}, data on "
                 f"{m['disk']}. Versions: roster {bench.git_describe()}, {bench.EtcdCluster('/tmp', 0).version()}.\n"
                 f"Instances share a lease per {args.lease_every:,}; watchers: Roster 100 per POST /v1/watch stream, "
-                f"etcd 100 `Watch` calls per clientv3 client; 20 writes/s to the leader while they watch, "
+                f"etcd 100 `Watch` calls per clientv3 client; {args.watch_rate:g} write/s for each member's third of them, "
                 f"{args.watch_seconds} s.\n\n" + table(results, settings) + "\n")
     with open(os.path.join(args.out, "results.md"), "w") as handle:
         handle.write(markdown)
