@@ -192,10 +192,15 @@ class Cluster:
         STARTED.append(node.process)
 
     def start(self):
+        # The ports sit inside Linux's ephemeral range, so a client connection of the previous phase may hold
+        # one as its local port for a moment: wait for it (a run stopped on it once) before calling it taken.
+        deadline = time.monotonic() + 30
         for node in self.nodes:
             for port in (node.client_port, node.peer_port):
-                if not port_free(port):
-                    raise SystemExit(f"bench: port {port} is in use; is another benchmark running?")
+                while not port_free(port):
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"bench: port {port} is in use; is another benchmark running?")
+                    time.sleep(0.2)
         for node in self.nodes:
             self.start_node(node)
         self.wait_ready(self.nodes, 30)
