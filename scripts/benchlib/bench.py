@@ -357,9 +357,17 @@ class EtcdTlsCluster(EtcdCluster):
 
 
 def git_describe():
-    here = os.path.dirname(os.path.abspath(__file__))
-    result = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return result.stdout.strip() or "unknown"
+    """The commit checked out when this run started (the binaries were built from it just before), not at the
+    end of the run, when more commits may have landed."""
+    global COMMIT_AT_START
+    if COMMIT_AT_START is None:
+        here = os.path.dirname(os.path.abspath(__file__))
+        result = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+        COMMIT_AT_START = result.stdout.strip() or "unknown"
+    return COMMIT_AT_START
+
+
+COMMIT_AT_START = None
 
 
 class Runner:
@@ -794,6 +802,7 @@ def main():
     parser.add_argument("--etcd-loadgen", required=True)
     parser.add_argument("--etcd-client", default="etcd-loadgen (Go, clientv3; watches: 100 `Watch` calls per client)")
     args = parser.parse_args()
+    git_describe()  # the commit now, before the run
 
     # Failover clients use a short timeout and retry after 10 ms, so neither side's recovery time is
     # quantised by a long client timeout.

@@ -134,7 +134,8 @@ def main():
     print(f"Roster vs etcd, 3 nodes each on loopback — {len(runs)} full runs ({', '.join(labels)}), "
           f"{sum(run['settings']['rounds'] for run in runs)} interleaved rounds in all\n")
     print(f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}, data on {m['disk']}. "
-          f"Versions: {merged.get('roster', {}).get('version')}, {merged.get('etcd', {}).get('version')}, "
+          f"Versions: {', '.join(str(run.get('roster', {}).get('version')) for run in runs)}, "
+          f"{merged.get('etcd', {}).get('version')}, "
           f"{m['swift']}, {m['go']}.")
     print(f"Clients: Roster — {runs[0]['clients']['roster']}; etcd and Roster's etcd API — {runs[0]['clients']['etcd']}.")
     print(f"Phases under foreign load in any run (†): {', '.join(foreign) if foreign else 'none'}.")
