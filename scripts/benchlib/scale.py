@@ -60,7 +60,7 @@ class RosterScale:
                 "--heartbeat-ms", "100", "--election-ms", "1000", "--log-level", "warning"]
 
     def promote(self, node, leader):
-        status, _ = bench.http("POST", self.cluster.url(leader, f"/v1/cluster/members/{node.name}/promote"), {},
+        status, _ = bench.http("POST", self.cluster.url(leader, f"/v1/cluster/members/{node.name}/promote"), None,
                                timeout=5)
         return status == 200
 
