@@ -81,14 +81,12 @@ class EtcdScale:
         self.member_id = json.loads(body)["member"]["ID"]
 
     def new_member_command(self, node, leader):
-        initial = ",".join(f"{n.name}=http://127.0.0.1:{n.peer_port}" for n in self.cluster.nodes + [node])
-        return ["etcd", "--name", node.name, "--data-dir", node.data_dir,
-                "--listen-client-urls", f"http://{node.endpoint}", "--advertise-client-urls", f"http://{node.endpoint}",
-                "--listen-peer-urls", f"http://127.0.0.1:{node.peer_port}",
-                "--initial-advertise-peer-urls", f"http://127.0.0.1:{node.peer_port}",
-                "--initial-cluster", initial, "--initial-cluster-token", "roster-bench",
-                "--initial-cluster-state", "existing", "--heartbeat-interval", "100", "--election-timeout", "1000",
-                "--logger", "zap", "--log-level", "warn"]
+        """The founders' command (`EtcdCluster.command`), joining an existing cluster that now lists `node` too."""
+        command = self.cluster.command(node)
+        command[command.index("--initial-cluster") + 1] = ",".join(
+            f"{n.name}=http://127.0.0.1:{n.peer_port}" for n in self.cluster.nodes + [node])
+        command[command.index("--initial-cluster-state") + 1] = "existing"
+        return command
 
     def promote(self, node, leader):
         status, _ = self.cluster.get(leader, "/v3/cluster/member/promote", {"ID": self.member_id})
