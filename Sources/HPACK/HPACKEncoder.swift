@@ -17,12 +17,32 @@ public struct HPACKEncoder: Sendable {
 
     /// The dynamic table as our peer's decoder will see it after our blocks so far.
     public private(set) var table: DynamicTable
-    /// The Huffman policy for literals.
-    public var huffman: HuffmanPolicy
+    /// The Huffman policy for literals. Changing it forgets the remembered blocks, which were encoded under the old one.
+    public var huffman: HuffmanPolicy { didSet { forgetBlocks() } }
     /// Our own ceiling on the table we keep, whatever larger size the peer allows: memory is per connection.
     public let tableSizeCeiling: Int
     /// Table size changes not yet announced: the smallest value seen since the last block, and the latest.
     private var pendingSizeUpdate: (smallest: Int, latest: Int)?
+
+    /// A header list and the block it encoded to, kept while the table stays as it was when it was encoded.
+    private struct RememberedBlock: Sendable {
+        var fields: [HeaderField]
+        var block: [UInt8]
+    }
+    /// Blocks that encoding left the dynamic table unchanged by, newest last, at most `rememberedBlockLimit`.
+    ///
+    /// A block is a function of the field list, the table, the Huffman policy and any pending size update, so
+    /// while the table and policy are unchanged and no update is pending, encoding the same list again yields the
+    /// same octets and leaves the table as it is: the remembered octets are then exactly what encoding would
+    /// produce, and the peer's decoder state stays in step (RFC 7541 §2.2). A server answers every call of a
+    /// kind with the same headers (gRPC's `:status 200`, `content-type`, `grpc-status: 0`), which after the
+    /// first response are all table references; reusing their block skips the per-field table and set lookups.
+    /// Every table change (an insertion, an eviction, a size update) and every policy change forgets them all.
+    private var rememberedBlocks: [RememberedBlock] = []
+    /// How many distinct header lists are remembered; 0 turns remembering off.
+    public let rememberedBlockLimit: Int
+    /// Counts changes to `table`, so an encode can tell whether it changed the table.
+    private var tableChanges = 0
 
     /// Fields whose values change on nearly every message, so indexing them would only evict useful entries.
     static let volatileNames: Set<[UInt8]> = Set(
@@ -38,12 +58,17 @@ public struct HPACKEncoder: Sendable {
     ///     4096 until its SETTINGS arrive).
     ///   - tableSizeCeiling: the largest table we are willing to keep even if the peer allows more.
     ///   - huffman: when literals are Huffman-coded.
-    public init(maxTableSize: Int = 4096, tableSizeCeiling: Int = 4096, huffman: HuffmanPolicy = .whenShorter) {
+    ///   - rememberedBlockLimit: how many distinct header lists' blocks to reuse while the table is unchanged
+    ///     (see `rememberedBlocks`); 0 encodes every block afresh.
+    public init(maxTableSize: Int = 4096, tableSizeCeiling: Int = 4096, huffman: HuffmanPolicy = .whenShorter,
+                rememberedBlockLimit: Int = 4) {
         precondition(maxTableSize >= 0 && tableSizeCeiling >= 0,
                      "HPACK encoder table sizes must not be negative (\(maxTableSize), \(tableSizeCeiling))")
+        precondition(rememberedBlockLimit >= 0, "remembered block limit \(rememberedBlockLimit) must not be negative")
         self.table = DynamicTable(maxSize: maxTableSize)
         self.tableSizeCeiling = tableSizeCeiling
         self.huffman = huffman
+        self.rememberedBlockLimit = rememberedBlockLimit
         if maxTableSize > tableSizeCeiling { pendingSizeUpdate = (tableSizeCeiling, tableSizeCeiling) }
     }
 
@@ -73,13 +98,34 @@ public struct HPACKEncoder: Sendable {
         if let pending = pendingSizeUpdate {
             if pending.smallest < pending.latest {
                 PrefixInteger.encode(pending.smallest, prefixBits: 5, flags: 0x20, into: &output)
-                table.setMaxSize(pending.smallest)
+                changeTable { $0.setMaxSize(pending.smallest) }
             }
             PrefixInteger.encode(pending.latest, prefixBits: 5, flags: 0x20, into: &output)
-            table.setMaxSize(pending.latest)
+            changeTable { $0.setMaxSize(pending.latest) }
             pendingSizeUpdate = nil
+        } else if let remembered = rememberedBlocks.first(where: { $0.fields == fields }) {
+            // Array equality is a pointer comparison when the caller passes the same constant list each time.
+            output.append(contentsOf: remembered.block)
+            return
         }
+        let start = output.count
+        let changesBefore = tableChanges
         for field in fields { encode(field, into: &output) }
+        if tableChanges == changesBefore && rememberedBlockLimit > 0 {
+            if rememberedBlocks.count >= rememberedBlockLimit { rememberedBlocks.removeFirst() }
+            rememberedBlocks.append(RememberedBlock(fields: fields, block: Array(output[start...])))
+        }
+    }
+
+    /// Applies a change to the dynamic table, forgetting the blocks encoded against the table as it was.
+    private mutating func changeTable(_ change: (inout DynamicTable) -> Void) {
+        change(&table)
+        tableChanges &+= 1
+        forgetBlocks()
+    }
+
+    private mutating func forgetBlocks() {
+        if !rememberedBlocks.isEmpty { rememberedBlocks.removeAll(keepingCapacity: true) }
     }
 
     private mutating func encode(_ field: HeaderField, into output: inout [UInt8]) {
@@ -106,7 +152,7 @@ public struct HPACKEncoder: Sendable {
         }
         if nameIndex == 0 { encodeString(field.name, into: &output) }
         encodeString(field.value, into: &output)
-        if indexing == .incremental { table.add(field) }
+        if indexing == .incremental { changeTable { $0.add(field) } }
     }
 
     /// Turns `.automatic` into a concrete choice; the result is never `.automatic`.

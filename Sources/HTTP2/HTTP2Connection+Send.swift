@@ -168,9 +168,25 @@ extension HTTP2Connection {
     }
 
     /// HPACK-encodes `fields` and writes HEADERS plus as many CONTINUATIONs as the client's frame size needs.
+    ///
+    /// The block is encoded straight into the outbound octets behind a HEADERS frame header whose length and
+    /// flags are filled in afterwards, so the usual block (one frame) is never copied; a block too big for one
+    /// frame is taken back out and split.
     mutating func writeHeaderBlock(_ fields: [HeaderField], on stream: StreamID, endStream: Bool) {
-        let block = headerEncoder.encode(fields)
+        let headerStart = outbound.count
+        FrameHeader(length: 0, type: FrameType.headers, flags: 0, stream: stream).encode(into: &outbound)
+        headerEncoder.encode(fields, into: &outbound)
+        let blockLength = outbound.count - headerStart - FrameHeader.size
         let frameSize = peerSettings.maxFrameSize
+        if blockLength <= frameSize {
+            outbound[headerStart] = UInt8(truncatingIfNeeded: blockLength >> 16)
+            outbound[headerStart + 1] = UInt8(truncatingIfNeeded: blockLength >> 8)
+            outbound[headerStart + 2] = UInt8(truncatingIfNeeded: blockLength)
+            outbound[headerStart + 4] = FrameFlags.endHeaders | (endStream ? FrameFlags.endStream : 0)
+            return
+        }
+        let block = Array(outbound[(headerStart + FrameHeader.size)...])
+        outbound.removeSubrange(headerStart...)
         var start = min(block.count, frameSize)
         write(.headers(stream: stream, fragment: Array(block[..<start]), endStream: endStream,
                        endHeaders: start == block.count, priority: nil, padding: nil))

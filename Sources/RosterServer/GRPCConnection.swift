@@ -108,25 +108,35 @@ final class GRPCConnection {
 
     /// A new call: checks its headers and either starts it or answers with a Trailers-Only status.
     private func open(_ stream: StreamID, headers: [HeaderField]) {
-        var path = "", contentType = "", encoding = "", timeout: String?, requiresLeader = false, token: String?
+        // Names and values are compared as octets and only the values kept become strings: a request carries a
+        // dozen fields (user-agent, te, authority, ...) that would otherwise each become two strings per call.
+        var pathOctets: [UInt8] = [], contentType: [UInt8] = [], encoding: [UInt8] = [], timeout: String?
+        var requiresLeader = false, token: String?
         for field in headers {
-            let value = String(decoding: field.value, as: UTF8.self)
-            switch String(decoding: field.name, as: UTF8.self) {
-            case ":path": path = value
-            case "content-type": contentType = value
-            case "grpc-encoding": encoding = value
-            case "grpc-timeout": timeout = value
-            case "hasleader": requiresLeader = value == "true"
-            case "token": token = value
-            default: break
+            let name = field.name
+            if name == HeaderName.path {
+                pathOctets = field.value
+            } else if name == HeaderName.contentType {
+                contentType = field.value
+            } else if name == HeaderName.grpcEncoding {
+                encoding = field.value
+            } else if name == HeaderName.grpcTimeout {
+                timeout = String(decoding: field.value, as: UTF8.self)
+            } else if name == HeaderName.hasLeader {
+                requiresLeader = field.value == HeaderName.trueValue
+            } else if name == HeaderName.token {
+                token = String(decoding: field.value, as: UTF8.self)
             }
         }
-        guard contentType.hasPrefix("application/grpc") else {
+        guard HeaderName.isGRPCContentType(contentType) else {
+            let contentType = String(decoding: contentType, as: UTF8.self)
             return fail(stream, GRPCStatus(code: .unknown, message: "content-type \(contentType) is not application/grpc"))
         }
-        guard encoding.isEmpty || encoding == "identity" else {
+        guard encoding.isEmpty || encoding == HeaderName.identityEncoding else {
+            let encoding = String(decoding: encoding, as: UTF8.self)
             return fail(stream, GRPCStatus(code: .unimplemented, message: "grpc-encoding \(encoding) is not supported; send uncompressed messages"))
         }
+        let path = String(decoding: pathOctets, as: UTF8.self)
         guard let method = EtcdMethod(rawValue: path) else {
             return fail(stream, GRPCStatus(code: .unimplemented, message: "unknown method \(path)"))
         }
@@ -565,12 +575,39 @@ final class GRPCConnection {
         flush()
     }
 
+    /// The request header names and values `open` looks for, as octets.
+    enum HeaderName {
+        static let path = Array(":path".utf8)
+        static let contentType = Array("content-type".utf8)
+        static let grpcEncoding = Array("grpc-encoding".utf8)
+        static let grpcTimeout = Array("grpc-timeout".utf8)
+        static let hasLeader = Array("hasleader".utf8)
+        static let token = Array("token".utf8)
+        static let trueValue = Array("true".utf8)
+        static let grpcContentType = Array("application/grpc".utf8)
+        static let identityEncoding = Array("identity".utf8)
+
+        /// Whether a content-type starts with `application/grpc`, as `String.hasPrefix` answers it: by octets,
+        /// except that a non-ASCII octet right after the prefix could combine with its final `c` into another
+        /// character, which the string comparison this replaced would not count as the prefix.
+        static func isGRPCContentType(_ value: [UInt8]) -> Bool {
+            guard value.starts(with: grpcContentType) else { return false }
+            guard value.count > grpcContentType.count, value[grpcContentType.count] >= 0x80 else { return true }
+            return String(decoding: value, as: UTF8.self).hasPrefix("application/grpc")
+        }
+    }
+
+    /// One constant list for every response, so the HPACK encoder recognizes it by identity and reuses its block.
     static let responseHeaders = [
         HeaderField(name: Array(":status".utf8), value: Array("200".utf8)),
         HeaderField(name: Array("content-type".utf8), value: Array("application/grpc".utf8)),
     ]
 
+    /// The trailers of every successful call, one constant list for the same reason as `responseHeaders`.
+    static let okTrailers = [HeaderField(name: Array("grpc-status".utf8), value: Array("0".utf8))]
+
     static func trailers(_ status: GRPCStatus) -> [HeaderField] {
+        if status.code == .ok && status.message.isEmpty { return okTrailers }
         var fields = [HeaderField(name: Array("grpc-status".utf8), value: Array(String(status.code.rawValue).utf8))]
         if !status.message.isEmpty {
             fields.append(

@@ -4,6 +4,7 @@
 // decoding the result with a fresh `HPACKDecoder` to prove the peer would see the same fields.
 import Testing
 @testable import HPACK
+import Raft  // SplitMix64
 
 @Suite("HPACK encoder")
 struct HPACKEncoderTests {
@@ -73,5 +74,56 @@ struct HPACKEncoderTests {
         let block = encoder.encode([HeaderField("x", "\u{7F}\u{7F}", indexing: .withoutIndexing)])
         // 0x7F has a 28-bit code, so raw is shorter: the value length octet has no H bit.
         #expect(block == [0x00, 0x01, 0x78, 0x02, 0x7F, 0x7F])
+    }
+
+    @Test("a remembered block is reused only while the table is unchanged, and decodes as a fresh encoding does")
+    func rememberedBlocks() throws {
+        let headers = [field(":status", "200"), field("content-type", "application/grpc")]
+        let ok = [field("grpc-status", "0")]
+        var encoder = HPACKEncoder()
+        _ = encoder.encode(headers)  // inserts content-type: not remembered, the table changed
+        let first = encoder.encode(headers)  // all references now: remembered
+        #expect(first == [0x88, 0xBE])
+        #expect(encoder.encode(headers) == first)
+        _ = encoder.encode(ok)  // inserts grpc-status 0, which moves content-type to index 63
+        #expect(encoder.encode(headers) == [0x88, 0xBF])
+    }
+
+    @Test("a remembering encoder writes the same octets as one that encodes every block afresh", arguments: 0..<20)
+    func rememberingMatchesFresh(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        let responseHeaders = [field(":status", "200"), field("content-type", "application/grpc")]
+        let okTrailers = [field("grpc-status", "0")]
+        let lists: [[HeaderField]] = [
+            responseHeaders, okTrailers, responseHeaders + okTrailers,
+            [field("grpc-status", "5"), field("grpc-message", "etcdserver: key not found")],
+            [field("grpc-status", "14"), field("grpc-message", "etcdserver: no leader")],
+            [field("x-large", String(repeating: "v", count: 1500))],
+            [field("x-custom", "a"), field("x-other", "b")],
+        ]
+        var remembering = HPACKEncoder(maxTableSize: 4096, tableSizeCeiling: 4096)
+        var fresh = HPACKEncoder(maxTableSize: 4096, tableSizeCeiling: 4096, rememberedBlockLimit: 0)
+        var decoder = HPACKDecoder()
+        for step in 0..<400 {
+            switch random.next() % 20 {
+            case 0:
+                let size = Int(random.next() % 5000)
+                remembering.setPeerMaxTableSize(size)
+                fresh.setPeerMaxTableSize(size)
+            case 1:
+                let policy: HPACKEncoder.HuffmanPolicy = [.never, .always, .whenShorter][Int(random.next() % 3)]
+                remembering.huffman = policy
+                fresh.huffman = policy
+            default:
+                // Mostly the same constant lists, so their blocks are remembered and reused.
+                let fields = lists[Int(random.next() % UInt64(lists.count))]
+                let block = remembering.encode(fields)
+                #expect(block == fresh.encode(fields), "step \(step)")
+                #expect(try decoder.decode(block).map { [$0.nameString, $0.valueString] }
+                        == fields.map { [$0.nameString, $0.valueString] }, "step \(step)")
+                #expect(remembering.table == fresh.table)
+                #expect(decoder.table == remembering.table)
+            }
+        }
     }
 }
