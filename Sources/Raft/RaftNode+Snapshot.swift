@@ -10,14 +10,22 @@ extension RaftNode {
         precondition(!isReadyInFlight, "compact() between drainReady() and advance(past:)")
         precondition(index <= log.appliedIndex, "snapshot at \(index) beyond applied \(log.appliedIndex)")
         precondition(index >= log.base.index, "snapshot at \(index) below the current one at \(log.base.index)")
-        guard let entryTerm = log.term(at: index) else { preconditionFailure("no term at \(index)") }
-        let metadata = SnapshotMetadata(index: index, term: entryTerm, configuration: configuration(at: index))
+        let metadata = snapshotMetadata(through: index)
         log.compact(to: metadata, data: data)
         configurationHistory.removeAll { $0.index < index }
         if configurationHistory.first?.index != index {
             configurationHistory.insert((index, metadata.configuration), at: 0)
         }
         return Snapshot(metadata: metadata, data: data)
+    }
+
+    /// What a snapshot of the applied state through `index` records: that entry's term and the configuration
+    /// in force there. The same value `compact(through:data:)` gives the snapshot, so a shell can write the
+    /// snapshot's file before it compacts (see `NodeDriver.snapshotWritten`).
+    public func snapshotMetadata(through index: LogIndex) -> SnapshotMetadata {
+        precondition(index <= log.appliedIndex, "snapshot at \(index) beyond applied \(log.appliedIndex)")
+        guard let entryTerm = log.term(at: index) else { preconditionFailure("no term at \(index)") }
+        return SnapshotMetadata(index: index, term: entryTerm, configuration: configuration(at: index))
     }
 
     /// A node started to join an existing cluster knows no configuration until the leader's snapshot

@@ -133,7 +133,8 @@ extension NodeDriver {
             environment.log(.info, "became leader in term \(status.term)")
         } else {
             keeper.stepDown()
-            for (lease, waiters) in keepAlivesAwaitingCheckpoint {
+            // In lease order, not the dictionary's (seeded per process): the refusals are forwarded effects.
+            for (lease, waiters) in keepAlivesAwaitingCheckpoint.sorted(by: { $0.key < $1.key }) {
                 for waiter in waiters { replyKeepAlive(waiter.reply, lease: lease, ttl: nil, failure: "leadership lost before the renewal was checkpointed") }
             }
             keepAlivesAwaitingCheckpoint = [:]
@@ -141,22 +142,48 @@ extension NodeDriver {
         }
     }
 
+    /// Starts a periodic snapshot once `snapshotEveryEntries` entries were applied since the last one: captures the
+    /// applied state for the shell to encode and write off the loop (`NodeEffects.snapshotToWrite`). The log is
+    /// compacted only when the file is durable (`snapshotWritten`); until then storage keeps the entries.
     mutating func compactIfDue() {
         let applied = raft.appliedIndex
-        guard applied.rawValue >= raft.snapshotMetadata.index.rawValue + options.snapshotEveryEntries else { return }
-        takeSnapshot()
+        guard snapshotBeingWritten == nil,
+            applied.rawValue >= raft.snapshotMetadata.index.rawValue + options.snapshotEveryEntries
+        else { return }
+        registry.releaseSpareCapacity()
+        let capture = SnapshotCapture(metadata: raft.snapshotMetadata(through: applied), state: registry)
+        snapshotBeingWritten = capture.metadata
+        effects.snapshotToWrite = capture
+    }
+
+    /// The shell made the file of `capture` durable (`SnapshotWriter`); `data` is its encoded state. Compacts Raft's
+    /// log through the capture's index and has storage adopt the file, unless a newer snapshot took its place
+    /// meanwhile (one installed from the leader, or `snapshotApplied`): then storage deletes it. Call between
+    /// driver calls, never inside one; the capture must be the one `snapshotToWrite` handed out last.
+    public mutating func snapshotWritten(_ capture: SnapshotCapture, data: [UInt8]) {
+        precondition(snapshotBeingWritten == capture.metadata, "snapshotWritten for a capture the driver did not hand out")
+        snapshotBeingWritten = nil
+        let metadata = capture.metadata
+        guard metadata.index > raft.snapshotMetadata.index else {
+            environment.discardSnapshot(metadata)
+            return
+        }
+        // Planted fault: labels what Raft sends lagging followers with the index applied by now, later than the
+        // state's; a follower installing it misses the entries in between.
+        let through = options.faults.contains(.snapshotLabelledAtCompletion) ? raft.appliedIndex : metadata.index
+        let snapshot = raft.compact(through: through, data: data)
+        environment.adoptSnapshot(capture.snapshot(data: data))
+        environment.log(
+            .info, "snapshot at index \(snapshot.metadata.index), revision \(capture.state.revision), \(data.count) bytes")
     }
 
     /// Snapshots the applied state, as the periodic snapshot does, if anything was applied since the last
-    /// one. A graceful stop calls it last, so that the next start restores one snapshot and has no log tail
-    /// to decode and apply (up to `snapshotEveryEntries` entries otherwise). Safe at any point outside a
-    /// Ready: it captures only applied, hence committed, entries, and storage keeps the entries after it.
+    /// one, and on this thread. A graceful stop calls it last, so that the next start restores one snapshot and
+    /// has no log tail to decode and apply (up to `snapshotEveryEntries` entries otherwise). Safe at any point
+    /// outside a Ready: it captures only applied, hence committed, entries, and storage keeps the entries after it.
+    /// A periodic snapshot still being written is then discarded when it is reported.
     public mutating func snapshotApplied() {
         guard raft.appliedIndex > raft.snapshotMetadata.index else { return }
-        takeSnapshot()
-    }
-
-    private mutating func takeSnapshot() {
         let applied = raft.appliedIndex
         registry.releaseSpareCapacity()
         let snapshot = raft.compact(through: applied, data: registry.snapshotBytes())

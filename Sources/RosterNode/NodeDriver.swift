@@ -52,6 +52,8 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     /// `expireLeases`: renewing one of those leases would acknowledge a keepalive of a lease about to end.
     var leaderFirstIndex: LogIndex = .zero
     var members: [Member]
+    /// The periodic snapshot handed to the shell and not yet reported written (`snapshotWritten`).
+    var snapshotBeingWritten: SnapshotMetadata?
 
     struct PendingRead {
         var request: RequestID

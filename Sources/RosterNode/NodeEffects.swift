@@ -24,11 +24,16 @@ public struct NodeEffects: Sendable {
     public var changes: [RegistryChange] = []
     /// The cluster's member directory (names and addresses of peers), when it changed.
     public var members: [Member]?
+    /// A periodic snapshot to encode and write (`SnapshotWriter`), then report with
+    /// `NodeDriver.snapshotWritten(_:data:)`. At most one is under way at a time: the driver takes no other
+    /// until that call.
+    public var snapshotToWrite: SnapshotCapture?
 
     public init() {}
 
     public var isEmpty: Bool {
         messages.isEmpty && forwards.isEmpty && responses.isEmpty && changes.isEmpty && members == nil
+            && snapshotToWrite == nil
     }
 }
 

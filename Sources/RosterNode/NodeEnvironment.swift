@@ -20,8 +20,13 @@ public protocol NodeEnvironment {
     ///   write's answer reaches its follower ahead of the append carrying the entry; whatever it
     ///   leaves comes back from `NodeDriver.processReady()` with the rest.
     mutating func persist(_ ready: Ready, queued: inout NodeEffects)
-    /// Makes a snapshot the node took durable; storage may then drop the entries it covers.
+    /// Makes a snapshot the node took durable, on this thread; storage may then drop the entries it covers.
     mutating func saveSnapshot(_ snapshot: Snapshot)
+    /// Makes the snapshot whose file the shell already wrote (`NodeEffects.snapshotToWrite`) the log's base;
+    /// storage may then drop the entries it covers.
+    mutating func adoptSnapshot(_ snapshot: Snapshot)
+    /// Deletes the file the shell wrote for a snapshot the node no longer needs (a newer one took its place).
+    mutating func discardSnapshot(_ metadata: SnapshotMetadata)
     mutating func log(_ level: LogLevel, _ message: String)
     /// True once `persist` stopped the node instead of returning normally: the simulator's power loss
     /// in the middle of a Ready. The driver then abandons the Ready (nothing after step 2 happens) and

@@ -48,4 +48,7 @@ public enum NodeFault: Hashable, Sendable {
     case noLeaseGraceOnLeaderChange
     /// A linearizable read is answered from local state at once, without confirming a read index.
     case linearizableReadsWithoutReadIndex
+    /// A periodic snapshot written off the loop is labelled, in what Raft sends lagging followers, with the index
+    /// applied when its write finished rather than the one its state was captured at.
+    case snapshotLabelledAtCompletion
 }

@@ -29,6 +29,8 @@ struct Metrics {
     var requests: [String: UInt64] = [:]
     var fsync = Histogram()
     var requestLatency = Histogram()
+    /// Periodic snapshots, from capture to a durable file (encoding and writing, on the snapshot worker).
+    var snapshotWrite = Histogram()
     var clientConnections = 0
     /// Connections answered 503 `too_many_connections` because `--max-connections` were open.
     var connectionsRefused: UInt64 = 0
@@ -57,6 +59,9 @@ struct Metrics {
         text += "roster_peer_disconnects_total \(peerDisconnects)\n"
         fsync.render("roster_fsync_seconds", help: "Duration of each persist (write plus fsync).", into: &text)
         requestLatency.render("roster_request_seconds", help: "Client request latency.", into: &text)
+        snapshotWrite.render(
+            "roster_snapshot_write_seconds", help: "Periodic snapshot, capture to durable file (off the Raft loop).",
+            into: &text)
         return text
     }
 }

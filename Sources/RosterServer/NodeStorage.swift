@@ -74,6 +74,28 @@ struct NodeStorage {
         }
     }
 
+    /// Writes snapshot files from the snapshot worker (`RosterServer.writeSnapshot`).
+    var snapshotWriter: SnapshotWriter { log.log.snapshotWriter }
+
+    /// Makes the snapshot whose file `snapshotWriter` wrote the log's base.
+    mutating func adopt(_ snapshot: Snapshot) {
+        snapshotBytes = snapshot.data.count
+        do {
+            try log.log.adoptSnapshot(snapshot.metadata)
+        } catch {
+            stop(because: error, doing: "adopt a snapshot")
+        }
+    }
+
+    /// Deletes a written snapshot file that a newer snapshot made useless.
+    mutating func discard(_ metadata: SnapshotMetadata) {
+        do {
+            try log.log.discardSnapshot(metadata)
+        } catch {
+            stop(because: error, doing: "discard a snapshot")
+        }
+    }
+
     private func stop(because error: StorageError, doing what: String) -> Never {
         logger.error("storage failed; stopping so that nothing is acknowledged after a failed write", ["during": what, "error": "\(error)"])
         CurrentProcess.exit(70)

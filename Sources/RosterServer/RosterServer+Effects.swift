@@ -49,6 +49,7 @@ extension RosterServer {
         }
         publish(effects.changes)
         for (request, response) in effects.responses { complete(request, response) }
+        if let capture = effects.snapshotToWrite { writeSnapshot(capture) }
     }
 
     /// Wakes the leader at its next lease deadline rather than at the next tick, so an expired lease's

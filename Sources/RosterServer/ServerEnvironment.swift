@@ -33,6 +33,16 @@ struct ServerEnvironment: NodeEnvironment {
         Heap.releaseFreePages()
     }
 
+    /// Adopts the file the snapshot worker wrote, then hands free pages back as `saveSnapshot` does.
+    mutating func adoptSnapshot(_ snapshot: Snapshot) {
+        storage.adopt(snapshot)
+        Heap.releaseFreePages()
+    }
+
+    mutating func discardSnapshot(_ metadata: SnapshotMetadata) {
+        storage.discard(metadata)
+    }
+
     mutating func log(_ level: RosterNode.LogLevel, _ message: String) {
         switch level {
         case .debug: logger.debug(message)

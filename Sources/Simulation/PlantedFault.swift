@@ -11,6 +11,7 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
     case expireLeasesOnFollowers = "expire-on-follower"
     case noLeaseGrace = "no-lease-grace"
     case readBeforeReadIndex = "read-before-read-index"
+    case snapshotLabelledLate = "snapshot-labelled-late"
 
     var raftFault: RaftFault? {
         switch self {
@@ -27,6 +28,7 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
         case .expireLeasesOnFollowers: .expireLeasesOnFollowers
         case .noLeaseGrace: .noLeaseGraceOnLeaderChange
         case .readBeforeReadIndex: .linearizableReadsWithoutReadIndex
+        case .snapshotLabelledLate: .snapshotLabelledAtCompletion
         default: nil
         }
     }

@@ -102,6 +102,46 @@ struct SimDisk {
         }
     }
 
+    /// The snapshot worker's half of a periodic snapshot: the file, made durable, not yet the log's base. Memory
+    /// disks keep snapshots only as the log's base, so for them this is `adopt`'s job.
+    mutating func writeFile(of snapshot: Snapshot) throws(Violation) {
+        guard case .storage(let log?, _) = backend else { return }
+        do {
+            try log.log.snapshotWriter.write(snapshot)
+        } catch {
+            throw Violation(step: 0, property: "storage", detail: "node \(node) failed to write a snapshot file: \(error)")
+        }
+    }
+
+    /// The loop's half of a periodic snapshot: the written file becomes the log's base.
+    mutating func adopt(_ snapshot: Snapshot) throws(Violation) {
+        switch backend {
+        case .memory(var state):
+            state.save(snapshot)
+            backend = .memory(state)
+        case .storage(var log?, let fileSystem):
+            do {
+                try log.log.adoptSnapshot(snapshot.metadata)
+            } catch {
+                throw Violation(step: 0, property: "storage", detail: "node \(node) failed to adopt a snapshot: \(error)")
+            }
+            backend = .storage(log: log, fileSystem: fileSystem)
+        case .storage(nil, _):
+            preconditionFailure("snapshot on the closed disk of node \(node)")
+        }
+    }
+
+    /// Deletes a written snapshot file a newer snapshot made useless.
+    mutating func discard(_ metadata: SnapshotMetadata) throws(Violation) {
+        guard case .storage(var log?, let fileSystem) = backend else { return }
+        do {
+            try log.log.discardSnapshot(metadata)
+        } catch {
+            throw Violation(step: 0, property: "storage", detail: "node \(node) failed to discard a snapshot: \(error)")
+        }
+        backend = .storage(log: log, fileSystem: fileSystem)
+    }
+
     /// A power loss: what was not fsynced is lost, and a random prefix of it may survive as a torn tail.
     mutating func crash(seed: UInt64) {
         guard case .storage(var log, let fileSystem) = backend else { return }

@@ -72,6 +72,22 @@ struct SimEnvironment: NodeEnvironment {
         }
     }
 
+    mutating func adoptSnapshot(_ snapshot: Snapshot) {
+        do {
+            try disk.adopt(snapshot)
+        } catch {
+            stop(error)
+        }
+    }
+
+    mutating func discardSnapshot(_ metadata: SnapshotMetadata) {
+        do {
+            try disk.discard(metadata)
+        } catch {
+            stop(error)
+        }
+    }
+
     private mutating func stop(_ violation: Violation) {
         problem = violation
         hasStopped = true

@@ -30,6 +30,8 @@ struct SimNode {
     var registryBefore: RegistryState?
     /// The watch a client keeps open on this node, if any.
     var watch: SimWatch?
+    /// The periodic snapshot its (simulated) snapshot worker is writing, if any.
+    var snapshotWrite: SimSnapshotWrite?
 
     /// Role and term as of the node's last input (copies, so that finding the leader copies no log).
     var role: RaftRole = .follower
@@ -60,8 +62,19 @@ struct SimNode {
         cell = nil
         role = .follower
         watch = nil
+        snapshotWrite = nil
         revisionFence = revisionEver
     }
+}
+
+/// A periodic snapshot on its way through a node's snapshot worker: encoded and its file written at one step,
+/// reported to the driver at a later one, so that a crash can fall before the write, between the two, or after.
+struct SimSnapshotWrite {
+    let capture: SnapshotCapture
+    /// The encoded state, once the file is written.
+    var data: [UInt8]?
+    /// The step of the next phase.
+    var due: Int
 }
 
 /// A client's watch of every key on one node, from a revision on.

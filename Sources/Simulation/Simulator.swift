@@ -114,6 +114,7 @@ public struct Simulator {
         for (position, id) in order.enumerated() where nodes[id].isUp && (now + position) % options.unitsPerTick == 0 {
             try input(id) { $0.tick() }
         }
+        try advanceSnapshotWrites()
         for delivery in network.due(now: now) {
             guard nodes.contains(delivery.to), nodes[delivery.to].isUp else { continue }
             switch delivery {
@@ -157,6 +158,9 @@ public struct Simulator {
             return
         }
         for (request, response) in effects.responses { try answered(request, response, on: id) }
+        if let capture = effects.snapshotToWrite {
+            nodes[id].snapshotWrite = SimSnapshotWrite(capture: capture, due: now + snapshotWriteDelay())
+        }
         try observe(id)
     }
 

@@ -403,9 +403,10 @@ private struct Recovery {
 extension DurableLog {
     /// Writes a whole file so that after a crash it is either absent or complete.
     static func writeAtomically(
-        _ bytes: [UInt8], to path: String, directory: String, fileSystem: any FileSystem
+        _ bytes: [UInt8], to path: String, directory: String, fileSystem: any FileSystem,
+        temporarySuffix: String = DataDirectory.temporarySuffix
     ) throws(StorageError) {
-        let temporary = path + DataDirectory.temporarySuffix
+        let temporary = path + temporarySuffix
         let file = try fileSystem.open(temporary, create: true)
         try fileSystem.truncate(file, to: 0)
         try fileSystem.append(bytes, to: file)

@@ -219,42 +219,49 @@ public struct DurableLog: Sendable {
 
     // MARK: - Snapshots
 
-    /// Makes `snapshot` durable and compacts the log behind it.
+    /// Writes snapshot files for this log from another thread (see `SnapshotWriter`).
+    public var snapshotWriter: SnapshotWriter {
+        SnapshotWriter(
+            fileSystem: fileSystem, directory: directory, identity: identity, maxSnapshotBytes: options.maxSnapshotBytes)
+    }
+
+    /// Makes `snapshot` durable and compacts the log behind it, on this thread: syncs pending records first, then
+    /// `snapshotWriter.write` and `adoptSnapshot`. The sync comes first because the snapshot may lie beyond what the
+    /// log has made durable (one installed from the leader): a snapshot file must never be durable ahead of the
+    /// records before it, or recovery would pair it with a log that ends short of it.
+    /// - Throws: as `adoptSnapshot`, and `.rejected` (nothing written) for a snapshot over `maxSnapshotBytes`.
+    public mutating func saveSnapshot(_ snapshot: Snapshot) throws(StorageError) {
+        try checkUsable()
+        try checkAdoptable(snapshot.metadata)
+        do {
+            try sync()
+            try snapshotWriter.write(snapshot)
+        } catch {
+            if case .rejected = error { throw error }
+            failure = failure ?? error
+            throw error
+        }
+        try adoptSnapshot(snapshot.metadata)
+    }
+
+    /// Makes the snapshot file `snapshotWriter` wrote for `metadata` the log's base and compacts the log behind it.
+    /// The caller guarantees what `saveSnapshot` ensures with its first sync: the log's records through
+    /// `metadata.index` were durable before the file was written (a node snapshots only entries it applied, and it
+    /// applies only entries it persisted).
     ///
-    /// Steps, each safe to crash after: sync pending records; write the snapshot to a temporary
-    /// file, fsync it, rename it into place, fsync the directory; log a snapshot-base record and
+    /// Steps, each safe to crash after: sync pending records; log a snapshot-base record and
     /// fsync; start a new segment if the active one holds `snapshotRolloverBytes`; delete all but the
     /// newest two snapshot files and every segment whose entries all lie at or below the snapshot; fsync
     /// the directory. Entries after the snapshot are kept when the
     /// log holds the snapshot's last entry with the same term, otherwise the log restarts after it.
-    /// - Throws: `.rejected` (nothing written) for a snapshot older than the current one, at its
-    ///   index with another term, or over `maxSnapshotBytes`; I/O errors poison the log.
-    public mutating func saveSnapshot(_ snapshot: Snapshot) throws(StorageError) {
+    /// - Throws: `.rejected` (nothing changed) for a snapshot older than the current one or at its
+    ///   index with another term; I/O errors poison the log.
+    public mutating func adoptSnapshot(_ metadata: SnapshotMetadata) throws(StorageError) {
         try checkUsable()
-        let metadata = snapshot.metadata
-        guard metadata.index >= window.baseIndex else {
-            throw .rejected(
-                reason: "snapshot through \(metadata.index) is older than the current one through \(window.baseIndex)")
-        }
-        // A committed index has one term forever (Log Matching), so two snapshots at one index
-        // with different terms mean a caller bug; recovery could not tell which one is right.
-        if metadata.index == window.baseIndex, let term = window.baseTerm, term != metadata.term {
-            throw .rejected(
-                reason:
-                    "snapshot through \(metadata.index) has term \(metadata.term), but the current one has term \(term)"
-            )
-        }
-        let encoded = SnapshotFile.encode(snapshot, identity: identity)
-        guard encoded.count <= options.maxSnapshotBytes else {
-            throw .rejected(
-                reason: "snapshot of \(encoded.count) bytes exceeds StorageOptions.maxSnapshotBytes "
-                    + "(\(options.maxSnapshotBytes)); recovery could not read it back")
-        }
+        try checkAdoptable(metadata)
         do {
             try sync()
-            let name = DataDirectory.snapshotName(index: metadata.index.rawValue, term: metadata.term.rawValue)
-            let path = directory.appendingPathComponent(name)
-            try Self.writeAtomically(encoded, to: path, directory: directory, fileSystem: fileSystem)
+            let path = snapshotWriter.path(for: metadata)
             snapshotPaths.removeAll { $0 == path }
             snapshotPaths.append(path)
             window.rebase(index: metadata.index, term: metadata.term)
@@ -268,9 +275,38 @@ public struct DurableLog: Sendable {
             }
             try compact(through: metadata.index)
         } catch {
-            if case .rejected = error { throw error }
             failure = failure ?? error
             throw error
+        }
+    }
+
+    /// Deletes the file `snapshotWriter` wrote for `metadata` when the log will not adopt it (a newer snapshot, one
+    /// installed from the leader, took its place meanwhile); a file the log adopted stays.
+    public mutating func discardSnapshot(_ metadata: SnapshotMetadata) throws(StorageError) {
+        try checkUsable()
+        let path = snapshotWriter.path(for: metadata)
+        guard !snapshotPaths.contains(path), try fileSystem.status(path) != nil else { return }
+        do {
+            try fileSystem.remove(path)
+            try fileSystem.syncDirectory(directory)
+        } catch {
+            failure = failure ?? error
+            throw error
+        }
+    }
+
+    private func checkAdoptable(_ metadata: SnapshotMetadata) throws(StorageError) {
+        guard metadata.index >= window.baseIndex else {
+            throw .rejected(
+                reason: "snapshot through \(metadata.index) is older than the current one through \(window.baseIndex)")
+        }
+        // A committed index has one term forever (Log Matching), so two snapshots at one index
+        // with different terms mean a caller bug; recovery could not tell which one is right.
+        if metadata.index == window.baseIndex, let term = window.baseTerm, term != metadata.term {
+            throw .rejected(
+                reason:
+                    "snapshot through \(metadata.index) has term \(metadata.term), but the current one has term \(term)"
+            )
         }
     }
 

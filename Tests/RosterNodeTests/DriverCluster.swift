@@ -16,6 +16,12 @@ struct TestEnvironment: NodeEnvironment {
         persisted.save(snapshot)
     }
 
+    mutating func adoptSnapshot(_ snapshot: Snapshot) { saveSnapshot(snapshot) }
+
+    var discarded: [SnapshotMetadata] = []
+
+    mutating func discardSnapshot(_ metadata: SnapshotMetadata) { discarded.append(metadata) }
+
     mutating func log(_ level: LogLevel, _ message: String) {}
 }
 
@@ -54,6 +60,9 @@ struct DriverCluster {
     var snapshotEveryEntries: UInt64
     var maxPendingRequests: Int
     var requestBytes: Int
+    /// When set, periodic snapshots wait in `capturedSnapshots` for the test to report them written.
+    var defersSnapshotWrites = false
+    var capturedSnapshots: [NodeID: [SnapshotCapture]] = [:]
 
     init(
         _ count: Int, snapshotEveryEntries: UInt64 = 10_000, maxPendingRequests: Int = 100_000,
@@ -88,6 +97,13 @@ struct DriverCluster {
     mutating func processReady(_ id: NodeID) {
         guard let effects = drivers[id]?.processReady() else { return }
         delivered[id, default: Delivered()].absorb(effects)
+        guard let capture = effects.snapshotToWrite else { return }
+        if defersSnapshotWrites {
+            capturedSnapshots[id, default: []].append(capture)
+        } else {
+            // The snapshot worker's part, at once: these tests see snapshots where the driver takes them.
+            drivers[id]?.snapshotWritten(capture, data: capture.encode())
+        }
     }
 
     mutating func processReady(_ name: String) { processReady(id(name)) }

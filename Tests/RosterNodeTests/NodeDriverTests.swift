@@ -230,6 +230,49 @@ struct NodeDriverTests {
         #expect(!cluster.delivered(lagging).replacedAt.isEmpty)
     }
 
+    @Test("a periodic snapshot is written off the loop: the log waits for its file, one at a time, and a newer one supersedes it")
+    func periodicSnapshotWrittenOffTheLoop() {
+        var cluster = DriverCluster(3, snapshotEveryEntries: 5)
+        cluster.defersSnapshotWrites = true
+        cluster.electLeader()
+        let leader = cluster.leaderName!
+        for number in 0..<12 {
+            _ = cluster.submit(.write(.registerInstance(DriverCluster.instance("s\(number)"))), to: leader)
+            cluster.run(milliseconds: 100)
+        }
+        let id = cluster.id(leader)
+        let captures = cluster.capturedSnapshots[id] ?? []
+        #expect(captures.count == 1, "a second snapshot does not start while one is being written")
+        guard let capture = captures.first else { return }
+        var driver = cluster[leader]
+        #expect(driver.raft.appliedIndex > capture.metadata.index, "entries applied while the file is written")
+        #expect(capture.state.lastAppliedIndex == capture.metadata.index.rawValue, "the capture keeps the state at its index")
+        #expect(driver.raft.snapshotMetadata.index < capture.metadata.index, "nothing compacted before the file is durable")
+
+        driver.snapshotWritten(capture, data: capture.encode())
+        #expect(driver.raft.snapshotMetadata == capture.metadata)
+        #expect(driver.environment.snapshots.last?.metadata == capture.metadata)
+        #expect(driver.environment.snapshots.last?.data == capture.encode())
+
+        // The next one is superseded by a snapshot taken on this thread (a graceful stop) before its file is written.
+        cluster[leader] = driver
+        for number in 12..<20 {
+            _ = cluster.submit(.write(.registerInstance(DriverCluster.instance("s\(number)"))), to: leader)
+            cluster.run(milliseconds: 100)
+        }
+        guard let next = cluster.capturedSnapshots[id]?.last, next.metadata != capture.metadata else {
+            Issue.record("no second periodic snapshot")
+            return
+        }
+        driver = cluster[leader]
+        driver.snapshotApplied()
+        let newest = driver.raft.snapshotMetadata
+        #expect(newest.index > next.metadata.index)
+        driver.snapshotWritten(next, data: next.encode())
+        #expect(driver.raft.snapshotMetadata == newest, "an older snapshot never replaces a newer one")
+        #expect(driver.environment.discarded == [next.metadata], "its file is deleted")
+    }
+
     @Test("a snapshot of the applied state on stop leaves a restart nothing to replay and the same registry")
     func snapshotOnStop() throws {
         var cluster = DriverCluster(3)
