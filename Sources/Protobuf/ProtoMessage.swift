@@ -34,9 +34,11 @@ extension ProtoMessage {
     }
 
     /// The message's wire encoding.
-    public func encoded() -> [UInt8] {
-        var writer = ProtoWriter()
+    ///
+    /// Starts with room for a typical etcd answer, so a small message is written without growing its buffer.
+    @inlinable public func encoded() -> [UInt8] {
+        var writer = ProtoWriter(capacity: 256)
         encode(into: &writer)
-        return writer.bytes
+        return writer.buffer
     }
 }

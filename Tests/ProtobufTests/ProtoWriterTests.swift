@@ -101,4 +101,24 @@ struct ProtoWriterTests {
     func largestFieldNumber() {
         #expect(Self.written { $0.writeBool(true, field: protoMaxFieldNumber) } == "f8ffffff0f01")
     }
+
+    @Test("an embedded message written in place gets the length varint a separately encoded one would",
+          arguments: [0, 1, 125, 126, 127, 128, 200, 16_381, 16_382, 16_383, 16_384, 70_000])
+    func nestedLengths(dataBytes: Int) throws {
+        var inner = Sample()
+        inner.data = (0..<dataBytes).map { UInt8(truncatingIfNeeded: $0) }
+        var outer = Sample()
+        outer.int64 = 7
+        outer.children = [inner, Sample(), inner]
+        // Reference: each child encoded on its own, then tag, length and payload appended.
+        var expected = ProtoWriter()
+        expected.writeInt64(7, field: 1)
+        for child in outer.children {
+            let payload = child.encoded()
+            expected.appendTag(field: 12, wireType: .lengthDelimited)
+            expected.appendLengthDelimited(payload)
+        }
+        #expect(outer.encoded() == expected.bytes)
+        #expect(try Sample(decoding: outer.encoded()) == outer)
+    }
 }
