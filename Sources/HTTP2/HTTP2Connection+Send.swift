@@ -72,6 +72,12 @@ extension HTTP2Connection {
     public mutating func takeOutbound(maxBytes: Int = 64 << 10) -> [UInt8] {
         var output: [UInt8] = []
         swap(&output, &outbound)
+        if !sendOrder.isEmpty {
+            // One allocation for the body octets about to be framed, rather than growing frame by frame; the slack
+            // covers frame headers and a few trailers.
+            let bodyEstimate = max(0, min(queuedBytes, maxBytes, connectionSendWindow))
+            output.reserveCapacity(output.count + bodyEstimate + Self.outboundSlack)
+        }
         var blockedInARow = 0
         while output.count < maxBytes, !sendOrder.isEmpty, blockedInARow < sendOrder.count {
             let stream = sendOrder.removeFirst()
@@ -91,6 +97,9 @@ extension HTTP2Connection {
     }
 
     // MARK: - Queueing and framing
+
+    /// Octets reserved up front for frames other than DATA bodies: a HEADERS block or trailers and a few frame headers.
+    static let outboundSlack = 256
 
     /// The state of a stream the application may still send on.
     private func openStream(_ stream: StreamID) throws(HTTP2SendError) -> StreamState {
@@ -173,6 +182,8 @@ extension HTTP2Connection {
     /// flags are filled in afterwards, so the usual block (one frame) is never copied; a block too big for one
     /// frame is taken back out and split.
     mutating func writeHeaderBlock(_ fields: [HeaderField], on stream: StreamID, endStream: Bool) {
+        // An emptied outbound buffer has no storage; room for the usual answer's frames avoids growing it step by step.
+        if outbound.capacity == 0 { outbound.reserveCapacity(Self.outboundSlack) }
         let headerStart = outbound.count
         FrameHeader(length: 0, type: FrameType.headers, flags: 0, stream: stream).encode(into: &outbound)
         headerEncoder.encode(fields, into: &outbound)

@@ -398,7 +398,7 @@ final class GRPCConnection {
         var encoder = WatchResponseEncoder()
         for (stream, call) in calls {
             guard case .watch(var watches) = call.kind else { continue }
-            if http2.queuedBytes(on: stream) > Self.watchLagBytes { watches.isLagging = true }
+            if http2.queuedBytesInPlace(on: stream) > Self.watchLagBytes { watches.isLagging = true }
             var responses: [WatchResponse] = []
             for batch in batches { responses += watches.publish(batch.events, revision: batch.revision, registry: registry) }
             calls[stream]?.kind = .watch(watches)
@@ -432,7 +432,7 @@ final class GRPCConnection {
     private func resumeLaggingWatches() {
         for (stream, call) in calls {
             guard case .watch(let watches) = call.kind, watches.isLagging,
-                http2.queuedBytes(on: stream) <= Self.watchLagBytes / 2
+                http2.queuedBytesInPlace(on: stream) <= Self.watchLagBytes / 2
             else { continue }
             var resumed = watches
             let responses = resumed.catchUp(registry: server.registry)
@@ -550,10 +550,10 @@ final class GRPCConnection {
     /// Moves queued frames to the socket while it is not backed up; closes once HTTP/2 is finished.
     func flush() {
         guard let connection = session.connection, !connection.isClosed else { return }
-        while http2.hasOutbound && !connection.isOverLimit {
+        while http2.hasOutboundInPlace() && !connection.isOverLimit {
             connection.write(http2.takeOutbound())
         }
-        if http2.isFinished && !http2.hasOutbound { connection.closeAfterFlush() }
+        if http2.isFinishedInPlace() && !http2.hasOutboundInPlace() { connection.closeAfterFlush() }
     }
 
     /// The connection drained: more frames may go, and lagging watches catch up.
@@ -615,4 +615,20 @@ final class GRPCConnection {
         }
         return fields
     }
+}
+
+extension HTTP2Connection {
+    // The connection's queries, for `GRPCConnection`, which stores the connection: called as getters on a struct
+    // stored in a class, they made Swift copy the whole connection state out of the class first (retaining and
+    // releasing every queue and table in it) for each query, several times per call in `flush` and once per
+    // watch stream in a fan-out. As `mutating` methods they run on the stored value itself. They change nothing.
+
+    /// `hasOutbound`, read in place.
+    mutating func hasOutboundInPlace() -> Bool { hasOutbound }
+
+    /// `isFinished`, read in place.
+    mutating func isFinishedInPlace() -> Bool { isFinished }
+
+    /// `queuedBytes(on:)`, read in place.
+    mutating func queuedBytesInPlace(on stream: StreamID) -> Int { queuedBytes(on: stream) }
 }
