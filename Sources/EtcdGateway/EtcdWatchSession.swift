@@ -28,6 +28,15 @@ public struct EtcdWatchSession: Sendable {
         var progressNotify: Bool
         /// Every matching event up to here was sent (or skipped by a filter).
         var delivered: Revision
+
+        /// Whether the watch is sent `event` (its range, and its put and delete filters), whatever its revision.
+        func wants(_ event: RegistryEvent) -> Bool {
+            guard filter.matches(event.key) else { return false }
+            return event.kind == .put ? !skipPuts : !skipDeletes
+        }
+
+        /// Whether a live `event` is new to the watch and one it wants.
+        func wantsLive(_ event: RegistryEvent) -> Bool { event.revision > delivered && wants(event) }
     }
 
     /// Watches in creation order.
@@ -146,8 +155,29 @@ public struct EtcdWatchSession: Sendable {
 
     /// Live events applied at `revision`: one response per watch they concern.
     public mutating func publish(_ events: [RegistryEvent], revision: Revision, registry: RegistryState) -> [WatchResponse] {
-        guard !isLagging else { return [] }
-        var responses: [WatchResponse] = []
+        var list = WatchResponseList()
+        publishTo(&list, events, revision: revision, registry: registry)
+        return list.responses
+    }
+
+    /// Live events applied at `revision`, written by `encoder` as the gRPC-framed messages of the responses
+    /// `publish(_:revision:registry:)` returns (the same octets, in the same order), for `takeFramed()`.
+    ///
+    /// For the fan-out of one write to many watches: the responses are never built as values, each event is
+    /// encoded once per batch for all the watches it reaches, and each watch's response is its header, its
+    /// watch ID and those cached octets.
+    public mutating func publish(
+        _ events: [RegistryEvent], revision: Revision, registry: RegistryState, into encoder: inout WatchResponseEncoder
+    ) {
+        publishTo(&encoder, events, revision: revision, registry: registry)
+    }
+
+    /// The one loop behind both `publish` methods: each watch's live events, or its catch-up from history, go to
+    /// `sink` in watch order, then any pending progress answer.
+    private mutating func publishTo<Sink: WatchPublishSink>(
+        _ sink: inout Sink, _ events: [RegistryEvent], revision: Revision, registry: RegistryState
+    ) {
+        guard !isLagging else { return }
         // A catch-up may cancel (remove) the watch at `position`, so the loop re-reads the count.
         var position = 0
         while position < watchers.count {
@@ -156,15 +186,14 @@ public struct EtcdWatchSession: Sendable {
             // A watch behind the batch (its catch-up stopped early) reads history instead.
             guard watchers[position].delivered.rawValue >= (events.first?.revision.rawValue ?? revision.rawValue) - 1 else {
                 let (caughtUp, removed) = catchUp(watcherAt: position, registry: registry)
-                responses += caughtUp
+                for response in caughtUp { sink.response(response) }
                 if removed { position -= 1 }
                 continue
             }
-            let matching = events.filter { $0.revision > watchers[position].delivered && wants($0, watchers[position]) }
+            sink.live(events, for: watchers[position], revision: revision, context: context)
             watchers[position].delivered = revision
-            if !matching.isEmpty { responses.append(eventsResponse(matching, watcher: watchers[position], revision: revision)) }
         }
-        return responses + pendingProgress(registry: registry)
+        for response in pendingProgress(registry: registry) { sink.response(response) }
     }
 
     /// Sends every watch what history holds beyond what it has (after the stream drained).
@@ -207,8 +236,10 @@ public struct EtcdWatchSession: Sendable {
             }
             switch batch {
             case .events(let events, let through):
-                let matching = events.filter { wants($0, watcher) }
-                if !matching.isEmpty { responses.append(eventsResponse(matching, watcher: watcher, revision: through)) }
+                let matching = events.filter { watcher.wants($0) }
+                if !matching.isEmpty {
+                    responses.append(Self.eventsResponse(matching, watcher: watcher, revision: through, context: context))
+                }
                 watchers[position].delivered = through
             case .resync:
                 // Its position left the window while it lagged: etcd cancels with the compaction point.
@@ -239,31 +270,33 @@ public struct EtcdWatchSession: Sendable {
         return response
     }
 
-    private func wants(_ event: RegistryEvent, _ watcher: Watcher) -> Bool {
-        guard watcher.filter.matches(event.key) else { return false }
-        return event.kind == .put ? !watcher.skipPuts : !watcher.skipDeletes
-    }
-
-    private func eventsResponse(_ events: [RegistryEvent], watcher: Watcher, revision: Revision) -> WatchResponse {
+    /// The response carrying `events` (already filtered) to `watcher`.
+    static func eventsResponse(
+        _ events: [RegistryEvent], watcher: Watcher, revision: Revision, context: EtcdHeaderContext
+    ) -> WatchResponse {
         var response = WatchResponse()
         response.header = context.header(revision: revision)
         response.watchID = watcher.id
-        response.events = events.map { event in
-            var converted = Event()
-            converted.type = event.kind == .put ? .put : .delete
-            if let current = event.current {
-                converted.kv = EtcdKeys.keyValue(current)
-            } else {
-                // A delete carries the key and the revision it was deleted at, as etcd's tombstone does.
-                var tombstone = EtcdAPI.KeyValue()
-                tombstone.key = event.key
-                tombstone.modRevision = event.revision.rawValue
-                converted.kv = tombstone
-            }
-            if watcher.includePrevious, let previous = event.previous { converted.prevKV = EtcdKeys.keyValue(previous) }
-            return converted
-        }
+        response.events = events.map { event($0, includePrevious: watcher.includePrevious) }
         return response
+    }
+
+    /// etcd's form of one change: the key as it is now, or for a delete its tombstone; the previous value when
+    /// the watch asked for it.
+    static func event(_ event: RegistryEvent, includePrevious: Bool) -> Event {
+        var converted = Event()
+        converted.type = event.kind == .put ? .put : .delete
+        if let current = event.current {
+            converted.kv = EtcdKeys.keyValue(current)
+        } else {
+            // A delete carries the key and the revision it was deleted at, as etcd's tombstone does.
+            var tombstone = EtcdAPI.KeyValue()
+            tombstone.key = event.key
+            tombstone.modRevision = event.revision.rawValue
+            converted.kv = tombstone
+        }
+        if includePrevious, let previous = event.previous { converted.prevKV = EtcdKeys.keyValue(previous) }
+        return converted
     }
 
     private func canceled(_ id: Int64, revision: Revision, reason: String) -> WatchResponse {
@@ -274,4 +307,30 @@ public struct EtcdWatchSession: Sendable {
         response.cancelReason = reason
         return response
     }
+}
+
+/// Where `EtcdWatchSession.publish` puts what it produces for each watch, so one loop serves both the responses
+/// built as values and the responses written straight to the wire (`WatchResponseEncoder`).
+protocol WatchPublishSink {
+    /// The live events of one publish for `watcher` (as it was before them): those of `events` it has not had and
+    /// wants (`Watcher.wantsLive`), as one response with the header of `revision`; nothing if there are none.
+    mutating func live(
+        _ events: [RegistryEvent], for watcher: EtcdWatchSession.Watcher, revision: Revision, context: EtcdHeaderContext)
+    /// A response built another way (a catch-up from history, a cancel, a progress answer).
+    mutating func response(_ response: WatchResponse)
+}
+
+/// The responses of a publish as values.
+struct WatchResponseList: WatchPublishSink {
+    var responses: [WatchResponse] = []
+
+    mutating func live(
+        _ events: [RegistryEvent], for watcher: EtcdWatchSession.Watcher, revision: Revision, context: EtcdHeaderContext
+    ) {
+        let matching = events.filter { watcher.wantsLive($0) }
+        guard !matching.isEmpty else { return }
+        responses.append(EtcdWatchSession.eventsResponse(matching, watcher: watcher, revision: revision, context: context))
+    }
+
+    mutating func response(_ response: WatchResponse) { responses.append(response) }
 }

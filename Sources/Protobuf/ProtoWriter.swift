@@ -27,19 +27,31 @@ public struct ProtoWriter: Sendable {
 
     /// Appends `value` as a base-128 varint (1 to 10 bytes, low groups first).
     @inlinable public mutating func appendVarint(_ value: UInt64) {
+        Self.appendVarint(value, to: &buffer)
+    }
+
+    /// Appends `value` as a base-128 varint to `bytes`: for callers that assemble a message from parts they
+    /// encoded earlier (a watch fan-out) in their own buffer.
+    @inlinable public static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
         var rest = value
         while rest >= 0x80 {
-            buffer.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
             rest >>= 7
         }
-        buffer.append(UInt8(rest))
+        bytes.append(UInt8(rest))
+    }
+
+    /// The tag of field `field` with wire type `wireType`, as the varint `appendTag` writes.
+    /// - Precondition: `field` is in 1...2^29-1 (a schema constant, so a violation is a programmer error).
+    @inlinable public static func tag(field: Int, wireType: WireType) -> UInt64 {
+        precondition(field >= 1 && field <= protoMaxFieldNumber, "protobuf field number \(field) out of range")
+        return UInt64(field) << 3 | UInt64(wireType.rawValue)
     }
 
     /// Appends the tag of field `field` with wire type `wireType`.
     /// - Precondition: `field` is in 1...2^29-1 (a schema constant, so a violation is a programmer error).
     @inlinable public mutating func appendTag(field: Int, wireType: WireType) {
-        precondition(field >= 1 && field <= protoMaxFieldNumber, "protobuf field number \(field) out of range")
-        appendVarint(UInt64(field) << 3 | UInt64(wireType.rawValue))
+        appendVarint(Self.tag(field: field, wireType: wireType))
     }
 
     /// Appends four little-endian bytes.

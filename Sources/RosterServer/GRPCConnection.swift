@@ -399,10 +399,12 @@ final class GRPCConnection {
         for (stream, call) in calls {
             guard case .watch(var watches) = call.kind else { continue }
             if http2.queuedBytesInPlace(on: stream) > Self.watchLagBytes { watches.isLagging = true }
-            var responses: [WatchResponse] = []
-            for batch in batches { responses += watches.publish(batch.events, revision: batch.revision, registry: registry) }
+            for batch in batches {
+                watches.publish(batch.events, revision: batch.revision, registry: registry, into: &encoder)
+            }
             calls[stream]?.kind = .watch(watches)
-            send(responses, on: stream, encoder: &encoder)
+            let framed = encoder.takeFramed()
+            if !framed.isEmpty { sendFramed(framed, on: stream) }
         }
         flush()
     }

@@ -8,6 +8,7 @@
 // commands), and compares what every watch received with the oracle: every applied event it matches, from its start.
 import EtcdAPI
 @testable import EtcdGateway
+import GRPC
 import Raft
 import Registry
 import Testing
@@ -44,7 +45,24 @@ struct WatchBench {
     var node: Node
     var session = EtcdWatchSession(context: testContext)
 
+    /// One encoder for the whole bench, so its batch cache is hit across watches and publishes.
+    var encoder = WatchResponseEncoder()
+
     init(limits: RegistryLimits = .standard) { node = Node(limits: limits) }
+
+    /// `session.publish`, checking that the framed fan-out path (`publish(_:revision:registry:into:)`), run on a
+    /// copy of the session, writes exactly these responses, gRPC-framed, and leaves the session in the same state.
+    mutating func publish(_ events: [RegistryEvent], revision: Revision) -> [WatchResponse] {
+        var framedSession = session
+        framedSession.publish(events, revision: revision, registry: node.registry, into: &encoder)
+        let responses = session.publish(events, revision: revision, registry: node.registry)
+        var expected: [UInt8] = []
+        for response in responses { GRPCMessageFramer.append(response.encoded(), to: &expected) }
+        #expect(encoder.takeFramed() == expected, "revision \(revision)")
+        #expect(framedSession.watchers.map { [$0.id, $0.delivered.rawValue] } == session.watchers.map { [$0.id, $0.delivered.rawValue] })
+        #expect(framedSession.isProgressPending == session.isProgressPending)
+        return responses
+    }
 
     mutating func send(_ request: WatchRequest) -> [WatchResponse] { session.receive(request, registry: node.registry) }
 
@@ -52,7 +70,7 @@ struct WatchBench {
     @discardableResult
     mutating func write(_ command: RegistryCommand) -> [WatchResponse] {
         guard case .applied(let applied) = node.apply(command) else { return [] }
-        return session.publish(applied.events, revision: applied.revision, registry: node.registry)
+        return publish(applied.events, revision: applied.revision)
     }
 
     mutating func put(_ key: String, _ value: String = "v") -> [WatchResponse] {
@@ -273,7 +291,7 @@ struct EtcdWatchSessionTests {
                 }
             case 40..<55:
                 for batch in pending {
-                    take(bench.session.publish(batch.events, revision: batch.revision, registry: bench.node.registry))
+                    take(bench.publish(batch.events, revision: batch.revision))
                 }
                 pending = []
             case 55..<62:
@@ -326,7 +344,7 @@ struct EtcdWatchSessionTests {
                 received[id] = nil
             }
         }
-        for batch in pending { take(bench.session.publish(batch.events, revision: batch.revision, registry: bench.node.registry)) }
+        for batch in pending { take(bench.publish(batch.events, revision: batch.revision)) }
         take(bench.session.catchUp(registry: bench.node.registry))
         #expect(!specs.isEmpty, "seed \(seed): the run left no watch to check")
         for (id, spec) in specs.sorted(by: { $0.key < $1.key }) {
