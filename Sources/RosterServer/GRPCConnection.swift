@@ -61,6 +61,12 @@ final class GRPCConnection {
         return limits
     }()
 
+    /// The server that owns this connection.
+    ///
+    /// Unowned, so each `server.x` takes and drops a strong reference; to keep a value read from the server's
+    /// driver (`server.registry.revision`) in place, Swift then copied the whole node driver out first (every table
+    /// retained and released: about 4,000 instructions a read). The per-call paths bind `let server = self.server`
+    /// once, and read through that strong reference without copies.
     unowned let server: RosterServer
     unowned let session: ClientSession
     private(set) var http2: HTTP2Connection
@@ -108,6 +114,7 @@ final class GRPCConnection {
 
     /// A new call: checks its headers and either starts it or answers with a Trailers-Only status.
     private func open(_ stream: StreamID, headers: [HeaderField]) {
+        let server = self.server  // one strong reference for the call (see `server`)
         // Names and values are compared as octets and only the values kept become strings: a request carries a
         // dozen fields (user-agent, te, authority, ...) that would otherwise each become two strings per call.
         var pathOctets: [UInt8] = [], contentType: [UInt8] = [], encoding: [UInt8] = [], timeout: String?
@@ -262,6 +269,7 @@ final class GRPCConnection {
     // MARK: - Unary calls
 
     private func unary(_ method: EtcdMethod, _ payload: [UInt8], token: String?, on stream: StreamID) {
+        let server = self.server  // one strong reference for the call (see `server`)
         if let plan = EtcdAuth.plan(method, payload: payload) {
             switch plan {
             case .fail(let status): fail(stream, status)
@@ -269,9 +277,10 @@ final class GRPCConnection {
             }
             return
         }
+        let minimumTTLMilliseconds = server.registry.limits.minimumTTLMilliseconds
         // The plan needs member IDs and peers only; client addresses are added for local answers below.
         let plan = EtcdUnary.plan(
-            method, payload: payload, minimumTTLMilliseconds: server.registry.limits.minimumTTLMilliseconds,
+            method, payload: payload, minimumTTLMilliseconds: minimumTTLMilliseconds,
             members: server.lastStatus.members, leader: server.lastStatus.raft.leader?.rawValue)
         switch plan {
         case .fail(let status):
@@ -357,10 +366,12 @@ final class GRPCConnection {
     /// The node's answer to a unary call.
     func complete(_ id: RequestID, stream: StreamID, reply: EtcdReply, response: NodeResponse) {
         guard calls[stream]?.inFlight.remove(id) != nil else { return }
-        let registry = server.registry
+        let server = self.server  // one strong reference for the call (see `server`)
+        let currentRevision = server.registry.revision
+        let compactedRevision = server.registry.compactedRevision
         switch reply.encode(
-            response, context: server.etcdHeaderContext, currentRevision: registry.revision,
-            compactedRevision: registry.compactedRevision, members: reply.listsMembers ? memberList() : [])
+            response, context: server.etcdHeaderContext, currentRevision: currentRevision,
+            compactedRevision: compactedRevision, members: reply.listsMembers ? memberList() : [])
         {
         case .success(let bytes): respond(bytes, on: stream)
         case .failure(let status): fail(stream, status)
@@ -378,9 +389,11 @@ final class GRPCConnection {
 
     /// The node's answer to one keepalive of a `LeaseKeepAlive` stream.
     func completeKeepAlive(_ id: RequestID, stream: StreamID, lease: Int64, response: NodeResponse) {
+        let server = self.server  // one strong reference for the call (see `server`)
         guard calls[stream]?.inFlight.remove(id) != nil else { return }
+        let revision = server.registry.revision
         let answer = EtcdKeepAlive.answer(
-            lease: lease, response: response, context: server.etcdHeaderContext, revision: server.registry.revision)
+            lease: lease, response: response, context: server.etcdHeaderContext, revision: revision)
         switch answer {
         case .success(let bytes):
             send(message: bytes, on: stream)
