@@ -47,7 +47,7 @@ public struct HTTP2Connection: Sendable {
     var peerSettings = PeerSettings()
 
     /// Open and half-closed streams by id.
-    var streams: [StreamID: StreamState] = [:]
+    var streams = StreamTable<StreamState>()
     /// Streams with queued items, in round-robin order.
     var sendOrder: [StreamID] = []
     /// The highest client stream id seen; ids at or below it that are not in `streams` are closed.

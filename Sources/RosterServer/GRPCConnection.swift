@@ -70,7 +70,7 @@ final class GRPCConnection {
     unowned let server: RosterServer
     unowned let session: ClientSession
     private(set) var http2: HTTP2Connection
-    var calls: [StreamID: Call] = [:]
+    var calls = StreamTable<Call>()
 
     init(server: RosterServer, session: ClientSession) {
         self.server = server
