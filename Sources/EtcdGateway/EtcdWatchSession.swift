@@ -30,13 +30,23 @@ public struct EtcdWatchSession: Sendable {
         var delivered: Revision
 
         /// Whether the watch is sent `event` (its range, and its put and delete filters), whatever its revision.
-        func wants(_ event: RegistryEvent) -> Bool {
-            guard filter.matches(event.key) else { return false }
-            return event.kind == .put ? !skipPuts : !skipDeletes
+        func wants(_ event: RegistryEvent) -> Bool { wants(kind: event.kind, key: event.key) }
+
+        func wants(kind: RegistryEvent.Kind, key: [UInt8]) -> Bool {
+            guard filter.matches(key) else { return false }
+            return kind == .put ? !skipPuts : !skipDeletes
         }
 
         /// Whether a live `event` is new to the watch and one it wants.
-        func wantsLive(_ event: RegistryEvent) -> Bool { event.revision > delivered && wants(event) }
+        func wantsLive(_ event: RegistryEvent) -> Bool {
+            wantsLive(revision: event.revision, kind: event.kind, key: event.key)
+        }
+
+        /// `wantsLive` from the event's fields, so a fan-out reads them in place rather than copying each event
+        /// (its key and values retained and released) for every watch.
+        func wantsLive(revision: Revision, kind: RegistryEvent.Kind, key: [UInt8]) -> Bool {
+            revision > delivered && wants(kind: kind, key: key)
+        }
     }
 
     /// Watches in creation order.

@@ -47,10 +47,12 @@ public struct WatchResponseEncoder {
 
     public init() {}
 
-    /// Returns the framed responses written since the last call, and starts an empty run.
+    /// Returns the framed responses written since the last call, and starts an empty run with room for as many
+    /// octets (the streams of one fan-out take runs of similar size, so the next one is written without growing).
     public mutating func takeFramed() -> [UInt8] {
         var taken: [UInt8] = []
         swap(&taken, &framed)
+        framed.reserveCapacity(taken.count)
         return taken
     }
 
@@ -103,7 +105,8 @@ extension WatchResponseEncoder: WatchPublishSink {
     ) {
         var batch: Int?
         var messageStart = 0
-        for position in events.indices where watcher.wantsLive(events[position]) {
+        for position in events.indices
+        where watcher.wantsLive(revision: events[position].revision, kind: events[position].kind, key: events[position].key) {
             if batch == nil {
                 batch = batchIndex(events, revision: revision)
                 messageStart = beginResponse(header: context.header(revision: revision), watchID: watcher.id)
