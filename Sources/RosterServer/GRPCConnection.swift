@@ -120,19 +120,24 @@ final class GRPCConnection {
         var pathOctets: [UInt8] = [], contentType: [UInt8] = [], encoding: [UInt8] = [], timeout: String?
         var requiresLeader = false, token: String?
         for field in headers {
+            // By length first (literals, so no static is touched): most fields match none of the names and are
+            // passed over without a comparison.
             let name = field.name
-            if name == HeaderName.path {
+            switch name.count {
+            case 5 where name == HeaderName.path:
                 pathOctets = field.value
-            } else if name == HeaderName.contentType {
-                contentType = field.value
-            } else if name == HeaderName.grpcEncoding {
-                encoding = field.value
-            } else if name == HeaderName.grpcTimeout {
-                timeout = String(decoding: field.value, as: UTF8.self)
-            } else if name == HeaderName.hasLeader {
-                requiresLeader = field.value == HeaderName.trueValue
-            } else if name == HeaderName.token {
+            case 5 where name == HeaderName.token:
                 token = String(decoding: field.value, as: UTF8.self)
+            case 12 where name == HeaderName.contentType:
+                contentType = field.value
+            case 12 where name == HeaderName.grpcTimeout:
+                timeout = String(decoding: field.value, as: UTF8.self)
+            case 13 where name == HeaderName.grpcEncoding:
+                encoding = field.value
+            case 9 where name == HeaderName.hasLeader:
+                requiresLeader = field.value == HeaderName.trueValue
+            default:
+                break
             }
         }
         guard HeaderName.isGRPCContentType(contentType) else {
@@ -240,9 +245,9 @@ final class GRPCConnection {
     }
 
     private func clientEnded(_ stream: StreamID) {
-        guard var call = calls[stream] else { return }
-        call.clientDone = true
-        calls[stream] = call
+        // Marked in place, then read: a copy changed and written back cost a whole entry's retains and releases.
+        calls[stream]?.clientDone = true
+        guard let call = calls[stream] else { return }
         do {
             try call.deframer.finish()
         } catch {
