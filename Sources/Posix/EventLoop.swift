@@ -78,6 +78,12 @@ public final class EventLoop {
     /// Monotonic nanoseconds, the time base of timers.
     public var now: UInt64 { MonotonicClock.nanoseconds() }
 
+    /// Told of every iteration whose work (events, jobs and timers, not the wait) took at least
+    /// `slowIterationNanoseconds`, with its duration: a loop that must keep a deadline (Raft's heartbeats) reports
+    /// the stalls that would make it miss one. Nil (the default) measures nothing.
+    public var onSlowIteration: ((_ nanoseconds: UInt64) -> Void)?
+    public var slowIterationNanoseconds: UInt64 = .max
+
     private func checkOwner(_ function: StaticString = #function) {
         precondition(isOnLoopThread, "EventLoop.\(function) called off the loop thread; use handle.submit")
         precondition(state != .finished, "EventLoop.\(function) called after the loop finished")
@@ -184,10 +190,16 @@ public final class EventLoop {
         } catch {
             preconditionFailure("epoll_wait cannot fail on a valid epoll descriptor: \(error)")
         }
-        for index in 0..<Int(count) {
-            dispatch(events[index])
+        guard let onSlowIteration else {
+            for index in 0..<Int(count) { dispatch(events[index]) }
+            runDueTimers()
+            return
         }
+        let started = now
+        for index in 0..<Int(count) { dispatch(events[index]) }
         runDueTimers()
+        let elapsed = now &- started
+        if elapsed >= slowIterationNanoseconds { onSlowIteration(elapsed) }
     }
 
     private func dispatch(_ event: epoll_event) {

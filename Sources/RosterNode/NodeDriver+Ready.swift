@@ -57,6 +57,8 @@ extension NodeDriver {
             // The leader's own snapshot does not decode: continuing would diverge, so stop.
             preconditionFailure("snapshot at \(snapshot.metadata.index) from the leader does not decode: \(error)")
         }
+        snapshotBytes = snapshot.data.count
+        appliedBytesSinceSnapshot = 0
         environment.log(.info, "installed snapshot at index \(snapshot.metadata.index), revision \(registry.revision)")
         effects.changes.append(.replaced(revision: registry.revision))
         refreshMembers()
@@ -72,6 +74,7 @@ extension NodeDriver {
             resolveAdmin(at: entry)
             refreshMembers()
         case .command(let bytes):
+            appliedBytesSinceSnapshot += bytes.count
             let command: RegistryCommand
             do {
                 command = try RegistryCommand.decode(bytes, limits: options.registryLimits)
@@ -148,22 +151,24 @@ extension NodeDriver {
     mutating func compactIfDue() {
         let applied = raft.appliedIndex
         guard snapshotBeingWritten == nil,
-            applied.rawValue >= raft.snapshotMetadata.index.rawValue + options.snapshotEveryEntries
+            applied.rawValue >= raft.snapshotMetadata.index.rawValue + options.snapshotEveryEntries,
+            options.snapshotLogShare == 0 || appliedBytesSinceSnapshot * options.snapshotLogShare >= snapshotBytes
         else { return }
         registry.releaseSpareCapacity()
         let capture = SnapshotCapture(metadata: raft.snapshotMetadata(through: applied), state: registry)
         snapshotBeingWritten = capture.metadata
+        appliedBytesSinceSnapshot = 0
         effects.snapshotToWrite = capture
     }
 
-    /// The shell made the file of `capture` durable (`SnapshotWriter`); `data` is its encoded state. Compacts Raft's
-    /// log through the capture's index and has storage adopt the file, unless a newer snapshot took its place
-    /// meanwhile (one installed from the leader, or `snapshotApplied`): then storage deletes it. Call between
-    /// driver calls, never inside one; the capture must be the one `snapshotToWrite` handed out last.
-    public mutating func snapshotWritten(_ capture: SnapshotCapture, data: [UInt8]) {
-        precondition(snapshotBeingWritten == capture.metadata, "snapshotWritten for a capture the driver did not hand out")
+    /// The shell made the file of the capture at `metadata` durable (`SnapshotWriter`); `data` is its encoded state.
+    /// Compacts Raft's log through the capture's index and has storage adopt the file, unless a newer snapshot took
+    /// its place meanwhile (one installed from the leader, or `snapshotApplied`): then storage deletes it. Call
+    /// between driver calls, never inside one, for the capture `snapshotToWrite` handed out last. The shell should
+    /// drop the capture first: its state shares storage with the registry, which the next writes then copy.
+    public mutating func snapshotWritten(_ metadata: SnapshotMetadata, data: [UInt8]) {
+        precondition(snapshotBeingWritten == metadata, "snapshotWritten for a capture the driver did not hand out")
         snapshotBeingWritten = nil
-        let metadata = capture.metadata
         guard metadata.index > raft.snapshotMetadata.index else {
             environment.discardSnapshot(metadata)
             return
@@ -172,9 +177,9 @@ extension NodeDriver {
         // state's; a follower installing it misses the entries in between.
         let through = options.faults.contains(.snapshotLabelledAtCompletion) ? raft.appliedIndex : metadata.index
         let snapshot = raft.compact(through: through, data: data)
-        environment.adoptSnapshot(capture.snapshot(data: data))
-        environment.log(
-            .info, "snapshot at index \(snapshot.metadata.index), revision \(capture.state.revision), \(data.count) bytes")
+        snapshotBytes = data.count
+        environment.adoptSnapshot(Snapshot(metadata: metadata, data: data))
+        environment.log(.info, "snapshot at index \(snapshot.metadata.index), \(data.count) bytes")
     }
 
     /// Snapshots the applied state, as the periodic snapshot does, if anything was applied since the last
@@ -187,6 +192,8 @@ extension NodeDriver {
         let applied = raft.appliedIndex
         registry.releaseSpareCapacity()
         let snapshot = raft.compact(through: applied, data: registry.snapshotBytes())
+        snapshotBytes = snapshot.data.count
+        appliedBytesSinceSnapshot = 0
         environment.saveSnapshot(snapshot)
         environment.log(.info, "snapshot at index \(applied), revision \(registry.revision), \(snapshot.data.count) bytes")
     }

@@ -54,6 +54,10 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     var members: [Member]
     /// The periodic snapshot handed to the shell and not yet reported written (`snapshotWritten`).
     var snapshotBeingWritten: SnapshotMetadata?
+    /// Bytes of the newest snapshot's data, and of the commands applied since the state it holds
+    /// (`NodeOptions.snapshotLogShare`).
+    var snapshotBytes = 0
+    var appliedBytesSinceSnapshot = 0
 
     struct PendingRead {
         var request: RequestID
@@ -82,6 +86,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         if options.faults.contains(.noLeaseGraceOnLeaderChange) { keeperConfiguration.electionGraceMilliseconds = 0 }
         self.keeper = LeaseKeeper(configuration: keeperConfiguration)
         self.members = MemberDirectory.members(initial: options.initialMembers, registry: registry)
+        self.snapshotBytes = persisted.snapshot.data.count
         if followerCountsLeases { keeper.becomeLeader(state: registry, nowMilliseconds: environment.nowMilliseconds) }
     }
 

@@ -13,6 +13,13 @@ public struct NodeOptions: Sendable {
     public var registryLayouts: [FrameworkLayout] = []
     /// Applied entries after the last snapshot before the node takes a new one and compacts its log.
     public var snapshotEveryEntries: UInt64 = 10_000
+    /// A large state also waits until the commands applied since the last snapshot add up to at least
+    /// `1/snapshotLogShare` of that snapshot's bytes (0: no such wait). Encoding and writing a snapshot costs time in
+    /// proportion to the state, so a fixed entry count makes a large state snapshot without pause: measured with
+    /// 1,000,000 instances (2026-12-04), every 10,000 entries meant a snapshot every 3 s that took 3.6 s of a core on
+    /// every member. With the share, the cost per applied byte is bounded by a constant, and the log a restart
+    /// replays stays within a quarter of the state.
+    public var snapshotLogShare = 4
     /// Requests waiting on this node (writes, reads, keepalives) before new ones are refused.
     public var maxPendingRequests: Int = 100_000
     /// Learners the configuration may hold at once; more are refused (`AdminRefusal.tooManyLearners`). One, as

@@ -26,14 +26,30 @@ extension RosterServer {
     /// One Ready loop for everything queued, then the effects it returned.
     func flush() {
         isFlushScheduled = false
+        let started = MonotonicClock.seconds()
         let effects = driver.processReady()
         lastStatus = driver.status
         armLeaseTimer()
-        for seconds in driver.environment.fsyncSeconds { metrics.fsync.observe(seconds) }
+        let fsyncs = driver.environment.fsyncSeconds
+        for seconds in fsyncs { metrics.fsync.observe(seconds) }
         driver.environment.fsyncSeconds.removeAll()
+        let processed = MonotonicClock.seconds()
         carryOut(effects)
         // The answers leave for the I/O threads now, not on the next loop turn.
         clientLoops?.flush()
+        reportIfSlow(since: started, processed: processed, fsyncSeconds: fsyncs.reduce(0, +))
+    }
+
+    /// A Ready loop long enough to cost the leader its followers (half an election timeout, during which this loop
+    /// sent no heartbeat) is logged with where its time went, so an operator can tell a slow disk from a busy CPU.
+    private func reportIfSlow(since started: Double, processed: Double, fsyncSeconds: Double) {
+        let total = MonotonicClock.seconds() - started
+        guard total * 1_000 >= Double(configuration.electionMilliseconds) / 2 else { return }
+        reportedSlowFlush = true
+        logger.warning(
+            "slow Ready loop: no heartbeat could leave meanwhile",
+            ["ms": "\(Int(total * 1_000))", "fsync_ms": "\(Int(fsyncSeconds * 1_000))",
+             "ready_ms": "\(Int((processed - started) * 1_000))", "effects_ms": "\(Int((MonotonicClock.seconds() - processed) * 1_000))"])
     }
 
     /// Performs what the driver decided: sends to peers, member changes, watch events, answers.
@@ -50,6 +66,19 @@ extension RosterServer {
         publish(effects.changes)
         for (request, response) in effects.responses { complete(request, response) }
         if let capture = effects.snapshotToWrite { writeSnapshot(capture) }
+    }
+
+    /// Has the loop report any other iteration as long as a slow Ready loop (timers, jobs, events), so every stall
+    /// that could cost the leader its followers is in the log.
+    func reportSlowIterations() {
+        loop.slowIterationNanoseconds = UInt64(configuration.electionMilliseconds) * 1_000_000 / 2
+        loop.onSlowIteration = { [unowned self] nanoseconds in
+            guard !self.reportedSlowFlush else {
+                self.reportedSlowFlush = false
+                return
+            }
+            self.logger.warning("slow Raft loop iteration: no heartbeat could leave meanwhile", ["ms": "\(nanoseconds / 1_000_000)"])
+        }
     }
 
     /// Wakes the leader at its next lease deadline rather than at the next tick, so an expired lease's

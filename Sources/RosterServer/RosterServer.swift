@@ -68,6 +68,8 @@ public final class RosterServer {
     var nextRequestID: UInt64 = 1
     var nextSessionID: UInt64 = 1
     var isFlushScheduled = false
+    /// Set by a Ready loop that reported itself slow, so that its loop iteration is not reported a second time.
+    var reportedSlowFlush = false
     var leaseTimer: (id: TimerID, at: UInt64)?
     /// SIGTERM and SIGINT, read on the loop (see `installSignalHandler`).
     var signals: SignalFD?
@@ -175,6 +177,7 @@ public final class RosterServer {
         // Apply the committed entries the log holds beyond the snapshot now, not at the first tick, so a
         // restarted node is caught up by the time its leader reaches it.
         scheduleFlush()
+        reportSlowIterations()
         try installSignalHandler()
         startSpaceMonitor()
         logger.info(

@@ -33,10 +33,9 @@ struct ServerEnvironment: NodeEnvironment {
         Heap.releaseFreePages()
     }
 
-    /// Adopts the file the snapshot worker wrote, then hands free pages back as `saveSnapshot` does.
+    /// Adopts the file the snapshot worker wrote (which then hands the free pages back, off the loop).
     mutating func adoptSnapshot(_ snapshot: Snapshot) {
         storage.adopt(snapshot)
-        Heap.releaseFreePages()
     }
 
     mutating func discardSnapshot(_ metadata: SnapshotMetadata) {

@@ -17,7 +17,7 @@ extension Simulator {
             if let data = write.data {
                 nodes[id].snapshotWrite = nil
                 trace?("t\(now) snapshot written \(name(id)) at \(write.capture.metadata.index)")
-                try input(id) { $0.snapshotWritten(write.capture, data: data) }
+                try input(id) { $0.snapshotWritten(write.capture.metadata, data: data) }
                 continue
             }
             let data = write.capture.encode()

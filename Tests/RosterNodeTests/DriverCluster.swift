@@ -102,7 +102,7 @@ struct DriverCluster {
             capturedSnapshots[id, default: []].append(capture)
         } else {
             // The snapshot worker's part, at once: these tests see snapshots where the driver takes them.
-            drivers[id]?.snapshotWritten(capture, data: capture.encode())
+            drivers[id]?.snapshotWritten(capture.metadata, data: capture.encode())
         }
     }
 

@@ -249,7 +249,7 @@ struct NodeDriverTests {
         #expect(capture.state.lastAppliedIndex == capture.metadata.index.rawValue, "the capture keeps the state at its index")
         #expect(driver.raft.snapshotMetadata.index < capture.metadata.index, "nothing compacted before the file is durable")
 
-        driver.snapshotWritten(capture, data: capture.encode())
+        driver.snapshotWritten(capture.metadata, data: capture.encode())
         #expect(driver.raft.snapshotMetadata == capture.metadata)
         #expect(driver.environment.snapshots.last?.metadata == capture.metadata)
         #expect(driver.environment.snapshots.last?.data == capture.encode())
@@ -268,7 +268,7 @@ struct NodeDriverTests {
         driver.snapshotApplied()
         let newest = driver.raft.snapshotMetadata
         #expect(newest.index > next.metadata.index)
-        driver.snapshotWritten(next, data: next.encode())
+        driver.snapshotWritten(next.metadata, data: next.encode())
         #expect(driver.raft.snapshotMetadata == newest, "an older snapshot never replaces a newer one")
         #expect(driver.environment.discarded == [next.metadata], "its file is deleted")
     }

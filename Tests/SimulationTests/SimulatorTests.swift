@@ -81,7 +81,7 @@ struct SimulatorTests {
             (PlantedFault.noLeaseGrace, UInt64(1), "lease grace"),
             (PlantedFault.readBeforeReadIndex, UInt64(2), "linearizable read"),
             // A follower installed a snapshot labelled later than its state and never applied the entries between.
-            (PlantedFault.snapshotLabelledLate, UInt64(1), "registry state"),
+            (PlantedFault.snapshotLabelledLate, UInt64(37), "registry state"),
         ])
     func plantedFaultCaught(fault: PlantedFault, seed: UInt64, property: String) throws {
         var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [fault]))

@@ -64,6 +64,14 @@ class RosterScale:
                                timeout=5)
         return status == 200
 
+    def raft_view(self, node):
+        """(term, milliseconds since the member last heard from its leader), or None when it does not answer."""
+        status, body = bench.http("GET", self.cluster.url(node, "/v1/cluster/status"), None, timeout=2)
+        if status != 200:
+            return None
+        view = json.loads(body)
+        return view.get("term"), view.get("leader_contact_ms")
+
 
 class EtcdScale:
     system = "etcd"
@@ -92,6 +100,49 @@ class EtcdScale:
         status, _ = self.cluster.get(leader, "/v3/cluster/member/promote", {"ID": self.member_id})
         return status == 200
 
+    def raft_view(self, node):
+        """(term, None): etcd reports no leader-contact age."""
+        status, body = bench.http("POST", self.cluster.url(node, "/v3/maintenance/status"), {}, timeout=2)
+        if status != 200:
+            return None
+        return int(json.loads(body).get("raftTerm", 0)), None
+
+
+class LeaderWatch:
+    """Samples every member's Raft term (and, on Roster, how long ago it heard from its leader) twice a second
+    while a load runs, in a thread: a stall of the leader shows as a long contact age and, past the election
+    timeout, as new terms."""
+
+    def __init__(self, system):
+        self.system, self.terms, self.max_contact_ms = system, set(), 0
+        self.running = True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while self.running:
+            for node in self.system.cluster.nodes:
+                if not node.alive:
+                    continue
+                try:
+                    view = self.system.raft_view(node)
+                except Exception:
+                    view = None
+                if view is None:
+                    continue
+                term, contact = view
+                if term is not None:
+                    self.terms.add(int(term))
+                if contact is not None:
+                    self.max_contact_ms = max(self.max_contact_ms, int(contact))
+            time.sleep(0.5)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+        return {"elections": max(self.terms) - min(self.terms) if self.terms else None,
+                "max_leader_contact_ms": self.max_contact_ms if self.system.system == "roster" else None}
+
 
 def run_loadgen(system, args, limit):
     command = [system.loadgen] + [str(arg) for arg in args]
@@ -113,11 +164,13 @@ def measure(system, settings):
     try:
         leader, followers = cluster.followers()
         began = time.monotonic()
+        stability = LeaderWatch(system)
         populate = run_loadgen(system, ["--mode", "populate", "--endpoints", cluster.endpoints(), "--clients", 64,
                                         "--service", "scale", "--services", settings["services"],
                                         "--count", settings["instances"], "--lease-every", settings["lease_every"],
                                         "--ttl", 36000, "--duration", 7200], 7800)
         populate["wall_s"] = round(time.monotonic() - began, 1)
+        populate.update(stability.stop())
         result["populate"] = populate
         log(f"{system.system}: populate {populate}")
         time.sleep(3)
@@ -159,30 +212,31 @@ def measure(system, settings):
         fourth.process.send_signal(signal.SIGTERM)
         fourth.process.wait(timeout=60)
 
-        # Watchers spread over the three members, one load generator per member.
-        leader, followers = cluster.followers()
-        per_member = settings["watchers"] // len(cluster.nodes)
-        layout = ["--watches-per-connection", 100] if system.system == "roster" else []
-        outcomes = [None] * len(cluster.nodes)
-        peak = [0.0] * len(cluster.nodes)
+        # Watchers spread over the three members, one load generator per member (none with --watchers 0).
+        if settings["watchers"] > 0:
+            leader, followers = cluster.followers()
+            per_member = settings["watchers"] // len(cluster.nodes)
+            layout = ["--watches-per-connection", 100] if system.system == "roster" else []
+            outcomes = [None] * len(cluster.nodes)
+            peak = [0.0] * len(cluster.nodes)
 
-        def watch(index, node):
-            outcomes[index] = run_loadgen(system, ["--mode", "watch", "--write-endpoint", leader.endpoint,
-                                                   "--watch-endpoint", node.endpoint, "--watchers", per_member,
-                                                   "--duration", settings["watch_s"], "--rate", settings["watch_rate"],
-                                                   "--service", f"watch{index}"] + layout, settings["watch_s"] + 900)
+            def watch(index, node):
+                outcomes[index] = run_loadgen(system, ["--mode", "watch", "--write-endpoint", leader.endpoint,
+                                                       "--watch-endpoint", node.endpoint, "--watchers", per_member,
+                                                       "--duration", settings["watch_s"], "--rate", settings["watch_rate"],
+                                                       "--service", f"watch{index}"] + layout, settings["watch_s"] + 900)
 
-        threads = [threading.Thread(target=watch, args=(i, node)) for i, node in enumerate(cluster.nodes)]
-        for thread in threads:
-            thread.start()
-        while any(thread.is_alive() for thread in threads):
-            for i, node in enumerate(cluster.nodes):
-                if node.alive:
-                    peak[i] = max(peak[i], bench.proc_rss_mib(node.process.pid))
-            time.sleep(0.5)
-        result["watch"] = {"per_member": per_member, "outcomes": outcomes,
-                           "peak_rss_mib": [round(value, 1) for value in peak]}
-        log(f"{system.system}: watchers {outcomes}, peak RSS {result['watch']['peak_rss_mib']} MiB")
+            threads = [threading.Thread(target=watch, args=(i, node)) for i, node in enumerate(cluster.nodes)]
+            for thread in threads:
+                thread.start()
+            while any(thread.is_alive() for thread in threads):
+                for i, node in enumerate(cluster.nodes):
+                    if node.alive:
+                        peak[i] = max(peak[i], bench.proc_rss_mib(node.process.pid))
+                time.sleep(0.5)
+            result["watch"] = {"per_member": per_member, "outcomes": outcomes,
+                               "peak_rss_mib": [round(value, 1) for value in peak]}
+            log(f"{system.system}: watchers {outcomes}, peak RSS {result['watch']['peak_rss_mib']} MiB")
     finally:
         cluster.stop()
         for node in cluster.nodes:
@@ -212,6 +266,10 @@ def table(results, settings):
              row(f"Registration to {n} instances across {settings['services']:,} services: ops/s (64 clients, all "
                  f"members)", lambda r: r.get("populate", {}).get("ops_per_sec"), "higher"),
              row("&nbsp;&nbsp;wall time s", lambda r: r.get("populate", {}).get("wall_s"), "lower"),
+             row("&nbsp;&nbsp;leader elections during it (term changes)", lambda r: r.get("populate", {}).get("elections"),
+                 "lower"),
+             row("&nbsp;&nbsp;longest a member went without hearing from its leader, ms",
+                 lambda r: r.get("populate", {}).get("max_leader_contact_ms"), "lower"),
              row(f"RSS per member with {n} instances, mean MiB", lambda r: mean(r.get("rss_mib", [])), "lower"),
              row("&nbsp;&nbsp;each member MiB", lambda r: r.get("rss_mib"), "lower"),
              row("Data directory per member, mean MiB", lambda r: mean(r.get("data_mib", [])), "lower"),
