@@ -120,7 +120,9 @@ extension RosterServer {
         APIAdapter.context(lastStatus)
     }
 
-    func submit(_ request: NodeRequest, session: ClientSession?, kind: Pending.Kind) {
+    /// Hands a request to the node; its answer comes back through `complete`.
+    /// - Parameter timeout: how long the request may wait for its answer; the server's request timeout if nil.
+    func submit(_ request: NodeRequest, session: ClientSession?, kind: Pending.Kind, timeout: Duration? = nil) {
         guard !isShuttingDown else {
             session?.finish(APIAdapter.encode(.failed(.shuttingDown), context: context), keepAlive: false)
             return
@@ -133,7 +135,7 @@ extension RosterServer {
         }
         let id = RequestID(nextRequestID)
         nextRequestID += 1
-        let timer = loop.schedule(after: requestTimeout) { [unowned self] in self.timeOut(id) }
+        let timer = loop.schedule(after: timeout ?? requestTimeout) { [unowned self] in self.timeOut(id) }
         pending[id] = Pending(session: session, kind: kind, startedAt: MonotonicClock.seconds(), timer: timer, isWrite: request.isWrite)
         switch kind {
         case .plain, .prometheusTargets: session?.begin(id)
@@ -149,13 +151,13 @@ extension RosterServer {
     {
         guard !isShuttingDown else { return nil }
         let id = RequestID(nextRequestID)
-        submit(request, session: session, kind: kind)
-        if let timeoutMilliseconds, timeoutMilliseconds < UInt64(configuration.requestTimeoutMilliseconds),
-            let timer = pending[id]?.timer
-        {
-            loop.cancel(timer)
-            pending[id]?.timer = loop.schedule(after: .milliseconds(timeoutMilliseconds)) { [unowned self] in self.timeOut(id) }
+        // The request's one timer is armed with the shorter of the two timeouts (rather than armed with the
+        // request timeout, cancelled and armed again: two timer operations per call saved).
+        var timeout: Duration?
+        if let timeoutMilliseconds, timeoutMilliseconds < UInt64(configuration.requestTimeoutMilliseconds) {
+            timeout = .milliseconds(timeoutMilliseconds)
         }
+        submit(request, session: session, kind: kind, timeout: timeout)
         return id
     }
 
