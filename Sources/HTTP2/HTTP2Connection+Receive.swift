@@ -96,7 +96,7 @@ extension HTTP2Connection {
             }
             isTooLarge = true
         }
-        if streams[stream] != nil {
+        if streams.contains(stream) {
             try receiveTrailers(stream, fields, endStream: pending.endStream, isTooLarge: isTooLarge, &events)
             return
         }

@@ -54,7 +54,7 @@ extension HTTP2Connection {
     /// Resets a stream now (RST_STREAM with `code`), dropping anything queued on it. Unknown streams are ignored,
     /// since the client may have reset it first.
     public mutating func resetStream(_ stream: StreamID, code: HTTP2ErrorCode = .cancel) {
-        guard phase != .failed, streams[stream] != nil else { return }
+        guard phase != .failed, streams.contains(stream) else { return }
         closeStream(stream, sending: code)
     }
 
@@ -118,7 +118,7 @@ extension HTTP2Connection {
             return
         }
         if streams[stream]?.queue.isEmpty == true { sendOrder.append(stream) }
-        streams[stream]?.queue.append(item)
+        streams[stream]?.enqueue(item)
     }
 
     /// True when the stream's next item could be written now.

@@ -32,4 +32,11 @@ struct StreamState: Sendable {
 
     /// True once both sides ended and everything queued was written.
     var isFinished: Bool { remoteEnded && localEndWritten && queue.isEmpty }
+
+    /// Appends to `queue`, making room for a few items the first time: a gRPC answer queues its message and then
+    /// its trailers, which would otherwise allocate the queue and then grow it at once.
+    mutating func enqueue(_ item: OutboundItem) {
+        if queue.capacity == 0 { queue.reserveCapacity(4) }
+        queue.append(item)
+    }
 }

@@ -75,6 +75,9 @@ public struct StreamTable<Value>: Sequence, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Whether there is an entry for `key`; unlike `table[key] != nil`, this copies no value.
+    @inlinable public func contains(_ key: StreamID) -> Bool { find(key.rawValue).found }
+
     /// Removes and returns the value for `key`, if there is one.
     @inlinable @discardableResult public mutating func removeValue(forKey key: StreamID) -> Value? {
         let (slot, found) = find(key.rawValue)

@@ -43,6 +43,12 @@ final class GRPCConnection {
         var inFlight: Set<RequestID> = []
         /// An auth request is being served off the loop (a password check or derivation).
         var isServingAuth = false
+
+        /// Marks the response started; true if it was not before (the caller sends the response headers).
+        mutating func markResponseStarted() -> Bool {
+            defer { responseStarted = true }
+            return !responseStarted
+        }
     }
 
     /// Queued bytes above which a watch stops taking live events (it catches up from history later).
@@ -200,7 +206,7 @@ final class GRPCConnection {
     }
 
     private func data(_ bytes: [UInt8], on stream: StreamID) {
-        guard calls[stream] != nil else { return }
+        guard calls.contains(stream) else { return }
         let messages: [[UInt8]]
         do {
             // In place: a copy of the call would share the deframer's buffers and copy them on append.
@@ -338,7 +344,7 @@ final class GRPCConnection {
         server.serveAuth(
             request, token: token, session: session, what: method.rawValue,
             answer: { [weak self] answer in
-                guard let self, self.calls[stream] != nil else { return }
+                guard let self, self.calls.contains(stream) else { return }
                 let header = self.server.etcdHeaderContext.header(revision: self.server.registry.revision)
                 switch answer {
                 case .token(let token): self.respond(EtcdAuth.authenticated(token: token, header: header), on: stream)
@@ -353,7 +359,7 @@ final class GRPCConnection {
                 self.flush()
             },
             submitChange: { [weak self] command in
-                guard let self, self.calls[stream] != nil else { return }
+                guard let self, self.calls.contains(stream) else { return }
                 self.submit(.write(command), kind: .grpc(stream, .auth), on: stream)
                 self.flush()
             })
@@ -464,8 +470,8 @@ final class GRPCConnection {
     // MARK: - Output
 
     func startResponse(_ stream: StreamID) {
-        guard calls[stream]?.responseStarted == false else { return }
-        calls[stream]?.responseStarted = true
+        // One in-place access: a read of the call would copy it whole just to look at one flag.
+        guard calls[stream]?.markResponseStarted() == true else { return }
         do {
             try http2.sendHeaders(Self.responseHeaders, on: stream)
         } catch {
@@ -532,7 +538,7 @@ final class GRPCConnection {
     }
 
     func fail(_ stream: StreamID, _ status: GRPCStatus) {
-        if calls[stream] == nil {
+        if !calls.contains(stream) {
             // Refused before the call was set up, on the stream whose HEADERS `open` is handling.
             do {
                 try http2.sendTrailersOnly(Self.responseHeaders + Self.trailers(status), on: stream)
