@@ -86,60 +86,56 @@ struct SimDisk {
     }
 
     mutating func save(_ snapshot: Snapshot) throws(Violation) {
-        switch backend {
-        case .memory(var state):
-            state.save(snapshot)
-            backend = .memory(state)
-        case .storage(var log?, let fileSystem):
-            do {
-                try log.log.saveSnapshot(snapshot)
-            } catch {
-                throw Violation(step: 0, property: "storage", detail: "node \(node) failed to save a snapshot: \(error)")
-            }
-            backend = .storage(log: log, fileSystem: fileSystem)
-        case .storage(nil, _):
-            preconditionFailure("snapshot on the closed disk of node \(node)")
-        }
+        try withSnapshot(snapshot, doing: "save a snapshot") { log throws(StorageError) in try log.saveSnapshot(snapshot) }
     }
 
     /// The snapshot worker's half of a periodic snapshot: the file, made durable, not yet the log's base. Memory
     /// disks keep snapshots only as the log's base, so for them this is `adopt`'s job.
     mutating func writeFile(of snapshot: Snapshot) throws(Violation) {
-        guard case .storage(let log?, _) = backend else { return }
-        do {
-            try log.log.snapshotWriter.write(snapshot)
-        } catch {
-            throw Violation(step: 0, property: "storage", detail: "node \(node) failed to write a snapshot file: \(error)")
-        }
+        guard case .storage(var log?, let fileSystem) = backend else { return }
+        try onLog(&log, doing: "write a snapshot file") { log throws(StorageError) in try log.snapshotWriter.write(snapshot) }
+        backend = .storage(log: log, fileSystem: fileSystem)
     }
 
     /// The loop's half of a periodic snapshot: the written file becomes the log's base.
     mutating func adopt(_ snapshot: Snapshot) throws(Violation) {
-        switch backend {
-        case .memory(var state):
-            state.save(snapshot)
-            backend = .memory(state)
-        case .storage(var log?, let fileSystem):
-            do {
-                try log.log.adoptSnapshot(snapshot.metadata)
-            } catch {
-                throw Violation(step: 0, property: "storage", detail: "node \(node) failed to adopt a snapshot: \(error)")
-            }
-            backend = .storage(log: log, fileSystem: fileSystem)
-        case .storage(nil, _):
-            preconditionFailure("snapshot on the closed disk of node \(node)")
+        try withSnapshot(snapshot, doing: "adopt a snapshot") { log throws(StorageError) in
+            try log.adoptSnapshot(snapshot.metadata)
         }
     }
 
     /// Deletes a written snapshot file a newer snapshot made useless.
     mutating func discard(_ metadata: SnapshotMetadata) throws(Violation) {
         guard case .storage(var log?, let fileSystem) = backend else { return }
-        do {
-            try log.log.discardSnapshot(metadata)
-        } catch {
-            throw Violation(step: 0, property: "storage", detail: "node \(node) failed to discard a snapshot: \(error)")
-        }
+        try onLog(&log, doing: "discard a snapshot") { log throws(StorageError) in try log.discardSnapshot(metadata) }
         backend = .storage(log: log, fileSystem: fileSystem)
+    }
+
+    /// Makes `snapshot` the disk's base: a memory disk keeps it as it is, a storage disk runs `body` on its log.
+    private mutating func withSnapshot(
+        _ snapshot: Snapshot, doing what: String, _ body: (inout DurableLog) throws(StorageError) -> Void
+    ) throws(Violation) {
+        switch backend {
+        case .memory(var state):
+            state.save(snapshot)
+            backend = .memory(state)
+        case .storage(var log?, let fileSystem):
+            try onLog(&log, doing: what, body)
+            backend = .storage(log: log, fileSystem: fileSystem)
+        case .storage(nil, _):
+            preconditionFailure("snapshot on the closed disk of node \(node)")
+        }
+    }
+
+    /// Runs `body` on the production log, turning its failure into the simulator's storage violation.
+    private func onLog(
+        _ log: inout SimLog, doing what: String, _ body: (inout DurableLog) throws(StorageError) -> Void
+    ) throws(Violation) {
+        do {
+            try body(&log.log)
+        } catch {
+            throw Violation(step: 0, property: "storage", detail: "node \(node) failed to \(what): \(error)")
+        }
     }
 
     /// A power loss: what was not fsynced is lost, and a random prefix of it may survive as a torn tail.

@@ -24,12 +24,25 @@ struct SnapshotTests {
         "a crash at every step of saveSnapshot leaves the old or the new snapshot, never a mix",
         arguments: [false, true])
     func atomicAtEveryStep(tornWrites: Bool) throws {
+        let steps = try Self.oldOrNewAtEveryStep(tornWrites: tornWrites) { log in
+            try log.saveSnapshot(snapshot(index: 20, term: 1, data: [20]))
+        }
+        #expect(steps > 8, "saveSnapshot needs more than a handful of file operations")
+    }
+
+    /// Runs `replace` (which makes the snapshot through 20, data [20], the log's) on `logWithSnapshot()` with a power
+    /// loss after 0, 1, 2, … file operations until it completes; after each loss, recovery must find the old snapshot
+    /// or the new one, each with the entries after it. Returns how many file operations `replace` took.
+    static func oldOrNewAtEveryStep(
+        tornWrites: Bool, _ replace: (inout DurableLog) throws -> Void
+    ) throws -> Int {
         var step = 0
         while true {
-            var (fileSystem, log) = try Self.logWithSnapshot()
+            var (fileSystem, log) = try logWithSnapshot()
             fileSystem.failEveryOperation(afterOperations: step)
             do {
-                try log.saveSnapshot(snapshot(index: 20, term: 1, data: [20]))
+                try replace(&log)
+                return step
             } catch {
                 fileSystem.crash(keepingRandomPrefixOf: tornWrites ? UInt64(step) : nil)
                 let (_, state) = try openLog(fileSystem)
@@ -44,10 +57,7 @@ struct SnapshotTests {
                     Issue.record("step \(step): recovered snapshot \(state.snapshot.metadata)")
                 }
                 step += 1
-                continue
             }
-            #expect(step > 8, "saveSnapshot needs more than a handful of file operations")
-            break
         }
     }
 

@@ -12,33 +12,11 @@ import Testing
 struct SnapshotWriterTests {
     @Test("a crash at every step of write-then-adopt leaves the old or the new snapshot, never a mix", arguments: [false, true])
     func atomicAtEveryStep(tornWrites: Bool) throws {
-        var step = 0
-        while true {
-            var (fileSystem, log) = try SnapshotTests.logWithSnapshot()
-            let writer = log.snapshotWriter
-            fileSystem.failEveryOperation(afterOperations: step)
-            do {
-                try writer.write(snapshot(index: 20, term: 1, data: [20]))
-                try log.adoptSnapshot(snapshot(index: 20, term: 1).metadata)
-            } catch {
-                fileSystem.crash(keepingRandomPrefixOf: tornWrites ? UInt64(step) : nil)
-                let (_, state) = try openLog(fileSystem)
-                switch state.snapshot.metadata.index.rawValue {
-                case 8:
-                    #expect(state.snapshot == snapshot(index: 8, term: 1, data: [8]), "step \(step)")
-                    #expect(state.entries == entries(9...30), "step \(step)")
-                case 20:
-                    #expect(state.snapshot == snapshot(index: 20, term: 1, data: [20]), "step \(step)")
-                    #expect(state.entries == entries(21...30), "step \(step)")
-                default:
-                    Issue.record("step \(step): recovered snapshot \(state.snapshot.metadata)")
-                }
-                step += 1
-                continue
-            }
-            #expect(step > 8, "writing and adopting need more than a handful of file operations")
-            break
+        let steps = try SnapshotTests.oldOrNewAtEveryStep(tornWrites: tornWrites) { log in
+            try log.snapshotWriter.write(snapshot(index: 20, term: 1, data: [20]))
+            try log.adoptSnapshot(snapshot(index: 20, term: 1).metadata)
         }
+        #expect(steps > 8, "writing and adopting need more than a handful of file operations")
     }
 
     @Test("entries appended while the file is written survive its adoption and a restart")

@@ -82,8 +82,15 @@ class EtcdScale:
         self.member_id = None
 
     def add_member(self, node, leader):
-        status, body = self.cluster.get(leader, "/v3/cluster/member/add",
-                                        {"peerURLs": [f"http://127.0.0.1:{node.peer_port}"], "isLearner": True})
+        # etcd refuses a member change as "unhealthy cluster" until every member has been connected for a while
+        # (its strict reconfiguration check), as right after the restart measured before: retry for a minute.
+        deadline = time.monotonic() + 60
+        while True:
+            status, body = self.cluster.get(leader, "/v3/cluster/member/add",
+                                            {"peerURLs": [f"http://127.0.0.1:{node.peer_port}"], "isLearner": True})
+            if status == 200 or b"unhealthy cluster" not in (body or b"") or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         if status != 200:
             raise SystemExit(f"scale: etcd refused to add {node.name}: {status} {body[:300]!r}")
         self.member_id = json.loads(body)["member"]["ID"]
