@@ -152,7 +152,8 @@ extension NodeDriver {
         let applied = raft.appliedIndex
         guard snapshotBeingWritten == nil,
             applied.rawValue >= raft.snapshotMetadata.index.rawValue + options.snapshotEveryEntries,
-            options.snapshotLogShare == 0 || appliedBytesSinceSnapshot * options.snapshotLogShare >= snapshotBytes
+            options.snapshotLogShare == 0 || snapshotBytes < options.snapshotLogShareFloorBytes
+                || appliedBytesSinceSnapshot * options.snapshotLogShare >= snapshotBytes
         else { return }
         registry.releaseSpareCapacity()
         let capture = SnapshotCapture(metadata: raft.snapshotMetadata(through: applied), state: registry)

@@ -18,8 +18,10 @@ public struct NodeOptions: Sendable {
     /// proportion to the state, so a fixed entry count makes a large state snapshot without pause: measured with
     /// 1,000,000 instances (2026-12-04), every 10,000 entries meant a snapshot every 3 s that took 3.6 s of a core on
     /// every member. With the share, the cost per applied byte is bounded by a constant, and the log a restart
-    /// replays stays within a quarter of the state.
+    /// replays stays within a quarter of the state. States under `snapshotLogShareFloorBytes` snapshot by the entry
+    /// count alone: encoding them is cheap, and a small state should still reach lagging followers as a snapshot.
     public var snapshotLogShare = 4
+    public var snapshotLogShareFloorBytes = 16 << 20
     /// Requests waiting on this node (writes, reads, keepalives) before new ones are refused.
     public var maxPendingRequests: Int = 100_000
     /// Learners the configuration may hold at once; more are refused (`AdminRefusal.tooManyLearners`). One, as

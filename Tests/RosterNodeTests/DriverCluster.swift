@@ -58,6 +58,8 @@ struct DriverCluster {
     var nextRequest: UInt64 = 1
     let initialMembers: [Member]
     var snapshotEveryEntries: UInt64
+    /// `NodeOptions.snapshotLogShareFloorBytes` for nodes started from now on.
+    var snapshotLogShareFloorBytes = NodeOptions(id: NodeID(1), raft: RaftOptions(), tickMilliseconds: 100, initialMembers: []).snapshotLogShareFloorBytes
     var maxPendingRequests: Int
     var requestBytes: Int
     /// When set, periodic snapshots wait in `capturedSnapshots` for the test to report them written.
@@ -81,6 +83,7 @@ struct DriverCluster {
     mutating func start(_ member: Member, persisted: PersistentState) {
         var options = NodeOptions(id: member.id, raft: RaftOptions(), tickMilliseconds: 100, initialMembers: initialMembers)
         options.snapshotEveryEntries = snapshotEveryEntries
+        options.snapshotLogShareFloorBytes = snapshotLogShareFloorBytes
         options.maxPendingRequests = maxPendingRequests
         options.registryLimits.requestBytes = requestBytes
         let environment = TestEnvironment(persisted: persisted)
