@@ -409,6 +409,7 @@ class Runner:
                                   if seconds - threads_before.get(name, 0.0) > 0}
         if result.get("ops"):
             result["cpu_s_per_1k_ops"] = round(cpu / result["ops"] * 1000, 4)
+            result["client_cpu_s_per_1k_ops"] = round(result["load"]["client_cpu_s"] / result["ops"] * 1000, 4)
         return result
 
     def record(self, name, result):
@@ -656,7 +657,9 @@ def table(results, settings, layout=None):
         foreign = any(r.get(phase, {}).get("load", {}).get("foreign") for system in systems
                       for r in system.get("rounds", []))
         cells = [fmt(value_median(values)) for values in per_system]
-        ratio_cells = [ratios(per_system[position[a]], per_system[position[b]]) for a, b, _ in ratio_columns]
+        # A row that is context, not a result (better "—"), gets no ratio.
+        ratio_cells = [ratios(per_system[position[a]], per_system[position[b]]) if better != "—" else "—"
+                       for a, b, _ in ratio_columns]
         rows.append(f"| {label}{' †' if foreign else ''} | {' | '.join(cells + ratio_cells)} | {better} |")
 
     def single_row(label, get, better):
@@ -670,6 +673,12 @@ def table(results, settings, layout=None):
             # The overhead table subtracts means; etcd-loadgen reports them (roster-bench does not).
             round_row("&nbsp;&nbsp;mean latency ms", phase, lambda r: r.get("mean_ms"), "lower")
 
+    def client_rows(phase):
+        # The load generator shares the machine: when the cores are all busy, the phase's rate is the machine's.
+        round_row("&nbsp;&nbsp;load generator CPU s per 1,000 ops", phase, lambda r: r.get("client_cpu_s_per_1k_ops"), "—")
+        round_row("&nbsp;&nbsp;cores busy, % of the machine", phase,
+                  lambda r: None if r.get("load", {}).get("busy_share") is None else round(r["load"]["busy_share"] * 100, 1), "—")
+
     for target, service in settings["read_targets"]:
         label = "one instance" if target == "instance" else "100-instance service"
         for consistency in ("linearizable", "serializable"):
@@ -678,6 +687,7 @@ def table(results, settings, layout=None):
                       lambda r: r.get("ops_per_sec"), "higher")
             latency_rows(phase)
             round_row("&nbsp;&nbsp;server CPU s per 1,000 ops", phase, lambda r: r.get("cpu_s_per_1k_ops"), "lower")
+            client_rows(phase)
     for clients in settings["clients"]:
         for via in settings["via"]:
             phase = f"put_{via}_{clients}"
@@ -687,6 +697,7 @@ def table(results, settings, layout=None):
             latency_rows(phase)
             round_row(f"&nbsp;&nbsp;server CPU s per 1,000 ops ({settings['nodes']} node{'s' if settings['nodes'] > 1 else ''})",
                       phase, lambda r: r.get("cpu_s_per_1k_ops"), "lower")
+            client_rows(phase)
     for watchers in settings["watchers"]:
         phase = f"watch_{watchers}"
         round_row(f"Watch latency, ack → event on a follower, {watchers:,} watcher{'s' if watchers > 1 else ''}: p50 ms",

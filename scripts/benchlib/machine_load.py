@@ -52,7 +52,9 @@ class LoadProbe:
     """Brackets one phase: call `start` just before it and `finish` just after.
 
     `own_cpu` returns the CPU seconds used so far by the processes under test (the servers); the load
-    generator's CPU is counted through RUSAGE_CHILDREN, which covers every child the benchmark waited for.
+    generator's CPU is counted through RUSAGE_CHILDREN, which covers every child the benchmark waited for, and
+    reported too (`client_cpu_s`), with the share of all cores that was busy (`busy_share`): on a small machine
+    the load generator's own CPU can cap a phase, and these two show when it did.
     """
 
     def __init__(self, own_cpu, probe_directory):
@@ -71,9 +73,13 @@ class LoadProbe:
         busy, steal = cpu_jiffies()
         busy_s = (busy - self.busy) / CLK_TCK
         steal_s = (steal - self.steal) / CLK_TCK
-        ours = (self.own_cpu() - self.own) + (children_cpu_seconds() - self.children)
+        client_s = children_cpu_seconds() - self.children
+        ours = (self.own_cpu() - self.own) + client_s
         foreign_s = max(0.0, busy_s - steal_s - ours)
         foreign_share, steal_share = foreign_s / wall, steal_s / wall
+        # How much of the machine was busy: near 1.0 the phase measured the machine, not the slower system.
+        busy_share = busy_s / (wall * (os.cpu_count() or 1))
         return {"fsync_ms_before": self.fsync_ms, "foreign_cpu_share": round(foreign_share, 3),
-                "steal_share": round(steal_share, 3),
+                "steal_share": round(steal_share, 3), "client_cpu_s": round(client_s, 3),
+                "busy_share": round(min(busy_share, 1.0), 3),
                 "foreign": foreign_share > FOREIGN_SHARE_LIMIT or steal_share > FOREIGN_SHARE_LIMIT}
