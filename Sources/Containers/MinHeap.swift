@@ -5,23 +5,32 @@
 /// import `Posix` and `Posix` should not import a pure module's domain types. Ties are broken by the element's
 /// own `<`, so callers that need a stable order (timers due at the same instant fire first-scheduled first) put
 /// a sequence number in the element.
+///
+/// Everything is `@inlinable`: a generic from another module is otherwise called unspecialized, through witness
+/// tables for every comparison and swap, which made each push or pop of a timer cost thousands of instructions.
 public struct MinHeap<Element: Comparable>: Sendable where Element: Sendable {
-    private var elements: [Element] = []
+    @usableFromInline
+    var elements: [Element] = []
 
     /// An empty heap.
+    @inlinable
     public init() {}
 
     /// The smallest element, without removing it.
+    @inlinable
     public var minimum: Element? { elements.first }
 
     /// The number of elements.
+    @inlinable
     public var count: Int { elements.count }
 
     /// Whether the heap holds nothing.
+    @inlinable
     public var isEmpty: Bool { elements.isEmpty }
 
     /// Adds `element`.
     /// - Complexity: O(log n).
+    @inlinable
     public mutating func push(_ element: Element) {
         elements.append(element)
         var child = elements.count - 1
@@ -35,7 +44,7 @@ public struct MinHeap<Element: Comparable>: Sendable where Element: Sendable {
 
     /// Removes and returns the smallest element, or nil when empty.
     /// - Complexity: O(log n).
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func popMinimum() -> Element? {
         guard !elements.isEmpty else { return nil }
         elements.swapAt(0, elements.count - 1)
@@ -46,6 +55,7 @@ public struct MinHeap<Element: Comparable>: Sendable where Element: Sendable {
 
     /// Removes every element for which `shouldRemove` holds (lazy deletions purged in one pass).
     /// - Complexity: O(n).
+    @inlinable
     public mutating func removeAll(where shouldRemove: (Element) -> Bool) {
         elements.removeAll(where: shouldRemove)
         for index in stride(from: elements.count / 2 - 1, through: 0, by: -1) {
@@ -53,7 +63,8 @@ public struct MinHeap<Element: Comparable>: Sendable where Element: Sendable {
         }
     }
 
-    private mutating func siftDown(from start: Int) {
+    @inlinable
+    mutating func siftDown(from start: Int) {
         var parent = start
         while true {
             let left = 2 * parent + 1

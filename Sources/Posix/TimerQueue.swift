@@ -1,26 +1,31 @@
 import Containers
 
-/// Identifies a scheduled timer so it can be cancelled.
+/// Identifies a scheduled timer so it can be cancelled: its slot in the queue and the sequence number it was
+/// scheduled with, which no other timer ever has, so an ID kept after its timer fired cancels nothing.
 public struct TimerID: Hashable, Sendable {
-    let rawValue: UInt64
+    let slot: UInt32
+    let sequence: UInt64
 }
 
 /// Timers on a min-heap (the project's one `MinHeap`), ordered by deadline and then by scheduling order, so timers due at the
 /// same instant fire first-scheduled first.
 ///
 /// Why a heap and not a timerfd per timer: the loop already wakes from `epoll_wait`, whose timeout can be the
-/// earliest deadline, so one heap gives any number of timers without one descriptor each. Cancellation removes
-/// the timer's entry from `active`; its heap node is skipped lazily when popped (O(log n) amortized). Because a
-/// server arms and cancels a request timer per request, stale nodes are also purged whenever they outnumber live
-/// ones, so the heap stays within twice the live timer count however long the deadlines are.
+/// earliest deadline, so one heap gives any number of timers without one descriptor each. A timer lives in a slot
+/// of an array, reused once the timer fires or is cancelled; its heap node names the slot and the sequence number
+/// the timer was scheduled with, so a node whose slot moved on is recognised as stale and skipped when popped
+/// (O(log n) amortized). Slots rather than a dictionary: a server arms and cancels timers for every request, and
+/// hashing each ID cost more than the heap itself. Stale nodes are also purged whenever they outnumber live ones,
+/// so the heap stays within twice the live timer count however long the deadlines are.
 struct TimerQueue {
-    /// A heap entry: a deadline and the timer's ID, which is also its scheduling order.
+    /// A heap entry: a deadline, the scheduling order, and where the timer lives.
     private struct Node: Comparable, Sendable {
         var deadline: UInt64
-        var id: UInt64
+        var sequence: UInt64
+        var slot: UInt32
 
         static func < (lhs: Node, rhs: Node) -> Bool {
-            (lhs.deadline, lhs.id) < (rhs.deadline, rhs.id)
+            (lhs.deadline, lhs.sequence) < (rhs.deadline, rhs.sequence)
         }
     }
 
@@ -30,27 +35,45 @@ struct TimerQueue {
         var work: () -> Void
     }
 
+    /// One timer's place: the sequence number of the timer it holds (or last held) and that timer while live.
+    private struct Slot {
+        var sequence: UInt64
+        var timer: Timer?
+    }
+
     private var heap = MinHeap<Node>()
-    private var active: [UInt64: Timer] = [:]
-    private var nextID: UInt64 = 1
-    /// Heap nodes whose timer was cancelled. Invariant: `heap.count == active.count + staleNodes`.
+    private var slots: [Slot] = []
+    private var freeSlots: [UInt32] = []
+    private var nextSequence: UInt64 = 1
+    /// Heap nodes whose timer was cancelled. Invariant: `heap.count == count + staleNodes`.
     private var staleNodes = 0
 
     /// The number of scheduled, uncancelled timers.
-    var count: Int { active.count }
+    private(set) var count = 0
 
     /// Adds a timer; `interval` makes it repeat.
     mutating func schedule(deadline: UInt64, interval: UInt64?, work: @escaping () -> Void) -> TimerID {
-        let id = nextID
-        nextID += 1
-        active[id] = Timer(deadline: deadline, interval: interval, work: work)
-        heap.push(Node(deadline: deadline, id: id))
-        return TimerID(rawValue: id)
+        let sequence = nextSequence
+        nextSequence += 1
+        let timer = Timer(deadline: deadline, interval: interval, work: work)
+        let slot: UInt32
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[Int(slot)] = Slot(sequence: sequence, timer: timer)
+        } else {
+            slot = UInt32(slots.count)
+            slots.append(Slot(sequence: sequence, timer: timer))
+        }
+        count += 1
+        heap.push(Node(deadline: deadline, sequence: sequence, slot: slot))
+        return TimerID(slot: slot, sequence: sequence)
     }
 
     /// Cancels a timer; cancelling one that already fired (one-shot) or was cancelled does nothing.
     mutating func cancel(_ timer: TimerID) {
-        guard active.removeValue(forKey: timer.rawValue) != nil else { return }
+        let index = Int(timer.slot)
+        guard index < slots.count, slots[index].sequence == timer.sequence, slots[index].timer != nil else { return }
+        release(index)
         staleNodes += 1
         if staleNodes > 64 && staleNodes * 2 > heap.count {
             purgeStaleNodes()
@@ -63,7 +86,7 @@ struct TimerQueue {
     /// The earliest live deadline, discarding cancelled heap nodes on the way.
     mutating func nextDeadline() -> UInt64? {
         while let top = heap.minimum {
-            if active[top.id] != nil { return top.deadline }
+            if isLive(top) { return top.deadline }
             heap.popMinimum()
             staleNodes -= 1
         }
@@ -74,21 +97,32 @@ struct TimerQueue {
     /// repeating timer that fell behind skips the missed ticks instead of firing a burst.
     mutating func popDue(now: UInt64) -> (() -> Void)? {
         guard let deadline = nextDeadline(), deadline <= now else { return nil }
-        guard let id = heap.popMinimum()?.id else { return nil }
-        guard var timer = active[id] else { return nil }
+        guard let node = heap.popMinimum(), var timer = slots[Int(node.slot)].timer else { return nil }
         if let interval = timer.interval {
             let next = timer.deadline &+ interval
             timer.deadline = next > now ? next : now &+ interval
-            active[id] = timer
-            heap.push(Node(deadline: timer.deadline, id: id))
+            slots[Int(node.slot)].timer = timer
+            heap.push(Node(deadline: timer.deadline, sequence: node.sequence, slot: node.slot))
         } else {
-            active[id] = nil
+            release(Int(node.slot))
         }
         return timer.work
     }
 
+    private func isLive(_ node: Node) -> Bool {
+        slots[Int(node.slot)].sequence == node.sequence && slots[Int(node.slot)].timer != nil
+    }
+
+    /// Frees a live timer's slot for reuse.
+    private mutating func release(_ index: Int) {
+        slots[index].timer = nil
+        freeSlots.append(UInt32(index))
+        count -= 1
+    }
+
     private mutating func purgeStaleNodes() {
-        heap.removeAll { active[$0.id] == nil }
+        let slots = self.slots
+        heap.removeAll { node in slots[Int(node.slot)].sequence != node.sequence || slots[Int(node.slot)].timer == nil }
         staleNodes = 0
     }
 }

@@ -41,4 +41,35 @@ struct TimerQueueTests {
         #expect(queue.nextDeadline() == nil)
         #expect(queue.count == 0)
     }
+
+    @Test("an ID kept after its timer fired or was cancelled never cancels the timer that reuses its slot")
+    func staleIDsCancelNothing() {
+        var queue = TimerQueue()
+        var fired: [String] = []
+        let first = queue.schedule(deadline: 10, interval: nil) { fired.append("first") }
+        while let work = queue.popDue(now: 10) { work() }
+        let second = queue.schedule(deadline: 20, interval: nil) { fired.append("second") }
+        queue.cancel(first)  // Fired already; its slot now holds `second`.
+        let third = queue.schedule(deadline: 30, interval: nil) { fired.append("third") }
+        queue.cancel(third)
+        let fourth = queue.schedule(deadline: 40, interval: nil) { fired.append("fourth") }
+        queue.cancel(third)  // Cancelled already; its slot now holds `fourth`.
+        #expect(queue.count == 2)
+        while let work = queue.popDue(now: 100) { work() }
+        #expect(fired == ["first", "second", "fourth"])
+        #expect(second != fourth && queue.count == 0 && queue.nextDeadline() == nil)
+    }
+
+    @Test("a cancelled repeating timer stops, and its slot serves the next timer")
+    func cancelledRepeatingTimerStops() {
+        var queue = TimerQueue()
+        var ticks = 0
+        let repeating = queue.schedule(deadline: 10, interval: 10) { ticks += 1 }
+        while let work = queue.popDue(now: 25) { work() }
+        queue.cancel(repeating)
+        var later = false
+        _ = queue.schedule(deadline: 50, interval: nil) { later = true }
+        while let work = queue.popDue(now: 1_000) { work() }
+        #expect(ticks == 1 && later && queue.count == 0 && queue.heapCount == 0)
+    }
 }
