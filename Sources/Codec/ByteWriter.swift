@@ -53,7 +53,13 @@ public struct ByteWriter: Sendable {
 
     /// Writes a string as length-prefixed UTF-8.
     public mutating func writeString(_ value: String) {
-        writeLengthPrefixed(value.utf8)
+        // From the string's own buffer (copied out first when it is small and inline): going through the UTF-8
+        // view's generic iteration cost several hundred instructions per string, and a command holds dozens.
+        var value = value
+        value.withUTF8 { utf8 in
+            writeVarint(UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
     }
 
     public mutating func writeRaw(_ value: some Collection<UInt8>) {
