@@ -18,6 +18,7 @@ extension NodeDriver {
     ///   the shell took out of `queued` in `persist` are not in it again.
     public mutating func processReady() -> NodeEffects {
         startFollowUps()
+        requestReadIndexForQueuedReads()
         while raft.hasReady {
             let ready = raft.drainReady()
             // 1. Messages that may leave before the Ready is durable (the leader's appends, §10.2.1).
@@ -35,6 +36,7 @@ extension NodeDriver {
             noticeRoleChange(ready.status)
             failForwardsToFormerLeader()
             startFollowUps()
+            requestReadIndexForQueuedReads()
         }
         serveReadyReads()
         compactIfDue()

@@ -163,29 +163,51 @@ extension NodeDriver {
     // MARK: - Reads
 
     mutating func submitRead(_ query: RegistryQuery, options readOptions: ReadOptions, id: RequestID) {
+        let read = PendingRead(request: id, query: query, options: readOptions, index: .zero)
         switch readOptions.consistency {
         case .linearizable where options.faults.contains(.linearizableReadsWithoutReadIndex),
             .serializable where raft.allowsLocalReads:
-            readsAwaitingApply.append(PendingRead(request: id, query: query, options: readOptions, index: .zero))
+            readsAwaitingApply.append(read)
         case .linearizable, .serializable:
             // A serializable read on a node still catching up to its state before a restart is
             // confirmed with the leader, so it never sees older state than the node served before.
-            let internalID = makeInternalID()
-            readsAwaitingIndex[internalID] = PendingRead(request: id, query: query, options: readOptions, index: .zero)
-            raft.readIndex(requestID: internalID)
+            if options.faults.contains(.readsJoinEarlierReadIndex), let newest = newestReadIndexRequest,
+                readsAwaitingIndex[newest] != nil
+            {
+                readsAwaitingIndex[newest]?.append(read)
+                return
+            }
+            readsForNextReadIndex.append(read)
         }
     }
 
+    /// Asks Raft for one read index on behalf of every read submitted since the last request.
+    ///
+    /// Why: one request per read cost a follower a message to the leader and the leader a message back for every
+    /// read; the reads that arrive together (one loop turn of the shell, one Ready) share one. Each read still
+    /// waits for a request made after it arrived: joining a request already on its way could return an index
+    /// older than a write that completed before the read began (planted fault `readsJoinEarlierReadIndex`).
+    mutating func requestReadIndexForQueuedReads() {
+        guard !readsForNextReadIndex.isEmpty else { return }
+        let internalID = makeInternalID()
+        readsAwaitingIndex[internalID] = readsForNextReadIndex
+        readsForNextReadIndex = []
+        newestReadIndexRequest = internalID
+        raft.readIndex(requestID: internalID)
+    }
+
     mutating func readConfirmed(_ result: ReadResult) {
-        guard var read = readsAwaitingIndex.removeValue(forKey: result.requestID) else { return }
-        switch result.outcome {
-        case .ready(let index):
-            read.index = index
-            readsAwaitingApply.append(read)
-        case .failed(.noLeader):
-            answer(read.request, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
-        case .failed(let failure):
-            answer(read.request, .failed(.readNotConfirmed(failure)))
+        guard let reads = readsAwaitingIndex.removeValue(forKey: result.requestID) else { return }
+        for var read in reads {
+            switch result.outcome {
+            case .ready(let index):
+                read.index = index
+                readsAwaitingApply.append(read)
+            case .failed(.noLeader):
+                answer(read.request, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
+            case .failed(let failure):
+                answer(read.request, .failed(.readNotConfirmed(failure)))
+            }
         }
     }
 

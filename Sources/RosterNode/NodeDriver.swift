@@ -29,8 +29,13 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     /// Keepalives (local or forwarded) to answer once a checkpoint of the lease that covers the renewal
     /// applies (`renewedAt`: this node's clock when it renewed).
     var keepAlivesAwaitingCheckpoint: [LeaseID: [(reply: KeepAliveReply, ttlMilliseconds: Int64, renewedAt: UInt64)]] = [:]
-    /// Linearizable reads waiting for Raft to confirm a read index, by internal read ID.
-    var readsAwaitingIndex: [UInt64: PendingRead] = [:]
+    /// Reads waiting for Raft to confirm a read index, by the internal ID of the request they share.
+    var readsAwaitingIndex: [UInt64: [PendingRead]] = [:]
+    /// Reads submitted since the last read-index request, which the next Ready asks for (see
+    /// `requestReadIndexForQueuedReads`).
+    var readsForNextReadIndex: [PendingRead] = []
+    /// The internal ID of the last read-index request made (for the planted fault that joins it).
+    var newestReadIndexRequest: UInt64?
     /// Reads whose read index (and minimum revision) this node must reach before serving them.
     var readsAwaitingApply: [PendingRead] = []
     /// Registrations with a lease, by the client's request, at the step they are in.
@@ -161,7 +166,10 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         writesAwaitingApply = writesAwaitingApply.filter { $0.value.request != request }
         writesAwaitingLeader = writesAwaitingLeader.filter { $0.value.request != request }
         keepAlivesAwaitingLeader = keepAlivesAwaitingLeader.filter { $0.value.request != request }
-        readsAwaitingIndex = readsAwaitingIndex.filter { $0.value.request != request }
+        for (internalID, reads) in readsAwaitingIndex where reads.contains(where: { $0.request == request }) {
+            readsAwaitingIndex[internalID] = reads.filter { $0.request != request }
+        }
+        readsForNextReadIndex.removeAll { $0.request == request }
         readsAwaitingApply.removeAll { $0.request == request }
         adminAwaitingApply = adminAwaitingApply.filter { $0.value.request != request }
         registrationCancelled(request)

@@ -57,6 +57,8 @@ public enum NodeFault: Hashable, Sendable {
     case noLeaseGraceOnLeaderChange
     /// A linearizable read is answered from local state at once, without confirming a read index.
     case linearizableReadsWithoutReadIndex
+    /// A read joins the read-index request already on its way to the leader instead of waiting for the next one.
+    case readsJoinEarlierReadIndex
     /// A periodic snapshot written off the loop is labelled, in what Raft sends lagging followers, with the index
     /// applied when its write finished rather than the one its state was captured at.
     case snapshotLabelledAtCompletion

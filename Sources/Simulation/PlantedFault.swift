@@ -12,6 +12,7 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
     case noLeaseGrace = "no-lease-grace"
     case readBeforeReadIndex = "read-before-read-index"
     case snapshotLabelledLate = "snapshot-labelled-late"
+    case readJoinsEarlierReadIndex = "read-joins-earlier-read-index"
 
     var raftFault: RaftFault? {
         switch self {
@@ -29,6 +30,7 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
         case .noLeaseGrace: .noLeaseGraceOnLeaderChange
         case .readBeforeReadIndex: .linearizableReadsWithoutReadIndex
         case .snapshotLabelledLate: .snapshotLabelledAtCompletion
+        case .readJoinsEarlierReadIndex: .readsJoinEarlierReadIndex
         default: nil
         }
     }

@@ -53,6 +53,37 @@ struct NodeDriverTests {
         }
     }
 
+    @Test("reads submitted in one loop turn share one read-index request; a later read waits for a request of its own")
+    func readsShareOneReadIndexRequest() {
+        var cluster = DriverCluster(3)
+        cluster.electLeader()
+        let follower = Self.follower(of: cluster)
+        func readIndexRequests() -> Int {
+            cluster.delivered(follower).messages.filter { if case .readIndex = $0.body { true } else { false } }.count
+        }
+        let query = RegistryQuery.instances(namespace: "default", service: "payments")
+        let together = (0..<3).map { index in
+            let id = RequestID(UInt64(9_000 + index))
+            cluster[follower].submit(.read(query, ReadOptions()), id: id)
+            return id
+        }
+        cluster.processReady(follower)
+        #expect(readIndexRequests() == 1)
+        // A read begun while that request is on its way waits for one of its own: the leader may have fixed the
+        // first request's index before a write that completed before this read began (the simulator's planted fault
+        // `read-joins-earlier-read-index` shows the checker catching exactly that).
+        let later = cluster.submit(.read(query, ReadOptions()), to: follower)
+        #expect(readIndexRequests() == 2)
+        cluster.run(milliseconds: 200)
+        for id in together + [later] {
+            guard case .read(.instances, let context) = cluster.response(id, on: follower) else {
+                Issue.record("read \(id) not answered")
+                continue
+            }
+            #expect(context.consistency == .linearizable)
+        }
+    }
+
     @Test("a serializable read is answered at once from local state, with the leader contact age")
     func serializableRead() {
         var cluster = DriverCluster(3)

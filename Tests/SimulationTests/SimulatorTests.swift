@@ -82,6 +82,9 @@ struct SimulatorTests {
             (PlantedFault.readBeforeReadIndex, UInt64(2), "linearizable read"),
             // A follower installed a snapshot labelled later than its state and never applied the entries between.
             (PlantedFault.snapshotLabelledLate, UInt64(37), "registry state"),
+            // A read joined a read-index request already on its way; the leader answered it with a commit index from
+            // before a write that was acknowledged before the read began.
+            (PlantedFault.readJoinsEarlierReadIndex, UInt64(332), "linearizable read"),
         ])
     func plantedFaultCaught(fault: PlantedFault, seed: UInt64, property: String) throws {
         var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [fault]))
