@@ -228,11 +228,31 @@ extension NodeDriver {
     }
 
     mutating func serve(_ read: PendingRead) {
+        answer(read.request, evaluate(read.query, options: read.options))
+    }
+
+    /// The answer to a serializable read that this node may give from its applied state at once, without a turn
+    /// through the Ready loop; nil when the read must be submitted instead (the node is still catching up to the
+    /// state it served before a restart, or the read waits for a revision it has not applied).
+    ///
+    /// Why: submitted, such a read cost the shell a timer and a pending request, and the driver a queued read and
+    /// a response, for the answer `serve` would compute from the same applied state in the same loop turn. Every
+    /// write this node acknowledged is applied before its answer leaves, so a client still reads its own writes.
+    public func answerLocally(_ query: RegistryQuery, options readOptions: ReadOptions) -> NodeResponse? {
+        guard readOptions.consistency == .serializable,
+            raft.allowsLocalReads || options.faults.contains(.localAnswersWithoutFence),
+            registry.revision >= (readOptions.minRevision ?? .zero)
+        else { return nil }
+        return evaluate(query, options: readOptions)
+    }
+
+    /// A read's answer from the applied state.
+    func evaluate(_ query: RegistryQuery, options readOptions: ReadOptions) -> NodeResponse {
         var context = ReadContext(
-            revision: registry.revision, consistency: read.options.consistency, leaderContactAgeMilliseconds: leaderContactAge)
+            revision: registry.revision, consistency: readOptions.consistency, leaderContactAgeMilliseconds: leaderContactAge)
         do {
             let result: QueryResult
-            switch read.query {
+            switch query {
             case .range(let request): result = .range(try registry.range(request))
             case .rangeAt(let request, let revision): result = .range(try registry.range(request, atRevision: revision))
             case .instances(let namespace, let service): result = .instances(try registry.instances(namespace: namespace, service: service))
@@ -253,9 +273,9 @@ extension NodeDriver {
             case .leases: result = .leases(registry.leases())
             case .hash(let revision): result = .hash(try registry.stateHash(atRevision: revision))
             }
-            answer(read.request, .read(result, context))
+            return .read(result, context)
         } catch {
-            answer(read.request, .rejected(error, evaluatedAt: registry.revision))
+            return .rejected(error, evaluatedAt: registry.revision)
         }
     }
 }

@@ -59,6 +59,9 @@ public enum NodeFault: Hashable, Sendable {
     case linearizableReadsWithoutReadIndex
     /// A read joins the read-index request already on its way to the leader instead of waiting for the next one.
     case readsJoinEarlierReadIndex
+    /// `answerLocally` answers serializable reads even while the node may not serve local reads (still catching up
+    /// to the state it served before a restart).
+    case localAnswersWithoutFence
     /// A periodic snapshot written off the loop is labelled, in what Raft sends lagging followers, with the index
     /// applied when its write finished rather than the one its state was captured at.
     case snapshotLabelledAtCompletion

@@ -135,9 +135,28 @@ final class ClientSession: ClientLinkDelegate {
 
     // MARK: - Requests
 
+    /// How deep `serveNext` runs inside itself: a request answered at once (a serializable read, a health check)
+    /// starts the next pipelined request from inside its own answer.
+    private var serveDepth = 0
+    private var isServeScheduled = false
+    /// Past this depth the next request starts on the next loop turn instead, so a client that pipelines thousands
+    /// of requests answered at once cannot run the loop thread out of stack.
+    static let maximumServeDepth = 32
+
     /// Parses and starts the next request, if no request is in progress.
     func serveNext() {
         guard current == nil, answer == nil, case .http = mode, let connection, !connection.isClosed else { return }
+        guard serveDepth < Self.maximumServeDepth else {
+            guard !isServeScheduled else { return }
+            isServeScheduled = true
+            _ = connection.loop.schedule(after: .zero) { [weak self] in
+                self?.isServeScheduled = false
+                self?.serveNext()
+            }
+            return
+        }
+        serveDepth += 1
+        defer { serveDepth -= 1 }
         let request: HTTPRequest
         do {
             guard let next = try parser.nextRequest() else {

@@ -367,6 +367,11 @@ final class GRPCConnection {
 
     /// Hands a node request to the server; the answer comes back through `complete` or `completeKeepAlive`.
     private func submit(_ request: NodeRequest, kind: RosterServer.Pending.Kind, on stream: StreamID) {
+        if case .read(let query, let options) = request, case .grpc(_, let reply) = kind,
+            let response = server.answerLocally(query, options: options)
+        {
+            return answer(response, reply: reply, on: stream)
+        }
         guard let id = server.submitGRPC(request, session: session, kind: kind, timeoutMilliseconds: calls[stream]?.timeoutMilliseconds)
         else {
             return fail(stream, EtcdStatus.error(.stopped))
@@ -377,6 +382,12 @@ final class GRPCConnection {
     /// The node's answer to a unary call.
     func complete(_ id: RequestID, stream: StreamID, reply: EtcdReply, response: NodeResponse) {
         guard calls[stream]?.inFlight.remove(id) != nil else { return }
+        answer(response, reply: reply, on: stream)
+        flush()
+    }
+
+    /// Encodes the node's answer to a unary call and ends the call with it.
+    private func answer(_ response: NodeResponse, reply: EtcdReply, on stream: StreamID) {
         let server = self.server  // one strong reference for the call (see `server`)
         let currentRevision = server.registry.revision
         let compactedRevision = server.registry.compactedRevision
@@ -387,7 +398,6 @@ final class GRPCConnection {
         case .success(let bytes): respond(bytes, on: stream)
         case .failure(let status): fail(stream, status)
         }
-        flush()
     }
 
     /// Every member as etcd lists them, after a membership change this node applied.

@@ -75,6 +75,9 @@ extension RosterServer {
         }
         switch routed {
         case .node(let nodeRequest):
+            if case .read(let query, let options) = nodeRequest, let response = answerLocally(query, options: options) {
+                return session.finish(APIAdapter.answer(response, context: context, cache: &instanceCache))
+            }
             submit(nodeRequest, session: session, kind: .plain)
         case .prometheusTargets(let query, let options, let ifNoneMatch):
             submit(.read(query, options), session: session, kind: .prometheusTargets(ifNoneMatch: ifNoneMatch))
@@ -118,6 +121,16 @@ extension RosterServer {
 
     var context: ResponseContext {
         APIAdapter.context(lastStatus)
+    }
+
+    /// A serializable read's answer from the applied state, at once (see `NodeDriver.answerLocally`); nil when the
+    /// read must be submitted.
+    func answerLocally(_ query: RegistryQuery, options: ReadOptions) -> NodeResponse? {
+        guard !isShuttingDown else { return nil }
+        let started = MonotonicClock.seconds()
+        guard let response = driver.answerLocally(query, options: options) else { return nil }
+        metrics.requestLatency.observe(MonotonicClock.seconds() - started)
+        return response
     }
 
     /// Hands a request to the node; its answer comes back through `complete`.

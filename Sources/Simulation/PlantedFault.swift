@@ -13,6 +13,7 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
     case readBeforeReadIndex = "read-before-read-index"
     case snapshotLabelledLate = "snapshot-labelled-late"
     case readJoinsEarlierReadIndex = "read-joins-earlier-read-index"
+    case localAnswerWithoutFence = "local-answer-without-fence"
 
     var raftFault: RaftFault? {
         switch self {
@@ -31,6 +32,7 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
         case .readBeforeReadIndex: .linearizableReadsWithoutReadIndex
         case .snapshotLabelledLate: .snapshotLabelledAtCompletion
         case .readJoinsEarlierReadIndex: .readsJoinEarlierReadIndex
+        case .localAnswerWithoutFence: .localAnswersWithoutFence
         default: nil
         }
     }

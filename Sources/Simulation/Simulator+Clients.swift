@@ -89,6 +89,16 @@ extension Simulator {
         case .write, .read, .admin, .marker:
             break
         }
+        // Every other serializable read asks the node for an answer from its applied state at once, as the server
+        // does before submitting one (the parity of the request's ID decides, so no random draw shifts the seeds).
+        if case .read(let query, let readOptions) = request, readOptions.consistency == .serializable,
+            id.rawValue % 2 == 0, nodes[node].isUp
+        {
+            nodes[node].box.driver.environment.nowMilliseconds = nowMilliseconds
+            if let response = nodes[node].box.driver.answerLocally(query, options: readOptions) {
+                return try answered(id, response, on: node)
+            }
+        }
         try input(node) { $0.submit(request, id: id) }
     }
 

@@ -85,6 +85,9 @@ struct SimulatorTests {
             // A read joined a read-index request already on its way; the leader answered it with a commit index from
             // before a write that was acknowledged before the read began.
             (PlantedFault.readJoinsEarlierReadIndex, UInt64(332), "linearizable read"),
+            // A node restarted behind the state it served before answered a serializable read at once from its older
+            // applied state.
+            (PlantedFault.localAnswerWithoutFence, UInt64(152), "read fence"),
         ])
     func plantedFaultCaught(fault: PlantedFault, seed: UInt64, property: String) throws {
         var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [fault]))
