@@ -5,24 +5,29 @@
 /// import `Posix` and `Posix` should not import a pure module's domain types. Ties are broken by the element's
 /// own `<`, so callers that need a stable order (timers due at the same instant fire first-scheduled first) put
 /// a sequence number in the element.
+///
+/// Every member is `@inlinable` so each client module specializes the heap for its element type: unspecialized,
+/// each comparison and swap went through witness tables and generic metadata lookups, about 1,500 instructions
+/// a push or pop, and the event loop pushes and pops several timers per request (7,500 of an etcd read's
+/// 100,000 instructions, 2026-12-04).
 public struct MinHeap<Element: Comparable>: Sendable where Element: Sendable {
-    private var elements: [Element] = []
+    @usableFromInline var elements: [Element] = []
 
     /// An empty heap.
-    public init() {}
+    @inlinable public init() {}
 
     /// The smallest element, without removing it.
-    public var minimum: Element? { elements.first }
+    @inlinable public var minimum: Element? { elements.first }
 
     /// The number of elements.
-    public var count: Int { elements.count }
+    @inlinable public var count: Int { elements.count }
 
     /// Whether the heap holds nothing.
-    public var isEmpty: Bool { elements.isEmpty }
+    @inlinable public var isEmpty: Bool { elements.isEmpty }
 
     /// Adds `element`.
     /// - Complexity: O(log n).
-    public mutating func push(_ element: Element) {
+    @inlinable public mutating func push(_ element: Element) {
         elements.append(element)
         var child = elements.count - 1
         while child > 0 {
@@ -35,7 +40,7 @@ public struct MinHeap<Element: Comparable>: Sendable where Element: Sendable {
 
     /// Removes and returns the smallest element, or nil when empty.
     /// - Complexity: O(log n).
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func popMinimum() -> Element? {
         guard !elements.isEmpty else { return nil }
         elements.swapAt(0, elements.count - 1)
@@ -46,14 +51,14 @@ public struct MinHeap<Element: Comparable>: Sendable where Element: Sendable {
 
     /// Removes every element for which `shouldRemove` holds (lazy deletions purged in one pass).
     /// - Complexity: O(n).
-    public mutating func removeAll(where shouldRemove: (Element) -> Bool) {
+    @inlinable public mutating func removeAll(where shouldRemove: (Element) -> Bool) {
         elements.removeAll(where: shouldRemove)
         for index in stride(from: elements.count / 2 - 1, through: 0, by: -1) {
             siftDown(from: index)
         }
     }
 
-    private mutating func siftDown(from start: Int) {
+    @inlinable mutating func siftDown(from start: Int) {
         var parent = start
         while true {
             let left = 2 * parent + 1
