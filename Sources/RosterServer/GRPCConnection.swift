@@ -40,7 +40,7 @@ final class GRPCConnection {
         var clientDone = false
         var responseStarted = false
         /// Node requests in flight for this call.
-        var inFlight: Set<RequestID> = []
+        var inFlight = InFlightRequests()
         /// An auth request is being served off the loop (a password check or derivation).
         var isServingAuth = false
 
@@ -570,7 +570,7 @@ final class GRPCConnection {
     }
 
     private func cancelInFlight(_ call: Call) {
-        for id in call.inFlight { server.cancelGRPC(id) }
+        for id in call.inFlight.all { server.cancelGRPC(id) }
     }
 
     /// Moves queued frames to the socket while it is not backed up; closes once HTTP/2 is finished.
