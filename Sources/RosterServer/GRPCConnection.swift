@@ -154,8 +154,8 @@ final class GRPCConnection {
             let encoding = String(decoding: encoding, as: UTF8.self)
             return fail(stream, GRPCStatus(code: .unimplemented, message: "grpc-encoding \(encoding) is not supported; send uncompressed messages"))
         }
-        let path = String(decoding: pathOctets, as: UTF8.self)
-        guard let method = EtcdMethod(rawValue: path) else {
+        guard let method = EtcdMethod(pathOctets: pathOctets) else {
+            let path = String(decoding: pathOctets, as: UTF8.self)
             return fail(stream, GRPCStatus(code: .unimplemented, message: "unknown method \(path)"))
         }
         if requiresLeader && server.lastStatus.raft.leader == nil {
