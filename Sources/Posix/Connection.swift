@@ -173,12 +173,42 @@ public final class Connection {
             close(.outboundOverflow)
             return
         }
-        let wasEmpty = outboundBytes == 0
+        if outboundBytes == 0 && isConnected {
+            return sendUnqueued(bytes)
+        }
         outbound.append(bytes)
         outboundBytes += bytes.count
-        if wasEmpty && isConnected {
-            flush()
+        afterOutboundChange()
+    }
+
+    /// Sends `bytes` straight from the caller's array when nothing is queued (the usual case: one answer per
+    /// request), queueing only what the kernel did not take.
+    ///
+    /// Why: queueing first and then flushing cost an append to the queue, a removal, a reset and the
+    /// back-pressure bookkeeping on every write, each a dynamically checked access to this class's state. When
+    /// the kernel takes everything, nothing was queued before or after, so neither a mark nor the epoll
+    /// interest can change (a close-after-flush with an empty queue closed when it was asked for, and an
+    /// over-limit connection has bytes queued), and the bookkeeping is skipped.
+    /// Precondition: nothing is queued (`outboundBytes == 0`, so `outbound` is empty) and the socket is connected.
+    private func sendUnqueued(_ bytes: [UInt8]) {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(SystemError) -> IOResult in try socket.write(from: buffer) }
         }
+        var sent = 0
+        switch result {
+        case .failure(let error):
+            close(.error(error))
+            return
+        case .success(.bytes(let count)):
+            if count == bytes.count { return }
+            sent = count
+        case .success(.wouldBlock), .success(.endOfFile):
+            break
+        }
+        outbound.append(bytes)
+        headOffset = sent
+        outboundBytes = bytes.count - sent
+        if sent > 0 { flush() }  // The rest at once, as the queued path does; usually the kernel is full.
         afterOutboundChange()
     }
 

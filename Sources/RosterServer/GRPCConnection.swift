@@ -40,7 +40,7 @@ final class GRPCConnection {
         var clientDone = false
         var responseStarted = false
         /// Node requests in flight for this call.
-        var inFlight: Set<RequestID> = []
+        var inFlight = InFlightRequests()
         /// An auth request is being served off the loop (a password check or derivation).
         var isServingAuth = false
 
@@ -154,8 +154,8 @@ final class GRPCConnection {
             let encoding = String(decoding: encoding, as: UTF8.self)
             return fail(stream, GRPCStatus(code: .unimplemented, message: "grpc-encoding \(encoding) is not supported; send uncompressed messages"))
         }
-        let path = String(decoding: pathOctets, as: UTF8.self)
-        guard let method = EtcdMethod(rawValue: path) else {
+        guard let method = EtcdMethod(pathOctets: pathOctets) else {
+            let path = String(decoding: pathOctets, as: UTF8.self)
             return fail(stream, GRPCStatus(code: .unimplemented, message: "unknown method \(path)"))
         }
         if requiresLeader && server.lastStatus.raft.leader == nil {
@@ -580,16 +580,17 @@ final class GRPCConnection {
     }
 
     private func cancelInFlight(_ call: Call) {
-        for id in call.inFlight { server.cancelGRPC(id) }
+        for id in call.inFlight.all { server.cancelGRPC(id) }
     }
 
     /// Moves queued frames to the socket while it is not backed up; closes once HTTP/2 is finished.
     func flush() {
         guard let connection = session.connection, !connection.isClosed else { return }
-        while http2.hasOutboundInPlace() && !connection.isOverLimit {
-            connection.write(http2.takeOutbound())
+        // One access to `http2` per step (each is a dynamically checked access to this class's state).
+        while !connection.isOverLimit, let bytes = http2.takeOutboundIfAny() {
+            connection.write(bytes)
         }
-        if http2.isFinishedInPlace() && !http2.hasOutboundInPlace() { connection.closeAfterFlush() }
+        if http2.isFinishedWithNothingToSend() { connection.closeAfterFlush() }
     }
 
     /// The connection drained: more frames may go, and lagging watches catch up.
@@ -657,13 +658,14 @@ extension HTTP2Connection {
     // The connection's queries, for `GRPCConnection`, which stores the connection: called as getters on a struct
     // stored in a class, they made Swift copy the whole connection state out of the class first (retaining and
     // releasing every queue and table in it) for each query, several times per call in `flush` and once per
-    // watch stream in a fan-out. As `mutating` methods they run on the stored value itself. They change nothing.
+    // watch stream in a fan-out. As `mutating` methods they run on the stored value itself. The queries change
+    // nothing; `takeOutboundIfAny` is `takeOutbound` behind its own check, so `flush` takes one access per step.
 
-    /// `hasOutbound`, read in place.
-    mutating func hasOutboundInPlace() -> Bool { hasOutbound }
+    /// `takeOutbound()` when `hasOutbound`, else nil: the check and the take in one access.
+    mutating func takeOutboundIfAny() -> [UInt8]? { hasOutbound ? takeOutbound() : nil }
 
-    /// `isFinished`, read in place.
-    mutating func isFinishedInPlace() -> Bool { isFinished }
+    /// `isFinished && !hasOutbound`, read in place in one access.
+    mutating func isFinishedWithNothingToSend() -> Bool { isFinished && !hasOutbound }
 
     /// `queuedBytes(on:)`, read in place.
     mutating func queuedBytesInPlace(on stream: StreamID) -> Int { queuedBytes(on: stream) }

@@ -54,5 +54,20 @@ struct EtcdMethodTests {
         ])
     func unknown(path: String) {
         #expect(EtcdMethod(path: path) == nil)
+        #expect(EtcdMethod(pathOctets: Array(path.utf8)) == nil)
+    }
+
+    @Test("a path given as octets names the same method as the path as a string, for every method")
+    func octets() {
+        for method in EtcdMethod.allCases {
+            #expect(EtcdMethod(pathOctets: Array(method.path.utf8)) == method)
+        }
+    }
+
+    @Test(
+        "non-ASCII paths get the string comparison's answer",
+        arguments: ["/etcdserverpb.\u{212A}V/Range", "/etcdserverpb.KV/Rang\u{E9}", "/etcdserverpb.\u{212A}V/Nope"])
+    func nonASCII(path: String) {
+        #expect(EtcdMethod(pathOctets: Array(path.utf8)) == EtcdMethod(path: path))
     }
 }

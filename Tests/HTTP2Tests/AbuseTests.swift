@@ -87,6 +87,18 @@ struct AbuseTests {
         #expect(client.server.activeStreamCount == 0)
     }
 
+    @Test("a request whose names and values use every allowed octet class is accepted")
+    func wellFormedFieldSyntax() {
+        var client = TestClient()
+        let fields = [
+            HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/a b"),
+            HeaderField("x-!#$%&'*+.^_`|~09az", "in\tside spaces and \u{7F}\u{E9}"),
+        ]
+        let events = client.send(client.headers(1, fields, endStream: true))
+        #expect(events.count == 1)
+        #expect(client.read().isEmpty)
+    }
+
     @Test("DATA after the client ended the stream is a stream STREAM_CLOSED error")
     func dataAfterEndStream() {
         var client = TestClient()
@@ -111,6 +123,27 @@ struct AbuseTests {
          HeaderField(":path", "/")],
         [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
          HeaderField("x", " padded")],
+        // Field syntax (RFC 9113 §8.2.1), octet by octet: each name or value breaks one rule.
+        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
+         HeaderField("x-Upper", "v")],
+        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
+         HeaderField("x y", "v")],
+        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
+         HeaderField("x:y", "v")],
+        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
+         HeaderField(name: [0x78, 0x80], value: Array("v".utf8))],
+        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
+         HeaderField(name: [0x78, 0x7F], value: Array("v".utf8))],
+        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
+         HeaderField(name: [], value: Array("v".utf8))],
+        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
+         HeaderField("x", "a\u{0}b")],
+        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
+         HeaderField("x", "a\rb")],
+        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
+         HeaderField("x", "a\nb")],
+        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", "/"),
+         HeaderField("x", "padded\t")],
     ])
     func malformedRequests(fields: [HeaderField]) {
         var client = TestClient()
