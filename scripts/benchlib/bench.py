@@ -192,8 +192,9 @@ class Cluster:
         STARTED.append(node.process)
 
     def start(self):
-        # The ports sit inside Linux's ephemeral range, so a client connection of the previous phase may hold
-        # one as its local port for a moment: wait for it (a run stopped on it once) before calling it taken.
+        # Every system's ports sit below Linux's ephemeral range (32768–60999), where no client connection can hold
+        # one as its local port (a run stopped on 33382 twice, when roster-etcd used 33379–33384); a port just
+        # released may still be settling, so wait a little before calling it taken.
         deadline = time.monotonic() + 30
         for node in self.nodes:
             for port in (node.client_port, node.peer_port):
@@ -867,18 +868,18 @@ def main():
         results["clients"].update({"roster-etcd": args.etcd_client, "roster-etcd-tls": tls_client, "etcd-tls": tls_client})
     makers = {"roster": (lambda label: RosterCluster(os.path.join(args.out, "roster", label), 31379, args.roster_bin,
                                                      size, args.roster_flags.split()), args.roster_bench),
-              "roster-etcd": (lambda label: RosterEtcdCluster(os.path.join(args.out, "roster-etcd", label), 33379,
+              "roster-etcd": (lambda label: RosterEtcdCluster(os.path.join(args.out, "roster-etcd", label), 30379,
                                                               args.roster_bin, size, args.roster_flags.split()),
                               args.etcd_loadgen),
-              "roster-baseline": (lambda label: RosterBaselineCluster(os.path.join(args.out, "roster-baseline", label), 36379,
+              "roster-baseline": (lambda label: RosterBaselineCluster(os.path.join(args.out, "roster-baseline", label), 29379,
                                                               args.baseline_bin, size, args.baseline_flags.split()),
                                   args.roster_bench),
               "etcd": (lambda label: EtcdCluster(os.path.join(args.out, "etcd", label), 32379, size), args.etcd_loadgen),
               "roster-etcd-tls": (lambda label: RosterEtcdTlsCluster(os.path.join(args.out, "roster-etcd-tls", label),
-                                                                     37379, args.roster_bin, size,
+                                                                     28379, args.roster_bin, size,
                                                                      args.roster_flags.split(), tls),
                                   args.etcd_loadgen),
-              "etcd-tls": (lambda label: EtcdTlsCluster(os.path.join(args.out, "etcd-tls", label), 38379, size, tls),
+              "etcd-tls": (lambda label: EtcdTlsCluster(os.path.join(args.out, "etcd-tls", label), 27379, size, tls),
                            args.etcd_loadgen)}
     names = [args.only] if args.only else list(settings["systems"])
     if args.baseline_bin and not args.only:
