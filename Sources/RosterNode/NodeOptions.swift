@@ -21,6 +21,7 @@ public struct NodeOptions: Sendable {
     /// replays stays within a quarter of the state. States under `snapshotLogShareFloorBytes` snapshot by the entry
     /// count alone: encoding them is cheap, and a small state should still reach lagging followers as a snapshot.
     public var snapshotLogShare = 4
+    /// The snapshot size below which `snapshotLogShare` does not apply.
     public var snapshotLogShareFloorBytes = 16 << 20
     /// Requests waiting on this node (writes, reads, keepalives) before new ones are refused.
     public var maxPendingRequests: Int = 100_000

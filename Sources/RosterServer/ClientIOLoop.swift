@@ -66,10 +66,8 @@ final class ClientIOLoop {
     }
 
     private func acknowledge(_ count: Int, of endpoint: RelayEndpoint, outboundBytes: Int) {
-        if !endpoint.hasUnreportedSends {
-            endpoint.hasUnreportedSends = true
-            unreportedEndpoints.append(endpoint)
-        }
+        guard count > 0 else { return }
+        if endpoint.unreportedSentBytes == 0 { unreportedEndpoints.append(endpoint) }
         endpoint.unreportedSentBytes += count
         if outboundBytes > 0 || endpoint.unreportedSentBytes >= Self.urgentAcknowledgementBytes { scheduleFlush() }
     }
@@ -77,7 +75,7 @@ final class ClientIOLoop {
     /// Queues an event for the Raft loop, sent at the end of this loop turn with the others.
     func report(_ event: RelayEvent) {
         if case .closed(let id, _) = event {
-            endpoints.removeValue(forKey: id)?.discardUnreportedSends()
+            endpoints.removeValue(forKey: id)?.unreportedSentBytes = 0
         }
         events.append(event)
         scheduleFlush()
@@ -95,9 +93,9 @@ final class ClientIOLoop {
         isFlushScheduled = false
         for endpoint in unreportedEndpoints {
             let bytes = endpoint.unreportedSentBytes
-            let wasUnreported = endpoint.hasUnreportedSends
-            endpoint.discardUnreportedSends()
-            guard wasUnreported, let connection = endpoint.connection else { continue }
+            endpoint.unreportedSentBytes = 0
+            // Zero: the connection closed after its writes, and its unreported bytes went with it.
+            guard bytes > 0, let connection = endpoint.connection else { continue }
             events.append(.sent(id: endpoint.id, acknowledgedBytes: bytes, outboundBytes: connection.outboundBytes))
         }
         unreportedEndpoints.removeAll(keepingCapacity: true)
@@ -119,10 +117,9 @@ final class RelayEndpoint: ConnectionDelegate {
     let id: UInt64
     private unowned let relay: ClientIOLoop
     var connection: Connection?
-    /// Bytes written and not yet reported `sent` to the Raft loop (see `ClientIOLoop.unreportedEndpoints`).
+    /// Bytes written and not yet reported `sent` to the Raft loop; above zero exactly while this endpoint is listed
+    /// in its loop's `unreportedEndpoints`.
     var unreportedSentBytes = 0
-    /// True while this endpoint is listed in its loop's `unreportedEndpoints`.
-    var hasUnreportedSends = false
     /// Bytes passed to the Raft loop that its session has not reported taken.
     private var inboundInFlight = 0
     private var isReadingPaused = false
@@ -130,12 +127,6 @@ final class RelayEndpoint: ConnectionDelegate {
     init(id: UInt64, relay: ClientIOLoop) {
         self.id = id
         self.relay = relay
-    }
-
-    /// Forgets the bytes not yet reported `sent` (reported now, or the connection closed).
-    func discardUnreportedSends() {
-        unreportedSentBytes = 0
-        hasUnreportedSends = false
     }
 
     func consumed(_ bytes: Int) {
