@@ -94,12 +94,15 @@ extension RaftNode {
         if snapshotReceiver?.metadata != metadata {
             snapshotReceiver = chunk.offset == 0 ? Snapshot(metadata: metadata, data: []) : nil
         }
-        guard var receiving = snapshotReceiver, UInt64(receiving.data.count) == chunk.offset else {
+        guard let received = snapshotReceiver?.data.count, UInt64(received) == chunk.offset else {
             let expected = UInt64(snapshotReceiver?.data.count ?? 0)
             let resume = SnapshotResponse(snapshotIndex: metadata.index, nextOffset: expected, isComplete: false)
             send(to: sender, .snapshotResponse(resume), afterPersist: true)
             return
         }
+        // Taken out before appending, so the bytes received so far are not copied for every chunk (with a copy
+        // left behind in `snapshotReceiver`, each append copied them all: quadratic in the snapshot's size).
+        var receiving = snapshotReceiver.take()!
         receiving.data.append(contentsOf: chunk.data)
         guard chunk.isLast else {
             snapshotReceiver = receiving

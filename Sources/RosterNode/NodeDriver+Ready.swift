@@ -156,6 +156,7 @@ extension NodeDriver {
             applied.rawValue >= raft.snapshotMetadata.index.rawValue + options.snapshotEveryEntries,
             options.snapshotLogShare == 0 || snapshotBytes < options.snapshotLogShareFloorBytes
                 || appliedBytesSinceSnapshot * options.snapshotLogShare >= snapshotBytes
+                || appliedBytesSinceSnapshot >= options.snapshotLogCapBytes
         else { return }
         registry.releaseSpareCapacity()
         let capture = SnapshotCapture(metadata: raft.snapshotMetadata(through: applied), state: registry)

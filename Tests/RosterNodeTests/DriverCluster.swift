@@ -60,6 +60,8 @@ struct DriverCluster {
     var snapshotEveryEntries: UInt64
     /// `NodeOptions.snapshotLogShareFloorBytes` for nodes started from now on.
     var snapshotLogShareFloorBytes = NodeOptions(id: NodeID(1), raft: RaftOptions(), tickMilliseconds: 100, initialMembers: []).snapshotLogShareFloorBytes
+    /// `NodeOptions.snapshotLogCapBytes` for nodes started from now on.
+    var snapshotLogCapBytes = NodeOptions(id: NodeID(1), raft: RaftOptions(), tickMilliseconds: 100, initialMembers: []).snapshotLogCapBytes
     var maxPendingRequests: Int
     var requestBytes: Int
     /// When set, periodic snapshots wait in `capturedSnapshots` for the test to report them written.
@@ -84,6 +86,7 @@ struct DriverCluster {
         var options = NodeOptions(id: member.id, raft: RaftOptions(), tickMilliseconds: 100, initialMembers: initialMembers)
         options.snapshotEveryEntries = snapshotEveryEntries
         options.snapshotLogShareFloorBytes = snapshotLogShareFloorBytes
+        options.snapshotLogCapBytes = snapshotLogCapBytes
         options.maxPendingRequests = maxPendingRequests
         options.registryLimits.requestBytes = requestBytes
         let environment = TestEnvironment(persisted: persisted)

@@ -304,15 +304,16 @@ struct NodeDriverTests {
         #expect(driver.environment.discarded == [next.metadata], "its file is deleted")
     }
 
-    @Test("a large state snapshots only once the log since the last snapshot reaches a quarter of its size")
+    @Test("a large state snapshots only once the log since the last snapshot reaches half its size, or the cap")
     func snapshotWaitsForItsLogShare() {
-        func snapshotIndexes(floorBytes: Int) -> [LogIndex] {
+        func snapshotIndexes(floorBytes: Int, capBytes: Int = 1 << 30) -> [LogIndex] {
             var cluster = DriverCluster(1, snapshotEveryEntries: 2)
             cluster.snapshotLogShareFloorBytes = floorBytes
+            cluster.snapshotLogCapBytes = capBytes
             cluster.drivers = [:]
             cluster.start(cluster.initialMembers[0], persisted: .bootstrap(configuration: Configuration(voters: [cluster.id("n1")])))
             cluster.electLeader()
-            // The first snapshot holds 10 instances; each later write logs one more, far less than its quarter.
+            // The first snapshot holds 10 instances; each later write logs one more, far less than its half.
             for number in 0..<40 {
                 _ = cluster.submit(.write(.registerInstance(DriverCluster.instance("s\(number)"))), to: "n1")
                 cluster.run(milliseconds: 100)
@@ -321,11 +322,13 @@ struct NodeDriverTests {
         }
         let byCount = snapshotIndexes(floorBytes: 1 << 30)
         let byShare = snapshotIndexes(floorBytes: 0)
+        let byCap = snapshotIndexes(floorBytes: 0, capBytes: 1)
         #expect(byCount.count >= 15, "under the floor, every 2 entries: \(byCount)")
         #expect(!byShare.isEmpty && byShare.count < byCount.count / 2, "over it, the log share decides: \(byShare)")
         for (previous, next) in zip(byShare, byShare.dropFirst()) {
             #expect(next.rawValue - previous.rawValue >= 2, "never more often than the entry count allows")
         }
+        #expect(byCap == byCount, "a log past the cap snapshots by the entry count again")
     }
 
     @Test("a snapshot of the applied state on stop leaves a restart nothing to replay and the same registry")
