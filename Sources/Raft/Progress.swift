@@ -7,7 +7,7 @@ struct Progress: Sendable {
         case probe
         /// The follower is in sync: appends are pipelined, up to the inflight bounds.
         case replicate
-        /// The follower is receiving a snapshot; `nextOffset` is the next chunk to send.
+        /// The follower is receiving a snapshot; `nextOffset` is how far it acknowledged receiving it.
         case snapshot(index: LogIndex, nextOffset: UInt64)
     }
 
@@ -22,6 +22,12 @@ struct Progress: Sendable {
     /// `matchIndex` when the previous heartbeat answer came. A replicating follower whose match did
     /// not move across a whole heartbeat interval lost appends in flight: probe again.
     var matchAtLastHeartbeat: LogIndex = .zero
+    /// In snapshot state: the end of the chunks sent so far (chunks past `nextOffset` are in flight), nil when
+    /// the next chunk to send is the one at `nextOffset`; and `nextOffset` when the previous heartbeat answer came
+    /// (a transfer that did not move across a whole heartbeat interval lost a chunk: send again from `nextOffset`),
+    /// nil before the first.
+    var snapshotSentOffset: UInt64?
+    var snapshotOffsetAtLastHeartbeat: UInt64?
     /// Last index and size of each pipelined append not yet acknowledged, oldest first.
     var inflight: [(lastIndex: LogIndex, bytes: Int)] = []
     var inflightBytes = 0
@@ -47,6 +53,8 @@ struct Progress: Sendable {
 
     mutating func becomeSnapshot(index: LogIndex) {
         state = .snapshot(index: index, nextOffset: 0)
+        snapshotSentOffset = nil
+        snapshotOffsetAtLastHeartbeat = nil
         clearInflight()
     }
 

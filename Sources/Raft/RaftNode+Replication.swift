@@ -148,7 +148,7 @@ extension RaftNode {
         state.matchAtLastHeartbeat = state.matchIndex
         progress[member] = state
         if case .snapshot = state.state {
-            sendSnapshotChunk(to: member)  // Resends a chunk that may have been lost.
+            resendSnapshotIfStalled(to: member)
         } else if state.matchIndex < log.lastIndex {
             sendAppends(to: member, evenIfEmpty: state.state == .probe)
         }

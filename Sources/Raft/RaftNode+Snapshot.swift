@@ -47,21 +47,46 @@ extension RaftNode {
         }
         state.becomeSnapshot(index: log.base.index)
         progress[member] = state
-        sendSnapshotChunk(to: member)
+        sendSnapshotChunks(to: member)
     }
 
-    mutating func sendSnapshotChunk(to member: NodeID) {
-        guard let state = progress[member], case .snapshot(let index, let offset) = state.state else { return }
+    /// Sends the chunks after the last one sent, up to `snapshotChunksInFlight` ahead of the follower's
+    /// acknowledgement. The follower takes chunks only in order (TCP keeps them so) and answers one out of order
+    /// with the offset it needs; a chunk lost on the way is sent again once a heartbeat interval passes without
+    /// progress (`resendSnapshotIfStalled`).
+    mutating func sendSnapshotChunks(to member: NodeID) {
+        guard var state = progress[member], case .snapshot(let index, let acknowledged) = state.state else { return }
         guard index == log.base.index else {
             startSnapshot(to: member)
             return
         }
         let data = log.baseData
-        let start = Int(min(offset, UInt64(data.count)))
-        let end = min(start + options.snapshotChunkBytes, data.count)
-        let chunk = SnapshotChunk(
-            metadata: log.base, totalBytes: UInt64(data.count), offset: UInt64(start), data: Array(data[start..<end]))
-        send(to: member, .snapshotChunk(chunk), afterPersist: false)
+        let total = UInt64(data.count)
+        let window = UInt64(options.snapshotChunksInFlight) * UInt64(options.snapshotChunkBytes)
+        var offset = max(state.snapshotSentOffset ?? acknowledged, acknowledged)
+        // An empty snapshot is still one chunk (empty, and the last).
+        var isFirst = state.snapshotSentOffset == nil
+        while (offset < total || (isFirst && total == 0)) && offset - acknowledged < window {
+            let start = Int(offset)
+            let end = min(start + options.snapshotChunkBytes, data.count)
+            let chunk = SnapshotChunk(
+                metadata: log.base, totalBytes: total, offset: offset, data: Array(data[start..<end]))
+            send(to: member, .snapshotChunk(chunk), afterPersist: false)
+            offset = UInt64(end)
+            isFirst = false
+        }
+        state.snapshotSentOffset = offset
+        progress[member] = state
+    }
+
+    /// On a heartbeat answer from a follower receiving a snapshot: if it acknowledged nothing since the previous
+    /// answer, a chunk was lost (a dropped connection, a full send queue), so send again from what it has.
+    mutating func resendSnapshotIfStalled(to member: NodeID) {
+        guard var state = progress[member], case .snapshot(_, let acknowledged) = state.state else { return }
+        if acknowledged == state.snapshotOffsetAtLastHeartbeat { state.snapshotSentOffset = nil }
+        state.snapshotOffsetAtLastHeartbeat = acknowledged
+        progress[member] = state
+        sendSnapshotChunks(to: member)
     }
 
     mutating func handleSnapshotResponse(from member: NodeID, _ response: SnapshotResponse) {
@@ -74,13 +99,17 @@ extension RaftNode {
             sendAppends(to: member, evenIfEmpty: true)
             return
         }
-        guard case .snapshot(let index, _) = state.state, index == response.snapshotIndex else {
+        guard case .snapshot(let index, let acknowledged) = state.state, index == response.snapshotIndex else {
             progress[member] = state
             return
         }
+        if response.nextOffset < acknowledged {
+            // The follower lost what it had received (it restarted): start again from where it is.
+            state.snapshotSentOffset = nil
+        }
         state.state = .snapshot(index: index, nextOffset: response.nextOffset)
         progress[member] = state
-        sendSnapshotChunk(to: member)
+        sendSnapshotChunks(to: member)
     }
 
     mutating func handleSnapshotChunk(from sender: NodeID, _ chunk: SnapshotChunk) {

@@ -25,6 +25,10 @@ public struct RaftOptions: Hashable, Sendable {
     public var maxPendingReads: Int = 10_000
     /// Size of one InstallSnapshot chunk.
     public var snapshotChunkBytes: Int = 1 << 20
+    /// Chunks of a snapshot the leader sends ahead of the follower's acknowledgement. One at a time, a
+    /// 200 MB snapshot took 2.1 s on loopback (a round trip per MiB, 2026-12-05); four keep the link busy while
+    /// staying well under a peer's 8 MiB send queue, so heartbeats still fit beside them.
+    public var snapshotChunksInFlight: Int = 4
     /// A learner may be promoted only when it lags the leader's last index by at most this many entries.
     public var maxPromotionLagEntries: UInt64 = 1_000
     /// Test-only rule breakers, used to prove the simulator catches a broken protocol. Empty in
@@ -46,7 +50,7 @@ public struct RaftOptions: Hashable, Sendable {
             ("maxEntriesPerAppend", maxEntriesPerAppend), ("maxBytesPerAppend", maxBytesPerAppend),
             ("maxInflightAppends", maxInflightAppends), ("maxInflightBytes", maxInflightBytes),
             ("maxUncommittedBytes", maxUncommittedBytes), ("maxPendingReads", maxPendingReads),
-            ("snapshotChunkBytes", snapshotChunkBytes),
+            ("snapshotChunkBytes", snapshotChunkBytes), ("snapshotChunksInFlight", snapshotChunksInFlight),
         ] where value <= 0 {
             throw .nonPositive(field: field, value: value)
         }

@@ -143,6 +143,41 @@ struct MembershipTests {
         #expect(cluster.inFlight.filter { $0.body.isSnapshotChunk }.isEmpty)
     }
 
+    @Test("a leader sends a snapshot's chunks ahead of the answers, and sends again after a lost chunk stalls the transfer")
+    func snapshotChunksPipelined() {
+        var options = TestCluster.defaultOptions
+        options.snapshotChunkBytes = 3
+        options.snapshotChunksInFlight = 3
+        var cluster = TestCluster(3, options: options)
+        cluster.elect(1)
+        cluster.isolate(3)
+        for command in 1...6 { _ = cluster[1].propose([UInt8(command)]) }
+        Self.settle(&cluster)
+        let snapshot = cluster[1].compact(through: cluster[1].appliedIndex, data: Array("state-at-7, pipelined".utf8))
+        _ = cluster[1].propose([99])
+        cluster.heal()
+        func chunkOffsets(_ cluster: TestCluster) -> [UInt64] {
+            cluster.pending { $0.isSnapshotChunk }.compactMap { if case .snapshotChunk(let chunk) = $0.body { chunk.offset } else { nil } }
+        }
+        var rounds = 0
+        while chunkOffsets(cluster).isEmpty && rounds < 50 {
+            cluster.tick(1)
+            cluster.deliver { _ in true }
+            rounds += 1
+        }
+        #expect(chunkOffsets(cluster) == [0, 3, 6], "three chunks leave before any answer")
+        // The chunk at 3 is lost: the follower takes 0, refuses 6 (out of order) and waits.
+        cluster.deliver(where: { message in
+            guard case .snapshotChunk(let chunk) = message.body else { return true }
+            return chunk.offset != 3
+        }, dropOthers: true)
+        Self.settle(&cluster, ticks: 12)
+        #expect(cluster.disks[NodeID(3)]!.snapshot == snapshot)
+        #expect(cluster[3].appliedIndex == cluster[1].appliedIndex)
+        #expect(cluster.applied[NodeID(3)]?.commands.last == [99])
+        #expect(cluster.inFlight.filter { $0.body.isSnapshotChunk }.isEmpty)
+    }
+
     @Test("a restarted node recovers term, vote, log and configuration from what it persisted")
     func restartRecovers() {
         var cluster = TestCluster(3)

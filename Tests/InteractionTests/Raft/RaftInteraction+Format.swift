@@ -64,6 +64,9 @@ extension RaftInteraction {
         if options.snapshotChunkBytes != RaftOptions().snapshotChunkBytes {
             parts.append("snapshot-chunk=\(options.snapshotChunkBytes)")
         }
+        if options.snapshotChunksInFlight != RaftOptions().snapshotChunksInFlight {
+            parts.append("snapshot-window=\(options.snapshotChunksInFlight)")
+        }
         if options.faults.contains(.commitPreviousTermByCounting) { parts.append("fault=commit-previous-term") }
         return parts.joined(separator: " ")
     }

@@ -74,7 +74,8 @@ struct RaftInteraction: ScriptInterpreter {
 
     mutating func addNodes(_ command: ScriptCommand) throws(ScriptError) -> [String] {
         try command.allowOptions([
-            "prevote", "checkquorum", "election", "heartbeat", "max-entries", "max-inflight", "snapshot-chunk", "fault",
+            "prevote", "checkquorum", "election", "heartbeat", "max-entries", "max-inflight", "snapshot-chunk",
+            "snapshot-window", "fault",
         ])
         guard let count = Int(try command.positional(0, "node count")), count > 0 else {
             throw ScriptError("add-nodes: the count must be a positive integer")
@@ -103,6 +104,7 @@ struct RaftInteraction: ScriptInterpreter {
         if let value = try command.intOption("max-entries") { options.maxEntriesPerAppend = value }
         if let value = try command.intOption("max-inflight") { options.maxInflightAppends = value }
         if let value = try command.intOption("snapshot-chunk") { options.snapshotChunkBytes = value }
+        if let value = try command.intOption("snapshot-window") { options.snapshotChunksInFlight = value }
         switch command.option("fault") {
         case nil: break
         case "commit-previous-term": options.faults.insert(.commitPreviousTermByCounting)
