@@ -123,24 +123,36 @@ struct MembershipTests {
         #expect(cluster[1].transferLeadership(to: NodeID(9)) == .refused(.notAVoter(NodeID(9))))
     }
 
-    @Test("a follower behind the leader's snapshot receives it in chunks and then the entries after it")
-    func snapshotTransfer() {
-        var options = TestCluster.defaultOptions
-        options.snapshotChunkBytes = 3
+    /// A cluster whose node 3 missed entries 2–7 while cut off, and whose leader compacted them into a snapshot
+    /// holding `state` and then appended command 99: healed, node 3 can catch up only through the snapshot.
+    static func followerBehindSnapshot(_ options: RaftOptions, state: String) -> (TestCluster, Snapshot) {
         var cluster = TestCluster(3, options: options)
         cluster.elect(1)
         cluster.isolate(3)
         for command in 1...6 { _ = cluster[1].propose([UInt8(command)]) }
-        Self.settle(&cluster)
-        let snapshot = cluster[1].compact(through: cluster[1].appliedIndex, data: Array("state-at-7".utf8))
+        settle(&cluster)
+        let snapshot = cluster[1].compact(through: cluster[1].appliedIndex, data: Array(state.utf8))
         #expect(cluster[1].entries.isEmpty)
         _ = cluster[1].propose([99])
         cluster.heal()
-        Self.settle(&cluster, ticks: 8)
+        return (cluster, snapshot)
+    }
+
+    /// Node 3 holds the snapshot, applied everything the leader applied, and no chunk is left in flight.
+    static func expectCaughtUp(_ cluster: TestCluster, through snapshot: Snapshot) {
         #expect(cluster.disks[NodeID(3)]!.snapshot == snapshot)
         #expect(cluster[3].appliedIndex == cluster[1].appliedIndex)
         #expect(cluster.applied[NodeID(3)]?.commands.last == [99])
         #expect(cluster.inFlight.filter { $0.body.isSnapshotChunk }.isEmpty)
+    }
+
+    @Test("a follower behind the leader's snapshot receives it in chunks and then the entries after it")
+    func snapshotTransfer() {
+        var options = TestCluster.defaultOptions
+        options.snapshotChunkBytes = 3
+        var (cluster, snapshot) = Self.followerBehindSnapshot(options, state: "state-at-7")
+        Self.settle(&cluster, ticks: 8)
+        Self.expectCaughtUp(cluster, through: snapshot)
     }
 
     @Test("a leader sends a snapshot's chunks ahead of the answers, and sends again after a lost chunk stalls the transfer")
@@ -148,14 +160,7 @@ struct MembershipTests {
         var options = TestCluster.defaultOptions
         options.snapshotChunkBytes = 3
         options.snapshotChunksInFlight = 3
-        var cluster = TestCluster(3, options: options)
-        cluster.elect(1)
-        cluster.isolate(3)
-        for command in 1...6 { _ = cluster[1].propose([UInt8(command)]) }
-        Self.settle(&cluster)
-        let snapshot = cluster[1].compact(through: cluster[1].appliedIndex, data: Array("state-at-7, pipelined".utf8))
-        _ = cluster[1].propose([99])
-        cluster.heal()
+        var (cluster, snapshot) = Self.followerBehindSnapshot(options, state: "state-at-7, pipelined")
         func chunkOffsets(_ cluster: TestCluster) -> [UInt64] {
             cluster.pending { $0.isSnapshotChunk }.compactMap { if case .snapshotChunk(let chunk) = $0.body { chunk.offset } else { nil } }
         }
@@ -172,10 +177,7 @@ struct MembershipTests {
             return chunk.offset != 3
         }, dropOthers: true)
         Self.settle(&cluster, ticks: 12)
-        #expect(cluster.disks[NodeID(3)]!.snapshot == snapshot)
-        #expect(cluster[3].appliedIndex == cluster[1].appliedIndex)
-        #expect(cluster.applied[NodeID(3)]?.commands.last == [99])
-        #expect(cluster.inFlight.filter { $0.body.isSnapshotChunk }.isEmpty)
+        Self.expectCaughtUp(cluster, through: snapshot)
     }
 
     @Test("a restarted node recovers term, vote, log and configuration from what it persisted")
