@@ -26,7 +26,7 @@ public struct RaftOptions: Hashable, Sendable {
     /// Size of one InstallSnapshot chunk.
     public var snapshotChunkBytes: Int = 1 << 20
     /// Chunks of a snapshot the leader sends ahead of the follower's acknowledgement. One at a time, a
-    /// 200 MB snapshot took 2.1 s on loopback (a round trip per MiB, 2026-12-05); four keep the link busy while
+    /// 194 MB snapshot took about 2.1 s on loopback (a round trip per MiB, 2026-12-05); four keep the link busy while
     /// staying well under a peer's 8 MiB send queue, so heartbeats still fit beside them.
     public var snapshotChunksInFlight: Int = 4
     /// A learner may be promoted only when it lags the leader's last index by at most this many entries.

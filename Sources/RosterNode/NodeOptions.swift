@@ -20,10 +20,10 @@ public struct NodeOptions: Sendable {
     /// snapshot every 3 s that took 3.6 s of a core on every member. A mid-size state paid too: at 64,000 keys
     /// (20 MB snapshots) under 64 clients, every 10,000 entries meant a snapshot every 1.5 s on every member, a
     /// quarter of the servers' CPU (2026-12-05, 64 etcd-API clients: 15,380 and 16,784 puts/s with 50,000 entries
-    /// against 12,982–14,400 with 10,000, and 0.060–0.068 against 0.076–0.088 s of CPU per 1,000 puts; a repeat in a
-    /// slower hour showed no difference in rate). With the share, the snapshot's cost per applied byte is bounded by a constant, and the
-    /// log a restart replays stays within half the state; the cap bounds the memory that log holds for a very
-    /// large state. Small states snapshot by the entry count alone: encoding them is cheap.
+    /// against 12,982–14,400 with 10,000, and 0.060–0.068 against 0.076–0.088 s of CPU per 1,000 puts; a repeat in
+    /// a slower hour showed no difference in rate). With the share, the snapshot's cost per applied byte is bounded
+    /// by a constant, and the log a restart replays stays within half the state; the cap bounds the memory that log
+    /// holds for a very large state. Small states snapshot by the entry count alone: encoding them is cheap.
     public var snapshotLogShare = 2
     /// The snapshot size below which `snapshotLogShare` does not apply.
     public var snapshotLogShareFloorBytes = 1 << 20

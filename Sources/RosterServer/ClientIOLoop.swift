@@ -117,8 +117,8 @@ final class RelayEndpoint: ConnectionDelegate {
     let id: UInt64
     private unowned let relay: ClientIOLoop
     var connection: Connection?
-    /// Bytes written and not yet reported `sent` to the Raft loop; above zero exactly while this endpoint is listed
-    /// in its loop's `unreportedEndpoints`.
+    /// Bytes written and not yet reported `sent` to the Raft loop; above zero only while this endpoint is listed in
+    /// its loop's `unreportedEndpoints` (a closed endpoint may stay listed with zero until that list is flushed).
     var unreportedSentBytes = 0
     /// Bytes passed to the Raft loop that its session has not reported taken.
     private var inboundInFlight = 0
