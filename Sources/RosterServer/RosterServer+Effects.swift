@@ -17,6 +17,13 @@ extension RosterServer {
         return body(&driver)
     }
 
+    /// Lends the driver for reading as well as changing, without scheduling a Ready loop. Reading a computed
+    /// property through `driver` copied the whole driver first (callgrind: `driver.status` twice per Ready loop,
+    /// 2,600 instructions each under load); through an inout borrow the getter reads it in place.
+    func withDriverInPlace<Result>(_ body: (inout NodeDriver<ServerEnvironment>) -> Result) -> Result {
+        body(&driver)
+    }
+
     func scheduleFlush() {
         guard !isFlushScheduled else { return }
         isFlushScheduled = true
@@ -27,12 +34,15 @@ extension RosterServer {
     func flush() {
         isFlushScheduled = false
         let started = MonotonicClock.seconds()
-        let effects = driver.processReady()
-        lastStatus = driver.status
+        var fsyncs: [Double] = []
+        let effects = withDriverInPlace { driver in
+            let effects = driver.processReady()
+            lastStatus = driver.status
+            swap(&fsyncs, &driver.environment.fsyncSeconds)
+            return effects
+        }
         armLeaseTimer()
-        let fsyncs = driver.environment.fsyncSeconds
         for seconds in fsyncs { metrics.fsync.observe(seconds) }
-        driver.environment.fsyncSeconds.removeAll()
         let processed = MonotonicClock.seconds()
         carryOut(effects)
         // The answers leave for the I/O threads now, not on the next loop turn.
@@ -53,9 +63,16 @@ extension RosterServer {
     }
 
     /// Performs what the driver decided: sends to peers, member changes, watch events, answers.
+    ///
+    /// Who waits on what sets the order. A follower's Raft messages are acknowledgements that every write in the
+    /// cluster waits for, so they leave first. A leader's are commit notices and heartbeats that no client waits
+    /// for, while its answers (and its answers to forwarded requests) end a client's wait: those leave first, and
+    /// its local answers are handed to the I/O loops before the notices are written. With one client writing
+    /// through the leader, two peer writes no longer precede every answer.
     func carryOut(_ effects: NodeEffects) {
         var effects = effects
-        transport.send(&effects)
+        let answersFirst = lastStatus.raft.role == .leader
+        if answersFirst { transport.sendForwards(&effects) } else { transport.send(&effects) }
         if let members = effects.members { transport.update(members: members) }
         if registry.auth.revision != watchedAuthRevision {
             // Before this batch's events go out: a watch whose permission went away sees none of them.
@@ -65,6 +82,10 @@ extension RosterServer {
         }
         publish(effects.changes)
         for (request, response) in effects.responses { complete(request, response) }
+        if answersFirst {
+            clientLoops?.flush()
+            transport.send(&effects)
+        }
         if let capture = effects.snapshotToWrite { writeSnapshot(capture) }
     }
 
@@ -85,7 +106,7 @@ extension RosterServer {
     /// instances go away within a commit latency of the TTL's end. One timer, moved earlier as needed;
     /// a wake-up that finds nothing due (a renewed lease) re-arms for the next deadline.
     func armLeaseTimer() {
-        guard let due = driver.nextLeaseExpiryMilliseconds else { return }
+        guard let due = withDriverInPlace({ $0.nextLeaseExpiryMilliseconds }) else { return }
         if let armed = leaseTimer {
             guard due < armed.at else { return }
             loop.cancel(armed.id)

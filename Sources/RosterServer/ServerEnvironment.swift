@@ -57,13 +57,17 @@ extension PeerTransport {
     /// write per peer, so a leader's answer to a forwarded write reaches the follower ahead of the
     /// append that carries the entry.
     func send(_ effects: inout NodeEffects) {
-        if !effects.forwards.isEmpty {
-            var peers: [NodeID] = []
-            for forward in effects.forwards where !peers.contains(forward.peer) { peers.append(forward.peer) }
-            for peer in peers { send(effects.forwards.filter { $0.peer == peer }.map(\.message), to: peer) }
-            effects.forwards.removeAll()
-        }
+        sendForwards(&effects)
         for message in effects.messages { send(message) }
         effects.messages.removeAll()
+    }
+
+    /// Sends the forwards of `effects` alone (one write per peer) and takes them out of it.
+    func sendForwards(_ effects: inout NodeEffects) {
+        guard !effects.forwards.isEmpty else { return }
+        var peers: [NodeID] = []
+        for forward in effects.forwards where !peers.contains(forward.peer) { peers.append(forward.peer) }
+        for peer in peers { send(effects.forwards.filter { $0.peer == peer }.map(\.message), to: peer) }
+        effects.forwards.removeAll()
     }
 }

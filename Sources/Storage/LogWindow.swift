@@ -34,9 +34,15 @@ struct LogWindow<Item: TermCarrying> {
 
     /// Why `item` cannot be the next item at `index`, or nil when it can.
     func refusalToAppend(_ item: Item, at index: LogIndex) -> String? {
+        Self.refusalToAppend(item.term, at: index, after: lastIndex, lastTerm: lastTerm)
+    }
+
+    /// Why an item of `term` cannot follow a log ending at `lastIndex` with `lastTerm`, or nil when it can: the
+    /// rule alone, so a batch can be checked whole before the window changes.
+    static func refusalToAppend(_ term: Term, at index: LogIndex, after lastIndex: LogIndex, lastTerm: Term?) -> String? {
         guard index == lastIndex.next else { return "entry \(index) does not follow last index \(lastIndex)" }
-        if let lastTerm, item.term < lastTerm {
-            return "entry \(index) has term \(item.term), below the previous term \(lastTerm)"
+        if let lastTerm, term < lastTerm {
+            return "entry \(index) has term \(term), below the previous term \(lastTerm)"
         }
         return nil
     }

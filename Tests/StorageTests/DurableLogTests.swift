@@ -105,6 +105,23 @@ struct DurableLogTests {
         #expect(try log.sync() == before.next)
     }
 
+    @Test("a batch that would truncate and then breaks the log is refused whole: the truncated entries stay")
+    func rejectedTruncatingAppend() throws {
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem)
+        try log.append(entries: entries(1...5))
+        #expect(throws: StorageError.rejected(reason: "entry 5 does not follow last index 3")) {
+            try log.append(entries: [entry(3, term: 2), entry(5, term: 2)])
+        }
+        #expect(log.lastIndex == LogIndex(5))
+        #expect(try log.sync() == LogIndex(5))
+        try log.append(entries: entries(6...6))
+        #expect(try log.sync() == LogIndex(6))
+        log.close()
+        let (_, state) = try openLog(fileSystem)
+        #expect(state.entries == entries(1...6))
+    }
+
     @Test("a hard state whose commit index passes the last index is refused")
     func commitPastLog() throws {
         let fileSystem = SimulatedFileSystem()
