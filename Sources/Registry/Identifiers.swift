@@ -1,3 +1,5 @@
+import Codec
+
 /// The registry's global modification counter, etcd's `revision`.
 ///
 /// Every committed command that changes the key space bumps it by exactly one (a transaction or a lease
@@ -35,6 +37,10 @@ public struct LeaseID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
     public init(integerLiteral value: UInt64) { self.rawValue = value }
 
     public static func < (lhs: LeaseID, rhs: LeaseID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The lease table is looked up on every put with a lease and every keepalive: no SipHash per lookup
+    /// (`SeededMix`).
+    public func _rawHashValue(seed: Int) -> Int { SeededMix.hash(rawValue, seed: seed) }
 
     public var description: String { "lease \(rawValue)" }
 }

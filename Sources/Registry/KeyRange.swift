@@ -28,7 +28,7 @@ public enum KeyRange: Hashable, Sendable {
         if Self.isSystemKey(key) && !Self.isSystemKey(lowerBound) { return false }
         switch self {
         case .key(let only): return key == only
-        case .prefix(let prefix): return key.starts(with: prefix)
+        case .prefix(let prefix): return hasBytePrefix(key, prefix)
         case .interval(let start, let end): return compareBytes(key, start) >= 0 && compareBytes(key, end) < 0
         case .fromKey(let start): return compareBytes(key, start) >= 0
         }
@@ -46,7 +46,7 @@ public enum KeyRange: Hashable, Sendable {
     func isPast(_ key: [UInt8]) -> Bool {
         switch self {
         case .key(let only): return compareBytes(key, only) > 0
-        case .prefix(let prefix): return !key.starts(with: prefix) && compareBytes(key, prefix) > 0
+        case .prefix(let prefix): return !hasBytePrefix(key, prefix) && compareBytes(key, prefix) > 0
         case .interval(_, let end): return compareBytes(key, end) >= 0
         case .fromKey: return false
         }
@@ -73,6 +73,31 @@ public enum KeyRange: Hashable, Sendable {
         switch self {
         case .key(let key), .prefix(let key), .fromKey(let key): return key.count
         case .interval(let start, let end): return start.count + end.count
+        }
+    }
+}
+
+/// Whether `key` begins with `prefix`, compared eight bytes at a time. `Sequence.starts(with:)` walks both
+/// arrays element by element through generic iterators (callgrind: 140 instructions per key of a service
+/// listing, 5 % of a 100-instance read), and every range scan and layout lookup asks this of each key.
+@inline(__always)
+func hasBytePrefix(_ key: [UInt8], _ prefix: [UInt8]) -> Bool {
+    guard key.count >= prefix.count else { return false }
+    return key.withUnsafeBytes { left in
+        prefix.withUnsafeBytes { right in
+            let count = right.count
+            var position = 0
+            while position + 8 <= count {
+                guard left.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                    == right.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                else { return false }
+                position += 8
+            }
+            while position < count {
+                guard left[position] == right[position] else { return false }
+                position += 1
+            }
+            return true
         }
     }
 }

@@ -1,3 +1,5 @@
+import Codec
+
 /// A byte-string key that hashes its bytes once, when it is made.
 ///
 /// `[UInt8]`'s own `Hashable` conformance combines element by element, which made hashing the dominant
@@ -22,6 +24,14 @@ struct HashedKey: Hashable, Sendable {
 
     func hash(into hasher: inout Hasher) {
         hasher.combine(hash)
+    }
+
+    /// What `Dictionary` and `Set` call for every lookup and insert; `hash` is already a seeded SipHash of the
+    /// bytes, so only the table's seed is mixed in (`SeededMix`). Callgrind, 16 clients reading a 100-instance
+    /// service: the default's second SipHash per lookup was about half of the hashing, itself 20 % of the leader's
+    /// instructions.
+    func _rawHashValue(seed: Int) -> Int {
+        SeededMix.hash(UInt64(bitPattern: Int64(hash)), seed: seed)
     }
 }
 

@@ -43,7 +43,7 @@ extension RegistryState {
         var records: [KeyValue] = []
         records.reserveCapacity(instanceCounts[ServiceKey(namespace: namespace, service: service)] ?? 0)
         index.forEach(from: prefix) { key in
-            guard key.starts(with: prefix) else { return false }
+            guard hasBytePrefix(key, prefix) else { return false }
             if let record = entries[key], record.isInstance { records.append(record) }
             return true
         }

@@ -16,7 +16,7 @@ extension RegistryState {
 
     /// The layout whose keys include `key`, if any.
     func layout(containing key: [UInt8]) -> FrameworkLayout? {
-        layouts.first { key.starts(with: $0.keyPrefix) }
+        layouts.first { hasBytePrefix(key, $0.keyPrefix) }
     }
 
     /// The instance a plain put of `value` at `key` describes through a layout, with the lease and the live

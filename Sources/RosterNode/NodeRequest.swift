@@ -1,3 +1,4 @@
+import Codec
 import Raft
 import Registry
 
@@ -7,6 +8,9 @@ public struct RequestID: RawRepresentable, Hashable, Comparable, Sendable, Custo
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
     public static func < (lhs: RequestID, rhs: RequestID) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// Every request is inserted into and removed from tables of open requests on the node and in the shell: no
+    /// SipHash per lookup (`SeededMix`).
+    public func _rawHashValue(seed: Int) -> Int { SeededMix.hash(rawValue, seed: seed) }
     public var description: String { "#\(rawValue)" }
 }
 

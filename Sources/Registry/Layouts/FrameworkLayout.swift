@@ -29,9 +29,12 @@ public struct FrameworkLayout: Hashable, Sendable, CustomStringConvertible {
     public var framework: Framework
     /// The key prefix without a trailing slash, for example `/microservices`; it contains at least one `/`, so a
     /// layout key (three or more slashes) is never also a native `<namespace>/<service>/<id>` key (two).
-    public var prefix: String
+    public let prefix: String
     /// The native namespace the layout's instances are in.
     public var namespace: String
+    /// The key prefix every key of the layout starts with, `<prefix>/`: kept, since every put asks every layout
+    /// whether its key starts with it.
+    public let keyPrefix: [UInt8]
 
     /// A layout; a trailing `/` on `prefix` is dropped.
     public init(framework: Framework, prefix: String, namespace: String = "default") {
@@ -40,6 +43,7 @@ public struct FrameworkLayout: Hashable, Sendable, CustomStringConvertible {
         while prefix.count > 1 && prefix.hasSuffix("/") { prefix.removeLast() }
         self.prefix = prefix
         self.namespace = namespace
+        keyPrefix = Array((prefix + "/").utf8)
     }
 
     /// Both frameworks at their standard prefixes, in namespace `default`: what a server runs with unless told
@@ -54,9 +58,6 @@ public struct FrameworkLayout: Hashable, Sendable, CustomStringConvertible {
         framework.rawValue + (namespace == "default" ? "" : "@" + namespace) + "=" + prefix
     }
 
-    /// The key prefix every key of the layout starts with, `<prefix>/`.
-    public var keyPrefix: [UInt8] { Array((prefix + "/").utf8) }
-
     /// The key `<prefix>/<service>/<tail>`.
     func key(service: String, tail: String) -> [UInt8] { Array("\(prefix)/\(service)/\(tail)".utf8) }
 
@@ -64,7 +65,7 @@ public struct FrameworkLayout: Hashable, Sendable, CustomStringConvertible {
     /// any other key.
     func split(_ key: [UInt8]) -> (service: String, tail: String)? {
         let head = keyPrefix
-        guard key.count > head.count, key.starts(with: head) else { return nil }
+        guard key.count > head.count, hasBytePrefix(key, head) else { return nil }
         let rest = key[head.count...]
         guard let slash = rest.firstIndex(of: UInt8(ascii: "/")), slash > rest.startIndex, slash + 1 < rest.endIndex,
             !rest[(slash + 1)...].contains(UInt8(ascii: "/")),

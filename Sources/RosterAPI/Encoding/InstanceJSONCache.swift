@@ -1,3 +1,4 @@
+import Codec
 import Registry
 
 /// Each instance record's JSON object, kept across reads so that a listing copies bytes instead of
@@ -79,6 +80,8 @@ public struct InstanceJSONCache {
         var modRevision: Revision
 
         func hash(into hasher: inout Hasher) { hasher.combine(modRevision) }
+        /// The revision with the table's seed mixed in, without a SipHash per lookup (see `SeededMix`).
+        func _rawHashValue(seed: Int) -> Int { SeededMix.hash(UInt64(bitPattern: modRevision.rawValue), seed: seed) }
         static func == (lhs: Key, rhs: Key) -> Bool { lhs.modRevision == rhs.modRevision && lhs.key == rhs.key }
     }
 
