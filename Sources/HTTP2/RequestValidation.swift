@@ -66,23 +66,38 @@ enum RequestValidation {
 
     /// Names: non-empty, no uppercase, no controls, space or non-ASCII (a leading ':' is allowed); values: no
     /// NUL, CR or LF, and no leading or trailing space or tab (RFC 9113 §8.2.1).
+    ///
+    /// Every field of every request passes through here, so the scans run over the raw buffers with a table for
+    /// names (generic `enumerated()`/`contains(where:)` iteration was 2.5 % of an etcd read's instructions).
     private static func syntaxProblem(_ field: HeaderField) -> String? {
         guard !field.name.isEmpty else { return "empty field name" }
-        for (position, byte) in field.name.enumerated() {
-            let isColonPrefix = position == 0 && byte == UInt8(ascii: ":")
-            if !isColonPrefix && (byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: ":")
-                                  || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))) {
-                return "invalid character 0x\(String(byte, radix: 16)) in field name \(field.nameString)"
+        let badNameByte = field.name.withUnsafeBufferPointer { name -> UInt8? in
+            for position in name.indices where !isNameByte[Int(name[position])] {
+                if position == 0 && name[position] == UInt8(ascii: ":") { continue }
+                return name[position]
             }
+            return nil
         }
-        if field.value.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }) {
-            return "NUL, CR or LF in the value of \(field.nameString)"
+        if let byte = badNameByte {
+            return "invalid character 0x\(String(byte, radix: 16)) in field name \(field.nameString)"
         }
-        if let first = field.value.first, let last = field.value.last,
-            first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09
-        {
-            return "leading or trailing whitespace in the value of \(field.nameString)"
+        let problem = field.value.withUnsafeBufferPointer { value -> String? in
+            for byte in value where byte == 0 || byte == 0x0A || byte == 0x0D {
+                return "NUL, CR or LF in the value of \(field.nameString)"
+            }
+            if let first = value.first, let last = value.last,
+                first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09
+            {
+                return "leading or trailing whitespace in the value of \(field.nameString)"
+            }
+            return nil
         }
-        return nil
+        return problem
+    }
+
+    /// Bytes allowed in a field name after its first: visible ASCII other than ':' and uppercase letters.
+    private static let isNameByte: [Bool] = (0..<256).map { byte in
+        byte > 0x20 && byte < 0x7F && byte != Int(UInt8(ascii: ":"))
+            && !(byte >= Int(UInt8(ascii: "A")) && byte <= Int(UInt8(ascii: "Z")))
     }
 }
