@@ -21,7 +21,8 @@ extension HTTPRequestParser {
     }
 
     static func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Head {
-        if line.contains(where: isControlByte) { throw .invalidCharacter }
+        // Scans over the raw buffer: every request's line passes through here.
+        if line.withUnsafeBufferPointer({ $0.contains { $0 < 0x20 || $0 == 0x7F } }) { throw .invalidCharacter }
         // Exactly two spaces: method SP target SP version.
         guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")),
               let secondSpace = line[(firstSpace + 1)...].firstIndex(of: UInt8(ascii: " ")),
@@ -34,7 +35,9 @@ extension HTTPRequestParser {
         guard let first = target.first, first == UInt8(ascii: "/") || target.elementsEqual("*".utf8) else {
             throw .malformedRequestLine
         }
-        guard target.allSatisfy({ (0x21...0x7E).contains($0) }) else { throw .malformedRequestLine }
+        guard target.withUnsafeBufferPointer({ $0.allSatisfy { $0 >= 0x21 && $0 <= 0x7E } }) else {
+            throw .malformedRequestLine
+        }
         let split = try PercentDecoding.splitTarget(target)
         return Head(method: String(decoding: method, as: UTF8.self), target: String(decoding: target, as: UTF8.self),
                     path: String(decoding: split.path, as: UTF8.self), pathSegments: split.segments,

@@ -65,6 +65,13 @@ extension RegistryState {
     public func instance(named name: InstanceName) -> ServiceInstance? {
         entries[name.key]?.instance
     }
+
+    /// One live instance's record (key, revisions, value), or nil: what a read answers with, so the answer's JSON
+    /// can come from a cache keyed by the record instead of decoding and encoding the instance on every read.
+    public func instanceRecord(named name: InstanceName) -> KeyValue? {
+        guard let record = entries[name.key], record.isInstance else { return nil }
+        return record
+    }
 }
 
 // MARK: - Commands

@@ -78,11 +78,16 @@ extension RegistryState {
     /// One instance as it was at `target`, or nil if it did not exist then.
     /// - Throws: `futureRevision` / `compactedRevision` outside the history window.
     public func instance(named name: InstanceName, atRevision target: Revision) throws(RegistryRejection) -> ServiceInstance? {
-        if target == revision { return instance(named: name) }
+        try instanceRecord(named: name, atRevision: target)?.instance
+    }
+
+    /// The instance's record as it was at `target`, or nil; see `instanceRecord(named:)`.
+    public func instanceRecord(named name: InstanceName, atRevision target: Revision) throws(RegistryRejection) -> KeyValue? {
+        if target == revision { return instanceRecord(named: name) }
         if let rejection = validateHistorical(target) { throw rejection }
-        var found: ServiceInstance?
+        var found: KeyValue?
         forEachRecord(in: .key(name.key), atRevision: target) { record in
-            found = record.instance
+            if record.isInstance { found = record }
             return false
         }
         return found

@@ -256,12 +256,12 @@ extension NodeDriver {
             case .range(let request): result = .range(try registry.range(request))
             case .rangeAt(let request, let revision): result = .range(try registry.range(request, atRevision: revision))
             case .instances(let namespace, let service): result = .instances(try registry.instances(namespace: namespace, service: service))
-            case .instance(let name): result = .instance(registry.instance(named: name))
+            case .instance(let name): result = .instance(registry.instanceRecord(named: name))
             case .instancesAt(let namespace, let service, let revision):
                 result = .instances(try registry.instances(namespace: namespace, service: service, atRevision: revision))
                 context.revision = revision
             case .instanceAt(let name, let revision):
-                result = .instance(try registry.instance(named: name, atRevision: revision))
+                result = .instance(try registry.instanceRecord(named: name, atRevision: revision))
                 context.revision = revision
             case .services(let namespace): result = .services(try registry.services(namespace: namespace))
             case .lease(let lease, let includeKeys):

@@ -112,7 +112,8 @@ public enum NodeResponse: Equatable, Sendable {
 public enum QueryResult: Equatable, Sendable {
     case range(RangeResult)
     case instances(InstanceList)
-    case instance(ServiceInstance?)
+    /// The instance's record (nil: no live instance); `KeyValue.instance` decodes it.
+    case instance(KeyValue?)
     case services(ServiceList)
     case lease(LeaseStatus)
     case leases([LeaseStatus])

@@ -25,8 +25,8 @@ extension APIResponse {
             writer.beginArray()
             for record in list.records { writer.instance(record, cache: &cache) }
             writer.endArray()
-        case .instance(let instance):
-            guard let instance else {
+        case .instance(let record):
+            guard let record else {
                 let error = APIError(
                     status: .notFound, code: "instance_not_found",
                     message: "no live instance with this name; it may have expired or been deregistered")
@@ -35,7 +35,7 @@ extension APIResponse {
                 return response
             }
             writer.key("instance")
-            writer.instance(instance)
+            writer.instance(record, cache: &cache)
         case .services(let list):
             writer.key("services")
             writer.beginArray()
