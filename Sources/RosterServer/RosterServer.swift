@@ -25,8 +25,8 @@ public final class RosterServer {
     /// linearizable etcd read). Through the pointer, reads and writes happen in place. Loop thread only.
     private let driverStorage: UnsafeMutablePointer<NodeDriver<ServerEnvironment>>
     var driver: NodeDriver<ServerEnvironment> {
-        unsafeAddress { UnsafePointer(driverStorage) }
-        unsafeMutableAddress { driverStorage }
+        _read { yield driverStorage.pointee }
+        _modify { yield &driverStorage.pointee }
     }
     /// This member's ID, the cluster ID and the client address as text, computed once: `configuration`
     /// derives them (hashing names, formatting addresses) on every read, and every etcd answer names them.
@@ -35,7 +35,7 @@ public final class RosterServer {
     let clientAddressText: String
     /// The driver's registry, lent in place.
     var registry: RegistryState {
-        unsafeAddress { UnsafePointer(driverStorage.pointer(to: \.registry)!) }
+        _read { yield driverStorage.pointee.registry }
     }
     var transport: PeerTransport!
     var listener: Listener?
