@@ -172,14 +172,18 @@ struct ClientRelayTests {
 
         try runOnLoop(client.handle) { _ in connection.value?.resumeReading() }
         #expect(eventually(seconds: 30) { recorder.closed.value != nil })
-        // The drain reaches the session on the Raft loop one hop after the I/O loop saw it, so possibly after the
-        // client already read the end of the stream.
-        #expect(eventually { record.pressure.value.last == false && record.pressure.value.count.isMultiple(of: 2) })
+        #expect(eventually { record.closed.value == .local })
+        // Reading again drained the session: the script writes its last bytes only after a drain. Whether the session
+        // hears of a drain after that is not fixed: if the last writes took the I/O loop's own queue over its mark,
+        // the close after flush can end the connection as that queue empties, with no report left to send (a
+        // closed session needs none). Rises and drains alternate, starting with the rise.
+        let changes = record.pressure.value
+        #expect(changes.first == true && changes.contains(false), "pressure changes: \(changes)")
+        #expect(zip(changes, changes.dropFirst()).allSatisfy { $0 != $1 }, "pressure changes: \(changes)")
         #expect(record.written.value == ScriptedSession.fillTargetBytes + 3)
         #expect(recorder.received.value == record.written.value)
         #expect(recorder.tail.value.suffix(3) == Array("END".utf8)[...])
         #expect(recorder.closed.value == .endOfFile)
-        #expect(eventually { record.closed.value == .local })
     }
 
     @Test("a local close reaches the session before it returns, and the client sees the socket close")
