@@ -14,7 +14,7 @@ extension RosterServer {
     @discardableResult
     func withDriver<Result>(_ body: (inout NodeDriver<ServerEnvironment>) -> Result) -> Result {
         defer { scheduleFlush() }
-        return body(&driver)
+        return withDriverInPlace(body)
     }
 
     /// Lends the driver for reading as well as changing, without scheduling a Ready loop. Reading a computed
