@@ -246,36 +246,12 @@ extension NodeDriver {
         return evaluate(query, options: readOptions)
     }
 
-    /// A read's answer from the applied state.
+    /// A read's answer from the applied state; a lease's remaining TTL is the leader's own countdown.
     func evaluate(_ query: RegistryQuery, options readOptions: ReadOptions) -> NodeResponse {
-        var context = ReadContext(
-            revision: registry.revision, consistency: readOptions.consistency, leaderContactAgeMilliseconds: leaderContactAge)
-        do {
-            let result: QueryResult
-            switch query {
-            case .range(let request): result = .range(try registry.range(request))
-            case .rangeAt(let request, let revision): result = .range(try registry.range(request, atRevision: revision))
-            case .instances(let namespace, let service): result = .instances(try registry.instances(namespace: namespace, service: service))
-            case .instance(let name): result = .instance(registry.instanceRecord(named: name))
-            case .instancesAt(let namespace, let service, let revision):
-                result = .instances(try registry.instances(namespace: namespace, service: service, atRevision: revision))
-                context.revision = revision
-            case .instanceAt(let name, let revision):
-                result = .instance(try registry.instanceRecord(named: name, atRevision: revision))
-                context.revision = revision
-            case .services(let namespace): result = .services(try registry.services(namespace: namespace))
-            case .lease(let lease, let includeKeys):
-                var status = try registry.timeToLive(lease, includeKeys: includeKeys)
-                if raft.role == .leader, let remaining = keeper.remainingMilliseconds(lease, nowMilliseconds: now) {
-                    status.remainingTTLMilliseconds = remaining
-                }
-                result = .lease(status)
-            case .leases: result = .leases(registry.leases())
-            case .hash(let revision): result = .hash(try registry.stateHash(atRevision: revision))
-            }
-            return .read(result, context)
-        } catch {
-            return .rejected(error, evaluatedAt: registry.revision)
+        let isLeader = raft.role == .leader
+        let now = self.now
+        return registry.answer(query, options: readOptions, leaderContactAgeMilliseconds: leaderContactAge) { lease in
+            isLeader ? keeper.remainingMilliseconds(lease, nowMilliseconds: now) : nil
         }
     }
 }

@@ -21,15 +21,26 @@ final class ClientIOLoop {
     private var unreportedEndpoints: [RelayEndpoint] = []
     private var isFlushScheduled = false
     private var loop: EventLoop?
+    /// Answers serializable reads on this loop; nil when the node has none (`--io-threads 0` has no I/O loops).
+    let localReads: LocalReadServer?
+    /// How long a connection this loop serves may stay silent (the session's idle timeout, which it hands over
+    /// with the connection's requests).
+    let idleTimeoutMilliseconds: UInt64
 
     /// Unreported sent bytes of one connection past which they are reported this turn. Far below the high-water
     /// mark, so a session never waits for a drain that only an unreported acknowledgement would show.
     static let urgentAcknowledgementBytes = 64 * 1024
 
-    init(index: Int, raft: EventLoopHandle, receiver: LoopConfined<ClientIOLoops>) {
+    init(
+        index: Int, raft: EventLoopHandle, receiver: LoopConfined<ClientIOLoops>, localReads: LocalReadServer?,
+        idleTimeout: Duration
+    ) {
         self.index = index
         self.raft = raft
         self.receiver = receiver
+        self.localReads = localReads
+        self.idleTimeoutMilliseconds = UInt64(idleTimeout.components.seconds) * 1_000
+            + UInt64(idleTimeout.components.attoseconds / 1_000_000_000_000_000)
     }
 
     /// Carries out the Raft loop's commands, in order.
@@ -50,6 +61,8 @@ final class ClientIOLoop {
                 endpoints[id]?.connection?.close()
             case .consumed(let id, let bytes):
                 endpoints[id]?.consumed(bytes)
+            case .idle(let id, let readsConsumed):
+                endpoints[id]?.sessionIsIdle(readsConsumed: readsConsumed, on: loop)
             }
         }
     }
@@ -123,6 +136,13 @@ final class RelayEndpoint: ConnectionDelegate {
     /// Bytes passed to the Raft loop that its session has not reported taken.
     private var inboundInFlight = 0
     private var isReadingPaused = false
+    /// Reads passed to the Raft loop, to match against the session's `idle` report.
+    private var readsRelayed: UInt64 = 0
+    /// True while the session is idle and every read it was sent is answered: this loop may then answer the next
+    /// request itself, and until it passes one on, it also times the connection's silence (`idleTimeout`).
+    private var servesLocally = false
+    private var lastLocalActivity: UInt64 = 0
+    private var idleTimer: TimerID?
 
     init(id: UInt64, relay: ClientIOLoop) {
         self.id = id
@@ -141,7 +161,39 @@ final class RelayEndpoint: ConnectionDelegate {
         relay.report(.connected(id: id, peerCommonName: connection.peerCommonName))
     }
 
+    /// The session reported itself idle after `readsConsumed` reads. Reads still on their way to it keep the
+    /// connection with the session (their answers come first); it reports idle again once they are answered.
+    func sessionIsIdle(readsConsumed: UInt64, on loop: EventLoop) {
+        guard readsConsumed == readsRelayed, relay.localReads != nil, connection != nil else { return }
+        servesLocally = true
+        lastLocalActivity = MonotonicClock.milliseconds()
+        if idleTimer == nil { armIdleTimer(on: loop, afterMilliseconds: relay.idleTimeoutMilliseconds) }
+    }
+
+    private func armIdleTimer(on loop: EventLoop, afterMilliseconds delay: UInt64) {
+        idleTimer = loop.schedule(after: .milliseconds(delay)) { [weak self] in self?.idleTimerFired(on: loop) }
+    }
+
+    /// Closes a connection this loop serves that stayed silent for the idle timeout, as its session would.
+    private func idleTimerFired(on loop: EventLoop) {
+        idleTimer = nil
+        guard servesLocally, let connection else { return }
+        let silentFor = MonotonicClock.milliseconds() &- lastLocalActivity
+        let timeout = relay.idleTimeoutMilliseconds
+        guard silentFor >= timeout else { return armIdleTimer(on: loop, afterMilliseconds: timeout - silentFor) }
+        connection.close()
+    }
+
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        if servesLocally {
+            if connection.outboundBytes == 0, let answer = relay.localReads?.answer(bytes) {
+                lastLocalActivity = MonotonicClock.milliseconds()
+                connection.write(answer)
+                return
+            }
+            servesLocally = false
+        }
+        readsRelayed += 1
         relay.report(.read(id: id, bytes: Array(bytes)))
         inboundInFlight += bytes.count
         if !isReadingPaused && inboundInFlight > Self.inboundBoundBytes {
@@ -160,6 +212,9 @@ final class RelayEndpoint: ConnectionDelegate {
 
     func connection(_ connection: Connection, didCloseWith reason: Connection.CloseReason) {
         self.connection = nil
+        servesLocally = false
+        if let idleTimer { connection.loop.cancel(idleTimer) }
+        idleTimer = nil
         relay.report(.closed(id: id, reason: reason))
     }
 }

@@ -1,3 +1,4 @@
+import HTTP
 import Posix
 
 /// The I/O threads that carry client connections, seen from the Raft loop (`--io-threads N`, N > 0).
@@ -33,15 +34,27 @@ final class ClientIOLoops {
     private var nextLoop = 0
     private var nextID: UInt64 = 1
 
+    /// Serializable reads the I/O loops answer themselves, from the view the Raft loop publishes.
+    let localReads: LocalReads
+    /// Called after each batch of events from an I/O loop is handled (the server publishes a view an I/O loop
+    /// asked for meanwhile).
+    var afterEvents: (() -> Void)?
+
     /// Starts `count` I/O threads.
+    /// - Parameter idleTimeout: how long a connection an I/O loop serves may stay silent.
     /// - Throws: `SystemError` if a thread, its epoll or its eventfd cannot be created.
-    init(count: Int, loop: EventLoop) throws(SystemError) {
+    init(count: Int, loop: EventLoop, parserLimits: HTTPParserLimits, idleTimeout: Duration) throws(SystemError) {
         precondition(count > 0, "ClientIOLoops needs at least one thread")
         self.loop = loop
         self.commands = Array(repeating: [], count: count)
+        self.localReads = LocalReads(ioLoops: count)
         let receiver = LoopConfined(self)
         for index in 0..<count {
-            sides.append(LoopConfined(ClientIOLoop(index: index, raft: loop.handle, receiver: receiver)))
+            let server = LocalReadServer(reads: localReads, statistics: localReads.statistics[index], parserLimits: parserLimits)
+            sides.append(
+                LoopConfined(
+                    ClientIOLoop(
+                        index: index, raft: loop.handle, receiver: receiver, localReads: server, idleTimeout: idleTimeout)))
             threads.append(try EventLoopThread(name: "roster-io-\(index + 1)"))
         }
     }
@@ -94,6 +107,7 @@ final class ClientIOLoops {
                 connections[id]?.didClose(reason)
             }
         }
+        afterEvents?()
     }
 
     /// Forgets a connection that closed.

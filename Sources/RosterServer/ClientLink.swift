@@ -26,6 +26,10 @@ protocol ClientLink: AnyObject {
     func closeAfterFlush()
     /// Closes now, dropping queued bytes; the delegate hears `.local` before this returns.
     func closeNow()
+    /// The session is idle: it answered every request it read and holds no partial one. Returns true when the
+    /// link took the connection over until the next request it passes on (an I/O loop answering serializable
+    /// reads itself, `LocalReadServer`), timing its silence meanwhile; false when the session keeps timing it.
+    func handOverIdle() -> Bool
 }
 
 /// Receives a `ClientLink`'s events on the session's loop; mirrors `ConnectionDelegate`.
@@ -38,6 +42,7 @@ protocol ClientLinkDelegate: AnyObject {
 
 extension Connection: ClientLink {
     func closeNow() { close(.local) }
+    func handOverIdle() -> Bool { false }
     var peerCommonName: String? { (security as? TLSConnectionSecurity)?.engine.peerCommonName }
 }
 

@@ -13,6 +13,9 @@ enum RelayCommand: Sendable {
     /// The session has taken this many of the bytes read for it, so reading may go on (see
     /// `RelayEndpoint.inboundBoundBytes`).
     case consumed(id: UInt64, bytes: Int)
+    /// The session has answered everything it read (`readsConsumed` reads so far) and holds no partial request:
+    /// the I/O loop may answer the connection's next requests itself (`LocalReadServer`) until it hands one on.
+    case idle(id: UInt64, readsConsumed: UInt64)
 }
 
 /// What an I/O loop tells the Raft loop about a client connection it carries.

@@ -160,7 +160,12 @@ final class ClientSession: ClientLinkDelegate {
         let request: HTTPRequest
         do {
             guard let next = try parser.nextRequest() else {
-                if parser.isIdle { armIdleTimer() } else if !isTimingPartialRequest { armIdleTimer(partial: true) }
+                if parser.isIdle {
+                    // Once the protocol is known to be HTTP/1.1, the I/O loop may answer the next reads itself.
+                    if prefaceProbe == nil, connection.handOverIdle() { disarmIdleTimer() } else { armIdleTimer() }
+                } else if !isTimingPartialRequest {
+                    armIdleTimer(partial: true)
+                }
                 return
             }
             request = next

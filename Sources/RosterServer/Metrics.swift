@@ -15,6 +15,13 @@ struct Metrics {
             if let bucket = Self.bounds.firstIndex(where: { seconds <= $0 }) { counts[bucket] += 1 }
         }
 
+        /// Adds another histogram's observations (the I/O loops' local reads to the Raft loop's requests).
+        mutating func add(_ other: Histogram) {
+            count += other.count
+            sum += other.sum
+            for position in counts.indices { counts[position] += other.counts[position] }
+        }
+
         func render(_ name: String, help: String, into text: inout String) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
             var cumulative: UInt64 = 0
@@ -38,6 +45,9 @@ struct Metrics {
     /// Requests refused for auth reasons (no or bad token, permission denied, password worker full).
     var authRefusals: UInt64 = 0
     var peerDisconnects: UInt64 = 0
+    /// Serializable reads the I/O loops answered from the published view (`LocalReadServer`), also counted in
+    /// `requests` and `requestLatency`.
+    var localReads: UInt64 = 0
 
     /// Renders every metric; `gauges` are values the caller reads from the node at render time.
     func render(gauges: [(name: String, help: String, value: Double)]) -> String {
@@ -55,6 +65,8 @@ struct Metrics {
         text += "# HELP roster_watchers Active watches (one watch stream may carry many).\n# TYPE roster_watchers gauge\nroster_watchers \(watchers)\n"
         text += "# HELP roster_requests_total Client requests by kind.\n# TYPE roster_requests_total counter\n"
         for kind in requests.keys.sorted() { text += "roster_requests_total{kind=\"\(kind)\"} \(requests[kind]!)\n" }
+        text += "# HELP roster_local_reads_total Serializable reads answered on an I/O loop, without the Raft loop.\n"
+        text += "# TYPE roster_local_reads_total counter\nroster_local_reads_total \(localReads)\n"
         text += "# HELP roster_peer_disconnects_total Peer connections lost.\n# TYPE roster_peer_disconnects_total counter\n"
         text += "roster_peer_disconnects_total \(peerDisconnects)\n"
         fsync.render("roster_fsync_seconds", help: "Duration of each persist (write plus fsync).", into: &text)

@@ -30,6 +30,8 @@ final class RelayedConnection: ClientLink {
     private var isRemoteOverLimit = false
     /// Bytes read and handed to the session since the I/O loop was last told (see `RelayEndpoint`).
     private var unreportedConsumedBytes = 0
+    /// Reads handed to the session, for `handOverIdle`.
+    private var readsDelivered: UInt64 = 0
 
     init(id: UInt64, ioLoop: Int, peer: SocketAddress, relay: ClientIOLoops, delegate: any ClientLinkDelegate) {
         self.id = id
@@ -69,6 +71,13 @@ final class RelayedConnection: ClientLink {
         didClose(.local)
     }
 
+    /// Lets the I/O loop answer the next requests itself (`RelayCommand.idle`); it also times the silence.
+    func handOverIdle() -> Bool {
+        guard !isClosed else { return false }
+        relay.send(.idle(id: id, readsConsumed: readsDelivered), to: ioLoop)
+        return true
+    }
+
     // MARK: - Events from the I/O loop
 
     func didConnect(peerCommonName: String?) {
@@ -79,6 +88,7 @@ final class RelayedConnection: ClientLink {
 
     func didRead(_ bytes: [UInt8]) {
         guard !isClosed else { return }
+        readsDelivered += 1
         bytes.withUnsafeBytes { delegate?.link(self, didRead: $0) }
         unreportedConsumedBytes += bytes.count
         if unreportedConsumedBytes >= RelayEndpoint.inboundBoundBytes / 4 && !isClosed {

@@ -44,6 +44,10 @@ extension RosterServer {
         armLeaseTimer()
         for seconds in fsyncs { metrics.fsync.observe(seconds) }
         let processed = MonotonicClock.seconds()
+        // Before this Ready's answers leave: an I/O loop must not answer a client's read from a view older than
+        // a write that client was told about.
+        noteLocalReadState()
+        publishLocalReadsIfWanted()
         carryOut(effects)
         // The answers leave for the I/O threads now, not on the next loop turn.
         clientLoops?.flush()
@@ -139,5 +143,25 @@ extension RosterServer {
         for session in grpcSessions.values where session.grpc?.hasWatches == true {
             session.grpc?.publish(batches, registry: registry)
         }
+    }
+
+    // MARK: - Local reads
+
+    /// Tells the I/O loops' local reads where the node stands now; see `LocalReads`.
+    func noteLocalReadState() {
+        guard let localReads = clientLoops?.localReads else { return }
+        let raft = lastStatus.raft
+        let key = LocalReadGate.Key(
+            appliedIndex: registry.lastAppliedIndex, revision: registry.revision, leader: raft.leader, term: raft.term,
+            allowsLocalReads: raft.allowsLocalReads, isShuttingDown: isShuttingDown)
+        let contactAt = lastStatus.leaderContactAgeMilliseconds.map { MonotonicClock.milliseconds() &- $0 }
+        localReads.noteState(key, leaderContactAtMilliseconds: contactAt)
+    }
+
+    /// Hands the I/O loops a view of the applied state if one of them asked for a newer one.
+    func publishLocalReadsIfWanted() {
+        guard let localReads = clientLoops?.localReads else { return }
+        localReads.publishIfWanted(
+            registry: registry, isLeader: lastStatus.raft.role == .leader, makeContext: { context })
     }
 }

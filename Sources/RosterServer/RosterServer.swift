@@ -167,7 +167,12 @@ public final class RosterServer {
         transport.ownClientAddress = clientAddressText
         transport.onPeerClientAddress = { [unowned self] peer, address in self.peerClientAddresses[peer] = address }
         transport.update(members: driver.memberDirectory)
-        if configuration.ioThreads > 0 { clientLoops = try ClientIOLoops(count: configuration.ioThreads, loop: loop) }
+        if configuration.ioThreads > 0 {
+            let clientLoops = try ClientIOLoops(
+                count: configuration.ioThreads, loop: loop, parserLimits: parserLimits, idleTimeout: idleTimeout)
+            clientLoops.afterEvents = { [unowned self] in self.publishLocalReadsIfWanted() }
+            self.clientLoops = clientLoops
+        }
         listener = try Listener(
             on: configuration.clientAddress, loop: loop,
             onError: { [unowned self] error in self.logger.warning("accept failed", ["error": "\(error)"]) },
@@ -221,6 +226,14 @@ public final class RosterServer {
 
     func metricsText() -> String {
         let raft = lastStatus.raft
+        var metrics = self.metrics
+        if let localReads = clientLoops?.localReads {
+            // Reads the I/O loops answered count as requests like any other.
+            let local = localReads.mergedLatency()
+            metrics.requestLatency.add(local)
+            metrics.requests["read", default: 0] += local.count
+            metrics.localReads = local.count
+        }
         return metrics.render(gauges: [
             ("roster_raft_term", "Current Raft term.", Double(raft.term.rawValue)),
             ("roster_raft_commit_index", "Highest committed log index.", Double(raft.commitIndex.rawValue)),

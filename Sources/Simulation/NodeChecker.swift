@@ -93,12 +93,18 @@ struct NodeChecker {
 
     // MARK: - Reads
 
-    /// A read's answer: linearizable ones see every write acknowledged before they began; local ones
-    /// never come from a node below what it applied before it restarted.
-    func checkRead(on node: NodeID, context: ReadContext, mustSee: Revision, fence: Revision) throws(Violation) {
+    /// A read's answer: linearizable ones see every write acknowledged before they began; every read sees the
+    /// writes the node it read from had acknowledged before it began (`ownWrites`: a client reads its own writes);
+    /// local ones never come from a node below what it applied before it restarted.
+    func checkRead(on node: NodeID, context: ReadContext, mustSee: Revision, ownWrites: Revision, fence: Revision) throws(Violation) {
         if context.consistency == .linearizable && context.revision < mustSee {
             throw violation(
                 "linearizable read", "node \(node) answered at revision \(context.revision), missing acknowledged revision \(mustSee)")
+        }
+        if context.revision < ownWrites {
+            throw violation(
+                "read your writes",
+                "node \(node) answered a \(context.consistency) read at revision \(context.revision), below revision \(ownWrites) it had acknowledged before the read began")
         }
         if context.revision < fence {
             throw violation("read fence", "node \(node) served a read at revision \(context.revision), below revision \(fence) it applied before restarting")

@@ -14,6 +14,9 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
     case snapshotLabelledLate = "snapshot-labelled-late"
     case readJoinsEarlierReadIndex = "read-joins-earlier-read-index"
     case localAnswerWithoutFence = "local-answer-without-fence"
+    /// A view of the applied state (the server's I/O loops answer serializable reads from one) answers after its
+    /// generation passed (`LocalReadGate`).
+    case staleLocalView = "stale-local-view"
 
     var raftFault: RaftFault? {
         switch self {

@@ -32,7 +32,8 @@ struct SimClients {
         case keepAlive(holder: Int, LeaseID)
         case deregister(holder: Int)
         case write
-        case read(mustSee: Revision)
+        /// `ownWrites`: the highest revision of a write the node read from had acknowledged when the read began.
+        case read(mustSee: Revision, ownWrites: Revision)
         case admin
         /// The liveness phase's write.
         case marker

@@ -32,6 +32,12 @@ struct SimNode {
     var watch: SimWatch?
     /// The periodic snapshot its (simulated) snapshot worker is writing, if any.
     var snapshotWrite: SimSnapshotWrite?
+    /// The highest revision of a write this node acknowledged to a client: its reads must reflect it.
+    var acknowledgedRevision: Revision = .zero
+    /// When a view of the applied state may answer serializable reads, as the server's I/O loops do; the gate and
+    /// the view are the process's, so a restart starts without them.
+    var readGate = LocalReadGate()
+    var readView: SimReadView?
 
     /// Role and term as of the node's last input (copies, so that finding the leader copies no log).
     var role: RaftRole = .follower
@@ -46,6 +52,8 @@ struct SimNode {
     mutating func run(_ driver: NodeDriver<SimEnvironment>) {
         cell = DriverCell(driver)
         parked = nil
+        readGate = LocalReadGate()
+        readView = nil
     }
 
     init(id: NodeID, name: String, environment: SimEnvironment) {
@@ -114,4 +122,11 @@ struct RaftSignature: Equatable {
         lastTerm = raft.entries.last?.term
         snapshotIndex = raft.snapshotMetadata.index
     }
+}
+
+/// A copy of a node's applied state published for serializable reads (the server's `LocalReads.View`).
+struct SimReadView {
+    let registry: RegistryState
+    let generation: UInt64
+    let mayAnswer: Bool
 }

@@ -21,7 +21,9 @@ extension Simulator {
         if Int(random.next() % 100) < options.readPercent, let target = pick(liveIDs) {
             let consistency: Consistency = random.next() % 3 == 0 ? .serializable : .linearizable
             let query: RegistryQuery = random.next() % 2 == 0 ? .instances(namespace: "sim", service: "svc0") : .range(RangeRequest(.prefix([])))
-            try submit(.read(query, ReadOptions(consistency: consistency)), to: target, purpose: .read(mustSee: nodeChecker.highestAcknowledged))
+            try submit(
+                .read(query, ReadOptions(consistency: consistency)), to: target,
+                purpose: .read(mustSee: nodeChecker.highestAcknowledged, ownWrites: nodes[target].acknowledgedRevision))
         }
         if random.next() % 200 == 0, let target = pick(liveIDs.filter { nodes[$0].watch == nil }) {
             try openWatch(on: target)
@@ -95,11 +97,31 @@ extension Simulator {
             id.rawValue % 2 == 0, nodes[node].isUp
         {
             nodes[node].box.driver.environment.nowMilliseconds = nowMilliseconds
-            if let response = nodes[node].box.driver.answerLocally(query, options: readOptions) {
+            if let response = viewAnswer(query, options: readOptions, on: node) ?? nodes[node].box.driver.answerLocally(query, options: readOptions) {
                 return try answered(id, response, on: node)
             }
         }
         try input(node) { $0.submit(request, id: id) }
+    }
+
+    /// A serializable read's answer from the node's published view, as the server's I/O loops give it: only from a
+    /// view of the current generation (planted fault `staleLocalView`: from any view); otherwise nil, and a view is
+    /// asked for. The answer is then the one `answerLocally` gives, from the same state.
+    mutating func viewAnswer(_ query: RegistryQuery, options readOptions: ReadOptions, on node: NodeID) -> NodeResponse? {
+        let current = nodes[node].readGate.generation
+        guard let view = nodes[node].readView,
+            LocalReadGate.answers(viewGeneration: view.generation, current: current)
+                || options.plantedFaults.contains(.staleLocalView)
+        else {
+            nodes[node].readGate.isViewWanted = true
+            return nil
+        }
+        guard view.mayAnswer, query.isAnsweredByStateAlone, view.registry.revision >= (readOptions.minRevision ?? .zero) else {
+            return nil
+        }
+        statistics.viewReads += 1
+        let age = nodes[node].box.driver.status.leaderContactAgeMilliseconds
+        return view.registry.answer(query, options: readOptions, leaderContactAgeMilliseconds: age)
     }
 
     /// Checks an answer and moves its client on.
@@ -114,6 +136,7 @@ extension Simulator {
         if case .written(let applied) = response {
             try nodeChecker.acknowledge(applied, from: node)
             statistics.acknowledgedWrites += 1
+            nodes[node].acknowledgedRevision = max(nodes[node].acknowledgedRevision, applied.revision)
         }
         switch (waiting.purpose, response) {
         case (.grant(let holder), .written(let applied)):
@@ -148,9 +171,10 @@ extension Simulator {
             if clients.holders[holder].lease == lease { clients.replace(holder) }
         case (.keepAlive(let holder, _), .failed):
             clients.holders[holder].nextRenewalAt = nowMilliseconds
-        case (.read(let mustSee), .read(_, let context)):
+        case (.read(let mustSee, let ownWrites), .read(_, let context)):
             statistics.servedReads += 1
-            try nodeChecker.checkRead(on: node, context: context, mustSee: mustSee, fence: nodes[node].revisionFence)
+            try nodeChecker.checkRead(
+                on: node, context: context, mustSee: mustSee, ownWrites: ownWrites, fence: nodes[node].revisionFence)
         case (.marker, .written(let applied)):
             markerAcknowledged = applied.revision
         case (.admin, .admin(.membershipChanged)):

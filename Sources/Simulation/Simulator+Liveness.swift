@@ -86,6 +86,8 @@ extension Simulator {
     public struct Statistics: Sendable, CustomStringConvertible {
         public var acknowledgedWrites = 0
         public var servedReads = 0
+        /// Serializable reads answered from a published view of a node's state (`LocalReadGate`).
+        public var viewReads = 0
         public var keepAlives = 0
         /// Registrations with a lease (grant and register in one request) acknowledged.
         public var registrationsWithLease = 0
@@ -102,6 +104,7 @@ extension Simulator {
         public mutating func add(_ other: Statistics) {
             acknowledgedWrites += other.acknowledgedWrites
             servedReads += other.servedReads
+            viewReads += other.viewReads
             keepAlives += other.keepAlives
             registrationsWithLease += other.registrationsWithLease
             expiredLeases += other.expiredLeases
@@ -115,7 +118,7 @@ extension Simulator {
         }
 
         public var description: String {
-            "elections:\(elections) acked:\(acknowledgedWrites) reads:\(servedReads) keepalives:\(keepAlives) "
+            "elections:\(elections) acked:\(acknowledgedWrites) reads:\(servedReads) view-reads:\(viewReads) keepalives:\(keepAlives) "
                 + "leased-registrations:\(registrationsWithLease) expired:\(expiredLeases) "
                 + "watched:\(watchedEvents) crashes:\(crashes) snapshots:\(snapshotsInstalled) membership:\(membershipChanges) "
                 + "transfers:\(transfers) partitions:\(partitions)"

@@ -138,7 +138,22 @@ public struct Simulator {
         if nodes[id].role != .leader { nodes[id].registryBefore = nodes[id].box.driver.registry }
         body(&nodes[id].box.driver)
         let effects = nodes[id].box.driver.processReady()
+        if nodes[id].isUp { noteReadGate(id) }
         try carryOut(effects, of: id)
+    }
+
+    /// Moves a node's read gate to where it stands after a Ready and before its answers leave, and publishes a view
+    /// of its applied state if a read asked for one, as the server does (`LocalReads`).
+    mutating func noteReadGate(_ id: NodeID) {
+        let driver = nodes[id].box.driver
+        let status = driver.status
+        let key = LocalReadGate.Key(
+            appliedIndex: driver.registry.lastAppliedIndex, revision: driver.registry.revision, leader: status.raft.leader,
+            term: status.raft.term, allowsLocalReads: status.raft.allowsLocalReads)
+        nodes[id].readGate.note(key)
+        if let generation = nodes[id].readGate.takePublication() {
+            nodes[id].readView = SimReadView(registry: driver.registry, generation: generation, mayAnswer: LocalReadGate.mayAnswer(key))
+        }
     }
 
     /// Carries out a node's effects: sends onto the network, changes to the watch checker, answers to

@@ -6,6 +6,7 @@
 // delegate; a client loop thread connects with a plain `Connection`. Outcomes are recorded in `Shared` values and
 // awaited by polling against a deadline.
 import Glibc
+import HTTP
 import Posix
 @testable import RosterServer
 import Testing
@@ -114,7 +115,7 @@ struct ClientRelayTests {
         throws -> (port: UInt16, relay: LoopBound<ClientIOLoops>)
     {
         try runOnLoop(raft.handle) { loop in
-            let relay = try ClientIOLoops(count: 2, loop: loop)
+            let relay = try ClientIOLoops(count: 2, loop: loop, parserLimits: HTTPParserLimits(), idleTimeout: .seconds(60))
             let listener = try Listener(on: .loopback(port: 0), loop: loop) { socket, peer in
                 relay.adopt(socket, peer: peer, security: nil, delegate: ScriptedSession(script, record: record))
             }

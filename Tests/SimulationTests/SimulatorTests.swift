@@ -88,6 +88,9 @@ struct SimulatorTests {
             // A node restarted behind the state it served before answered a serializable read at once from its older
             // applied state.
             (PlantedFault.localAnswerWithoutFence, UInt64(152), "read fence"),
+            // A serializable read was answered from a view of a follower's state published before that follower
+            // applied (and acknowledged) a write of the same client's.
+            (PlantedFault.staleLocalView, UInt64(16), "read your writes"),
         ])
     func plantedFaultCaught(fault: PlantedFault, seed: UInt64, property: String) throws {
         var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [fault]))

@@ -1,0 +1,55 @@
+import HTTP
+import Posix
+import Registry
+import RosterAPI
+import RosterNode
+
+/// Answers serializable reads on an I/O loop, from the view the Raft loop published (`LocalReads`), so a
+/// discovery read costs no hand-off to the Raft loop and back and runs on the I/O thread's core.
+///
+/// Only what the view answers exactly as the Raft loop would is taken: one complete HTTP/1.1 keep-alive request
+/// in one read, routed to a serializable read the state alone answers (`RegistryQuery.isAnsweredByStateAlone`),
+/// whose minimum revision the view has reached and whose answer is small enough to write whole, while auth is
+/// off and the view is of the current generation. Anything else goes to the Raft loop unchanged, which answers
+/// it as it always did. Owned by one I/O thread.
+final class LocalReadServer {
+    private let reads: LocalReads
+    private let statistics: LocalReads.Statistics
+    private let parserLimits: HTTPParserLimits
+    private var parser: HTTPRequestParser
+    private var cache = InstanceJSONCache()
+
+    init(reads: LocalReads, statistics: LocalReads.Statistics, parserLimits: HTTPParserLimits) {
+        self.reads = reads
+        self.statistics = statistics
+        self.parserLimits = parserLimits
+        self.parser = HTTPRequestParser(limits: parserLimits)
+    }
+
+    /// The whole answer to `bytes` when they are one request this loop may answer; nil otherwise (the bytes then
+    /// go to the Raft loop's session, untouched).
+    func answer(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        let started = MonotonicClock.seconds()
+        guard let view = reads.currentView(), view.mayAnswer, !view.registry.auth.isEnabled,
+            let request = parseOne(bytes), request.keepAlive, request.method == "GET"
+        else { return nil }
+        guard case .node(.read(let query, let options)) = APIAdapter.route(request, limits: view.registry.limits),
+            options.consistency == .serializable, query.isAnsweredByStateAlone,
+            view.registry.revision >= (options.minRevision ?? .zero)
+        else { return nil }
+        let age = reads.leaderContactAge(isLeader: view.isLeader, nowMilliseconds: MonotonicClock.milliseconds())
+        let response = view.registry.answer(query, options: options, leaderContactAgeMilliseconds: age)
+        guard case .whole(let answer) = APIAdapter.answer(response, context: view.context, cache: &cache) else { return nil }
+        let seconds = MonotonicClock.seconds() - started
+        statistics.latency.withLock { $0.observe(seconds) }
+        return answer
+    }
+
+    /// The request `bytes` hold when they hold exactly one, whole; the parser is left empty either way.
+    private func parseOne(_ bytes: UnsafeRawBufferPointer) -> HTTPRequest? {
+        parser.append(bytes)
+        if let request = try? parser.nextRequest(), parser.isIdle { return request }
+        parser = HTTPRequestParser(limits: parserLimits)
+        return nil
+    }
+}

@@ -1,0 +1,107 @@
+// Goal: serializable reads that the I/O loops answer from a published view of the applied state
+// (`LocalReadServer`) are the Raft loop's answers byte for byte, are really answered there (counted in
+// `roster_local_reads_total`), and keep the promise the Raft loop keeps: on a follower, a client that was told a
+// write succeeded reads it on any connection to that node, at once, with no older revision after it. With auth on,
+// the I/O loops answer nothing, so no read passes by the permission check.
+// Method: real `roster` processes (one, or three for the follower case) with two I/O threads; keep-alive
+// connections that each make one request at a time; metrics read from /metrics.
+import Foundation
+import RosterTestSupport
+import Testing
+
+@Suite("Serializable reads answered on I/O loops", .serialized)
+struct IOLoopReadsIntegrationTests {
+    static func localReads(_ cluster: ProcessCluster, node: Int) -> Int {
+        let text = cluster.request("GET", "/metrics", on: node)?.text ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("roster_local_reads_total ") }
+        return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
+    }
+
+    @Test("a keep-alive connection's reads are answered on the I/O loop, exactly as the Raft loop answers them")
+    func sameAnswers() throws {
+        let cluster = try ProcessCluster(size: 1, extraFlags: ["--io-threads", "2"])
+        try cluster.startAll()
+        _ = try cluster.waitForLeader()
+        let port = cluster.nodes[0].clientPort
+        for id in ["a", "b", "c"] {
+            let put = TestHTTP.request("PUT", port: port, path: "/v1/services/web/instances/\(id)", body: #"{"endpoints":["http://\#(id):1"]}"#)
+            #expect(put?.status == 200)
+        }
+        let paths = [
+            "/v1/services/web?consistency=serializable", "/v1/services/web/instances/b?consistency=serializable",
+            "/v1/services/web/instances/zz?consistency=serializable", "/v1/services?consistency=serializable",
+            "/v1/kv/%2Fregistry?prefix=true&keys_only=true&consistency=serializable",
+            "/v1/services/web?consistency=serializable&min_revision=2",
+        ]
+        let client = try #require(KeepAliveClient(port: port))
+        _ = client.request("GET", "/healthz")  // The first request on a connection always goes to the Raft loop.
+        // The first read after the writes finds no view of the current state: the Raft loop answers it and publishes one.
+        _ = client.request("GET", paths[0])
+        let before = Self.localReads(cluster, node: 0)
+        var localAnswers: [HTTPResult] = []
+        for path in paths { localAnswers.append(try #require(client.request("GET", path))) }
+        let after = Self.localReads(cluster, node: 0)
+        #expect(after - before == paths.count, "local reads \(before) → \(after)")
+
+        // The same requests, each on a new connection: the first request of a connection is the Raft loop's.
+        for (path, local) in zip(paths, localAnswers) {
+            let raft = try #require(TestHTTP.request("GET", port: port, path: path))
+            #expect(raft.status == local.status, "\(path)")
+            #expect(raft.text == local.text, "\(path)")
+            #expect(raft.headers == local.headers, "\(path)")
+        }
+    }
+
+    @Test("on a follower, a write told to one connection is read at once on another, never an older revision after")
+    func followerReadsItsOwnWrites() throws {
+        let cluster = try ProcessCluster(size: 3, extraFlags: ["--io-threads", "2"])
+        try cluster.startAll()
+        let leader = try cluster.waitForLeader()
+        let follower = (leader + 1) % 3
+        let port = cluster.nodes[follower].clientPort
+        let writer = try #require(KeepAliveClient(port: port))
+        let readers = try (0..<3).map { _ in try #require(KeepAliveClient(port: port)) }
+        for reader in readers { _ = reader.request("GET", "/healthz") }
+        let before = Self.localReads(cluster, node: follower)
+        var lastRevision = [0, 0, 0]
+        for number in 0..<60 {
+            let put = try #require(writer.request("PUT", "/v1/kv/seq", body: #"{"value":"\#(number)"}"#))
+            #expect(put.status == 200)
+            // Two reads per connection after each write: the first finds the view older than the write and goes to the
+            // Raft loop (asking for a new view), the second is answered from the new view on the I/O loop.
+            for (index, reader) in readers.enumerated() {
+                for _ in 0..<2 {
+                    let get = try #require(reader.request("GET", "/v1/kv/seq?consistency=serializable"))
+                    #expect(get.status == 200)
+                    #expect(get.text.contains("\"value\":\"\(number)\""), "read after write \(number): \(get.text)")
+                    let revision = Int(get.headers["x-roster-revision"] ?? "") ?? 0
+                    #expect(revision >= lastRevision[index], "revision \(revision) after \(lastRevision[index])")
+                    lastRevision[index] = revision
+                }
+            }
+        }
+        let after = Self.localReads(cluster, node: follower)
+        #expect(after - before >= 60, "the I/O loops answered \(after - before) of 360 reads")
+    }
+
+    @Test("with auth on, reads without a token are refused: the I/O loops answer nothing")
+    func authOnAnswersNothingLocally() throws {
+        let cluster = try ProcessCluster(size: 1, extraFlags: ["--io-threads", "2", "--auth-password-iterations", "1000"])
+        try cluster.startAll()
+        _ = try cluster.waitForLeader()
+        let port = cluster.nodes[0].clientPort
+        let user = cluster.request("POST", "/v1/auth/users", on: 0, body: #"{"name":"root","password":"pw"}"#, timeoutSeconds: 60)
+        #expect(user?.status == 200)
+        #expect(cluster.request("PUT", "/v1/auth/users/root/roles/root", on: 0)?.status == 200)
+        let client = try #require(KeepAliveClient(port: port))
+        let open = try #require(client.request("GET", "/v1/services?consistency=serializable"))
+        #expect(open.status == 200)
+        #expect(cluster.request("POST", "/v1/auth/enable", on: 0)?.status == 200)
+        let before = Self.localReads(cluster, node: 0)
+        for _ in 0..<5 {
+            let refused = try #require(client.request("GET", "/v1/services?consistency=serializable"))
+            #expect(refused.status == 401, "\(refused.status) \(refused.text)")
+        }
+        #expect(Self.localReads(cluster, node: 0) == before)
+    }
+}
