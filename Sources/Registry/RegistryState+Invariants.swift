@@ -31,7 +31,8 @@ extension RegistryState {
         }
         if let problem = layoutLinkProblem() { preconditionFailure(problem) }
         precondition(counts == instanceCounts, "instance counts \(instanceCounts) differ from records \(counts)")
-        for (id, lease) in leaseTable {
+        leaseTable.forEach { lease in
+            let id = lease.id
             precondition(lease.keys.count == leaseKeys[id] ?? 0, "\(id) lists keys not attached to it")
             precondition(
                 lease.remainingTTLMilliseconds >= 0 && lease.remainingTTLMilliseconds <= lease.grantedTTLMilliseconds,

@@ -16,7 +16,7 @@ extension RegistryState {
     /// Every live lease without its keys, by ID, etcd's `LeaseLeases`.
     /// - Complexity: O(l log l).
     public func leases() -> [LeaseStatus] {
-        leaseTable.keys.sorted().map { status(of: leaseTable[$0]!, includeKeys: false) }
+        leaseTable.ids.sorted().map { status(of: leaseTable[$0]!, includeKeys: false) }
     }
 
     /// Number of live leases.
@@ -95,11 +95,9 @@ extension RegistryState {
     /// once a second, against one checkpoint per silent lease per second before.
     mutating func applyElapseLeases(_ milliseconds: UInt64) -> Result<CommandResponse, RegistryRejection> {
         let elapsed = Int64(clamping: milliseconds)
-        var index = leaseTable.values.startIndex
-        while index != leaseTable.values.endIndex {
-            let remaining = leaseTable.values[index].remainingTTLMilliseconds
-            leaseTable.values[index].remainingTTLMilliseconds = remaining > elapsed ? remaining - elapsed : 0
-            leaseTable.values.formIndex(after: &index)
+        leaseTable.updateEach { lease in
+            let remaining = lease.remainingTTLMilliseconds
+            lease.remainingTTLMilliseconds = remaining > elapsed ? remaining - elapsed : 0
         }
         return .success(.leasesCheckpointed(count: leaseTable.count))
     }

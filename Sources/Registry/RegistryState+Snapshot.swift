@@ -33,7 +33,7 @@ extension RegistryState {
             entries[key]!.encode(into: &writer)
             return true
         }
-        let leaseIDs = leaseTable.keys.sorted()
+        let leaseIDs = leaseTable.ids.sorted()
         writer.writeVarint(UInt64(leaseIDs.count))
         for id in leaseIDs {
             let lease = leaseTable[id]!

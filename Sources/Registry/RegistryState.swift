@@ -22,7 +22,7 @@ public struct RegistryState: Sendable {
 
     var entries = KeyTable()
     var index = SortedKeyIndex()
-    var leaseTable: [LeaseID: Lease] = [:]
+    var leaseTable = LeaseTable()
     var history = EventHistory()
     var instanceCounts: [ServiceKey: Int] = [:]
     /// Users, roles and the auth switch (replicated with everything else, in snapshots too).
