@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK", "Raft"], swiftSettings: strict),
         .testTarget(
             name: "RosterServerTests",
-            dependencies: ["RosterServer", "Posix", "Wire", "Raft", "RosterNode", "Codec", "Registry", "Storage", "RosterTestSupport"],
+            dependencies: ["RosterServer", "HTTP", "Posix", "Wire", "Raft", "RosterNode", "Codec", "Registry", "Storage", "RosterTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft", "Console"],

@@ -11,6 +11,10 @@ import Registry
 /// an older generation never answers; the read goes through the node instead, and a new view is asked for, so the
 /// node pays for a view (the copy-on-write of what the next writes touch) only while reads use views.
 ///
+/// A cluster of one voter answers linearizable reads from views too (`answersLinearizable`); planted fault
+/// `linearizable-view` (any view answering linearizable reads) shows that the simulator's linearizable-read check
+/// catches what that condition prevents.
+///
 /// Pure: the server keeps it under a lock with an atomic copy of `generation`; the simulator drives it directly, and
 /// its planted fault `stale-local-view` (a view answering past its generation) shows that the simulator's
 /// read-your-writes check catches what this gate prevents.
@@ -25,10 +29,12 @@ public struct LocalReadGate: Sendable {
         /// a restart.
         public var allowsLocalReads: Bool
         public var isShuttingDown: Bool
+        /// Whether the state answers linearizable reads too (`answersLinearizable(_:)`).
+        public var isSoleVoterCaughtUp: Bool
 
         public init(
             appliedIndex: UInt64, revision: Revision, leader: NodeID?, term: Term, allowsLocalReads: Bool,
-            isShuttingDown: Bool = false
+            isShuttingDown: Bool = false, isSoleVoterCaughtUp: Bool = false
         ) {
             self.appliedIndex = appliedIndex
             self.revision = revision
@@ -36,6 +42,25 @@ public struct LocalReadGate: Sendable {
             self.term = term
             self.allowsLocalReads = allowsLocalReads
             self.isShuttingDown = isShuttingDown
+            self.isSoleVoterCaughtUp = isSoleVoterCaughtUp
+        }
+
+        /// The key of a node's state as its status describes it, after a Ready.
+        public init(status: NodeStatus, appliedIndex: UInt64, isShuttingDown: Bool = false) {
+            let raft = status.raft
+            self.init(
+                appliedIndex: appliedIndex, revision: status.revision, leader: raft.leader, term: raft.term,
+                allowsLocalReads: raft.allowsLocalReads, isShuttingDown: isShuttingDown,
+                isSoleVoterCaughtUp: Self.isSoleVoterCaughtUp(
+                    isLeader: raft.role == .leader, id: raft.id, voters: raft.configuration.voters, commit: raft.commitIndex,
+                    last: raft.lastIndex, applied: raft.appliedIndex))
+        }
+
+        /// The leader, the only voter, with every entry of its log committed and applied.
+        public static func isSoleVoterCaughtUp(
+            isLeader: Bool, id: NodeID, voters: [NodeID], commit: LogIndex, last: LogIndex, applied: LogIndex
+        ) -> Bool {
+            isLeader && voters == [id] && commit == last && applied == commit
         }
     }
 
@@ -75,5 +100,14 @@ public struct LocalReadGate: Sendable {
     /// Whether a view of the state `key` describes may answer at all.
     public static func mayAnswer(_ key: Key) -> Bool {
         key.allowsLocalReads && !key.isShuttingDown
+    }
+
+    /// Whether a view of the state `key` describes may answer linearizable reads too: when the node is the leader
+    /// and the only voter, has committed everything in its log (so an entry of its own term) and applied all of it.
+    /// No other node can then commit anything, so until the key changes (a voter added, the log grown) the applied
+    /// state holds every write acknowledged anywhere: what a read index would confirm, without asking for one.
+    /// A cluster of one member, the embedded default, then serves every read on its I/O loops.
+    public static func answersLinearizable(_ key: Key) -> Bool {
+        mayAnswer(key) && key.isSoleVoterCaughtUp
     }
 }

@@ -8,7 +8,8 @@ import RosterNode
 /// discovery read costs no hand-off to the Raft loop and back and runs on the I/O thread's core.
 ///
 /// Only what the view answers exactly as the Raft loop would is taken: one complete HTTP/1.1 keep-alive request
-/// in one read, routed to a serializable read the state alone answers (`RegistryQuery.isAnsweredByStateAlone`),
+/// in one read, routed to a serializable read (or a linearizable one, where the view answers those:
+/// `LocalReadGate.answersLinearizable`) the state alone answers (`RegistryQuery.isAnsweredByStateAlone`),
 /// whose minimum revision the view has reached and whose answer is small enough to write whole, while auth is
 /// off and the view is of the current generation. Anything else goes to the Raft loop unchanged, which answers
 /// it as it always did. Owned by one I/O thread.
@@ -31,13 +32,14 @@ final class LocalReadServer {
     func answer(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
         // Most requests are not serializable reads (reads are linearizable unless asked otherwise): they are told
         // apart by their request line, before any parsing, so they cost this loop next to nothing.
-        guard Self.requestLineAsksSerializable(bytes) else { return nil }
+        guard Self.requestLineAsksSerializable(bytes) || (reads.linearizableHint.load(ordering: .relaxed) && Self.isGet(bytes))
+        else { return nil }
         let started = MonotonicClock.seconds()
         guard let view = reads.currentView(), view.mayAnswer, !view.registry.auth.isEnabled,
             let request = parseOne(bytes), request.keepAlive, request.method == "GET"
         else { return nil }
         guard case .node(.read(let query, let options)) = APIAdapter.route(request, limits: view.registry.limits),
-            options.consistency == .serializable, query.isAnsweredByStateAlone,
+            options.consistency == .serializable || view.answersLinearizable, query.isAnsweredByStateAlone,
             view.registry.revision >= (options.minRevision ?? .zero)
         else { return nil }
         let age = reads.leaderContactAge(isLeader: view.isLeader, nowMilliseconds: MonotonicClock.milliseconds())
@@ -50,12 +52,15 @@ final class LocalReadServer {
 
     static let serializableParameter = Array("consistency=serializable".utf8)
 
+    static func isGet(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count > 4 && bytes[0] == UInt8(ascii: "G") && bytes[1] == UInt8(ascii: "E") && bytes[2] == UInt8(ascii: "T")
+            && bytes[3] == UInt8(ascii: " ")
+    }
+
     /// Whether the first line of `bytes` is a GET whose target names `consistency=serializable`.
     static func requestLineAsksSerializable(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let pattern = serializableParameter
-        guard bytes.count > 4 + pattern.count, bytes[0] == UInt8(ascii: "G"), bytes[1] == UInt8(ascii: "E"),
-            bytes[2] == UInt8(ascii: "T"), bytes[3] == UInt8(ascii: " ")
-        else { return false }
+        guard bytes.count > 4 + pattern.count, isGet(bytes) else { return false }
         let lineEnd = bytes.firstIndex(of: UInt8(ascii: "\r")) ?? bytes.count
         var start = 4
         while start + pattern.count <= lineEnd {

@@ -18,6 +18,8 @@ final class LocalReads: Sendable {
         let context: ResponseContext
         /// `LocalReadGate.mayAnswer` of the key it was taken at.
         let mayAnswer: Bool
+        /// `LocalReadGate.answersLinearizable` of the key it was taken at.
+        let answersLinearizable: Bool
         let isLeader: Bool
         let generation: UInt64
     }
@@ -27,6 +29,9 @@ final class LocalReads: Sendable {
     /// The gate's generation, for the I/O loops.
     private let currentGeneration = Atomic<UInt64>(1)
     private let viewWanted = Atomic<Bool>(false)
+    /// Whether the node's state answers linearizable reads too, so the I/O loops look at every GET, not only at
+    /// those that ask for serializable reads (a hint: the view decides).
+    let linearizableHint = Atomic<Bool>(false)
     private let published = Mutex<View?>(nil)
     /// Monotonic milliseconds of the follower's last contact with a leader; `UInt64.max` when it never had one.
     private let leaderContact = Atomic<UInt64>(UInt64.max)
@@ -50,6 +55,7 @@ final class LocalReads: Sendable {
             gate.note(key)
             currentGeneration.store(gate.generation, ordering: .releasing)
         }
+        linearizableHint.store(LocalReadGate.answersLinearizable(key), ordering: .relaxed)
     }
 
     /// Publishes a view of `registry` if an I/O loop asked for one since the current generation began.
@@ -59,8 +65,8 @@ final class LocalReads: Sendable {
         let view: View? = gate.withLock { gate in
             guard let generation = gate.takePublication(), let key = gate.key else { return nil }
             return View(
-                registry: registry(), context: makeContext(), mayAnswer: LocalReadGate.mayAnswer(key), isLeader: isLeader,
-                generation: generation)
+                registry: registry(), context: makeContext(), mayAnswer: LocalReadGate.mayAnswer(key),
+                answersLinearizable: LocalReadGate.answersLinearizable(key), isLeader: isLeader, generation: generation)
         }
         guard let view else { return }
         // The old view may be the last reference to a whole older state: it goes here, outside the lock.

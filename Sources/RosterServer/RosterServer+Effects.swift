@@ -150,10 +150,7 @@ extension RosterServer {
     /// Tells the I/O loops' local reads where the node stands now; see `LocalReads`.
     func noteLocalReadState() {
         guard let localReads = clientLoops?.localReads else { return }
-        let raft = lastStatus.raft
-        let key = LocalReadGate.Key(
-            appliedIndex: registry.lastAppliedIndex, revision: registry.revision, leader: raft.leader, term: raft.term,
-            allowsLocalReads: raft.allowsLocalReads, isShuttingDown: isShuttingDown)
+        let key = LocalReadGate.Key(status: lastStatus, appliedIndex: registry.lastAppliedIndex, isShuttingDown: isShuttingDown)
         let contactAt = lastStatus.leaderContactAgeMilliseconds.map { MonotonicClock.milliseconds() &- $0 }
         localReads.noteState(key, leaderContactAtMilliseconds: contactAt)
     }

@@ -17,6 +17,9 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
     /// A view of the applied state (the server's I/O loops answer serializable reads from one) answers after its
     /// generation passed (`LocalReadGate`).
     case staleLocalView = "stale-local-view"
+    /// A view of the applied state answers linearizable reads though the node is not the caught-up sole voter
+    /// (`LocalReadGate.answersLinearizable`).
+    case linearizableView = "linearizable-view"
 
     var raftFault: RaftFault? {
         switch self {

@@ -129,4 +129,5 @@ struct SimReadView {
     let registry: RegistryState
     let generation: UInt64
     let mayAnswer: Bool
+    let answersLinearizable: Bool
 }

@@ -93,11 +93,16 @@ extension Simulator {
         }
         // Every other serializable read asks the node for an answer from its applied state at once, as the server
         // does before submitting one (the parity of the request's ID decides, so no random draw shifts the seeds).
-        if case .read(let query, let readOptions) = request, readOptions.consistency == .serializable,
-            id.rawValue % 2 == 0, nodes[node].isUp
-        {
+        // A linearizable one asks the node's view, which answers only on a caught-up sole voter.
+        if case .read(let query, let readOptions) = request, id.rawValue % 2 == 0, nodes[node].isUp {
             nodes[node].box.driver.environment.nowMilliseconds = nowMilliseconds
-            if let response = viewAnswer(query, options: readOptions, on: node) ?? nodes[node].box.driver.answerLocally(query, options: readOptions) {
+            if readOptions.consistency == .serializable,
+                let response = viewAnswer(query, options: readOptions, on: node)
+                    ?? nodes[node].box.driver.answerLocally(query, options: readOptions)
+            {
+                return try answered(id, response, on: node)
+            }
+            if readOptions.consistency == .linearizable, let response = viewAnswer(query, options: readOptions, on: node) {
                 return try answered(id, response, on: node)
             }
         }
@@ -116,9 +121,10 @@ extension Simulator {
             nodes[node].readGate.isViewWanted = true
             return nil
         }
-        guard view.mayAnswer, query.isAnsweredByStateAlone, view.registry.revision >= (readOptions.minRevision ?? .zero) else {
-            return nil
-        }
+        guard view.mayAnswer, query.isAnsweredByStateAlone, view.registry.revision >= (readOptions.minRevision ?? .zero),
+            readOptions.consistency == .serializable || view.answersLinearizable
+                || options.plantedFaults.contains(.linearizableView)
+        else { return nil }
         statistics.viewReads += 1
         let age = nodes[node].box.driver.status.leaderContactAgeMilliseconds
         return view.registry.answer(query, options: readOptions, leaderContactAgeMilliseconds: age)

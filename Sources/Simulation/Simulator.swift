@@ -146,13 +146,12 @@ public struct Simulator {
     /// of its applied state if a read asked for one, as the server does (`LocalReads`).
     mutating func noteReadGate(_ id: NodeID) {
         let driver = nodes[id].box.driver
-        let status = driver.status
-        let key = LocalReadGate.Key(
-            appliedIndex: driver.registry.lastAppliedIndex, revision: driver.registry.revision, leader: status.raft.leader,
-            term: status.raft.term, allowsLocalReads: status.raft.allowsLocalReads)
+        let key = LocalReadGate.Key(status: driver.status, appliedIndex: driver.registry.lastAppliedIndex)
         nodes[id].readGate.note(key)
         if let generation = nodes[id].readGate.takePublication() {
-            nodes[id].readView = SimReadView(registry: driver.registry, generation: generation, mayAnswer: LocalReadGate.mayAnswer(key))
+            nodes[id].readView = SimReadView(
+                registry: driver.registry, generation: generation, mayAnswer: LocalReadGate.mayAnswer(key),
+                answersLinearizable: LocalReadGate.answersLinearizable(key))
         }
     }
 

@@ -84,6 +84,29 @@ struct IOLoopReadsIntegrationTests {
         #expect(after - before >= 60, "the I/O loops answered \(after - before) of 360 reads")
     }
 
+    @Test("a cluster of one member answers linearizable reads on the I/O loops, each seeing the writes before it")
+    func soleVoterLinearizableReads() throws {
+        let cluster = try ProcessCluster(size: 1, extraFlags: ["--io-threads", "2"])
+        try cluster.startAll()
+        _ = try cluster.waitForLeader()
+        let port = cluster.nodes[0].clientPort
+        let writer = try #require(KeepAliveClient(port: port))
+        let reader = try #require(KeepAliveClient(port: port))
+        _ = reader.request("GET", "/healthz")
+        let before = Self.localReads(cluster, node: 0)
+        for number in 0..<40 {
+            let put = try #require(writer.request("PUT", "/v1/services/solo/instances/i\(number)", body: #"{"endpoints":["http://h:1"]}"#))
+            #expect(put.status == 200)
+            for _ in 0..<2 {
+                let get = try #require(reader.request("GET", "/v1/services/solo"))  // linearizable: the default
+                #expect(get.status == 200)
+                #expect(get.text.contains("\"id\":\"i\(number)\""), "read after write \(number)")
+            }
+        }
+        let after = Self.localReads(cluster, node: 0)
+        #expect(after - before >= 40, "the I/O loops answered \(after - before) of 80 linearizable reads")
+    }
+
     @Test("with auth on, reads without a token are refused: the I/O loops answer nothing")
     func authOnAnswersNothingLocally() throws {
         let cluster = try ProcessCluster(size: 1, extraFlags: ["--io-threads", "2", "--auth-password-iterations", "1000"])

@@ -56,6 +56,9 @@ struct LocalReadGateTests {
         LocalReadGate.Key(
             appliedIndex: 1, revision: Revision(1), leader: NodeID(rawValue: 1), term: Term(rawValue: 2), allowsLocalReads: true,
             isShuttingDown: true),
+        LocalReadGate.Key(
+            appliedIndex: 1, revision: Revision(1), leader: NodeID(rawValue: 1), term: Term(rawValue: 2), allowsLocalReads: true,
+            isSoleVoterCaughtUp: true),
     ])
     func everyFieldCounts(changed: LocalReadGate.Key) {
         var gate = LocalReadGate()
@@ -63,6 +66,29 @@ struct LocalReadGateTests {
         let before = gate.generation
         gate.note(changed)
         #expect(gate.generation == before + 1)
+    }
+
+    @Test("only a caught-up sole voter answers linearizable reads from its state")
+    func linearizableOnlyOnSoleVoter() {
+        func caughtUp(leader: Bool = true, voters: [UInt64] = [1], commit: UInt64 = 9, last: UInt64 = 9, applied: UInt64 = 9) -> Bool {
+            LocalReadGate.Key.isSoleVoterCaughtUp(
+                isLeader: leader, id: NodeID(rawValue: 1), voters: voters.map { NodeID(rawValue: $0) },
+                commit: LogIndex(rawValue: commit), last: LogIndex(rawValue: last), applied: LogIndex(rawValue: applied))
+        }
+        #expect(caughtUp())
+        #expect(!caughtUp(voters: [1, 2]), "another voter")
+        #expect(!caughtUp(voters: [2]), "another node is the voter")
+        #expect(!caughtUp(commit: 8, applied: 8), "an entry not committed yet")
+        #expect(!caughtUp(applied: 8), "an entry not applied yet")
+        #expect(!caughtUp(leader: false), "not the leader")
+        var key = Self.key(applied: 9)
+        key.isSoleVoterCaughtUp = true
+        #expect(LocalReadGate.answersLinearizable(key))
+        key.allowsLocalReads = false
+        #expect(!LocalReadGate.answersLinearizable(key), "fenced")
+        key.allowsLocalReads = true
+        key.isShuttingDown = true
+        #expect(!LocalReadGate.answersLinearizable(key), "shutting down")
     }
 
     @Test("no view answers while local reads are fenced or the node shuts down")

@@ -31,9 +31,9 @@ struct IOThreadsConfigurationTests {
         #expect(throws: expected) { try parse(arguments) }
     }
 
-    @Test("the default is half the online cores, at most 8")
+    @Test("the default is one per online core, at most 8, and none on one core")
     func defaultFollowsCores() throws {
-        let expected = min(ServerConfiguration.maximumDefaultIOThreads, Processors.online / 2)
+        let expected = Processors.online < 2 ? 0 : min(ServerConfiguration.maximumDefaultIOThreads, Processors.online)
         #expect(try parse([]).ioThreads == expected)
         #expect(ServerConfiguration.helpText.contains("--io-threads N"))
     }

@@ -91,6 +91,8 @@ struct SimulatorTests {
             // A serializable read was answered from a view of a follower's state published before that follower
             // applied (and acknowledged) a write of the same client's.
             (PlantedFault.staleLocalView, UInt64(16), "read your writes"),
+            // A linearizable read was answered from a follower's view of its applied state, behind the leader's.
+            (PlantedFault.linearizableView, UInt64(1), "linearizable read"),
         ])
     func plantedFaultCaught(fault: PlantedFault, seed: UInt64, property: String) throws {
         var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [fault]))
