@@ -3,6 +3,7 @@
 // whatever the sizes of the appended batches and however far each drop reaches.
 // Method: seeded random batches (single events, bursts longer than a chunk) and drops, checked after every step
 // against a plain array model.
+import Raft
 @testable import Registry
 import Testing
 
@@ -16,7 +17,7 @@ struct EventHistoryTests {
 
     @Test("random appends and drops match an array model", arguments: [UInt64(1), 2, 3, 4])
     func matchesModel(seed: UInt64) {
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         var history = EventHistory()
         var model: [RegistryEvent] = []
         var revision: Int64 = 0
@@ -51,15 +52,3 @@ struct EventHistoryTests {
     }
 }
 
-/// A small seeded generator for the test's choices.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
