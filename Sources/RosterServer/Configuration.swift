@@ -77,9 +77,9 @@ public struct ServerConfiguration: Hashable, Sendable {
     /// One per online core, at most `maximumDefaultIOThreads`; none on a single core, where a hand-off to another
     /// thread only adds latency. The I/O loops answer serializable reads (and, on a cluster of one voter,
     /// linearizable ones) themselves, so a read-heavy node keeps every core busy with them, while the Raft thread
-    /// mostly waits for fsync. Measured on 2 cores (2026-12-05, 3-node and 1-node clusters on loopback,
-    /// alternating rounds): 2 threads against 1 answered 3–5 % more serializable reads per second on 3 nodes and
-    /// 26–34 % more on one node, and registrations were as fast or faster.
+    /// mostly waits for fsync. Measured on 2 cores (2026-12-05, one member, alternating rounds): 2 threads against 1
+    /// answered 26–34 % more reads per second and registered as fast. Where several members share the cores (three
+    /// on two in the benchmark), the extra threads cost wake-ups: 11–12 % fewer registrations through the leader.
     public static var defaultIOThreads: Int {
         Processors.online < 2 ? 0 : min(maximumDefaultIOThreads, Processors.online)
     }
