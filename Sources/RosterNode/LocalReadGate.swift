@@ -60,7 +60,7 @@ public struct LocalReadGate: Sendable {
         public static func isSoleVoterCaughtUp(
             isLeader: Bool, id: NodeID, voters: [NodeID], commit: LogIndex, last: LogIndex, applied: LogIndex
         ) -> Bool {
-            isLeader && voters == [id] && commit == last && applied == commit
+            isLeader && voters.count == 1 && voters[0] == id && commit == last && applied == commit
         }
     }
 

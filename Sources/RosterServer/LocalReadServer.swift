@@ -32,19 +32,20 @@ final class LocalReadServer {
     func answer(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
         // Most requests are not serializable reads (reads are linearizable unless asked otherwise): they are told
         // apart by their request line, before any parsing, so they cost this loop next to nothing.
-        guard Self.requestLineAsksSerializable(bytes) || (reads.linearizableHint.load(ordering: .relaxed) && Self.isGet(bytes))
-        else { return nil }
+        switch reads.answering {
+        case .nothing: return nil
+        case .serializableReads: guard Self.requestLineAsksSerializable(bytes) else { return nil }
+        case .allReads: guard Self.isGet(bytes) else { return nil }
+        }
         let started = MonotonicClock.seconds()
-        guard let view = reads.currentView(), view.mayAnswer, !view.registry.auth.isEnabled,
-            let request = parseOne(bytes), request.keepAlive, request.method == "GET"
-        else { return nil }
-        guard case .node(.read(let query, let options)) = APIAdapter.route(request, limits: view.registry.limits),
-            options.consistency == .serializable || view.answersLinearizable, query.isAnsweredByStateAlone,
-            view.registry.revision >= (options.minRevision ?? .zero)
+        guard let view = reads.currentView(), !view.state.registry.auth.isEnabled, let request = parseOne(bytes),
+            request.keepAlive, request.method == "GET",
+            case .node(.read(let query, let options)) = APIAdapter.route(request, limits: view.state.registry.limits)
         else { return nil }
         let age = reads.leaderContactAge(isLeader: view.isLeader, nowMilliseconds: MonotonicClock.milliseconds())
-        let response = view.registry.answer(query, options: options, leaderContactAgeMilliseconds: age)
-        guard case .whole(let answer) = APIAdapter.answer(response, context: view.context, cache: &cache) else { return nil }
+        guard let response = view.state.answer(query, options: options, leaderContactAgeMilliseconds: age),
+            case .whole(let answer) = APIAdapter.answer(response, context: view.context, cache: &cache)
+        else { return nil }
         let seconds = MonotonicClock.seconds() - started
         statistics.latency.withLock { $0.observe(seconds) }
         return answer

@@ -1,4 +1,3 @@
-import Raft
 import Registry
 import RosterAPI
 import RosterNode
@@ -12,27 +11,27 @@ import Synchronization
 ///
 /// Shared by the Raft loop (the only writer of views and generations) and the I/O loops.
 final class LocalReads: Sendable {
-    /// What a local answer is computed from: a copy of the applied state and the answer headers that go with it.
+    /// What a local answer is computed from: a view of the applied state and the answer headers that go with it.
     struct View: Sendable {
-        let registry: RegistryState
+        let state: LocalReadView
         let context: ResponseContext
-        /// `LocalReadGate.mayAnswer` of the key it was taken at.
-        let mayAnswer: Bool
-        /// `LocalReadGate.answersLinearizable` of the key it was taken at.
-        let answersLinearizable: Bool
         let isLeader: Bool
-        let generation: UInt64
+    }
+
+    /// Which requests the I/O loops may answer now, read before anything else so that a node whose views answer
+    /// nothing (auth on, reads fenced, shutting down) neither parses requests on its I/O loops nor publishes views.
+    enum Answering: UInt8, AtomicRepresentable {
+        case nothing, serializableReads, allReads
     }
 
     /// The Raft loop's gate (a lock nobody else takes, for `Sendable`).
     private let gate = Mutex(LocalReadGate())
     /// The gate's generation, for the I/O loops.
     private let currentGeneration = Atomic<UInt64>(1)
-    private let viewWanted = Atomic<Bool>(false)
-    /// Whether the node's state answers linearizable reads too, so the I/O loops look at every GET, not only at
-    /// those that ask for serializable reads (a hint: the view decides).
-    let linearizableHint = Atomic<Bool>(false)
+    /// Set by an I/O loop that found no view of the current generation; the first view is wanted from the start.
+    private let viewWanted = Atomic<Bool>(true)
     private let published = Mutex<View?>(nil)
+    private let answeringNow = Atomic<Answering>(.nothing)
     /// Monotonic milliseconds of the follower's last contact with a leader; `UInt64.max` when it never had one.
     private let leaderContact = Atomic<UInt64>(UInt64.max)
     /// Per I/O loop: the reads it answered and how long each took.
@@ -49,24 +48,30 @@ final class LocalReads: Sendable {
     // MARK: - Raft loop
 
     /// Records where the node stands after a Ready, before its answers leave.
-    func noteState(_ key: LocalReadGate.Key, leaderContactAtMilliseconds: UInt64?) {
+    /// - Parameter authEnabled: with auth on, only the Raft loop answers (it checks each request's permissions).
+    func noteState(_ key: LocalReadGate.Key, authEnabled: Bool, leaderContactAtMilliseconds: UInt64?) {
         leaderContact.store(leaderContactAtMilliseconds ?? UInt64.max, ordering: .relaxed)
+        let answering: Answering =
+            authEnabled || !LocalReadGate.mayAnswer(key)
+            ? .nothing : (LocalReadGate.answersLinearizable(key) ? .allReads : .serializableReads)
+        answeringNow.store(answering, ordering: .relaxed)
         gate.withLock { gate in
             gate.note(key)
             currentGeneration.store(gate.generation, ordering: .releasing)
         }
-        linearizableHint.store(LocalReadGate.answersLinearizable(key), ordering: .relaxed)
     }
 
-    /// Publishes a view of `registry` if an I/O loop asked for one since the current generation began.
+    /// Publishes a view of `registry` if an I/O loop asked for one and the published view is older than the current
+    /// generation. Called after every Ready and every batch of I/O events: one atomic exchange unless a view is wanted.
     /// - Parameter makeContext: the answer headers; called only when a view is published.
     func publishIfWanted(registry: @autoclosure () -> RegistryState, isLeader: Bool, makeContext: () -> ResponseContext) {
-        if viewWanted.exchange(false, ordering: .relaxed) { gate.withLock { $0.isViewWanted = true } }
+        guard viewWanted.exchange(false, ordering: .relaxed) else { return }
         let view: View? = gate.withLock { gate in
+            gate.isViewWanted = true
             guard let generation = gate.takePublication(), let key = gate.key else { return nil }
             return View(
-                registry: registry(), context: makeContext(), mayAnswer: LocalReadGate.mayAnswer(key),
-                answersLinearizable: LocalReadGate.answersLinearizable(key), isLeader: isLeader, generation: generation)
+                state: LocalReadView(registry: registry(), generation: generation, key: key), context: makeContext(),
+                isLeader: isLeader)
         }
         guard let view else { return }
         // The old view may be the last reference to a whole older state: it goes here, outside the lock.
@@ -80,11 +85,14 @@ final class LocalReads: Sendable {
 
     // MARK: - I/O loops
 
+    /// Which requests the I/O loops may answer now (a hint: the view decides).
+    var answering: Answering { answeringNow.load(ordering: .relaxed) }
+
     /// The current view, or nil when there is none of the current generation (then one is asked for).
     func currentView() -> View? {
         let generation = currentGeneration.load(ordering: .acquiring)
         let view = published.withLock { $0 }
-        guard let view, LocalReadGate.answers(viewGeneration: view.generation, current: generation) else {
+        guard let view, LocalReadGate.answers(viewGeneration: view.state.generation, current: generation) else {
             viewWanted.store(true, ordering: .relaxed)
             return nil
         }

@@ -152,7 +152,7 @@ extension RosterServer {
         guard let localReads = clientLoops?.localReads else { return }
         let key = LocalReadGate.Key(status: lastStatus, appliedIndex: registry.lastAppliedIndex, isShuttingDown: isShuttingDown)
         let contactAt = lastStatus.leaderContactAgeMilliseconds.map { MonotonicClock.milliseconds() &- $0 }
-        localReads.noteState(key, leaderContactAtMilliseconds: contactAt)
+        localReads.noteState(key, authEnabled: registry.auth.isEnabled, leaderContactAtMilliseconds: contactAt)
     }
 
     /// Hands the I/O loops a view of the applied state if one of them asked for a newer one.

@@ -37,7 +37,7 @@ struct SimNode {
     /// When a view of the applied state may answer serializable reads, as the server's I/O loops do; the gate and
     /// the view are the process's, so a restart starts without them.
     var readGate = LocalReadGate()
-    var readView: SimReadView?
+    var readView: LocalReadView?
 
     /// Role and term as of the node's last input (copies, so that finding the leader copies no log).
     var role: RaftRole = .follower
@@ -122,12 +122,4 @@ struct RaftSignature: Equatable {
         lastTerm = raft.entries.last?.term
         snapshotIndex = raft.snapshotMetadata.index
     }
-}
-
-/// A copy of a node's applied state published for serializable reads (the server's `LocalReads.View`).
-struct SimReadView {
-    let registry: RegistryState
-    let generation: UInt64
-    let mayAnswer: Bool
-    let answersLinearizable: Bool
 }

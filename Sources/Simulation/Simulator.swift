@@ -145,13 +145,14 @@ public struct Simulator {
     /// Moves a node's read gate to where it stands after a Ready and before its answers leave, and publishes a view
     /// of its applied state if a read asked for one, as the server does (`LocalReads`).
     mutating func noteReadGate(_ id: NodeID) {
-        let driver = nodes[id].box.driver
-        let key = LocalReadGate.Key(status: driver.status, appliedIndex: driver.registry.lastAppliedIndex)
+        let box = nodes[id].box
+        let key = LocalReadGate.Key(status: box.driver.status, appliedIndex: box.driver.registry.lastAppliedIndex)
         nodes[id].readGate.note(key)
         if let generation = nodes[id].readGate.takePublication() {
-            nodes[id].readView = SimReadView(
-                registry: driver.registry, generation: generation, mayAnswer: LocalReadGate.mayAnswer(key),
-                answersLinearizable: LocalReadGate.answersLinearizable(key))
+            var viewKey = key
+            // Planted fault: the view answers linearizable reads whatever the node's role and configuration.
+            if options.plantedFaults.contains(.linearizableView) { viewKey.isSoleVoterCaughtUp = true }
+            nodes[id].readView = LocalReadView(registry: box.driver.registry, generation: generation, key: viewKey)
         }
     }
 

@@ -11,6 +11,13 @@ import Testing
 
 @Suite("Serializable reads answered on I/O loops", .serialized)
 struct IOLoopReadsIntegrationTests {
+    /// A running cluster whose members each have two I/O threads, and the index of its leader.
+    static func start(size: Int, flags: [String] = []) throws -> (cluster: ProcessCluster, leader: Int) {
+        let cluster = try ProcessCluster(size: size, extraFlags: ["--io-threads", "2"] + flags)
+        try cluster.startAll()
+        return (cluster, try cluster.waitForLeader())
+    }
+
     static func localReads(_ cluster: ProcessCluster, node: Int) -> Int {
         let text = cluster.request("GET", "/metrics", on: node)?.text ?? ""
         let line = text.split(separator: "\n").first { $0.hasPrefix("roster_local_reads_total ") }
@@ -19,9 +26,7 @@ struct IOLoopReadsIntegrationTests {
 
     @Test("a keep-alive connection's reads are answered on the I/O loop, exactly as the Raft loop answers them")
     func sameAnswers() throws {
-        let cluster = try ProcessCluster(size: 1, extraFlags: ["--io-threads", "2"])
-        try cluster.startAll()
-        _ = try cluster.waitForLeader()
+        let cluster = try Self.start(size: 1).cluster
         let port = cluster.nodes[0].clientPort
         for id in ["a", "b", "c"] {
             let put = TestHTTP.request("PUT", port: port, path: "/v1/services/web/instances/\(id)", body: #"{"endpoints":["http://\#(id):1"]}"#)
@@ -54,9 +59,7 @@ struct IOLoopReadsIntegrationTests {
 
     @Test("on a follower, a write told to one connection is read at once on another, never an older revision after")
     func followerReadsItsOwnWrites() throws {
-        let cluster = try ProcessCluster(size: 3, extraFlags: ["--io-threads", "2"])
-        try cluster.startAll()
-        let leader = try cluster.waitForLeader()
+        let (cluster, leader) = try Self.start(size: 3)
         let follower = (leader + 1) % 3
         let port = cluster.nodes[follower].clientPort
         let writer = try #require(KeepAliveClient(port: port))
@@ -86,9 +89,7 @@ struct IOLoopReadsIntegrationTests {
 
     @Test("a cluster of one member answers linearizable reads on the I/O loops, each seeing the writes before it")
     func soleVoterLinearizableReads() throws {
-        let cluster = try ProcessCluster(size: 1, extraFlags: ["--io-threads", "2"])
-        try cluster.startAll()
-        _ = try cluster.waitForLeader()
+        let cluster = try Self.start(size: 1).cluster
         let port = cluster.nodes[0].clientPort
         let writer = try #require(KeepAliveClient(port: port))
         let reader = try #require(KeepAliveClient(port: port))
@@ -109,9 +110,7 @@ struct IOLoopReadsIntegrationTests {
 
     @Test("with auth on, reads without a token are refused: the I/O loops answer nothing")
     func authOnAnswersNothingLocally() throws {
-        let cluster = try ProcessCluster(size: 1, extraFlags: ["--io-threads", "2", "--auth-password-iterations", "1000"])
-        try cluster.startAll()
-        _ = try cluster.waitForLeader()
+        let cluster = try Self.start(size: 1, flags: ["--auth-password-iterations", "1000"]).cluster
         let port = cluster.nodes[0].clientPort
         let user = cluster.request("POST", "/v1/auth/users", on: 0, body: #"{"name":"root","password":"pw"}"#, timeoutSeconds: 60)
         #expect(user?.status == 200)

@@ -1,0 +1,31 @@
+import Registry
+
+/// A copy of a node's applied state that answers reads away from the node: on the server's I/O loops, and for the
+/// simulator's clients. One decision of which reads a view answers, for both; `LocalReadGate` decides when.
+public struct LocalReadView: Sendable {
+    public let registry: RegistryState
+    /// The gate's generation when the view was taken; the caller checks it first (`LocalReadGate.answers`).
+    public let generation: UInt64
+    /// `LocalReadGate.mayAnswer` of the key the view was taken at.
+    public let mayAnswer: Bool
+    /// `LocalReadGate.answersLinearizable` of the key the view was taken at.
+    public let answersLinearizable: Bool
+
+    /// A view of `registry`, the state `key` describes, at `generation`.
+    public init(registry: RegistryState, generation: UInt64, key: LocalReadGate.Key) {
+        self.registry = registry
+        self.generation = generation
+        self.mayAnswer = LocalReadGate.mayAnswer(key)
+        self.answersLinearizable = LocalReadGate.answersLinearizable(key)
+    }
+
+    /// The read's answer, exactly as the node would give it; nil when it must go through the node instead: local
+    /// reads fenced or the node shutting down, a lease query (its TTL is the leader's countdown), a minimum revision
+    /// not reached, or a linearizable read on a node that is not the caught-up sole voter.
+    public func answer(_ query: RegistryQuery, options: ReadOptions, leaderContactAgeMilliseconds: UInt64?) -> NodeResponse? {
+        guard mayAnswer, query.isAnsweredByStateAlone, registry.revision >= (options.minRevision ?? .zero),
+            options.consistency == .serializable || answersLinearizable
+        else { return nil }
+        return registry.answer(query, options: options, leaderContactAgeMilliseconds: leaderContactAgeMilliseconds)
+    }
+}
