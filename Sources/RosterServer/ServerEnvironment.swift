@@ -17,9 +17,11 @@ struct ServerEnvironment: NodeEnvironment {
     var nowMilliseconds: UInt64 { MonotonicClock.milliseconds() }
 
     /// Sends what is queued (the leader's appends among it) before the fsync, so followers write in
-    /// parallel with the leader (thesis §10.2.1), then makes the Ready durable.
+    /// parallel with the leader (thesis §10.2.1), then makes the Ready durable. A Ready with nothing to fsync
+    /// (a leader's commit, say) has no wait to overlap: its sends stay queued for `carryOut`, which on a leader
+    /// hands the answers to the I/O loops before it writes the commit notices.
     mutating func persist(_ ready: Ready, queued: inout NodeEffects) {
-        transport.send(&queued)
+        if ready.mustSync { transport.send(&queued) }
         let start = MonotonicClock.seconds()
         storage.persist(ready)
         if ready.mustSync { fsyncSeconds.append(MonotonicClock.seconds() - start) }
