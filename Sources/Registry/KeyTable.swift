@@ -71,6 +71,13 @@ struct KeyTable: Equatable, Sendable {
         }
     }
 
+    /// Stores `record` under its key, whose hash the caller already made: restore hashes each key once for
+    /// this table and its lease's key set instead of once for each.
+    mutating func insert(_ record: consuming KeyValue, hashed: HashedKey) {
+        precondition(hashed.bytes == record.key, "record stored under another key's hash")
+        if shards[Self.shard(of: hashed)].updateValue(record, forKey: hashed) == nil { count += 1 }
+    }
+
     @discardableResult
     mutating func removeValue(forKey key: [UInt8]) -> KeyValue? {
         let hashed = HashedKey(key)

@@ -33,6 +33,14 @@ struct LeaseTable: Equatable, Sendable {
         }
     }
 
+    /// Adds a lease whose ID is not in the table, in one lookup (the subscript's `_modify` takes three, to
+    /// keep `count` right whatever the caller does).
+    mutating func insertNew(_ lease: Lease) {
+        let previous = shards[Self.shard(of: lease.id)].updateValue(lease, forKey: lease.id)
+        precondition(previous == nil, "\(lease.id) inserted twice")
+        count += 1
+    }
+
     /// Every lease ID, in no particular order.
     var ids: [LeaseID] {
         var ids: [LeaseID] = []

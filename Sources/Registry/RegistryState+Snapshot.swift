@@ -87,13 +87,13 @@ extension RegistryState {
         return state
     }
 
-    private mutating func restoreKeys(from reader: inout ByteReader) throws(CodecError) -> [(LeaseID, [UInt8])] {
+    private mutating func restoreKeys(from reader: inout ByteReader) throws(CodecError) -> [(LeaseID, HashedKey)] {
         // Each record takes at least 8 bytes, which bounds the count before anything is reserved.
         let count = try reader.readCount("keys", limit: reader.remaining / 8)
         var keys: [[UInt8]] = []
         keys.reserveCapacity(count)
         entries.reserveCapacity(count)
-        var leased: [(LeaseID, [UInt8])] = []
+        var leased: [(LeaseID, HashedKey)] = []
         // Keys arrive sorted, so one service's instance records are adjacent: count runs of equal
         // `<namespace>/<service>/` prefixes and make a `ServiceKey` (two Strings) once per run, not per record.
         var run: (prefixEnd: Int, key: [UInt8], count: Int)? = nil
@@ -119,10 +119,12 @@ extension RegistryState {
                     run = (prefixEnd, record.key, 1)
                 }
             }
-            if let lease = record.lease { leased.append((lease, record.key)) }
+            // One hash per key, shared by the key table and the lease's key set.
+            let hashed = HashedKey(record.key)
+            if let lease = record.lease { leased.append((lease, hashed)) }
             if record.layoutLink != nil { isLinked = true }
             keys.append(record.key)
-            entries[record.key] = record
+            entries.insert(record, hashed: hashed)
         }
         if let finished = run { countInstances(finished.key, finished.count) }
         index = SortedKeyIndex(sortedKeys: keys)
@@ -143,16 +145,24 @@ extension RegistryState {
         return second + 1
     }
 
-    private mutating func restoreLeases(from reader: inout ByteReader, leased: [(LeaseID, [UInt8])]) throws(CodecError) {
+    /// Reads the leases and gives each its keys.
+    ///
+    /// Why not one lease-table update per key: that was most of this step (a hashed lookup through the
+    /// table's `_modify` and a second hash of the key per key, each key set grown one insert at a time). The
+    /// leases arrive ascending by ID, so each leased key finds its lease by binary search in the array read
+    /// here; a first pass counts every lease's keys so that a key set is made once at its final size, and each
+    /// lease enters the table once, complete. Callgrind, 100,000 leases of one key each: 296 million
+    /// instructions for this step before, 159 million after.
+    /// - Complexity: O(l + k log l) for l leases and k leased keys.
+    private mutating func restoreLeases(from reader: inout ByteReader, leased: [(LeaseID, HashedKey)]) throws(CodecError) {
         let count = try reader.readCount("leases", limit: min(reader.remaining / 3, limits.leases))
-        var previous: LeaseID? = nil
-        leaseTable.reserveCapacity(count)
+        var leases: [Lease] = []
+        leases.reserveCapacity(count)
         for _ in 0..<count {
             let id = LeaseID(try reader.readVarint("lease id"))
-            guard id.rawValue != 0, previous.map({ $0 < id }) ?? true else {
+            guard id.rawValue != 0, leases.last.map({ $0.id < id }) ?? true else {
                 throw .invalidValue(field: "lease id", reason: "zero or not ascending")
             }
-            previous = id
             let granted = try reader.readSignedVarint("granted ttl")
             let remaining = try reader.readSignedVarint("remaining ttl")
             guard granted > 0, remaining >= 0, remaining <= granted else {
@@ -160,13 +170,40 @@ extension RegistryState {
             }
             var lease = Lease(id: id, grantedTTLMilliseconds: granted)
             lease.remainingTTLMilliseconds = remaining
-            leaseTable[id] = lease
+            leases.append(lease)
         }
-        for (lease, key) in leased {
-            guard leaseTable[lease]?.keys.insert(HashedKey(key)) != nil else {
+        // In key order, so the first key whose lease is missing is the one refused, as before.
+        var positions: [Int] = []
+        positions.reserveCapacity(leased.count)
+        var keyCounts = [Int](repeating: 0, count: leases.count)
+        for (lease, _) in leased {
+            guard let position = Self.position(of: lease, in: leases, hint: positions.last) else {
                 throw .invalidValue(field: "key lease", reason: "\(lease) not live")
             }
+            positions.append(position)
+            keyCounts[position] += 1
         }
+        // Not for a single key: `Set(minimumCapacity:)` runs unspecialized, and cost about 320 instructions a
+        // lease more than letting the first insert allocate (callgrind, 100,000 one-key leases).
+        for position in leases.indices where keyCounts[position] > 1 {
+            leases[position].keys = Set(minimumCapacity: keyCounts[position])
+        }
+        for (offset, (_, key)) in leased.enumerated() { leases[positions[offset]].keys.insert(key) }
+        leaseTable.reserveCapacity(count)
+        for lease in leases { leaseTable.insertNew(lease) }
+    }
+
+    /// The position of lease `id` in `leases` (ascending by ID), nil if absent. `hint`, the previous key's
+    /// lease position, is tried first: keys registered together under one lease are often adjacent.
+    private static func position(of id: LeaseID, in leases: [Lease], hint: Int?) -> Int? {
+        if let hint, leases[hint].id == id { return hint }
+        var low = 0
+        var high = leases.count
+        while low < high {
+            let middle = (low + high) / 2
+            if leases[middle].id < id { low = middle + 1 } else { high = middle }
+        }
+        return low < leases.count && leases[low].id == id ? low : nil
     }
 
     private mutating func restoreHistory(from reader: inout ByteReader) throws(CodecError) {

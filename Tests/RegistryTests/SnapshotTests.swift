@@ -109,6 +109,56 @@ struct SnapshotTests {
         }
     }
 
+    @Test("leases shared by interleaved keys, keys without a lease and a lease without keys restore as they were")
+    func interleavedLeases() throws {
+        var harness = Harness()
+        for id in 1...4 { harness.grant(LeaseID(UInt64(id)), ttl: 5_000 + Int64(id)) }
+        // Key order interleaves the leases: k00 → 1, k01 → 2, k02 → 3, k03 → no lease, k04 → 1, …; lease 4 has none.
+        for position in 0..<40 {
+            let key = "k" + (position < 10 ? "0" : "") + String(position)
+            harness.put(key, "v", lease: position % 4 == 3 ? nil : LeaseID(UInt64(position % 4 + 1)))
+        }
+        let restored = try RegistryState.restore(from: harness.state.snapshotBytes(), limits: .standard)
+        restored.checkInvariants()
+        #expect(restored == harness.state)
+        for id in 1...4 {
+            let lease = LeaseID(UInt64(id))
+            #expect(try restored.timeToLive(lease, includeKeys: true) == harness.state.timeToLive(lease, includeKeys: true))
+        }
+        #expect(try restored.timeToLive(1, includeKeys: true).keys.count == 10)
+        #expect(try restored.timeToLive(4, includeKeys: true).keys.isEmpty)
+    }
+
+    @Test("a key whose lease is not in the snapshot is refused, naming the lease of the first such key in key order")
+    func keyLeaseNotLive() {
+        // Two keys leased by 7 and 3 (neither granted), and one lease, 5: "a" comes first, so 7 is named.
+        var writer = ByteWriter()
+        writer.writeVarint(3)
+        writer.writeSignedVarint(2)
+        writer.writeSignedVarint(0)
+        writer.writeVarint(2)
+        for (key, revision, lease) in [("a", Int64(1), UInt64(7)), ("b", 2, 3)] {
+            writer.writeLengthPrefixed(bytes(key))
+            writer.writeLengthPrefixed(bytes("v"))
+            writer.writeSignedVarint(revision)
+            writer.writeSignedVarint(revision)
+            writer.writeSignedVarint(1)
+            writer.writeVarint(lease)
+            writer.write(UInt8(0))
+        }
+        writer.writeVarint(1)
+        writer.writeVarint(5)
+        writer.writeSignedVarint(1_000)
+        writer.writeSignedVarint(1_000)
+        writer.writeVarint(0)
+        var snapshot: [UInt8] = [0x52, 0x47, 0x53, 0x4E, 1]
+        withUnsafeBytes(of: CRC32C.checksum(writer.bytes).littleEndian) { snapshot.append(contentsOf: $0) }
+        snapshot += writer.bytes
+        #expect(throws: CodecError.invalidValue(field: "key lease", reason: "lease 7 not live")) {
+            try RegistryState.restore(from: snapshot, limits: .standard)
+        }
+    }
+
     @Test("the same state built in a different order of unrelated commands gives different hashes only if content differs")
     func hashIgnoresInsertionOrderOfIndex() throws {
         var first = Harness()
