@@ -82,13 +82,18 @@ struct SnapshotTests {
                     body[Int.random(in: 0..<body.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
                 }
             }
-            var bytes: [UInt8] = [0x52, 0x47, 0x53, 0x4E, 1]
-            withUnsafeBytes(of: CRC32C.checksum(body).littleEndian) { bytes.append(contentsOf: $0) }
-            bytes += body
-            if let restored = try? RegistryState.restore(from: bytes, limits: smallLimits()) {
+            if let restored = try? RegistryState.restore(from: Self.framedSnapshot(body), limits: smallLimits()) {
                 restored.checkInvariants()
             }
         }
+    }
+
+    /// `body` behind a version-1 snapshot header (magic, version, its CRC-32C), so the structural checks are what
+    /// a hand-built or damaged body meets.
+    static func framedSnapshot(_ body: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = [0x52, 0x47, 0x53, 0x4E, 1]
+        withUnsafeBytes(of: CRC32C.checksum(body).littleEndian) { bytes.append(contentsOf: $0) }
+        return bytes + body
     }
 
     @Test("a structurally invalid body with a valid checksum is still refused")
@@ -101,11 +106,8 @@ struct SnapshotTests {
         writer.writeVarint(0)
         writer.writeVarint(0)
         writer.writeVarint(0)
-        var bytes: [UInt8] = [0x52, 0x47, 0x53, 0x4E, 1]
-        withUnsafeBytes(of: CRC32C.checksum(writer.bytes).littleEndian) { bytes.append(contentsOf: $0) }
-        bytes += writer.bytes
         #expect(throws: CodecError.invalidValue(field: "compacted revision", reason: "outside [0, revision]")) {
-            try RegistryState.restore(from: bytes, limits: .standard)
+            try RegistryState.restore(from: Self.framedSnapshot(writer.bytes), limits: .standard)
         }
     }
 
@@ -151,11 +153,8 @@ struct SnapshotTests {
         writer.writeSignedVarint(1_000)
         writer.writeSignedVarint(1_000)
         writer.writeVarint(0)
-        var snapshot: [UInt8] = [0x52, 0x47, 0x53, 0x4E, 1]
-        withUnsafeBytes(of: CRC32C.checksum(writer.bytes).littleEndian) { snapshot.append(contentsOf: $0) }
-        snapshot += writer.bytes
         #expect(throws: CodecError.invalidValue(field: "key lease", reason: "lease 7 not live")) {
-            try RegistryState.restore(from: snapshot, limits: .standard)
+            try RegistryState.restore(from: Self.framedSnapshot(writer.bytes), limits: .standard)
         }
     }
 
