@@ -54,16 +54,23 @@ import Storage
         }
 
         public func open(_ path: String, create: Bool) throws(StorageError) -> OpenFile {
-            let flags = O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0)
+            // No O_APPEND: with it Linux ignores pwrite's offset, and the log writes inside preallocated space.
+            let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
             let descriptor = try Self.retrying("open", path) { Glibc.open(path, flags, 0o600) }
             return OpenFile(rawValue: Int(descriptor), path: path)
         }
 
         public func append(_ bytes: [UInt8], to file: OpenFile) throws(StorageError) {
+            let end = lseek(Int32(file.rawValue), 0, SEEK_END)
+            guard end >= 0 else { throw Self.error("lseek", file.path, errno) }
+            try write(bytes, to: file, at: Int(end))
+        }
+
+        public func write(_ bytes: [UInt8], to file: OpenFile, at offset: Int) throws(StorageError) {
             var written = 0
             while written < bytes.count {
                 let result = bytes.withUnsafeBytes { buffer in
-                    write(Int32(file.rawValue), buffer.baseAddress! + written, buffer.count - written)
+                    pwrite(Int32(file.rawValue), buffer.baseAddress! + written, buffer.count - written, off_t(offset + written))
                 }
                 if result >= 0 {
                     written += result
@@ -71,9 +78,19 @@ import Storage
                 }
                 let code = errno
                 if code == EINTR { continue }
-                if code == ENOSPC || code == EDQUOT { throw .diskFull(path: file.path, offset: size(of: file)) }
+                if code == ENOSPC || code == EDQUOT { throw .diskFull(path: file.path, offset: offset + written) }
                 throw .io(operation: "write", path: file.path, errno: code)
             }
+        }
+
+        public func preallocate(_ file: OpenFile, size: Int) throws(StorageError) {
+            // posix_fallocate returns the error instead of setting errno; on ext4 it reserves unwritten extents, which
+            // read as zeros, without writing them.
+            var code: Int32
+            repeat {
+                code = posix_fallocate(Int32(file.rawValue), 0, off_t(size))
+            } while code == EINTR
+            guard code == 0 else { throw Self.error("posix_fallocate", file.path, code) }
         }
 
         public func sync(_ file: OpenFile) throws(StorageError) {
@@ -169,11 +186,6 @@ import Storage
         }
 
         // MARK: - Helpers
-
-        private func size(of file: OpenFile) -> Int {
-            var info = stat()
-            return fstat(Int32(file.rawValue), &info) == 0 ? Int(info.st_size) : -1
-        }
 
         private static func error(_ operation: String, _ path: String, _ code: Int32) -> StorageError {
             switch code {

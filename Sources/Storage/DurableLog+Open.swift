@@ -207,7 +207,8 @@ private struct Recovery {
     private struct ReplayedSegment {
         var segment: DurableLog.Segment
         var scan: SegmentScan
-        var size: Int
+        /// Where the file's non-zero bytes end, when its tail is torn (what the cut discards); its size otherwise.
+        var dataEnd: Int
     }
 
     private mutating func replay(
@@ -237,7 +238,7 @@ private struct Recovery {
             replayed.append(
                 ReplayedSegment(
                     segment: .init(sequence: sequence, firstIndex: header.firstIndex, path: segmentPath), scan: scan,
-                    size: bytes.count))
+                    dataEnd: scan.tornTail == nil ? bytes.count : SegmentScan.endOfData(bytes)))
             report.segmentsReplayed.append(segmentPath)
         }
         try attach(snapshot, to: &window, firstSegment: replayed[0].segment)
@@ -253,8 +254,8 @@ private struct Recovery {
             try fileSystem.truncate(file, to: last.scan.validLength)
             try fileSystem.sync(file)
             report.truncatedTail = .init(
-                path: last.segment.path, offset: tail.offset, discardedBytes: last.size - last.scan.validLength,
-                reason: tail.reason)
+                path: last.segment.path, offset: tail.offset,
+                discardedBytes: last.dataEnd - last.scan.validLength, reason: tail.reason)
         }
         let headerSize = last.scan.records.count > 2 ? last.scan.records[2].offset : last.scan.validLength
         let log = DurableLog(
@@ -264,6 +265,7 @@ private struct Recovery {
             window: LogWindow(baseIndex: window.baseIndex, baseTerm: window.baseTerm, items: window.items.map(\.term)),
             hardState: hardState, durableHardState: hardState, durableLastIndexValue: window.lastIndex,
             snapshotPaths: snapshotPaths, failure: nil)
+        log.preallocate(file)
         return (log, PersistentState(hardState: hardState, snapshot: snapshot, entries: window.items))
     }
 

@@ -181,7 +181,7 @@ public struct DurableLog: Sendable {
             let segmentHasRecords = activeSize > activeHeaderSize || chunk.count > 0
             let sealBytes = RecordFrame.headerBytes + 10  // room left for the seal record
             if segmentHasRecords && activeSize + chunk.count + record.bytes.count + sealBytes > options.segmentBytes {
-                try fileSystem.append(chunk, to: activeFile)
+                try fileSystem.write(chunk, to: activeFile, at: activeSize)
                 activeSize += chunk.count
                 chunk = []
                 try rollOver(firstIndex: lastIndexBefore.next, hardState: hardStateBefore)
@@ -190,7 +190,7 @@ public struct DurableLog: Sendable {
             lastIndexBefore = record.lastIndexAfter
             hardStateBefore = record.hardStateAfter
         }
-        try fileSystem.append(chunk, to: activeFile)
+        try fileSystem.write(chunk, to: activeFile, at: activeSize)
         activeSize += chunk.count
         try fileSystem.sync(activeFile)
     }
@@ -198,9 +198,10 @@ public struct DurableLog: Sendable {
     /// Replaces the full active segment with a new one, in an order that leaves every crash
     /// recognisable (see `Recovery`):
     /// 1. fsync the old segment, so that only the newest segment can ever have a torn tail;
-    /// 2. create the new one with its preamble, fsync it and the directory;
-    /// 3. append a seal naming the new segment to the old one and fsync it. From then on a missing
-    ///    newest segment is detectable: its predecessor is sealed.
+    /// 2. create the new one with its preamble, preallocate it, fsync it and the directory;
+    /// 3. write a seal naming the new segment after the old one's last record and fsync it. From then on
+    ///    a missing newest segment is detectable: its predecessor is sealed. The old segment keeps its
+    ///    unwritten reserved bytes after the seal; they read as zeros, which recovery skips.
     private mutating func rollOver(firstIndex: LogIndex, hardState: HardState) throws(StorageError) {
         try fileSystem.sync(activeFile)
         let previous = activeFile
@@ -209,16 +210,25 @@ public struct DurableLog: Sendable {
         let file = try fileSystem.open(path, create: true)
         let preamble = Self.segmentPreamble(
             identity: identity, sequence: sequence, firstIndex: firstIndex, hardState: hardState)
-        try fileSystem.append(preamble, to: file)
+        try fileSystem.write(preamble, to: file, at: 0)
+        preallocate(file)
         try fileSystem.sync(file)
         try fileSystem.syncDirectory(directory)
-        try fileSystem.append(RecordFrame.encode(.sealed(successor: sequence)), to: previous)
+        try fileSystem.write(RecordFrame.encode(.sealed(successor: sequence)), to: previous, at: activeSize)
         try fileSystem.sync(previous)
         fileSystem.close(previous)
         segments.append(Segment(sequence: sequence, firstIndex: firstIndex, path: path))
         activeFile = file
         activeSize = preamble.count
         activeHeaderSize = preamble.count
+    }
+
+    /// Reserves the segment's full size when the options ask for it. Best effort: the reservation only makes
+    /// fsyncs cheaper, so a file system that refuses it (no space for a whole segment, no fallocate support) leaves
+    /// the log appending as before, and a full disk then shows up where it matters, on a write.
+    func preallocate(_ file: OpenFile) {
+        guard options.preallocatesSegments else { return }
+        try? fileSystem.preallocate(file, size: options.segmentBytes)
     }
 
     static func segmentPreamble(

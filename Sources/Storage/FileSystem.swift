@@ -16,10 +16,18 @@ public protocol FileSystem: Sendable {
     func createDirectory(_ path: String) throws(StorageError)
     /// Names (not paths) of the entries in a directory, sorted, without "." and "..".
     func listDirectory(_ path: String) throws(StorageError) -> [String]
-    /// Opens a file for reading and appending, creating it (mode 0600) when `create` is true.
+    /// Opens a file for reading and writing, creating it (mode 0600) when `create` is true.
     func open(_ path: String, create: Bool) throws(StorageError) -> OpenFile
     /// Appends all of `bytes` at the end of the file, or throws; ENOSPC throws `.diskFull`.
     func append(_ bytes: [UInt8], to file: OpenFile) throws(StorageError)
+    /// Writes all of `bytes` at `offset`, which is at most the end of the data written so far (the write-ahead
+    /// log writes at the end of its valid records, inside space `preallocate` reserved), or throws as `append`.
+    func write(_ bytes: [UInt8], to file: OpenFile, at offset: Int) throws(StorageError)
+    /// Reserves space so the file is `size` bytes long, the new bytes reading as zeros; never shortens it. Writing
+    /// into reserved space changes no file size, so the fsync after it need not commit a metadata change: on ext4,
+    /// where an fsync after an append commits the journal for the new size, that makes each synced write of the log
+    /// about a third faster (as etcd's preallocated segments). Durable with the next `sync`.
+    func preallocate(_ file: OpenFile, size: Int) throws(StorageError)
     /// Flushes the file's data, and the metadata needed to read it back (its size), to stable storage.
     func sync(_ file: OpenFile) throws(StorageError)
     /// Cuts the file to `size` bytes.

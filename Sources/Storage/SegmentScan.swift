@@ -6,7 +6,7 @@ import Wire
 /// What counts as a torn tail, to be cut, versus corruption, which stops the node:
 /// - torn (last segment only): fewer bytes left than a record header; a valid header whose body
 ///   runs past the end of the file; or a record failing its header or body checksum when no valid
-///   record can be found anywhere after it (a zero-filled tail, a partly written record).
+///   record can be found anywhere after it (a partly written record).
 /// - corrupt: any of the above in a segment that is not the last (it was fsynced whole before the
 ///   next one was created); a damaged record followed by a valid one (the damage is not at the
 ///   end, so it hit bytes that may have been acknowledged); a length over the limit or an unknown
@@ -15,6 +15,11 @@ import Wire
 /// Only unsynced bytes can be torn and they are always at the end, so a valid record after the
 /// damage proves the damage is not a torn write. Without one, cutting loses nothing that a crash
 /// could not have lost, save for bit rot in the very last record, which the report then shows.
+///
+/// Zeros from the end of the last record to the end of the file, in any segment, are space the log
+/// reserved and has not written yet (`StorageOptions.preallocatesSegments`), or a crash that kept the
+/// size but not the data: either way nothing is there, so the valid content ends at the last record and
+/// nothing is reported. A segment that is not the last must still end with its seal (checked at replay).
 struct SegmentScan {
     struct Record {
         var offset: Int
@@ -31,6 +36,8 @@ struct SegmentScan {
     /// Bytes of complete, valid records from the start of the file.
     var validLength = 0
     var tornTail: Tail?
+    /// Zero bytes after the last record: reserved, unwritten space.
+    var unusedBytes = 0
 
     init(bytes: [UInt8], path: String, isLast: Bool, maxRecordBytes: Int, limits: RaftDecodingLimits)
         throws(StorageError)
@@ -44,6 +51,10 @@ struct SegmentScan {
                 }
                 tornTail = Tail(offset: offset, reason: reason)
             }
+            if bytes[offset] == 0, Self.isZero(bytes, from: offset) {
+                unusedBytes = remaining
+                return
+            }
             guard remaining >= RecordFrame.headerBytes else {
                 try torn("partial record header (\(remaining) bytes)")
                 return
@@ -53,10 +64,6 @@ struct SegmentScan {
             let bodyChecksum = Self.littleEndian32(bytes, at: offset + 5)
             let headerChecksum = Self.littleEndian32(bytes, at: offset + 9)
             guard CRC32C.checksum(bytes[offset..<(offset + 9)]) == headerChecksum else {
-                if Self.isZero(bytes[offset...]) {
-                    try torn("zero-filled tail of \(remaining) bytes")
-                    return
-                }
                 guard Self.validRecord(in: bytes, after: offset, maxRecordBytes: maxRecordBytes) != nil else {
                     try torn("damaged last record header, no valid record after it")
                     return
@@ -103,7 +110,10 @@ struct SegmentScan {
     /// - Complexity: O(n) checksums of 9 bytes; run only on a damaged segment.
     static func validRecord(in bytes: [UInt8], after offset: Int, maxRecordBytes: Int) -> Int? {
         var start = offset + 1
-        while start + RecordFrame.headerBytes <= bytes.count {
+        // A record's header is never all zeros (its checksum is not), so none starts in the zeros at the end of a
+        // preallocated segment: the search stops at the last non-zero byte rather than checksumming up to 64 MiB.
+        let end = endOfData(bytes)
+        while start < end && start + RecordFrame.headerBytes <= bytes.count {
             defer { start += 1 }
             guard CRC32C.checksum(bytes[start..<(start + 9)]) == littleEndian32(bytes, at: start + 9) else { continue }
             let length = Int(littleEndian32(bytes, at: start))
@@ -117,7 +127,30 @@ struct SegmentScan {
         return nil
     }
 
-    private static func isZero(_ bytes: ArraySlice<UInt8>) -> Bool {
-        bytes.allSatisfy { $0 == 0 }
+    /// The offset just after the last non-zero byte.
+    static func endOfData(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBytes { buffer in
+            var end = buffer.count
+            while end >= 8 && buffer.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self) == 0 { end -= 8 }
+            while end > 0 && buffer[end - 1] == 0 { end -= 1 }
+            return end
+        }
+    }
+
+    /// Whether every byte from `offset` on is zero; eight at a time, since a preallocated segment's
+    /// unwritten rest is up to `segmentBytes` (64 MiB) long and is read at every start.
+    static func isZero(_ bytes: [UInt8], from offset: Int) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var position = offset
+            while position + 8 <= buffer.count {
+                if buffer.loadUnaligned(fromByteOffset: position, as: UInt64.self) != 0 { return false }
+                position += 8
+            }
+            while position < buffer.count {
+                if buffer[position] != 0 { return false }
+                position += 1
+            }
+            return true
+        }
     }
 }

@@ -32,7 +32,7 @@ public final class SimulatedFileSystem: FileSystem {
 
     // MARK: - Fault injection and inspection
 
-    /// Makes the next `append` fail with `fault`, after writing a prefix of at most `keepingBytes`.
+    /// Makes the next `append` or `write` fail with `fault`, after writing a prefix of at most `keepingBytes`.
     public func failNextWrite(with fault: Fault, keepingBytes: Int = 0) {
         state.withLock { $0.writeFault = (fault, keepingBytes) }
     }
@@ -101,7 +101,7 @@ public final class SimulatedFileSystem: FileSystem {
             guard let inode = state.directories[parent]?.entries[name], let file = state.inodes[inode] else {
                 return nil
             }
-            return FileStatus(kind: .file, permissions: 0o600, size: file.content.count)
+            return FileStatus(kind: .file, permissions: 0o600, size: max(file.content.count, file.reserved))
         }
     }
 
@@ -141,22 +141,29 @@ public final class SimulatedFileSystem: FileSystem {
         try state.withLock { (state: inout State) throws(StorageError) in
             try state.countOperation("write", file.path)
             let inode = try state.inode(of: file)
-            var accepted = bytes.count
-            var failure: StorageError?
-            if let (fault, keeping) = state.writeFault {
-                state.writeFault = nil
-                accepted = min(keeping, bytes.count)
-                failure = fault.error(operation: "write", path: file.path, offset: state.inodes[inode]!.content.count)
-            }
-            if let capacity = state.capacity {
-                let free = max(0, capacity - state.usedBytes())
-                if free < accepted {
-                    accepted = free
-                    failure = .diskFull(path: file.path, offset: state.inodes[inode]!.content.count + free)
-                }
-            }
-            state.inodes[inode]!.content.append(contentsOf: bytes[0..<accepted])
-            if let failure { throw failure }
+            try state.write(bytes, to: inode, at: nil, path: file.path)
+        }
+    }
+
+    /// A write inside the written data is modelled as a cut at `offset` followed by an append: a crash keeps the
+    /// durable bytes or a prefix of the new ones, as for an append.
+    public func write(_ bytes: [UInt8], to file: OpenFile, at offset: Int) throws(StorageError) {
+        try state.withLock { (state: inout State) throws(StorageError) in
+            try state.countOperation("write", file.path)
+            let inode = try state.inode(of: file)
+            try state.write(bytes, to: inode, at: offset, path: file.path)
+        }
+    }
+
+    /// Reserved space is bookkeeping only: `status` reports the reserved size, but `readFile` returns the written
+    /// bytes without the zeros after them (readers treat both ends alike, and a 64 MiB segment of zeros per test
+    /// would only cost time). The reservation is durable with the next `sync`, lost in a crash before it, and not
+    /// charged against `setCapacity`.
+    public func preallocate(_ file: OpenFile, size: Int) throws(StorageError) {
+        try state.withLock { (state: inout State) throws(StorageError) in
+            try state.countOperation("fallocate", file.path)
+            let inode = try state.inode(of: file)
+            state.inodes[inode]!.reserved = max(state.inodes[inode]!.reserved, size)
         }
     }
 
@@ -290,14 +297,19 @@ private struct Inode {
     var durableBase: [UInt8]?
     /// The shortest the file has been since its last fsync.
     var shortestSinceSync = 0
+    /// The size `preallocate` reserved, and what of it an fsync made durable.
+    var reserved = 0
+    var durableReserved = 0
 
     mutating func markDurable() {
         durableLength = content.count
         durableBase = nil
         shortestSinceSync = content.count
+        durableReserved = reserved
     }
 
     mutating func truncate(to size: Int) {
+        reserved = min(reserved, size)
         if size < durableLength && durableBase == nil { durableBase = Array(content[0..<durableLength]) }
         if size < content.count {
             content.removeLast(content.count - size)
@@ -326,6 +338,7 @@ private struct Inode {
         } else {
             content = durableBase ?? Array(content[0..<durableLength])
         }
+        reserved = durableReserved
         markDurable()
     }
 }
@@ -402,6 +415,36 @@ private struct State {
             throw .io(operation: "use of a stale handle", path: file.path, errno: Errno.badDescriptor)
         }
         return open.inode
+    }
+
+    /// Appends `bytes` (at the end of the data, or at `offset`, see `SimulatedFileSystem.write`), honouring an
+    /// injected write fault and the capacity.
+    mutating func write(_ bytes: [UInt8], to inode: Int, at offset: Int?, path: String) throws(StorageError) {
+        let end = inodes[inode]!.content.count
+        let start = offset ?? max(end, inodes[inode]!.reserved)
+        if start < end {
+            let reserved = inodes[inode]!.reserved
+            inodes[inode]!.truncate(to: start)
+            inodes[inode]!.reserved = reserved
+        } else if start > end {
+            inodes[inode]!.content.append(contentsOf: [UInt8](repeating: 0, count: start - end))
+        }
+        var accepted = bytes.count
+        var failure: StorageError?
+        if let (fault, keeping) = writeFault {
+            writeFault = nil
+            accepted = min(keeping, bytes.count)
+            failure = fault.error(operation: "write", path: path, offset: start)
+        }
+        if let capacity {
+            let free = max(0, capacity - usedBytes())
+            if free < accepted {
+                accepted = free
+                failure = .diskFull(path: path, offset: start + free)
+            }
+        }
+        inodes[inode]!.content.append(contentsOf: bytes[0..<accepted])
+        if let failure { throw failure }
     }
 
     func usedBytes() -> Int {

@@ -21,6 +21,10 @@ final class CountingFileSystem: FileSystem {
     func listDirectory(_ path: String) throws(StorageError) -> [String] { try base.listDirectory(path) }
     func open(_ path: String, create: Bool) throws(StorageError) -> OpenFile { try base.open(path, create: create) }
     func append(_ bytes: [UInt8], to file: OpenFile) throws(StorageError) { try base.append(bytes, to: file) }
+    func write(_ bytes: [UInt8], to file: OpenFile, at offset: Int) throws(StorageError) {
+        try base.write(bytes, to: file, at: offset)
+    }
+    func preallocate(_ file: OpenFile, size: Int) throws(StorageError) { try base.preallocate(file, size: size) }
     func sync(_ file: OpenFile) throws(StorageError) {
         try base.sync(file)
         syncs.add(1, ordering: .relaxed)

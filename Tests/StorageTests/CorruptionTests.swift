@@ -142,6 +142,31 @@ struct CorruptionTests {
         }
     }
 
+    @Test("zeros after a sealed segment's seal are its unwritten reserved space")
+    func zerosAfterSeal() throws {
+        let (fileSystem, paths) = try Self.multiSegmentLog()
+        let bytes = try fileSystem.readFile(paths[0], limit: 1 << 20)
+        try fileSystem.overwrite(paths[0], with: bytes + [UInt8](repeating: 0, count: 300))
+        let (log, state) = try openLog(fileSystem)
+        #expect(state.entries == entries(1...40))
+        #expect(log.recoveryReport.truncatedTail == nil)
+    }
+
+    @Test("a segment that is not the last, whose seal reads as zeros, is refused")
+    func zeroedSeal() throws {
+        let (fileSystem, paths) = try Self.multiSegmentLog()
+        var bytes = try fileSystem.readFile(paths[0], limit: 1 << 20)
+        let seal = try #require(try records(in: bytes).last)
+        for position in seal.offset..<bytes.count { bytes[position] = 0 }
+        try fileSystem.overwrite(paths[0], with: bytes)
+        #expect {
+            try openLog(fileSystem)
+        } throws: { error in
+            guard case .corrupt(let path, _, let reason) = error as? StorageError else { return false }
+            return path == paths[0] && reason.contains("without a seal")
+        }
+    }
+
     @Test("a missing first segment with no snapshot to cover it is refused")
     func missingFirstSegment() throws {
         let (fileSystem, paths) = try Self.multiSegmentLog()

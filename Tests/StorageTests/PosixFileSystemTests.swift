@@ -75,24 +75,38 @@ struct PosixFileSystemTests {
         }
     }
 
-    @Test("a torn tail in a real file is cut")
+    @Test("a torn tail in a real, preallocated segment is cut, and the segment is preallocated again")
     func tornTail() throws {
         try Self.withTemporaryDirectory { base in
             let directory = base + "/data"
             let fileSystem = PosixFileSystem()
+            let segmentBytes = StorageOptions().segmentBytes
             var (log, _) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: fileSystem)
             try log.append(entries: entries(1...5))
             try log.sync()
             let segment = log.segmentPaths[0]
+            let end = log.activeSegmentBytes
             log.close()
+            #expect(try fileSystem.status(segment)?.size == segmentBytes)
+            // A torn write lands where the next records would have gone: right after the last one, inside the
+            // reserved space.
             let file = try fileSystem.open(segment, create: false)
-            try fileSystem.append([0x40, 0, 0, 0, 3, 9, 9], to: file)
+            try fileSystem.write([0x40, 0, 0, 0, 3, 9, 9], to: file, at: end)
             fileSystem.close(file)
             var (reopened, state) = try DurableLog.open(
                 directory: directory, identity: testIdentity, fileSystem: fileSystem)
             #expect(state.entries == entries(1...5))
+            #expect(reopened.recoveryReport.truncatedTail?.offset == end)
             #expect(reopened.recoveryReport.truncatedTail?.discardedBytes == 7)
+            #expect(try fileSystem.status(segment)?.size == segmentBytes)
+            try reopened.append(entries: [entry(6)])
+            try reopened.sync()
             reopened.close()
+            var (again, recovered) = try DurableLog.open(
+                directory: directory, identity: testIdentity, fileSystem: fileSystem)
+            #expect(recovered.entries == entries(1...6))
+            #expect(again.recoveryReport.truncatedTail == nil)
+            again.close()
         }
     }
 

@@ -808,6 +808,7 @@ def main():
     parser.add_argument("--baseline-bin", help="a second Roster binary run as system roster-baseline, interleaved")
     parser.add_argument("--baseline-flags", default="", help="extra flags for the roster-baseline nodes")
     parser.add_argument("--rounds", type=int, help="alternations per row (default 3)")
+    parser.add_argument("--clients", help="comma-separated registration client counts instead of the mode's, e.g. 1,16")
     parser.add_argument("--out", required=True)
     parser.add_argument("--roster-bin", required=True)
     parser.add_argument("--roster-bench", required=True)
@@ -851,6 +852,8 @@ def main():
                          "systems": ["roster-etcd", "roster-etcd-tls", "etcd", "etcd-tls"]})
     if args.rounds:
         settings["rounds"] = args.rounds
+    if args.clients:
+        settings["clients"] = [int(count) for count in args.clients.split(",")]
     rounds = settings["rounds"]
     per_round = lambda key, number: settings[key][number] if number < len(settings[key]) else 0
     os.makedirs(args.out, exist_ok=True)
