@@ -130,32 +130,45 @@ public final class PeerTransport {
         send(kind: .forward, payload: forward.encoded(), isSnapshot: false, on: link)
     }
 
-    /// Sends several forwards to `peer` as consecutive frames in one write, so the requests a follower
-    /// forwards in one loop iteration (and the leader's answers to them) cost one system call per peer
-    /// rather than one each. Dropped together if the peer is unknown or not connected. A write holds at
-    /// most `batchBytes` (plus one frame), so a burst of large forwards still fits the send queue piecewise.
-    public func send(_ forwards: [ForwardMessage], to peer: NodeID) {
+    /// Sends forwards, then Raft messages, in one write per peer: the leader's answers to forwarded writes and the
+    /// append carrying them reach a follower in one read, and a Ready's messages cost one system call per peer
+    /// rather than one each. Per peer the order is kept; a snapshot chunk leaves on its own, after what was batched
+    /// for its peer before it (the queue lets control frames overtake chunks, never the other way). Frames for an
+    /// unknown or unconnected peer are dropped and counted, as by the single sends.
+    public func send(forwards: [(message: ForwardMessage, peer: NodeID)], messages: [Message]) {
         checkThread()
-        guard !forwards.isEmpty, let link = connectedLink(peer) else { return }
-        let batchBytes = 256 << 10
-        var bytes: [UInt8] = []
-        for forward in forwards {
-            if bytes.count >= batchBytes {
-                link.send(PeerOutboundQueue.Frame(bytes: bytes, isSnapshot: false))
-                bytes = []
-            }
+        var batches = PeerWriteBatches(limitBytes: 256 << 10)
+        for (forward, peer) in forwards {
+            guard let link = batches.link(for: peer, connectedLink) else { continue }
             let payload = forward.encoded()
-            guard payload.count <= options.maxFrameBytes else {
-                counters.droppedOversized += 1
-                logger.error("outbound forward exceeds the frame limit; dropped", [
-                    "peer": link.member.name, "bytes": payload.count, "limit": options.maxFrameBytes,
-                ])
+            guard fitsFrame(payload, kind: "forward", link: link) else { continue }
+            batches.append(PeerFrame(kind: .forward, clusterID: clusterID, senderID: ownID.rawValue, payload: payload).encoded(), for: peer)
+        }
+        for message in messages {
+            precondition(message.from == ownID, "PeerTransport.send: message from \(message.from), but this node is \(ownID)")
+            if case .snapshotChunk = message.body {
+                batches.flush(message.to)
+                send(message)
                 continue
             }
-            bytes.append(contentsOf: PeerFrame(kind: .forward, clusterID: clusterID, senderID: ownID.rawValue, payload: payload).encoded())
+            guard let link = batches.link(for: message.to, connectedLink) else { continue }
+            var writer = ByteWriter()
+            writer.write(message)
+            guard fitsFrame(writer.bytes, kind: "peer message", link: link) else { continue }
+            batches.append(PeerFrame(kind: .raft, clusterID: clusterID, senderID: ownID.rawValue, payload: writer.bytes).encoded(), for: message.to)
         }
-        guard !bytes.isEmpty else { return }
-        link.send(PeerOutboundQueue.Frame(bytes: bytes, isSnapshot: false))
+        batches.flushAll()
+    }
+
+    /// Whether `payload` fits one frame; if not, counts and logs the drop (the receiver would refuse the frame and
+    /// drop the connection, so refusing here keeps the link up).
+    private func fitsFrame(_ payload: [UInt8], kind: String, link: PeerLink) -> Bool {
+        guard payload.count > options.maxFrameBytes else { return true }
+        counters.droppedOversized += 1
+        logger.error("outbound \(kind) exceeds the frame limit; dropped", [
+            "peer": link.member.name, "bytes": payload.count, "limit": options.maxFrameBytes,
+        ])
+        return false
     }
 
     /// The link to `peer` if it can take a frame now; otherwise counts the drop and returns nil, before any
@@ -175,14 +188,7 @@ public final class PeerTransport {
     }
 
     private func send(kind: PeerFrame.Kind, payload: [UInt8], isSnapshot: Bool, on link: PeerLink) {
-        guard payload.count <= options.maxFrameBytes else {
-            // The receiver would refuse the frame and drop the connection; refusing here keeps the link up.
-            counters.droppedOversized += 1
-            logger.error("outbound peer message exceeds the frame limit; dropped", [
-                "peer": link.member.name, "bytes": payload.count, "limit": options.maxFrameBytes,
-            ])
-            return
-        }
+        guard fitsFrame(payload, kind: kind == .forward ? "forward" : "peer message", link: link) else { return }
         let frame = PeerFrame(kind: kind, clusterID: clusterID, senderID: ownID.rawValue, payload: payload)
         link.send(PeerOutboundQueue.Frame(bytes: frame.encoded(), isSnapshot: isSnapshot))
     }
@@ -373,4 +379,42 @@ public struct PeerTransportCounters: Sendable, Equatable {
     public var droppedMisaddressed = 0
     public var droppedUnknownPeer = 0
     public var droppedOversized = 0
+}
+
+/// The bytes `PeerTransport.send(forwards:messages:)` gathers per peer before writing, in the order the peers first
+/// appear. A batch is written early once it holds `limitBytes`, so a burst still fits the send queue piecewise.
+private struct PeerWriteBatches {
+    let limitBytes: Int
+    private var batches: [(peer: NodeID, link: PeerLink?, bytes: [UInt8])] = []
+
+    init(limitBytes: Int) { self.limitBytes = limitBytes }
+
+    /// The link for `peer`, looked up once per batch (`lookUp` counts a drop for a peer that cannot take frames).
+    mutating func link(for peer: NodeID, _ lookUp: (NodeID) -> PeerLink?) -> PeerLink? {
+        if let batch = batches.first(where: { $0.peer == peer }) { return batch.link }
+        let link = lookUp(peer)
+        batches.append((peer, link, []))
+        return link
+    }
+
+    mutating func append(_ frame: [UInt8], for peer: NodeID) {
+        guard let position = batches.firstIndex(where: { $0.peer == peer }), let link = batches[position].link else { return }
+        if !batches[position].bytes.isEmpty && batches[position].bytes.count + frame.count > limitBytes {
+            link.send(PeerOutboundQueue.Frame(bytes: batches[position].bytes, isSnapshot: false))
+            batches[position].bytes = []
+        }
+        batches[position].bytes.append(contentsOf: frame)
+    }
+
+    mutating func flush(_ peer: NodeID) {
+        guard let position = batches.firstIndex(where: { $0.peer == peer }), let link = batches[position].link,
+            !batches[position].bytes.isEmpty
+        else { return }
+        link.send(PeerOutboundQueue.Frame(bytes: batches[position].bytes, isSnapshot: false))
+        batches[position].bytes = []
+    }
+
+    mutating func flushAll() {
+        for batch in batches { flush(batch.peer) }
+    }
 }

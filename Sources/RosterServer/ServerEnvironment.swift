@@ -55,21 +55,20 @@ struct ServerEnvironment: NodeEnvironment {
 }
 
 extension PeerTransport {
-    /// Sends the forwards and Raft messages of `effects` and takes them out of it: forwards first, one
-    /// write per peer, so a leader's answer to a forwarded write reaches the follower ahead of the
-    /// append that carries the entry.
+    /// Sends the forwards and Raft messages of `effects` and takes them out of it: one write per peer, forwards
+    /// first, so a leader's answer to a forwarded write reaches the follower ahead of the append that carries the
+    /// entry.
     func send(_ effects: inout NodeEffects) {
-        sendForwards(&effects)
-        for message in effects.messages { send(message) }
+        guard !effects.forwards.isEmpty || !effects.messages.isEmpty else { return }
+        send(forwards: effects.forwards, messages: effects.messages)
+        effects.forwards.removeAll()
         effects.messages.removeAll()
     }
 
     /// Sends the forwards of `effects` alone (one write per peer) and takes them out of it.
     func sendForwards(_ effects: inout NodeEffects) {
         guard !effects.forwards.isEmpty else { return }
-        var peers: [NodeID] = []
-        for forward in effects.forwards where !peers.contains(forward.peer) { peers.append(forward.peer) }
-        for peer in peers { send(effects.forwards.filter { $0.peer == peer }.map(\.message), to: peer) }
+        send(forwards: effects.forwards, messages: [])
         effects.forwards.removeAll()
     }
 }

@@ -199,9 +199,10 @@ public struct DurableLog: Sendable {
     /// recognisable (see `Recovery`):
     /// 1. fsync the old segment, so that only the newest segment can ever have a torn tail;
     /// 2. create the new one with its preamble, preallocate it, fsync it and the directory;
-    /// 3. write a seal naming the new segment after the old one's last record and fsync it. From then on
-    ///    a missing newest segment is detectable: its predecessor is sealed. The old segment keeps its
-    ///    unwritten reserved bytes after the seal; they read as zeros, which recovery skips.
+    /// 3. write a seal naming the new segment after the old one's last record, cut the old one's unwritten
+    ///    reserved space (recovery reads every retained segment whole), and fsync it. From then on a missing
+    ///    newest segment is detectable: its predecessor is sealed. A crash before the cut leaves zeros after
+    ///    the seal, which recovery skips.
     private mutating func rollOver(firstIndex: LogIndex, hardState: HardState) throws(StorageError) {
         try fileSystem.sync(activeFile)
         let previous = activeFile
@@ -214,7 +215,9 @@ public struct DurableLog: Sendable {
         preallocate(file)
         try fileSystem.sync(file)
         try fileSystem.syncDirectory(directory)
-        try fileSystem.write(RecordFrame.encode(.sealed(successor: sequence)), to: previous, at: activeSize)
+        let seal = RecordFrame.encode(.sealed(successor: sequence))
+        try fileSystem.write(seal, to: previous, at: activeSize)
+        try fileSystem.truncate(previous, to: activeSize + seal.count)
         try fileSystem.sync(previous)
         fileSystem.close(previous)
         segments.append(Segment(sequence: sequence, firstIndex: firstIndex, path: path))

@@ -39,7 +39,7 @@ struct PeerTransportTests {
         #expect(n1.ups.value.count == 2)
     }
 
-    @Test("forwards sent as one batch arrive whole and in order, large ones included")
+    @Test("forwards and Raft messages sent as one batch arrive whole and in order, large ones included")
     func batchedForwards() throws {
         let threads = try (0..<2).map { _ in try EventLoopThread() }
         defer { threads.forEach { $0.shutdown() } }
@@ -54,9 +54,12 @@ struct PeerTransportTests {
             batch.append(.propose(request: UInt64(request), command: command))
         }
         let forwards = batch
-        try n2.with { $0.send(forwards, to: n1.id) }
-        #expect(eventually { n1.forwards.value.count == forwards.count })
+        let messages = (0..<20).map { n2.heartbeat(to: n1, round: UInt64($0)) }
+        let target = n1.id
+        try n2.with { $0.send(forwards: forwards.map { ($0, target) }, messages: messages) }
+        #expect(eventually { n1.forwards.value.count == forwards.count && n1.messages.value.count == messages.count })
         #expect(n1.forwards.value == forwards.map { "\(n2.id):\($0)" })
+        #expect(n1.messages.value == messages)
     }
 
     @Test("members sharing one loop exchange messages")

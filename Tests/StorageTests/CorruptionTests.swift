@@ -146,6 +146,9 @@ struct CorruptionTests {
     func zerosAfterSeal() throws {
         let (fileSystem, paths) = try Self.multiSegmentLog()
         let bytes = try fileSystem.readFile(paths[0], limit: 1 << 20)
+        // A sealed segment was cut to its records; only the newest keeps reserved space.
+        #expect(try fileSystem.status(paths[0])?.size == bytes.count)
+        #expect(try fileSystem.status(paths[paths.count - 1])?.size == smallSegments.segmentBytes)
         try fileSystem.overwrite(paths[0], with: bytes + [UInt8](repeating: 0, count: 300))
         let (log, state) = try openLog(fileSystem)
         #expect(state.entries == entries(1...40))
