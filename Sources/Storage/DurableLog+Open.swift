@@ -207,8 +207,6 @@ private struct Recovery {
     private struct ReplayedSegment {
         var segment: DurableLog.Segment
         var scan: SegmentScan
-        /// Where the file's non-zero bytes end, when its tail is torn (what the cut discards); its size otherwise.
-        var dataEnd: Int
     }
 
     private mutating func replay(
@@ -237,8 +235,7 @@ private struct Recovery {
             }
             replayed.append(
                 ReplayedSegment(
-                    segment: .init(sequence: sequence, firstIndex: header.firstIndex, path: segmentPath), scan: scan,
-                    dataEnd: scan.tornTail == nil ? bytes.count : SegmentScan.endOfData(bytes)))
+                    segment: .init(sequence: sequence, firstIndex: header.firstIndex, path: segmentPath), scan: scan))
             report.segmentsReplayed.append(segmentPath)
         }
         try attach(snapshot, to: &window, firstSegment: replayed[0].segment)
@@ -255,7 +252,7 @@ private struct Recovery {
             try fileSystem.sync(file)
             report.truncatedTail = .init(
                 path: last.segment.path, offset: tail.offset,
-                discardedBytes: last.dataEnd - last.scan.validLength, reason: tail.reason)
+                discardedBytes: last.scan.dataEnd - last.scan.validLength, reason: tail.reason)
         }
         let headerSize = last.scan.records.count > 2 ? last.scan.records[2].offset : last.scan.validLength
         let log = DurableLog(

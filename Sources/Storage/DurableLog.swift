@@ -226,11 +226,11 @@ public struct DurableLog: Sendable {
         activeHeaderSize = preamble.count
     }
 
-    /// Reserves the segment's full size when the options ask for it. Best effort: the reservation only makes
-    /// fsyncs cheaper, so a file system that refuses it (no space for a whole segment, no fallocate support) leaves
-    /// the log appending as before, and a full disk then shows up where it matters, on a write.
+    /// Reserves the segment's full size (`segmentBytes`), so its records are written into reserved space and each
+    /// fsync commits no change of size. Best effort: the reservation only makes fsyncs cheaper, so a file system that
+    /// refuses it (no space for a whole segment, no fallocate support) leaves the log appending as before, and a full
+    /// disk then shows up where it matters, on a write.
     func preallocate(_ file: OpenFile) {
-        guard options.preallocatesSegments else { return }
         try? fileSystem.preallocate(file, size: options.segmentBytes)
     }
 

@@ -17,7 +17,7 @@ import Wire
 /// could not have lost, save for bit rot in the very last record, which the report then shows.
 ///
 /// Zeros from the end of the last record to the end of the file, in any segment, are space the log
-/// reserved and has not written yet (`StorageOptions.preallocatesSegments`), or a crash that kept the
+/// reserved and has not written yet (`DurableLog` preallocates its segments), or a crash that kept the
 /// size but not the data: either way nothing is there, so the valid content ends at the last record and
 /// nothing is reported. A segment that is not the last must still end with its seal (checked at replay).
 struct SegmentScan {
@@ -36,12 +36,13 @@ struct SegmentScan {
     /// Bytes of complete, valid records from the start of the file.
     var validLength = 0
     var tornTail: Tail?
-    /// Zero bytes after the last record: reserved, unwritten space.
-    var unusedBytes = 0
+    /// The offset just after the last non-zero byte: past it is reserved, unwritten space.
+    let dataEnd: Int
 
     init(bytes: [UInt8], path: String, isLast: Bool, maxRecordBytes: Int, limits: RaftDecodingLimits)
         throws(StorageError)
     {
+        dataEnd = Self.endOfData(bytes)
         var offset = 0
         while offset < bytes.count {
             let remaining = bytes.count - offset
@@ -51,10 +52,7 @@ struct SegmentScan {
                 }
                 tornTail = Tail(offset: offset, reason: reason)
             }
-            if bytes[offset] == 0, Self.isZero(bytes, from: offset) {
-                unusedBytes = remaining
-                return
-            }
+            guard offset < dataEnd else { return }
             guard remaining >= RecordFrame.headerBytes else {
                 try torn("partial record header (\(remaining) bytes)")
                 return
@@ -64,7 +62,7 @@ struct SegmentScan {
             let bodyChecksum = Self.littleEndian32(bytes, at: offset + 5)
             let headerChecksum = Self.littleEndian32(bytes, at: offset + 9)
             guard CRC32C.checksum(bytes[offset..<(offset + 9)]) == headerChecksum else {
-                guard Self.validRecord(in: bytes, after: offset, maxRecordBytes: maxRecordBytes) != nil else {
+                guard Self.validRecord(in: bytes, after: offset, before: dataEnd, maxRecordBytes: maxRecordBytes) != nil else {
                     try torn("damaged last record header, no valid record after it")
                     return
                 }
@@ -84,7 +82,7 @@ struct SegmentScan {
                 return
             }
             guard CRC32C.checksum(bytes[bodyStart..<end]) == bodyChecksum else {
-                guard Self.validRecord(in: bytes, after: offset, maxRecordBytes: maxRecordBytes) != nil else {
+                guard Self.validRecord(in: bytes, after: offset, before: dataEnd, maxRecordBytes: maxRecordBytes) != nil else {
                     try torn("last record's checksum mismatch")
                     return
                 }
@@ -108,11 +106,10 @@ struct SegmentScan {
 
     /// The offset of the first complete record with valid checksums that starts after `offset`.
     /// - Complexity: O(n) checksums of 9 bytes; run only on a damaged segment.
-    static func validRecord(in bytes: [UInt8], after offset: Int, maxRecordBytes: Int) -> Int? {
+    /// A record's header is never all zeros (its checksum is not), so none starts in the zeros at the end of a
+    /// preallocated segment: the search stops at `end`, the last non-zero byte, rather than checksumming 64 MiB.
+    static func validRecord(in bytes: [UInt8], after offset: Int, before end: Int, maxRecordBytes: Int) -> Int? {
         var start = offset + 1
-        // A record's header is never all zeros (its checksum is not), so none starts in the zeros at the end of a
-        // preallocated segment: the search stops at the last non-zero byte rather than checksumming up to 64 MiB.
-        let end = endOfData(bytes)
         while start < end && start + RecordFrame.headerBytes <= bytes.count {
             defer { start += 1 }
             guard CRC32C.checksum(bytes[start..<(start + 9)]) == littleEndian32(bytes, at: start + 9) else { continue }
@@ -134,23 +131,6 @@ struct SegmentScan {
             while end >= 8 && buffer.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self) == 0 { end -= 8 }
             while end > 0 && buffer[end - 1] == 0 { end -= 1 }
             return end
-        }
-    }
-
-    /// Whether every byte from `offset` on is zero; eight at a time, since a preallocated segment's
-    /// unwritten rest is up to `segmentBytes` (64 MiB) long and is read at every start.
-    static func isZero(_ bytes: [UInt8], from offset: Int) -> Bool {
-        bytes.withUnsafeBytes { buffer in
-            var position = offset
-            while position + 8 <= buffer.count {
-                if buffer.loadUnaligned(fromByteOffset: position, as: UInt64.self) != 0 { return false }
-                position += 8
-            }
-            while position < buffer.count {
-                if buffer[position] != 0 { return false }
-                position += 1
-            }
-            return true
         }
     }
 }

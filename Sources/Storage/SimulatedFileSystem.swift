@@ -185,6 +185,7 @@ public final class SimulatedFileSystem: FileSystem {
             try state.countOperation("ftruncate", file.path)
             let inode = try state.inode(of: file)
             state.inodes[inode]!.truncate(to: size)
+            state.inodes[inode]!.reserved = min(state.inodes[inode]!.reserved, size)
         }
     }
 
@@ -308,8 +309,8 @@ private struct Inode {
         durableReserved = reserved
     }
 
+    /// Cuts or zero-extends the written bytes; the reservation is the caller's (an in-place write keeps it).
     mutating func truncate(to size: Int) {
-        reserved = min(reserved, size)
         if size < durableLength && durableBase == nil { durableBase = Array(content[0..<durableLength]) }
         if size < content.count {
             content.removeLast(content.count - size)
@@ -423,9 +424,7 @@ private struct State {
         let end = inodes[inode]!.content.count
         let start = offset ?? max(end, inodes[inode]!.reserved)
         if start < end {
-            let reserved = inodes[inode]!.reserved
             inodes[inode]!.truncate(to: start)
-            inodes[inode]!.reserved = reserved
         } else if start > end {
             inodes[inode]!.content.append(contentsOf: [UInt8](repeating: 0, count: start - end))
         }

@@ -16,17 +16,13 @@ public struct StorageOptions: Hashable, Sendable {
     public var maxSnapshotBytes: Int
     /// Limits for decoding Raft values inside records and snapshots.
     public var decodingLimits: RaftDecodingLimits
-    /// Whether the segment being written is preallocated to `segmentBytes` (`FileSystem.preallocate`), so that its
-    /// records are written into reserved space and each fsync commits no change of size.
-    public var preallocatesSegments: Bool
 
     public init(
         segmentBytes: Int = 64 << 20,
         snapshotRolloverBytes: Int = 4 << 20,
         maxRecordBytes: Int = 8 << 20,
         maxSnapshotBytes: Int = 1 << 30,
-        decodingLimits: RaftDecodingLimits = .standard,
-        preallocatesSegments: Bool = true
+        decodingLimits: RaftDecodingLimits = .standard
     ) {
         precondition(segmentBytes >= 256, "segmentBytes \(segmentBytes) is too small for a segment header")
         precondition(maxRecordBytes > 64, "maxRecordBytes \(maxRecordBytes) is too small for any record")
@@ -35,7 +31,6 @@ public struct StorageOptions: Hashable, Sendable {
         self.maxRecordBytes = maxRecordBytes
         self.maxSnapshotBytes = maxSnapshotBytes
         self.decodingLimits = decodingLimits
-        self.preallocatesSegments = preallocatesSegments
     }
 }
 
