@@ -250,24 +250,32 @@ public final class ProcessCluster {
         return ["--io-threads", count]
     }
 
-    /// Ports this process has handed out: the kernel may give a port released a moment ago to the next port-0
-    /// bind, and a node started with the same port for clients and peers refuses to start (seen under load).
+    /// Ports this process has handed out, so that no two nodes of one test run are given the same port.
     private static let handedOut = Mutex<Set<UInt16>>([])
 
-    /// A free loopback port, never one handed out before in this process: bind port 0, read it, release it.
+    /// The lowest port of the kernel's ephemeral range (`ip_local_port_range`), where port-0 binds and outgoing
+    /// connections take their ports from.
+    private static let ephemeralLow: Int = {
+        let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+        return text.flatMap { $0.split(whereSeparator: \.isWhitespace).first }.flatMap { Int($0) } ?? 32_768
+    }()
+
+    /// A free loopback port below the ephemeral range, never one handed out before in this process. A port
+    /// found by binding port 0 comes from the ephemeral range: the next probe may get it again, and a member's
+    /// outgoing connection to its peers may take it as its source port before the node it was meant for binds
+    /// it (both seen under load: a node refusing to start with "Address already in use"). Below that range
+    /// only an explicit bind takes a port, and the probe here checks that none has.
     public static func freePort() -> UInt16 {
-        for _ in 0..<1_000 {
-            let port: UInt16
-            do {
-                let socket = try Socket.listen(on: .loopback(port: 0), backlog: 1)
-                defer { socket.close() }
-                port = try socket.localAddress().port
-            } catch {
-                preconditionFailure("cannot bind a loopback port: \(error)")
-            }
+        let lowest = 10_000
+        let highest = max(ephemeralLow, lowest + 1_000)
+        for _ in 0..<10_000 {
+            let port = UInt16(Int.random(in: lowest..<highest))
+            guard !handedOut.withLock({ $0.contains(port) }) else { continue }
+            guard let socket = try? Socket.listen(on: .loopback(port: port), backlog: 1) else { continue }
+            socket.close()
             if handedOut.withLock({ $0.insert(port).inserted }) { return port }
         }
-        preconditionFailure("no fresh loopback port after 1000 tries")
+        preconditionFailure("no free loopback port in \(lowest)..<\(highest) after 10000 tries")
     }
 
     /// - Parameter tls: Start every node with TLS and mutual TLS (`TestTLS.flags(for:)`), from a throwaway CA.

@@ -7,23 +7,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import time
 import urllib.request
 
-
-def free_ports(count):
-    """Ports the kernel reports free on 127.0.0.1 (all held open together, so they are distinct)."""
-    sockets, ports = [], []
-    for _ in range(count):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        sockets.append(s)
-        ports.append(s.getsockname()[1])
-    for s in sockets:
-        s.close()
-    return ports
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from loopback_ports import free_ports  # noqa: E402
 
 
 def http_get(url, timeout=0.5):
