@@ -37,7 +37,10 @@ extension HTTP2Connection {
         case .pushPromise:
             throw .connection(.protocolError, "a client sent PUSH_PROMISE; only servers may push")
         case .ping(let ack, let opaque):
-            if !ack { write(.ping(ack: true, opaque: opaque)) }
+            guard !ack else { return }
+            let before = outbound.count
+            write(.ping(ack: true, opaque: opaque))
+            if before == pingAcknowledgementBytes { pingAcknowledgementBytes = outbound.count }
         case .goAway(let lastStream, let code, let debugData):
             peerSentGoAway = true
             events.append(.goAway(lastStream: lastStream, code: code, debugData: debugData))

@@ -72,6 +72,7 @@ extension HTTP2Connection {
     public mutating func takeOutbound(maxBytes: Int = 64 << 10) -> [UInt8] {
         var output: [UInt8] = []
         swap(&output, &outbound)
+        pingAcknowledgementBytes = 0
         if !sendOrder.isEmpty {
             // One allocation for the body octets about to be framed, rather than growing frame by frame; the slack
             // covers frame headers and a few trailers.

@@ -60,6 +60,8 @@ public struct HTTP2Connection: Sendable {
 
     /// Frames written but not yet taken by the shell.
     var outbound: [UInt8] = []
+    /// The length of `outbound`'s leading run of PING acknowledgements (all of it when nothing else was written).
+    var pingAcknowledgementBytes = 0
     var connectionSendWindow = HTTP2Constants.defaultWindowSize
     var connectionReceiveWindow: Int
     var connectionReceivedSinceUpdate = 0
@@ -190,6 +192,14 @@ public struct HTTP2Connection: Sendable {
     /// True when `takeOutbound()` would return octets now.
     public var hasOutbound: Bool {
         !outbound.isEmpty || sendOrder.contains { canWrite($0) }
+    }
+
+    /// True when all there is to send is PING acknowledgements. A shell that expects to answer a request soon may
+    /// hold them a moment to leave in the same write: gRPC-Go's clients ping with nearly every request (to
+    /// estimate the bandwidth-delay product), and each lone acknowledgement costs both sides a write, a read and a
+    /// wake-up. RFC 9113 §6.7 asks for priority over other frames, which they keep: they lead the next write.
+    public var outboundIsOnlyPingAcknowledgements: Bool {
+        !outbound.isEmpty && outbound.count == pingAcknowledgementBytes && !sendOrder.contains { canWrite($0) }
     }
 
     /// True when the shell should close the socket once it has written everything `takeOutbound()` returns:

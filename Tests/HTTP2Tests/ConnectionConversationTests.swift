@@ -38,6 +38,41 @@ struct ConnectionConversationTests {
         #expect(!client.server.isFinished)
     }
 
+    @Test("PING acknowledgements alone may wait for an answer, and lead the write that carries it")
+    func pingAcknowledgementsRideWithTheAnswer() throws {
+        var client = TestClient()
+        #expect(!client.server.outboundIsOnlyPingAcknowledgements)  // nothing queued
+        client.openRequest(1)
+        // grpc-go's request: WINDOW_UPDATE, its bandwidth-delay PING, then the call's body in one write.
+        client.send(.windowUpdate(stream: 0, increment: 10), .ping(ack: false, opaque: 7),
+                    .data(stream: 1, payload: [0, 0, 0, 0, 0], endStream: true, padding: nil))
+        client.send(.ping(ack: false, opaque: 8))
+        #expect(client.server.outboundIsOnlyPingAcknowledgements)
+        try client.server.sendHeaders(responseFields, on: 1)
+        #expect(!client.server.outboundIsOnlyPingAcknowledgements)
+        try client.server.sendData([0, 0, 0, 0, 0], on: 1)
+        try client.server.sendTrailers([HeaderField("grpc-status", "0")], on: 1)
+        #expect(client.read() == [
+            "PING ACK 7", "PING ACK 8", "HEADERS 1 [:status: 200, content-type: application/grpc]", "DATA 1 len=5",
+            "HEADERS 1 END_STREAM [grpc-status: 0]",
+        ])
+        #expect(!client.server.outboundIsOnlyPingAcknowledgements)
+        // Anything else queued first (a SETTINGS acknowledgement) must go now, with the PING answered behind it.
+        client.send(.settings(ack: false, parameters: []), .ping(ack: false, opaque: 9))
+        #expect(!client.server.outboundIsOnlyPingAcknowledgements)
+        #expect(client.read() == ["SETTINGS ACK", "PING ACK 9"])
+        // Data waiting only for the client's window does not make the acknowledgement urgent.
+        client.openRequest(3)
+        try client.server.sendHeaders(responseFields, on: 3)
+        _ = client.read()
+        client.send(.settings(ack: false, parameters: [SettingsParameter(.initialWindowSize, 0)]))
+        _ = client.read()
+        try client.server.sendData([1, 2, 3], on: 3)
+        client.send(.ping(ack: false, opaque: 10))
+        #expect(client.server.outboundIsOnlyPingAcknowledgements)
+        #expect(client.read() == ["PING ACK 10"])
+    }
+
     @Test("a unary call: request headers and body in, headers, data and trailers out, stream closed")
     func unaryCall() throws {
         var client = TestClient()
