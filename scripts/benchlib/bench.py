@@ -796,7 +796,8 @@ def disk_of(path):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["roster", "roster-etcd", "etcd"])
+    parser.add_argument("--only", help="systems to run, comma-separated: roster, roster-etcd, etcd "
+                                       "(roster-etcd,etcd compares the two etcd APIs alone)")
     parser.add_argument("--tls", action="store_true",
                         help="Roster's etcd API and etcd, each in plaintext and with TLS (client certificates, mutual "
                              "TLS between members), all driven by etcd-loadgen: reads and registrations at 16 clients "
@@ -884,7 +885,10 @@ def main():
                                   args.etcd_loadgen),
               "etcd-tls": (lambda label: EtcdTlsCluster(os.path.join(args.out, "etcd-tls", label), 27379, size, tls),
                            args.etcd_loadgen)}
-    names = [args.only] if args.only else list(settings["systems"])
+    names = args.only.split(",") if args.only else list(settings["systems"])
+    unknown = [name for name in names if name not in ("roster", "roster-etcd", "etcd")]
+    if unknown:
+        parser.error(f"--only takes roster, roster-etcd and etcd, not {', '.join(unknown)}")
     if args.baseline_bin and not args.only:
         names.insert(1, "roster-baseline")
         results["clients"]["roster-baseline"] = f"as Roster, binary {args.baseline_bin} {args.baseline_flags}".strip()
