@@ -46,7 +46,10 @@ public enum TestHTTP {
             bytes = Array((head + "\r\n").utf8) + payload
         }
         if let tls {
-            let reply = TestTLS.exchange(socket, context: tls, bytes: bytes) { parse($0)?.complete == true }
+            let reply = TestTLS.exchange(socket, context: tls, bytes: bytes) { received in
+                guard let head = head(of: received), head.mayBeComplete(received) else { return false }
+                return parse(received)?.complete == true
+            }
             return reply.flatMap { parse($0)?.result }
         }
         guard socket.send(bytes) else { return nil }
@@ -56,15 +59,35 @@ public enum TestHTTP {
             let count = socket.receive(into: &buffer)
             if count <= 0 { break }
             response += buffer[0..<count]
-            if let parsed = parse(response), parsed.complete { return parsed.result }
+            // The whole response is parsed only once it may be complete: parsing after every piece was quadratic,
+            // and a 12 MiB answer kept this reader off its socket for so long (debug build, loaded machine) that
+            // a node with a short --client-stall-ms cut it as a stalled reader.
+            if let head = head(of: response), head.mayBeComplete(response), let parsed = parse(response), parsed.complete {
+                return parsed.result
+            }
         }
         return parse(response)?.result
     }
 
-    /// Parses a response with Content-Length or chunked body; `complete` says whether it is whole.
-    public static func parse(_ bytes: [UInt8]) -> (result: HTTPResult, complete: Bool)? {
+    /// A response's status line and headers, and where its body starts.
+    struct Head {
+        var status: Int
+        var headers: [String: String]
+        var bodyStart: Int
+
+        /// False when the body is surely not whole yet: shorter than its Content-Length, or chunked and not
+        /// ending with the last chunk. Cheap (no look at the body), unlike `parse`.
+        func mayBeComplete(_ bytes: [UInt8]) -> Bool {
+            if let length = headers["content-length"].flatMap(Int.init) { return bytes.count - bodyStart >= length }
+            guard headers["transfer-encoding"] == "chunked" else { return false }
+            return bytes.count >= bodyStart + 5 && bytes.suffix(5).elementsEqual([0x30, 13, 10, 13, 10])
+        }
+    }
+
+    /// The head of a response, once all of it has arrived.
+    static func head(of bytes: [UInt8]) -> Head? {
         let separator: [UInt8] = [13, 10, 13, 10]
-        guard let headEnd = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return nil }
+        guard let headEnd = (0..<max(0, bytes.count - 3)).first(where: { bytes[$0..<$0 + 4].elementsEqual(separator) }) else { return nil }
         let head = String(decoding: bytes[0..<headEnd], as: UTF8.self).components(separatedBy: "\r\n")
         guard let statusLine = head.first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else { return nil }
         var headers: [String: String] = [:]
@@ -72,7 +95,14 @@ public enum TestHTTP {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        let body = Array(bytes[(headEnd + 4)...])
+        return Head(status: status, headers: headers, bodyStart: headEnd + 4)
+    }
+
+    /// Parses a response with Content-Length or chunked body; `complete` says whether it is whole.
+    public static func parse(_ bytes: [UInt8]) -> (result: HTTPResult, complete: Bool)? {
+        guard let head = head(of: bytes) else { return nil }
+        let status = head.status, headers = head.headers
+        let body = Array(bytes[head.bodyStart...])
         if let length = headers["content-length"].flatMap(Int.init) {
             return (HTTPResult(status: status, headers: headers, body: Array(body.prefix(length))), body.count >= length)
         }

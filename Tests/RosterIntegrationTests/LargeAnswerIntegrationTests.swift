@@ -150,7 +150,11 @@ struct LargeAnswerIntegrationTests {
 
     @Test("a 12 MiB key range is read whole; a reader that stops is cut and the node logs who and why")
     func rangeAndStalledReader() throws {
-        let cluster = try Self.startNode(["--client-stall-ms", "500"])
+        // The bound must not cut this test's own reader of the whole range: at 500 ms it once did in CI (the
+        // range's JSON ended early), when that reader parsed the growing answer after every piece (quadratic, in
+        // a debug build, on a loaded 2-core machine). The reader no longer does, and the margin covers a test
+        // process kept off the CPU; the stalled reader below is waited for on a condition.
+        let cluster = try Self.startNode(["--client-stall-ms", "3000"])
         let port = cluster.nodes[0].clientPort
         let value = String(repeating: "v", count: 500_000)
         let failures = LargeAnswers.populate(count: 24, connections: 8) { number in
