@@ -81,7 +81,8 @@ final class GRPCConnection {
     private var pingHold: TimerID?
 
     /// How long PING acknowledgements may wait for an answer to leave with. Long enough for a linearizable read
-    /// or a write under load; far below any keepalive timeout a client sets (clientv3's shortest is a second).
+    /// or a write under load; far below the keepalive timeouts clients wait for an acknowledgement (etcdctl's
+    /// default is 6 s, gRPC-Go's 20 s).
     static let pingHoldLimit: Duration = .milliseconds(5)
 
     init(server: RosterServer, session: ClientSession) {
