@@ -255,6 +255,9 @@ public final class ProcessCluster {
     public let extraFlags: [String]
     /// Flags for one node only, by name (a per-node port such as `--dns-addr`), after `extraFlags`.
     public var nodeFlags: [String: [String]] = [:]
+    /// Every node's `--election-ms` (heartbeats every 50 ms). Short, so tests elect and fail over quickly; a test
+    /// that must see a leader keep its role while it can hear no follower raises it instead of racing it.
+    public var electionMilliseconds = 500
     /// With `tls: true`: the throwaway PKI, every node's TLS flags, and the context `request` uses.
     public let tls: TestTLS?
     private let tlsContext: TLSContext?
@@ -352,7 +355,7 @@ public final class ProcessCluster {
         let arguments = [
             "--name", node.name, "--data-dir", node.dataDirectory,
             "--client-addr", "127.0.0.1:\(node.clientPort)", "--peer-addr", "127.0.0.1:\(node.peerPort)",
-            "--heartbeat-ms", "50", "--election-ms", "500",
+            "--heartbeat-ms", "50", "--election-ms", "\(electionMilliseconds)",
         ] + (initialCluster == "" ? [] : ["--initial-cluster", initialCluster ?? self.initialCluster])
             + (join ? ["--join"] : []) + (extraFlags.contains("--io-threads") ? [] : Self.ioThreadFlags) + extraFlags + (nodeFlags[node.name] ?? []) + extraArguments
             + (tls?.flags(for: node.name) ?? [])

@@ -20,6 +20,10 @@ struct GRPCPingTests {
     @Test("a PING is acknowledged with the answer in flight, and without it when the answer cannot come yet")
     func pingsAreAcknowledgedWhileACallWaits() throws {
         let cluster = try ProcessCluster(size: 3)
+        // The read below must still be waiting when the PING's acknowledgement arrives; a leader cut off from its
+        // followers steps down after an election timeout and answers it then, so that timeout is kept well above
+        // any stall of this test process between freezing the followers and sending the PING.
+        cluster.electionMilliseconds = 2_000
         defer { cluster.stopAll() }
         try cluster.startAll()
         let leader = try cluster.waitForLeader()
