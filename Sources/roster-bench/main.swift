@@ -111,6 +111,16 @@ func register(_ client: HTTPClient, _ service: String, _ id: String, _ body: [UI
 
 func ok(_ status: Int) -> Bool { (200..<300).contains(status) }
 
+/// The members put worker `index` writes through, one request each in turn. With at least as many clients as
+/// members, each client keeps to one and the clients spread over the members; with fewer, each client turns
+/// through all of them from its own starting member, so a run "via all nodes" never depends on which member
+/// happens to be listed first (at 1 client: on whether that one is the leader). etcd-loadgen does the same.
+func putEndpoints(worker index: Int, of endpoints: [String], clients: Int) -> [String] {
+    let first = index % endpoints.count
+    guard clients < endpoints.count else { return [endpoints[first]] }
+    return Array(endpoints[first...] + endpoints[..<first])
+}
+
 // MARK: - Modes
 
 func runPut(_ options: Options) -> String {
@@ -119,8 +129,10 @@ func runPut(_ options: Options) -> String {
     let deadline = start + UInt64(options.duration * 1e9)
     runThreads(options.clients) { index in
         let result = results[index]
-        let client = HTTPClient(endpoint: options.endpoints[index % options.endpoints.count],
-                                timeoutMilliseconds: options.timeoutMilliseconds)
+        let members = putEndpoints(worker: index, of: options.endpoints, clients: options.clients).map {
+            HTTPClient(endpoint: $0, timeoutMilliseconds: options.timeoutMilliseconds)
+        }
+        let client = members[0]
         let lease: Int64
         do { lease = try grantLease(client, ttlSeconds: options.ttlSeconds) } catch {
             result.error("\(error)")
@@ -132,7 +144,8 @@ func runPut(_ options: Options) -> String {
             let before = MonotonicClock.nanoseconds()
             if before >= deadline { break }
             do {
-                let response = try register(client, "\(options.service)-c\(index)", "i\(sequence % options.keySpace)", body)
+                let response = try register(
+                    members[sequence % members.count], "\(options.service)-c\(index)", "i\(sequence % options.keySpace)", body)
                 if ok(response.status) {
                     result.operations += 1
                     result.latenciesMicroseconds.append(UInt32(min(UInt64(UInt32.max), (MonotonicClock.nanoseconds() - before) / 1000)))

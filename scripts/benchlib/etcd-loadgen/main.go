@@ -217,12 +217,30 @@ func runParallel(n int, body func(i int, w *worker)) []*worker {
 	return workers
 }
 
+// putEndpoints lists the members put worker i writes through, one request each in turn. With at least as
+// many clients as members, each client keeps to one and the clients spread over the members; with fewer, each
+// client turns through all of them from its own starting member, so a run "via all nodes" never depends on
+// which member happens to be listed first (at 1 client: on whether that one is the leader). roster-bench does
+// the same.
+func putEndpoints(i int, endpoints []string) []string {
+	first := i % len(endpoints)
+	if *clients >= len(endpoints) {
+		return []string{endpoints[first]}
+	}
+	return append(append([]string{}, endpoints[first:]...), endpoints[:first]...)
+}
+
 func runPut(endpoints []string) map[string]interface{} {
 	start := monotonic()
 	deadline := start + int64(*duration*1e9)
 	workers := runParallel(*clients, func(i int, w *worker) {
-		client := newClient([]string{endpoints[i%len(endpoints)]})
-		defer client.Close()
+		var members []*clientv3.Client
+		for _, endpoint := range putEndpoints(i, endpoints) {
+			member := newClient([]string{endpoint})
+			defer member.Close()
+			members = append(members, member)
+		}
+		client := members[0]
 		lease, err := grant(client, *ttlSeconds)
 		if err != nil {
 			w.fail(err)
@@ -236,7 +254,8 @@ func runPut(endpoints []string) map[string]interface{} {
 				break
 			}
 			ctx, cancel := timeout()
-			_, err := client.Put(ctx, key(service, fmt.Sprintf("i%d", sequence%*keySpace)), value, clientv3.WithLease(lease))
+			member := members[sequence%len(members)]
+			_, err := member.Put(ctx, key(service, fmt.Sprintf("i%d", sequence%*keySpace)), value, clientv3.WithLease(lease))
 			cancel()
 			if err != nil {
 				w.fail(err)
