@@ -97,12 +97,33 @@ final class GRPCConnection {
 
     func receive(_ bytes: UnsafeRawBufferPointer) {
         let events = http2.receive(bytes)
-        for event in events { handle(event) }
+        let endedLater = Self.streamsEndedByReset(in: events)
+        for event in events {
+            // The HTTP/2 layer has already closed such a stream: whatever its request would produce could not be
+            // sent, and its `.streamReset` (or `.streamAborted`) later in this batch ends the call.
+            if !endedLater.isEmpty, let stream = event.requestStream, endedLater.contains(stream) { continue }
+            handle(event)
+        }
         if http2.outboundIsOnlyPingAcknowledgements, awaitsNodeAnswer {
             holdPingAcknowledgements()
         } else {
             flush()
         }
+    }
+
+    /// The streams a batch of events resets or aborts. `HTTP2Connection.receive` handles a whole read before the
+    /// gateway sees its events, so a client that cancels a call in the same write as its request (gRPC-Go cancels a
+    /// watch stream right after its last cancel request) has the stream gone before its request is handled; the
+    /// gateway skips those requests rather than answer on a stream that no longer exists.
+    static func streamsEndedByReset(in events: [HTTP2Event]) -> [StreamID] {
+        var ended: [StreamID] = []
+        for event in events {
+            switch event {
+            case .streamReset(let stream, _), .streamAborted(let stream, _): ended.append(stream)
+            default: break
+            }
+        }
+        return ended
     }
 
     /// True while a call waits for the node's answer, which then comes within a round of replication or a
@@ -683,6 +704,16 @@ final class GRPCConnection {
                 HeaderField(name: Array("grpc-message".utf8), value: Array(GRPCMessageEncoding.encode(status.message).utf8)))
         }
         return fields
+    }
+}
+
+extension HTTP2Event {
+    /// The stream whose request this event carries (headers, a message or the client's end); nil for the others.
+    var requestStream: StreamID? {
+        switch self {
+        case .requestHeaders(let stream, _, _), .data(let stream, _, _), .trailers(let stream, _): stream
+        default: nil
+        }
     }
 }
 

@@ -371,6 +371,38 @@ struct GRPCBadInputTests {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
+    @Test("calls the client cancels in the same write as their requests end quietly: no answer on a closed stream")
+    func cancelledInTheSameWrite() throws {
+        // gRPC-Go ends a watch stream by sending its cancel requests and then RST_STREAM, often in one write, so the
+        // node reads the reset along with requests it has not handled yet. Answering them would be a send on a
+        // stream HTTP/2 has closed: a bookkeeping error the gateway treats as a bug (a failed assertion in debug
+        // builds, which the node under test is).
+        let cluster = try Self.startNode()
+        let client = try #require(H2TestClient(port: cluster.nodes[0].clientPort))
+        try client.handshake()
+        var create = WatchCreateRequest()
+        create.key = Array("cancelled/".utf8)
+        var watch = WatchRequest()
+        watch.requestUnion = .createRequest(create)
+        var put = EtcdAPI.PutRequest()
+        put.key = Array("cancelled/put".utf8)
+        put.value = Array("v".utf8)
+        var write: [UInt8] = []
+        for (stream, path, message, endStream) in [
+            (StreamID(rawValue: 1), "/etcdserverpb.Watch/Watch", watch.encoded(), false),
+            (StreamID(rawValue: 3), "/etcdserverpb.KV/Put", put.encoded(), true),
+        ] {
+            let block = client.encoder.encode(H2TestClient.requestHeaders(path))
+            write += Frame.headers(stream: stream, fragment: block, endStream: false, endHeaders: true, priority: nil, padding: nil).encoded
+            write += Frame.data(stream: stream, payload: H2TestClient.grpcMessage(message), endStream: endStream, padding: nil).encoded
+            write += Frame.rstStream(stream: stream, code: .cancel).encoded
+        }
+        #expect(client.send(write))
+        try Self.expectServing(cluster, after: "calls cancelled in the same write as their requests")
+        let log = (try? String(contentsOfFile: cluster.nodes[0].logPath, encoding: .utf8)) ?? ""
+        #expect(!log.contains("thought open"), "the gateway answered on a stream HTTP/2 had closed\n\(cluster.logsTail())")
+    }
+
     @Test("streams that never read large range answers keep the node's memory bounded; other connections still work")
     func neverReads() throws {
         let cluster = try Self.startNode()
