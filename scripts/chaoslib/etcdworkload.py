@@ -39,10 +39,12 @@ class EtcdKVWorker(Worker):
     only on a channel that is READY: while a node is down its calls are not attempted (and not recorded),
     instead of every write to it ending "unknown"."""
 
+    API = "etcd"     # the history's `api` field, so the summary counts each client library apart
+
     def __init__(self, *args, prefix: str = KV_PREFIX, keys: int = 8, pause: float = 0.01,
                  ready_wait: float = 0.5, **kwargs):
         super().__init__(*args, **kwargs)
-        import etcd3     # noqa: F401  (fails early, in the constructor, when it is missing)
+        self.require_client_library()
         self.prefix = prefix
         self.keys = [f"{prefix}{i}" for i in range(keys)]
         self.pause = pause
@@ -52,6 +54,9 @@ class EtcdKVWorker(Worker):
         self.last_error = None
 
     # --- channels -------------------------------------------------------------------------------------
+    def require_client_library(self):
+        import etcd3     # noqa: F401  (fails early, in the constructor, when it is missing)
+
     def client_for(self, node, addr):
         import etcd3
         key = (node, tuple(addr))
@@ -117,24 +122,24 @@ class EtcdKVWorker(Worker):
             if r < 0.45:
                 value = self.unique()
                 outcome, resp = self.attempt(lambda: client.put(key, value, prev_kv=True), write=True)
-                self.rec.op(self.client, node, "put", invoke, outcome, error=self.last_error, api="etcd",
+                self.rec.op(self.client, node, "put", invoke, outcome, error=self.last_error, api=self.API,
                             **put_fields(key, value, resp))
             elif r < 0.60:
                 outcome, resp = self.attempt(lambda: client.delete(key, return_response=True), write=True)
-                self.rec.op(self.client, node, "delete", invoke, outcome, error=self.last_error, api="etcd",
+                self.rec.op(self.client, node, "delete", invoke, outcome, error=self.last_error, api=self.API,
                             **delete_fields(key, resp))
             elif r < 0.88:
                 consistency = "linearizable" if r < 0.78 else "serializable"
                 outcome, resp = self.attempt(
                     lambda: client.get_response(key, serializable=consistency == "serializable"), write=False)
-                self.rec.op(self.client, node, "get", invoke, outcome, error=self.last_error, api="etcd",
+                self.rec.op(self.client, node, "get", invoke, outcome, error=self.last_error, api=self.API,
                             **get_fields(key, consistency, resp))
             else:
                 consistency = "linearizable" if r < 0.95 else "serializable"
                 outcome, resp = self.attempt(
                     lambda: client.get_prefix_response(self.prefix, serializable=consistency == "serializable",
                                                        sort_order="ascend"), write=False)
-                self.rec.op(self.client, node, "list", invoke, outcome, error=self.last_error, api="etcd",
+                self.rec.op(self.client, node, "list", invoke, outcome, error=self.last_error, api=self.API,
                             **list_fields(self.prefix, consistency, resp))
             self.after(outcome)
             time.sleep(self.rng.uniform(0, self.pause))

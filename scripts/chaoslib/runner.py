@@ -42,6 +42,9 @@ def parse_args(argv):
     p.add_argument("--lease-clients", type=int, default=2)
     p.add_argument("--etcd-workers", type=int, default=2,
                    help="KV clients through the etcd v3 gRPC API (python3-etcd3); 0 turns them off (default 2)")
+    p.add_argument("--clientv3-workers", type=int, default=2,
+                   help="KV clients through the etcd v3 gRPC API with etcd's Go client, clientv3 (built offline from "
+                        "Debian's golang-etcd-server-dev); 0 turns them off (default 2)")
     p.add_argument("--etcd-keys", choices=("shared", "own"), default="shared",
                    help="etcd clients use the HTTP clients' keys k/0..k/7 (shared, default) or their own e/0..e/7")
     p.add_argument("--check-timeout", type=int, default=None,
@@ -262,6 +265,13 @@ class Run:
             self.etcd_workers = make_workers(a.etcd_workers, rec, targets, stop_workers, hard_deadline,
                                              random.Random(self.seed * 31 + 7), 2.5, shared=a.etcd_keys == "shared")
             workers += self.etcd_workers
+        if a.clientv3_workers > 0:   # their own seed source too
+            from . import clientv3workload
+            clientv3_workers = clientv3workload.make_workers(
+                a.clientv3_workers, rec, targets, stop_workers, hard_deadline, random.Random(self.seed * 37 + 11), 2.5,
+                shared=a.etcd_keys == "shared")
+            self.etcd_workers += clientv3_workers
+            workers += clientv3_workers
         for t in watchers + workers + leasers:
             t.start()
         started = time.monotonic()
@@ -365,10 +375,12 @@ def summary_table(api_counts) -> list:
     lines = []
     statuses = ("ok", "fail", "unknown")
 
-    def row(label, counts):
-        return f"  {label:14s} ok {counts['ok']:6d}  failed {counts['fail']:5d}  unknown {counts['unknown']:5d}"
-
     apis = sorted({api for api, _, _ in api_counts}, key=lambda a: (a != "http", a))
+    width = max([14] + [len(f"{api} {op}") for api, op, _ in api_counts] + [len(f"{api} total") for api in apis])
+
+    def row(label, counts):
+        return f"  {label:{width}s} ok {counts['ok']:6d}  failed {counts['fail']:5d}  unknown {counts['unknown']:5d}"
+
     for api in apis:
         for op in sorted({o for a, o, _ in api_counts if a == api}):
             lines.append(row(f"{api} {op}", {s: api_counts.get((api, op, s), 0) for s in statuses}))
@@ -396,6 +408,11 @@ def main(argv=None):
         from .etcdworkload import etcd3_version
         run.log(f"etcd workload: {args.etcd_workers} clients on {'k/ (shared with HTTP)' if args.etcd_keys == 'shared' else 'e/'}"
                 f" through the etcd v3 API; {etcd3_version()}, {sys.executable} {sys.version.split()[0]}")
+    if args.clientv3_workers > 0:
+        from .clientv3workload import build_worker
+        client = build_worker(run.log)
+        run.log(f"clientv3 workload: {args.clientv3_workers} clients on "
+                f"{'k/ (shared with HTTP)' if args.etcd_keys == 'shared' else 'e/'} through the etcd v3 API; {client}")
     binary = roster_binary(run.log)
     try:
         run.setup(binary)
@@ -408,7 +425,9 @@ def main(argv=None):
     lines += summary_table(rec.api_counts)
     lines.append(f"  watch: {sum(w.events for w in watchers)} events over {sum(w.segments for w in watchers)} segments")
     if run.etcd_workers:
-        lines.append(f"  etcd: {sum(w.not_ready for w in run.etcd_workers)} calls not attempted (node's channel not ready)")
+        for api in sorted({w.API for w in run.etcd_workers}):
+            skipped = sum(w.not_ready for w in run.etcd_workers if w.API == api)
+            lines.append(f"  {api}: {skipped} calls not attempted (node's channel not ready)")
     lines.append("faults injected: " + (", ".join(f"{k} x{v}" for k, v in sorted(run.nemesis.counts.items())) or "none"))
     if run.nemesis.skipped:
         lines.append("faults skipped: " + ", ".join(f"{k} x{v}" for k, v in sorted(run.nemesis.skipped.items())))
