@@ -101,6 +101,11 @@ class Clientv3Process:
         if self.process is not None:
             self.process.kill()
             self.process.wait()
+            for pipe in (self.process.stdin, self.process.stdout):
+                try:
+                    pipe.close()
+                except OSError:      # a write buffered for a process that is gone
+                    pass
             self.process = None
 
 
