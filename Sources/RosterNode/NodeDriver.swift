@@ -49,7 +49,18 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     /// Every open request, to bound them and to let the shell cancel one.
     var openRequests: Set<RequestID> = []
 
-    var nextInternalID: UInt64 = 1
+    /// The next ID for a request this node sends for a client (a read index, a forwarded write, keepalive or
+    /// membership change), to match the answer that comes back.
+    ///
+    /// Why it starts at a point drawn from the seed rather than at 1: an answer meant for an earlier incarnation of
+    /// this node (in flight when it crashed, or queued by a peer across the reconnect) would otherwise find a
+    /// request of this incarnation under the same ID. The simulator caught exactly that (seed
+    /// 1796493589082789772): a restarted follower took a read index the leader had answered before the crash, older
+    /// than a write acknowledged since, for a new read, and served a stale value. A forwarded write could likewise
+    /// take another write's place in the log as its own. Starts are drawn from 2^62 values, so two incarnations'
+    /// ranges overlap with a probability of about 2^-22 per restart even after 2^40 requests, and the
+    /// stale answer would still have to arrive within that range's window.
+    var nextInternalID: UInt64
     var lastLeaderContactMilliseconds: UInt64?
     var wasLeader = false
     /// The last index when this node became leader (at or after its term's first entry). Until it has
@@ -82,6 +93,8 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         self.options = options
         self.environment = environment
         self.raft = RaftNode(id: options.id, options: options.raft, persisted: persisted, randomSeed: randomSeed)
+        self.nextInternalID = options.faults.contains(.internalIDsRestartAtOne)
+            ? 1 : Self.firstInternalID(randomSeed: randomSeed)
         if persisted.snapshot.data.isEmpty {
             self.registry = RegistryState(limits: options.registryLimits, layouts: options.registryLayouts)
         } else {
@@ -202,6 +215,13 @@ public struct NodeDriver<Environment: NodeEnvironment> {
 
     mutating func send(_ forward: ForwardMessage, to peer: NodeID) {
         effects.forwards.append((forward, peer))
+    }
+
+    /// A start in [1, 2^62], away from `RaftNode.localReadFenceRequestID` (UInt64.max) and from wrapping. Mixed
+    /// with a constant so it is not the first value of the Raft node's own generator, which has the same seed.
+    static func firstInternalID(randomSeed: UInt64) -> UInt64 {
+        var generator = SplitMix64(seed: randomSeed ^ 0x5EED_1D5A_0000_0001)
+        return (generator.next() >> 2) + 1
     }
 
     mutating func makeInternalID() -> UInt64 {

@@ -69,6 +69,9 @@ public enum NodeFault: Hashable, Sendable {
     /// `answerLocally` answers serializable reads even while the node may not serve local reads (still catching up
     /// to the state it served before a restart).
     case localAnswersWithoutFence
+    /// Request IDs start at 1 on every start of the node, so an answer meant for its previous incarnation can
+    /// match a request of this one (`NodeDriver.nextInternalID`).
+    case internalIDsRestartAtOne
     /// A periodic snapshot written off the loop is labelled, in what Raft sends lagging followers, with the index
     /// applied when its write finished rather than the one its state was captured at.
     case snapshotLabelledAtCompletion

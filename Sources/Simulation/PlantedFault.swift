@@ -20,6 +20,9 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
     /// A view of the applied state answers linearizable reads though the node is not the caught-up sole voter
     /// (`LocalReadGate.answersLinearizable`).
     case linearizableView = "linearizable-view"
+    /// A restarted node numbers its requests from 1 again, so an answer sent to its previous incarnation can match
+    /// one of its new requests (`NodeDriver.nextInternalID`).
+    case internalIDsRestart = "internal-ids-restart"
 
     var raftFault: RaftFault? {
         switch self {
@@ -39,6 +42,7 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
         case .snapshotLabelledLate: .snapshotLabelledAtCompletion
         case .readJoinsEarlierReadIndex: .readsJoinEarlierReadIndex
         case .localAnswerWithoutFence: .localAnswersWithoutFence
+        case .internalIDsRestart: .internalIDsRestartAtOne
         default: nil
         }
     }

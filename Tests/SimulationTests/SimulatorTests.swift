@@ -63,6 +63,10 @@ struct SimulatorTests {
             // that checkpoint then committed a short remaining TTL, the leader crashed, and the next leader
             // expired the lease before its renewed TTL had passed (lease TTL).
             UInt64(1_796_355_163_638_653),
+            // A follower restarted while its read-index request was in flight numbered its requests from 1 again, and
+            // took the leader's answer to that old request for a new read made after a write acknowledged since: it
+            // served the value from before the write (linearizable read). Request IDs now start at a seeded point.
+            UInt64(1_796_493_589_082_789_772),
         ])
     func regressionSeedPasses(seed: UInt64) throws {
         var simulator = try Simulator(options: SimulationOptions(seed: seed))
@@ -100,6 +104,16 @@ struct SimulatorTests {
         #expect(violation?.property == property)
         var correct = try Simulator(options: SimulationOptions(seed: seed, hostile: true))
         try correct.run()
+    }
+
+    @Test("a restarted node that numbers its requests from 1 again is caught serving a stale read")
+    func restartedRequestIDsCaught() throws {
+        // The seed the fresh-seed sweep found (2026-12-05), on its own calm network: the planted fault is the code as
+        // it was then. The same seed passes with request IDs drawn per incarnation (`regressionSeedPasses`).
+        let seed: UInt64 = 1_796_493_589_082_789_772
+        var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [.internalIDsRestart], hostile: false))
+        let violation = #expect(throws: Violation.self) { try broken.run() }
+        #expect(violation?.property == "linearizable read")
     }
 
     @Test("a seed replays to exactly the same trace")
