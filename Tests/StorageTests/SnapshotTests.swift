@@ -233,6 +233,31 @@ struct SnapshotTests {
         #expect(state.snapshot.metadata.term == Term(2))
     }
 
+    @Test("a snapshot that replaced the log recovers from a later segment's start once the segment before is gone")
+    func replacingSnapshotReplayedFromSegmentStart() throws {
+        // Found by the simulator (seed 9338, --fault internal-ids-restart): a follower installed the leader's snapshot
+        // at an index its own segment had already passed, with another term, so the snapshot replaced its log; a
+        // later snapshot deleted the older segment, and recovery, replaying from the newer segment's start, kept the
+        // entries the snapshot had dropped and refused the ones appended after it.
+        let fileSystem = SimulatedFileSystem()
+        var (log, _) = try openLog(fileSystem, options: Self.rolloverOptions)
+        try log.append(entries: entries(1...30))
+        try log.sync()
+        try log.saveSnapshot(snapshot(index: 20, term: 1, data: [20]))  // segment 2 starts at 31
+        try log.append(entries: entries(31...32))
+        try log.sync()
+        try log.saveSnapshot(snapshot(index: 25, term: 2, data: [25]))  // entry 25 has term 1: the log is replaced
+        #expect(log.lastIndex == LogIndex(25))
+        try log.append(entries: entries(26...40, term: 2))
+        try log.sync()
+        try log.saveSnapshot(snapshot(index: 32, term: 2, data: [32]))  // deletes segment 1
+        #expect(try !Self.segmentNames(fileSystem).contains(DataDirectory.segmentName(sequence: 1)))
+        log.close()
+        let (_, state) = try openLog(fileSystem, options: Self.rolloverOptions)
+        #expect(state.snapshot == snapshot(index: 32, term: 2, data: [32]))
+        #expect(state.entries == entries(33...40, term: 2))
+    }
+
     @Test("an older snapshot, or one at the same index with another term, is refused without harm")
     func olderSnapshotRefused() throws {
         var (_, log) = try Self.logWithSnapshot()
