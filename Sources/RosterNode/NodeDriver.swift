@@ -58,7 +58,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     /// 1796493589082789772): a restarted follower took a read index the leader had answered before the crash, older
     /// than a write acknowledged since, for a new read, and served a stale value. A forwarded write could likewise
     /// take another write's place in the log as its own. Starts are drawn from 2^62 values, so two incarnations'
-    /// ranges overlap with a probability of about 2^-22 per restart even after 2^40 requests, and the
+    /// ranges overlap with a probability of about 2^-21 per restart even after 2^40 requests, and the
     /// stale answer would still have to arrive within that range's window.
     var nextInternalID: UInt64
     var lastLeaderContactMilliseconds: UInt64?

@@ -289,20 +289,17 @@ public struct DurableLog: Sendable {
             let path = snapshotWriter.path(for: metadata)
             snapshotPaths.removeAll { $0 == path }
             snapshotPaths.append(path)
-            if metadata.index > window.baseIndex, metadata.index <= window.lastIndex,
-                window.term(at: metadata.index) != metadata.term
-            {
-                // The snapshot replaces the log from its index on (it does not hold the snapshot's entry with that
-                // term). Recovery may replay this segment from its start, after a compaction deleted the one before:
-                // it then does not see the entries at the snapshot's index, and the snapshot-base record alone would
-                // leave the later ones in place, with the entries appended after the snapshot not following them.
-                // A truncation first says they are gone (simulator seed 9338 with --fault internal-ids-restart).
+            if window.rebase(index: metadata.index, term: metadata.term) {
+                // The snapshot replaced entries the log held from its index on. Recovery may replay this segment
+                // from its start, after a compaction deleted the one before: it then does not see the entry at the
+                // snapshot's index, and the snapshot-base record alone would leave the later ones in place, with the
+                // entries appended after the snapshot not following them. A truncation first says they are gone
+                // (simulator seed 9338 with --fault internal-ids-restart).
                 pending.append(
                     PendingRecord(
                         bytes: RecordFrame.encode(.truncate(from: metadata.index)),
                         lastIndexAfter: metadata.index.previous, hardStateAfter: hardState))
             }
-            window.rebase(index: metadata.index, term: metadata.term)
             pending.append(
                 PendingRecord(
                     bytes: RecordFrame.encode(.snapshotBase(index: metadata.index, term: metadata.term)),

@@ -76,15 +76,20 @@ struct LogWindow<Item: TermCarrying> {
     /// Moves the base to a snapshot through `index` at `term` (Raft §7): when the log holds that
     /// entry with that term, the entries after it stay; otherwise the whole log is replaced.
     /// A snapshot at or below the current base changes nothing.
-    mutating func rebase(index: LogIndex, term: Term) {
-        guard index > baseIndex else { return }
-        if index <= lastIndex, self.term(at: index) == term {
+    /// - Returns: whether the snapshot replaced entries the log held at or after `index` (its entry at `index` had
+    ///   another term), which a log written after it must record (`DurableLog.adoptSnapshot`).
+    @discardableResult
+    mutating func rebase(index: LogIndex, term: Term) -> Bool {
+        guard index > baseIndex else { return false }
+        let replacesHeldEntries = index <= lastIndex && self.term(at: index) != term
+        if index <= lastIndex, !replacesHeldEntries {
             items.removeFirst(Int(index.rawValue - baseIndex.rawValue))
         } else {
             items = []
         }
         baseIndex = index
         baseTerm = term
+        return replacesHeldEntries
     }
 }
 

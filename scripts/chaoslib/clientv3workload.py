@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 from types import SimpleNamespace
 
 from .etcdworkload import AUTH, ETCD_OWN_PREFIX, TLS_FILES, EtcdKVWorker
@@ -26,7 +25,6 @@ SOURCE = os.path.join(ROOT, "scripts", "chaoslib", "clientv3-worker")
 BINARY = os.path.join(ROOT, ".build-chaos", "clientv3-worker")
 GOPATH = "/usr/share/gocode"     # Debian's golang-etcd-server-dev and its dependencies
 DEBIAN_PACKAGES = ("golang-go", "golang-etcd-server-dev")
-_build_lock = threading.Lock()
 
 
 class Clientv3Error(Exception):
@@ -142,11 +140,11 @@ class Clientv3KVWorker(EtcdKVWorker):
     """`EtcdKVWorker`'s mix through clientv3: one process per worker, one client per member inside it."""
 
     API = "etcd-clientv3"
+    process = None       # the worker's Clientv3Process, started on its first call
 
     def require_client_library(self):
         if not os.access(BINARY, os.X_OK):
             raise RuntimeError(f"{BINARY} is missing: build_worker() builds it")
-        self.process = None
 
     def client_for(self, node, addr):
         if self.process is None:
@@ -183,22 +181,21 @@ def _newest_source_mtime() -> float:
 def build_worker(log) -> str:
     """Builds clientv3-worker offline from Debian's Go packages (installed with apt-get when missing and root),
     unless the binary is newer than its source. Returns a description of the client for the run log."""
-    with _build_lock:
-        have_sources = os.path.isdir(os.path.join(GOPATH, "src", "go.etcd.io", "etcd", "clientv3"))
-        if (not shutil.which("go") or not have_sources) and os.geteuid() == 0 and shutil.which("apt-get"):
-            log(f"installing {' '.join(DEBIAN_PACKAGES)} (apt-get) for the clientv3 workers...")
-            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-            for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *DEBIAN_PACKAGES]):
-                subprocess.run(cmd, env=env, capture_output=True, stdin=subprocess.DEVNULL, timeout=900)
-        if not shutil.which("go"):
-            raise SystemExit("chaos: the clientv3 workers need Go and etcd's client sources (Debian: apt-get install "
-                             "-y golang-go golang-etcd-server-dev); or run with --clientv3-workers 0")
-        if not os.access(BINARY, os.X_OK) or os.path.getmtime(BINARY) < _newest_source_mtime():
-            log("building clientv3-worker (Go, clientv3 from golang-etcd-server-dev)...")
-            os.makedirs(os.path.dirname(BINARY), exist_ok=True)
-            env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH, GOFLAGS="", GOPROXY="off",
-                       GOCACHE=os.path.join(ROOT, ".build-chaos", "gocache"))
-            subprocess.run(["go", "build", "-o", BINARY + ".tmp", "."], cwd=SOURCE, env=env, check=True)
-            os.replace(BINARY + ".tmp", BINARY)
-        version = subprocess.run(["go", "version"], capture_output=True, text=True).stdout.strip()
-        return f"etcd clientv3 ({GOPATH}), {version}"
+    have_sources = os.path.isdir(os.path.join(GOPATH, "src", "go.etcd.io", "etcd", "clientv3"))
+    if (not shutil.which("go") or not have_sources) and os.geteuid() == 0 and shutil.which("apt-get"):
+        log(f"installing {' '.join(DEBIAN_PACKAGES)} (apt-get) for the clientv3 workers...")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *DEBIAN_PACKAGES]):
+            subprocess.run(cmd, env=env, capture_output=True, stdin=subprocess.DEVNULL, timeout=900)
+    if not shutil.which("go"):
+        raise SystemExit("chaos: the clientv3 workers need Go and etcd's client sources (Debian: apt-get install "
+                         "-y golang-go golang-etcd-server-dev); or run with --clientv3-workers 0")
+    if not os.access(BINARY, os.X_OK) or os.path.getmtime(BINARY) < _newest_source_mtime():
+        log("building clientv3-worker (Go, clientv3 from golang-etcd-server-dev)...")
+        os.makedirs(os.path.dirname(BINARY), exist_ok=True)
+        env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH, GOFLAGS="", GOPROXY="off",
+                   GOCACHE=os.path.join(ROOT, ".build-chaos", "gocache"))
+        subprocess.run(["go", "build", "-o", BINARY + ".tmp", "."], cwd=SOURCE, env=env, check=True)
+        os.replace(BINARY + ".tmp", BINARY)
+    version = subprocess.run(["go", "version"], capture_output=True, text=True).stdout.strip()
+    return f"etcd clientv3 ({GOPATH}), {version}"
