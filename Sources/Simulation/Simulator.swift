@@ -210,8 +210,13 @@ public struct Simulator {
         }
         if signature.role == .leader && nodes[id].lastLedTerm != signature.term {
             nodes[id].lastLedTerm = signature.term
-            leaderSince = (id, signature.term, signature.lastIndex, nil)
-            recordLeaseFloors(id)
+            // A deposed leader may learn of its election late (a vote delivered after a higher term's
+            // leader took over): it must not displace the record of the leader that counts, or the lease
+            // bound is never checked again once it crashes (simulator seed 1796495191919369893, a checker bug).
+            if leaderSince.map({ signature.term > $0.term || !stillLeads($0.id, term: $0.term) }) ?? true {
+                leaderSince = (id, signature.term, signature.lastIndex, nil)
+                recordLeaseFloors(id)
+            }
             statistics.elections += 1
             trace?("t\(now) \(name(id)) leads term \(signature.term)")
         }
@@ -219,6 +224,11 @@ public struct Simulator {
             since.readyAt = nowMilliseconds
             leaderSince = since
         }
+    }
+
+    /// Whether `id` is up and still the leader of `term`.
+    func stillLeads(_ id: NodeID, term: Term) -> Bool {
+        nodes.contains(id) && nodes[id].isUp && nodes[id].role == .leader && nodes[id].term == term
     }
 
     /// The grace floors of a new leader. It took over somewhere in its last Ready loop, so only leases it

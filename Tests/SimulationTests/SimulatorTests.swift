@@ -67,9 +67,25 @@ struct SimulatorTests {
             // took the leader's answer to that old request for a new read made after a write acknowledged since: it
             // served the value from before the write (linearizable read). Request IDs now start at a seeded point.
             UInt64(1_796_493_589_082_789_772),
+            // Not a node bug: a deposed leader learnt of its lower-term election late and displaced the checker's
+            // record of the real leader; once it crashed, the lease bound was never checked again and the
+            // liveness phase failed with every lease long ended.
+            UInt64(1_796_495_191_919_369_893),
         ])
     func regressionSeedPasses(seed: UInt64) throws {
         var simulator = try Simulator(options: SimulationOptions(seed: seed))
+        try simulator.run()
+    }
+
+    /// Bugs the whole-node simulator found on its hostile network, on the seed that found each.
+    @Test(
+        "hostile regression seeds stay fixed",
+        arguments: [
+            // The checker's record of the leader displaced by a deposed one (as 1796495191919369893 above).
+            UInt64(108_080)
+        ])
+    func hostileRegressionSeedPasses(seed: UInt64) throws {
+        var simulator = try Simulator(options: SimulationOptions(seed: seed, hostile: true))
         try simulator.run()
     }
 
