@@ -23,6 +23,9 @@ final class ClientIOLoop {
     private var loop: EventLoop?
     /// Answers serializable reads on this loop; nil when the node has none (`--io-threads 0` has no I/O loops).
     let localReads: LocalReadServer?
+    /// The published view and this loop's statistics, for the etcd reads its HTTP/2 connections answer (`GRPCFront`).
+    let views: LocalReads?
+    let viewStatistics: LocalReads.Statistics?
     /// How long a connection this loop serves may stay silent (the session's idle timeout, which it hands over
     /// with the connection's requests).
     let idleTimeoutMilliseconds: UInt64
@@ -33,12 +36,14 @@ final class ClientIOLoop {
 
     init(
         index: Int, raft: EventLoopHandle, receiver: LoopConfined<ClientIOLoops>, localReads: LocalReadServer?,
-        idleTimeout: Duration
+        views: LocalReads?, idleTimeout: Duration
     ) {
         self.index = index
         self.raft = raft
         self.receiver = receiver
         self.localReads = localReads
+        self.views = views
+        self.viewStatistics = views?.statistics[index]
         self.idleTimeoutMilliseconds = UInt64(idleTimeout.components.seconds) * 1_000
             + UInt64(idleTimeout.components.attoseconds / 1_000_000_000_000_000)
     }
@@ -63,6 +68,8 @@ final class ClientIOLoop {
                 endpoints[id]?.consumed(bytes)
             case .idle(let id, let readsConsumed):
                 endpoints[id]?.sessionIsIdle(readsConsumed: readsConsumed, on: loop)
+            case .http2(let id, let operations):
+                endpoints[id]?.front?.perform(operations)
             }
         }
     }
@@ -143,6 +150,11 @@ final class RelayEndpoint: ConnectionDelegate {
     private var servesLocally = false
     private var lastLocalActivity: UInt64 = 0
     private var idleTimer: TimerID?
+    /// The first bytes of the connection while they could still be the start of an HTTP/2 preface; nil once the
+    /// protocol is known (as `ClientSession` tells them apart).
+    private var prefaceProbe: [UInt8]? = []
+    /// The connection's HTTP/2 layer, once the client sent the HTTP/2 preface: etcd's gRPC API.
+    private(set) var front: GRPCFront?
 
     init(id: UInt64, relay: ClientIOLoop) {
         self.id = id
@@ -185,6 +197,35 @@ final class RelayEndpoint: ConnectionDelegate {
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        if let front {
+            return noteInbound(front.receive(bytes), on: connection)
+        }
+        if var probe = prefaceProbe {
+            // Bytes of earlier reads (fewer than four) have not been passed on yet.
+            let early = probe
+            probe.append(contentsOf: bytes.prefix(ClientSession.http2PrefaceStart.count - probe.count))
+            if probe.count < ClientSession.http2PrefaceStart.count && ClientSession.http2PrefaceStart.starts(with: probe) {
+                prefaceProbe = probe  // Too few bytes to tell yet.
+                return
+            }
+            prefaceProbe = nil
+            if probe == ClientSession.http2PrefaceStart {
+                let front = GRPCFront(
+                    relay: relay, id: id, connection: connection, reads: relay.views, statistics: relay.viewStatistics)
+                self.front = front
+                var passed = 0
+                if !early.isEmpty { passed += early.withUnsafeBytes { front.receive($0) } }
+                passed += front.receive(bytes)
+                return noteInbound(passed, on: connection)
+            }
+            if !early.isEmpty {
+                return (early + Array(bytes)).withUnsafeBytes { relayRead($0, on: connection) }
+            }
+        }
+        relayRead(bytes, on: connection)
+    }
+
+    private func relayRead(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
         if servesLocally {
             if connection.outboundBytes == 0, let answer = relay.localReads?.answer(bytes) {
                 lastLocalActivity = MonotonicClock.milliseconds()
@@ -195,7 +236,12 @@ final class RelayEndpoint: ConnectionDelegate {
         }
         readsRelayed += 1
         relay.report(.read(id: id, bytes: Array(bytes)))
-        inboundInFlight += bytes.count
+        noteInbound(bytes.count, on: connection)
+    }
+
+    /// Counts octets passed to the Raft loop, pausing reads while too many are not yet taken there.
+    private func noteInbound(_ count: Int, on connection: Connection) {
+        inboundInFlight += count
         if !isReadingPaused && inboundInFlight > Self.inboundBoundBytes {
             isReadingPaused = true
             connection.pauseReading()
@@ -203,16 +249,23 @@ final class RelayEndpoint: ConnectionDelegate {
     }
 
     func connectionDidFlushQueued(_ connection: Connection) {
+        if let front { return front.drained() }
         relay.report(.sent(id: id, acknowledgedBytes: 0, outboundBytes: connection.outboundBytes))
     }
 
     func connection(_ connection: Connection, didChangeBackPressure isOverLimit: Bool) {
+        if let front {
+            if !isOverLimit { front.drained() }
+            return
+        }
         relay.report(.backPressure(id: id, isOverLimit: isOverLimit, outboundBytes: connection.outboundBytes))
     }
 
     func connection(_ connection: Connection, didCloseWith reason: Connection.CloseReason) {
         self.connection = nil
         servesLocally = false
+        front?.closed()
+        front = nil
         if let idleTimer { connection.loop.cancel(idleTimer) }
         idleTimer = nil
         relay.report(.closed(id: id, reason: reason))

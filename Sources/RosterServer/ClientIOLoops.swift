@@ -54,7 +54,8 @@ final class ClientIOLoops {
             sides.append(
                 LoopConfined(
                     ClientIOLoop(
-                        index: index, raft: loop.handle, receiver: receiver, localReads: server, idleTimeout: idleTimeout)))
+                        index: index, raft: loop.handle, receiver: receiver, localReads: server, views: localReads,
+                        idleTimeout: idleTimeout)))
             threads.append(try EventLoopThread(name: "roster-io-\(index + 1)"))
         }
     }
@@ -103,6 +104,8 @@ final class ClientIOLoops {
                 connections[id]?.didSend(acknowledged: acknowledged, outboundBytes: outbound)
             case .backPressure(let id, let isOverLimit, let outbound):
                 connections[id]?.didChangeRemoteBackPressure(isOverLimit, outboundBytes: outbound)
+            case .http2(let id, let events, let progress):
+                connections[id]?.didReceiveHTTP2(events, progress: progress)
             case .closed(let id, let reason):
                 connections[id]?.didClose(reason)
             }

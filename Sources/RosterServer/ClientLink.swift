@@ -1,3 +1,4 @@
+import HTTP2
 import Posix
 
 /// What a client session needs of its connection, wherever the socket lives: a `Connection` on the
@@ -36,6 +37,8 @@ protocol ClientLink: AnyObject {
 protocol ClientLinkDelegate: AnyObject {
     func linkDidConnect(_ link: any ClientLink)
     func link(_ link: any ClientLink, didRead bytes: UnsafeRawBufferPointer)
+    /// HTTP/2 events of a connection whose HTTP/2 layer runs on its I/O loop (`GRPCFront`); only relayed links.
+    func link(_ link: any ClientLink, didReceiveHTTP2 events: [HTTP2Event], progress: [StreamProgress])
     func link(_ link: any ClientLink, didChangeBackPressure isOverLimit: Bool)
     func link(_ link: any ClientLink, didCloseWith reason: Connection.CloseReason)
 }

@@ -1,3 +1,5 @@
+import HPACK
+import HTTP2
 import Posix
 
 /// What the Raft loop tells an I/O loop about the client connections that loop carries; see `ClientIOLoops`.
@@ -13,6 +15,8 @@ enum RelayCommand: Sendable {
     /// The session has taken this many of the bytes read for it, so reading may go on (see
     /// `RelayEndpoint.inboundBoundBytes`).
     case consumed(id: UInt64, bytes: Int)
+    /// What the gateway sends on a connection whose HTTP/2 layer runs on the I/O loop (`GRPCFront`), in order.
+    case http2(id: UInt64, operations: [HTTP2Operation])
     /// The session has answered everything it read (`readsConsumed` reads so far) and holds no partial request:
     /// the I/O loop may answer the connection's next requests itself (`LocalReadServer`) until it hands one on.
     case idle(id: UInt64, readsConsumed: UInt64)
@@ -24,6 +28,11 @@ enum RelayEvent: Sendable {
     case connected(id: UInt64, peerCommonName: String?)
     /// Plaintext bytes arrived, in order.
     case read(id: UInt64, bytes: [UInt8])
+    /// HTTP/2 events of a connection whose HTTP/2 layer runs on the I/O loop (`GRPCFront`), in order, minus the
+    /// calls that loop answered itself; and, per watch or snapshot stream, the body octets its queue has passed
+    /// to the socket so far (`StreamProgress`). The first of these (possibly empty) tells the session that the
+    /// connection speaks HTTP/2.
+    case http2(id: UInt64, events: [HTTP2Event], progress: [StreamProgress])
     /// The kernel took or queued the bytes of writes (`acknowledgedBytes` of them since the last report);
     /// `outboundBytes` are still queued on the I/O loop.
     case sent(id: UInt64, acknowledgedBytes: Int, outboundBytes: Int)
@@ -43,4 +52,22 @@ final class SecurityTransfer: @unchecked Sendable {
     init(_ security: (any ConnectionSecurity)?) {
         self.security = security
     }
+}
+
+/// One thing the gateway on the Raft loop asks of a relayed connection's HTTP/2 layer (`GRPCFront.perform`).
+enum HTTP2Operation: Sendable {
+    case headers(StreamID, [HeaderField])
+    case data(StreamID, [UInt8])
+    case trailers(StreamID, [HeaderField])
+    case trailersOnly(StreamID, [HeaderField])
+    case reset(StreamID, HTTP2ErrorCode)
+    case gracefulShutdown
+}
+
+/// How far a relayed stream's queue has drained: the body octets of `HTTP2Operation.data` on `stream` that the I/O
+/// loop's HTTP/2 layer has passed to the socket, in all. What the gateway sent minus this is the stream's queue, for
+/// the watch lag bound and the snapshot's refill (`GRPCConnection.queuedBytes(on:)`).
+struct StreamProgress: Sendable {
+    let stream: StreamID
+    let takenBytes: Int
 }

@@ -1,4 +1,5 @@
 import HTTP
+import HTTP2
 import Posix
 import Registry
 import RosterAPI
@@ -93,6 +94,19 @@ final class ClientSession: ClientLinkDelegate {
         case .watch:
             break  // A single watch's client has nothing to say; ignore what it sends.
         }
+    }
+
+    func link(_ connection: any ClientLink, didReceiveHTTP2 events: [HTTP2Event], progress: [StreamProgress]) {
+        self.connection = connection
+        if case .http = mode, prefaceProbe != nil, let relayed = connection as? RelayedConnection {
+            // The I/O loop saw the HTTP/2 preface and runs the connection's HTTP/2 layer (`GRPCFront`).
+            disarmIdleTimer()
+            prefaceProbe = nil
+            mode = .grpc(GRPCConnection(server: server, session: self, relay: relayed))
+            server.grpcSessions[id] = self
+        }
+        guard case .grpc(let grpc) = mode else { return }
+        grpc.receive(events, progress: progress)
     }
 
     func link(_ connection: any ClientLink, didChangeBackPressure isOverLimit: Bool) {

@@ -70,7 +70,7 @@ extension GRPCConnection {
     func sendSnapshotChunks() {
         for (stream, call) in calls {
             guard case .snapshot(var transfer?) = call.kind else { continue }
-            while transfer.remaining > 0 && http2.queuedBytes(on: stream) < Self.queuedChunkBytes {
+            while transfer.remaining > 0 && queuedBytes(on: stream) < Self.queuedChunkBytes {
                 let end = transfer.offset + min(Self.snapshotChunkBytes, transfer.remaining)
                 let message = SnapshotResponse(
                     header: server.etcdHeaderContext.header(revision: transfer.revision),

@@ -43,6 +43,10 @@ final class GRPCConnection {
         var inFlight = InFlightRequests()
         /// An auth request is being served off the loop (a password check or derivation).
         var isServingAuth = false
+        /// On a relayed connection: the data octets sent on the stream, and those the I/O loop reports passed to
+        /// the socket (`StreamProgress`); the difference is the stream's queue.
+        var relayedBytes = 0
+        var takenBytes = 0
 
         /// Marks the response started; true if it was not before (the caller sends the response headers).
         mutating func markResponseStarted() -> Bool {
@@ -75,7 +79,13 @@ final class GRPCConnection {
     /// once, and read through that strong reference without copies.
     unowned let server: RosterServer
     unowned let session: ClientSession
+    /// The HTTP/2 layer, when it runs here (`--io-threads 0`); unused on a relayed connection.
     private(set) var http2: HTTP2Connection
+    /// Set when the HTTP/2 layer runs on the I/O loop that carries the socket (`GRPCFront`): what this gateway sends
+    /// then goes there as `HTTP2Operation`s, and its events come from there.
+    let relay: RelayedConnection?
+    /// Operations for the relayed HTTP/2 layer, sent by the next `flush`.
+    private var operations: [HTTP2Operation] = []
     var calls = StreamTable<Call>()
     /// Sends PING acknowledgements held for an answer that did not come in time (`holdPingAcknowledgements`).
     private var pingHold: TimerID?
@@ -85,9 +95,10 @@ final class GRPCConnection {
     /// default is 6 s, gRPC-Go's 20 s).
     static let pingHoldLimit: Duration = .milliseconds(5)
 
-    init(server: RosterServer, session: ClientSession) {
+    init(server: RosterServer, session: ClientSession, relay: RelayedConnection? = nil) {
         self.server = server
         self.session = session
+        self.relay = relay
         http2 = HTTP2Connection(limits: Self.http2Limits)
     }
 
@@ -96,18 +107,32 @@ final class GRPCConnection {
     // MARK: - Input
 
     func receive(_ bytes: UnsafeRawBufferPointer) {
-        let events = http2.receive(bytes)
+        handle(http2.receive(bytes))
+        if http2.outboundIsOnlyPingAcknowledgements, awaitsNodeAnswer {
+            holdPingAcknowledgements()
+        } else {
+            flush()
+        }
+    }
+
+    /// Events and stream progress from the HTTP/2 layer on the I/O loop (a relayed connection).
+    func receive(_ events: [HTTP2Event], progress: [StreamProgress]) {
+        for report in progress { calls[report.stream]?.takenBytes = report.takenBytes }
+        handle(events)
+        if !progress.isEmpty {
+            resumeLaggingWatches()
+            sendSnapshotChunks()
+        }
+        flush()
+    }
+
+    private func handle(_ events: [HTTP2Event]) {
         let endedLater = Self.streamsEndedByReset(in: events)
         for event in events {
             // The HTTP/2 layer has already closed such a stream: whatever its request would produce could not be
             // sent, and its `.streamReset` (or `.streamAborted`) later in this batch ends the call.
             if !endedLater.isEmpty, let stream = event.requestStream, endedLater.contains(stream) { continue }
             handle(event)
-        }
-        if http2.outboundIsOnlyPingAcknowledgements, awaitsNodeAnswer {
-            holdPingAcknowledgements()
-        } else {
-            flush()
         }
     }
 
@@ -481,7 +506,7 @@ final class GRPCConnection {
         var encoder = WatchResponseEncoder()
         for (stream, call) in calls {
             guard case .watch(var watches) = call.kind else { continue }
-            if http2.queuedBytesInPlace(on: stream) > Self.watchLagBytes { watches.isLagging = true }
+            if queuedBytes(on: stream) > Self.watchLagBytes { watches.isLagging = true }
             for batch in batches {
                 watches.publish(batch.events, revision: batch.revision, registry: registry, into: &encoder)
             }
@@ -517,7 +542,7 @@ final class GRPCConnection {
     private func resumeLaggingWatches() {
         for (stream, call) in calls {
             guard case .watch(let watches) = call.kind, watches.isLagging,
-                http2.queuedBytesInPlace(on: stream) <= Self.watchLagBytes / 2
+                queuedBytes(on: stream) <= Self.watchLagBytes / 2
             else { continue }
             var resumed = watches
             let responses = resumed.catchUp(registry: server.registry)
@@ -531,6 +556,7 @@ final class GRPCConnection {
     func startResponse(_ stream: StreamID) {
         // One in-place access: a read of the call would copy it whole just to look at one flag.
         guard calls[stream]?.markResponseStarted() == true else { return }
+        if relay != nil { return operations.append(.headers(stream, Self.responseHeaders)) }
         do {
             try http2.sendHeaders(Self.responseHeaders, on: stream)
         } catch {
@@ -562,6 +588,10 @@ final class GRPCConnection {
     /// Queues gRPC-framed messages on the stream, ending the call (not the connection) if its reader is too slow.
     private func sendFramed(_ framed: [UInt8], on stream: StreamID) {
         startResponse(stream)
+        if relay != nil {
+            calls[stream]?.relayedBytes += framed.count
+            return operations.append(.data(stream, framed))
+        }
         do {
             try http2.sendData(framed, on: stream)
         } catch {
@@ -585,6 +615,11 @@ final class GRPCConnection {
     func finish(_ stream: StreamID, _ status: GRPCStatus) {
         guard let call = calls.removeValue(forKey: stream) else { return }
         cancelInFlight(call)
+        if relay != nil {
+            let trailers = Self.trailers(status)
+            return operations.append(
+                call.responseStarted ? .trailers(stream, trailers) : .trailersOnly(stream, Self.responseHeaders + trailers))
+        }
         do {
             if call.responseStarted {
                 try http2.sendTrailers(Self.trailers(status), on: stream)
@@ -599,6 +634,7 @@ final class GRPCConnection {
     func fail(_ stream: StreamID, _ status: GRPCStatus) {
         if !calls.contains(stream) {
             // Refused before the call was set up, on the stream whose HEADERS `open` is handling.
+            if relay != nil { return operations.append(.trailersOnly(stream, Self.responseHeaders + Self.trailers(status))) }
             do {
                 try http2.sendTrailersOnly(Self.responseHeaders + Self.trailers(status), on: stream)
             } catch {
@@ -634,6 +670,12 @@ final class GRPCConnection {
 
     /// Moves queued frames to the socket while it is not backed up; closes once HTTP/2 is finished.
     func flush() {
+        if let relay {
+            guard !operations.isEmpty else { return }
+            relay.sendHTTP2(operations)
+            operations = []
+            return
+        }
         guard let connection = session.connection, !connection.isClosed else { return }
         if let pingHold {
             connection.loop.cancel(pingHold)
@@ -661,8 +703,19 @@ final class GRPCConnection {
 
     /// Graceful shutdown: GOAWAY, then close once the calls in progress finish.
     func shutDown() {
-        http2.beginGracefulShutdown()
+        if relay != nil {
+            operations.append(.gracefulShutdown)
+        } else {
+            http2.beginGracefulShutdown()
+        }
         flush()
+    }
+
+    /// Body octets queued on `stream` and not yet written: the relayed layer's as last reported, plus what was sent
+    /// since.
+    func queuedBytes(on stream: StreamID) -> Int {
+        guard relay != nil else { return http2.queuedBytesInPlace(on: stream) }
+        return calls[stream].map { $0.relayedBytes - $0.takenBytes } ?? 0
     }
 
     /// The request header names and values `open` looks for, as octets.

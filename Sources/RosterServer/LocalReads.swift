@@ -1,3 +1,4 @@
+import EtcdGateway
 import Registry
 import RosterAPI
 import RosterNode
@@ -15,6 +16,8 @@ final class LocalReads: Sendable {
     struct View: Sendable {
         let state: LocalReadView
         let context: ResponseContext
+        /// The header of etcd answers from this view (`GRPCFront`).
+        let etcdHeader: EtcdHeaderContext
         let isLeader: Bool
     }
 
@@ -63,15 +66,20 @@ final class LocalReads: Sendable {
 
     /// Publishes a view of `registry` if an I/O loop asked for one and the published view is older than the current
     /// generation. Called after every Ready and every batch of I/O events: one atomic exchange unless a view is wanted.
-    /// - Parameter makeContext: the answer headers; called only when a view is published.
-    func publishIfWanted(registry: @autoclosure () -> RegistryState, isLeader: Bool, makeContext: () -> ResponseContext) {
+    /// - Parameters:
+    ///   - makeContext: the answer headers; called only when a view is published.
+    ///   - makeEtcdHeader: the etcd answer header; called only when a view is published.
+    func publishIfWanted(
+        registry: @autoclosure () -> RegistryState, isLeader: Bool, makeContext: () -> ResponseContext,
+        makeEtcdHeader: () -> EtcdHeaderContext
+    ) {
         guard viewWanted.exchange(false, ordering: .relaxed) else { return }
         let view: View? = gate.withLock { gate in
             gate.isViewWanted = true
             guard let generation = gate.takePublication(), let key = gate.key else { return nil }
             return View(
                 state: LocalReadView(registry: registry(), generation: generation, key: key), context: makeContext(),
-                isLeader: isLeader)
+                etcdHeader: makeEtcdHeader(), isLeader: isLeader)
         }
         guard let view else { return }
         // The old view may be the last reference to a whole older state: it goes here, outside the lock.

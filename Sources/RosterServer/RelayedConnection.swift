@@ -1,3 +1,4 @@
+import HTTP2
 import Posix
 
 /// A client connection whose socket an I/O loop carries, as its session on the Raft loop sees it.
@@ -71,6 +72,12 @@ final class RelayedConnection: ClientLink {
         didClose(.local)
     }
 
+    /// Sends the gateway's operations to the connection's HTTP/2 layer on the I/O loop (`GRPCFront`).
+    func sendHTTP2(_ operations: [HTTP2Operation]) {
+        guard !isClosed, !operations.isEmpty else { return }
+        relay.send(.http2(id: id, operations: operations), to: ioLoop)
+    }
+
     /// Lets the I/O loop answer the next requests itself (`RelayCommand.idle`); it also times the silence.
     func handOverIdle() -> Bool {
         guard !isClosed else { return false }
@@ -90,11 +97,24 @@ final class RelayedConnection: ClientLink {
         guard !isClosed else { return }
         readsDelivered += 1
         bytes.withUnsafeBytes { delegate?.link(self, didRead: $0) }
-        unreportedConsumedBytes += bytes.count
+        noteConsumed(bytes.count)
+    }
+
+    /// Counts octets the session took, telling the I/O loop in batches so it may read on (`RelayEndpoint`).
+    private func noteConsumed(_ count: Int) {
+        unreportedConsumedBytes += count
         if unreportedConsumedBytes >= RelayEndpoint.inboundBoundBytes / 4 && !isClosed {
             relay.send(.consumed(id: id, bytes: unreportedConsumedBytes), to: ioLoop)
             unreportedConsumedBytes = 0
         }
+    }
+
+    func didReceiveHTTP2(_ events: [HTTP2Event], progress: [StreamProgress]) {
+        guard !isClosed else { return }
+        delegate?.link(self, didReceiveHTTP2: events, progress: progress)
+        var dataBytes = 0
+        for case .data(_, let bytes, _) in events { dataBytes += bytes.count }
+        noteConsumed(dataBytes)
     }
 
     func didSend(acknowledged: Int, outboundBytes: Int) {

@@ -159,6 +159,7 @@ extension RosterServer {
     func publishLocalReadsIfWanted() {
         guard let localReads = clientLoops?.localReads else { return }
         localReads.publishIfWanted(
-            registry: registry, isLeader: lastStatus.raft.role == .leader, makeContext: { context })
+            registry: registry, isLeader: lastStatus.raft.role == .leader, makeContext: { context },
+            makeEtcdHeader: { etcdHeaderContext })
     }
 }

@@ -7,6 +7,7 @@
 // awaited by polling against a deadline.
 import Glibc
 import HTTP
+import HTTP2
 import Posix
 @testable import RosterServer
 import Testing
@@ -58,6 +59,10 @@ final class ScriptedSession: ClientLinkDelegate {
         case .fillThenFinish: break
         case .closeOnRead: link.closeNow()
         }
+    }
+
+    func link(_ link: any ClientLink, didReceiveHTTP2 events: [HTTP2Event], progress: [StreamProgress]) {
+        Issue.record("no client of these tests speaks HTTP/2")
     }
 
     func link(_ link: any ClientLink, didChangeBackPressure isOverLimit: Bool) {
