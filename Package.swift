@@ -135,7 +135,9 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HPACK", "Raft"], swiftSettings: strict),
         .testTarget(
             name: "RosterServerTests",
-            dependencies: ["RosterServer", "HTTP", "Posix", "Wire", "Raft", "RosterNode", "Codec", "Registry", "Storage", "RosterTestSupport"],
+            dependencies: [
+                "RosterServer", "HTTP", "HTTP2", "Posix", "Wire", "Raft", "RosterNode", "Codec", "Registry", "Storage", "RosterTestSupport",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "RosterAPITests", dependencies: ["RosterAPI", "HTTP", "Registry", "RosterNode", "Raft", "Console"],

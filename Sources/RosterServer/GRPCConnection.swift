@@ -107,12 +107,17 @@ final class GRPCConnection {
     // MARK: - Input
 
     func receive(_ bytes: UnsafeRawBufferPointer) {
-        handle(http2.receive(bytes))
+        let events = http2.receive(bytes)
+        handle(events)
         if http2.outboundIsOnlyPingAcknowledgements, awaitsNodeAnswer {
             holdPingAcknowledgements()
         } else {
             flush()
         }
+        // A window the client opened lets frames go that the flush above just took from the queues: a lagging watch
+        // or a snapshot waiting for its queue to drain looks again now, or (when the socket never backed up, so no
+        // drain follows) it would wait for the next read, possibly for ever.
+        if events.contains(where: { if case .windowOpened = $0 { true } else { false } }) { drained() }
     }
 
     /// Events and stream progress from the HTTP/2 layer on the I/O loop (a relayed connection).

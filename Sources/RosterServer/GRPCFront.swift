@@ -190,6 +190,7 @@ final class GRPCFront {
             if case .queueFull = error { http2.resetStream(stream, code: .cancel) }
         }
         statistics?.latency.withLock { $0.observe(MonotonicClock.seconds() - started) }
+        statistics?.etcdRanges.add(1, ordering: .relaxed)
         return true
     }
 

@@ -42,6 +42,8 @@ final class LocalReads: Sendable {
 
     final class Statistics: Sendable {
         let latency = Mutex(Metrics.Histogram())
+        /// Of those, etcd `Range` calls (`GRPCFront`): counted as gRPC requests, the others as reads.
+        let etcdRanges = Atomic<UInt64>(0)
     }
 
     init(ioLoops: Int) {
@@ -113,6 +115,11 @@ final class LocalReads: Sendable {
         let contact = leaderContact.load(ordering: .relaxed)
         guard contact != UInt64.max else { return nil }
         return now >= contact ? now - contact : 0
+    }
+
+    /// How many of the local answers were etcd `Range` calls, all I/O loops together.
+    func etcdRanges() -> UInt64 {
+        statistics.reduce(0) { $0 + $1.etcdRanges.load(ordering: .relaxed) }
     }
 
     /// Every I/O loop's local answers, merged.

@@ -65,7 +65,7 @@ struct Metrics {
         text += "# HELP roster_watchers Active watches (one watch stream may carry many).\n# TYPE roster_watchers gauge\nroster_watchers \(watchers)\n"
         text += "# HELP roster_requests_total Client requests by kind.\n# TYPE roster_requests_total counter\n"
         for kind in requests.keys.sorted() { text += "roster_requests_total{kind=\"\(kind)\"} \(requests[kind]!)\n" }
-        text += "# HELP roster_local_reads_total Serializable reads answered on an I/O loop, without the Raft loop.\n"
+        text += "# HELP roster_local_reads_total Reads answered on an I/O loop from the published view (HTTP API reads, etcd Range calls), without the Raft loop.\n"
         text += "# TYPE roster_local_reads_total counter\nroster_local_reads_total \(localReads)\n"
         text += "# HELP roster_peer_disconnects_total Peer connections lost.\n# TYPE roster_peer_disconnects_total counter\n"
         text += "roster_peer_disconnects_total \(peerDisconnects)\n"

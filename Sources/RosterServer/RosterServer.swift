@@ -231,7 +231,9 @@ public final class RosterServer {
             // Reads the I/O loops answered count as requests like any other.
             let local = localReads.mergedLatency()
             metrics.requestLatency.add(local)
-            metrics.requests["read", default: 0] += local.count
+            let etcdRanges = min(localReads.etcdRanges(), local.count)
+            metrics.requests["read", default: 0] += local.count - etcdRanges
+            metrics.requests["grpc", default: 0] += etcdRanges
             metrics.localReads = local.count
         }
         return metrics.render(gauges: [
