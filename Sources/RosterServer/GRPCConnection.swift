@@ -716,8 +716,8 @@ final class GRPCConnection {
         flush()
     }
 
-    /// Body octets queued on `stream` and not yet written: the relayed layer's as last reported, plus what was sent
-    /// since.
+    /// Body octets queued on `stream` and not yet written; on a relayed connection, what was sent minus what the I/O
+    /// loop reported written, which overstates the queue by less than `GRPCFront.progressSlackBytes`.
     func queuedBytes(on stream: StreamID) -> Int {
         guard relay != nil else { return http2.queuedBytesInPlace(on: stream) }
         return calls[stream].map { $0.relayedBytes - $0.takenBytes } ?? 0

@@ -267,12 +267,18 @@ final class GRPCFront {
         report()
     }
 
-    /// Sends the gateway this input's events and the drain of every tracked stream that moved.
+    /// Octets a tracked stream may drain before the gateway is told: its view of the stream's queue overstates the
+    /// real one by less than this, far below the watch lag bound (1 MiB) and the snapshot refill mark. Without the
+    /// slack every fan-out of a write to a connection's watches (etcd's clients carry up to 100 per connection) would
+    /// come back as a progress report.
+    static let progressSlackBytes = 64 << 10
+
+    /// Sends the gateway this input's events and the drain of every tracked stream that moved enough.
     private func report() {
         var progress: [StreamProgress] = []
         for (stream, state) in tracked {
             let taken = state.sentBytes - http2.queuedBytesInPlace(on: stream)
-            guard taken != state.reportedTakenBytes else { continue }
+            guard taken - state.reportedTakenBytes >= Self.progressSlackBytes else { continue }
             tracked[stream]?.reportedTakenBytes = taken
             progress.append(StreamProgress(stream: stream, takenBytes: taken))
         }
