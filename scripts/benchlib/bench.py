@@ -886,7 +886,7 @@ def main():
               "etcd-tls": (lambda label: EtcdTlsCluster(os.path.join(args.out, "etcd-tls", label), 27379, size, tls),
                            args.etcd_loadgen)}
     names = args.only.split(",") if args.only else list(settings["systems"])
-    unknown = [name for name in names if name not in ("roster", "roster-etcd", "etcd")]
+    unknown = [name for name in names if name not in ("roster", "roster-etcd", "etcd")] if args.only else []
     if unknown:
         parser.error(f"--only takes roster, roster-etcd and etcd, not {', '.join(unknown)}")
     if args.baseline_bin and not args.only:
