@@ -150,9 +150,8 @@ final class RelayEndpoint: ConnectionDelegate {
     private var servesLocally = false
     private var lastLocalActivity: UInt64 = 0
     private var idleTimer: TimerID?
-    /// The first bytes of the connection while they could still be the start of an HTTP/2 preface; nil once the
-    /// protocol is known (as `ClientSession` tells them apart).
-    private var prefaceProbe: [UInt8]? = []
+    /// Tells HTTP/1.1 from h2c by the connection's first bytes.
+    private var prefaceProbe = PrefaceProbe()
     /// The connection's HTTP/2 layer, once the client sent the HTTP/2 preface: etcd's gRPC API.
     private(set) var front: GRPCFront?
 
@@ -200,29 +199,22 @@ final class RelayEndpoint: ConnectionDelegate {
         if let front {
             return noteInbound(front.receive(bytes), on: connection)
         }
-        if var probe = prefaceProbe {
-            // Bytes of earlier reads (fewer than four) have not been passed on yet.
-            let early = probe
-            probe.append(contentsOf: bytes.prefix(ClientSession.http2PrefaceStart.count - probe.count))
-            if probe.count < ClientSession.http2PrefaceStart.count && ClientSession.http2PrefaceStart.starts(with: probe) {
-                prefaceProbe = probe  // Too few bytes to tell yet.
-                return
-            }
-            prefaceProbe = nil
-            if probe == ClientSession.http2PrefaceStart {
-                let front = GRPCFront(
-                    relay: relay, id: id, connection: connection, reads: relay.views, statistics: relay.viewStatistics)
-                self.front = front
-                var passed = 0
-                if !early.isEmpty { passed += early.withUnsafeBytes { front.receive($0) } }
-                passed += front.receive(bytes)
-                return noteInbound(passed, on: connection)
-            }
-            if !early.isEmpty {
-                return (early + Array(bytes)).withUnsafeBytes { relayRead($0, on: connection) }
-            }
+        switch prefaceProbe.inspect(bytes) {
+        case .undecided:
+            return
+        case .http2(let early):
+            let front = GRPCFront(
+                relay: relay, id: id, connection: connection, reads: relay.views, statistics: relay.viewStatistics)
+            self.front = front
+            var passed = 0
+            if !early.isEmpty { passed += early.withUnsafeBytes { front.receive($0) } }
+            passed += front.receive(bytes)
+            noteInbound(passed, on: connection)
+        case .http1(let early) where !early.isEmpty:
+            (early + Array(bytes)).withUnsafeBytes { relayRead($0, on: connection) }
+        case .http1, .alreadyDecided:
+            relayRead(bytes, on: connection)
         }
-        relayRead(bytes, on: connection)
     }
 
     private func relayRead(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {

@@ -24,11 +24,8 @@ final class ClientSession: ClientLinkDelegate {
         case grpc(GRPCConnection)
     }
 
-    /// The client preface of HTTP/2 starts with these bytes (RFC 9113 §3.4); no HTTP/1.1 method does.
-    static let http2PrefaceStart: [UInt8] = Array("PRI ".utf8)
-    /// The first bytes of the connection while they could still be the start of an HTTP/2 preface; nil once
-    /// the protocol is known. As etcd does, the client port tells HTTP/1.1 from h2c by the preface.
-    private var prefaceProbe: [UInt8]? = []
+    /// Tells HTTP/1.1 from h2c by the first bytes, when the Raft loop carries the connection.
+    private var prefaceProbe = PrefaceProbe()
 
     /// The CN of the client's TLS certificate, the user of requests without a token under `--client-cert-auth`.
     var certificateCommonName: String? {
@@ -69,17 +66,11 @@ final class ClientSession: ClientLinkDelegate {
         self.connection = connection
         switch mode {
         case .http:
-            if var probe = prefaceProbe {
-                // Bytes of earlier reads (fewer than four) have not reached any parser yet.
-                let early = probe
-                probe.append(contentsOf: bytes.prefix(Self.http2PrefaceStart.count - probe.count))
-                if probe.count < Self.http2PrefaceStart.count && Self.http2PrefaceStart.starts(with: probe) {
-                    prefaceProbe = probe  // Too few bytes to tell yet.
-                    return
-                }
-                prefaceProbe = nil
-                if probe == Self.http2PrefaceStart { return switchToHTTP2(early: early, bytes: bytes) }
-                if !early.isEmpty { early.withUnsafeBytes { parser.append($0) } }
+            switch prefaceProbe.inspect(bytes) {
+            case .undecided: return
+            case .http2(let early): return switchToHTTP2(early: early, bytes: bytes)
+            case .http1(let early): if !early.isEmpty { early.withUnsafeBytes { parser.append($0) } }
+            case .alreadyDecided: break
             }
             parser.append(bytes)
             serveNext()
@@ -98,10 +89,10 @@ final class ClientSession: ClientLinkDelegate {
 
     func link(_ connection: any ClientLink, didReceiveHTTP2 events: [HTTP2Event], progress: [StreamProgress]) {
         self.connection = connection
-        if case .http = mode, prefaceProbe != nil, let relayed = connection as? RelayedConnection {
+        if case .http = mode, !prefaceProbe.isDecided, let relayed = connection as? RelayedConnection {
             // The I/O loop saw the HTTP/2 preface and runs the connection's HTTP/2 layer (`GRPCFront`).
             disarmIdleTimer()
-            prefaceProbe = nil
+            prefaceProbe.decide()
             mode = .grpc(GRPCConnection(server: server, session: self, relay: relayed))
             server.grpcSessions[id] = self
         }
@@ -176,7 +167,7 @@ final class ClientSession: ClientLinkDelegate {
             guard let next = try parser.nextRequest() else {
                 if parser.isIdle {
                     // Once the protocol is known to be HTTP/1.1, the I/O loop may answer the next reads itself.
-                    if prefaceProbe == nil, connection.handOverIdle() { disarmIdleTimer() } else { armIdleTimer() }
+                    if prefaceProbe.isDecided, connection.handOverIdle() { disarmIdleTimer() } else { armIdleTimer() }
                 } else if !isTimingPartialRequest {
                     armIdleTimer(partial: true)
                 }

@@ -12,7 +12,10 @@ import RosterNode
 /// One HTTP/2 (h2c, prior knowledge) client connection carrying etcd v3 gRPC calls.
 ///
 /// The HTTP/2 state machine (`HTTP2Connection`) and the etcd translation (`EtcdGateway`) are pure; this
-/// class only moves bytes between them and the socket and hands node requests to the server. Unary calls
+/// class only moves bytes between them and the socket and hands node requests to the server. With I/O threads
+/// (`--io-threads` > 0) the HTTP/2 layer runs on the I/O loop that carries the socket (`GRPCFront`, which also answers
+/// `Range` calls from the published view): this class then takes that layer's events and sends it
+/// `HTTP2Operation`s instead, and everything else stays as it is. Unary calls
 /// become node requests answered through the server's pending table; `Watch` streams keep an
 /// `EtcdWatchSession` fed with the events the node applies; `LeaseKeepAlive` streams turn each message into a
 /// keepalive.
@@ -686,11 +689,7 @@ final class GRPCConnection {
             connection.loop.cancel(pingHold)
             self.pingHold = nil
         }
-        // One access to `http2` per step (each is a dynamically checked access to this class's state).
-        while !connection.isOverLimit, let bytes = http2.takeOutboundIfAny() {
-            connection.write(bytes)
-        }
-        if http2.isFinishedWithNothingToSend() { connection.closeAfterFlush() }
+        http2.flush(to: connection)
     }
 
     /// The connection drained: more frames may go, and lagging watches catch up.
@@ -784,6 +783,15 @@ extension HTTP2Connection {
 
     /// `takeOutbound()` when `hasOutbound`, else nil: the check and the take in one access.
     mutating func takeOutboundIfAny() -> [UInt8]? { hasOutbound ? takeOutbound() : nil }
+
+    /// Moves queued frames to `link` while it is not backed up (a slow reader's data waits in the bounded stream
+    /// queues), and closes it after them once HTTP/2 is finished. One access to the connection state per step.
+    mutating func flush(to link: some ClientLink) {
+        while !link.isOverLimit, let bytes = takeOutboundIfAny() {
+            link.write(bytes)
+        }
+        if isFinishedWithNothingToSend() { link.closeAfterFlush() }
+    }
 
     /// `isFinished && !hasOutbound`, read in place in one access.
     mutating func isFinishedWithNothingToSend() -> Bool { isFinished && !hasOutbound }

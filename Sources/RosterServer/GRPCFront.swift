@@ -259,10 +259,7 @@ final class GRPCFront {
                 connection.loop.cancel(pingHold)
                 self.pingHold = nil
             }
-            while !connection.isOverLimit, let bytes = http2.takeOutboundIfAny() {
-                connection.write(bytes)
-            }
-            if http2.isFinishedWithNothingToSend() { connection.closeAfterFlush() }
+            http2.flush(to: connection)
         }
         report()
     }
