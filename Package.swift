@@ -136,7 +136,8 @@ let package = Package(
         .testTarget(
             name: "RosterServerTests",
             dependencies: [
-                "RosterServer", "HTTP", "HTTP2", "Posix", "Wire", "Raft", "RosterNode", "Codec", "Registry", "Storage", "RosterTestSupport",
+                "RosterServer", "HTTP", "HTTP2", "HPACK", "Posix", "Wire", "Raft", "RosterNode", "Codec", "Registry", "Storage",
+                "RosterTestSupport",
             ],
             swiftSettings: strict),
         .testTarget(
