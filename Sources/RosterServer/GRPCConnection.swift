@@ -112,7 +112,7 @@ final class GRPCConnection {
     func receive(_ bytes: UnsafeRawBufferPointer) {
         let events = http2.receive(bytes)
         handle(events)
-        if http2.outboundIsOnlyPingAcknowledgements, awaitsNodeAnswer {
+        if http2.outboundIsOnlyPingAcknowledgementsInPlace(), awaitsNodeAnswer {
             holdPingAcknowledgements()
         } else {
             flush()
@@ -795,6 +795,9 @@ extension HTTP2Connection {
 
     /// `isFinished && !hasOutbound`, read in place in one access.
     mutating func isFinishedWithNothingToSend() -> Bool { isFinished && !hasOutbound }
+
+    /// `outboundIsOnlyPingAcknowledgements`, read in place.
+    mutating func outboundIsOnlyPingAcknowledgementsInPlace() -> Bool { outboundIsOnlyPingAcknowledgements }
 
     /// `queuedBytes(on:)`, read in place.
     mutating func queuedBytesInPlace(on stream: StreamID) -> Int { queuedBytes(on: stream) }

@@ -286,8 +286,3 @@ final class GRPCFront {
         relay.report(.http2(id: id, events: batch, progress: progress))
     }
 }
-
-extension HTTP2Connection {
-    /// `outboundIsOnlyPingAcknowledgements`, read in place (see the queries beside `GRPCConnection`).
-    mutating func outboundIsOnlyPingAcknowledgementsInPlace() -> Bool { outboundIsOnlyPingAcknowledgements }
-}
