@@ -72,6 +72,7 @@ public enum EtcdReply: Equatable, Sendable {
             return .success(EtcdMembers.reply(self, header: context.header(revision: .zero), members: members))
         case .admin: return .success(MoveLeaderResponse(header: context.header(revision: currentRevision)).encoded())
         case .keptAlive: return .failure(GRPCStatus(code: .internal, message: "etcdserver: unexpected keepalive answer"))
+        case .readBarrierPassed: return .failure(GRPCStatus(code: .internal, message: "etcdserver: unexpected read barrier answer"))
         }
     }
 

@@ -19,6 +19,7 @@ extension NodeDriver {
             submitRegistration(instance, ttlMilliseconds: ttl, authRevision: authRevision, id: id)
         case .keepAlive(let lease): submitKeepAlive(lease, reply: .local(id))
         case .read(let query, let readOptions): submitRead(query, options: readOptions, id: id)
+        case .readBarrier: submitRead(nil, options: ReadOptions(consistency: .linearizable), id: id)
         case .admin(let admin): submitAdmin(admin, id: id)
         }
     }
@@ -162,7 +163,8 @@ extension NodeDriver {
 
     // MARK: - Reads
 
-    mutating func submitRead(_ query: RegistryQuery, options readOptions: ReadOptions, id: RequestID) {
+    /// - Parameter query: nil for a `readBarrier`, which waits exactly as a linearizable read does.
+    mutating func submitRead(_ query: RegistryQuery?, options readOptions: ReadOptions, id: RequestID) {
         let read = PendingRead(request: id, query: query, options: readOptions, index: .zero)
         switch readOptions.consistency {
         case .linearizable where options.faults.contains(.linearizableReadsWithoutReadIndex),
@@ -228,7 +230,10 @@ extension NodeDriver {
     }
 
     mutating func serve(_ read: PendingRead) {
-        answer(read.request, evaluate(read.query, options: read.options))
+        guard let query = read.query else {
+            return answer(read.request, .readBarrierPassed(appliedIndex: registry.lastAppliedIndex))
+        }
+        answer(read.request, evaluate(query, options: read.options))
     }
 
     /// The answer to a serializable read that this node may give from its applied state at once, without a turn

@@ -77,7 +77,8 @@ public struct NodeDriver<Environment: NodeEnvironment> {
 
     struct PendingRead {
         var request: RequestID
-        var query: RegistryQuery
+        /// Nil for a `readBarrier`.
+        var query: RegistryQuery?
         var options: ReadOptions
         var index: LogIndex
     }

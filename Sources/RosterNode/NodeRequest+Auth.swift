@@ -13,7 +13,8 @@ extension NodeRequest {
         switch self {
         case .write(let command): command.authRequirement(in: registry)
         case .registerWithLease(let instance, _, _): .keys([KeyAccess(.write, .key(instance.name.key))])
-        case .keepAlive: .authenticated
+        // A barrier reveals nothing but that the node caught up; the reads it stands for are checked on their own.
+        case .keepAlive, .readBarrier: .authenticated
         case .read(let query, _): query.authRequirement
         case .admin: .root
         }
@@ -27,7 +28,7 @@ extension NodeRequest {
         case .write(let command): .write(command.checked(atAuthRevision: authRevision))
         case .registerWithLease(let instance, let ttl, let checked):
             .registerWithLease(instance, ttlMilliseconds: ttl, authRevision: checked ?? authRevision)
-        case .keepAlive, .read, .admin: self
+        case .keepAlive, .read, .readBarrier, .admin: self
         }
     }
 }

@@ -83,13 +83,18 @@ public enum NodeRequest: Equatable, Sendable {
     /// Renews a lease on the leader (forwarded from a follower); not a log entry.
     case keepAlive(LeaseID)
     case read(RegistryQuery, ReadOptions)
+    /// Waits, as a linearizable read does, until this node has applied every write acknowledged anywhere before the
+    /// request arrived (a read index, then applying up to it), and answers `.readBarrierPassed` with the index then
+    /// applied. The server's I/O loops ask one on behalf of all the linearizable reads that arrived in one loop turn,
+    /// then answer them from a published view of the applied state taken at or after that index (`LocalReadView`).
+    case readBarrier
     case admin(AdminRequest)
 
     /// Whether the request may change the registry (so a lost answer leaves its outcome unknown).
     public var isWrite: Bool {
         switch self {
         case .write, .registerWithLease: true
-        case .keepAlive, .read, .admin: false
+        case .keepAlive, .read, .readBarrier, .admin: false
         }
     }
 }
@@ -104,6 +109,8 @@ public enum NodeResponse: Equatable, Sendable {
     case rejected(RegistryRejection, evaluatedAt: Revision)
     case keptAlive(LeaseID, ttlMilliseconds: Int64)
     case read(QueryResult, ReadContext)
+    /// A `readBarrier` passed: the node's applied index, at or after the barrier's read index, when it did.
+    case readBarrierPassed(appliedIndex: UInt64)
     case admin(AdminResult)
     case failed(NodeFailure)
 }

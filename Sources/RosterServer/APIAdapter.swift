@@ -16,7 +16,7 @@ enum APIAdapter {
         switch routed {
         case .node(.write), .node(.registerWithLease): "write"
         case .node(.keepAlive): "keepalive"
-        case .node(.read): "read"
+        case .node(.read), .node(.readBarrier): "read"
         case .node(.admin): "admin"
         case .watch: "watch"
         case .watchStream: "watch_stream"

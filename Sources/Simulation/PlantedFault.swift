@@ -20,6 +20,9 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
     /// A view of the applied state answers linearizable reads though the node is not the caught-up sole voter
     /// (`LocalReadGate.answersLinearizable`).
     case linearizableView = "linearizable-view"
+    /// A linearizable read whose read barrier passed is answered from whatever view the node last published, without
+    /// the node publishing one at or after the barrier's index (`LocalReadView.answer(afterBarrierAt:…)`).
+    case barrierAnyView = "barrier-any-view"
     /// A restarted node numbers its requests from 1 again, so an answer sent to its previous incarnation can match
     /// one of its new requests (`NodeDriver.nextInternalID`).
     case internalIDsRestart = "internal-ids-restart"

@@ -34,6 +34,9 @@ struct SimClients {
         case write
         /// `ownWrites`: the highest revision of a write the node read from had acknowledged when the read began.
         case read(mustSee: Revision, ownWrites: Revision)
+        /// A linearizable read waiting for its read barrier, then answered from the node's view, as the server's I/O
+        /// loops answer one (`NodeRequest.readBarrier`).
+        case barrierRead(RegistryQuery, ReadOptions, mustSee: Revision, ownWrites: Revision)
         case admin
         /// The liveness phase's write.
         case marker
@@ -80,7 +83,7 @@ struct SimClients {
         case .grant(let holder), .register(let holder), .registerWithLease(let holder), .keepAlive(let holder, _),
             .deregister(let holder):
             if holders[holder].pending == request { holders[holder].pending = nil }
-        case .write, .read, .admin, .marker:
+        case .write, .read, .barrierRead, .admin, .marker:
             break
         }
     }

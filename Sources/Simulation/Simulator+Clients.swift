@@ -88,12 +88,14 @@ extension Simulator {
             .deregister(let holder):
             clients.holders[holder].pending = id
             clients.holders[holder].pendingSince = nowMilliseconds
-        case .write, .read, .admin, .marker:
+        case .write, .read, .barrierRead, .admin, .marker:
             break
         }
         // Every other serializable read asks the node for an answer from its applied state at once, as the server
         // does before submitting one (the parity of the request's ID decides, so no random draw shifts the seeds).
-        // A linearizable one asks the node's view, which answers only on a caught-up sole voter.
+        // A linearizable one asks the node's view, which answers only on a caught-up sole voter; otherwise every
+        // other one of those waits for a read barrier and is then answered from the view, as the server's I/O
+        // loops answer them.
         if case .read(let query, let readOptions) = request, id.rawValue % 2 == 0, nodes[node].isUp {
             nodes[node].box.driver.environment.nowMilliseconds = nowMilliseconds
             if readOptions.consistency == .serializable,
@@ -105,8 +107,36 @@ extension Simulator {
             if readOptions.consistency == .linearizable, let response = viewAnswer(query, options: readOptions, on: node) {
                 return try answered(id, response, on: node)
             }
+            if readOptions.consistency == .linearizable, readOptions.minRevision == nil, id.rawValue % 4 == 0,
+                case .read(let mustSee, let ownWrites) = purpose
+            {
+                clients.pending[id]?.purpose = .barrierRead(query, readOptions, mustSee: mustSee, ownWrites: ownWrites)
+                return try input(node) { $0.submit(.readBarrier, id: id) }
+            }
         }
         try input(node) { $0.submit(request, id: id) }
+    }
+
+    /// A linearizable read whose read barrier passed at `barrierIndex`: answered from the node's published view, which
+    /// the node published after the barrier passed (planted fault `barrierAnyView`: from whatever view it has, without
+    /// publishing one); submitted to the node as a read when the view cannot answer it, as the server does.
+    mutating func barrierPassed(
+        _ request: RequestID, at barrierIndex: UInt64, _ query: RegistryQuery, _ readOptions: ReadOptions,
+        mustSee: Revision, ownWrites: Revision, on node: NodeID
+    ) throws(Violation) {
+        let index = options.plantedFaults.contains(.barrierAnyView) ? 0 : barrierIndex
+        let age = nodes[node].box.driver.status.leaderContactAgeMilliseconds
+        if let view = nodes[node].readView,
+            let response = view.answer(afterBarrierAt: index, query, options: readOptions, leaderContactAgeMilliseconds: age)
+        {
+            statistics.barrierReads += 1
+            clients.pending[request] = SimClients.Pending(
+                purpose: .read(mustSee: mustSee, ownWrites: ownWrites), node: node, sentAt: nowMilliseconds)
+            return try answered(request, response, on: node)
+        }
+        clients.pending[request] = SimClients.Pending(
+            purpose: .read(mustSee: mustSee, ownWrites: ownWrites), node: node, sentAt: nowMilliseconds)
+        try input(node) { $0.submit(.read(query, readOptions), id: request) }
     }
 
     /// A serializable read's answer from the node's published view, as the server's I/O loops give it: only from a
@@ -174,6 +204,8 @@ extension Simulator {
             if clients.holders[holder].lease == lease { clients.replace(holder) }
         case (.keepAlive(let holder, _), .failed):
             clients.holders[holder].nextRenewalAt = nowMilliseconds
+        case (.barrierRead(let query, let readOptions, let mustSee, let ownWrites), .readBarrierPassed(let index)):
+            try barrierPassed(request, at: index, query, readOptions, mustSee: mustSee, ownWrites: ownWrites, on: node)
         case (.read(let mustSee, let ownWrites), .read(_, let context)):
             statistics.servedReads += 1
             try nodeChecker.checkRead(

@@ -88,6 +88,8 @@ extension Simulator {
         public var servedReads = 0
         /// Serializable reads answered from a published view of a node's state (`LocalReadGate`).
         public var viewReads = 0
+        /// Linearizable reads answered from a view after their read barrier passed (`NodeRequest.readBarrier`).
+        public var barrierReads = 0
         public var keepAlives = 0
         /// Registrations with a lease (grant and register in one request) acknowledged.
         public var registrationsWithLease = 0
@@ -105,6 +107,7 @@ extension Simulator {
             acknowledgedWrites += other.acknowledgedWrites
             servedReads += other.servedReads
             viewReads += other.viewReads
+            barrierReads += other.barrierReads
             keepAlives += other.keepAlives
             registrationsWithLease += other.registrationsWithLease
             expiredLeases += other.expiredLeases
@@ -118,7 +121,7 @@ extension Simulator {
         }
 
         public var description: String {
-            "elections:\(elections) acked:\(acknowledgedWrites) reads:\(servedReads) view-reads:\(viewReads) keepalives:\(keepAlives) "
+            "elections:\(elections) acked:\(acknowledgedWrites) reads:\(servedReads) view-reads:\(viewReads) barrier-reads:\(barrierReads) keepalives:\(keepAlives) "
                 + "leased-registrations:\(registrationsWithLease) expired:\(expiredLeases) "
                 + "watched:\(watchedEvents) crashes:\(crashes) snapshots:\(snapshotsInstalled) membership:\(membershipChanges) "
                 + "transfers:\(transfers) partitions:\(partitions)"

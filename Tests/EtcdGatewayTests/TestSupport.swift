@@ -76,7 +76,7 @@ struct Node {
             } catch {
                 return .rejected(error, evaluatedAt: registry.revision)
             }
-        case .keepAlive, .admin, .registerWithLease:
+        case .keepAlive, .admin, .registerWithLease, .readBarrier:
             preconditionFailure("not served by this test node: \(request)")
         }
     }

@@ -22,7 +22,7 @@ struct SimulatorTests {
         try simulator.run()
     }
 
-    @Test("the seed list exercises writes, registrations with a lease, reads, keepalives, expiries, watches, crashes, snapshots, membership and transfers")
+    @Test("the seed list exercises writes, registrations with a lease, reads (also from views, after read barriers), keepalives, expiries, watches, crashes, snapshots, membership and transfers")
     func seedListCoversFeatures() throws {
         var totals = Simulator.Statistics()
         for seed in UInt64(1)...30 {
@@ -32,6 +32,8 @@ struct SimulatorTests {
         }
         #expect(totals.acknowledgedWrites > 100)
         #expect(totals.servedReads > 50)
+        #expect(totals.viewReads > 10)
+        #expect(totals.barrierReads > 10)
         #expect(totals.keepAlives > 50)
         #expect(totals.registrationsWithLease > 20)
         #expect(totals.expiredLeases > 10)
@@ -113,6 +115,9 @@ struct SimulatorTests {
             (PlantedFault.staleLocalView, UInt64(16), "read your writes"),
             // A linearizable read was answered from a follower's view of its applied state, behind the leader's.
             (PlantedFault.linearizableView, UInt64(1), "linearizable read"),
+            // A linearizable read whose read barrier passed was answered from a view the follower published before it
+            // applied up to the barrier's index.
+            (PlantedFault.barrierAnyView, UInt64(281), "linearizable read"),
         ])
     func plantedFaultCaught(fault: PlantedFault, seed: UInt64, property: String) throws {
         var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [fault]))

@@ -41,6 +41,11 @@ public enum APIResponse {
             return encodeRead(result, readContext: readContext, context: context, cache: &cache)
         case .admin(let result):
             return encodeAdmin(result, context: context)
+        case .readBarrierPassed:
+            // The I/O loops' own request (`NodeRequest.readBarrier`); no client route submits one.
+            return encodeError(
+                APIError(status: .internalServerError, code: "internal", message: "unexpected read barrier answer"),
+                context: context)
         case .failed(let failure):
             return encodeError(APIError(failure: failure), context: context)
         }
