@@ -26,6 +26,8 @@ final class ClientIOLoop {
     /// The published view and this loop's statistics, for the etcd reads its HTTP/2 connections answer (`GRPCFront`).
     let views: LocalReads?
     let viewStatistics: LocalReads.Statistics?
+    /// The linearizable reads this loop answers after a read barrier.
+    let readBarriers = ReadBarriers()
     /// How long a connection this loop serves may stay silent (the session's idle timeout, which it hands over
     /// with the connection's requests).
     let idleTimeoutMilliseconds: UInt64
@@ -70,6 +72,8 @@ final class ClientIOLoop {
                 endpoints[id]?.sessionIsIdle(readsConsumed: readsConsumed, on: loop)
             case .http2(let id, let operations):
                 endpoints[id]?.front?.perform(operations)
+            case .readBarrierPassed(let token, let appliedIndex):
+                readBarriers.passed(token, appliedIndex: appliedIndex)
             }
         }
     }
@@ -101,6 +105,12 @@ final class ClientIOLoop {
         scheduleFlush()
     }
 
+    /// Queues a linearizable read for the read barrier asked at the end of this loop turn (`ReadBarriers`).
+    func waitForReadBarrier(_ waiter: @escaping ReadBarriers.Waiter) {
+        readBarriers.wait(waiter)
+        scheduleFlush()
+    }
+
     private func scheduleFlush() {
         guard !isFlushScheduled, let loop else { return }
         isFlushScheduled = true
@@ -119,6 +129,7 @@ final class ClientIOLoop {
             events.append(.sent(id: endpoint.id, acknowledgedBytes: bytes, outboundBytes: connection.outboundBytes))
         }
         unreportedEndpoints.removeAll(keepingCapacity: true)
+        if let token = readBarriers.ask() { events.append(.readBarrier(token: token)) }
         guard !events.isEmpty else { return }
         let batch = events
         events = []
@@ -150,6 +161,10 @@ final class RelayEndpoint: ConnectionDelegate {
     private var servesLocally = false
     private var lastLocalActivity: UInt64 = 0
     private var idleTimer: TimerID?
+    /// A linearizable read this loop holds for a read barrier (`ReadBarriers`), with its bytes, and what the client
+    /// sent after it.
+    private var held: (read: LocalReadServer.HeldRead, bytes: [UInt8])?
+    private var arrivedWhileHeld: [UInt8] = []
     /// Tells HTTP/1.1 from h2c by the connection's first bytes.
     private var prefaceProbe = PrefaceProbe()
     /// The connection's HTTP/2 layer, once the client sent the HTTP/2 preface: etcd's gRPC API.
@@ -204,7 +219,7 @@ final class RelayEndpoint: ConnectionDelegate {
             return
         case .http2(let early):
             let front = GRPCFront(
-                relay: relay, id: id, connection: connection, reads: relay.views, statistics: relay.viewStatistics)
+                relay: relay, endpoint: self, id: id, connection: connection, reads: relay.views, statistics: relay.viewStatistics)
             self.front = front
             var passed = 0
             if !early.isEmpty { passed += early.withUnsafeBytes { front.receive($0) } }
@@ -218,17 +233,69 @@ final class RelayEndpoint: ConnectionDelegate {
     }
 
     private func relayRead(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+        if held != nil {
+            // Answered, or passed on, after the held read: answers leave in the order requests came.
+            arrivedWhileHeld.append(contentsOf: bytes)
+            if !isReadingPaused && arrivedWhileHeld.count > Self.inboundBoundBytes {
+                isReadingPaused = true
+                connection.pauseReading()
+            }
+            return
+        }
         if servesLocally {
-            if connection.outboundBytes == 0, let answer = relay.localReads?.answer(bytes) {
-                lastLocalActivity = MonotonicClock.milliseconds()
-                connection.write(answer)
-                return
+            if connection.outboundBytes == 0, let localReads = relay.localReads {
+                switch localReads.serve(bytes) {
+                case .answered(let answer):
+                    lastLocalActivity = MonotonicClock.milliseconds()
+                    connection.write(answer)
+                    return
+                case .afterBarrier(let read):
+                    lastLocalActivity = MonotonicClock.milliseconds()
+                    held = (read, Array(bytes))
+                    relay.waitForReadBarrier { [weak self] appliedIndex in self?.barrierPassed(appliedIndex: appliedIndex) }
+                    return
+                case .passOn:
+                    break
+                }
             }
             servesLocally = false
         }
+        passOn(bytes, on: connection)
+    }
+
+    private func passOn(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
         readsRelayed += 1
         relay.report(.read(id: id, bytes: Array(bytes)))
         noteInbound(bytes.count, on: connection)
+    }
+
+    /// The read barrier the held read waited for passed at `appliedIndex` (nil: it failed): the read is answered from
+    /// the newest view, or passed on to the session as it arrived when that view cannot answer it; then what arrived
+    /// meanwhile is served as if it arrived now.
+    private func barrierPassed(appliedIndex: UInt64?) {
+        guard let (read, bytes) = held, let connection else { return }
+        held = nil
+        let rest = arrivedWhileHeld
+        arrivedWhileHeld = []
+        if isReadingPaused && inboundInFlight <= Self.inboundBoundBytes {
+            isReadingPaused = false
+            connection.resumeReading()
+        }
+        if let appliedIndex, let answer = relay.localReads?.answer(read, afterBarrierAt: appliedIndex) {
+            lastLocalActivity = MonotonicClock.milliseconds()
+            connection.write(answer)
+            if !rest.isEmpty { rest.withUnsafeBytes { relayRead($0, on: connection) } }
+        } else {
+            servesLocally = false
+            (bytes + rest).withUnsafeBytes { passOn($0, on: connection) }
+        }
+    }
+
+    /// Counts octets the connection's HTTP/2 layer passed to the Raft loop outside a read (a call it held for a read
+    /// barrier that failed).
+    func passedOn(_ count: Int) {
+        guard let connection else { return }
+        noteInbound(count, on: connection)
     }
 
     /// Counts octets passed to the Raft loop, pausing reads while too many are not yet taken there.
@@ -256,6 +323,8 @@ final class RelayEndpoint: ConnectionDelegate {
     func connection(_ connection: Connection, didCloseWith reason: Connection.CloseReason) {
         self.connection = nil
         servesLocally = false
+        held = nil
+        arrivedWhileHeld = []
         front?.closed()
         front = nil
         if let idleTimer { connection.loop.cancel(idleTimer) }

@@ -39,6 +39,9 @@ final class ClientIOLoops {
     /// Called after each batch of events from an I/O loop is handled (the server publishes a view an I/O loop
     /// asked for meanwhile).
     var afterEvents: (() -> Void)?
+    /// Called for each read barrier an I/O loop asks (its index and the barrier's token); the answer goes back as
+    /// `RelayCommand.readBarrierPassed`.
+    var onReadBarrier: ((_ loop: Int, _ token: UInt64) -> Void)?
 
     /// Starts `count` I/O threads.
     /// - Parameter idleTimeout: how long a connection an I/O loop serves may stay silent.
@@ -108,6 +111,8 @@ final class ClientIOLoops {
                 connections[id]?.didReceiveHTTP2(events, progress: progress)
             case .closed(let id, let reason):
                 connections[id]?.didClose(reason)
+            case .readBarrier(let token):
+                onReadBarrier?(index, token)
             }
         }
         afterEvents?()

@@ -20,6 +20,10 @@ enum RelayCommand: Sendable {
     /// The session has answered everything it read (`readsConsumed` reads so far) and holds no partial request:
     /// the I/O loop may answer the connection's next requests itself (`LocalReadServer`) until it hands one on.
     case idle(id: UInt64, readsConsumed: UInt64)
+    /// The I/O loop's read barrier `token` passed with the node's applied index then (`NodeRequest.readBarrier`), or
+    /// failed (nil: no leader, not confirmed, timed out, shutting down): the reads that waited for it are answered
+    /// from a view at or after that index, or passed on to the session.
+    case readBarrierPassed(token: UInt64, appliedIndex: UInt64?)
 }
 
 /// What an I/O loop tells the Raft loop about a client connection it carries.
@@ -40,6 +44,8 @@ enum RelayEvent: Sendable {
     case backPressure(id: UInt64, isOverLimit: Bool, outboundBytes: Int)
     /// The connection closed; no event for `id` follows.
     case closed(id: UInt64, reason: Connection.CloseReason)
+    /// Linearizable reads arrived that the loop answers itself once this barrier passes (`ReadBarriers`).
+    case readBarrier(token: UInt64)
 }
 
 /// A connection's security layer, created on the Raft loop (which owns the TLS credentials and their reload)

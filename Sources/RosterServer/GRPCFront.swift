@@ -24,6 +24,7 @@ import RosterNode
 /// Owned by its I/O thread, like the `RelayEndpoint` that holds it.
 final class GRPCFront {
     private unowned let relay: ClientIOLoop
+    private unowned let endpoint: RelayEndpoint
     private let id: UInt64
     private weak var connection: Connection?
     private let reads: LocalReads?
@@ -38,14 +39,31 @@ final class GRPCFront {
     private var events: [HTTP2Event] = []
     /// The first report tells the session the connection speaks HTTP/2, even with no event in it.
     private var hasReported = false
+    /// Linearizable `Range` calls waiting for a read barrier, and which calls wait for which barrier (by its token).
+    private var parked: [StreamID: ParkedRange] = [:]
+    private var parkedByBarrier: [UInt64: [StreamID]] = [:]
+
+    /// A linearizable `Range` call this loop answers once a read barrier passes, or passes on as it arrived.
+    private struct ParkedRange {
+        let headers: [HeaderField]
+        let payload: [UInt8]
+        let query: RegistryQuery
+        let options: ReadOptions
+        let reply: EtcdReply
+        let started: Double
+    }
 
     private struct TrackedStream {
         var sentBytes = 0
         var reportedTakenBytes = 0
     }
 
-    init(relay: ClientIOLoop, id: UInt64, connection: Connection, reads: LocalReads?, statistics: LocalReads.Statistics?) {
+    init(
+        relay: ClientIOLoop, endpoint: RelayEndpoint, id: UInt64, connection: Connection, reads: LocalReads?,
+        statistics: LocalReads.Statistics?
+    ) {
         self.relay = relay
+        self.endpoint = endpoint
         self.id = id
         self.connection = connection
         self.reads = reads
@@ -77,6 +95,7 @@ final class GRPCFront {
             case .connectionFailed:
                 tracked = [:]
                 awaitingAnswer = []
+                parked = [:]
             case .windowOpened, .goAway:
                 break
             }
@@ -135,6 +154,7 @@ final class GRPCFront {
 
     /// The connection closed.
     func closed() {
+        parked = [:]
         if let pingHold, let connection { connection.loop.cancel(pingHold) }
         pingHold = nil
     }
@@ -157,26 +177,39 @@ final class GRPCFront {
     private func forget(_ stream: StreamID) {
         tracked[stream] = nil
         awaitingAnswer.remove(stream)
+        parked[stream] = nil
     }
 
     /// Answers a `Range` call from the published view when its whole request is in this read and the view answers it
-    /// as the Raft loop would; false leaves the call to the gateway, untouched.
+    /// as the Raft loop would, or holds a linearizable one for a read barrier (`ReadBarriers`); false leaves the call
+    /// to the gateway, untouched.
     private func answerLocally(_ stream: StreamID, headers: [HeaderField], rest: ArraySlice<HTTP2Event>) -> Bool {
         guard let reads, reads.answering != .nothing, Self.isPlainRange(headers),
             let payload = Self.wholeMessage(on: stream, in: rest)
         else { return false }
         let started = MonotonicClock.seconds()
-        // A Range plan needs no TTL bound or member list. A linearizable read is looked at only where views answer
-        // those (elsewhere it would ask the Raft loop for a view it cannot use).
+        // A Range plan needs no TTL bound or member list.
         guard case .submit(.read(let query, let options), let reply) = EtcdUnary.plan(
-                .range, payload: payload, minimumTTLMilliseconds: 0, members: []),
-            options.consistency == .serializable || reads.answering == .allReads,
-            let view = reads.currentView(), !view.state.registry.auth.isEnabled
+            .range, payload: payload, minimumTTLMilliseconds: 0, members: [])
         else { return false }
-        let registry = view.state.registry
+        if options.consistency == .linearizable && reads.answering != .allReads {
+            park(
+                stream,
+                ParkedRange(headers: headers, payload: payload, query: query, options: options, reply: reply, started: started))
+            return true
+        }
+        guard let view = reads.currentView(), !view.state.registry.auth.isEnabled else { return false }
         let age = reads.leaderContactAge(isLeader: view.isLeader, nowMilliseconds: MonotonicClock.milliseconds())
-        guard let response = view.state.answer(query, options: options, leaderContactAgeMilliseconds: age),
-            case .success(let message) = reply.encode(
+        guard let response = view.state.answer(query, options: options, leaderContactAgeMilliseconds: age) else { return false }
+        return send(response, from: view, reply: reply, on: stream, started: started)
+    }
+
+    /// Sends the answer to a call from `view`; false when it does not encode (the call then goes to the gateway).
+    private func send(_ response: NodeResponse, from view: LocalReads.View, reply: EtcdReply, on stream: StreamID, started: Double)
+        -> Bool
+    {
+        let registry = view.state.registry
+        guard case .success(let message) = reply.encode(
                 response, context: view.etcdHeader, currentRevision: registry.revision,
                 compactedRevision: registry.compactedRevision)
         else { return false }
@@ -185,13 +218,52 @@ final class GRPCFront {
             try http2.sendData(GRPCMessageFramer.frame(message), on: stream)
             try http2.sendTrailers(GRPCConnection.okTrailers, on: stream)
         } catch {
-            // Only a failed connection refuses these on a stream whose request just arrived whole; the
-            // `.connectionFailed` event that follows tells the gateway.
+            // Only a failed connection, or a client that reset the stream, refuses these; the event that says so
+            // tells the gateway.
             if case .queueFull = error { http2.resetStream(stream, code: .cancel) }
         }
         statistics?.latency.withLock { $0.observe(MonotonicClock.seconds() - started) }
         statistics?.etcdRanges.add(1, ordering: .relaxed)
         return true
+    }
+
+    /// Holds a linearizable `Range` call for the read barrier asked at the end of this loop turn; PING
+    /// acknowledgements wait for its answer as for any unary call's.
+    private func park(_ stream: StreamID, _ call: ParkedRange) {
+        parked[stream] = call
+        awaitingAnswer.insert(stream)
+        let token = relay.readBarriers.arrivingToken
+        if parkedByBarrier[token] == nil {
+            parkedByBarrier[token] = []
+            relay.waitForReadBarrier { [weak self] appliedIndex in self?.barrierPassed(token, appliedIndex: appliedIndex) }
+        }
+        parkedByBarrier[token, default: []].append(stream)
+    }
+
+    /// The barrier the calls parked under `token` waited for passed at `appliedIndex` (nil: it failed): each call
+    /// still open is answered from the newest view, which holds that index applied, or passed on to the gateway as it
+    /// arrived when the view cannot answer it.
+    private func barrierPassed(_ token: UInt64, appliedIndex: UInt64?) {
+        guard let streams = parkedByBarrier.removeValue(forKey: token) else { return }
+        let view = appliedIndex == nil ? nil : reads?.newestView()
+        for stream in streams {
+            guard let call = parked.removeValue(forKey: stream) else { continue }  // reset meanwhile
+            if let appliedIndex, let view, !view.state.registry.auth.isEnabled {
+                let age = reads?.leaderContactAge(isLeader: view.isLeader, nowMilliseconds: MonotonicClock.milliseconds())
+                if let response = view.state.answer(
+                    afterBarrierAt: appliedIndex, call.query, options: call.options, leaderContactAgeMilliseconds: age),
+                    send(response, from: view, reply: call.reply, on: stream, started: call.started)
+                {
+                    awaitingAnswer.remove(stream)
+                    continue
+                }
+            }
+            let body = GRPCMessageFramer.frame(call.payload)
+            events.append(.requestHeaders(stream, call.headers, endStream: false))
+            events.append(.data(stream, body, endStream: true))
+            endpoint.passedOn(body.count)
+        }
+        flush()
     }
 
     /// Whether request headers open a `KV.Range` call this loop may answer: gRPC content, no compression, and no

@@ -4,15 +4,16 @@ import Registry
 import RosterAPI
 import RosterNode
 
-/// Answers serializable reads on an I/O loop, from the view the Raft loop published (`LocalReads`), so a
-/// discovery read costs no hand-off to the Raft loop and back and runs on the I/O thread's core.
+/// Answers reads on an I/O loop, from the view the Raft loop published (`LocalReads`), so a discovery read costs no
+/// hand-off to the Raft loop and back and runs on the I/O thread's core.
 ///
-/// Only what the view answers exactly as the Raft loop would is taken: one complete HTTP/1.1 keep-alive request
-/// in one read, routed to a serializable read (or a linearizable one, where the view answers those:
-/// `LocalReadGate.answersLinearizable`) the state alone answers (`RegistryQuery.isAnsweredByStateAlone`),
-/// whose minimum revision the view has reached and whose answer is small enough to write whole, while auth is
-/// off and the view is of the current generation. Anything else goes to the Raft loop unchanged, which answers
-/// it as it always did. Owned by one I/O thread.
+/// Only what the view answers exactly as the Raft loop would is taken: one complete HTTP/1.1 keep-alive GET in one
+/// read, routed to a read the state alone answers (`RegistryQuery.isAnsweredByStateAlone`) whose minimum revision
+/// the view has reached and whose answer is small enough to write whole, while auth is off. A serializable read is
+/// answered at once from a view of the current generation (a linearizable one too on a caught-up sole voter:
+/// `LocalReadGate.answersLinearizable`); elsewhere a linearizable one is held for a read barrier (`ReadBarriers`)
+/// and answered from a view at or after its index. Anything else goes to the Raft loop unchanged, which answers it
+/// as it always did. Owned by one I/O thread.
 final class LocalReadServer {
     private let reads: LocalReads
     private let statistics: LocalReads.Statistics
@@ -27,49 +28,72 @@ final class LocalReadServer {
         self.parser = HTTPRequestParser(limits: parserLimits)
     }
 
-    /// The whole answer to `bytes` when they are one request this loop may answer; nil otherwise (the bytes then
-    /// go to the Raft loop's session, untouched).
-    func answer(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
-        // Most requests are not serializable reads (reads are linearizable unless asked otherwise): they are told
-        // apart by their request line, before any parsing, so they cost this loop next to nothing.
+    /// What this loop does with one request.
+    enum Outcome {
+        /// Writes this whole answer.
+        case answered([UInt8])
+        /// Holds the request for the read barrier asked at the end of this loop turn, then `answer(_:afterBarrierAt:)`.
+        case afterBarrier(HeldRead)
+        /// Passes the bytes to the Raft loop's session, untouched.
+        case passOn
+    }
+
+    /// A linearizable read held for a read barrier (`ReadBarriers`).
+    struct HeldRead {
+        let query: RegistryQuery
+        let options: ReadOptions
+        let started: Double
+    }
+
+    /// What to do with `bytes`: answer them when they are one request this loop may answer, hold them for a read
+    /// barrier when they are a linearizable read the view answers once the barrier passed, or pass them on.
+    func serve(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        // Requests other than GETs are told apart by their first octets, before any parsing, so they cost this loop
+        // next to nothing.
         switch reads.answering {
-        case .nothing: return nil
-        case .serializableReads: guard Self.requestLineAsksSerializable(bytes) else { return nil }
-        case .allReads: guard Self.isGet(bytes) else { return nil }
+        case .nothing: return .passOn
+        case .serializableReads, .allReads: guard Self.isGet(bytes) else { return .passOn }
         }
         let started = MonotonicClock.seconds()
-        guard let view = reads.currentView(), !view.state.registry.auth.isEnabled, let request = parseOne(bytes),
+        // Any view has the registry's limits, which routing needs; the first is asked for here.
+        guard let limits = (reads.newestView() ?? reads.currentView())?.state.registry.limits, let request = parseOne(bytes),
             request.keepAlive, request.method == "GET",
-            case .node(.read(let query, let options)) = APIAdapter.route(request, limits: view.state.registry.limits)
-        else { return nil }
+            case .node(.read(let query, let options)) = APIAdapter.route(request, limits: limits)
+        else { return .passOn }
+        if options.consistency == .linearizable && reads.answering != .allReads {
+            // A read waiting for a minimum revision, or one the state alone does not answer, goes through the node.
+            guard options.minRevision == nil, query.isAnsweredByStateAlone else { return .passOn }
+            return .afterBarrier(HeldRead(query: query, options: options, started: started))
+        }
+        guard let view = reads.currentView(), !view.state.registry.auth.isEnabled else { return .passOn }
         let age = reads.leaderContactAge(isLeader: view.isLeader, nowMilliseconds: MonotonicClock.milliseconds())
-        guard let response = view.state.answer(query, options: options, leaderContactAgeMilliseconds: age),
-            case .whole(let answer) = APIAdapter.answer(response, context: view.context, cache: &cache)
+        guard let response = view.state.answer(query, options: options, leaderContactAgeMilliseconds: age) else {
+            return .passOn
+        }
+        return encode(response, from: view, started: started).map { .answered($0) } ?? .passOn
+    }
+
+    /// The answer to a held read whose read barrier passed at `barrierIndex`, from the newest view (published at or
+    /// after that index); nil when the view cannot answer it (the request then goes to the session).
+    func answer(_ read: HeldRead, afterBarrierAt barrierIndex: UInt64) -> [UInt8]? {
+        guard let view = reads.newestView(), !view.state.registry.auth.isEnabled else { return nil }
+        let age = reads.leaderContactAge(isLeader: view.isLeader, nowMilliseconds: MonotonicClock.milliseconds())
+        guard let response = view.state.answer(
+                afterBarrierAt: barrierIndex, read.query, options: read.options, leaderContactAgeMilliseconds: age)
         else { return nil }
+        return encode(response, from: view, started: read.started)
+    }
+
+    private func encode(_ response: NodeResponse, from view: LocalReads.View, started: Double) -> [UInt8]? {
+        guard case .whole(let answer) = APIAdapter.answer(response, context: view.context, cache: &cache) else { return nil }
         let seconds = MonotonicClock.seconds() - started
         statistics.latency.withLock { $0.observe(seconds) }
         return answer
     }
 
-    static let serializableParameter = Array("consistency=serializable".utf8)
-
     static func isGet(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count > 4 && bytes[0] == UInt8(ascii: "G") && bytes[1] == UInt8(ascii: "E") && bytes[2] == UInt8(ascii: "T")
             && bytes[3] == UInt8(ascii: " ")
-    }
-
-    /// Whether the first line of `bytes` is a GET whose target names `consistency=serializable`.
-    static func requestLineAsksSerializable(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let pattern = serializableParameter
-        guard bytes.count > 4 + pattern.count, isGet(bytes) else { return false }
-        let lineEnd = bytes.firstIndex(of: UInt8(ascii: "\r")) ?? bytes.count
-        var start = 4
-        while start + pattern.count <= lineEnd {
-            guard let first = bytes[start..<lineEnd].firstIndex(of: pattern[0]) else { return false }
-            if first + pattern.count <= lineEnd, pattern.indices.allSatisfy({ bytes[first + $0] == pattern[$0] }) { return true }
-            start = first + 1
-        }
-        return false
     }
 
     /// The request `bytes` hold when they hold exactly one, whole; the parser is left empty either way.

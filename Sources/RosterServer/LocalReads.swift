@@ -93,6 +93,12 @@ final class LocalReads: Sendable {
         _ = previous
     }
 
+    /// Asks for a view to be published at the next `publishIfWanted`: a read barrier passed, and the reads that
+    /// waited for it are answered from a view at or after its index.
+    func wantView() {
+        viewWanted.store(true, ordering: .relaxed)
+    }
+
     // MARK: - I/O loops
 
     /// Which requests the I/O loops may answer now (a hint: the view decides).
@@ -107,6 +113,12 @@ final class LocalReads: Sendable {
             return nil
         }
         return view
+    }
+
+    /// The newest published view, of whatever generation: for linearizable reads whose read barrier passed, which it
+    /// answers when it holds the barrier's index applied (`LocalReadView.answer(afterBarrierAt:…)`).
+    func newestView() -> View? {
+        published.withLock { $0 }
     }
 
     /// How long ago this node heard from a leader, as a read's answer reports it (0 on the leader).

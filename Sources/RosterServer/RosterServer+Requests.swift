@@ -153,7 +153,7 @@ extension RosterServer {
         pending[id] = Pending(session: session, kind: kind, startedAt: MonotonicClock.seconds(), timer: timer, isWrite: request.isWrite)
         switch kind {
         case .plain, .prometheusTargets: session?.begin(id)
-        case .streamedKeepAlive, .background, .grpc, .grpcKeepAlive: break
+        case .streamedKeepAlive, .background, .grpc, .grpcKeepAlive, .readBarrier: break
         }
         withDriver { $0.submit(request, id: id) }
     }
@@ -197,10 +197,27 @@ extension RosterServer {
         complete(id, .failed(failure))
     }
 
+    /// Asks the node for a read barrier on behalf of the linearizable reads that I/O loop `index` holds
+    /// (`ReadBarriers`), with the request timeout; when the node refuses new work the loop hears at once.
+    func submitReadBarrier(loop index: Int, token: UInt64) {
+        guard !isShuttingDown else {
+            clientLoops?.send(.readBarrierPassed(token: token, appliedIndex: nil), to: index)
+            return
+        }
+        submit(.readBarrier, session: nil, kind: .readBarrier(loop: index, token: token))
+    }
+
     /// Delivers the node's answer to whoever waits for it.
     func complete(_ id: RequestID, _ response: NodeResponse) {
         guard let waiting = pending.removeValue(forKey: id) else { return }
         if let timer = waiting.timer { loop.cancel(timer) }
+        if case .readBarrier(let index, let token) = waiting.kind {
+            // Not a client's request: the reads it stands for are timed where they are answered.
+            var appliedIndex: UInt64?
+            if case .readBarrierPassed(let applied) = response { appliedIndex = applied }
+            clientLoops?.send(.readBarrierPassed(token: token, appliedIndex: appliedIndex), to: index)
+            return
+        }
         metrics.requestLatency.observe(MonotonicClock.seconds() - waiting.startedAt)
         let session = waiting.session
         switch waiting.kind {
@@ -216,6 +233,8 @@ extension RosterServer {
             session?.grpc?.complete(id, stream: stream, reply: reply, response: response)
         case .grpcKeepAlive(let stream, let lease):
             session?.grpc?.completeKeepAlive(id, stream: stream, lease: lease, response: response)
+        case .readBarrier:
+            break  // answered above
         }
     }
 }

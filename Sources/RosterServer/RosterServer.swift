@@ -107,6 +107,8 @@ public final class RosterServer {
             case grpcKeepAlive(StreamID, Int64)
             /// A read answered as Prometheus target groups.
             case prometheusTargets(ifNoneMatch: String?)
+            /// A read barrier of I/O loop `loop` (`ReadBarriers`); its answer goes back to that loop.
+            case readBarrier(loop: Int, token: UInt64)
 
             var isBackground: Bool {
                 if case .background = self { true } else { false }
@@ -171,6 +173,7 @@ public final class RosterServer {
             let clientLoops = try ClientIOLoops(
                 count: configuration.ioThreads, loop: loop, parserLimits: parserLimits, idleTimeout: idleTimeout)
             clientLoops.afterEvents = { [unowned self] in self.publishLocalReadsIfWanted() }
+            clientLoops.onReadBarrier = { [unowned self] loop, token in self.submitReadBarrier(loop: loop, token: token) }
             self.clientLoops = clientLoops
         }
         listener = try Listener(

@@ -1,6 +1,8 @@
 // Goal: with the HTTP/2 layer of etcd connections on the I/O loops (`GRPCFront`), a member answers the etcd API
 // exactly as one whose Raft loop runs it (`--io-threads 0`): the same Range answers (serializable, linearizable, at
-// a revision, count only, of a missing key), the reads of the I/O loops counted as theirs; and a watch whose client
+// a revision, count only, of a missing key), the reads of the I/O loops counted as theirs; a follower's linearizable
+// Range calls, answered on its I/O loops after a read barrier, see every write acknowledged on another member; and a
+// watch whose client
 // stops reading falls behind and, once it reads again, catches up with every event, in order (the watch's lag and
 // its drain now cross threads as `StreamProgress`).
 // Method: real `roster` processes and a raw h2c client (`H2TestClient`); each call's HEADERS and DATA leave in one
@@ -135,6 +137,41 @@ struct GRPCFrontTests {
         #expect(direct.localReads == 0)
         #expect(direct.outcomes.first?.values == [Array("1".utf8), Array("22".utf8), Array("333".utf8)])
         #expect(direct.outcomes.count == 6 && direct.outcomes[2].values == [Array("1".utf8), Array("22".utf8)])
+    }
+
+    @Test("a follower's linearizable Range calls, answered after a read barrier, see the writes made on another member")
+    func followerLinearizableRanges() throws {
+        let cluster = try ProcessCluster(size: 3, extraFlags: ["--io-threads", "2"])
+        try cluster.startAll()
+        defer { cluster.stopAll() }
+        let leader = try cluster.waitForLeader()
+        let follower = (leader + 1) % 3
+        let writer = try #require(H2TestClient(port: cluster.nodes[(leader + 2) % 3].clientPort))
+        let reader = try #require(H2TestClient(port: cluster.nodes[follower].clientPort))
+        try writer.handshake()
+        try reader.handshake()
+        func localReads() -> Int {
+            let metrics = cluster.request("GET", "/metrics", on: follower)?.text ?? ""
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("roster_local_reads_total ") }
+            return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        let before = localReads()
+        var stream: UInt32 = 1
+        for number in 0..<30 {
+            var put = EtcdAPI.PutRequest()
+            put.key = Array("front/lin".utf8)
+            put.value = Array("\(number)".utf8)
+            Self.callInOneWrite(writer, StreamID(rawValue: stream), "/etcdserverpb.KV/Put", put)
+            let written = try #require(Self.answer(writer, StreamID(rawValue: stream), as: PutResponse.self, cluster))
+            var range = EtcdAPI.RangeRequest()
+            range.key = Array("front/lin".utf8)  // linearizable: etcd's default
+            Self.callInOneWrite(reader, StreamID(rawValue: stream), GRPCBadInputTests.rangePath, range)
+            let read = try #require(Self.answer(reader, StreamID(rawValue: stream), as: RangeResponse.self, cluster))
+            #expect(read.kvs.first?.value == Array("\(number)".utf8), "read after write \(number)")
+            #expect((read.header?.revision ?? 0) >= (written.header?.revision ?? 0))
+            stream += 2
+        }
+        #expect(localReads() - before >= 15, "the I/O loops answered \(localReads() - before) of 30 Range calls")
     }
 
     @Test("a watch whose client stops reading falls behind, then catches up with every event in order", arguments: [2, 0])

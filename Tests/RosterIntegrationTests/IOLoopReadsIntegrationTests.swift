@@ -1,15 +1,17 @@
 // Goal: serializable reads that the I/O loops answer from a published view of the applied state
 // (`LocalReadServer`) are the Raft loop's answers byte for byte, are really answered there (counted in
 // `roster_local_reads_total`), and keep the promise the Raft loop keeps: on a follower, a client that was told a
-// write succeeded reads it on any connection to that node, at once, with no older revision after it. With auth on,
-// the I/O loops answer nothing, so no read passes by the permission check.
+// write succeeded reads it on any connection to that node, at once, with no older revision after it. Linearizable
+// reads on a follower, answered there after a read barrier, see every write acknowledged anywhere before they began;
+// a follower that cannot confirm one (no leader) answers none from its view. With auth on, the I/O loops answer
+// nothing, so no read passes by the permission check.
 // Method: real `roster` processes (one, or three for the follower case) with two I/O threads; keep-alive
 // connections that each make one request at a time; metrics read from /metrics.
 import Foundation
 import RosterTestSupport
 import Testing
 
-@Suite("Serializable reads answered on I/O loops", .serialized)
+@Suite("Reads answered on I/O loops", .serialized)
 struct IOLoopReadsIntegrationTests {
     /// A running cluster whose members each have two I/O threads, and the index of its leader.
     static func start(size: Int, flags: [String] = []) throws -> (cluster: ProcessCluster, leader: Int) {
@@ -85,6 +87,59 @@ struct IOLoopReadsIntegrationTests {
         }
         let after = Self.localReads(cluster, node: follower)
         #expect(after - before >= 60, "the I/O loops answered \(after - before) of 360 reads")
+    }
+
+    @Test("on a follower, linearizable reads answered after a read barrier see every write acknowledged on another member")
+    func followerLinearizableReadsSeeOtherMembersWrites() throws {
+        let (cluster, leader) = try Self.start(size: 3)
+        let follower = (leader + 1) % 3
+        let other = (leader + 2) % 3
+        // Writes go through the other follower (forwarded to the leader), so the reading follower learns of them only
+        // through replication: nothing but the barrier makes it wait for them.
+        let writer = try #require(KeepAliveClient(port: cluster.nodes[other].clientPort))
+        let reader = try #require(KeepAliveClient(port: cluster.nodes[follower].clientPort))
+        _ = reader.request("GET", "/healthz")  // The first request on a connection always goes to the Raft loop.
+        let before = Self.localReads(cluster, node: follower)
+        var lastRevision = 0
+        for number in 0..<40 {
+            let put = try #require(writer.request("PUT", "/v1/kv/lin", body: #"{"value":"\#(number)"}"#))
+            #expect(put.status == 200)
+            let acknowledged = Int(put.headers["x-roster-revision"] ?? "") ?? 0
+            for _ in 0..<2 {
+                let get = try #require(reader.request("GET", "/v1/kv/lin"))  // linearizable: the default
+                #expect(get.status == 200)
+                #expect(get.text.contains("\"value\":\"\(number)\""), "read after write \(number): \(get.text)")
+                let revision = Int(get.headers["x-roster-revision"] ?? "") ?? 0
+                #expect(revision >= acknowledged && revision >= lastRevision, "revision \(revision) after \(acknowledged)")
+                lastRevision = revision
+            }
+        }
+        let after = Self.localReads(cluster, node: follower)
+        #expect(after - before >= 40, "the I/O loops answered \(after - before) of 80 linearizable reads")
+    }
+
+    @Test("a follower that cannot confirm a linearizable read answers none from its view")
+    func unconfirmedReadsAreNotAnswered() throws {
+        let (cluster, leader) = try Self.start(size: 3, flags: ["--request-timeout-ms", "2000"])
+        let follower = (leader + 1) % 3
+        let reader = try #require(KeepAliveClient(port: cluster.nodes[follower].clientPort, receiveTimeoutSeconds: 60))
+        _ = reader.request("GET", "/healthz")
+        #expect(cluster.request("PUT", "/v1/kv/held", on: leader, body: #"{"value":"1"}"#)?.status == 200)
+        try cluster.waitFor("the follower answers linearizable reads on its I/O loop") {
+            let get = reader.request("GET", "/v1/kv/held")
+            #expect(get?.status == 200)
+            return Self.localReads(cluster, node: follower) > 0
+        }
+        // The rest of the cluster gone, the follower can confirm nothing: its barriers fail and the reads go to its
+        // Raft loop, which refuses them in turn.
+        cluster.kill(leader)
+        cluster.kill((leader + 2) % 3)
+        let before = Self.localReads(cluster, node: follower)
+        for _ in 0..<3 {
+            let get = try #require(reader.request("GET", "/v1/kv/held"))
+            #expect(get.status >= 500, "\(get.status) \(get.text)")
+        }
+        #expect(Self.localReads(cluster, node: follower) == before)
     }
 
     @Test("a cluster of one member answers linearizable reads on the I/O loops, each seeing the writes before it")

@@ -94,8 +94,9 @@ struct IOThreadsIntegrationTests {
 final class KeepAliveClient {
     private let descriptor: Int32
 
-    init?(port: UInt16) {
-        guard let descriptor = LoopbackSocket.connect(port: port, receiveTimeoutMicroseconds: 5_000_000) else { return nil }
+    init?(port: UInt16, receiveTimeoutSeconds: Int = 5) {
+        let timeout = receiveTimeoutSeconds * 1_000_000
+        guard let descriptor = LoopbackSocket.connect(port: port, receiveTimeoutMicroseconds: timeout) else { return nil }
         self.descriptor = descriptor
     }
 

@@ -1,7 +1,11 @@
 """HTTP requests to Roster nodes, classified as ok / fail / unknown.
 
 Only loopback and the suite's own namespace addresses are ever contacted (the caller passes
-addresses it got from the cluster). One request per connection: no shared connection state.
+addresses it got from the cluster). Writes get one connection each. Reads (GETs) reuse one keep-alive
+connection per thread and node, as discovery clients do: a node answers a connection's later reads on its I/O
+loops (serializable ones from a published view, linearizable ones after a read barrier), so only reused
+connections put those paths under the faults and the checker. A reused connection that fails is dropped, and a
+read that failed after it was sent is "unknown", which costs a read nothing.
 """
 from __future__ import annotations
 
@@ -120,15 +124,25 @@ def classify_exception(sent: bool) -> str:
     return "unknown" if sent else "fail"
 
 
+# Per thread: (host, port, timeout) -> an open keep-alive connection for reads.
+_read_connections = threading.local()
+
+
 def request(addr: tuple, method: str, path: str, body: Any = None, timeout: float = 3.0) -> Reply:
     host, port = addr
-    conn = _connection(host, port, timeout)
+    reuse = method == "GET"
+    pool = _read_connections.__dict__.setdefault("pool", {}) if reuse else {}
+    key = (host, port, timeout)
+    conn = pool.pop(key, None)
+    keep = False
     sent = False
     try:
-        try:
-            conn.connect()
-        except OSError as error:
-            return Reply("fail", 0, f"connect: {type(error).__name__}")
+        if conn is None:
+            conn = _connection(host, port, timeout)
+            try:
+                conn.connect()
+            except OSError as error:
+                return Reply("fail", 0, f"connect: {type(error).__name__}")
         payload = None
         headers = _auth_headers(host, port, timeout)
         if body is not None:
@@ -152,7 +166,31 @@ def request(addr: tuple, method: str, path: str, body: Any = None, timeout: floa
             code = str(parsed["error"].get("code", ""))
         if response.status == 401 and code in STALE_TOKEN:
             _forget_token()
+        keep = reuse and not response.will_close
         return Reply(classify(response.status, code), response.status, code, parsed, hdrs)
+    finally:
+        if keep:
+            pool[key] = conn
+        else:
+            conn.close()
+
+
+def metric(addr: tuple, name: str, timeout: float = 3.0) -> Optional[float]:
+    """The value of an unlabelled metric in the node's /metrics, or None (no answer, no such line)."""
+    host, port = addr
+    conn = _connection(host, port, timeout)
+    try:
+        conn.request("GET", "/metrics", headers=_auth_headers(host, port, timeout))
+        response = conn.getresponse()
+        text = response.read().decode(errors="replace")
+        if response.status != 200:
+            return None
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+        return None
+    except (OSError, http.client.HTTPException, ValueError):
+        return None
     finally:
         conn.close()
 

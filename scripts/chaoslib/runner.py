@@ -133,6 +133,7 @@ class Run:
         self.tmpfs = None
         self.cluster = None
         self.notices = []
+        self.local_reads = {}
         self.etcd_workers = []
 
     def log(self, message):
@@ -227,6 +228,13 @@ class Run:
 
     def cleanup(self):
         if self.cluster:
+            # Before the members stop: how many reads their I/O loops answered (the paths reused read connections
+            # reach; none with auth on), so a run shows whether it put those paths under the faults.
+            from . import http as chaos_http
+            for slot, node in sorted(self.cluster.nodes.items()):
+                if node.alive and not node.paused:
+                    value = chaos_http.metric(node.client, "roster_local_reads_total")
+                    self.local_reads[node.name] = None if value is None else int(value)
             self.cluster.stop_all()
         if self.net:
             self.net.teardown()
@@ -428,6 +436,9 @@ def main(argv=None):
         for api in sorted({w.API for w in run.etcd_workers}):
             skipped = sum(w.not_ready for w in run.etcd_workers if w.API == api)
             lines.append(f"  {api}: {skipped} calls not attempted (node's channel not ready)")
+    if run.local_reads:
+        lines.append("  reads answered on I/O loops (roster_local_reads_total of the members running at the end): "
+                     + ", ".join(f"{name} {count}" for name, count in run.local_reads.items()))
     lines.append("faults injected: " + (", ".join(f"{k} x{v}" for k, v in sorted(run.nemesis.counts.items())) or "none"))
     if run.nemesis.skipped:
         lines.append("faults skipped: " + ", ".join(f"{k} x{v}" for k, v in sorted(run.nemesis.skipped.items())))
