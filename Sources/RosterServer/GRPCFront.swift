@@ -13,8 +13,9 @@ import RosterNode
 /// and the I/O thread two relays of raw bytes (36 µs of a member's CPU per one-key read, 2026-12-05), while an
 /// HTTP read was answered whole on an I/O thread for 14 µs. Here the I/O loop runs the connection's frames,
 /// header compression, flow control and PING; it answers the `Range` calls the published view answers exactly as
-/// the Raft loop would (`LocalReadView`: serializable reads, and linearizable ones on a caught-up sole voter), and
-/// passes every other call on as HTTP/2 events. The gateway on the Raft loop (`GRPCConnection`) serves those as
+/// the Raft loop would (`LocalReadView`: serializable reads, linearizable ones on a caught-up sole voter, and
+/// elsewhere linearizable ones after a read barrier, `ReadBarriers`), and passes every other call on as HTTP/2
+/// events. The gateway on the Raft loop (`GRPCConnection`) serves those as
 /// before and sends back `HTTP2Operation`s, which this layer frames in order.
 ///
 /// Back-pressure: frames leave the HTTP/2 queues only while the socket is under its high-water mark, as before;
