@@ -27,10 +27,8 @@ public struct LocalReadView: Sendable {
     /// reads fenced or the node shutting down, a lease query (its TTL is the leader's countdown), a minimum revision
     /// not reached, or a linearizable read on a node that is not the caught-up sole voter.
     public func answer(_ query: RegistryQuery, options: ReadOptions, leaderContactAgeMilliseconds: UInt64?) -> NodeResponse? {
-        guard mayAnswer, query.isAnsweredByStateAlone, registry.revision >= (options.minRevision ?? .zero),
-            options.consistency == .serializable || answersLinearizable
-        else { return nil }
-        return registry.answer(query, options: options, leaderContactAgeMilliseconds: leaderContactAgeMilliseconds)
+        guard options.consistency == .serializable || answersLinearizable else { return nil }
+        return answerFromState(query, options: options, leaderContactAgeMilliseconds: leaderContactAgeMilliseconds)
     }
 
     /// A linearizable read's answer after its read barrier (`NodeRequest.readBarrier`, asked after the read arrived)
@@ -44,9 +42,16 @@ public struct LocalReadView: Sendable {
         afterBarrierAt barrierIndex: UInt64, _ query: RegistryQuery, options: ReadOptions,
         leaderContactAgeMilliseconds: UInt64?
     ) -> NodeResponse? {
-        guard mayAnswer, appliedIndex >= barrierIndex, query.isAnsweredByStateAlone,
-            registry.revision >= (options.minRevision ?? .zero)
-        else { return nil }
+        guard appliedIndex >= barrierIndex else { return nil }
+        return answerFromState(query, options: options, leaderContactAgeMilliseconds: leaderContactAgeMilliseconds)
+    }
+
+    /// The answer from `registry` when the view may answer at all, the state alone answers the query and the minimum
+    /// revision is reached.
+    private func answerFromState(_ query: RegistryQuery, options: ReadOptions, leaderContactAgeMilliseconds: UInt64?)
+        -> NodeResponse?
+    {
+        guard mayAnswer, query.isAnsweredByStateAlone, registry.revision >= (options.minRevision ?? .zero) else { return nil }
         return registry.answer(query, options: options, leaderContactAgeMilliseconds: leaderContactAgeMilliseconds)
     }
 }

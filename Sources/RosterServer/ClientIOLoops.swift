@@ -1,5 +1,6 @@
 import HTTP
 import Posix
+import Registry
 
 /// The I/O threads that carry client connections, seen from the Raft loop (`--io-threads N`, N > 0).
 ///
@@ -46,14 +47,19 @@ final class ClientIOLoops {
     /// Starts `count` I/O threads.
     /// - Parameter idleTimeout: how long a connection an I/O loop serves may stay silent.
     /// - Throws: `SystemError` if a thread, its epoll or its eventfd cannot be created.
-    init(count: Int, loop: EventLoop, parserLimits: HTTPParserLimits, idleTimeout: Duration) throws(SystemError) {
+    /// - Parameter registryLimits: the node's, which route requests (`APIAdapter.route`).
+    init(
+        count: Int, loop: EventLoop, parserLimits: HTTPParserLimits, registryLimits: RegistryLimits, idleTimeout: Duration
+    ) throws(SystemError) {
         precondition(count > 0, "ClientIOLoops needs at least one thread")
         self.loop = loop
         self.commands = Array(repeating: [], count: count)
         self.localReads = LocalReads(ioLoops: count)
         let receiver = LoopConfined(self)
         for index in 0..<count {
-            let server = LocalReadServer(reads: localReads, statistics: localReads.statistics[index], parserLimits: parserLimits)
+            let server = LocalReadServer(
+                reads: localReads, statistics: localReads.statistics[index], parserLimits: parserLimits,
+                registryLimits: registryLimits)
             sides.append(
                 LoopConfined(
                     ClientIOLoop(

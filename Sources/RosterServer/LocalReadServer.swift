@@ -18,13 +18,15 @@ final class LocalReadServer {
     private let reads: LocalReads
     private let statistics: LocalReads.Statistics
     private let parserLimits: HTTPParserLimits
+    private let registryLimits: RegistryLimits
     private var parser: HTTPRequestParser
     private var cache = InstanceJSONCache()
 
-    init(reads: LocalReads, statistics: LocalReads.Statistics, parserLimits: HTTPParserLimits) {
+    init(reads: LocalReads, statistics: LocalReads.Statistics, parserLimits: HTTPParserLimits, registryLimits: RegistryLimits) {
         self.reads = reads
         self.statistics = statistics
         self.parserLimits = parserLimits
+        self.registryLimits = registryLimits
         self.parser = HTTPRequestParser(limits: parserLimits)
     }
 
@@ -55,10 +57,8 @@ final class LocalReadServer {
         case .serializableReads, .allReads: guard Self.isGet(bytes) else { return .passOn }
         }
         let started = MonotonicClock.seconds()
-        // Any view has the registry's limits, which routing needs; the first is asked for here.
-        guard let limits = (reads.newestView() ?? reads.currentView())?.state.registry.limits, let request = parseOne(bytes),
-            request.keepAlive, request.method == "GET",
-            case .node(.read(let query, let options)) = APIAdapter.route(request, limits: limits)
+        guard let request = parseOne(bytes), request.keepAlive, request.method == "GET",
+            case .node(.read(let query, let options)) = APIAdapter.route(request, limits: registryLimits)
         else { return .passOn }
         if options.consistency == .linearizable && reads.answering != .allReads {
             // A read waiting for a minimum revision, or one the state alone does not answer, goes through the node.

@@ -47,11 +47,6 @@ extension RosterServer {
         // Before this Ready's answers leave: an I/O loop must not answer a client's read from a view older than
         // a write that client was told about.
         noteLocalReadState()
-        // The reads that waited for a read barrier that passed in this Ready are answered from a view at or after
-        // its index: one is published now, before the answer leaves.
-        if effects.responses.contains(where: { if case .readBarrierPassed = $0.1 { true } else { false } }) {
-            clientLoops?.localReads.wantView()
-        }
         publishLocalReadsIfWanted()
         carryOut(effects)
         // The answers leave for the I/O threads now, not on the next loop turn.

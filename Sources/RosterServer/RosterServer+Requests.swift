@@ -214,7 +214,13 @@ extension RosterServer {
         if case .readBarrier(let index, let token) = waiting.kind {
             // Not a client's request: the reads it stands for are timed where they are answered.
             var appliedIndex: UInt64?
-            if case .readBarrierPassed(let applied) = response { appliedIndex = applied }
+            if case .readBarrierPassed(let applied) = response {
+                appliedIndex = applied
+                // Its reads are answered from a view at or after that index: one is published before the answer
+                // leaves (the gate was moved to this Ready's state before its answers were handed out).
+                clientLoops?.localReads.wantView()
+                publishLocalReadsIfWanted()
+            }
             clientLoops?.send(.readBarrierPassed(token: token, appliedIndex: appliedIndex), to: index)
             return
         }

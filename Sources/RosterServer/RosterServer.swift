@@ -171,7 +171,8 @@ public final class RosterServer {
         transport.update(members: driver.memberDirectory)
         if configuration.ioThreads > 0 {
             let clientLoops = try ClientIOLoops(
-                count: configuration.ioThreads, loop: loop, parserLimits: parserLimits, idleTimeout: idleTimeout)
+                count: configuration.ioThreads, loop: loop, parserLimits: parserLimits,
+                registryLimits: options.registryLimits, idleTimeout: idleTimeout)
             clientLoops.afterEvents = { [unowned self] in self.publishLocalReadsIfWanted() }
             clientLoops.onReadBarrier = { [unowned self] loop, token in self.submitReadBarrier(loop: loop, token: token) }
             self.clientLoops = clientLoops

@@ -117,25 +117,29 @@ extension Simulator {
         try input(node) { $0.submit(request, id: id) }
     }
 
-    /// A linearizable read whose read barrier passed at `barrierIndex`: answered from the node's published view, which
-    /// the node published after the barrier passed (planted fault `barrierAnyView`: from whatever view it has, without
-    /// publishing one); submitted to the node as a read when the view cannot answer it, as the server does.
+    /// A linearizable read whose read barrier passed at `barrierIndex`: answered from a view the node publishes now, as
+    /// the server does before the barrier's answer leaves (planted fault `barrierAnyView`: from whatever view it last
+    /// published, whatever its index); submitted to the node as a read when the view cannot answer it, as the server
+    /// does.
     mutating func barrierPassed(
         _ request: RequestID, at barrierIndex: UInt64, _ query: RegistryQuery, _ readOptions: ReadOptions,
         mustSee: Revision, ownWrites: Revision, on node: NodeID
     ) throws(Violation) {
-        let index = options.plantedFaults.contains(.barrierAnyView) ? 0 : barrierIndex
-        let age = nodes[node].box.driver.status.leaderContactAgeMilliseconds
-        if let view = nodes[node].readView,
-            let response = view.answer(afterBarrierAt: index, query, options: readOptions, leaderContactAgeMilliseconds: age)
-        {
-            statistics.barrierReads += 1
-            clients.pending[request] = SimClients.Pending(
-                purpose: .read(mustSee: mustSee, ownWrites: ownWrites), node: node, sentAt: nowMilliseconds)
-            return try answered(request, response, on: node)
+        let planted = options.plantedFaults.contains(.barrierAnyView)
+        if !planted {
+            nodes[node].readGate.isViewWanted = true
+            noteReadGate(node)
         }
         clients.pending[request] = SimClients.Pending(
             purpose: .read(mustSee: mustSee, ownWrites: ownWrites), node: node, sentAt: nowMilliseconds)
+        let age = nodes[node].box.driver.status.leaderContactAgeMilliseconds
+        if let view = nodes[node].readView,
+            let response = view.answer(
+                afterBarrierAt: planted ? 0 : barrierIndex, query, options: readOptions, leaderContactAgeMilliseconds: age)
+        {
+            statistics.barrierReads += 1
+            return try answered(request, response, on: node)
+        }
         try input(node) { $0.submit(.read(query, readOptions), id: request) }
     }
 

@@ -9,6 +9,7 @@ import Glibc
 import HTTP
 import HTTP2
 import Posix
+import Registry
 @testable import RosterServer
 import Testing
 
@@ -120,7 +121,8 @@ struct ClientRelayTests {
         throws -> (port: UInt16, relay: LoopBound<ClientIOLoops>)
     {
         try runOnLoop(raft.handle) { loop in
-            let relay = try ClientIOLoops(count: 2, loop: loop, parserLimits: HTTPParserLimits(), idleTimeout: .seconds(60))
+            let relay = try ClientIOLoops(
+                count: 2, loop: loop, parserLimits: HTTPParserLimits(), registryLimits: .standard, idleTimeout: .seconds(60))
             let listener = try Listener(on: .loopback(port: 0), loop: loop) { socket, peer in
                 relay.adopt(socket, peer: peer, security: nil, delegate: ScriptedSession(script, record: record))
             }

@@ -131,7 +131,9 @@ _read_connections = threading.local()
 def request(addr: tuple, method: str, path: str, body: Any = None, timeout: float = 3.0) -> Reply:
     host, port = addr
     reuse = method == "GET"
-    pool = _read_connections.__dict__.setdefault("pool", {}) if reuse else {}
+    if reuse and not hasattr(_read_connections, "pool"):
+        _read_connections.pool = {}
+    pool = _read_connections.pool if reuse else {}
     key = (host, port, timeout)
     conn = pool.pop(key, None)
     keep = False
