@@ -8,8 +8,14 @@ a figure to publish. Every per-round row becomes the median over the rounds of a
 median of the per-round ratios, with their range over every round); capacity rows (measured once per run) are
 the mean of the runs, or those of one run with `--capacity-of` (when a change after an earlier run touched only
 what they measure). The agreement table then puts each run's median ratio beside the range of the other runs'
-per-round ratios: a run whose median lies outside the others' spread did not reproduce.
+per-round ratios: a run whose median lies outside the others' spread did not reproduce. Under the table, the
+count of rows that agree every way, some way and no way stands beside what pure sampling noise gives: if every
+run drew its per-round ratios from one and the same distribution, a median still falls outside another run's
+few rounds often (with three rounds each, two runs agree both ways on only 40 % of rows), so the counts say
+whether the runs differ by more than their rounds' own scatter.
 """
+import functools
+import itertools
 import json
 import os
 import sys
@@ -72,11 +78,72 @@ def per_round_ratios(results, system, phase, key):
     return [a / b for a, b in zip(mine, theirs) if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b]
 
 
-def agreement(runs, labels):
+def verdicts_of(each):
+    """Per run, whether its median lies within the range of every other run's values pooled."""
+    medians = [bench.median(values) for values in each]
+    verdicts = []
+    for index, m in enumerate(medians):
+        others = [x for j, values in enumerate(each) if j != index for x in values]
+        verdicts.append(min(others) <= m <= max(others))
+    return verdicts
+
+
+def rank_assignments(round_counts, ranks):
+    """Every way to deal `ranks` (in order) to runs holding `round_counts` values each: the runs' sorted ranks."""
+    if len(round_counts) == 1:
+        yield [ranks]
+        return
+    for chosen in itertools.combinations(range(len(ranks)), round_counts[0]):
+        picked = set(chosen)
+        rest = [rank for index, rank in enumerate(ranks) if index not in picked]
+        for others in rank_assignments(round_counts[1:], rest):
+            yield [[ranks[index] for index in chosen]] + others
+
+
+@functools.lru_cache(maxsize=None)
+def expected_agreement(round_counts):
+    """The probabilities that every run's, some run's and no run's median lies within the others' range, when
+    all runs draw their values independently from one continuous distribution. Only the order of the values
+    matters then, and every assignment of the pooled ranks to the runs is equally likely: enumerated exactly."""
+    every = some = none = total = 0
+    for each in rank_assignments(round_counts, list(range(sum(round_counts)))):
+        verdicts = verdicts_of(each)
+        total += 1
+        if all(verdicts):
+            every += 1
+        elif any(verdicts):
+            some += 1
+        else:
+            none += 1
+    return every / total, some / total, none / total
+
+
+def agreement_counts(rows):
+    """Markdown: how many rows agree every way, some way and no way, beside what sampling noise alone gives.
+    `rows` holds, per row, the runs' verdicts and their round counts."""
+    if not rows:
+        return ""
+    tallies = [0, 0, 0]
+    expected = [0.0, 0.0, 0.0]
+    for verdicts, round_counts in rows:
+        tallies[0 if all(verdicts) else 1 if any(verdicts) else 2] += 1
+        for way, p in enumerate(expected_agreement(tuple(round_counts))):
+            expected[way] += p
+    runs = len(rows[0][1])
+    ways = ("both ways", "one way", "neither way") if runs == 2 else ("every way", "some way", "no way")
+    cells = [f"{way} {count} (expected {e:.1f})" for way, count, e in zip(ways, tallies, expected)]
+    rounds = sorted({" and ".join(str(n) for n in counts) for _, counts in rows})
+    return (f"Of {len(rows)} rows the runs agree {', '.join(cells)}. The expectation is what the rounds' own "
+            f"scatter gives ({' or '.join(rounds)} rounds) if every run measured one and the same distribution: "
+            f"counts near it mean the runs differ by no more than their rounds do.")
+
+
+def agreement(runs, labels, summary=False):
     """Markdown: per throughput or latency row, each run's median ratio to etcd and whether it lies within the
-    other runs' per-round range."""
+    other runs' per-round range; with `summary`, the counts of `agreement_counts` under the table."""
     settings = runs[0]["settings"]
     rows = []
+    verdict_rows = []
     phases = []
     for target, _ in settings["read_targets"]:
         for consistency in ("linearizable", "serializable"):
@@ -100,13 +167,14 @@ def agreement(runs, labels):
                 continue
             medians = [bench.median(values) for values in each]
             cells = [f"{m:.2f}× ({min(v):.2f}–{max(v):.2f})" for m, v in zip(medians, each)]
-            verdicts = []
-            for index, m in enumerate(medians):
-                others = [x for j, values in enumerate(each) if j != index for x in values]
-                verdicts.append("yes" if min(others) <= m <= max(others) else "no")
+            verdicts = verdicts_of(each)
+            verdict_rows.append((verdicts, [len(values) for values in each]))
             name = "HTTP API" if system == "roster" else "etcd API"
-            rows.append(f"| {label} | {name} | {' | '.join(cells)} | {'/'.join(verdicts)} |")
-    return "\n".join(header + rows)
+            rows.append(f"| {label} | {name} | {' | '.join(cells)} | {'/'.join('yes' if v else 'no' for v in verdicts)} |")
+    table = "\n".join(header + rows)
+    if summary and verdict_rows:
+        table += "\n\n" + agreement_counts(verdict_rows)
+    return table
 
 
 def main():
@@ -142,7 +210,7 @@ def main():
     print(f"Capacity rows: {'the run of ' + capacity_run['date'] if capacity_run else 'mean of the runs'}.\n")
     print(bench.table(merged, runs[0]["settings"]))
     print("\nAgreement between the runs (per-round ratios to etcd):\n")
-    print(agreement(runs, labels))
+    print(agreement(runs, labels, summary=True))
 
 
 if __name__ == "__main__":

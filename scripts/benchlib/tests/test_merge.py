@@ -5,7 +5,7 @@ Hand-made runs with known figures go in; the merged rounds, the averaged capacit
 verdicts the README's table rests on must come out exactly."""
 import unittest
 
-from benchlib.merge import agreement, mean_of, merge
+from benchlib.merge import agreement, agreement_counts, expected_agreement, mean_of, merge
 
 SETTINGS = {"read_targets": [], "clients": [16], "via": ["leader"], "watchers": [], "rounds": 2}
 
@@ -49,6 +49,30 @@ class Agreement(unittest.TestCase):
         self.assertIn("4.00× (2.00–4.00)", row)
         self.assertIn("5.00× (3.00–5.00)", row)
         self.assertTrue(row.endswith("| yes/no |"), row)
+
+    def test_counts_beside_sampling_noise(self):
+        # The CPU row is a tie (1× in every round), inside every range.
+        table = agreement([run([10, 20], [5, 5], [1.0]), run([15, 25], [5, 5], [1.0])], ["A", "B"], summary=True)
+        self.assertIn("Of 2 rows the runs agree both ways 1 (expected 0.0), one way 1 (expected 1.3), "
+                      "neither way 0 (expected 0.7)", table)
+
+
+class ExpectedAgreement(unittest.TestCase):
+    def test_three_rounds_each(self):
+        # Of the 20 ways to deal six ranks three and three, 8 put each median inside the other's range
+        # (e.g. A 0,2,4 / B 1,3,5), 8 one median only (A 0,1,3 / B 2,4,5: B's median 4 is outside 0–3),
+        # 4 neither (A 0,1,2 / B 3,4,5, its mirror, A 0,1,4 / B 2,3,5 and its mirror).
+        self.assertEqual(expected_agreement((3, 3)), (0.4, 0.4, 0.2))
+
+    def test_more_rounds_agree_more_often(self):
+        every5, _, none5 = expected_agreement((5, 5))
+        self.assertAlmostEqual(every5, 180 / 252)
+        self.assertAlmostEqual(none5, 12 / 252)
+
+    def test_counts_sum_expectations_per_row(self):
+        text = agreement_counts([([True, True], [3, 3]), ([False, False], [3, 3]), ([True, False], [5, 5])])
+        self.assertIn("both ways 1 (expected 1.5), one way 1 (expected 1.0), neither way 1 (expected 0.4)", text)
+        self.assertIn("(3 and 3 or 5 and 5 rounds)", text)
 
 
 if __name__ == "__main__":
