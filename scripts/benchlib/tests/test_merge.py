@@ -60,8 +60,9 @@ class Agreement(unittest.TestCase):
 class ExpectedAgreement(unittest.TestCase):
     def test_three_rounds_each(self):
         # Of the 20 ways to deal six ranks three and three, 8 put each median inside the other's range
-        # (e.g. A 0,2,4 / B 1,3,5), 8 one median only (A 0,1,3 / B 2,4,5: B's median 4 is outside 0–3),
-        # 4 neither (A 0,1,2 / B 3,4,5, its mirror, A 0,1,4 / B 2,3,5 and its mirror).
+        # (e.g. A 0,2,4 / B 1,3,5), 8 one median only (A 0,2,3 / B 1,4,5: A's 2 is inside 1–5, B's 4 is
+        # outside 0–3), 4 neither (A 0,1,2 / B 3,4,5; A 0,1,3 / B 2,4,5, whose medians 1 and 4 lie outside
+        # 2–5 and 0–3; and the two mirrored).
         self.assertEqual(expected_agreement((3, 3)), (0.4, 0.4, 0.2))
 
     def test_more_rounds_agree_more_often(self):
