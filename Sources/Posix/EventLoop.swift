@@ -44,6 +44,7 @@ public final class EventLoop {
     private var timers = TimerQueue()
     private var state = State.idle
     private var stopRequested = false
+    private var isDispatchingNow = false
     private var owner: pthread_t
     private let eventCapacity = 256
     private let events: UnsafeMutablePointer<epoll_event>
@@ -200,6 +201,29 @@ public final class EventLoop {
         runDueTimers()
         let elapsed = now &- started
         if elapsed >= slowIterationNanoseconds { onSlowIteration(elapsed) }
+    }
+
+    /// Dispatches what is ready now without waiting (`epoll_wait` with a zero timeout), and no timers; returns
+    /// how many events it handled. For a timer's work that is about to act on everything that arrived so far (a
+    /// Ready loop about to fsync): input that came in while this iteration's events were handled joins it
+    /// instead of waiting a whole iteration. Not re-entrant: a call from inside another returns 0.
+    @discardableResult
+    public func dispatchReadyEventsNow() -> Int {
+        checkOwner()
+        guard !isDispatchingNow else { return 0 }
+        isDispatchingNow = true
+        defer { isDispatchingNow = false }
+        let count: Int32
+        do {
+            switch try syscall("epoll_wait", { epoll_wait(handle.epollDescriptor, events, Int32(eventCapacity), 0) }) {
+            case .completed(let ready): count = ready
+            case .wouldBlock: count = 0
+            }
+        } catch {
+            preconditionFailure("epoll_wait cannot fail on a valid epoll descriptor: \(error)")
+        }
+        for index in 0..<Int(count) { dispatch(events[index]) }
+        return Int(count)
     }
 
     private func dispatch(_ event: epoll_event) {

@@ -114,6 +114,28 @@ struct EventLoopTests {
         #expect(order == ["timer", "stop"])
         #expect(!loop.handle.execute {})
     }
+
+    @Test("dispatching ready events from a timer runs input that arrived meanwhile, no timers, and does not nest")
+    func dispatchReadyEventsNowFromTimer() throws {
+        let loop = try EventLoop()
+        let order = Recorder<[String]>([])
+        let nested = Recorder<Int>(-1)
+        loop.schedule(after: .milliseconds(1)) {
+            // Input that arrives while this iteration's work runs (here: queued work, as an I/O thread relays a
+            // request), and a timer that is already due.
+            loop.handle.submit { loop in
+                order.append("job")
+                nested.update { $0 = loop.dispatchReadyEventsNow() }
+            }
+            loop.schedule(after: .zero) { order.append("due timer") }
+            let handled = loop.dispatchReadyEventsNow()
+            order.append("dispatched \(handled)")
+            loop.schedule(after: .milliseconds(1)) { loop.stop() }
+        }
+        loop.run()
+        #expect(order.value == ["job", "dispatched 1", "due timer"])
+        #expect(nested.value == 0)
+    }
 }
 
 /// Lets a repeating timer's callback see its own ID (loop-thread only).
