@@ -35,8 +35,8 @@ extension RosterServer {
     /// First, what arrived while this loop iteration's events were handled (a follower's forwarded proposals, an
     /// I/O thread's relayed requests, acknowledgements) is taken in without waiting, so it shares this Ready's
     /// fsync instead of waiting for the next one behind it. Measured (2026-12-06, `scripts/bench --quick
-    /// --baseline-bin`, alternating on fresh 3-member clusters): 16 clients +6 % registrations through the leader
-    /// and +4 % through all members, every round; 1 and 64 clients unchanged within noise.
+    /// --baseline-bin`, alternating on fresh 3-member clusters): at 16 clients +6 % registrations through the
+    /// leader (every round) and +5 % through all members; at 1 and 64 clients no change beyond the rounds' scatter.
     func flush() {
         loop.dispatchReadyEventsNow()
         isFlushScheduled = false
