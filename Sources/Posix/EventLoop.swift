@@ -180,24 +180,14 @@ public final class EventLoop {
     }
 
     private func runOnce() {
-        let timeout = waitTimeoutMilliseconds()
-        let count: Int32
-        do {
-            let capacity = Int32(eventCapacity)
-            switch try syscall("epoll_wait", { epoll_wait(handle.epollDescriptor, events, capacity, timeout) }) {
-            case .completed(let ready): count = ready
-            case .wouldBlock: count = 0
-            }
-        } catch {
-            preconditionFailure("epoll_wait cannot fail on a valid epoll descriptor: \(error)")
-        }
+        let count = waitForEvents(timeoutMilliseconds: waitTimeoutMilliseconds())
         guard let onSlowIteration else {
-            for index in 0..<Int(count) { dispatch(events[index]) }
+            for index in 0..<count { dispatch(events[index]) }
             runDueTimers()
             return
         }
         let started = now
-        for index in 0..<Int(count) { dispatch(events[index]) }
+        for index in 0..<count { dispatch(events[index]) }
         runDueTimers()
         let elapsed = now &- started
         if elapsed >= slowIterationNanoseconds { onSlowIteration(elapsed) }
@@ -213,17 +203,21 @@ public final class EventLoop {
         guard !isDispatchingNow else { return 0 }
         isDispatchingNow = true
         defer { isDispatchingNow = false }
-        let count: Int32
+        let count = waitForEvents(timeoutMilliseconds: 0)
+        for index in 0..<count { dispatch(events[index]) }
+        return count
+    }
+
+    /// Fills `events` from `epoll_wait`; returns how many it holds.
+    private func waitForEvents(timeoutMilliseconds timeout: Int32) -> Int {
         do {
-            switch try syscall("epoll_wait", { epoll_wait(handle.epollDescriptor, events, Int32(eventCapacity), 0) }) {
-            case .completed(let ready): count = ready
-            case .wouldBlock: count = 0
+            switch try syscall("epoll_wait", { epoll_wait(handle.epollDescriptor, events, Int32(eventCapacity), timeout) }) {
+            case .completed(let ready): return Int(ready)
+            case .wouldBlock: return 0
             }
         } catch {
             preconditionFailure("epoll_wait cannot fail on a valid epoll descriptor: \(error)")
         }
-        for index in 0..<Int(count) { dispatch(events[index]) }
-        return Int(count)
     }
 
     private func dispatch(_ event: epoll_event) {
