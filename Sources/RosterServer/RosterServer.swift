@@ -14,7 +14,8 @@ import RosterNode
 /// `processReady()` per loop iteration (after taking in, without waiting, what arrived while the iteration
 /// ran) then persists, sends and applies everything queued together, so concurrent requests share one
 /// fsync, and returns the effects this shell carries out (answers, watch events, sends, member changes).
-/// The driver never calls back into the shell, so any code on the loop thread may call it. Nothing here blocks except that fsync.
+/// The driver never calls back into the shell, so any code on the loop thread may call it. Nothing here
+/// blocks except that fsync.
 public final class RosterServer {
     public let configuration: ServerConfiguration
     let logger: Logger
