@@ -111,7 +111,7 @@ let package = Package(
 
         .testTarget(name: "CodecTests", dependencies: ["Codec"], swiftSettings: strict),
         .testTarget(name: "ContainersTests", dependencies: ["Containers", "Raft"], swiftSettings: strict),
-        .testTarget(name: "RosterNodeTests", dependencies: ["RosterNode", "Raft", "Registry"], swiftSettings: strict),
+        .testTarget(name: "RosterNodeTests", dependencies: ["RosterNode", "Raft", "Registry", "Codec"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Raft", "Codec"], swiftSettings: strict),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], swiftSettings: strict),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Codec", "Raft"], swiftSettings: strict),

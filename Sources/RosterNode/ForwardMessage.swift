@@ -15,6 +15,23 @@ public enum ForwardMessage: Hashable, Sendable {
     /// A membership request a follower hands to the leader; answered with `proposed`, whose index the
     /// follower then waits to apply, as for a write.
     case admin(request: UInt64, admin: AdminRequest)
+    /// A registration with a lease that a follower hands to the leader whole: the leader appends the lease grant
+    /// and answers `grantAccepted` with its index, then registers the instance under the lease as soon as the
+    /// grant applies there and answers `accepted` with the registration's index. The follower answers its client
+    /// once it applied the registration, or the grant if that did not apply.
+    ///
+    /// Why: forwarded as two writes, the second left the follower only once the grant had committed, reached it
+    /// in a commit notice and applied there, so a registration through a follower paid the forwarding hop and
+    /// the commit notice twice; through the leader it paid neither.
+    ///
+    /// `register` is the encoded `registerInstance` command (auth-checked if auth is on) whose lease the leader
+    /// fills in. On the wire it is a `propose` whose command starts with `registrationMarker`, a byte no command
+    /// format version takes: a leader of an earlier version answers it `malformed`, keeps the connection, and
+    /// the follower registers in two writes instead (`NodeDriver.legacyLeader`).
+    case registerWithLease(request: UInt64, ttlMilliseconds: Int64, register: [UInt8])
+
+    /// The first byte of a `registerWithLease`'s command field, where a `propose` has the command's format version.
+    static let registrationMarker: UInt8 = 0xF1
 }
 
 public enum ForwardOutcome: Hashable, Sendable {
@@ -25,6 +42,10 @@ public enum ForwardOutcome: Hashable, Sendable {
     case malformed(reason: String)
     /// The leader refused a forwarded membership request.
     case adminRefused(AdminRefusal)
+    /// The lease grant of a registration handed over whole is appended at `(index, term)`. If it applies, the
+    /// registration's own `accepted` follows; if not, that entry is the answer. Only sent to a follower that sent
+    /// a `registerWithLease`, so a member of an earlier version never receives it.
+    case grantAccepted(index: LogIndex, term: Term)
 }
 
 extension ForwardMessage {
@@ -57,6 +78,10 @@ extension ForwardMessage {
             case .adminRefused(let refusal):
                 writer.write(UInt8(4))
                 refusal.encode(into: &writer)
+            case .grantAccepted(let index, let term):
+                writer.write(UInt8(5))
+                writer.writeVarint(index.rawValue)
+                writer.writeVarint(term.rawValue)
             }
         case .keepAlive(let request, let lease):
             writer.write(Tag.keepAlive.rawValue)
@@ -72,6 +97,14 @@ extension ForwardMessage {
             writer.write(Tag.admin.rawValue)
             writer.writeVarint(request)
             admin.encode(into: &writer)
+        case .registerWithLease(let request, let ttl, let register):
+            writer.write(Tag.propose.rawValue)
+            writer.writeVarint(request)
+            var field = ByteWriter(reservingCapacity: register.count + 12)
+            field.write(Self.registrationMarker)
+            field.writeSignedVarint(ttl)
+            field.writeRaw(register)
+            writer.writeLengthPrefixed(field.bytes)
         }
         return writer.bytes
     }
@@ -83,7 +116,15 @@ extension ForwardMessage {
         switch Tag(rawValue: rawTag) {
         case .propose:
             let request = try reader.readVarint("request")
-            message = .propose(request: request, command: try reader.readLengthPrefixed("command", limit: maxCommandBytes))
+            let command = try reader.readLengthPrefixed("command", limit: maxCommandBytes)
+            if command.first == Self.registrationMarker {
+                var field = ByteReader(command)
+                _ = try field.readByte("registration marker")
+                let ttl = try field.readSignedVarint("ttl")
+                message = .registerWithLease(request: request, ttlMilliseconds: ttl, register: Array(command[field.offset...]))
+            } else {
+                message = .propose(request: request, command: command)
+            }
         case .proposed:
             let request = try reader.readVarint("request")
             let outcome: ForwardOutcome
@@ -95,6 +136,7 @@ extension ForwardMessage {
             case 2: outcome = .refused(reason: try reader.readString("reason", limit: 4_096))
             case 3: outcome = .malformed(reason: try reader.readString("reason", limit: 4_096))
             case 4: outcome = .adminRefused(try AdminRefusal(from: &reader))
+            case 5: outcome = .grantAccepted(index: LogIndex(try reader.readVarint("index")), term: Term(try reader.readVarint("term")))
             case let other: throw .unknownTag(field: "outcome", tag: UInt64(other))
             }
             message = .proposed(request: request, outcome: outcome)

@@ -69,6 +69,8 @@ extension NodeDriver {
             answer(id, .failed(.leaderBusy(reason: reason)))
         case .adminRefused(let refusal):
             answer(id, .failed(.membershipRefused(refusal)))
+        case .grantAccepted:
+            answer(id, .failed(.leaderBusy(reason: "the leader answered a membership request as a registration")))
         }
         return true
     }
@@ -133,6 +135,7 @@ extension NodeDriver {
             case .refused(let reason), .malformed(let reason), .adminRefused(.other(let reason)):
                 return .refused(.other("could not record the new address of \(name): \(reason)"))
             case .adminRefused(let refusal): return .refused(refusal)
+            case .grantAccepted: preconditionFailure("proposeAsLeader answers a proposal, never a grant of a registration")
             }
         case .transferLeadership:
             preconditionFailure("leadership transfers are not proposed")

@@ -22,13 +22,30 @@ extension NodeDriver {
                 outcome = .malformed(reason: "\(error)")
             }
             send(.proposed(request: request, outcome: outcome), to: peer)
+        case .registerWithLease(let request, let ttl, let register):
+            receiveRegistration(request: request, ttlMilliseconds: ttl, register: register, from: peer)
         case .admin(let request, let admin):
             receiveForwardedAdmin(admin, request: request, from: peer)
         case .proposed(let request, let outcome):
             if adminForwarded(request, outcome: outcome) { break }
-            guard let id = writesAwaitingLeader.removeValue(forKey: request)?.request else { break }
+            guard let waiting = writesAwaitingLeader.removeValue(forKey: request) else { break }
+            let id = waiting.request
+            if case .malformed = outcome, let registration = waiting.registration {
+                registerInSteps(afterRefusalBy: peer, registration, id: id)
+                break
+            }
             switch outcome {
-            case .accepted(let index, let term):
+            case .grantAccepted where waiting.registration?.grantIndex != nil:
+                // A second grant for a forward delivered twice: not this registration's; still waiting for its index.
+                writesAwaitingLeader[request] = waiting
+            case .grantAccepted(let index, let term) where waiting.registration != nil && index > raft.appliedIndex:
+                // The registration's own index follows under the same request, unless this entry is the answer.
+                var waiting = waiting
+                waiting.registration?.grantIndex = index
+                writesAwaitingLeader[request] = waiting
+                registrations[id] = .grantForwarded
+                writesAwaitingApply[index] = (term, id)
+            case .accepted(let index, let term), .grantAccepted(let index, let term):
                 if index <= raft.appliedIndex {
                     // Applied here before the leader's answer arrived: its result is no longer known.
                     answer(id, .failed(.indeterminate(reason: "applied before the leader confirmed where")))

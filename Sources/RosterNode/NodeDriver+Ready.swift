@@ -61,6 +61,7 @@ extension NodeDriver {
         }
         snapshotBytes = snapshot.data.count
         appliedBytesSinceSnapshot = 0
+        forgetPeerRegistrations(through: snapshot.metadata.index)
         environment.log(.info, "installed snapshot at index \(snapshot.metadata.index), revision \(registry.revision)")
         effects.changes.append(.replaced(revision: registry.revision))
         refreshMembers()
@@ -109,6 +110,7 @@ extension NodeDriver {
 
     /// Answers the client whose write was appended at this index.
     mutating func resolveWrite(at entry: Entry, with result: CommandResult?) {
+        if !peerRegistrationGrants.isEmpty || !peerRegistrationEntries.isEmpty { resolvePeerRegistration(at: entry, with: result) }
         guard let waiting = writesAwaitingApply.removeValue(forKey: entry.index) else { return }
         guard waiting.term == entry.term, let result else {
             answer(waiting.request, .failed(.notApplied))

@@ -15,12 +15,17 @@ extension NodeDriver {
         case granting(ServiceInstance, authRevision: UInt64?)
         /// The registration under `lease` is proposed; the lease is revoked if it does not apply.
         case registering(lease: LeaseID)
+        /// Handed to the leader whole, which appended the grant: a grant that applies is not the answer (the
+        /// leader registers the instance and says where), one that does not is.
+        case grantForwarded
     }
 
     /// A proposal a registration's step decided on, to be made once Raft takes proposals again.
     enum FollowUp {
         case register(ServiceInstance, request: RequestID, authRevision: UInt64?)
         case revoke(LeaseID)
+        /// The registration a follower handed over whole, once its grant applied here.
+        case registerForPeer(PeerRegistration, lease: LeaseID)
     }
 
     /// Makes the proposals registrations decided on since the last call.
@@ -36,17 +41,30 @@ extension NodeDriver {
                 submitWrite(RegistryCommand.registerInstance(instance).checked(atAuthRevision: authRevision), id: request)
             case .revoke(let lease):
                 proposeUnanswered(.revokeLease(lease))
+            case .registerForPeer(let grant, let lease):
+                proposeRegistration(for: grant, lease: lease)
             }
         }
     }
 
-    /// Starts a registration with a lease: proposes the grant first. Both steps carry `authRevision`, the auth
-    /// revision the client's permission was checked at (see `RegistryCommand.authChecked`).
+    /// Starts a registration with a lease. A follower hands it to the leader whole (`forwardRegistration`); the
+    /// leader, or a follower whose leader predates that, proposes the grant first. Both steps carry
+    /// `authRevision`, the auth revision the client's permission was checked at (see `RegistryCommand.authChecked`).
     mutating func submitRegistration(_ instance: ServiceInstance, ttlMilliseconds: Int64, authRevision: UInt64?, id: RequestID) {
-        registrations[id] = .granting(instance, authRevision: authRevision)
+        let registration = RegistrationRequest(instance: instance, ttlMilliseconds: ttlMilliseconds, authRevision: authRevision)
+        if raft.role != .leader, let leader = raft.leader, !predatesWholeRegistrations(leader) {
+            forwardRegistration(registration, to: leader, id: id)
+        } else {
+            submitRegistrationInSteps(registration, id: id)
+        }
+    }
+
+    /// Proposes (or forwards) the grant; the registration follows once it applied here (`continueRegistration`).
+    mutating func submitRegistrationInSteps(_ registration: RegistrationRequest, id: RequestID) {
+        registrations[id] = .granting(registration.instance, authRevision: registration.authRevision)
         submitWrite(
-            RegistryCommand.grantLease(id: nil, ttlMilliseconds: ttlMilliseconds, grantedAtMilliseconds: 0)
-                .checked(atAuthRevision: authRevision), id: id)
+            RegistryCommand.grantLease(id: nil, ttlMilliseconds: registration.ttlMilliseconds, grantedAtMilliseconds: 0)
+                .checked(atAuthRevision: registration.authRevision), id: id)
     }
 
     /// Moves a registration on after its current step was answered.
@@ -64,6 +82,11 @@ extension NodeDriver {
             return true
         case .registering(let lease):
             if case .written = response {} else { revokeOrphan(lease) }
+            return false
+        case .grantForwarded:
+            if case .written(let applied) = response, case .leaseGranted = applied.response { return true }
+            // The leader registers nothing after a grant that failed: nothing more is coming under this request.
+            writesAwaitingLeader = writesAwaitingLeader.filter { $0.value.request != id }
             return false
         }
     }
@@ -87,7 +110,7 @@ extension NodeDriver {
     mutating func proposeUnanswered(_ command: RegistryCommand) {
         if raft.role == .leader {
             switch proposeAsLeader(command) {
-            case .accepted: break
+            case .accepted, .grantAccepted: break
             case .notLeader, .refused, .malformed, .adminRefused: environment.log(.warning, "\(command) not proposed: the leader refused it")
             }
         } else if let leader = raft.leader {

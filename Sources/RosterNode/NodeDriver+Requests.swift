@@ -25,23 +25,7 @@ extension NodeDriver {
     }
 
     mutating func submitWrite(_ command: RegistryCommand, id: RequestID) {
-        if let members = membersOutOfSpace(for: command) {
-            answer(id, .failed(.noSpace(members: members)))
-            return
-        }
-        // A transaction's shape is checked before it is proposed: its entry must decode on every node.
-        if case .transaction(let transaction) = command.payload, let rejection = transaction.shapeRejection(limits: options.registryLimits) {
-            answer(id, .rejected(rejection, evaluatedAt: registry.revision))
-            return
-        }
-        // So must its size: every node decodes a committed entry against `requestBytes` and stops rather than
-        // skip one, so an entry whose encoding is larger (its fields fit, the framing does not) is never proposed.
-        let encoded = command.encoded()
-        if encoded.count > options.registryLimits.requestBytes {
-            let rejection = RegistryRejection.requestTooLarge(bytes: encoded.count, limit: options.registryLimits.requestBytes)
-            answer(id, .rejected(rejection, evaluatedAt: registry.revision))
-            return
-        }
+        guard let encoded = admittedEncoding(of: command, id: id) else { return }
         if raft.role == .leader {
             switch proposeAsLeader(command, encoded: encoded) {
             case .accepted(let index, _) where options.unsafeAcknowledgeBeforeCommit:
@@ -50,6 +34,7 @@ extension NodeDriver {
             case .notLeader: answer(id, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
             case .refused(let reason), .malformed(let reason): answer(id, .failed(.leaderBusy(reason: reason)))
             case .adminRefused(let refusal): answer(id, .failed(.membershipRefused(refusal)))
+            case .grantAccepted: preconditionFailure("proposeAsLeader answers a proposal, never a grant of a registration")
             }
             return
         }
@@ -58,8 +43,31 @@ extension NodeDriver {
             return
         }
         let internalID = makeInternalID()
-        writesAwaitingLeader[internalID] = (id, leader)
+        writesAwaitingLeader[internalID] = (id, leader, nil)
         send(.propose(request: internalID, command: encoded), to: leader)
+    }
+
+    /// The command's entry, or nil once the client was answered why it is not proposed: a member out of space, a
+    /// transaction of a shape, or an entry of a size, that not every node would take.
+    mutating func admittedEncoding(of command: RegistryCommand, id: RequestID) -> [UInt8]? {
+        if let members = membersOutOfSpace(for: command) {
+            answer(id, .failed(.noSpace(members: members)))
+            return nil
+        }
+        // A transaction's shape is checked before it is proposed: its entry must decode on every node.
+        if case .transaction(let transaction) = command.payload, let rejection = transaction.shapeRejection(limits: options.registryLimits) {
+            answer(id, .rejected(rejection, evaluatedAt: registry.revision))
+            return nil
+        }
+        // So must its size: every node decodes a committed entry against `requestBytes` and stops rather than
+        // skip one, so an entry whose encoding is larger (its fields fit, the framing does not) is never proposed.
+        let encoded = command.encoded()
+        if encoded.count > options.registryLimits.requestBytes {
+            let rejection = RegistryRejection.requestTooLarge(bytes: encoded.count, limit: options.registryLimits.requestBytes)
+            answer(id, .rejected(rejection, evaluatedAt: registry.revision))
+            return nil
+        }
+        return encoded
     }
 
     /// The unsafe test mode: answers with the result of applying the command to a copy of the state,

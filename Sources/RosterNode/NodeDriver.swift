@@ -20,8 +20,18 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     // MARK: Requests waiting on this node
     /// Writes appended at `(index, term)`, answered when this node applies that index.
     var writesAwaitingApply: [LogIndex: (term: Term, request: RequestID)] = [:]
-    /// Writes forwarded to `leader`, waiting for where it appended them.
-    var writesAwaitingLeader: [UInt64: (request: RequestID, leader: NodeID)] = [:]
+    /// Writes forwarded to `leader`, waiting for where it appended them; `registration` is set for a registration
+    /// with a lease forwarded whole, so that it can go in two writes instead should the leader predate that.
+    var writesAwaitingLeader: [UInt64: (request: RequestID, leader: NodeID, registration: RegistrationRequest?)] = [:]
+    /// A leader that answered a whole registration `malformed` in `term`: an earlier version, so until the term
+    /// changes this node forwards registrations to it in two writes.
+    var legacyLeader: (leader: NodeID, term: Term)?
+    /// Registrations followers handed over whole, by the index of their lease grant (leader side).
+    var peerRegistrationGrants: [LogIndex: PeerRegistration] = [:]
+    /// The registration entries of those, by index, with the lease to revoke should the entry not apply.
+    var peerRegistrationEntries: [LogIndex: (term: Term, lease: LeaseID)] = [:]
+    /// The whole registrations taken lately, so that one delivered twice is taken once.
+    var recentPeerRegistrations = RecentPeerRequests(capacity: 4_096)
     /// Keepalives forwarded to `leader`.
     var keepAlivesAwaitingLeader: [UInt64: (request: RequestID, lease: LeaseID, leader: NodeID)] = [:]
     /// The leader this node last knew of, to notice a change and fail what waits on the former one.

@@ -3,6 +3,7 @@
 // the same fields for etcd, so the two sides are driven identically.
 //
 //   roster-bench --mode put        --endpoints A,B,C --clients N --duration S   registrations with a lease
+//   roster-bench --mode register-ttl  (as put)   each registration with "ttl": a lease of its own, granted with it
 //   roster-bench --mode get        --target instance|service --consistency linearizable|serializable
 //   roster-bench --mode populate   --count N --service S --lease-every K        bulk registrations
 //   roster-bench --mode watch      --watch-endpoint F --write-endpoint L --watchers W --rate R
@@ -88,9 +89,10 @@ func fail(_ message: String) -> Never {
 }
 
 /// A ~`size`-byte instance record (JSON body of a registration), with `lease` when non-zero.
-func instanceBody(size: Int, lease: Int64) -> [UInt8] {
+/// - Parameter ttlSeconds: Registers with a lease of its own of this TTL (`"ttl"`) instead of under `lease`.
+func instanceBody(size: Int, lease: Int64, ttlSeconds: Int? = nil) -> [UInt8] {
     let head = "{\"endpoints\":[\"http://10.20.30.40:8080\",\"grpc://10.20.30.40:9090\"],\"metadata\":{\"zone\":\"zone-a\",\"version\":\"1.4.2\",\"pad\":\""
-    let tail = lease != 0 ? "\"},\"lease\":\(lease)}" : "\"}}"
+    let tail = ttlSeconds.map { "\"},\"ttl\":\"\($0)s\"}" } ?? (lease != 0 ? "\"},\"lease\":\(lease)}" : "\"}}")
     let padding = max(0, size - head.utf8.count - tail.utf8.count)
     return Array((head + String(repeating: "x", count: padding) + tail).utf8)
 }
@@ -133,12 +135,16 @@ func runPut(_ options: Options) -> String {
             HTTPClient(endpoint: $0, timeoutMilliseconds: options.timeoutMilliseconds)
         }
         let client = members[0]
-        let lease: Int64
-        do { lease = try grantLease(client, ttlSeconds: options.ttlSeconds) } catch {
-            result.error("\(error)")
-            return
+        // register-ttl: every registration grants its own lease, as a TTL registration does (no shared lease).
+        let ownLeases = options.mode == "register-ttl"
+        var lease: Int64 = 0
+        if !ownLeases {
+            do { lease = try grantLease(client, ttlSeconds: options.ttlSeconds) } catch {
+                result.error("\(error)")
+                return
+            }
         }
-        let body = instanceBody(size: options.valueSize, lease: lease)
+        let body = instanceBody(size: options.valueSize, lease: lease, ttlSeconds: ownLeases ? options.ttlSeconds : nil)
         var sequence = 0
         while true {
             let before = MonotonicClock.nanoseconds()
@@ -158,7 +164,7 @@ func runPut(_ options: Options) -> String {
             }
             sequence += 1
         }
-        _ = try? client.request("DELETE", "/v1/leases/\(lease)")
+        if !ownLeases { _ = try? client.request("DELETE", "/v1/leases/\(lease)") }
     }
     let seconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
     return summarize(results, seconds: min(seconds, options.duration + 5)).text
@@ -464,7 +470,7 @@ let options = Options(Array(CommandLine.arguments.dropFirst()))
 signal(SIGPIPE, SIG_IGN)
 let output: String
 switch options.mode {
-case "put": output = runPut(options)
+case "put", "register-ttl": output = runPut(options)
 case "get": output = runGet(options)
 case "populate": output = runPopulate(options)
 case "watch": output = runWatch(options)
