@@ -8,6 +8,8 @@ import Registry
 /// with where it landed `(index, term)`. The follower then answers its client only once it has
 /// applied that entry itself, so a client reading back from the same node sees its write.
 public enum ForwardMessage: Hashable, Sendable {
+    /// `command` is a `RegistryCommand` encoding: its first byte is the command format version, never
+    /// `registrationMarker` (a propose whose command started with it would decode as a `registerWithLease`).
     case propose(request: UInt64, command: [UInt8])
     case proposed(request: UInt64, outcome: ForwardOutcome)
     case keepAlive(request: UInt64, lease: LeaseID)

@@ -50,7 +50,9 @@ struct PeerTransportTests {
         var batch: [ForwardMessage] = []
         for request in 0..<300 {
             let size = request % 50 == 0 ? 100_000 : 40
-            let command = [UInt8](repeating: UInt8(request % 251), count: size)
+            // A propose carries a command's encoding, which starts with its format version (1), never with the
+            // byte that marks a whole registration (`ForwardMessage.registerWithLease`).
+            let command = [1] + [UInt8](repeating: UInt8(request % 251), count: size - 1)
             batch.append(.propose(request: UInt64(request), command: command))
         }
         let forwards = batch
