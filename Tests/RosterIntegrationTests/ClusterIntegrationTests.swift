@@ -35,6 +35,25 @@ struct ClusterIntegrationTests {
         #expect(written?.headers["x-roster-revision"] != nil)
     }
 
+    @Test("a registration with a TTL through a follower (handed to the leader whole) is under its own lease on every member")
+    func registerWithTTLThroughFollower() throws {
+        let cluster = try ProcessCluster(size: 3)
+        try cluster.startAll()
+        let leader = try cluster.waitForLeader()
+        let followers = [0, 1, 2].filter { $0 != leader }
+        let body = #"{"endpoints":["grpc://10.0.0.5:9000"],"ttl":"20s"}"#
+        let written = cluster.request("PUT", "/v1/services/payments/instances/ttl-via-follower", on: followers[0], body: body)
+        #expect(written?.status == 200)
+        let lease = try #require((written?.json?["instance"] as? [String: Any])?["lease"] as? Int)
+        for node in 0..<3 {
+            let instance = cluster.request(
+                "GET", "/v1/services/payments/instances/ttl-via-follower?consistency=linearizable", on: node)?.json
+            #expect((instance?["instance"] as? [String: Any])?["lease"] as? Int == lease, "node \(node)")
+            let leases = cluster.request("GET", "/v1/leases", on: node)?.json?["leases"] as? [[String: Any]]
+            #expect(leases?.compactMap { $0["id"] as? Int } == [lease], "node \(node): one lease, the instance's")
+        }
+    }
+
     @Test("every member lists every member's client address (announced in peer hellos), so one member names all endpoints")
     func clientAddressesOnEveryMember() throws {
         let cluster = try ProcessCluster(size: 3)
