@@ -168,7 +168,7 @@ public struct LeaseKeeper: Sendable {
     ///   `.notLeader` (forward to the leader).
     public mutating func keepAlive(_ id: LeaseID, nowMilliseconds now: UInt64) -> KeepAliveOutcome {
         guard isLeader else { return .notLeader }
-        guard var lease = tracked[id], now < lease.deadline else { return .leaseNotFound(id) }
+        guard var lease = tracked[id], now <= lease.deadline else { return .leaseNotFound(id) }
         lease.deadline = now &+ UInt64(lease.grantedMilliseconds)
         lease.expiryProposedAt = nil
         tracked[id] = lease
@@ -198,10 +198,11 @@ public struct LeaseKeeper: Sendable {
     /// and never in the past while the rate limit has no token, so waking at it cannot spin.
     public var nextExpiryMilliseconds: UInt64? {
         guard isLeader, let earliest = deadlines.minimum?.deadline else { return nil }
-        guard tokenMillis < 1_000 else { return earliest }
+        // Due only after its deadline millisecond (see `dueExpiries`).
+        guard tokenMillis < 1_000 else { return earliest &+ 1 }
         let perMillisecond = configuration.expiriesPerSecond
         let wait = UInt64((1_000 - tokenMillis + perMillisecond - 1) / perMillisecond)
-        return max(earliest, lastRefillMilliseconds &+ wait)
+        return max(earliest &+ 1, lastRefillMilliseconds &+ wait)
     }
 
     /// The commands to propose now: rate-limited `expireLeases` batches for leases past their deadline
@@ -261,11 +262,17 @@ public struct LeaseKeeper: Sendable {
 
     /// Pops due deadlines while tokens last; stale heap entries (renewed, ended, already proposed) are
     /// skipped. Proposed leases get a retry entry.
+    ///
+    /// A lease is alive through its deadline's millisecond and due only once `now` is past it. Why: the shell's
+    /// clock counts whole milliseconds, truncated, so a renewal at true time t reads as some `now` up to a
+    /// millisecond before t; due at `now >= deadline`, a lease could end up to a millisecond before t + TTL in
+    /// real time. The chaos suite's checker found one 0.15 ms early (2026-12-06, a 5-member soak: the keepalive
+    /// reached the leader within a millisecond of being sent, and the expiry applied at once).
     private mutating func dueExpiries(_ now: UInt64) -> [LeaseID] {
         var due: [LeaseID] = []
-        while tokenMillis >= 1_000, let top = deadlines.minimum, top.deadline <= now {
+        while tokenMillis >= 1_000, let top = deadlines.minimum, top.deadline < now {
             deadlines.popMinimum()
-            guard var lease = tracked[top.id], lease.deadline <= now else { continue }
+            guard var lease = tracked[top.id], lease.deadline < now else { continue }
             if let proposed = lease.expiryProposedAt, now < proposed &+ configuration.expiryRetryMilliseconds {
                 continue
             }

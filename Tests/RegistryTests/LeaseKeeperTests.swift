@@ -35,15 +35,16 @@ struct LeaseKeeperTests {
         commands.filter { if case .elapseLeases = $0 { false } else { true } }
     }
 
-    @Test("a lease is not expired before its TTL and is expired once past it")
+    @Test("a lease is not expired before its TTL, nor in its last millisecond, and is expired once past it")
     func lowerBound() {
         var leader = Leader(now: 0)
         leader.commit(.grantLease(id: 1, ttlMilliseconds: 10_000, grantedAtMilliseconds: 0), now: 0)
-        for now in stride(from: UInt64(0), to: 10_000, by: 500) {
+        // Through 10,000: the clock truncates, so a reading of 10,000 may be up to a millisecond before the true TTL.
+        for now in stride(from: UInt64(0), through: 10_000, by: 500) {
             leader.tick(now)
             #expect(leader.harness.state.lease(1) != nil, "expired early at \(now)")
         }
-        #expect(leader.tick(10_000).contains(.expireLeases([1])))
+        #expect(leader.tick(10_001).contains(.expireLeases([1])))
         #expect(leader.harness.state.lease(1) == nil)
     }
 
@@ -54,8 +55,8 @@ struct LeaseKeeperTests {
         #expect(leader.keeper.keepAlive(1, nowMilliseconds: 5_000) == .renewed(ttlMilliseconds: 6_000))
         #expect(leader.tick(5_000).isEmpty)
         #expect(leader.keeper.remainingMilliseconds(1, nowMilliseconds: 10_000) == 1_000)
-        #expect(!leader.tick(10_999).contains(.expireLeases([1])))
-        #expect(leader.tick(11_000) == [.expireLeases([1])])
+        #expect(!leader.tick(11_000).contains(.expireLeases([1])))
+        #expect(leader.tick(11_001) == [.expireLeases([1])])
     }
 
     @Test("a keepalive of an unknown or overdue lease fails; a follower forwards")
@@ -63,7 +64,7 @@ struct LeaseKeeperTests {
         var leader = Leader(now: 0)
         #expect(leader.keeper.keepAlive(3, nowMilliseconds: 0) == .leaseNotFound(3))
         leader.commit(.grantLease(id: 1, ttlMilliseconds: 2_000, grantedAtMilliseconds: 0), now: 0)
-        #expect(leader.keeper.keepAlive(1, nowMilliseconds: 2_000) == .leaseNotFound(1))
+        #expect(leader.keeper.keepAlive(1, nowMilliseconds: 2_001) == .leaseNotFound(1))
         var follower = LeaseKeeper(configuration: LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000))
         #expect(follower.keepAlive(1, nowMilliseconds: 0) == .notLeader)
         #expect(follower.commandsDue(nowMilliseconds: 1_000_000).isEmpty)
@@ -82,8 +83,8 @@ struct LeaseKeeperTests {
         successor.becomeLeader(state: leader.harness.state, nowMilliseconds: 900_000)
         // Not reset to the full 20 s, not expired during the election: remaining + 2 s grace.
         #expect(successor.remainingMilliseconds(1, nowMilliseconds: 900_000) == 7_000)
-        #expect(!successor.commandsDue(nowMilliseconds: 906_999).contains(.expireLeases([1])))
-        #expect(successor.commandsDue(nowMilliseconds: 907_000) == [.expireLeases([1])])
+        #expect(!successor.commandsDue(nowMilliseconds: 907_000).contains(.expireLeases([1])))
+        #expect(successor.commandsDue(nowMilliseconds: 907_001) == [.expireLeases([1])])
     }
 
     @Test("a silent lease costs no entry of its own: one elapse a lag counts every lease down")
@@ -232,13 +233,13 @@ struct LeaseKeeperTests {
         #expect(later == [.expireLeases([11, 12, 13, 14]), .expireLeases([15])])
     }
 
-    @Test("waking only at the next expiry time expires each lease exactly at its deadline")
+    @Test("waking only at the next expiry time expires each lease in the millisecond after its deadline")
     func nextExpiry() {
         var leader = Leader(now: 0)
         #expect(leader.keeper.nextExpiryMilliseconds == nil, "nothing to expire")
         leader.commit(.grantLease(id: 1, ttlMilliseconds: 3_000, grantedAtMilliseconds: 0), now: 0)
         leader.commit(.grantLease(id: 2, ttlMilliseconds: 5_000, grantedAtMilliseconds: 0), now: 40)
-        #expect(leader.keeper.nextExpiryMilliseconds == 3_000)
+        #expect(leader.keeper.nextExpiryMilliseconds == 3_001)
         // Lease 2 is renewed at 4,000 (new deadline 9,000): its old heap entry, and lease 1's retry entry,
         // become stale. Wake-ups at stale entries may come early; they must find nothing to expire.
         var expiredAt: [LeaseID: UInt64] = [:]
@@ -255,7 +256,7 @@ struct LeaseKeeperTests {
                 for id in ids { expiredAt[id] = next }
             }
         }
-        #expect(expiredAt == [1: 3_000, 2: 9_000])
+        #expect(expiredAt == [1: 3_001, 2: 9_001])
         #expect(wakeUps <= 5, "at most one wake-up per heap entry: 2 grants, 1 renewal, 2 expiry retries")
         #expect(leader.keeper.nextExpiryMilliseconds == nil)
         leader.commit(.grantLease(id: 3, ttlMilliseconds: 3_000, grantedAtMilliseconds: 0), now: 10_000)
@@ -274,9 +275,9 @@ struct LeaseKeeperTests {
             let command = RegistryCommand.grantLease(id: LeaseID(UInt64(id)), ttlMilliseconds: 2_000, grantedAtMilliseconds: 0)
             keeper.observe(command, result: harness.apply(command), nowMilliseconds: 0)
         }
-        #expect(LeaseKeeperTests.withoutElapse(keeper.commandsDue(nowMilliseconds: 2_000)) == [.expireLeases(Array(1...10).map { LeaseID(UInt64($0)) })])
+        #expect(LeaseKeeperTests.withoutElapse(keeper.commandsDue(nowMilliseconds: 2_001)) == [.expireLeases(Array(1...10).map { LeaseID(UInt64($0)) })])
         let next = keeper.nextExpiryMilliseconds ?? 0
-        #expect(next == 2_100, "one token per 100 ms")
+        #expect(next == 2_101, "one token per 100 ms")
         #expect(LeaseKeeperTests.withoutElapse(keeper.commandsDue(nowMilliseconds: next)) == [.expireLeases([11])])
     }
 
@@ -284,9 +285,9 @@ struct LeaseKeeperTests {
     func retry() {
         var leader = Leader(now: 0)
         leader.commit(.grantLease(id: 1, ttlMilliseconds: 2_000, grantedAtMilliseconds: 0), now: 0)
-        #expect(LeaseKeeperTests.withoutElapse(leader.keeper.commandsDue(nowMilliseconds: 2_000)) == [.expireLeases([1])])  // dropped
-        #expect(LeaseKeeperTests.withoutElapse(leader.keeper.commandsDue(nowMilliseconds: 3_000)).isEmpty)
-        #expect(LeaseKeeperTests.withoutElapse(leader.keeper.commandsDue(nowMilliseconds: 4_000)) == [.expireLeases([1])])
+        #expect(LeaseKeeperTests.withoutElapse(leader.keeper.commandsDue(nowMilliseconds: 2_001)) == [.expireLeases([1])])  // dropped
+        #expect(LeaseKeeperTests.withoutElapse(leader.keeper.commandsDue(nowMilliseconds: 3_001)).isEmpty)
+        #expect(LeaseKeeperTests.withoutElapse(leader.keeper.commandsDue(nowMilliseconds: 4_002)) == [.expireLeases([1])])
     }
 
     @Test("stepping down forgets every deadline")
