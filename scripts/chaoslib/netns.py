@@ -67,6 +67,11 @@ class Network:
 
     def add_slot(self, slot: int) -> None:
         ns, host_if, node_if = ns_name(slot), f"rv{slot}", f"rv{slot}n"
+        # A namespace deleted just before (the previous run's teardown) takes its veth pair down asynchronously, so
+        # the host end may still exist and `ip link add` would fail ("File exists"), dropping the whole run to
+        # loopback without partitions: CI's second and third chaos runs did exactly that (2026-12-06). Deleting the
+        # host end removes the pair at once.
+        _run("ip", "link", "del", host_if, check=False)
         _run("ip", "netns", "add", ns)
         _run("ip", "link", "add", host_if, "type", "veth", "peer", "name", node_if)
         _run("ip", "link", "set", node_if, "netns", ns)
@@ -86,6 +91,7 @@ class Network:
 
     def teardown(self) -> None:
         for slot in list(self.slots):
+            _run("ip", "link", "del", f"rv{slot}", check=False)
             _run("ip", "netns", "del", ns_name(slot), check=False)
         _run("ip", "link", "del", BRIDGE, check=False)
         self.slots = []
