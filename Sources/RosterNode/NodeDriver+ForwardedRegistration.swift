@@ -11,6 +11,19 @@ struct RegistrationRequest {
     /// Handed to the leader whole: where it appended the grant, once it said so. A second `grantAccepted` (the
     /// forward delivered twice, so granted twice) is not this registration's.
     var grantIndex: LogIndex? = nil
+
+    /// The first step, the lease grant (the leader stamps its time into it when it proposes it).
+    var leaseGrant: RegistryCommand {
+        RegistryCommand.grantLease(id: nil, ttlMilliseconds: ttlMilliseconds, grantedAtMilliseconds: 0)
+            .checked(atAuthRevision: authRevision)
+    }
+
+    /// The second step, the registration under `lease` (nil while the lease is still to be granted).
+    func register(under lease: LeaseID?) -> RegistryCommand {
+        var instance = instance
+        instance.lease = lease
+        return RegistryCommand.registerInstance(instance).checked(atAuthRevision: authRevision)
+    }
 }
 
 /// A registration a follower handed to this leader whole (`ForwardMessage.registerWithLease`), from its lease
@@ -21,8 +34,7 @@ struct PeerRegistration {
     var peer: NodeID
     /// The follower's ID for it, echoed in `ForwardMessage.proposed`.
     var request: UInt64
-    var instance: ServiceInstance
-    var authRevision: UInt64?
+    var registration: RegistrationRequest
 }
 
 /// The last `capacity` whole registrations a leader took, by sender and the sender's request ID, so that one
@@ -65,14 +77,11 @@ extension NodeDriver {
     ///
     /// Checked here as the two writes would be, so a client hears the same refusals as through the leader.
     mutating func forwardRegistration(_ registration: RegistrationRequest, to leader: NodeID, id: RequestID) {
-        let grant = RegistryCommand.grantLease(id: nil, ttlMilliseconds: registration.ttlMilliseconds, grantedAtMilliseconds: 0)
-            .checked(atAuthRevision: registration.authRevision)
-        if let members = membersOutOfSpace(for: grant) {
+        if let members = membersOutOfSpace(for: registration.leaseGrant) {
             answer(id, .failed(.noSpace(members: members)))
             return
         }
-        let register = RegistryCommand.registerInstance(registration.instance).checked(atAuthRevision: registration.authRevision)
-        guard let encoded = admittedEncoding(of: register, id: id) else { return }
+        guard let encoded = admittedEncoding(of: registration.register(under: nil), id: id) else { return }
         let internalID = makeInternalID()
         writesAwaitingLeader[internalID] = (id, leader, registration)
         send(.registerWithLease(request: internalID, ttlMilliseconds: registration.ttlMilliseconds, register: encoded), to: leader)
@@ -109,16 +118,15 @@ extension NodeDriver {
             send(.proposed(request: request, outcome: .notLeader(leader: raft.leader)), to: peer)
             return
         }
-        let grant = RegistryCommand.grantLease(id: nil, ttlMilliseconds: ttlMilliseconds, grantedAtMilliseconds: 0)
-            .checked(atAuthRevision: register.checkedAuthRevision)
-        if membersOutOfSpace(for: grant) != nil || membersOutOfSpace(for: register) != nil {
+        let registration = RegistrationRequest(
+            instance: instance, ttlMilliseconds: ttlMilliseconds, authRevision: register.checkedAuthRevision)
+        if membersOutOfSpace(for: registration.leaseGrant) != nil || membersOutOfSpace(for: register) != nil {
             send(.proposed(request: request, outcome: .refused(reason: AlarmDirectory.refusalReason)), to: peer)
             return
         }
-        switch proposeAsLeader(grant) {
+        switch proposeAsLeader(registration.leaseGrant) {
         case .accepted(let index, let term):
-            peerRegistrationGrants[index] = PeerRegistration(
-                term: term, peer: peer, request: request, instance: instance, authRevision: register.checkedAuthRevision)
+            peerRegistrationGrants[index] = PeerRegistration(term: term, peer: peer, request: request, registration: registration)
             send(.proposed(request: request, outcome: .grantAccepted(index: index, term: term)), to: peer)
         case let outcome:
             send(.proposed(request: request, outcome: outcome), to: peer)
@@ -144,9 +152,7 @@ extension NodeDriver {
     /// Leader side, once the grant applied: proposes the registration under the new lease and tells the follower
     /// where it landed. A node that no longer leads tells the follower so and revokes the lease.
     mutating func proposeRegistration(for grant: PeerRegistration, lease: LeaseID) {
-        var instance = grant.instance
-        instance.lease = lease
-        let register = RegistryCommand.registerInstance(instance).checked(atAuthRevision: grant.authRevision)
+        let register = grant.registration.register(under: lease)
         let outcome = raft.role == .leader ? proposeAsLeader(register) : .notLeader(leader: raft.leader)
         if case .accepted(let index, let term) = outcome {
             peerRegistrationEntries[index] = (term, lease)

@@ -62,9 +62,7 @@ extension NodeDriver {
     /// Proposes (or forwards) the grant; the registration follows once it applied here (`continueRegistration`).
     mutating func submitRegistrationInSteps(_ registration: RegistrationRequest, id: RequestID) {
         registrations[id] = .granting(registration.instance, authRevision: registration.authRevision)
-        submitWrite(
-            RegistryCommand.grantLease(id: nil, ttlMilliseconds: registration.ttlMilliseconds, grantedAtMilliseconds: 0)
-                .checked(atAuthRevision: registration.authRevision), id: id)
+        submitWrite(registration.leaseGrant, id: id)
     }
 
     /// Moves a registration on after its current step was answered.
