@@ -93,6 +93,9 @@ public struct RaftNode: Sendable {
     public var lastIndex: LogIndex { log.lastIndex }
     public var commitIndex: LogIndex { log.commitIndex }
     public var appliedIndex: LogIndex { log.appliedIndex }
+    /// Whether an entry of the current term has applied: on a leader, that every entry of earlier terms has, so every
+    /// entry still to apply is one this node proposed in this term.
+    public var hasAppliedEntryOfCurrentTerm: Bool { log.term(at: log.appliedIndex) == term }
     /// The newest snapshot the log starts after.
     public var snapshotMetadata: SnapshotMetadata { log.base }
     /// The entries the node holds in memory (after the snapshot), for tests and checkers.

@@ -13,8 +13,11 @@ struct RegistrationRequest {
     var grantIndex: LogIndex? = nil
 
     /// The first step, the lease grant (the leader stamps its time into it when it proposes it).
-    var leaseGrant: RegistryCommand {
-        RegistryCommand.grantLease(id: nil, ttlMilliseconds: ttlMilliseconds, grantedAtMilliseconds: 0)
+    var leaseGrant: RegistryCommand { leaseGrant(naming: nil) }
+
+    /// The lease grant naming its lease, for a registration proposed with it (`NodeDriver.nameableLease`).
+    func leaseGrant(naming lease: LeaseID?) -> RegistryCommand {
+        RegistryCommand.grantLease(id: lease, ttlMilliseconds: ttlMilliseconds, grantedAtMilliseconds: 0)
             .checked(atAuthRevision: authRevision)
     }
 
@@ -124,6 +127,10 @@ extension NodeDriver {
             send(.proposed(request: request, outcome: .refused(reason: AlarmDirectory.refusalReason)), to: peer)
             return
         }
+        if let lease = nameableLease() {
+            proposeRegistrationTogether(registration, lease: lease, request: request, from: peer)
+            return
+        }
         switch proposeAsLeader(registration.leaseGrant) {
         case .accepted(let index, let term):
             peerRegistrationGrants[index] = PeerRegistration(term: term, peer: peer, request: request, registration: registration)
@@ -164,6 +171,8 @@ extension NodeDriver {
 
     /// Drops what waits on entries a snapshot replaced: they will not apply one by one here.
     mutating func forgetPeerRegistrations(through index: LogIndex) {
+        pipelinedGrants = pipelinedGrants.filter { $0.key > index }
+        grantsInFlight.applied(through: index)
         peerRegistrationGrants = peerRegistrationGrants.filter { $0.key > index }
         peerRegistrationEntries = peerRegistrationEntries.filter { $0.key > index }
     }

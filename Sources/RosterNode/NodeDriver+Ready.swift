@@ -110,6 +110,8 @@ extension NodeDriver {
 
     /// Answers the client whose write was appended at this index.
     mutating func resolveWrite(at entry: Entry, with result: CommandResult?) {
+        if !grantsInFlight.isEmpty { grantsInFlight.applied(through: entry.index) }
+        if !pipelinedGrants.isEmpty { resolvePipelinedGrant(at: entry, with: result) }
         if !peerRegistrationGrants.isEmpty || !peerRegistrationEntries.isEmpty { resolvePeerRegistration(at: entry, with: result) }
         guard let waiting = writesAwaitingApply.removeValue(forKey: entry.index) else { return }
         guard waiting.term == entry.term, let result else {

@@ -15,6 +15,9 @@ extension NodeDriver {
         case granting(ServiceInstance, authRevision: UInt64?)
         /// The registration under `lease` is proposed; the lease is revoked if it does not apply.
         case registering(lease: LeaseID)
+        /// The grant naming `lease` and the registration under it are proposed together; the grant has not applied
+        /// yet (`resolvePipelinedGrant` moves it on to `registering`, or answers the grant's failure).
+        case pipelined(lease: LeaseID)
         /// Handed to the leader whole, which appended the grant: a grant that applies is not the answer (the
         /// leader registers the instance and says where), one that does not is.
         case grantForwarded
@@ -59,8 +62,14 @@ extension NodeDriver {
         }
     }
 
-    /// Proposes (or forwards) the grant; the registration follows once it applied here (`continueRegistration`).
+    /// A leader that can name the lease proposes the grant and the registration together (`nameableLease`);
+    /// otherwise the grant is proposed (or forwarded) and the registration follows once it applied here
+    /// (`continueRegistration`).
     mutating func submitRegistrationInSteps(_ registration: RegistrationRequest, id: RequestID) {
+        if let lease = nameableLease() {
+            submitRegistrationTogether(registration, lease: lease, id: id)
+            return
+        }
         registrations[id] = .granting(registration.instance, authRevision: registration.authRevision)
         submitWrite(registration.leaseGrant, id: id)
     }
@@ -80,6 +89,9 @@ extension NodeDriver {
             return true
         case .registering(let lease):
             if case .written = response {} else { revokeOrphan(lease) }
+            return false
+        case .pipelined:
+            // Refused before its grant applied; the grant, should it apply, is revoked then.
             return false
         case .grantForwarded:
             if case .written(let applied) = response, case .leaseGranted = applied.response { return true }

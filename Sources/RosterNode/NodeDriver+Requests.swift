@@ -27,14 +27,11 @@ extension NodeDriver {
     mutating func submitWrite(_ command: RegistryCommand, id: RequestID) {
         guard let encoded = admittedEncoding(of: command, id: id) else { return }
         if raft.role == .leader {
-            switch proposeAsLeader(command, encoded: encoded) {
-            case .accepted(let index, _) where options.unsafeAcknowledgeBeforeCommit:
+            guard let (index, term) = proposeForClient(command, encoded: encoded, id: id) else { return }
+            if options.unsafeAcknowledgeBeforeCommit {
                 acknowledgeUncommitted(command, at: index, id: id)
-            case .accepted(let index, let term): writesAwaitingApply[index] = (term, id)
-            case .notLeader: answer(id, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
-            case .refused(let reason), .malformed(let reason): answer(id, .failed(.leaderBusy(reason: reason)))
-            case .adminRefused(let refusal): answer(id, .failed(.membershipRefused(refusal)))
-            case .grantAccepted: preconditionFailure("proposeAsLeader answers a proposal, never a grant of a registration")
+            } else {
+                writesAwaitingApply[index] = (term, id)
             }
             return
         }
@@ -45,6 +42,18 @@ extension NodeDriver {
         let internalID = makeInternalID()
         writesAwaitingLeader[internalID] = (id, leader, nil)
         send(.propose(request: internalID, command: encoded), to: leader)
+    }
+
+    /// Proposes a client's command on the leader: where it was appended, or nil once the client was answered why not.
+    mutating func proposeForClient(_ command: RegistryCommand, encoded: [UInt8], id: RequestID) -> (index: LogIndex, term: Term)? {
+        switch proposeAsLeader(command, encoded: encoded) {
+        case .accepted(let index, let term): return (index, term)
+        case .notLeader: answer(id, .failed(.noLeader(retryAfterMilliseconds: options.electionTimeoutMilliseconds)))
+        case .refused(let reason), .malformed(let reason): answer(id, .failed(.leaderBusy(reason: reason)))
+        case .adminRefused(let refusal): answer(id, .failed(.membershipRefused(refusal)))
+        case .grantAccepted: preconditionFailure("proposeAsLeader answers a proposal, never a grant of a registration")
+        }
+        return nil
     }
 
     /// The command's entry, or nil once the client was answered why it is not proposed: a member out of space, a
@@ -97,7 +106,9 @@ extension NodeDriver {
             return .refused(reason: "an entry of \(entry.count) bytes is over the request limit of \(options.registryLimits.requestBytes)")
         }
         switch raft.propose(entry) {
-        case .accepted(let index, let term): return .accepted(index: index, term: term)
+        case .accepted(let index, let term):
+            if case .grantLease(let lease, _, _) = command.payload { grantsInFlight.appended(lease, at: index, term: term) }
+            return .accepted(index: index, term: term)
         case .notLeader(let leader, _): return .notLeader(leader: leader)
         case .refused(let refusal): return .refused(reason: "\(refusal)")
         }

@@ -32,6 +32,10 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     var peerRegistrationEntries: [LogIndex: (term: Term, lease: LeaseID)] = [:]
     /// The whole registrations taken lately, so that one delivered twice is taken once.
     var recentPeerRegistrations = RecentPeerRequests(capacity: 4_096)
+    /// Leader side: the lease grants appended in this term and not yet applied (`nameableLease`).
+    var grantsInFlight = GrantsInFlight()
+    /// Grants proposed together with their registration, by index, until they apply.
+    var pipelinedGrants: [LogIndex: PipelinedGrant] = [:]
     /// Keepalives forwarded to `leader`.
     var keepAlivesAwaitingLeader: [UInt64: (request: RequestID, lease: LeaseID, leader: NodeID)] = [:]
     /// The leader this node last knew of, to notice a change and fail what waits on the former one.

@@ -75,4 +75,7 @@ public enum NodeFault: Hashable, Sendable {
     /// A periodic snapshot written off the loop is labelled, in what Raft sends lagging followers, with the index
     /// applied when its write finished rather than the one its state was captured at.
     case snapshotLabelledAtCompletion
+    /// A leader names the lease of a registration proposed together with its grant without checking that no lease
+    /// has that ID and no grant ahead of it will take it (`GrantsInFlight`).
+    case leasesNamedUnchecked
 }

@@ -26,6 +26,9 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
     /// A restarted node numbers its requests from 1 again, so an answer sent to its previous incarnation can match
     /// one of its new requests (`NodeDriver.nextInternalID`).
     case internalIDsRestart = "internal-ids-restart"
+    /// A leader names the lease of a registration it proposes together with the grant without checking that no lease
+    /// has that ID and no grant ahead of it takes it (`GrantsInFlight`).
+    case leasesNamedUnchecked = "leases-named-unchecked"
 
     var raftFault: RaftFault? {
         switch self {
@@ -46,6 +49,7 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
         case .readJoinsEarlierReadIndex: .readsJoinEarlierReadIndex
         case .localAnswerWithoutFence: .localAnswersWithoutFence
         case .internalIDsRestart: .internalIDsRestartAtOne
+        case .leasesNamedUnchecked: .leasesNamedUnchecked
         default: nil
         }
     }

@@ -50,10 +50,17 @@ extension Simulator {
             let minimum = nodes[target].box.driver.options.registryLimits.minimumTTLMilliseconds
             let ttl = minimum * Int64(1 + random.next() % 3)
             clients.holders[index].ttlMilliseconds = ttl
-            if random.next() % 2 == 0 {
+            switch random.next() % 3 {
+            case 0:
                 try submit(.registerWithLease(instance(of: holder, lease: nil), ttlMilliseconds: ttl), to: target, purpose: .registerWithLease(holder: index))
-            } else {
+            case 1:
                 try submit(.write(.grantLease(id: nil, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), to: target, purpose: .grant(holder: index))
+            default:
+                // A lease ID of the client's choosing, as etcd clients may pick one: just past the log's end, the IDs a
+                // leader names for registrations proposed with their grant (`NodeDriver.nameableLease`).
+                let end = liveIDs.map { nodes[$0].box.driver.status.raft.lastIndex.rawValue }.max() ?? 0
+                let lease = LeaseID(end + 1 + random.next() % 3)
+                try submit(.write(.grantLease(id: lease, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), to: target, purpose: .grant(holder: index))
             }
             return
         }
@@ -192,7 +199,13 @@ extension Simulator {
             try leaseGranted(lease, ttlMilliseconds: clients.holders[holder].ttlMilliseconds, to: holder, sentAt: waiting.sentAt)
             clients.holders[holder].isRegistered = true
             statistics.registrationsWithLease += 1
-        case (.registerWithLease(let holder), .rejected):
+        case (.registerWithLease(let holder), .rejected(let rejection, _)):
+            // Its grant names no lease, or one the leader made sure nobody has and no grant ahead of it takes.
+            if case .leaseAlreadyExists(let lease) = rejection {
+                throw nodeChecker.violation(
+                    "registration with lease",
+                    "node \(name(node)) refused a registration with a lease because lease \(lease) already exists: its grant named a lease another took")
+            }
             clients.replace(holder)
         case (.register(let holder), .written):
             clients.holders[holder].isRegistered = true

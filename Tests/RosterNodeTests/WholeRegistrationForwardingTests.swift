@@ -20,6 +20,11 @@ struct WholeRegistrationForwardingTests {
         if case .propose = forward { true } else { false }
     }
 
+    static func grantedLease(_ response: NodeResponse?) -> LeaseID? {
+        guard case .written(let applied)? = response, case .leaseGranted(let lease, _) = applied.response else { return nil }
+        return lease
+    }
+
     static func registeredLease(_ response: NodeResponse?) -> LeaseID? {
         guard case .written(let applied)? = response, case .instanceRegistered(let instance, _) = applied.response else { return nil }
         return instance.lease
