@@ -27,7 +27,11 @@ import Containers
 ///    - a keepalive of a lease whose replicated remaining is below its full TTL queues a checkpoint
 ///      restoring it (emitted by the next `commandsDue`), etcd's checkpoint-on-renew, and answers
 ///      `.renewedAfterCheckpoint`: the node acknowledges that keepalive once the checkpoint commits, so
-///      that a leader crash in between cannot restore the lease short.
+///      that a leader crash in between cannot restore the lease short. So does a keepalive while an
+///      `elapseLeases` this leader proposed has not applied: it counts down time from before the renewal, and
+///      while commits stall several queue up (the whole-node simulator, seed 1797800000000028415: four of a
+///      second each applied after a renewal the replicated TTL had looked full for, the next leader resumed
+///      the lease with 500 ms and expired it 425 ms before renewal + TTL).
 /// 5. **Leader change.** `becomeLeader` sets every deadline to `now + replicated remaining +
 ///    electionGraceMilliseconds`. The grace (default: two election timeouts, one to notice the old
 ///    leader's silence and one to elect) covers the time with no leader, during which no client could
@@ -68,6 +72,10 @@ public struct LeaseKeeper: Sendable {
     private var tracked: [LeaseID: Tracked] = [:]
     private var deadlines = DeadlineHeap()
     private var renewed: Set<LeaseID> = []
+    /// `elapseLeases` this leader emitted that have not applied yet (see the semantics, point 4). An emitted one
+    /// Raft refused never applies: keepalives then all wait for a checkpoint until this node steps down, which
+    /// costs entries, never safety.
+    private var elapsesInFlight = 0
     /// The time of every `elapseLeases` applied while leader, summed, so that applying one costs O(1) here.
     private var elapsedMilliseconds: UInt64 = 0
     /// When this leader's replicated countdown was last advanced: the next `elapseLeases` carries the time since.
@@ -112,6 +120,7 @@ public struct LeaseKeeper: Sendable {
         deadlines = DeadlineHeap()
         renewed = []
         elapsedMilliseconds = 0
+        elapsesInFlight = 0
     }
 
     /// Keeps the tracker in step with applied commands: starts the countdown of granted leases, drops
@@ -135,6 +144,8 @@ public struct LeaseKeeper: Sendable {
             }
         case (.elapseLeases(let milliseconds), _):
             elapsedMilliseconds &+= milliseconds
+            // A predecessor's, applied before this leader emits any (it proposes none until then), finds none.
+            elapsesInFlight = max(elapsesInFlight - 1, 0)
         default:
             break
         }
@@ -173,7 +184,7 @@ public struct LeaseKeeper: Sendable {
         lease.expiryProposedAt = nil
         tracked[id] = lease
         deadlines.push(DeadlineEntry(deadline: lease.deadline, id: id))
-        if replicatedRemaining(lease) < lease.grantedMilliseconds || lease.checkpointsInFlight > 0 {
+        if replicatedRemaining(lease) < lease.grantedMilliseconds || lease.checkpointsInFlight > 0 || elapsesInFlight > 0 {
             renewed.insert(id)
             return .renewedAfterCheckpoint(ttlMilliseconds: lease.grantedMilliseconds)
         }
@@ -222,6 +233,7 @@ public struct LeaseKeeper: Sendable {
         } else if now >= lastElapseMilliseconds &+ configuration.checkpointLagMilliseconds {
             commands.append(.elapseLeases(milliseconds: now - lastElapseMilliseconds))
             lastElapseMilliseconds = now
+            elapsesInFlight += 1
         }
         let checkpoints = dueCheckpoints(now)
         for start in stride(from: 0, to: checkpoints.count, by: configuration.leasesPerCommand) {

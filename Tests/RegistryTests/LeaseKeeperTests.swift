@@ -214,6 +214,23 @@ struct LeaseKeeperTests {
         #expect(leader.harness.state.lease(1)?.remainingTTLMilliseconds == 3_900)
     }
 
+    @Test("a renewal while elapses are in flight waits for a checkpoint, so elapses of time before it cannot shorten it")
+    func renewalOverElapsesInFlight() {
+        var leader = Leader(now: 0)
+        leader.commit(.grantLease(id: 1, ttlMilliseconds: 4_500, grantedAtMilliseconds: 0), now: 0)
+        // Commits stall: three elapses of a second each are proposed and none applies yet, so the replicated TTL
+        // still looks full when the renewal comes.
+        var inFlight: [RegistryCommand] = []
+        for now in [UInt64(1_000), 2_000, 3_000] { inFlight += leader.keeper.commandsDue(nowMilliseconds: now) }
+        #expect(inFlight == [.elapseLeases(milliseconds: 1_000), .elapseLeases(milliseconds: 1_000), .elapseLeases(milliseconds: 1_000)])
+        #expect(leader.keeper.keepAlive(1, nowMilliseconds: 3_000) == .renewedAfterCheckpoint(ttlMilliseconds: 4_500))
+        for command in inFlight { leader.commit(command, now: 3_100) }
+        #expect(leader.harness.state.lease(1)?.remainingTTLMilliseconds == 1_500, "the elapses applied after the renewal")
+        // The checkpoint proposed after them restores the renewal's remaining TTL before the keepalive is acknowledged.
+        #expect(leader.tick(3_200) == [.checkpointLeases([LeaseCheckpoint(id: 1, remainingMilliseconds: 4_300)])])
+        #expect(leader.harness.state.lease(1)?.remainingTTLMilliseconds == 4_300)
+    }
+
     @Test("expiry is rate-limited and batched, earliest deadline first")
     func rateLimit() throws {
         var configuration = LeaseKeeperConfiguration(electionTimeoutMilliseconds: 1_000)
