@@ -99,6 +99,26 @@ struct PipelinedRegistrationTests {
         #expect(lease.flatMap { cluster[leader].registry.lease($0)?.grantedTTLMilliseconds } == 7_000)
     }
 
+    @Test("a leader cut off with the grant and the registration appended but unsent loses both; the follower's client hears once")
+    func leaderCutOffBeforeReplicating() {
+        var (cluster, follower, request) = WholeRegistrationForwardingTests.registrationThroughFollower()
+        let leader = cluster.leaderName!
+        let before = cluster[leader].raft.lastIndex
+        cluster.deliver(rounds: 1)
+        #expect(Self.commands(of: cluster, after: before).count == 2, "both appended on the leader")
+        // Its appends never leave: the others elect a leader without them.
+        cluster.isolated.insert(cluster.id(leader))
+        cluster.run(milliseconds: 3_000)
+        cluster.isolated.remove(cluster.id(leader))
+        cluster.run(milliseconds: 3_000)
+        #expect(cluster.response(request, on: follower) != nil, "answered once (Delivered traps on a second answer)")
+        #expect(Self.registeredLease(cluster.response(request, on: follower)) == nil)
+        for node in ["n1", "n2", "n3"] {
+            #expect(cluster[node].registry.instance(named: RegisterWithLeaseTests.name) == nil, "\(node)")
+            #expect(cluster[node].registry.leases().isEmpty, "\(node)")
+        }
+    }
+
     @Test("a registration cancelled before its grant applied leaves no lease and no instance")
     func cancelledBeforeGrantApplied() {
         var cluster = DriverCluster(3)

@@ -39,7 +39,7 @@ struct WholeRegistrationForwardingTests {
         return (cluster, follower, request)
     }
 
-    @Test("a follower sends one forward for a registration with a lease, and the leader registers it once the grant applies")
+    @Test("a follower sends one forward for a registration with a lease, and nothing more until it is answered")
     func oneForward() {
         var (cluster, follower, request) = Self.registrationThroughFollower()
         let sent = cluster.delivered(follower).forwards.map(\.message)
