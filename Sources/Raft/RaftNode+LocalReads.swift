@@ -10,9 +10,19 @@
 /// confirms reads with the leader instead of answering from its own state, and the node asks for a read
 /// index itself on each tick, so the fence lifts within a round trip once a leader is known.
 extension RaftNode {
-    /// The request ID of the read index a fenced node asks for on its own behalf; its result is
-    /// consumed here, never handed to the shell, so the shell must not use this ID.
-    public static let localReadFenceRequestID = UInt64.max
+    /// The request ID of the read index a fenced node asks for on its own behalf, for a start of the node with
+    /// `randomSeed`: in [2^63, 2^64), which the shell's IDs never reach; its result is consumed here, never
+    /// handed to the shell.
+    ///
+    /// Why it is drawn per start rather than fixed: an answer to the fence read of an earlier start (in flight
+    /// when the node crashed) would match this start's fence read and lower the fence to a commit index from
+    /// before the crash. The whole-node simulator caught that (seed 1797910000000002336, hostile, with a fixed
+    /// ID): a restarted follower took the leader's delayed answer of 6 for its new fence read and allowed local
+    /// reads at applied 6, below the 9 it had applied before the crash.
+    static func localReadFenceRequestID(randomSeed: UInt64) -> UInt64 {
+        var generator = SplitMix64(seed: randomSeed ^ 0xFE4C_E5EE_D000_0002)
+        return generator.next() | (1 << 63)
+    }
 
     /// Whether this node's applied state is at least what it applied before its last restart, so
     /// serializable reads may be answered from it.
@@ -29,7 +39,7 @@ extension RaftNode {
     mutating func requestFenceReadIfNeeded() {
         guard localReadFence != nil, !isFenceReadInFlight, leader != nil else { return }
         isFenceReadInFlight = true
-        readIndex(requestID: Self.localReadFenceRequestID)
+        readIndex(requestID: localReadFenceRequestID)
     }
 
     /// Lowers the fence to every confirmed read index and removes the node's own fence read from what
@@ -42,7 +52,7 @@ extension RaftNode {
             if case .ready(let index) = result.outcome, let fence = localReadFence, index < fence {
                 localReadFence = index
             }
-            if result.requestID == Self.localReadFenceRequestID {
+            if result.requestID == localReadFenceRequestID {
                 isFenceReadInFlight = false
             } else {
                 forShell.append(result)

@@ -46,6 +46,8 @@ public struct RaftNode: Sendable {
     var reads = ReadIndexTracker()
     /// See `allowsLocalReads`: nil once this node has applied at least what it applied before boot.
     var localReadFence: LogIndex?
+    /// See `localReadFenceRequestID(randomSeed:)`.
+    public let localReadFenceRequestID: UInt64
     var isFenceReadInFlight = false
 
     // MARK: Follower state
@@ -63,6 +65,7 @@ public struct RaftNode: Sendable {
         self.id = id
         self.options = options
         self.random = SplitMix64(seed: randomSeed ^ id.rawValue &* 0x9E37_79B9_7F4A_7C15)
+        self.localReadFenceRequestID = Self.localReadFenceRequestID(randomSeed: randomSeed ^ id.rawValue)
         self.term = persisted.hardState.term
         self.vote = persisted.hardState.vote
         self.log = RaftLog(persisted: persisted)

@@ -232,7 +232,7 @@ public struct NodeDriver<Environment: NodeEnvironment> {
         effects.forwards.append((forward, peer))
     }
 
-    /// A start in [1, 2^62], away from `RaftNode.localReadFenceRequestID` (UInt64.max) and from wrapping. Mixed
+    /// A start in [1, 2^62], away from `RaftNode.localReadFenceRequestID` (at or above 2^63) and from wrapping. Mixed
     /// with a constant so it is not the first value of the Raft node's own generator, which has the same seed.
     static func firstInternalID(randomSeed: UInt64) -> UInt64 {
         var generator = SplitMix64(seed: randomSeed ^ 0x5EED_1D5A_0000_0001)

@@ -62,7 +62,38 @@ struct LocalReadFenceTests {
         #expect(cluster[1].allowsLocalReads)
         // That read is the node's own business: the shell never sees it.
         let shellResults = cluster.readResults[TestCluster.id(1)] ?? []
-        #expect(!shellResults.contains { $0.requestID == RaftNode.localReadFenceRequestID })
+        #expect(!shellResults.contains { $0.requestID == cluster[1].localReadFenceRequestID })
+    }
+
+    @Test("an answer to the fence read of a node's earlier start does not lift the fence of this start")
+    func earlierStartsFenceAnswerIgnored() {
+        var options = TestCluster.defaultOptions
+        options.checkQuorum = false
+        var cluster = TestCluster(3, options: options)
+        cluster.elect(1)
+        _ = cluster[1].propose([1])
+        cluster.stabilize()
+        cluster.isolate(1)
+        for value in 2...6 { _ = cluster[1].propose([UInt8(value)]) }
+        cluster.stabilize()
+        cluster.crashAndRestart(1, randomSeed: 7)
+        let earlierStart = cluster[1].localReadFenceRequestID
+        cluster.crashAndRestart(1, randomSeed: 8)
+        #expect(cluster[1].localReadFenceRequestID != earlierStart)
+        #expect(cluster[1].localReadFenceRequestID >= 1 << 63)
+        cluster.elect(2)
+        cluster.heal()
+        cluster.tick(2)
+        // Node 1 learns the leader and sends its own fence read; held back, while the earlier start's answer, with
+        // a commit index from before the crash, arrives.
+        cluster.deliver(where: { !($0.to == TestCluster.id(2) && $0.body.isReadIndex) })
+        cluster.tick(1)
+        #expect(!cluster.pending { $0.isReadIndex }.isEmpty, "this start's fence read is in flight")
+        cluster[1].step(Message(from: TestCluster.id(2), to: TestCluster.id(1), term: cluster[2].term, body: .readIndexResponse(requestID: earlierStart, index: LogIndex(1))))
+        cluster.flush()
+        #expect(!cluster[1].allowsLocalReads)
+        cluster.stabilize()
+        #expect(cluster[1].allowsLocalReads, "this start's own fence read lifts it")
     }
 
     @Test("a node restarted with a durable commit index at its log's end allows local reads at once")

@@ -120,9 +120,9 @@ struct TestCluster {
 
     mutating func heal() { cut = [] }
 
-    mutating func crashAndRestart(_ raw: UInt64) {
+    mutating func crashAndRestart(_ raw: UInt64, randomSeed: UInt64 = 7) {
         let id = NodeID(raw)
-        nodes[id] = RaftNode(id: id, options: options, persisted: disks[id]!, randomSeed: 7)
+        nodes[id] = RaftNode(id: id, options: options, persisted: disks[id]!, randomSeed: randomSeed)
         inFlight.removeAll { $0.to == id }
     }
 
@@ -136,6 +136,7 @@ extension MessageBody {
     var isVote: Bool { if case .vote = self { true } else { false } }
     var isPreVote: Bool { if case .preVote = self { true } else { false } }
     var isAppend: Bool { if case .append = self { true } else { false } }
+    var isReadIndex: Bool { if case .readIndex = self { true } else { false } }
     var isAppendResponse: Bool { if case .appendResponse = self { true } else { false } }
     var isVoteResponse: Bool { if case .voteResponse = self { true } else { false } }
     var isHeartbeat: Bool { if case .heartbeat = self { true } else { false } }
