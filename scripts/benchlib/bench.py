@@ -558,6 +558,17 @@ class Runner:
                                            s["phase_s"] + 60)
                     self.record(f"put_{via}_{clients}", result)
 
+            # Registrations as service frameworks make them: each with a lease of its own (Roster: one PUT with
+            # "ttl"; etcd: LeaseGrant, then Put under it). The TTL outlives the round, so no expiry runs meanwhile.
+            for clients in s["ttl_clients"]:
+                for via in s["via"]:
+                    leader, followers = cluster.followers()
+                    endpoints = leader.endpoint if via == "leader" else cluster.endpoints()
+                    result = self.measured(["--mode", "register-ttl", "--endpoints", endpoints, "--clients", clients,
+                                            "--duration", s["phase_s"], "--ttl", 3600,
+                                            "--service", f"ttl{clients}{via}"], s["phase_s"] + 60)
+                    self.record(f"register_ttl_{via}_{clients}", result)
+
             for watchers in s["watchers"]:
                 leader, followers = cluster.followers()
                 # Both sides carry up to 100 watches per client connection: etcd's loadgen puts 100 `Watch`
@@ -741,6 +752,15 @@ def table(results, settings, layout=None):
             round_row(f"&nbsp;&nbsp;server CPU s per 1,000 ops ({settings['nodes']} node{'s' if settings['nodes'] > 1 else ''})",
                       phase, lambda r: r.get("cpu_s_per_1k_ops"), "lower")
             client_rows(phase)
+    for clients in settings.get("ttl_clients", []):
+        for via in settings["via"]:
+            phase = f"register_ttl_{via}_{clients}"
+            where = "leader" if via == "leader" else "all nodes"
+            round_row(f"Register with a lease of its own (etcd: grant + put), {clients} client{'s' if clients > 1 else ''} "
+                      f"via {where}: ops/s", phase, lambda r: r.get("ops_per_sec"), "higher")
+            latency_rows(phase)
+            round_row("&nbsp;&nbsp;server CPU s per 1,000 ops", phase, lambda r: r.get("cpu_s_per_1k_ops"), "lower")
+            client_rows(phase)
     for watchers in settings["watchers"]:
         phase = f"watch_{watchers}"
         round_row(f"Watch latency, ack → event on a follower, {watchers:,} watcher{'s' if watchers > 1 else ''}: p50 ms",
@@ -863,13 +883,13 @@ def main():
     # Failover clients use a short timeout and retry after 10 ms, so neither side's recovery time is
     # quantised by a long client timeout.
     if args.quick:
-        settings = {"phase_s": 2, "clients": [16], "read_clients": 16, "read_targets": [("instance", "bench")],
+        settings = {"phase_s": 2, "clients": [16], "ttl_clients": [], "read_clients": 16, "read_targets": [("instance", "bench")],
                     "watch_s": 2, "watch_rate": 20, "watchers": [1000], "failover_per_round": [1, 0, 0],
                     "frozen_per_round": [0, 0, 0], "failover_s": 5, "failover_timeout_ms": 200,
                     "systems": ["roster", "etcd"], "capacity": False, "rounds": 3,
                     "expiry_leases": 3, "instance_steps": [10_000], "lease_every": 10}
     else:
-        settings = {"phase_s": 8, "clients": [1, 16, 64], "read_clients": 16,
+        settings = {"phase_s": 8, "clients": [1, 16, 64], "ttl_clients": [1, 16], "read_clients": 16,
                     "read_targets": [("instance", "bench"), ("service", "bench100")],
                     "watch_s": 8, "watch_rate": 20, "watchers": [1, 1000], "failover_per_round": [2, 2, 1],
                     "frozen_per_round": [1, 1, 1], "failover_s": 8, "failover_timeout_ms": 200,
@@ -881,7 +901,7 @@ def main():
     settings["via"], settings["nodes"] = ["leader", "all"], 3
     if args.single_member:
         # One member: nothing to fail over to and no follower to watch on; "via all nodes" is "via the leader".
-        settings.update({"phase_s": 2 if args.quick else 5, "clients": [1, 16, 64], "read_clients": 16,
+        settings.update({"phase_s": 2 if args.quick else 5, "clients": [1, 16, 64], "ttl_clients": [1, 16], "read_clients": 16,
                          "read_targets": [("instance", "bench")], "watchers": [], "via": ["leader"], "nodes": 1,
                          "failover_per_round": [], "frozen_per_round": [], "systems": ["roster", "etcd"],
                          "capacity": False, "rounds": 3})
@@ -892,7 +912,7 @@ def main():
         # encrypted. Each client keeps one connection for the whole phase, so its handshake falls inside the
         # phase's server CPU but in no operation's latency, and 16 handshakes weigh little against thousands
         # of operations.
-        settings.update({"phase_s": 2 if args.quick else 8, "clients": [16], "read_clients": 16,
+        settings.update({"phase_s": 2 if args.quick else 8, "clients": [16], "ttl_clients": [], "read_clients": 16,
                          "read_targets": [("instance", "bench")], "watchers": [], "via": ["all"],
                          "failover_per_round": [], "frozen_per_round": [], "capacity": False, "tls": True, "rounds": 3,
                          "systems": ["roster-etcd", "roster-etcd-tls", "etcd", "etcd-tls"]})

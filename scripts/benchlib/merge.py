@@ -154,6 +154,11 @@ def agreement(runs, labels, summary=False):
             phases.append((f"put_{via}_{clients}", "ops_per_sec",
                            f"register, {clients} client{'s' if clients > 1 else ''} via {'leader' if via == 'leader' else 'all nodes'}, ops/s"))
             phases.append((f"put_{via}_{clients}", "cpu_s_per_1k_ops", "&nbsp;&nbsp;server CPU per op"))
+    for clients in settings.get("ttl_clients", []):
+        for via in settings["via"]:
+            phases.append((f"register_ttl_{via}_{clients}", "ops_per_sec",
+                           f"register with a lease of its own, {clients} client{'s' if clients > 1 else ''} via "
+                           f"{'leader' if via == 'leader' else 'all nodes'}, ops/s"))
     for watchers in settings["watchers"]:
         phases.append((f"watch_{watchers}", "p99_ms", f"watch p99, {watchers:,} watcher{'s' if watchers > 1 else ''}"))
     systems = [s for s in ("roster", "roster-etcd") if s in runs[0]]

@@ -26,7 +26,7 @@ import (
 )
 
 var (
-	mode          = flag.String("mode", "put", "put|get|populate|watch|failover|expiry")
+	mode          = flag.String("mode", "put", "put|register-ttl|get|populate|watch|failover|expiry")
 	endpointsFlag = flag.String("endpoints", "127.0.0.1:2379", "comma-separated host:port")
 	clients       = flag.Int("clients", 16, "concurrent clients")
 	duration      = flag.Float64("duration", 5, "seconds")
@@ -268,6 +268,45 @@ func runPut(endpoints []string) map[string]interface{} {
 		ctx, cancel := timeout()
 		client.Revoke(ctx, lease)
 		cancel()
+	})
+	return summarize(workers, float64(monotonic()-start)/1e9)
+}
+
+// runRegisterTTL registers as the etcd registries of go-kratos and kitex do: each registration grants a lease of its
+// own, then puts the instance's key under it (two requests to the same member; Roster's HTTP API takes one, a PUT
+// with "ttl").
+func runRegisterTTL(endpoints []string) map[string]interface{} {
+	start := monotonic()
+	deadline := start + int64(*duration*1e9)
+	workers := runParallel(*clients, func(i int, w *worker) {
+		var members []*clientv3.Client
+		for _, endpoint := range putEndpoints(i, endpoints) {
+			member := newClient([]string{endpoint})
+			defer member.Close()
+			members = append(members, member)
+		}
+		service := fmt.Sprintf("%s-c%d", *service, i)
+		for sequence := 0; ; sequence++ {
+			before := monotonic()
+			if before >= deadline {
+				break
+			}
+			member := members[sequence%len(members)]
+			lease, err := grant(member, *ttlSeconds)
+			if err == nil {
+				ctx, cancel := timeout()
+				_, err = member.Put(ctx, key(service, fmt.Sprintf("i%d", sequence%*keySpace)),
+					instanceValue(*valueSize, int64(lease)), clientv3.WithLease(lease))
+				cancel()
+			}
+			if err != nil {
+				w.fail(err)
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			w.ops++
+			w.latencies = append(w.latencies, micros(before))
+		}
 	})
 	return summarize(workers, float64(monotonic()-start)/1e9)
 }
@@ -621,6 +660,8 @@ func main() {
 	switch *mode {
 	case "put":
 		out = runPut(endpoints)
+	case "register-ttl":
+		out = runRegisterTTL(endpoints)
 	case "get":
 		out = runGet(endpoints)
 	case "populate":
