@@ -31,18 +31,24 @@ struct LocalReadFenceTests {
         #expect(cluster[2].allowsLocalReads)
     }
 
-    @Test("a node whose uncommitted log tail is replaced lifts its fence with its own read index")
-    func fenceLiftsWithReadIndex() {
+    /// Node 1 led, then appended entries nobody else received (isolated), so they never commit: restarted, it is
+    /// fenced at its log's end, which the others' log will not reach.
+    static func leaderWithUncommittedTail() -> TestCluster {
         var options = TestCluster.defaultOptions
         options.checkQuorum = false
         var cluster = TestCluster(3, options: options)
         cluster.elect(1)
         _ = cluster[1].propose([1])
         cluster.stabilize()
-        // The leader appends entries nobody else receives, so they never commit.
         cluster.isolate(1)
         for value in 2...6 { _ = cluster[1].propose([UInt8(value)]) }
         cluster.stabilize()
+        return cluster
+    }
+
+    @Test("a node whose uncommitted log tail is replaced lifts its fence with its own read index")
+    func fenceLiftsWithReadIndex() {
+        var cluster = Self.leaderWithUncommittedTail()
         let bootLast = cluster[1].lastIndex
         #expect(bootLast > cluster[1].commitIndex)
 
@@ -67,15 +73,7 @@ struct LocalReadFenceTests {
 
     @Test("an answer to the fence read of a node's earlier start does not lift the fence of this start")
     func earlierStartsFenceAnswerIgnored() {
-        var options = TestCluster.defaultOptions
-        options.checkQuorum = false
-        var cluster = TestCluster(3, options: options)
-        cluster.elect(1)
-        _ = cluster[1].propose([1])
-        cluster.stabilize()
-        cluster.isolate(1)
-        for value in 2...6 { _ = cluster[1].propose([UInt8(value)]) }
-        cluster.stabilize()
+        var cluster = Self.leaderWithUncommittedTail()
         cluster.crashAndRestart(1, randomSeed: 7)
         let earlierStart = cluster[1].localReadFenceRequestID
         cluster.crashAndRestart(1, randomSeed: 8)

@@ -230,16 +230,27 @@ func putEndpoints(i int, endpoints []string) []string {
 	return append(append([]string{}, endpoints[first:]...), endpoints[:first]...)
 }
 
+// connectMembers opens a client on each member put worker i cycles through (putEndpoints).
+func connectMembers(i int, endpoints []string) []*clientv3.Client {
+	var members []*clientv3.Client
+	for _, endpoint := range putEndpoints(i, endpoints) {
+		members = append(members, newClient([]string{endpoint}))
+	}
+	return members
+}
+
+func closeAll(members []*clientv3.Client) {
+	for _, member := range members {
+		member.Close()
+	}
+}
+
 func runPut(endpoints []string) map[string]interface{} {
 	start := monotonic()
 	deadline := start + int64(*duration*1e9)
 	workers := runParallel(*clients, func(i int, w *worker) {
-		var members []*clientv3.Client
-		for _, endpoint := range putEndpoints(i, endpoints) {
-			member := newClient([]string{endpoint})
-			defer member.Close()
-			members = append(members, member)
-		}
+		members := connectMembers(i, endpoints)
+		defer closeAll(members)
 		client := members[0]
 		lease, err := grant(client, *ttlSeconds)
 		if err != nil {
@@ -279,12 +290,8 @@ func runRegisterTTL(endpoints []string) map[string]interface{} {
 	start := monotonic()
 	deadline := start + int64(*duration*1e9)
 	workers := runParallel(*clients, func(i int, w *worker) {
-		var members []*clientv3.Client
-		for _, endpoint := range putEndpoints(i, endpoints) {
-			member := newClient([]string{endpoint})
-			defer member.Close()
-			members = append(members, member)
-		}
+		members := connectMembers(i, endpoints)
+		defer closeAll(members)
 		service := fmt.Sprintf("%s-c%d", *service, i)
 		for sequence := 0; ; sequence++ {
 			before := monotonic()
