@@ -230,6 +230,24 @@ func putEndpoints(i int, endpoints []string) []string {
 	return append(append([]string{}, endpoints[first:]...), endpoints[:first]...)
 }
 
+// registerLoop runs op back to back until the deadline, recording each success's latency and pausing 10 ms after a
+// failure.
+func registerLoop(w *worker, deadline int64, op func(sequence int) error) {
+	for sequence := 0; ; sequence++ {
+		before := monotonic()
+		if before >= deadline {
+			return
+		}
+		if err := op(sequence); err != nil {
+			w.fail(err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		w.ops++
+		w.latencies = append(w.latencies, micros(before))
+	}
+}
+
 // connectMembers opens a client on each member put worker i cycles through (putEndpoints).
 func connectMembers(i int, endpoints []string) []*clientv3.Client {
 	var members []*clientv3.Client
@@ -259,23 +277,13 @@ func runPut(endpoints []string) map[string]interface{} {
 		}
 		value := instanceValue(*valueSize, int64(lease))
 		service := fmt.Sprintf("%s-c%d", *service, i)
-		for sequence := 0; ; sequence++ {
-			before := monotonic()
-			if before >= deadline {
-				break
-			}
+		registerLoop(w, deadline, func(sequence int) error {
 			ctx, cancel := timeout()
+			defer cancel()
 			member := members[sequence%len(members)]
 			_, err := member.Put(ctx, key(service, fmt.Sprintf("i%d", sequence%*keySpace)), value, clientv3.WithLease(lease))
-			cancel()
-			if err != nil {
-				w.fail(err)
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			w.ops++
-			w.latencies = append(w.latencies, micros(before))
-		}
+			return err
+		})
 		ctx, cancel := timeout()
 		client.Revoke(ctx, lease)
 		cancel()
@@ -293,27 +301,18 @@ func runRegisterTTL(endpoints []string) map[string]interface{} {
 		members := connectMembers(i, endpoints)
 		defer closeAll(members)
 		service := fmt.Sprintf("%s-c%d", *service, i)
-		for sequence := 0; ; sequence++ {
-			before := monotonic()
-			if before >= deadline {
-				break
-			}
+		registerLoop(w, deadline, func(sequence int) error {
 			member := members[sequence%len(members)]
 			lease, err := grant(member, *ttlSeconds)
-			if err == nil {
-				ctx, cancel := timeout()
-				_, err = member.Put(ctx, key(service, fmt.Sprintf("i%d", sequence%*keySpace)),
-					instanceValue(*valueSize, int64(lease)), clientv3.WithLease(lease))
-				cancel()
-			}
 			if err != nil {
-				w.fail(err)
-				time.Sleep(10 * time.Millisecond)
-				continue
+				return err
 			}
-			w.ops++
-			w.latencies = append(w.latencies, micros(before))
-		}
+			ctx, cancel := timeout()
+			defer cancel()
+			_, err = member.Put(ctx, key(service, fmt.Sprintf("i%d", sequence%*keySpace)),
+				instanceValue(*valueSize, int64(lease)), clientv3.WithLease(lease))
+			return err
+		})
 	})
 	return summarize(workers, float64(monotonic()-start)/1e9)
 }
