@@ -44,7 +44,7 @@ extension NodeDriver {
             let (index, term) = proposeForClient(grant, encoded: encoded, id: id)
         else { return }
         pipelinedGrants[index] = PipelinedGrant(term: term, lease: lease, owner: .client(id))
-        registrations[id] = .pipelined(lease: lease)
+        registrations[id] = .pipelined
         submitWrite(registration.register(under: lease), id: id)
     }
 

@@ -15,9 +15,10 @@ extension NodeDriver {
         case granting(ServiceInstance, authRevision: UInt64?)
         /// The registration under `lease` is proposed; the lease is revoked if it does not apply.
         case registering(lease: LeaseID)
-        /// The grant naming `lease` and the registration under it are proposed together; the grant has not applied
-        /// yet (`resolvePipelinedGrant` moves it on to `registering`, or answers the grant's failure).
-        case pipelined(lease: LeaseID)
+        /// The grant naming its lease and the registration under it are proposed together; the grant has not applied
+        /// yet (`resolvePipelinedGrant`, which holds the lease, moves it on to `registering` or answers the grant's
+        /// failure).
+        case pipelined
         /// Handed to the leader whole, which appended the grant: a grant that applies is not the answer (the
         /// leader registers the instance and says where), one that does not is.
         case grantForwarded

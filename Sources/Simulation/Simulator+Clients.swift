@@ -58,7 +58,7 @@ extension Simulator {
             default:
                 // A lease ID of the client's choosing, as etcd clients may pick one: just past the log's end, the IDs a
                 // leader names for registrations proposed with their grant (`NodeDriver.nameableLease`).
-                let end = liveIDs.map { nodes[$0].box.driver.status.raft.lastIndex.rawValue }.max() ?? 0
+                let end = liveIDs.map { nodes[$0].box.driver.raft.lastIndex.rawValue }.max() ?? 0
                 let lease = LeaseID(end + 1 + random.next() % 3)
                 try submit(.write(.grantLease(id: lease, ttlMilliseconds: ttl, grantedAtMilliseconds: 0)), to: target, purpose: .grant(holder: index))
             }

@@ -22,10 +22,6 @@ struct PipelinedRegistrationTests {
         if case .grantLease(let id, _, _) = command { id == lease } else { false }
     }
 
-    static func registeredLease(_ response: NodeResponse?) -> LeaseID? {
-        WholeRegistrationForwardingTests.registeredLease(response)
-    }
-
     @Test("on the leader the grant naming its index and the registration under it are appended in one Ready")
     func appendedTogether() {
         var cluster = DriverCluster(3)
@@ -43,7 +39,7 @@ struct PipelinedRegistrationTests {
             Issue.record("no registration appended with the grant: \(appended)")
         }
         cluster.run(milliseconds: 300)
-        #expect(Self.registeredLease(cluster.response(request, on: leader)) == lease)
+        #expect(WholeRegistrationForwardingTests.registeredLease(cluster.response(request, on: leader)) == lease)
         for node in ["n1", "n2", "n3"] {
             #expect(cluster[node].registry.instance(named: RegisterWithLeaseTests.name)?.lease == lease)
             #expect(cluster[node].registry.leases().map(\.id) == [lease])
@@ -62,7 +58,7 @@ struct PipelinedRegistrationTests {
         #expect(answers == [.grantAccepted(index: before.next, term: cluster[leader].raft.term),
                             .accepted(index: before.next.next, term: cluster[leader].raft.term)])
         cluster.run(milliseconds: 300)
-        #expect(Self.registeredLease(cluster.response(request, on: follower)) == LeaseID(before.rawValue + 1))
+        #expect(WholeRegistrationForwardingTests.registeredLease(cluster.response(request, on: follower)) == LeaseID(before.rawValue + 1))
     }
 
     @Test("while a grant without an ID is in flight the registration waits for its own grant to apply")
@@ -77,7 +73,7 @@ struct PipelinedRegistrationTests {
         let appended = Self.commands(of: cluster, after: before)
         #expect(appended.count == 2 && appended.allSatisfy { Self.isGrant($0, naming: nil) }, "\(appended)")
         cluster.run(milliseconds: 300)
-        let lease = Self.registeredLease(cluster.response(request, on: leader))
+        let lease = WholeRegistrationForwardingTests.registeredLease(cluster.response(request, on: leader))
         #expect(lease != nil)
         #expect(cluster[leader].registry.leases().count == 2)
     }
@@ -93,7 +89,7 @@ struct PipelinedRegistrationTests {
         // The registration's grant lands at the index the client's lease is named after.
         let request = cluster.submit(.registerWithLease(DriverCluster.instance("r1"), ttlMilliseconds: 7_000), to: leader)
         cluster.run(milliseconds: 500)
-        let lease = Self.registeredLease(cluster.response(request, on: leader))
+        let lease = WholeRegistrationForwardingTests.registeredLease(cluster.response(request, on: leader))
         #expect(lease != nil && lease != clientLease)
         #expect(cluster[leader].registry.lease(clientLease)?.grantedTTLMilliseconds == 5_000)
         #expect(lease.flatMap { cluster[leader].registry.lease($0)?.grantedTTLMilliseconds } == 7_000)
@@ -112,7 +108,7 @@ struct PipelinedRegistrationTests {
         cluster.isolated.remove(cluster.id(leader))
         cluster.run(milliseconds: 3_000)
         #expect(cluster.response(request, on: follower) != nil, "answered once (Delivered traps on a second answer)")
-        #expect(Self.registeredLease(cluster.response(request, on: follower)) == nil)
+        #expect(WholeRegistrationForwardingTests.registeredLease(cluster.response(request, on: follower)) == nil)
         for node in ["n1", "n2", "n3"] {
             #expect(cluster[node].registry.instance(named: RegisterWithLeaseTests.name) == nil, "\(node)")
             #expect(cluster[node].registry.leases().isEmpty, "\(node)")
