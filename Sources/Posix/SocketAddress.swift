@@ -18,6 +18,15 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         SocketAddress(address: 0x7F00_0001, port: port)
     }
 
+    /// Whether the address is in 127.0.0.0/8, which never leaves this machine.
+    public var isLoopback: Bool { address >> 24 == 127 }
+
+    /// Whether a listener at `other` is on this machine too, as far as the addresses tell: the same address, or
+    /// both loopback.
+    public func isOnSameMachine(as other: SocketAddress) -> Bool {
+        address == other.address || (isLoopback && other.isLoopback)
+    }
+
     /// Parses `"a.b.c.d:port"` (decimal octets 0...255, port 0...65535); nil if malformed.
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)

@@ -198,7 +198,7 @@ extension ServerConfiguration {
         case .minFreeBytes: minFreeBytes = number
         case .requestTimeoutMilliseconds: requestTimeoutMilliseconds = number
         case .clientStallMilliseconds: clientStallMilliseconds = number
-        case .ioThreads: ioThreads = number
+        case .ioThreads: explicitIOThreads = number
         case .dnsTTLSeconds: dnsTTLSeconds = number
         case .dnsMaxStalenessMilliseconds: dnsMaxStalenessMilliseconds = number
         case .authTokenTTLSeconds: authTokenTTLSeconds = number

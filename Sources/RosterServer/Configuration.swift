@@ -68,20 +68,37 @@ public struct ServerConfiguration: Hashable, Sendable {
     public var clientStallMilliseconds = 30_000
     /// Threads that carry client connections (accepted sockets' reads and writes, TLS) beside the thread
     /// that owns Raft and apply, so a node uses more than one core; 0 keeps every connection on that one
-    /// thread. See `ClientIOLoops`.
-    public var ioThreads = ServerConfiguration.defaultIOThreads
+    /// thread. See `ClientIOLoops`. `--io-threads` sets it (`explicitIOThreads`); otherwise the member's share of
+    /// the machine decides (`defaultIOThreads(cores:membersSharingCores:)`).
+    public var ioThreads: Int {
+        explicitIOThreads ?? Self.defaultIOThreads(cores: Processors.online, membersSharingCores: membersOnThisMachine)
+    }
+    /// `--io-threads` as given; nil: the default.
+    public var explicitIOThreads: Int?
     /// The most `--io-threads` accepted.
     public static let maximumIOThreads = 64
     /// The most I/O threads the default picks, however many cores the machine has.
     public static let maximumDefaultIOThreads = 8
-    /// One per online core, at most `maximumDefaultIOThreads`; none on a single core, where a hand-off to another
-    /// thread only adds latency. The I/O loops answer serializable reads (and, on a cluster of one voter,
-    /// linearizable ones) themselves, so a read-heavy node keeps every core busy with them, while the Raft thread
-    /// mostly waits for fsync. Measured on 2 cores (2026-12-05, one member, alternating rounds): 2 threads against 1
-    /// answered 26–34 % more reads per second and registered as fast. Where several members share the cores (three
-    /// on two in the benchmark), the extra threads cost wake-ups: 11–12 % fewer registrations through the leader.
-    public static var defaultIOThreads: Int {
-        Processors.online < 2 ? 0 : min(maximumDefaultIOThreads, Processors.online)
+    /// One per core this member can count on (the machine's cores divided among the members on it), at most
+    /// `maximumDefaultIOThreads`; none below two, where a hand-off to another thread only adds latency and
+    /// wake-ups. The I/O loops answer serializable reads (and, on a cluster of one voter, linearizable ones)
+    /// themselves, so a read-heavy node keeps its cores busy with them, while the Raft thread mostly waits for
+    /// fsync. Measured on 2 cores (2026-12-05, one member, alternating rounds): 2 threads against 1 answered 26–34 %
+    /// more reads per second and registered as fast. Three members on those two cores (2026-12-06, fresh clusters
+    /// alternating, 16 clients, 5 s phases): with two I/O threads each, registrations through all members ran
+    /// 23–25 % slower than through the leader and took 2.6 context switches per write; with none, 5–8 % slower,
+    /// 1.5 switches, and 20 % more of them per second (9,651–9,941 against 7,932–8,050/s).
+    public static func defaultIOThreads(cores: Int, membersSharingCores: Int) -> Int {
+        let share = cores / max(1, membersSharingCores)
+        return share < 2 ? 0 : min(maximumDefaultIOThreads, share)
+    }
+    /// This member and the others of `resolvedInitialCluster` whose peer address is on this machine: the same
+    /// address as this member's, or both loopback. Members a joiner learns only from the cluster are not counted.
+    public var membersOnThisMachine: Int {
+        let others = resolvedInitialCluster.filter { entry in
+            entry.name != name && entry.peerAddress.isOnSameMachine(as: peerAddress)
+        }
+        return 1 + others.count
     }
     /// Where the DNS interface listens (UDP and TCP); nil leaves it off.
     public var dnsAddress: SocketAddress? = nil

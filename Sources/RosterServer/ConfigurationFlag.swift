@@ -172,7 +172,9 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .minFreeBytes: String(defaults.minFreeBytes)
         case .requestTimeoutMilliseconds: String(defaults.requestTimeoutMilliseconds)
         case .clientStallMilliseconds: String(defaults.clientStallMilliseconds)
-        case .ioThreads: "\(defaults.ioThreads): one per core, at most \(ServerConfiguration.maximumDefaultIOThreads); 0 on one core"
+        case .ioThreads:
+            "one per core, at most \(ServerConfiguration.maximumDefaultIOThreads), the cores shared among the members on "
+                + "this machine; 0 below two"
         case .dnsAddr: defaults.dnsAddress?.description ?? "off"
         case .dnsTTLSeconds: String(defaults.dnsTTLSeconds)
         case .dnsMaxStalenessMilliseconds: String(defaults.dnsMaxStalenessMilliseconds)

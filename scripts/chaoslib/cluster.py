@@ -79,6 +79,9 @@ class Cluster:
                "--client-addr", f"{node.client[0]}:{node.client[1]}", "--peer-addr", f"{node.peer[0]}:{node.peer[1]}",
                "--heartbeat-ms", "100", "--election-ms", "1000",
                "--snapshot-entries", str(self.snapshot_entries), "--request-timeout-ms", "2000",
+               # Two I/O loops each, as on a machine of its own, also when the members share loopback (where the
+               # default gives none): the runs check the reads those loops answer (views, read barriers).
+               "--io-threads", "2",
                ] + self.extra_flags
         if node.joined:
             # As an operator would: learn the cluster from any running member (a restart needs none: its data
