@@ -173,8 +173,8 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .requestTimeoutMilliseconds: String(defaults.requestTimeoutMilliseconds)
         case .clientStallMilliseconds: String(defaults.clientStallMilliseconds)
         case .ioThreads:
-            "one per core, at most \(ServerConfiguration.maximumDefaultIOThreads), the cores shared among the members on "
-                + "this machine; 0 below two"
+            "one per core of this member's share (the machine's cores divided among the members on it), at most "
+                + "\(ServerConfiguration.maximumDefaultIOThreads); 0 below two"
         case .dnsAddr: defaults.dnsAddress?.description ?? "off"
         case .dnsTTLSeconds: String(defaults.dnsTTLSeconds)
         case .dnsMaxStalenessMilliseconds: String(defaults.dnsMaxStalenessMilliseconds)
