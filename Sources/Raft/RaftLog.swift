@@ -7,7 +7,7 @@
 /// Invariants (checked by `checkInvariants`):
 /// - `entries` are contiguous and start at `base.index + 1`, with non-decreasing terms;
 /// - `base.index <= appliedIndex <= commitIndex <= lastIndex`;
-/// - `stableIndex <= lastIndex`.
+/// - `stableIndex <= persistingIndex <= lastIndex`.
 struct RaftLog: Sendable {
     /// The snapshot the log starts after.
     private(set) var base: SnapshotMetadata
@@ -16,6 +16,9 @@ struct RaftLog: Sendable {
     private(set) var entries: [Entry]
     /// Highest index the shell has made durable.
     private(set) var stableIndex: LogIndex
+    /// Highest index handed to the shell to persist: past `stableIndex` only while a Ready persisted in the
+    /// background (`Ready.persistsInBackground`) is being written.
+    private(set) var persistingIndex: LogIndex
     /// Highest index known to be committed.
     var commitIndex: LogIndex
     /// Highest index handed to the shell to apply.
@@ -27,6 +30,7 @@ struct RaftLog: Sendable {
         baseData = persisted.snapshot.data
         entries = persisted.entries
         stableIndex = persisted.entries.last?.index ?? persisted.snapshot.metadata.index
+        persistingIndex = stableIndex
         commitIndex = max(persisted.hardState.commit, persisted.snapshot.metadata.index)
         precondition(commitIndex <= stableIndex, "persisted commit \(commitIndex) beyond last index \(stableIndex)")
         appliedIndex = persisted.snapshot.metadata.index
@@ -98,6 +102,7 @@ struct RaftLog: Sendable {
                 precondition(entry.index > commitIndex, "conflict at committed index \(entry.index) (commit \(commitIndex))")
                 entries.removeLast(Int(lastIndex.rawValue - entry.index.rawValue + 1))
                 stableIndex = min(stableIndex, entry.index.previous)
+                persistingIndex = min(persistingIndex, entry.index.previous)
             }
             append(entry)
         }
@@ -122,19 +127,43 @@ struct RaftLog: Sendable {
 
     // MARK: - Ready bookkeeping
 
-    var unstableEntries: ArraySlice<Entry> {
-        guard stableIndex < lastIndex else { return [] }
-        return entries[position(of: stableIndex.next)...]
+    /// Entries not yet handed to the shell to persist.
+    var entriesToPersist: ArraySlice<Entry> {
+        guard persistingIndex < lastIndex else { return [] }
+        return entries[position(of: persistingIndex.next)...]
     }
 
-    var entriesToApply: ArraySlice<Entry> {
+    /// Whether entries are being written in the background: handed out, not yet durable.
+    var isPersistingInBackground: Bool { persistingIndex > stableIndex }
+
+    /// Committed entries not yet handed out to apply, through `limit` at most.
+    func entriesToApply(through limit: LogIndex) -> ArraySlice<Entry> {
         let from = max(appliedIndex, pendingSnapshot?.metadata.index ?? appliedIndex).next
-        guard from <= commitIndex else { return [] }
-        return entries[position(of: from)...position(of: commitIndex)]
+        let through = min(commitIndex, limit)
+        guard from <= through else { return [] }
+        return entries[position(of: from)...position(of: through)]
+    }
+
+    /// How far committed entries may apply now: only durable ones while a background write runs (a crash must
+    /// not take back what the state machine, and so a client, saw); otherwise every committed one, since a Ready
+    /// persisted in place is durable before it applies (`Ready`, steps 2 and 4).
+    var applicableIndex: LogIndex { isPersistingInBackground ? min(commitIndex, stableIndex) : commitIndex }
+
+    /// Records that the shell took entries through `index` to write in the background.
+    mutating func markPersisting(through index: LogIndex) {
+        persistingIndex = max(persistingIndex, min(index, lastIndex))
     }
 
     mutating func markStable(through index: LogIndex) {
         stableIndex = max(stableIndex, min(index, lastIndex))
+        persistingIndex = max(persistingIndex, stableIndex)
+    }
+
+    /// Records that a background write of entries through `index` in `term` is durable. If the log no longer
+    /// holds that entry (a new leader replaced it meanwhile), the write that replaced it confirms instead.
+    mutating func markStable(through index: LogIndex, term: Term) {
+        guard index > stableIndex, self.term(at: index) == term else { return }
+        markStable(through: index)
     }
 
     mutating func markApplied(through index: LogIndex) {
@@ -172,6 +201,7 @@ struct RaftLog: Sendable {
         // The shell replaces its whole stored log with the snapshot, so every kept entry after it
         // must be persisted again.
         stableIndex = metadata.index
+        persistingIndex = metadata.index
         pendingSnapshot = snapshot
     }
 
@@ -186,7 +216,8 @@ struct RaftLog: Sendable {
         precondition(base.index <= appliedIndex, "applied \(appliedIndex) below base \(base.index)")
         precondition(appliedIndex <= commitIndex, "applied \(appliedIndex) beyond commit \(commitIndex)")
         precondition(commitIndex <= lastIndex, "commit \(commitIndex) beyond last \(lastIndex)")
-        precondition(stableIndex <= lastIndex, "stable \(stableIndex) beyond last \(lastIndex)")
+        precondition(stableIndex <= persistingIndex, "stable \(stableIndex) beyond persisting \(persistingIndex)")
+        precondition(persistingIndex <= lastIndex, "persisting \(persistingIndex) beyond last \(lastIndex)")
         if let first = entries.first {
             precondition(first.index == base.index.next, "log starts at \(first.index), base \(base.index)")
             precondition(first.term >= base.term, "first term \(first.term) below base term \(base.term)")

@@ -216,13 +216,17 @@ public struct RaftNode: Sendable {
     /// Whether `drainReady()` would return something.
     public var hasReady: Bool {
         !messages.isEmpty || !messagesAfterPersist.isEmpty || !readResults.isEmpty || hardState != lastHardState
-            || !log.unstableEntries.isEmpty || log.pendingSnapshot != nil || !log.entriesToApply.isEmpty
+            || !log.entriesToPersist.isEmpty || log.pendingSnapshot != nil || !log.entriesToApply(through: log.applicableIndex).isEmpty
             || (role == .leader && (needsBroadcast || needsCommitBroadcast || reads.isRoundOpen))
     }
 
     /// Hands out everything the shell must do now; see `Ready` for the order. Call `advance(past:)`
     /// once it is done.
-    public mutating func drainReady() -> Ready {
+    ///
+    /// - Parameter inBackground: The shell writes in the background when it can (`Ready.persistsInBackground`):
+    ///   it then calls `advance(past:)` without waiting for the write, and `persisted(through:term:)` once the
+    ///   write is durable. A Ready that installs a snapshot is always persisted in place.
+    public mutating func drainReady(persistingInBackground inBackground: Bool = false) -> Ready {
         precondition(!isReadyInFlight, "drainReady() twice without advance(past:)")
         if role == .leader {
             if needsBroadcast || needsCommitBroadcast { broadcastAppend() }
@@ -230,17 +234,22 @@ public struct RaftNode: Sendable {
         }
         let current = hardState
         let results = takeReadResultsForShell()
+        let background = inBackground && log.pendingSnapshot == nil
+        let toPersist = log.entriesToPersist
+        // In the background, what this Ready hands out is not durable when it applies: only what already is applies.
+        let applyLimit = background ? min(log.commitIndex, log.stableIndex) : log.applicableIndex
         let ready = Ready(
             hardState: current == lastHardState ? nil : current,
-            entriesToAppend: Array(log.unstableEntries),
+            entriesToAppend: Array(toPersist),
             snapshotToInstall: log.pendingSnapshot,
             messages: messages,
             messagesAfterPersist: messagesAfterPersist,
-            committedEntries: Array(log.entriesToApply),
+            committedEntries: Array(log.entriesToApply(through: applyLimit)),
             readResults: results,
             status: status,
-            mustSync: !log.unstableEntries.isEmpty || log.pendingSnapshot != nil
-                || current.term != lastHardState.term || current.vote != lastHardState.vote)
+            mustSync: !toPersist.isEmpty || log.pendingSnapshot != nil
+                || current.term != lastHardState.term || current.vote != lastHardState.vote,
+            persistsInBackground: background)
         messages.removeAll(keepingCapacity: true)
         messagesAfterPersist.removeAll(keepingCapacity: true)
         readResults.removeAll(keepingCapacity: true)
@@ -254,12 +263,28 @@ public struct RaftNode: Sendable {
         isReadyInFlight = false
         if let hardState = ready.hardState { lastHardState = hardState }
         if ready.snapshotToInstall != nil { log.snapshotInstalled() }
-        if let last = ready.entriesToAppend.last { log.markStable(through: last.index) }
+        if let last = ready.entriesToAppend.last {
+            if ready.persistsInBackground {
+                log.markPersisting(through: last.index)
+            } else {
+                log.markStable(through: last.index)
+            }
+        }
         if let last = ready.committedEntries.last { log.markApplied(through: last.index) }
         liftLocalReadFenceIfReached()
         if role == .leader {
             // The leader's own entries now count toward a quorum (thesis §10.2.1).
-            maybeCommit()
+            if maybeCommit() { needsCommitBroadcast = true }
         }
+    }
+
+    /// The shell finished a background write (`Ready.persistsInBackground`) whose last entry was `index` in
+    /// `term`: those entries may now apply, and a leader counts them toward a quorum. Writes finish in the order
+    /// they were handed out. May be called between `drainReady()` and `advance(past:)`.
+    public mutating func persisted(through index: LogIndex, term: Term) {
+        log.markStable(through: index, term: term)
+        // Followers' acknowledgements often arrive before the leader's own write finishes: then this commits, and
+        // the followers hear of it at once rather than with the next heartbeat (a forwarded write waits for it).
+        if role == .leader, maybeCommit() { needsCommitBroadcast = true }
     }
 }

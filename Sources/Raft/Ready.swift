@@ -27,6 +27,12 @@ public struct Ready: Sendable {
     /// per write on every node: a commit index lost in a machine crash is learned again from the
     /// leader, and `RaftNode.allowsLocalReads` keeps the node from serving older state meanwhile.
     public var mustSync: Bool
+    /// Whether the shell writes step 2 in the background (`RaftNode.drainReady(persistingInBackground:)`): it
+    /// goes on with steps 3 to 5 at once, except that `messagesAfterPersist` wait until the write is durable,
+    /// and then calls `RaftNode.persisted(through:term:)`. Writes finish in the order they were handed out.
+    /// `committedEntries` then holds only entries already durable here, so nothing applies that a crash could
+    /// take back.
+    public var persistsInBackground: Bool = false
 
     public var isEmpty: Bool {
         hardState == nil && entriesToAppend.isEmpty && snapshotToInstall == nil && messages.isEmpty

@@ -20,14 +20,19 @@ extension NodeDriver {
         startFollowUps()
         requestReadIndexForQueuedReads()
         while raft.hasReady {
-            let ready = raft.drainReady()
+            let ready = raft.drainReady(persistingInBackground: environment.persistsInBackground)
             // 1. Messages that may leave before the Ready is durable (the leader's appends, §10.2.1).
             effects.messages += ready.messages
-            // 2. Persist; the environment may send what is queued first.
-            environment.persist(ready, queued: &effects)
-            if environment.hasStopped { return takeEffects() }
-            // 3. Messages that promise durability (votes, acknowledgements): only now may they be queued.
-            effects.messages += ready.messagesAfterPersist
+            if ready.persistsInBackground {
+                // 2. and 3. once the write is durable (`persisted(ticket:)`).
+                persistInBackground(ready)
+            } else {
+                // 2. Persist; the environment may send what is queued first.
+                environment.persist(ready, queued: &effects)
+                if environment.hasStopped { return takeEffects() }
+                // 3. Messages that promise durability (votes, acknowledgements): only now may they be queued.
+                effects.messages += ready.messagesAfterPersist
+            }
             // 4. Apply, then tell Raft, then serve the reads it confirmed.
             if let snapshot = ready.snapshotToInstall { install(snapshot) }
             for entry in ready.committedEntries { apply(entry) }

@@ -84,6 +84,9 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     var members: [Member]
     /// The periodic snapshot handed to the shell and not yet reported written (`snapshotWritten`).
     var snapshotBeingWritten: SnapshotMetadata?
+    /// Readies being written in the background, oldest first (`NodeEnvironment.persistsInBackground`).
+    var backgroundWrites: [BackgroundWrite] = []
+    var lastBackgroundTicket: UInt64 = 0
     /// Bytes of the newest snapshot's data, and of the commands applied since the state it holds
     /// (`NodeOptions.snapshotLogShare`).
     var snapshotBytes = 0

@@ -20,6 +20,14 @@ public protocol NodeEnvironment {
     ///   write's answer reaches its follower ahead of the append carrying the entry; whatever it
     ///   leaves comes back from `NodeDriver.processReady()` with the rest.
     mutating func persist(_ ready: Ready, queued: inout NodeEffects)
+    /// Whether this environment writes Readies in the background (`startPersisting`), so the loop goes on taking
+    /// requests and acknowledgements while the disk syncs. Readies that install a snapshot still come to `persist`,
+    /// which must then first finish every background write (they are one ordered stream of writes).
+    var persistsInBackground: Bool { get }
+    /// Starts writing step 2 of `ready` (`Ready.persistsInBackground`) after every earlier write, and returns at
+    /// once; when it and everything before it is durable, the shell calls `NodeDriver.persisted(ticket:)` on the
+    /// loop thread. Fail-stop as `persist`: a write that fails stops the process, and no later write may finish.
+    mutating func startPersisting(_ ready: Ready, ticket: UInt64)
     /// Makes a snapshot the node took durable, on this thread; storage may then drop the entries it covers.
     mutating func saveSnapshot(_ snapshot: Snapshot)
     /// Makes the snapshot whose file the shell already wrote (`NodeEffects.snapshotToWrite`) the log's base;
@@ -36,6 +44,10 @@ public protocol NodeEnvironment {
 
 extension NodeEnvironment {
     public var hasStopped: Bool { false }
+    public var persistsInBackground: Bool { false }
+    public mutating func startPersisting(_ ready: Ready, ticket: UInt64) {
+        preconditionFailure("startPersisting on an environment that does not persist in the background")
+    }
 }
 
 public enum LogLevel: String, Sendable {

@@ -78,4 +78,7 @@ public enum NodeFault: Hashable, Sendable {
     /// A leader names the lease of a registration proposed together with its grant without checking that no lease
     /// has that ID and no grant ahead of it will take it (`GrantsInFlight`).
     case leasesNamedUnchecked
+    /// A Ready written in the background lets its votes and acknowledgements leave when its write starts, not when
+    /// it is durable (`NodeDriver.persistInBackground`).
+    case acknowledgeBeforeDurable
 }

@@ -23,4 +23,19 @@ extension ReadyLog {
         try append(hardState: ready.hardState, entries: ready.entriesToAppend)
         if ready.mustSync { try sync() }
     }
+
+    /// Step 2 of Readies written in the background (`Ready.persistsInBackground`, so none installs a snapshot), in
+    /// order, under one fsync if any of them needs one: those that queued up while the previous write ran.
+    /// - Returns: Whether it synced.
+    public mutating func persist(batch readies: some Sequence<Ready>) throws(Failure) -> Bool {
+        var mustSync = false
+        for ready in readies {
+            precondition(ready.snapshotToInstall == nil, "a Ready that installs a snapshot is persisted in place")
+            guard ready.hardState != nil || !ready.entriesToAppend.isEmpty else { continue }
+            try append(hardState: ready.hardState, entries: ready.entriesToAppend)
+            mustSync = mustSync || ready.mustSync
+        }
+        if mustSync { try sync() }
+        return mustSync
+    }
 }

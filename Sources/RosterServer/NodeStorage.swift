@@ -59,6 +59,16 @@ struct NodeStorage {
         }
     }
 
+    /// Readies written in the background, under one fsync; see `ReadyLog.persist(batch:)`.
+    /// - Returns: Whether it synced.
+    mutating func persist(batch readies: [Ready]) -> Bool {
+        do {
+            return try log.persist(batch: readies)
+        } catch {
+            stop(because: error, doing: "persist")
+        }
+    }
+
     /// Bytes of the newest snapshot's data (the state's size on disk), for size reports and `--quota-bytes`.
     private(set) var snapshotBytes = 0
 

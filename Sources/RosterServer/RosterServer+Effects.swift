@@ -61,6 +61,13 @@ extension RosterServer {
         reportIfSlow(since: started, processed: processed, fsyncSeconds: fsyncs.reduce(0, +))
     }
 
+    /// The storage's thread made background writes through `ticket` durable: their acknowledgements may leave, and
+    /// their entries apply (`NodeDriver.persisted(ticket:)`).
+    func backgroundWriteFinished(ticket: UInt64, fsyncSeconds: [Double]) {
+        for seconds in fsyncSeconds { metrics.fsync.observe(seconds) }
+        withDriver { $0.persisted(ticket: ticket) }
+    }
+
     /// A Ready loop long enough to cost the leader its followers (half an election timeout, during which this loop
     /// sent no heartbeat) is logged with where its time went, so an operator can tell a slow disk from a busy CPU.
     private func reportIfSlow(since started: Double, processed: Double, fsyncSeconds: Double) {

@@ -144,7 +144,8 @@ public final class RosterServer {
             loop: loop, ownID: ownID, clusterID: clusterID, listenAddress: configuration.peerAddress,
             members: members, options: configuration.peerTransportOptions, tls: tls, logger: logger)
         self.transport = transport
-        let environment = ServerEnvironment(storage: storage, logger: logger, transport: transport)
+        let environment = ServerEnvironment(
+            storage: try BackgroundStorage(storage: storage, loop: loop.handle), logger: logger, transport: transport)
         var options = NodeOptions(
             id: ownID, raft: configuration.raftOptions, tickMilliseconds: UInt64(configuration.heartbeatMilliseconds),
             initialMembers: members)
@@ -163,6 +164,7 @@ public final class RosterServer {
         driverStorage = .allocate(capacity: 1)
         driverStorage.initialize(to: driver)
         lastStatus = driver.status
+        environment.storage.reportFinishedWrites(to: self)
         transport.onMessage = { [unowned self] message in self.peerMessage(message) }
         transport.onForward = { [unowned self] forward, peer in self.peerForward(forward, from: peer) }
         transport.onPeerDown = { [unowned self] peer in self.peerDown(peer) }

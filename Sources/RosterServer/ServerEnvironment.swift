@@ -7,7 +7,7 @@ import RosterNode
 /// logger. Everything else the driver wants done comes back from `processReady()` as `NodeEffects`,
 /// which `RosterServer.carryOut(_:)` performs.
 struct ServerEnvironment: NodeEnvironment {
-    var storage: NodeStorage
+    let storage: BackgroundStorage
     let logger: Logger
     /// The peer transport, for the sends that may leave before a Ready is durable.
     let transport: PeerTransport
@@ -16,31 +16,34 @@ struct ServerEnvironment: NodeEnvironment {
 
     var nowMilliseconds: UInt64 { MonotonicClock.milliseconds() }
 
-    /// Sends what is queued (the leader's appends among it) before the fsync, so followers write in
-    /// parallel with the leader (thesis §10.2.1), then makes the Ready durable. A Ready with nothing to fsync
-    /// (a leader's commit, say) has no wait to overlap: its sends stay queued for `carryOut`, which on a leader
-    /// hands the answers to the I/O loops before it writes the commit notices.
+    /// Every Ready that installs no snapshot is written by the storage's own thread.
+    var persistsInBackground: Bool { true }
+
+    func startPersisting(_ ready: Ready, ticket: UInt64) {
+        storage.startPersisting(ready, ticket: ticket)
+    }
+
+    /// A Ready that installs a snapshot: sends what is queued first (the wait is long), then makes it durable
+    /// behind every queued background write.
     mutating func persist(_ ready: Ready, queued: inout NodeEffects) {
         if ready.mustSync { transport.send(&queued) }
-        let start = MonotonicClock.seconds()
-        storage.persist(ready)
-        if ready.mustSync { fsyncSeconds.append(MonotonicClock.seconds() - start) }
+        if let seconds = storage.persistInPlace(ready) { fsyncSeconds.append(seconds) }
     }
 
     /// Saves the snapshot, then hands the heap's free pages back to the kernel: by now the previous
     /// snapshot's bytes and the entries it covered are freed, and so is whatever the history and key space
     /// dropped since the last one (see `Heap`).
-    mutating func saveSnapshot(_ snapshot: Snapshot) {
+    func saveSnapshot(_ snapshot: Snapshot) {
         storage.save(snapshot)
         Heap.releaseFreePages()
     }
 
     /// Adopts the file the snapshot worker wrote (which then hands the free pages back, off the loop).
-    mutating func adoptSnapshot(_ snapshot: Snapshot) {
+    func adoptSnapshot(_ snapshot: Snapshot) {
         storage.adopt(snapshot)
     }
 
-    mutating func discardSnapshot(_ metadata: SnapshotMetadata) {
+    func discardSnapshot(_ metadata: SnapshotMetadata) {
         storage.discard(metadata)
     }
 

@@ -29,6 +29,9 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
     /// A leader names the lease of a registration it proposes together with the grant without checking that no lease
     /// has that ID and no grant ahead of it takes it (`GrantsInFlight`).
     case leasesNamedUnchecked = "leases-named-unchecked"
+    /// A Ready written in the background sends its votes and acknowledgements before the write is durable
+    /// (`NodeDriver.persistInBackground`).
+    case acknowledgeBeforeDurable = "ack-before-durable"
 
     var raftFault: RaftFault? {
         switch self {
@@ -50,6 +53,7 @@ public enum PlantedFault: String, CaseIterable, Hashable, Sendable {
         case .localAnswerWithoutFence: .localAnswersWithoutFence
         case .internalIDsRestart: .internalIDsRestartAtOne
         case .leasesNamedUnchecked: .leasesNamedUnchecked
+        case .acknowledgeBeforeDurable: .acknowledgeBeforeDurable
         default: nil
         }
     }

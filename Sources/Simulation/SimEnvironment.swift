@@ -23,6 +23,12 @@ struct SimEnvironment: NodeEnvironment {
     /// Durable term and commit never go back, across restarts too.
     var durableTerm: Term = .zero
     var durableCommit: LogIndex = .zero
+    /// See `SimulationOptions.persistsInBackground`.
+    var persistsInBackground = false
+    /// How long a background write may take, at most, in simulated milliseconds.
+    var backgroundWriteMaxMilliseconds: UInt64 = 1
+    /// Background writes not yet reported to the driver, oldest first; each is on the disk once `written`.
+    private(set) var backgroundWrites: [(ticket: UInt64, ready: Ready, due: UInt64, written: Bool)] = []
 
     init(id: NodeID, disk: SimDisk, seed: UInt64) {
         self.id = id
@@ -36,12 +42,44 @@ struct SimEnvironment: NodeEnvironment {
         next.durableTerm = durableTerm
         next.durableCommit = durableCommit
         next.crashBeforePersistPerTenThousand = crashBeforePersistPerTenThousand
+        next.persistsInBackground = persistsInBackground
+        next.backgroundWriteMaxMilliseconds = backgroundWriteMaxMilliseconds
         return next
     }
 
     /// Persists; the queued sends stay queued (the simulator sends everything after the input, which
     /// is as early as the network looks: delivery waits for a later step anyway).
     mutating func persist(_ ready: Ready, queued: inout NodeEffects) {
+        // One ordered stream of writes: the background ones started before this one reach the disk first.
+        for position in backgroundWrites.indices where !backgroundWrites[position].written {
+            write(backgroundWrites[position].ready)
+            backgroundWrites[position].written = true
+        }
+        write(ready)
+    }
+
+    /// Queues the write; `finishDueBackgroundWrites` carries it out some simulated milliseconds later, in order.
+    mutating func startPersisting(_ ready: Ready, ticket: UInt64) {
+        let earliest = backgroundWrites.last?.due ?? 0
+        let due = max(earliest, nowMilliseconds + 1 + random.next() % backgroundWriteMaxMilliseconds)
+        backgroundWrites.append((ticket, ready, due, false))
+    }
+
+    /// Writes the background writes due by now to the disk, and returns the last one's ticket for the driver
+    /// (`NodeDriver.persisted(ticket:)`); nil if none was due, or if the node stopped in the middle of one.
+    mutating func finishDueBackgroundWrites() -> UInt64? {
+        var finished: UInt64?
+        while let first = backgroundWrites.first, first.due <= nowMilliseconds {
+            if !first.written { write(first.ready) }
+            if hasStopped { return nil }
+            backgroundWrites.removeFirst()
+            finished = first.ticket
+        }
+        return finished
+    }
+
+    /// Step 2 of a Ready on the simulated disk, or a power loss in the middle of it.
+    private mutating func write(_ ready: Ready) {
         guard !hasStopped else { return }
         if crashBeforePersistPerTenThousand > 0 && Int(random.next() % 10_000) < crashBeforePersistPerTenThousand {
             disk.persistTorn(ready)

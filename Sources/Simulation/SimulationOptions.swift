@@ -44,6 +44,9 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     /// Persist through the production write-ahead log on a fault-injecting file system, instead of
     /// an in-memory value; crashes then tear unsynced writes and restarts run real recovery.
     public var usesStorage: Bool
+    /// Nodes write their Readies in the background, as the server does (`NodeEnvironment.persistsInBackground`):
+    /// each write finishes some steps later, and a crash loses the writes not finished (tearing the first).
+    public var persistsInBackground: Bool
 
     /// Draws a run's shape from `seed`.
     /// - Parameter hostile: many elections, crashes and lost messages; the default when `faults` plants
@@ -107,6 +110,8 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
             if !raft.faults.isEmpty { raft.checkQuorum = false }
         }
         self.raft = raft
+        // Drawn last, so every seed keeps the rest of its shape.
+        persistsInBackground = pick(0...1) == 0 || faults.contains(.acknowledgeBeforeDurable)
     }
 
     public var description: String {
@@ -115,6 +120,6 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
             + "transfer:\(transferPerTenThousand)‱ propose:\(proposePercent)% read:\(readPercent)% "
             + "compact:\(compactionThreshold) batch:\(raft.maxEntriesPerAppend) inflight:\(raft.maxInflightAppends) "
             + "chunk:\(raft.snapshotChunkBytes)B prevote:\(raft.preVote) checkquorum:\(raft.checkQuorum)"
-            + (usesStorage ? " disk:wal" : " disk:memory") + (isHostile ? " hostile" : "") + " holders:\(leaseHolders)" + (plantedFaults.isEmpty ? "" : " FAULTS:\(plantedFaults.map(\.rawValue).sorted())")
+            + (usesStorage ? " disk:wal" : " disk:memory") + (persistsInBackground ? " writes:background" : "") + (isHostile ? " hostile" : "") + " holders:\(leaseHolders)" + (plantedFaults.isEmpty ? "" : " FAULTS:\(plantedFaults.map(\.rawValue).sorted())")
     }
 }

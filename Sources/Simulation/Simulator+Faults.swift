@@ -78,6 +78,8 @@ extension Simulator {
     mutating func start(_ id: NodeID) throws(Violation) {
         var environment = nodes[id].parked!.restarted(seed: random.next())
         environment.crashBeforePersistPerTenThousand = isFaulty ? options.crashBeforePersistPerTenThousand : 0
+        environment.persistsInBackground = options.persistsInBackground
+        environment.backgroundWriteMaxMilliseconds = backgroundWriteMaxMilliseconds
         environment.nowMilliseconds = nowMilliseconds
         let persisted = try environment.disk.recover()
         guard persisted.hardState.term >= environment.durableTerm, persisted.hardState.commit >= environment.durableCommit else {
@@ -101,6 +103,12 @@ extension Simulator {
         nodes[id].checkedSignature = nil
         nodes[id].lastLedTerm = nil
         try input(id) { _ in }
+    }
+
+    /// Up to a tick while faults happen, so that requests, acknowledgements and crashes fall while a write is under
+    /// way; the next step once the cluster is calm, where a slow disk would only stretch the time to converge.
+    var backgroundWriteMaxMilliseconds: UInt64 {
+        isFaulty ? UInt64(options.unitsPerTick * options.millisecondsPerUnit) : 1
     }
 
     mutating func restart(_ id: NodeID) throws(Violation) {

@@ -15,7 +15,10 @@ extension Simulator {
         isFaulty = false
         network.heal()
         network.calm()
-        for id in order where nodes[id].isUp { nodes[id].box.driver.environment.crashBeforePersistPerTenThousand = 0 }
+        for id in order where nodes[id].isUp {
+            nodes[id].box.driver.environment.crashBeforePersistPerTenThousand = 0
+            nodes[id].box.driver.environment.backgroundWriteMaxMilliseconds = backgroundWriteMaxMilliseconds
+        }
         for id in order where !nodes[id].isUp { try restart(id) }
         let stoppedAt = nowMilliseconds
         var marker: RequestID?

@@ -115,6 +115,7 @@ public struct Simulator {
             try input(id) { $0.tick() }
         }
         try advanceSnapshotWrites()
+        try advanceBackgroundWrites()
         for delivery in network.due(now: now) {
             guard nodes.contains(delivery.to), nodes[delivery.to].isUp else { continue }
             switch delivery {

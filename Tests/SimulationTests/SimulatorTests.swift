@@ -102,10 +102,10 @@ struct SimulatorTests {
     @Test(
         "a planted rule violation is caught by the checkers",
         arguments: [
-            (PlantedFault.skipLogCheck, UInt64(2), "leader completeness"),
+            (PlantedFault.skipLogCheck, UInt64(4), "leader completeness"),
             // A node that forgot its vote after a crash votes again: two leaders of one term.
             (PlantedFault.voteBeforePersisting, UInt64(611), "election safety"),
-            (PlantedFault.commitPreviousTerm, UInt64(168), "leader completeness"),
+            (PlantedFault.commitPreviousTerm, UInt64(304), "leader completeness"),
             (PlantedFault.noReadFence, UInt64(2), "monotonicity"),
             (PlantedFault.expireLeasesOnFollowers, UInt64(1), "lease grace"),
             (PlantedFault.noLeaseGrace, UInt64(1), "lease grace"),
@@ -128,7 +128,10 @@ struct SimulatorTests {
             (PlantedFault.barrierAnyView, UInt64(130), "linearizable read"),
             // A leader named a registration's lease after the next index while a client's grant naming that ID was in
             // flight: the client's grant took it, the registration's grant was refused, and its client told so.
-            (PlantedFault.leasesNamedUnchecked, UInt64(172), "registration with lease"),
+            (PlantedFault.leasesNamedUnchecked, UInt64(235), "registration with lease"),
+            // A follower acknowledged entries its background write had not yet made durable, crashed, lost them, and a
+            // leader elected without them lacked an entry the acknowledgement had let commit.
+            (PlantedFault.acknowledgeBeforeDurable, UInt64(3), "leader completeness"),
         ])
     func plantedFaultCaught(fault: PlantedFault, seed: UInt64, property: String) throws {
         var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [fault]))
