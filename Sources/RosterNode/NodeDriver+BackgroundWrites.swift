@@ -17,6 +17,19 @@ struct BackgroundWrite {
 /// the loop keeps taking them while the disk syncs, and the next write carries everything that came meanwhile
 /// (Raft's asynchronous storage writes; thesis §10.2.1 for the leader).
 extension NodeDriver {
+    /// Whether the next Ready is written in the background: behind a write still under way (the loop should not
+    /// wait for both), or while more than one client waits on this node and there are followers to overlap with.
+    ///
+    /// Written in place, a Ready skips two hand-offs between threads (to the writer and back), which is all a lone
+    /// client's write would gain nothing for: with every Ready in the background, registrations at one client fell
+    /// 24 % (2026-12-06, `scripts/bench --quick --baseline-bin`, 3-member clusters on 2 cores) while they rose 11–15 %
+    /// at 16. A follower serving no clients writes in place too: its loop has nothing else to do meanwhile, and its
+    /// acknowledgement leaves sooner. A lone voter has nothing to overlap its own write with.
+    mutating func persistsNextReadyInBackground() -> Bool {
+        if !backgroundWrites.isEmpty { return true }
+        return raft.configuration.voters.count > 1 && openRequests.count > 1 && environment.persistsInBackground
+    }
+
     /// Step 2 of a Ready written in the background: its votes and acknowledgements wait for the write, or for the
     /// one in flight if it writes nothing itself (what they promise may be in that one).
     mutating func persistInBackground(_ ready: Ready) {

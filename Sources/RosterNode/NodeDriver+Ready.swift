@@ -20,7 +20,7 @@ extension NodeDriver {
         startFollowUps()
         requestReadIndexForQueuedReads()
         while raft.hasReady {
-            let ready = raft.drainReady(persistingInBackground: environment.persistsInBackground)
+            let ready = raft.drainReady(persistingInBackground: persistsNextReadyInBackground())
             // 1. Messages that may leave before the Ready is durable (the leader's appends, §10.2.1).
             effects.messages += ready.messages
             if ready.persistsInBackground {

@@ -20,10 +20,11 @@ public protocol NodeEnvironment {
     ///   write's answer reaches its follower ahead of the append carrying the entry; whatever it
     ///   leaves comes back from `NodeDriver.processReady()` with the rest.
     mutating func persist(_ ready: Ready, queued: inout NodeEffects)
-    /// Whether this environment writes Readies in the background (`startPersisting`), so the loop goes on taking
-    /// requests and acknowledgements while the disk syncs. Readies that install a snapshot still come to `persist`,
-    /// which must then first finish every background write (they are one ordered stream of writes).
-    var persistsInBackground: Bool { get }
+    /// Whether the next Ready may be written in the background (`startPersisting`), so the loop goes on taking
+    /// requests and acknowledgements while the disk syncs; the driver decides when it wants to
+    /// (`NodeDriver.persistsNextReadyInBackground`), and asks only then. Readies that install a snapshot still come
+    /// to `persist`, which must then first finish every background write (they are one ordered stream of writes).
+    var persistsInBackground: Bool { mutating get }
     /// Starts writing step 2 of `ready` (`Ready.persistsInBackground`) after every earlier write, and returns at
     /// once; when it and everything before it is durable, the shell calls `NodeDriver.persisted(ticket:)` on the
     /// loop thread. Fail-stop as `persist`: a write that fails stops the process, and no later write may finish.

@@ -16,7 +16,7 @@ struct ServerEnvironment: NodeEnvironment {
 
     var nowMilliseconds: UInt64 { MonotonicClock.milliseconds() }
 
-    /// Every Ready that installs no snapshot is written by the storage's own thread.
+    /// A Ready that installs no snapshot may be written by the storage's own thread (the driver decides when).
     var persistsInBackground: Bool { true }
 
     func startPersisting(_ ready: Ready, ticket: UInt64) {

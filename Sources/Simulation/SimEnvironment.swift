@@ -24,7 +24,11 @@ struct SimEnvironment: NodeEnvironment {
     var durableTerm: Term = .zero
     var durableCommit: LogIndex = .zero
     /// See `SimulationOptions.persistsInBackground`.
-    var persistsInBackground = false
+    var writesInBackground = false
+    /// Half the times the driver wants to, at random, so both ways of writing interleave under every schedule.
+    var persistsInBackground: Bool {
+        mutating get { writesInBackground && random.next() % 2 == 0 }
+    }
     /// How long a background write may take, at most, in simulated milliseconds.
     var backgroundWriteMaxMilliseconds: UInt64 = 1
     /// Background writes not yet reported to the driver, oldest first; each is on the disk once `written`.
@@ -42,7 +46,7 @@ struct SimEnvironment: NodeEnvironment {
         next.durableTerm = durableTerm
         next.durableCommit = durableCommit
         next.crashBeforePersistPerTenThousand = crashBeforePersistPerTenThousand
-        next.persistsInBackground = persistsInBackground
+        next.writesInBackground = writesInBackground
         next.backgroundWriteMaxMilliseconds = backgroundWriteMaxMilliseconds
         return next
     }

@@ -78,7 +78,7 @@ extension Simulator {
     mutating func start(_ id: NodeID) throws(Violation) {
         var environment = nodes[id].parked!.restarted(seed: random.next())
         environment.crashBeforePersistPerTenThousand = isFaulty ? options.crashBeforePersistPerTenThousand : 0
-        environment.persistsInBackground = options.persistsInBackground
+        environment.writesInBackground = options.persistsInBackground
         environment.backgroundWriteMaxMilliseconds = backgroundWriteMaxMilliseconds
         environment.nowMilliseconds = nowMilliseconds
         let persisted = try environment.disk.recover()

@@ -128,10 +128,10 @@ struct SimulatorTests {
             (PlantedFault.barrierAnyView, UInt64(130), "linearizable read"),
             // A leader named a registration's lease after the next index while a client's grant naming that ID was in
             // flight: the client's grant took it, the registration's grant was refused, and its client told so.
-            (PlantedFault.leasesNamedUnchecked, UInt64(235), "registration with lease"),
+            (PlantedFault.leasesNamedUnchecked, UInt64(376), "registration with lease"),
             // A follower acknowledged entries its background write had not yet made durable, crashed, lost them, and a
             // leader elected without them lacked an entry the acknowledgement had let commit.
-            (PlantedFault.acknowledgeBeforeDurable, UInt64(3), "leader completeness"),
+            (PlantedFault.acknowledgeBeforeDurable, UInt64(37), "leader completeness"),
         ])
     func plantedFaultCaught(fault: PlantedFault, seed: UInt64, property: String) throws {
         var broken = try Simulator(options: SimulationOptions(seed: seed, faults: [fault]))
