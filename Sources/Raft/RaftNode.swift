@@ -94,8 +94,6 @@ public struct RaftNode: Sendable {
 
     public var hardState: HardState { HardState(term: term, vote: vote, commit: log.commitIndex) }
     public var lastIndex: LogIndex { log.lastIndex }
-    /// Entries the next Ready hands out to persist.
-    public var entriesToPersistCount: Int { log.entriesToPersist.count }
     public var commitIndex: LogIndex { log.commitIndex }
     public var appliedIndex: LogIndex { log.appliedIndex }
     /// Whether an entry of the current term has applied: on a leader, that every entry of earlier terms has, so every

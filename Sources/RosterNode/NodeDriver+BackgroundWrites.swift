@@ -20,11 +20,12 @@ extension NodeDriver {
     /// Whether the next Ready is written in the background: behind a write still under way (the loop should not
     /// wait for both), or while more than one client waits on this node and there are followers to overlap with.
     ///
-    /// Written in place, a Ready skips two hand-offs between threads (to the writer and back), which is all a lone
-    /// client's write would gain nothing for: with every Ready in the background, registrations at one client fell
-    /// 24 % (2026-12-06, `scripts/bench --quick --baseline-bin`, 3-member clusters on 2 cores) while they rose 11–15 %
-    /// at 16. A follower serving no clients writes in place too: its loop has nothing else to do meanwhile, and its
-    /// acknowledgement leaves sooner. A lone voter has nothing to overlap its own write with.
+    /// Written in place, a Ready skips two hand-offs between threads (to the writer and back), and a lone client's
+    /// write has nothing to overlap with: with every Ready in the background, registrations at one client fell 24 %
+    /// (2026-12-06, `scripts/bench --quick --baseline-bin`, 3-member clusters on 2 cores) while they rose 11–15 % at
+    /// 16. A follower serving no clients writes in place too: its loop has nothing else to do meanwhile, and its
+    /// acknowledgement leaves sooner. A lone voter has nothing to overlap its own write with (measured: no gain at
+    /// 16 clients either).
     mutating func persistsNextReadyInBackground() -> Bool {
         if !backgroundWrites.isEmpty { return true }
         return raft.configuration.voters.count > 1 && openRequests.count > 1 && environment.persistsInBackground
@@ -67,7 +68,4 @@ extension NodeDriver {
         }
         backgroundWrites.removeFirst(finished)
     }
-
-    /// Background writes not yet reported durable.
-    public var backgroundWritesInFlight: Int { backgroundWrites.count }
 }

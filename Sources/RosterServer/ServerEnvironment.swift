@@ -23,8 +23,11 @@ struct ServerEnvironment: NodeEnvironment {
         storage.startPersisting(ready, ticket: ticket)
     }
 
-    /// A Ready that installs a snapshot: sends what is queued first (the wait is long), then makes it durable
-    /// behind every queued background write.
+    /// A Ready written in place (the driver's choice, or one that installs a snapshot): sends what is queued first,
+    /// so the leader's appends reach followers while it writes (thesis §10.2.1), then makes it durable behind every
+    /// queued background write. A Ready with nothing to fsync (a leader's commit, say) has no wait to overlap: its
+    /// sends stay queued for `carryOut`, which on a leader hands the answers to the I/O loops before it writes the
+    /// commit notices.
     mutating func persist(_ ready: Ready, queued: inout NodeEffects) {
         if ready.mustSync { transport.send(&queued) }
         if let seconds = storage.persistInPlace(ready) { fsyncSeconds.append(seconds) }
