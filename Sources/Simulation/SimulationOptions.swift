@@ -45,7 +45,8 @@ public struct SimulationOptions: Sendable, CustomStringConvertible {
     /// an in-memory value; crashes then tear unsynced writes and restarts run real recovery.
     public var usesStorage: Bool
     /// Nodes write their Readies in the background, as the server does (`NodeEnvironment.persistsInBackground`):
-    /// each write finishes some steps later, and a crash loses the writes not finished (tearing the first).
+    /// each write finishes some steps later, and a crash loses the writes not finished (a power loss may also tear
+    /// one as it is written, as for a write in place).
     public var persistsInBackground: Bool
 
     /// Draws a run's shape from `seed`.
