@@ -7,8 +7,8 @@ import Synchronization
 /// (`NodeEnvironment.persistsInBackground`; why, in `NodeDriver.persistInBackground`).
 ///
 /// One ordered stream of writes: Readies queue up while a write runs, and the next write takes them all under one
-/// fsync. Everything else on the log (a Ready that installs a snapshot, snapshots, size reports, close) holds the
-/// same lock, and a Ready persisted in place first writes whatever is queued, so nothing overtakes a queued write.
+/// fsync. Everything else on the log (Readies written in place, snapshots, size reports, close) holds the same
+/// lock, and a Ready written in place first writes whatever is queued, so nothing overtakes a queued write.
 /// Fail-stop as before: a write or fsync that fails stops the process (`NodeStorage`), so no later write finishes
 /// and nothing it would have promised is ever sent.
 final class BackgroundStorage: Sendable {
@@ -59,7 +59,7 @@ final class BackgroundStorage: Sendable {
 
     /// On the writer thread: everything queued, under one fsync.
     private func writeQueued() {
-        var fsyncSeconds: [Double] = []
+        var fsyncSeconds: Double?
         let ticket = disk.withLock { disk -> UInt64? in
             let (readies, ticket) = queue.withLock { queue in
                 queue.isWriteScheduled = false
@@ -68,20 +68,20 @@ final class BackgroundStorage: Sendable {
             }
             guard !readies.isEmpty, !disk.isClosed else { return nil }
             let start = MonotonicClock.seconds()
-            if disk.storage.persist(batch: readies) { fsyncSeconds.append(MonotonicClock.seconds() - start) }
+            if disk.storage.persist(batch: readies) { fsyncSeconds = MonotonicClock.seconds() - start }
             return ticket
         }
         if let ticket { report(ticket, fsyncSeconds) }
     }
 
-    /// Hands the last ticket written, and how long each fsync took, to the server on its loop.
-    private func report(_ ticket: UInt64, _ fsyncSeconds: [Double]) {
+    /// Hands the last ticket written, and how long its fsync took (if it synced), to the server on its loop.
+    private func report(_ ticket: UInt64, _ fsyncSeconds: Double?) {
         guard let server = server.withLock({ $0 }) else { return }
         _ = loop.execute { server.value?.backgroundWriteFinished(ticket: ticket, fsyncSeconds: fsyncSeconds) }
     }
 
-    /// On the Raft loop: writes what is queued, then `ready` (a snapshot to install), and waits until both are
-    /// durable. What was queued is reported as if the writer had written it.
+    /// On the Raft loop: writes what is queued, then `ready` (one the driver writes in place, or a snapshot to
+    /// install), and waits until both are durable. What was queued is reported as if the writer had written it.
     /// - Returns: How long the fsync took, if there was one.
     func persistInPlace(_ ready: Ready) -> Double? {
         var queuedTicket: UInt64?
@@ -99,7 +99,7 @@ final class BackgroundStorage: Sendable {
             disk.storage.persist(ready)
             return ready.mustSync ? MonotonicClock.seconds() - start : nil
         }
-        if let queuedTicket { report(queuedTicket, []) }
+        if let queuedTicket { report(queuedTicket, nil) }
         return seconds
     }
 

@@ -63,8 +63,8 @@ extension RosterServer {
 
     /// The storage's thread made background writes through `ticket` durable: their acknowledgements may leave, and
     /// their entries apply (`NodeDriver.persisted(ticket:)`).
-    func backgroundWriteFinished(ticket: UInt64, fsyncSeconds: [Double]) {
-        for seconds in fsyncSeconds { metrics.fsync.observe(seconds) }
+    func backgroundWriteFinished(ticket: UInt64, fsyncSeconds: Double?) {
+        if let fsyncSeconds { metrics.fsync.observe(fsyncSeconds) }
         withDriver { $0.persisted(ticket: ticket) }
     }
 
