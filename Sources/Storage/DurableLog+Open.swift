@@ -255,14 +255,14 @@ private struct Recovery {
                 discardedBytes: last.scan.dataEnd - last.scan.validLength, reason: tail.reason)
         }
         let headerSize = last.scan.records.count > 2 ? last.scan.records[2].offset : last.scan.validLength
-        let log = DurableLog(
+        var log = DurableLog(
             fileSystem: fileSystem, directory: directory, identity: identity, options: options, recoveryReport: report,
             lock: lock, segments: replayed.map(\.segment), activeFile: file, activeSize: last.scan.validLength,
             activeHeaderSize: headerSize,
             window: LogWindow(baseIndex: window.baseIndex, baseTerm: window.baseTerm, items: window.items.map(\.term)),
             hardState: hardState, durableHardState: hardState, durableLastIndexValue: window.lastIndex,
             snapshotPaths: snapshotPaths, failure: nil)
-        log.preallocate(file)
+        log.reservedEnd = log.preallocate(file)
         return (log, PersistentState(hardState: hardState, snapshot: snapshot, entries: window.items))
     }
 

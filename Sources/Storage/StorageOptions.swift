@@ -16,13 +16,18 @@ public struct StorageOptions: Hashable, Sendable {
     public var maxSnapshotBytes: Int
     /// Limits for decoding Raft values inside records and snapshots.
     public var decodingLimits: RaftDecodingLimits
+    /// How far ahead of its records the log writes zeros into the active segment's reserved space, so that each
+    /// small synced write goes over blocks already written and its fsync commits no metadata (`DurableLog`'s
+    /// `fillAhead`); 0 writes none.
+    public var fillAheadBytes: Int
 
     public init(
         segmentBytes: Int = 64 << 20,
         snapshotRolloverBytes: Int = 4 << 20,
         maxRecordBytes: Int = 8 << 20,
         maxSnapshotBytes: Int = 1 << 30,
-        decodingLimits: RaftDecodingLimits = .standard
+        decodingLimits: RaftDecodingLimits = .standard,
+        fillAheadBytes: Int = 1 << 20
     ) {
         precondition(segmentBytes >= 256, "segmentBytes \(segmentBytes) is too small for a segment header")
         precondition(maxRecordBytes > 64, "maxRecordBytes \(maxRecordBytes) is too small for any record")
@@ -31,6 +36,7 @@ public struct StorageOptions: Hashable, Sendable {
         self.maxRecordBytes = maxRecordBytes
         self.maxSnapshotBytes = maxSnapshotBytes
         self.decodingLimits = decodingLimits
+        self.fillAheadBytes = fillAheadBytes
     }
 }
 

@@ -111,7 +111,7 @@ struct SimulatorTests {
             (PlantedFault.noLeaseGrace, UInt64(1), "lease grace"),
             (PlantedFault.readBeforeReadIndex, UInt64(1), "linearizable read"),
             // A follower installed a snapshot labelled later than its state and never applied the entries between.
-            (PlantedFault.snapshotLabelledLate, UInt64(1), "registry state"),
+            (PlantedFault.snapshotLabelledLate, UInt64(40), "registry state"),
             // A read joined a read-index request already on its way; the leader answered it with a commit index from
             // before a write that was acknowledged before the read began.
             (PlantedFault.readJoinsEarlierReadIndex, UInt64(25), "linearizable read"),

@@ -9,10 +9,14 @@ import Testing
 
 @Suite("Torn tails")
 struct TornTailTests {
+    /// Default sizes without zeros written ahead of the records (`FillAheadTests` covers those), so the segment's
+    /// bytes are exactly its records and every offset inside the last one can be tried.
+    static let options = StorageOptions(fillAheadBytes: 0)
+
     /// A directory holding entries 1...5, all in one segment; returns the segment's path and bytes.
     static func fiveEntries() throws -> (SimulatedFileSystem, String, [UInt8]) {
         let fileSystem = SimulatedFileSystem()
-        var (log, _) = try openLog(fileSystem, options: StorageOptions())
+        var (log, _) = try openLog(fileSystem, options: Self.options)
         try log.append(hardState: HardState(term: Term(1), commit: LogIndex(2)), entries: entries(1...4))
         try log.append(entries: [entry(5)])
         try log.sync()
@@ -28,7 +32,7 @@ struct TornTailTests {
         for cut in lastRecord.offset..<bytes.count {
             let (fileSystem, _, _) = try Self.fiveEntries()
             try fileSystem.overwrite(path, with: Array(bytes[0..<cut]))
-            let (log, state) = try openLog(fileSystem, options: StorageOptions())
+            let (log, state) = try openLog(fileSystem, options: Self.options)
             #expect(state.entries == entries(1...4), "cut at \(cut)")
             #expect(state.hardState == HardState(term: Term(1), commit: LogIndex(2)))
             // Zeros at the end of what was cut count as unwritten space, not as discarded bytes.
@@ -50,14 +54,14 @@ struct TornTailTests {
     func zeroFilledTail(zeros: Int) throws {
         let (fileSystem, path, bytes) = try Self.fiveEntries()
         try fileSystem.overwrite(path, with: bytes + [UInt8](repeating: 0, count: zeros))
-        var (log, state) = try openLog(fileSystem, options: StorageOptions())
+        var (log, state) = try openLog(fileSystem, options: Self.options)
         #expect(state.entries == entries(1...5))
         #expect(log.recoveryReport.truncatedTail == nil)
         #expect(log.activeSegmentBytes == bytes.count)
         try log.append(entries: [entry(6)])
         try log.sync()
         log.close()
-        let (_, recovered) = try openLog(fileSystem, options: StorageOptions())
+        let (_, recovered) = try openLog(fileSystem, options: Self.options)
         #expect(recovered.entries == entries(1...6))
     }
 
@@ -68,7 +72,7 @@ struct TornTailTests {
         var damaged = bytes
         for position in (lastRecord.offset + 20)..<bytes.count { damaged[position] = 0 }
         try fileSystem.overwrite(path, with: damaged)
-        let (log, state) = try openLog(fileSystem, options: StorageOptions())
+        let (log, state) = try openLog(fileSystem, options: Self.options)
         #expect(state.entries == entries(1...4))
         #expect(log.recoveryReport.truncatedTail?.offset == lastRecord.offset)
     }
@@ -77,11 +81,11 @@ struct TornTailTests {
     func appendAfterRepair() throws {
         let (fileSystem, path, bytes) = try Self.fiveEntries()
         try fileSystem.overwrite(path, with: Array(bytes.dropLast(3)))
-        var (log, _) = try openLog(fileSystem, options: StorageOptions())
+        var (log, _) = try openLog(fileSystem, options: Self.options)
         try log.append(entries: [entry(5, term: 2), entry(6, term: 2)])
         try log.sync()
         log.close()
-        let (reopened, state) = try openLog(fileSystem, options: StorageOptions())
+        let (reopened, state) = try openLog(fileSystem, options: Self.options)
         #expect(state.entries == entries(1...4) + [entry(5, term: 2), entry(6, term: 2)])
         #expect(reopened.recoveryReport.truncatedTail == nil)
     }
