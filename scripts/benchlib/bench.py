@@ -864,6 +864,8 @@ def main():
                         help="Roster's etcd API and etcd, each in plaintext and with TLS (client certificates, mutual "
                              "TLS between members), all driven by etcd-loadgen: reads and registrations at 16 clients "
                              "and each server's TLS overhead per operation")
+    parser.add_argument("--failover", action="store_true",
+                        help="only failover: one kill -9 and one frozen-leader trial per round (default 5 rounds)")
     parser.add_argument("--single-member", action="store_true",
                         help="one-member clusters (registrations at 1/16/64 clients, reads at 16): one node's use of "
                              "the machine's cores, Roster against etcd")
@@ -905,6 +907,10 @@ def main():
                          "read_targets": [("instance", "bench")], "watchers": [], "via": ["leader"], "nodes": 1,
                          "failover_per_round": [], "frozen_per_round": [], "systems": ["roster", "etcd"],
                          "capacity": False, "rounds": 3})
+    if args.failover:
+        # Failover alone, many trials, for a before/after of the election path: no throughput phases.
+        settings.update({"clients": [], "ttl_clients": [], "read_targets": [], "watchers": [], "capacity": False,
+                         "rounds": 5, "failover_per_round": [1] * 50, "frozen_per_round": [1] * 50})
     if args.tls:
         if args.only or args.single_member or args.baseline_bin:
             parser.error("--tls runs its own four systems; it does not combine with --only, --single-member or --baseline-bin")
