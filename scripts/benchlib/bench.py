@@ -960,8 +960,9 @@ def main():
     unknown = [name for name in names if name not in ("roster", "roster-etcd", "etcd")] if args.only else []
     if unknown:
         parser.error(f"--only takes roster, roster-etcd and etcd, not {', '.join(unknown)}")
-    if args.baseline_bin and not args.only:
-        names.insert(1, "roster-baseline")
+    if args.baseline_bin:
+        # Beside whatever --only chose, just after Roster's own column.
+        names.insert(names.index("roster") + 1 if "roster" in names else 0, "roster-baseline")
         results["clients"]["roster-baseline"] = f"as Roster, binary {args.baseline_bin} {args.baseline_flags}".strip()
     runners = {name: Runner(makers[name][0], makers[name][1], settings) for name in names}
     json_path = os.path.join(args.out, "results.json")
