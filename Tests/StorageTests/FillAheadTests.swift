@@ -1,8 +1,8 @@
 // Goal: the zeros the log writes ahead of its records (`StorageOptions.fillAheadBytes`) sit inside the segment's
 // reservation, come with the fsync of the records before them, and change nothing recovery sees: every synced entry
 // comes back after a crash, with no torn tail reported, however the fills and the records interleave.
-// Method: drive a log on a SimulatedFileSystem with a small fill step, read the segment's bytes after each sync,
-// crash, reopen and compare.
+// Method: drive a log on a SimulatedFileSystem with a small fill step, read the segment's bytes and the log's fill mark
+// after each sync, crash, reopen and compare.
 import Raft
 import Testing
 
