@@ -908,9 +908,12 @@ def main():
                          "failover_per_round": [], "frozen_per_round": [], "systems": ["roster", "etcd"],
                          "capacity": False, "rounds": 3})
     if args.failover:
-        # Failover alone, many trials, for a before/after of the election path: no throughput phases.
+        if args.single_member or args.tls:
+            parser.error("--failover needs a 3-member cluster; it does not combine with --single-member or --tls")
+        # Failover alone, one trial of each kind per round, for a before/after of the election path: no throughput
+        # phases. The per-round trial counts are set once the number of rounds is known (below).
         settings.update({"clients": [], "ttl_clients": [], "read_targets": [], "watchers": [], "capacity": False,
-                         "rounds": 5, "failover_per_round": [1] * 50, "frozen_per_round": [1] * 50})
+                         "rounds": 5})
     if args.tls:
         if args.only or args.single_member or args.baseline_bin:
             parser.error("--tls runs its own four systems; it does not combine with --only, --single-member or --baseline-bin")
@@ -924,6 +927,8 @@ def main():
                          "systems": ["roster-etcd", "roster-etcd-tls", "etcd", "etcd-tls"]})
     if args.rounds:
         settings["rounds"] = args.rounds
+    if args.failover:
+        settings["failover_per_round"] = settings["frozen_per_round"] = [1] * settings["rounds"]
     if args.clients:
         settings["clients"] = [int(count) for count in args.clients.split(",")]
     rounds = settings["rounds"]
