@@ -32,7 +32,8 @@ final class ClientIOLoops {
     private var connections: [UInt64: RelayedConnection] = [:]
     private var commands: [[RelayCommand]]
     private var isFlushScheduled = false
-    private var nextLoop = 0
+    /// Live connections each I/O loop carries.
+    private var carried: [Int]
     private var nextID: UInt64 = 1
 
     /// Serializable reads the I/O loops answer themselves, from the view the Raft loop publishes.
@@ -54,6 +55,7 @@ final class ClientIOLoops {
         precondition(count > 0, "ClientIOLoops needs at least one thread")
         self.loop = loop
         self.commands = Array(repeating: [], count: count)
+        self.carried = Array(repeating: 0, count: count)
         self.localReads = LocalReads(ioLoops: count)
         let receiver = LoopConfined(self)
         for index in 0..<count {
@@ -72,12 +74,27 @@ final class ClientIOLoops {
     /// The number of I/O threads.
     var count: Int { threads.count }
 
-    /// Hands an accepted socket to the next I/O loop; `delegate` hears its events on this loop.
+    /// The fewest live connections any I/O loop carries.
+    var fewestCarried: Int { carried.min() ?? 0 }
+
+    /// Whether the Raft loop keeps the next connection (`RosterServer.raftLoopTakesConnection`): while it carries at
+    /// most half as many as the I/O loop with the fewest, so with N I/O loops it takes about one in 2N + 1.
+    static func raftLoopTakesNext(carriedByRaftLoop: Int, fewestOnAnIOLoop: Int) -> Bool {
+        2 * carriedByRaftLoop <= fewestOnAnIOLoop
+    }
+
+    /// The I/O loop the next connection goes to: the one carrying the fewest, the first of them on a tie.
+    static func leastLoaded(_ carried: [Int]) -> Int {
+        carried.indices.min { carried[$0] < carried[$1] } ?? 0
+    }
+
+    /// Hands an accepted socket to the I/O loop that carries the fewest connections (the first of them on a tie);
+    /// `delegate` hears its events on this loop.
     func adopt(_ socket: Socket, peer: SocketAddress, security: (any ConnectionSecurity)?, delegate: any ClientLinkDelegate) {
         let id = nextID
         nextID += 1
-        let target = nextLoop
-        nextLoop = (nextLoop + 1) % threads.count
+        let target = Self.leastLoaded(carried)
+        carried[target] += 1
         connections[id] = RelayedConnection(id: id, ioLoop: target, peer: peer, relay: self, delegate: delegate)
         send(.adopt(id: id, socket: socket, peer: peer, security: SecurityTransfer(security)), to: target)
     }
@@ -126,7 +143,8 @@ final class ClientIOLoops {
 
     /// Forgets a connection that closed.
     func remove(_ id: UInt64) {
-        connections[id] = nil
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        carried[connection.ioLoop] -= 1
     }
 
     /// Sends what is queued, then stops every I/O thread (their connections close) and waits for them.
