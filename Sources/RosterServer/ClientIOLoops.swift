@@ -74,15 +74,6 @@ final class ClientIOLoops {
     /// The number of I/O threads.
     var count: Int { threads.count }
 
-    /// The fewest live connections any I/O loop carries.
-    var fewestCarried: Int { carried.min() ?? 0 }
-
-    /// Whether the Raft loop keeps the next connection (`RosterServer.raftLoopTakesConnection`): while it carries at
-    /// most half as many as the I/O loop with the fewest, so with N I/O loops it takes about one in 2N + 1.
-    static func raftLoopTakesNext(carriedByRaftLoop: Int, fewestOnAnIOLoop: Int) -> Bool {
-        2 * carriedByRaftLoop <= fewestOnAnIOLoop
-    }
-
     /// The I/O loop the next connection goes to: the one carrying the fewest, the first of them on a tie.
     static func leastLoaded(_ carried: [Int]) -> Int {
         carried.indices.min { carried[$0] < carried[$1] } ?? 0

@@ -75,10 +75,10 @@ public struct ServerConfiguration: Hashable, Sendable {
     }
     /// `--io-threads` as given; nil: the default.
     public var explicitIOThreads: Int?
-    /// Whether the Raft loop carries a share of the client connections beside the I/O loops (see
+    /// Whether the Raft loop carries one client connection itself beside the I/O loops (see
     /// `RosterServer.raftLoopTakesConnection`): with the default number of I/O threads. `--io-threads N` puts every
     /// connection on the N I/O loops, as the tests of the relay and the chaos runs want.
-    public var raftLoopSharesConnections: Bool { explicitIOThreads == nil }
+    public var raftLoopKeepsAConnection: Bool { explicitIOThreads == nil }
     /// The most `--io-threads` accepted.
     public static let maximumIOThreads = 64
     /// The most I/O threads the default picks, however many cores the machine has.

@@ -22,11 +22,11 @@ extension RosterServer {
         nextSessionID += 1
         do {
             let security = try clientSecurity(peer: peer)
-            if let clientLoops, !(configuration.raftLoopSharesConnections && raftLoopTakesConnection(besides: clientLoops)) {
+            if let clientLoops, !(configuration.raftLoopKeepsAConnection && raftLoopTakesConnection) {
                 clientLoops.adopt(socket, peer: peer, security: security, delegate: session)
             } else {
                 _ = try Connection.adopt(socket, peer: peer, on: loop, security: security, delegate: DirectLink(session))
-                if clientLoops != nil { sessionsOnRaftLoop.insert(session.id) }
+                if clientLoops != nil { sessionOnRaftLoop = session.id }
             }
             sessions[session.id] = session
             metrics.clientConnections = sessions.count
@@ -35,17 +35,16 @@ extension RosterServer {
         }
     }
 
-    /// Whether the Raft loop carries the next connection itself although I/O loops run: when it carries at most half
-    /// as many as the I/O loop with the fewest. A lone client's connection is then served where its writes are
-    /// handled, without the two hand-offs between threads a relayed request pays (one waking the Raft loop, one
-    /// waking the I/O loop with the answer), while many connections still go mostly to the I/O loops, whose cores the
-    /// Raft loop's own work leaves free. Measured on one member with two I/O threads, 2 cores, one HTTP client
-    /// registering (2026-12-06, fresh members alternating, 4 s): every connection relayed, 4,324/s and 0.227 ms at the
-    /// median; every connection on the Raft loop (`--io-threads 0`), 6,438/s and 0.148 ms; at 64 clients the second
-    /// way lost 10 % (37,170 against 41,078/s), at 16 it was even.
-    private func raftLoopTakesConnection(besides clientLoops: ClientIOLoops) -> Bool {
-        ClientIOLoops.raftLoopTakesNext(carriedByRaftLoop: sessionsOnRaftLoop.count, fewestOnAnIOLoop: clientLoops.fewestCarried)
-    }
+    /// Whether the Raft loop carries the next connection itself although I/O loops run: when it carries none. A lone
+    /// client's connection is then served where its writes are handled, without the two hand-offs between threads a
+    /// relayed request pays (one waking the Raft loop, one waking the I/O loop with the answer), while under many
+    /// connections all but one still go to the I/O loops, whose cores the Raft loop's own work leaves free. Measured
+    /// on one member with two I/O threads, 2 cores, one HTTP client registering (2026-12-06, fresh members
+    /// alternating, 4 s): every connection relayed, 4,324/s and 0.227 ms at the median; every connection on the Raft
+    /// loop (`--io-threads 0`), 6,438/s and 0.148 ms. Not a larger share: with one connection in five on the Raft loop,
+    /// 16 clients' reads lost about a tenth (`scripts/bench --single-member --baseline-bin`, 18:28 UTC; the Raft loop
+    /// then competes with both I/O loops for the two cores).
+    private var raftLoopTakesConnection: Bool { sessionOnRaftLoop == nil }
 
     /// Answers a connection over `--max-connections` with a 503 (`too_many_connections`, `Retry-After`) and
     /// closes it, so the client learns why instead of seeing a bare reset.
@@ -64,7 +63,7 @@ extension RosterServer {
 
     func sessionClosed(_ session: ClientSession) {
         sessions[session.id] = nil
-        sessionsOnRaftLoop.remove(session.id)
+        if sessionOnRaftLoop == session.id { sessionOnRaftLoop = nil }
         if grpcSessions.removeValue(forKey: session.id) != nil { session.grpc?.closed() }
         metrics.clientConnections = sessions.count
         if case .watch(let stream) = session.mode { stopWatchStream(stream) }

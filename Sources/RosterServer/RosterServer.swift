@@ -51,8 +51,8 @@ public final class RosterServer {
     /// Instances' JSON for listings; see `InstanceJSONCache` for why it can never answer stale bytes.
     var instanceCache = InstanceJSONCache()
     var sessions: [UInt64: ClientSession] = [:]
-    /// The sessions whose connections the Raft loop carries although I/O loops run (`raftLoopTakesConnection`).
-    var sessionsOnRaftLoop: Set<UInt64> = []
+    /// The session whose connection the Raft loop carries although I/O loops run (`raftLoopTakesConnection`).
+    var sessionOnRaftLoop: UInt64?
     /// Client addresses the peers announced in their hellos, for member listings on every member.
     var peerClientAddresses: [NodeID: String] = [:]
     /// The member directory with every client address this node knows: its own, the ones the directory

@@ -1,64 +1,45 @@
-// Goal: show where client connections go when I/O threads run: the Raft loop keeps the first one (a lone client's
-// writes then skip the hand-offs between threads) and afterwards about one in 2N + 1, the I/O loops take the rest,
-// each new one to the loop carrying the fewest, and a closed connection's place is refilled where it was freed;
-// `--io-threads N` given explicitly relays every connection.
-// Method: the pure placement rules (`ClientIOLoops.raftLoopTakesNext`, `leastLoaded`) driven through a sequence of
-// opens and closes, and `ServerConfiguration.parse` for the switch.
+// Goal: show how relayed client connections spread over the I/O loops (each new one to the loop carrying the fewest,
+// the first of them on a tie, so closed connections' places are refilled where they were freed), and that the Raft
+// loop keeps a connection of its own only under the default number of I/O threads: `--io-threads N` given relays
+// every connection.
+// Method: the pure `ClientIOLoops.leastLoaded` over sequences of opens and closes; `ServerConfiguration.parse`.
 @testable import RosterServer
 import Testing
 
-/// Where each connection went: -1 the Raft loop, otherwise the I/O loop's index.
-private struct Placement {
-    var onRaftLoop = 0
-    var carried: [Int]
-
-    init(ioLoops: Int) { carried = Array(repeating: 0, count: ioLoops) }
-
-    mutating func open() -> Int {
-        if ClientIOLoops.raftLoopTakesNext(carriedByRaftLoop: onRaftLoop, fewestOnAnIOLoop: carried.min()!) {
-            onRaftLoop += 1
-            return -1
-        }
-        let target = ClientIOLoops.leastLoaded(carried)
-        carried[target] += 1
-        return target
-    }
-}
-
 @Suite("Client connection placement")
 struct ConnectionPlacementTests {
-    @Test("with two I/O loops: the Raft loop takes the 1st, 6th and 11th; the I/O loops alternate in between")
-    func sequenceWithTwoLoops() {
-        var placement = Placement(ioLoops: 2)
-        let places = (1...11).map { _ in placement.open() }
-        #expect(places == [-1, 0, 1, 0, 1, -1, 0, 1, 0, 1, -1])
+    @Test("new connections alternate over equally loaded I/O loops and stay within one of each other", arguments: [1, 2, 3, 8])
+    func spreadsEvenly(ioLoops: Int) {
+        var carried = Array(repeating: 0, count: ioLoops)
+        var places: [Int] = []
+        for _ in 0..<(10 * ioLoops) {
+            let target = ClientIOLoops.leastLoaded(carried)
+            carried[target] += 1
+            places.append(target)
+        }
+        #expect(Array(places.prefix(ioLoops)) == Array(0..<ioLoops))
+        #expect(carried == Array(repeating: 10, count: ioLoops))
     }
 
-    @Test("many connections spread about one in 2N + 1 to the Raft loop, the rest evenly", arguments: [1, 2, 4, 8])
-    func shareUnderMany(ioLoops: Int) {
-        var placement = Placement(ioLoops: ioLoops)
-        for _ in 0..<(1000 * (2 * ioLoops + 1)) { _ = placement.open() }
-        #expect(abs(placement.onRaftLoop - 1000) <= 1)
-        #expect(placement.carried.max()! - placement.carried.min()! <= 1)
+    @Test("a closed connection's place is refilled on the loop it left")
+    func refillsWhereFreed() {
+        var carried = [3, 3, 3]
+        carried[1] -= 2
+        #expect(ClientIOLoops.leastLoaded(carried) == 1)
+        carried[1] += 1
+        #expect(ClientIOLoops.leastLoaded(carried) == 1)
+        carried[1] += 1
+        carried[2] -= 1
+        #expect(ClientIOLoops.leastLoaded(carried) == 2)
     }
 
-    @Test("a closed connection's place is taken by the next one: the Raft loop's when its own closed")
-    func refillAfterClose() {
-        var placement = Placement(ioLoops: 2)
-        for _ in 0..<5 { _ = placement.open() }
-        placement.onRaftLoop -= 1
-        #expect(placement.open() == -1)
-        placement.carried[1] -= 1
-        #expect(placement.open() == 1)
-    }
-
-    @Test("the Raft loop shares connections under the default only; --io-threads given relays every one")
+    @Test("the Raft loop keeps a connection under the default only; --io-threads given relays every one")
     func explicitThreadsRelayAll() throws {
         let defaulted = try ServerConfiguration.parse(arguments: ["--name", "n1"]) { _ in "" }
-        #expect(defaulted.raftLoopSharesConnections)
+        #expect(defaulted.raftLoopKeepsAConnection)
         for threads in ["0", "2"] {
             let given = try ServerConfiguration.parse(arguments: ["--name", "n1", "--io-threads", threads]) { _ in "" }
-            #expect(!given.raftLoopSharesConnections)
+            #expect(!given.raftLoopKeepsAConnection)
         }
     }
 }
