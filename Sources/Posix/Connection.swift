@@ -231,6 +231,19 @@ public final class Connection {
         updateInterest()
     }
 
+    /// Gives up the socket without closing it, for another loop to carry: deregisters it and drops the delegate, which
+    /// hears nothing more. Only a plaintext, connected connection with nothing queued can move (queued bytes and a TLS
+    /// session's state would stay behind); otherwise returns nil and changes nothing. Bytes the peer sends meanwhile
+    /// wait in the kernel for the new owner.
+    public func detach() -> Socket? {
+        precondition(loop.isOnLoopThread, "Connection.detach off the loop thread")
+        guard !isClosed, isConnected, security == nil, outboundBytes == 0, !closeWhenFlushed else { return nil }
+        isClosed = true
+        loop.deregister(socket.descriptor)
+        delegate = nil
+        return socket
+    }
+
     /// Closes now, dropping queued bytes; the delegate hears `reason`. Idempotent.
     public func close(_ reason: CloseReason = .local) {
         guard !isClosed else { return }

@@ -44,6 +44,8 @@ final class ClientSession: ClientLinkDelegate {
     /// The request being served; further requests wait in the parser.
     private(set) var current: RequestID?
     private var currentKeepsAlive = true
+    /// Whether the last request read (GET): the Raft loop's own connection then moves to an I/O loop.
+    private var lastRequestReads = false
     private var idleTimer: TimerID?
     private var lineBuffer: [UInt8] = []
     /// The large answer being streamed; while set, no other bytes reach the socket.
@@ -166,8 +168,15 @@ final class ClientSession: ClientLinkDelegate {
         do {
             guard let next = try parser.nextRequest() else {
                 if parser.isIdle {
-                    // Once the protocol is known to be HTTP/1.1, the I/O loop may answer the next reads itself.
-                    if prefaceProbe.isDecided, connection.handOverIdle() { disarmIdleTimer() } else { armIdleTimer() }
+                    // Once the protocol is known to be HTTP/1.1, the I/O loop may answer the next reads itself; a
+                    // connection the Raft loop carries moves to one once it reads (`RosterServer.moveToIOLoop`).
+                    if prefaceProbe.isDecided,
+                        connection.handOverIdle() || (lastRequestReads && server.moveToIOLoop(self, from: connection))
+                    {
+                        disarmIdleTimer()
+                    } else {
+                        armIdleTimer()
+                    }
                 } else if !isTimingPartialRequest {
                     armIdleTimer(partial: true)
                 }
@@ -180,6 +189,7 @@ final class ClientSession: ClientLinkDelegate {
         }
         disarmIdleTimer()
         currentKeepsAlive = request.keepAlive
+        lastRequestReads = request.method == "GET"
         server.handle(request, session: self)
     }
 

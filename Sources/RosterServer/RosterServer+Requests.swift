@@ -46,6 +46,20 @@ extension RosterServer {
     /// then competes with both I/O loops for the two cores).
     private var raftLoopTakesConnection: Bool { sessionOnRaftLoop == nil }
 
+    /// Moves the Raft loop's own connection to an I/O loop once its client reads: reads are what the I/O loops answer
+    /// without the Raft loop (from the published view), and more cheaply than the Raft loop does, which must not
+    /// spend on one client's reads the core the I/O loops need. Its place goes to the next new connection. Only an
+    /// idle plaintext HTTP/1.1 connection with nothing queued moves (`Connection.detach`); otherwise it stays, and
+    /// is tried again after its next read.
+    func moveToIOLoop(_ session: ClientSession, from link: any ClientLink) -> Bool {
+        guard let clientLoops, sessionOnRaftLoop == session.id, let connection = link as? Connection,
+            let socket = connection.detach()
+        else { return false }
+        sessionOnRaftLoop = nil
+        clientLoops.adopt(socket, peer: connection.peer, security: nil, delegate: session)
+        return true
+    }
+
     /// Answers a connection over `--max-connections` with a 503 (`too_many_connections`, `Retry-After`) and
     /// closes it, so the client learns why instead of seeing a bare reset.
     private func refuseOverLimit(_ socket: Socket, peer: SocketAddress) {
