@@ -55,8 +55,8 @@ final class ClientIOLoop {
         self.loop = loop
         for command in commands {
             switch command {
-            case .adopt(let id, let socket, let peer, let security):
-                adopt(id: id, socket: socket, peer: peer, security: security.security, on: loop)
+            case .adopt(let id, let socket, let peer, let security, let unread):
+                adopt(id: id, socket: socket, peer: peer, security: security.security, unread: unread, on: loop)
             case .write(let id, let bytes):
                 guard let endpoint = endpoints[id], let connection = endpoint.connection else { continue }
                 connection.write(bytes)
@@ -78,11 +78,17 @@ final class ClientIOLoop {
         }
     }
 
-    private func adopt(id: UInt64, socket: Socket, peer: SocketAddress, security: (any ConnectionSecurity)?, on loop: EventLoop) {
+    private func adopt(
+        id: UInt64, socket: Socket, peer: SocketAddress, security: (any ConnectionSecurity)?, unread: [UInt8], on loop: EventLoop
+    ) {
         let endpoint = RelayEndpoint(id: id, relay: self)
         endpoints[id] = endpoint
         do {
-            endpoint.connection = try Connection.adopt(socket, peer: peer, on: loop, security: security, delegate: endpoint)
+            let connection = try Connection.adopt(socket, peer: peer, on: loop, security: security, delegate: endpoint)
+            endpoint.connection = connection
+            if !unread.isEmpty, !connection.isClosed {
+                unread.withUnsafeBytes { endpoint.connection(connection, didRead: $0) }
+            }
         } catch {
             endpoints[id] = nil
             report(.closed(id: id, reason: .error(error)))

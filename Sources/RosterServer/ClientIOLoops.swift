@@ -81,13 +81,17 @@ final class ClientIOLoops {
 
     /// Hands an accepted socket to the I/O loop that carries the fewest connections (the first of them on a tie);
     /// `delegate` hears its events on this loop.
-    func adopt(_ socket: Socket, peer: SocketAddress, security: (any ConnectionSecurity)?, delegate: any ClientLinkDelegate) {
+    /// `unread`: bytes already read from the socket (a connection the Raft loop hands over), taken first.
+    func adopt(
+        _ socket: Socket, peer: SocketAddress, security: (any ConnectionSecurity)?, delegate: any ClientLinkDelegate,
+        unread: [UInt8] = []
+    ) {
         let id = nextID
         nextID += 1
         let target = Self.leastLoaded(carried)
         carried[target] += 1
         connections[id] = RelayedConnection(id: id, ioLoop: target, peer: peer, relay: self, delegate: delegate)
-        send(.adopt(id: id, socket: socket, peer: peer, security: SecurityTransfer(security)), to: target)
+        send(.adopt(id: id, socket: socket, peer: peer, security: SecurityTransfer(security), unread: unread), to: target)
     }
 
     /// Queues a command for an I/O loop; this turn's commands leave together.

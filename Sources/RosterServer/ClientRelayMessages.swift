@@ -4,8 +4,9 @@ import Posix
 
 /// What the Raft loop tells an I/O loop about the client connections that loop carries; see `ClientIOLoops`.
 enum RelayCommand: Sendable {
-    /// Take over an accepted socket: register it, start TLS if `security` has a layer, and report `connected`.
-    case adopt(id: UInt64, socket: Socket, peer: SocketAddress, security: SecurityTransfer)
+    /// Take over an accepted socket: register it, start TLS if `security` has a layer, and report `connected`; then
+    /// take `unread` as if read from it (the bytes the Raft loop read before it handed a connection over).
+    case adopt(id: UInt64, socket: Socket, peer: SocketAddress, security: SecurityTransfer, unread: [UInt8])
     /// Send these bytes (one answer, stream line or batch of HTTP/2 frames).
     case write(id: UInt64, bytes: [UInt8])
     /// Close once every byte written so far is sent.

@@ -70,7 +70,15 @@ final class ClientSession: ClientLinkDelegate {
         case .http:
             switch prefaceProbe.inspect(bytes) {
             case .undecided: return
-            case .http2(let early): return switchToHTTP2(early: early, bytes: bytes)
+            case .http2(let early):
+                // The Raft loop's own connection: etcd's clients keep one for every call, reads too, so it moves to an
+                // I/O loop with what was read so far, whose HTTP/2 layer answers reads there (`GRPCFront`).
+                if server.moveToIOLoop(self, from: connection, unread: early + Array(bytes)) {
+                    prefaceProbe = PrefaceProbe()
+                    disarmIdleTimer()
+                    return
+                }
+                return switchToHTTP2(early: early, bytes: bytes)
             case .http1(let early): if !early.isEmpty { early.withUnsafeBytes { parser.append($0) } }
             case .alreadyDecided: break
             }

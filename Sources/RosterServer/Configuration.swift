@@ -75,7 +75,7 @@ public struct ServerConfiguration: Hashable, Sendable {
     }
     /// `--io-threads` as given; nil: the default.
     public var explicitIOThreads: Int?
-    /// Whether the Raft loop carries one client connection itself beside the I/O loops (see
+    /// Whether the Raft loop carries one client connection itself beside the I/O loops, a writer's until it reads (see
     /// `RosterServer.raftLoopTakesConnection`): with the default number of I/O threads. `--io-threads N` puts every
     /// connection on the N I/O loops, as the tests of the relay and the chaos runs want.
     public var raftLoopKeepsAConnection: Bool { explicitIOThreads == nil }

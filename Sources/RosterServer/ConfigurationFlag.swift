@@ -121,7 +121,7 @@ enum ConfigurationFlag: String, CaseIterable, Sendable {
         case .requestTimeoutMilliseconds: "how long a client request may wait for commit"
         case .clientStallMilliseconds: "how long a client may stop reading a large answer it is being sent before it is cut"
         case .ioThreads:
-            "threads that carry client connections' socket I/O and TLS beside the Raft thread (given: every connection; default: all but one, which the Raft thread keeps); 0: one thread does everything"
+            "threads that carry client connections' socket I/O and TLS beside the Raft thread (given: every connection; default: all but one writer's, which the Raft thread keeps until it reads); 0: one thread does everything"
         case .dnsAddr: "address of the DNS interface, UDP and TCP (names <service>.<namespace>.roster.)"
         case .dnsTTLSeconds: "TTL of DNS records and of negative answers"
         case .dnsMaxStalenessMilliseconds: "DNS answers SERVFAIL after this long without a leader, or while local reads are fenced"

@@ -39,6 +39,8 @@ struct Metrics {
     /// Periodic snapshots, from capture to a durable file (encoding and writing, on the snapshot worker).
     var snapshotWrite = Histogram()
     var clientConnections = 0
+    /// Client connections the Raft loop carries itself while I/O threads run: 0 or 1 (`RosterServer.sessionOnRaftLoop`).
+    var clientConnectionsOnRaftLoop = 0
     /// Connections answered 503 `too_many_connections` because `--max-connections` were open.
     var connectionsRefused: UInt64 = 0
     var watchers = 0
@@ -57,6 +59,10 @@ struct Metrics {
         }
         text += "# HELP roster_client_connections Open client connections.\n# TYPE roster_client_connections gauge\n"
         text += "roster_client_connections \(clientConnections)\n"
+        text += "# HELP roster_client_connections_on_raft_loop Client connections the Raft loop carries itself beside the "
+            + "I/O threads: at most one, a client that writes, until it reads.\n"
+        text += "# TYPE roster_client_connections_on_raft_loop gauge\n"
+        text += "roster_client_connections_on_raft_loop \(clientConnectionsOnRaftLoop)\n"
         text += "# HELP roster_client_connections_refused_total Connections refused over --max-connections.\n"
         text += "# TYPE roster_client_connections_refused_total counter\n"
         text += "roster_client_connections_refused_total \(connectionsRefused)\n"

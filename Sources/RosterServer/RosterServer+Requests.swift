@@ -35,28 +35,31 @@ extension RosterServer {
         }
     }
 
-    /// Whether the Raft loop carries the next connection itself although I/O loops run: when it carries none. A lone
-    /// client's connection is then served where its writes are handled, without the two hand-offs between threads a
-    /// relayed request pays (one waking the Raft loop, one waking the I/O loop with the answer), while under many
-    /// connections all but one still go to the I/O loops, whose cores the Raft loop's own work leaves free. Measured
-    /// on one member with two I/O threads, 2 cores, one HTTP client registering (2026-12-06, fresh members
-    /// alternating, 4 s): every connection relayed, 4,324/s and 0.227 ms at the median; every connection on the Raft
-    /// loop (`--io-threads 0`), 6,438/s and 0.148 ms. Not a larger share: with one connection in five on the Raft loop,
-    /// 16 clients' reads lost about a tenth (`scripts/bench --single-member --baseline-bin`, 18:28 UTC; the Raft loop
-    /// then competes with both I/O loops for the two cores).
+    /// Whether the Raft loop carries the next connection itself although I/O loops run: when it carries none. A
+    /// client that writes is then served where its writes are handled, without the two hand-offs between threads a
+    /// relayed request pays (one waking the Raft loop, one waking the I/O loop with the answer); once it reads, its
+    /// connection moves to an I/O loop (`moveToIOLoop`). Measured on one member with two I/O threads, 2 cores, one HTTP
+    /// client registering (2026-12-06, fresh members alternating, 4 s): every connection relayed 3,443–3,678/s and
+    /// 0.27 ms at the median, this way 5,599–5,605/s and 0.17 ms (`scripts/bench --single-member --baseline-bin`, 18:42
+    /// UTC: 5,508–5,932 against 4,890–5,180/s; 16 and 64 clients and reads within the rounds' scatter). Why only one
+    /// connection, and why it moves once it reads: with a share of them on the Raft loop (the first, then one in five)
+    /// or one reader kept there, 16 clients' reads lost about a tenth (the same benchmark, 18:28 and 18:35 UTC): the
+    /// Raft loop answers a read at more cost than an I/O loop, and competes with both I/O loops for the two cores.
     private var raftLoopTakesConnection: Bool { sessionOnRaftLoop == nil }
 
-    /// Moves the Raft loop's own connection to an I/O loop once its client reads: reads are what the I/O loops answer
+    /// Moves the Raft loop's own connection to an I/O loop once its client reads, or at once when it speaks HTTP/2
+    /// (etcd's gRPC clients send every call, reads too, on one connection): reads are what the I/O loops answer
     /// without the Raft loop (from the published view), and more cheaply than the Raft loop does, which must not
     /// spend on one client's reads the core the I/O loops need. Its place goes to the next new connection. Only an
     /// idle plaintext HTTP/1.1 connection with nothing queued moves (`Connection.detach`); otherwise it stays, and
     /// is tried again after its next read.
-    func moveToIOLoop(_ session: ClientSession, from link: any ClientLink) -> Bool {
+    /// `unread`: what the session read and has not served (an HTTP/2 preface and what followed), for the I/O loop.
+    func moveToIOLoop(_ session: ClientSession, from link: any ClientLink, unread: [UInt8] = []) -> Bool {
         guard let clientLoops, sessionOnRaftLoop == session.id, let connection = link as? Connection,
             let socket = connection.detach()
         else { return false }
         sessionOnRaftLoop = nil
-        clientLoops.adopt(socket, peer: connection.peer, security: nil, delegate: session)
+        clientLoops.adopt(socket, peer: connection.peer, security: nil, delegate: session, unread: unread)
         return true
     }
 

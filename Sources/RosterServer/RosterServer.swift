@@ -52,7 +52,9 @@ public final class RosterServer {
     var instanceCache = InstanceJSONCache()
     var sessions: [UInt64: ClientSession] = [:]
     /// The session whose connection the Raft loop carries although I/O loops run (`raftLoopTakesConnection`).
-    var sessionOnRaftLoop: UInt64?
+    var sessionOnRaftLoop: UInt64? {
+        didSet { metrics.clientConnectionsOnRaftLoop = sessionOnRaftLoop == nil ? 0 : 1 }
+    }
     /// Client addresses the peers announced in their hellos, for member listings on every member.
     var peerClientAddresses: [NodeID: String] = [:]
     /// The member directory with every client address this node knows: its own, the ones the directory

@@ -1,62 +1,93 @@
-// Goal: under the default number of I/O threads, the Raft loop carries one client connection itself (a lone
-// client's writes then skip the hand-offs between threads) and the I/O loops every other one: a lone connection's
-// serializable reads are answered by the Raft loop, a second connection's by an I/O loop, and once the first closes
-// the next new connection is the Raft loop's again. Every answer is the same either way (the relay's own tests).
+// Goal: under the default number of I/O threads, the Raft loop carries one client connection itself, a client's that
+// writes (its writes then skip the hand-offs between threads), and hands it to an I/O loop once that client reads,
+// so reads stay on the I/O loops; every other connection is an I/O loop's, and the place goes to the next new
+// connection once free. Answers are the same either way (the relay's own tests), and a moved connection keeps
+// working. An h2c connection (etcd's clients send every call, reads too, on one) moves at once, with what it sent.
 // Method: one real `roster` process with the default settings, on a machine with at least two cores (the default
-// then runs I/O threads); keep-alive connections that make one request at a time; which loop answered a read is
-// told by `roster_local_reads_total` (reads an I/O loop answered from its view), read on a connection of its own.
+// then runs I/O threads); keep-alive connections that make one request at a time; which loop carries a connection is
+// read from `roster_client_connections_on_raft_loop`, and which answered a read from `roster_local_reads_total`
+// (reads an I/O loop answered from its view), both on a connection of their own.
+import EtcdAPI
 import Foundation
 import RosterTestSupport
 import Testing
 
 @Suite("The Raft loop's own client connection", .serialized)
 struct RaftLoopConnectionIntegrationTests {
-    static let reads = 5
-    static let read = "/v1/services/web?consistency=serializable"
-
     static func metric(_ name: String, on client: KeepAliveClient) -> Int {
         let text = client.request("GET", "/metrics")?.text ?? ""
         let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
         return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
     }
 
-    /// How many of `reads` serializable reads on `client` an I/O loop answered (after the connection's first request
-    /// and a read that makes sure a view of the current state is published, both of which the Raft loop answers).
-    static func readsAnsweredOnIOLoops(_ client: KeepAliveClient, metrics: KeepAliveClient) throws -> Int {
-        _ = try #require(client.request("GET", "/healthz"))
-        _ = try #require(client.request("GET", read))
-        let before = metric("roster_local_reads_total", on: metrics)
-        for _ in 0..<reads { #expect(client.request("GET", read)?.status == 200) }
-        return metric("roster_local_reads_total", on: metrics) - before
+    static func register(_ id: String, on client: KeepAliveClient) -> Int? {
+        client.request("PUT", "/v1/services/web/instances/\(id)", body: #"{"endpoints":["http://\#(id):1"]}"#)?.status
     }
 
-    @Test("one connection at a time is the Raft loop's, the others an I/O loop's; once it closes the next takes its place",
-          .enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2, "the default runs no I/O threads on one core"))
-    func raftLoopKeepsOneConnection() throws {
+    /// A single member with the default settings, and a reader's connection on an I/O loop once every connection of the
+    /// setup is gone (if the Raft loop took it, its first read moved it).
+    static func startWithReader() throws -> (cluster: ProcessCluster, port: UInt16, metrics: KeepAliveClient) {
         let cluster = try ProcessCluster(size: 1)
         try cluster.startAll()
         _ = try cluster.waitForLeader()
         let port = cluster.nodes[0].clientPort
-        let put = cluster.request("PUT", "/v1/services/web/instances/a", on: 0, body: #"{"endpoints":["http://a:1"]}"#)
-        #expect(put?.status == 200)
-        // Once the node counts this connection alone, every connection of the setup is closed there: the Raft loop's
-        // place is this connection's or free.
-        var first = KeepAliveClient(port: port)
-        try #require(first != nil)
-        try cluster.waitFor("the setup's connections closed") { Self.metric("roster_client_connections", on: first!) == 1 }
-        var second = KeepAliveClient(port: port)
-        try #require(second != nil)
-        let answered = [
-            try Self.readsAnsweredOnIOLoops(first!, metrics: first!), try Self.readsAnsweredOnIOLoops(second!, metrics: first!),
-        ]
-        #expect(answered.sorted() == [0, Self.reads], "exactly one of two connections is the Raft loop's: \(answered)")
+        let metrics = try #require(KeepAliveClient(port: port))
+        try cluster.waitFor("the setup's connections closed, the reader on an I/O loop") {
+            Self.metric("roster_client_connections", on: metrics) == 1
+                && Self.metric("roster_client_connections_on_raft_loop", on: metrics) == 0
+        }
+        return (cluster, port, metrics)
+    }
 
-        // Close the Raft loop's connection; the next new one takes its place, the relayed one stays relayed.
-        if answered[0] == 0 { first = nil } else { second = nil }
-        let relayed = try #require(first ?? second)
-        try cluster.waitFor("the Raft loop's connection closed") { Self.metric("roster_client_connections", on: relayed) == 1 }
-        let next = try #require(KeepAliveClient(port: port))
-        #expect(try Self.readsAnsweredOnIOLoops(next, metrics: relayed) == 0, "the next connection is the Raft loop's")
-        #expect(try Self.readsAnsweredOnIOLoops(relayed, metrics: relayed) == Self.reads, "the relayed one is still relayed")
+    @Test("a writer's connection is the Raft loop's until it reads; others are relayed; the place goes to the next writer",
+          .enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2, "the default runs no I/O threads on one core"))
+    func writerKeepsRaftLoopUntilItReads() throws {
+        let (cluster, port, metrics) = try Self.startWithReader()
+
+        let writer = try #require(KeepAliveClient(port: port))
+        for id in ["a", "b", "c"] { #expect(Self.register(id, on: writer) == 200) }
+        #expect(Self.metric("roster_client_connections_on_raft_loop", on: metrics) == 1, "the writer's is the Raft loop's")
+        let other = try #require(KeepAliveClient(port: port))
+        #expect(Self.register("d", on: other) == 200)
+        #expect(Self.metric("roster_client_connections_on_raft_loop", on: metrics) == 1, "a second connection is relayed")
+
+        // The writer reads: its connection moves, keeps answering, and its reads are then the I/O loop's.
+        #expect(writer.request("GET", "/v1/services/web?consistency=serializable")?.status == 200)
+        try cluster.waitFor("the writer's connection moved to an I/O loop") {
+            Self.metric("roster_client_connections_on_raft_loop", on: metrics) == 0
+        }
+        #expect(Self.register("e", on: writer) == 200)
+        _ = writer.request("GET", "/v1/services/web?consistency=serializable")  // publishes a view of the new state
+        let before = Self.metric("roster_local_reads_total", on: metrics)
+        for _ in 0..<5 { #expect(writer.request("GET", "/v1/services/web?consistency=serializable")?.status == 200) }
+        #expect(Self.metric("roster_local_reads_total", on: metrics) - before == 5, "the moved connection's reads")
+        #expect(Self.metric("roster_client_connections", on: metrics) == 3)
+
+        // The place is free: the next new connection takes it, and gives it back when it closes.
+        var next = KeepAliveClient(port: port)
+        #expect(next.map { Self.register("f", on: $0) } == 200)
+        #expect(Self.metric("roster_client_connections_on_raft_loop", on: metrics) == 1, "the next connection took the place")
+        next = nil
+        try cluster.waitFor("the place freed by a close") {
+            Self.metric("roster_client_connections_on_raft_loop", on: metrics) == 0
+        }
+    }
+
+    @Test("an h2c connection the Raft loop took moves at once to an I/O loop, with what it sent, and is answered there",
+          .enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2, "the default runs no I/O threads on one core"))
+    func http2MovesAtOnce() throws {
+        let (cluster, port, metrics) = try Self.startWithReader()
+        let client = try #require(H2TestClient(port: port))
+        try client.handshake()
+        var request = EtcdAPI.RangeRequest()
+        request.key = Array("/registry".utf8)
+        client.call(1, "/etcdserverpb.KV/Range", body: H2TestClient.grpcMessage(request.encoded()))
+        guard case .status(let code, _, _) = client.outcome(of: 1) else {
+            Issue.record("the Range call ended without trailers\n\(cluster.logsTail())")
+            return
+        }
+        #expect(code == 0)
+        #expect(Self.metric("roster_client_connections", on: metrics) == 2)
+        #expect(Self.metric("roster_client_connections_on_raft_loop", on: metrics) == 0, "the h2c connection moved")
     }
 }
