@@ -9,8 +9,9 @@ import Registry
 /// TLS records move to N I/O threads; the sessions' logic (parsing, routing, handlers, encoding, watches)
 /// stays on the Raft loop, where it was, so the request handling code and its guarantees do not change.
 ///
-/// How: the Raft loop still accepts (one call per connection) and hands each socket, round-robin, to an I/O
-/// loop, keeping a `RelayedConnection` as the session's `ClientLink`. Each direction is one FIFO of values
+/// How: the Raft loop still accepts (one call per connection) and hands each socket to the I/O loop carrying the
+/// fewest (under the default it keeps one writer's itself, `RosterServer.raftLoopTakesConnection`), keeping a
+/// `RelayedConnection` as the session's `ClientLink`. Each direction is one FIFO of values
 /// per I/O loop: `RelayCommand`s (adopt, write, close) out, `RelayEvent`s (connected, read, sent, back
 /// pressure, closed) back, each batched per loop turn into one cross-thread job, so events of one connection
 /// stay in order and requests that arrive together still share one Ready and one fsync.
