@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "Registry", dependencies: ["Codec", "Containers"], swiftSettings: strict),
         .target(name: "Wire", dependencies: ["Codec", "Raft"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["Codec", "Raft", "Wire"], swiftSettings: strict),
-        .target(name: "PosixStorage", dependencies: ["Storage"], swiftSettings: strict),
+        .target(name: "PosixStorage", dependencies: ["Storage", "CLinuxShim"], swiftSettings: strict),
         .executableTarget(name: "storage-bench", dependencies: ["Storage", "PosixStorage", "Raft", "Posix"], swiftSettings: strict),
         .target(
             name: "Simulation", dependencies: ["Raft", "Registry", "RosterNode", "Wire", "Storage", "Codec"], swiftSettings: strict),

@@ -1,6 +1,7 @@
 import Storage
 
 #if canImport(Glibc)
+    import CLinuxShim
     import Glibc
 
     /// `FileSystem` on real files through POSIX calls.
@@ -101,6 +102,51 @@ import Storage
             // (`syncDirectory`). EINTR is not expected on Linux; if it happens the outcome is unknown, so it is an
             // error like any other rather than a retry.
             guard fdatasync(Int32(file.rawValue)) == 0 else { throw Self.error("fdatasync", file.path, errno) }
+        }
+
+        /// Nil where the file system refuses direct I/O (EINVAL: tmpfs before Linux 6.6, some FUSE and network file
+        /// systems) or its blocks are larger than `durableWriteBlockBytes`, so writes could not be aligned to them.
+        public func openForDurableWrites(_ path: String) throws(StorageError) -> OpenFile? {
+            var descriptor: Int32
+            repeat {
+                descriptor = roster_open_direct_synced(path)
+            } while descriptor < 0 && errno == EINTR
+            if descriptor < 0 {
+                let code = errno
+                if code == EINVAL { return nil }
+                throw Self.error("open (direct, synced)", path, code)
+            }
+            var info = stat()
+            guard fstat(descriptor, &info) == 0, Int(info.st_blksize) <= durableWriteBlockBytes,
+                durableWriteBlockBytes % Int(info.st_blksize) == 0
+            else {
+                _ = Glibc.close(descriptor)
+                return nil
+            }
+            return OpenFile(rawValue: Int(descriptor), path: path)
+        }
+
+        /// Direct I/O needs the memory aligned too, which an array's storage is not: the bytes go through an aligned
+        /// copy. As with `sync`, an error is never retried.
+        public func writeDurably(_ bytes: [UInt8], to file: OpenFile, at offset: Int) throws(StorageError) {
+            precondition(offset % durableWriteBlockBytes == 0 && bytes.count % durableWriteBlockBytes == 0,
+                         "writeDurably needs whole blocks at a block offset")
+            guard !bytes.isEmpty else { return }
+            let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: durableWriteBlockBytes)
+            defer { aligned.deallocate() }
+            aligned.copyBytes(from: bytes)
+            var written = 0
+            while written < bytes.count {
+                let result = pwrite(Int32(file.rawValue), aligned.baseAddress! + written, bytes.count - written, off_t(offset + written))
+                if result >= 0 {
+                    written += result
+                    continue
+                }
+                let code = errno
+                if code == EINTR { continue }
+                if code == ENOSPC || code == EDQUOT { throw .diskFull(path: file.path, offset: offset + written) }
+                throw .io(operation: "write (direct, synced)", path: file.path, errno: code)
+            }
         }
 
         public func truncate(_ file: OpenFile, to size: Int) throws(StorageError) {

@@ -218,6 +218,7 @@ private struct Recovery {
         var hardState = HardState()
         var replayed: [ReplayedSegment] = []
         var unsealed: (path: String, offset: Int)?
+        var lastTailBlock: [UInt8] = []
         for (position, sequence) in sequences.enumerated() {
             let segmentPath = path(DataDirectory.segmentName(sequence: sequence))
             let isLast = position == sequences.count - 1
@@ -225,6 +226,9 @@ private struct Recovery {
             let scan = try SegmentScan(
                 bytes: bytes, path: segmentPath, isLast: isLast, maxRecordBytes: options.maxRecordBytes,
                 limits: options.decodingLimits)
+            if isLast {
+                lastTailBlock = Array(bytes[DurableLog.blockAligned(scan.validLength, roundingUp: false)..<scan.validLength])
+            }
             let header = try replaySegment(
                 scan, sequence: sequence, path: segmentPath, isFirst: position == 0, isLast: isLast,
                 unsealed: unsealed, into: &window, hardState: &hardState)
@@ -263,6 +267,8 @@ private struct Recovery {
             hardState: hardState, durableHardState: hardState, durableLastIndexValue: window.lastIndex,
             snapshotPaths: snapshotPaths, failure: nil)
         log.reservedEnd = log.preallocate(file)
+        log.tailBlock = lastTailBlock
+        log.directFile = try log.openDirect(last.segment.path, reserved: log.reservedEnd)
         return (log, PersistentState(hardState: hardState, snapshot: snapshot, entries: window.items))
     }
 

@@ -52,6 +52,11 @@ public struct DurableLog: Sendable {
     /// Where the zeros `fillAhead` wrote into the active segment end (0: none written yet). Records written before
     /// it go over blocks already written, so their fsync commits no extent conversion (see `fillAhead`).
     var filledEnd = 0
+    /// The active segment opened a second time for `FileSystem.writeDurably` (nil: records are written, then synced).
+    var directFile: OpenFile?
+    /// The active segment's bytes from the start of the block that holds its end up to the end (`activeSize`): a
+    /// direct write covers whole blocks, so it writes these again in front of the new records.
+    var tailBlock: [UInt8] = []
     /// Bytes of the active segment taken by its header and hard-state copy.
     var activeHeaderSize: Int
     var pending: [PendingRecord] = []
@@ -187,7 +192,7 @@ public struct DurableLog: Sendable {
             let sealBytes = RecordFrame.headerBytes + 10  // room left for the seal record
             if segmentHasRecords && activeSize + chunk.count + record.bytes.count + sealBytes > options.segmentBytes {
                 try fileSystem.write(chunk, to: activeFile, at: activeSize)
-                activeSize += chunk.count
+                noteWritten(chunk)
                 chunk = []
                 try rollOver(firstIndex: lastIndexBefore.next, hardState: hardStateBefore)
             }
@@ -195,10 +200,73 @@ public struct DurableLog: Sendable {
             lastIndexBefore = record.lastIndexAfter
             hardStateBefore = record.hardStateAfter
         }
+        if try writeDurably(chunk) { return }
         try fileSystem.write(chunk, to: activeFile, at: activeSize)
-        activeSize += chunk.count
+        noteWritten(chunk)
         try fillAhead()
         try fileSystem.sync(activeFile)
+    }
+
+    /// Moves the end of the active segment past `chunk`, just written there, keeping `tailBlock` in step.
+    private mutating func noteWritten(_ chunk: [UInt8]) {
+        let newSize = activeSize + chunk.count
+        let blockStart = Self.blockAligned(newSize, roundingUp: false)
+        if blockStart >= activeSize {
+            tailBlock = Array(chunk[(blockStart - activeSize)...])
+        } else {
+            tailBlock.append(contentsOf: chunk)
+        }
+        activeSize = newSize
+    }
+
+    /// Writes `chunk` at the end of the active segment and makes it durable in one direct write (`directFile`), with
+    /// the tail of the last block in front (the same bytes again) and zeros up to the next block boundary behind,
+    /// which is what that space held anyway (zeros after the last record read as reserved space). Returns false,
+    /// having written nothing, where the segment takes no direct writes or the blocks would pass the reservation; the
+    /// caller then writes and syncs.
+    ///
+    /// Why: a write and an `fdatasync` take the page cache's way, dirtying pages and writing them back before the
+    /// flush; a direct synced write hands the blocks to the device and flushes. On this project's 2-core VM
+    /// (2026-12-06): python3, 300-byte records into a zero-filled file, 79–82 µs at the median against 92–105 µs, and
+    /// about a third less kernel CPU; one member, one client registering, 5,962–6,101 against 4,932–5,577/s.
+    private mutating func writeDurably(_ chunk: [UInt8]) throws(StorageError) -> Bool {
+        guard let directFile else { return false }
+        let start = activeSize - tailBlock.count
+        let end = activeSize + chunk.count
+        let paddedEnd = Self.blockAligned(end, roundingUp: true)
+        guard paddedEnd <= Self.blockAligned(reservedEnd, roundingUp: false) else { return false }
+        try fillAheadDurably(past: paddedEnd)
+        var blocks = tailBlock
+        blocks.reserveCapacity(paddedEnd - start)
+        blocks.append(contentsOf: chunk)
+        blocks.append(contentsOf: repeatElement(0, count: paddedEnd - end))
+        try fileSystem.writeDurably(blocks, to: directFile, at: start)
+        noteWritten(chunk)
+        return true
+    }
+
+    /// `fillAhead` for direct writes: the zeros go the same way, before the records that will overwrite them, so
+    /// that the records' write converts no extent (each fill is one more synced write, once per half a step).
+    private mutating func fillAheadDurably(past paddedEnd: Int) throws(StorageError) {
+        guard let directFile else { return }
+        let step = options.fillAheadBytes
+        guard step > 0, filledEnd - paddedEnd < step / 2 else { return }
+        let start = max(filledEnd, Self.blockAligned(activeSize, roundingUp: true))
+        let end = min(Self.blockAligned(paddedEnd + step, roundingUp: false), Self.blockAligned(reservedEnd, roundingUp: false))
+        guard end > start else { return }
+        try fileSystem.writeDurably([UInt8](repeating: 0, count: end - start), to: directFile, at: start)
+        filledEnd = end
+    }
+
+    static func blockAligned(_ offset: Int, roundingUp: Bool) -> Int {
+        let block = durableWriteBlockBytes
+        return (roundingUp ? offset + block - 1 : offset) / block * block
+    }
+
+    /// Opens `path`, the active segment, for direct writes when the options allow them and space was reserved.
+    func openDirect(_ path: String, reserved: Int) throws(StorageError) -> OpenFile? {
+        guard options.directWrites, reserved > 0 else { return nil }
+        return try fileSystem.openForDurableWrites(path)
     }
 
     /// Writes zeros ahead of the records, `StorageOptions.fillAheadBytes` at a time, once fewer than half that are
@@ -228,6 +296,8 @@ public struct DurableLog: Sendable {
     ///    the seal, which recovery skips.
     private mutating func rollOver(firstIndex: LogIndex, hardState: HardState) throws(StorageError) {
         try fileSystem.sync(activeFile)
+        if let directFile { fileSystem.close(directFile) }
+        directFile = nil
         let previous = activeFile
         let sequence = (segments.last?.sequence ?? 0) + 1
         let path = directory.appendingPathComponent(DataDirectory.segmentName(sequence: sequence))
@@ -249,6 +319,8 @@ public struct DurableLog: Sendable {
         activeHeaderSize = preamble.count
         reservedEnd = reservedSize
         filledEnd = 0
+        tailBlock = Array(preamble[Self.blockAligned(preamble.count, roundingUp: false)...])
+        directFile = try openDirect(path, reserved: reservedSize)
     }
 
     /// Reserves the segment's full size (`segmentBytes`), so its records are written into reserved space and each
@@ -389,6 +461,7 @@ public struct DurableLog: Sendable {
 
     /// Releases the directory lock and the open segment. Unsynced records are dropped, as in a crash.
     public mutating func close() {
+        if let directFile { fileSystem.close(directFile) }
         fileSystem.close(activeFile)
         fileSystem.close(lock)
         failure = failure ?? .closed(path: directory)

@@ -30,6 +30,14 @@ public protocol FileSystem: Sendable {
     func preallocate(_ file: OpenFile, size: Int) throws(StorageError)
     /// Flushes the file's data, and the metadata needed to read it back (its size), to stable storage.
     func sync(_ file: OpenFile) throws(StorageError)
+    /// Opens the file at `path` a second time, for `writeDurably`; nil when this file system takes no such writes, and
+    /// the caller then writes and syncs. Close the handle with `close`.
+    func openForDurableWrites(_ path: String) throws(StorageError) -> OpenFile?
+    /// Writes `bytes` at `offset` through a handle from `openForDurableWrites` and returns once they are durable, as
+    /// `write` then `sync` would, but in one request to the device: on Linux a direct write (`O_DIRECT | O_DSYNC`),
+    /// which skips the page cache and its writeback. `offset` and `bytes.count` are multiples of
+    /// `durableWriteBlockBytes`; the bytes must lie inside space `preallocate` reserved.
+    func writeDurably(_ bytes: [UInt8], to file: OpenFile, at offset: Int) throws(StorageError)
     /// Cuts the file to `size` bytes.
     func truncate(_ file: OpenFile, to size: Int) throws(StorageError)
     /// Releases the handle; unsynced data stays subject to rule 1.
@@ -46,6 +54,10 @@ public protocol FileSystem: Sendable {
     /// throws `.locked` at once when someone else holds it.
     func lockDirectory(_ path: String) throws(StorageError) -> OpenFile
 }
+
+/// The unit of `FileSystem.writeDurably`: direct I/O writes whole blocks of the device, at block offsets, and 4 KiB
+/// is a multiple of every logical block size in use (512 and 4,096 bytes).
+public let durableWriteBlockBytes = 4096
 
 /// An open file, meaningful only to the `FileSystem` that returned it (not named `FileHandle`, so
 /// that it cannot clash with Foundation's type in a module that imports both).

@@ -180,6 +180,37 @@ public final class SimulatedFileSystem: FileSystem {
         }
     }
 
+    /// A second handle on the same file: every simulated file takes durable writes.
+    public func openForDurableWrites(_ path: String) throws(StorageError) -> OpenFile? {
+        try state.withLock { (state: inout State) throws(StorageError) in
+            state.makeHandle(inode: try state.inode(at: path), path: path)
+        }
+    }
+
+    /// A `write` and a `sync` in one step, from the first byte that differs from the file's: an injected write fault
+    /// leaves the bytes unsynced as `write` does (a crash then keeps the durable bytes or a prefix of the new ones), an
+    /// injected sync fault fails it after the write.
+    public func writeDurably(_ bytes: [UInt8], to file: OpenFile, at offset: Int) throws(StorageError) {
+        precondition(offset % durableWriteBlockBytes == 0 && bytes.count % durableWriteBlockBytes == 0,
+                     "writeDurably needs whole blocks at a block offset")
+        try state.withLock { (state: inout State) throws(StorageError) in
+            try state.countOperation("write (direct, synced)", file.path)
+            let inode = try state.inode(of: file)
+            // Bytes equal to what the file holds are left alone: a real device writes them again, but a torn write
+            // keeps either the old or the new content of each sector, and those are the same.
+            let content = state.inodes[inode]!.content
+            var same = 0
+            while same < bytes.count, offset + same < content.count, content[offset + same] == bytes[same] { same += 1 }
+            if same < bytes.count { try state.write(Array(bytes[same...]), to: inode, at: offset + same, path: file.path) }
+            if let fault = state.syncFault {
+                state.syncFault = nil
+                throw fault.error(operation: "write (direct, synced)", path: file.path, offset: offset)
+            }
+            state.inodes[inode]!.markDurable()
+            state.fileSyncs += 1
+        }
+    }
+
     public func truncate(_ file: OpenFile, to size: Int) throws(StorageError) {
         try state.withLock { (state: inout State) throws(StorageError) in
             try state.countOperation("ftruncate", file.path)

@@ -20,6 +20,9 @@ public struct StorageOptions: Hashable, Sendable {
     /// small synced write goes over blocks already written and its fsync commits no metadata (`DurableLog`'s
     /// `fillAhead`); 0 writes none.
     public var fillAheadBytes: Int
+    /// Whether the log writes its records with direct synced writes (`FileSystem.writeDurably`) where the file
+    /// system takes them, instead of a write and an fsync; false keeps the second way.
+    public var directWrites: Bool
 
     public init(
         segmentBytes: Int = 64 << 20,
@@ -27,7 +30,8 @@ public struct StorageOptions: Hashable, Sendable {
         maxRecordBytes: Int = 8 << 20,
         maxSnapshotBytes: Int = 1 << 30,
         decodingLimits: RaftDecodingLimits = .standard,
-        fillAheadBytes: Int = 1 << 20
+        fillAheadBytes: Int = 1 << 20,
+        directWrites: Bool = true
     ) {
         precondition(segmentBytes >= 256, "segmentBytes \(segmentBytes) is too small for a segment header")
         precondition(maxRecordBytes > 64, "maxRecordBytes \(maxRecordBytes) is too small for any record")
@@ -37,6 +41,7 @@ public struct StorageOptions: Hashable, Sendable {
         self.maxSnapshotBytes = maxSnapshotBytes
         self.decodingLimits = decodingLimits
         self.fillAheadBytes = fillAheadBytes
+        self.directWrites = directWrites
     }
 }
 

@@ -29,6 +29,11 @@ final class CountingFileSystem: FileSystem {
         try base.sync(file)
         syncs.add(1, ordering: .relaxed)
     }
+    func openForDurableWrites(_ path: String) throws(StorageError) -> OpenFile? { try base.openForDurableWrites(path) }
+    func writeDurably(_ bytes: [UInt8], to file: OpenFile, at offset: Int) throws(StorageError) {
+        try base.writeDurably(bytes, to: file, at: offset)
+        syncs.add(1, ordering: .relaxed)
+    }
     func truncate(_ file: OpenFile, to size: Int) throws(StorageError) { try base.truncate(file, to: size) }
     func close(_ file: OpenFile) { base.close(file) }
     func readFile(_ path: String, limit: Int) throws(StorageError) -> [UInt8] { try base.readFile(path, limit: limit) }

@@ -104,7 +104,7 @@ struct SimulatorTests {
         arguments: [
             (PlantedFault.skipLogCheck, UInt64(4), "leader completeness"),
             // A node that forgot its vote after a crash votes again: two leaders of one term.
-            (PlantedFault.voteBeforePersisting, UInt64(611), "election safety"),
+            (PlantedFault.voteBeforePersisting, UInt64(839), "election safety"),
             (PlantedFault.commitPreviousTerm, UInt64(304), "leader completeness"),
             (PlantedFault.noReadFence, UInt64(2), "monotonicity"),
             (PlantedFault.expireLeasesOnFollowers, UInt64(1), "lease grace"),
@@ -128,7 +128,7 @@ struct SimulatorTests {
             (PlantedFault.barrierAnyView, UInt64(130), "linearizable read"),
             // A leader named a registration's lease after the next index while a client's grant naming that ID was in
             // flight: the client's grant took it, the registration's grant was refused, and its client told so.
-            (PlantedFault.leasesNamedUnchecked, UInt64(376), "registration with lease"),
+            (PlantedFault.leasesNamedUnchecked, UInt64(156), "registration with lease"),
             // A follower acknowledged entries its background write had not yet made durable, crashed, lost them, and a
             // leader elected without them lacked an entry the acknowledgement had let commit.
             (PlantedFault.acknowledgeBeforeDurable, UInt64(37), "leader completeness"),

@@ -39,10 +39,11 @@ struct DurableLogTests {
         #expect(reopened.lastIndex == LogIndex(40))
     }
 
-    @Test("one sync covers every append since the last one with a single fsync")
-    func groupCommit() throws {
+    @Test("one sync covers every append since the last one with a single fsync (or direct write)", arguments: [true, false])
+    func groupCommit(directWrites: Bool) throws {
         let fileSystem = SimulatedFileSystem()
-        var (log, _) = try openLog(fileSystem, options: StorageOptions())
+        // No zeros written ahead: a direct write's fill is a durable write of its own (`DirectWriteTests`).
+        var (log, _) = try openLog(fileSystem, options: StorageOptions(fillAheadBytes: 0, directWrites: directWrites))
         let before = fileSystem.fileSyncCount
         for batch in 0..<16 {
             let first = UInt64(batch * 16 + 1)

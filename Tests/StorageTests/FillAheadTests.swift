@@ -10,7 +10,8 @@ import Testing
 
 @Suite("DurableLog fill ahead")
 struct FillAheadTests {
-    static let options = StorageOptions(segmentBytes: 64 << 10, maxRecordBytes: 4096, fillAheadBytes: 4096)
+    /// The page cache's way (a write, then an fsync); `DirectWriteTests` covers the fills of direct writes.
+    static let options = StorageOptions(segmentBytes: 64 << 10, maxRecordBytes: 4096, fillAheadBytes: 4096, directWrites: false)
 
     @Test("a sync writes zeros a step ahead of its records, durable with them")
     func zerosFollowTheRecords() throws {

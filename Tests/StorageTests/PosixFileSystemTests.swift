@@ -56,6 +56,37 @@ struct PosixFileSystemTests {
         }
     }
 
+    @Test("direct synced writes on a real file: every entry reads back after reopening, also past a segment's end")
+    func directWrites() throws {
+        try Self.withTemporaryDirectory { base in
+            let directory = base + "/data"
+            let fileSystem = PosixFileSystem()
+            let options = StorageOptions(segmentBytes: 64 << 10, maxRecordBytes: 8192, fillAheadBytes: 16 << 10)
+            var (log, _) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: fileSystem, options: options)
+            // ext4 and xfs take them; a file system that refuses O_DIRECT leaves the log on writes and fsyncs.
+            let supported = log.directFile != nil
+            var written: [Entry] = []
+            for index in UInt64(1)...400 {
+                let batch = [entry(index, size: 100 + Int(index % 7) * 150)]
+                try log.append(entries: batch)
+                try log.sync()
+                written += batch
+            }
+            #expect(log.segmentPaths.count > 1)
+            log.close()
+            var (reopened, state) = try DurableLog.open(
+                directory: directory, identity: testIdentity, fileSystem: fileSystem, options: options)
+            #expect(state.entries == written)
+            #expect(reopened.recoveryReport.truncatedTail == nil)
+            #expect((reopened.directFile != nil) == supported)
+            try reopened.append(entries: entries(401...405))
+            try reopened.sync()
+            reopened.close()
+            let (_, again) = try DurableLog.open(directory: directory, identity: testIdentity, fileSystem: fileSystem, options: options)
+            #expect(again.entries == written + entries(401...405))
+        }
+    }
+
     @Test("the directory lock excludes a second open in this process and in another one")
     func lock() throws {
         try Self.withTemporaryDirectory { base in

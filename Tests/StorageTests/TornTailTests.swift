@@ -9,9 +9,10 @@ import Testing
 
 @Suite("Torn tails")
 struct TornTailTests {
-    /// Default sizes without zeros written ahead of the records (`FillAheadTests` covers those), so the segment's
-    /// bytes are exactly its records and every offset inside the last one can be tried.
-    static let options = StorageOptions(fillAheadBytes: 0)
+    /// Default sizes without zeros written ahead of the records (`FillAheadTests` covers those) and without direct
+    /// writes, which pad the last block with zeros (`DirectWriteTests`), so the segment's bytes are exactly its records
+    /// and every offset inside the last one can be tried.
+    static let options = StorageOptions(fillAheadBytes: 0, directWrites: false)
 
     /// A directory holding entries 1...5, all in one segment; returns the segment's path and bytes.
     static func fiveEntries() throws -> (SimulatedFileSystem, String, [UInt8]) {

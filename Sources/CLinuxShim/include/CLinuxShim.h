@@ -30,4 +30,8 @@ extern int pthread_setname_np(pthread_t thread, const char *name);
 static inline int roster_gettid(void) {
     return (int)syscall(SYS_gettid);
 }
+
+// Opens an existing file for writes that go to the device without the page cache and are durable when the write
+// returns (O_DIRECT | O_DSYNC; O_DIRECT is _GNU_SOURCE only, so shim.c defines it). -1 with errno on failure.
+extern int roster_open_direct_synced(const char *path);
 #endif
