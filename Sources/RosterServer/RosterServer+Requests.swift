@@ -22,7 +22,7 @@ extension RosterServer {
         nextSessionID += 1
         do {
             let security = try clientSecurity(peer: peer)
-            if let clientLoops, !(configuration.raftLoopKeepsAConnection && raftLoopTakesConnection) {
+            if let clientLoops, !(configuration.raftLoopKeepsAConnection && security == nil && raftLoopTakesConnection) {
                 clientLoops.adopt(socket, peer: peer, security: security, delegate: session)
             } else {
                 _ = try Connection.adopt(socket, peer: peer, on: loop, security: security, delegate: DirectLink(session))
@@ -35,7 +35,8 @@ extension RosterServer {
         }
     }
 
-    /// Whether the Raft loop carries the next connection itself although I/O loops run: when it carries none. A
+    /// Whether the Raft loop carries the next plaintext connection itself although I/O loops run (TLS connections always
+    /// go to an I/O loop, whose core then does their cryptography): when it carries none. A
     /// client that writes is then served where its writes are handled, without the two hand-offs between threads a
     /// relayed request pays (one waking the Raft loop, one waking the I/O loop with the answer); once it reads, its
     /// connection moves to an I/O loop (`moveToIOLoop`). Measured on one member with two I/O threads, 2 cores, one HTTP

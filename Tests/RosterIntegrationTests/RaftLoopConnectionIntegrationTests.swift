@@ -2,7 +2,8 @@
 // writes (its writes then skip the hand-offs between threads), and hands it to an I/O loop once that client reads,
 // so reads stay on the I/O loops; every other connection is an I/O loop's, and the place goes to the next new
 // connection once free. Answers are the same either way (the relay's own tests), and a moved connection keeps
-// working. An h2c connection (etcd's clients send every call, reads too, on one) moves at once, with what it sent.
+// working. An h2c connection (etcd's clients send every call, reads too, on one) moves at once, with what it sent; a
+// TLS connection is never the Raft loop's (its I/O loop does the cryptography).
 // Method: one real `roster` process with the default settings, on a machine with at least two cores (the default
 // then runs I/O threads); keep-alive connections that make one request at a time; which loop carries a connection is
 // read from `roster_client_connections_on_raft_loop`, and which answered a read from `roster_local_reads_total`
@@ -89,5 +90,19 @@ struct RaftLoopConnectionIntegrationTests {
         #expect(code == 0)
         #expect(Self.metric("roster_client_connections", on: metrics) == 2)
         #expect(Self.metric("roster_client_connections_on_raft_loop", on: metrics) == 0, "the h2c connection moved")
+    }
+
+    @Test("a TLS client's connection is never the Raft loop's, though it writes",
+          .enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2, "the default runs no I/O threads on one core"))
+    func tlsIsRelayed() throws {
+        let cluster = try ProcessCluster(size: 1, tls: true)
+        try cluster.startAll()
+        _ = try cluster.waitForLeader()
+        for id in ["a", "b", "c"] {
+            let put = cluster.request("PUT", "/v1/services/web/instances/\(id)", on: 0, body: #"{"endpoints":["http://x:1"]}"#)
+            #expect(put?.status == 200)
+            let metrics = cluster.request("GET", "/metrics", on: 0)?.text ?? ""
+            #expect(metrics.contains("roster_client_connections_on_raft_loop 0\n"), "after registering \(id)")
+        }
     }
 }
