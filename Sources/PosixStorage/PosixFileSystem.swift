@@ -68,11 +68,20 @@ import Storage
         }
 
         public func write(_ bytes: [UInt8], to file: OpenFile, at offset: Int) throws(StorageError) {
+            let outcome = bytes.withUnsafeBytes { buffer in
+                Result { () throws(StorageError) in try Self.writeAll(buffer, to: file, at: offset, operation: "write") }
+            }
+            try outcome.get()
+        }
+
+        /// `pwrite` until every byte is written (a write may take fewer), retrying EINTR; ENOSPC and EDQUOT become
+        /// `.diskFull`.
+        private static func writeAll(
+            _ buffer: UnsafeRawBufferPointer, to file: OpenFile, at offset: Int, operation: String
+        ) throws(StorageError) {
             var written = 0
-            while written < bytes.count {
-                let result = bytes.withUnsafeBytes { buffer in
-                    pwrite(Int32(file.rawValue), buffer.baseAddress! + written, buffer.count - written, off_t(offset + written))
-                }
+            while written < buffer.count {
+                let result = pwrite(Int32(file.rawValue), buffer.baseAddress! + written, buffer.count - written, off_t(offset + written))
                 if result >= 0 {
                     written += result
                     continue
@@ -80,7 +89,7 @@ import Storage
                 let code = errno
                 if code == EINTR { continue }
                 if code == ENOSPC || code == EDQUOT { throw .diskFull(path: file.path, offset: offset + written) }
-                throw .io(operation: "write", path: file.path, errno: code)
+                throw .io(operation: operation, path: file.path, errno: code)
             }
         }
 
@@ -135,18 +144,7 @@ import Storage
             let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: durableWriteBlockBytes)
             defer { aligned.deallocate() }
             aligned.copyBytes(from: bytes)
-            var written = 0
-            while written < bytes.count {
-                let result = pwrite(Int32(file.rawValue), aligned.baseAddress! + written, bytes.count - written, off_t(offset + written))
-                if result >= 0 {
-                    written += result
-                    continue
-                }
-                let code = errno
-                if code == EINTR { continue }
-                if code == ENOSPC || code == EDQUOT { throw .diskFull(path: file.path, offset: offset + written) }
-                throw .io(operation: "write (direct, synced)", path: file.path, errno: code)
-            }
+            try Self.writeAll(UnsafeRawBufferPointer(aligned), to: file, at: offset, operation: "write (direct, synced)")
         }
 
         public func truncate(_ file: OpenFile, to size: Int) throws(StorageError) {

@@ -22,7 +22,7 @@ extension RosterServer {
         nextSessionID += 1
         do {
             let security = try clientSecurity(peer: peer)
-            if let clientLoops, !(configuration.raftLoopKeepsAConnection && security == nil && raftLoopTakesConnection) {
+            if let clientLoops, !raftLoopTakesConnection(secured: security != nil) {
                 clientLoops.adopt(socket, peer: peer, security: security, delegate: session)
             } else {
                 _ = try Connection.adopt(socket, peer: peer, on: loop, security: security, delegate: DirectLink(session))
@@ -46,7 +46,9 @@ extension RosterServer {
     /// connection, and why it moves once it reads: with a share of them on the Raft loop (the first, then one in five)
     /// or one reader kept there, 16 clients' reads lost about a tenth (the same benchmark, 18:28 and 18:35 UTC): the
     /// Raft loop answers a read at more cost than an I/O loop, and competes with both I/O loops for the two cores.
-    private var raftLoopTakesConnection: Bool { sessionOnRaftLoop == nil }
+    private func raftLoopTakesConnection(secured: Bool) -> Bool {
+        configuration.raftLoopKeepsAConnection && !secured && sessionOnRaftLoop == nil
+    }
 
     /// Moves the Raft loop's own connection to an I/O loop once its client reads, or at once when it speaks HTTP/2
     /// (etcd's gRPC clients send every call, reads too, on one connection): reads are what the I/O loops answer

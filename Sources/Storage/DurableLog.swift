@@ -235,7 +235,7 @@ public struct DurableLog: Sendable {
         let end = activeSize + chunk.count
         let paddedEnd = Self.blockAligned(end, roundingUp: true)
         guard paddedEnd <= Self.blockAligned(reservedEnd, roundingUp: false) else { return false }
-        try fillAheadDurably(past: paddedEnd)
+        try fillAheadDurably(past: paddedEnd, through: directFile)
         var blocks = tailBlock
         blocks.reserveCapacity(paddedEnd - start)
         blocks.append(contentsOf: chunk)
@@ -247,8 +247,7 @@ public struct DurableLog: Sendable {
 
     /// `fillAhead` for direct writes: the zeros go the same way, before the records that will overwrite them, so
     /// that the records' write converts no extent (each fill is one more synced write, once per half a step).
-    private mutating func fillAheadDurably(past paddedEnd: Int) throws(StorageError) {
-        guard let directFile else { return }
+    private mutating func fillAheadDurably(past paddedEnd: Int, through directFile: OpenFile) throws(StorageError) {
         let step = options.fillAheadBytes
         guard step > 0, filledEnd - paddedEnd < step / 2 else { return }
         let start = max(filledEnd, Self.blockAligned(activeSize, roundingUp: true))
