@@ -41,8 +41,11 @@ struct NoSpaceAlarmTests {
         #expect(refusal?.status == 503)
         for node in 0..<3 {
             try cluster.waitFor("node \(node) to refuse writes") { Self.errorCode(Self.put(cluster, "refused", on: node)) == "no_space" }
-            let alarms = cluster.request("GET", "/v1/alarms", on: node)?.json?["alarms"] as? [[String: Any]] ?? []
-            #expect(alarms.contains { $0["alarm"] as? String == "NOSPACE" })
+            // A follower may forward a write the leader refuses before it has applied the alarm itself.
+            try cluster.waitFor("node \(node) to list the NOSPACE alarm") {
+                let alarms = cluster.request("GET", "/v1/alarms", on: node)?.json?["alarms"] as? [[String: Any]] ?? []
+                return alarms.contains { $0["alarm"] as? String == "NOSPACE" }
+            }
             #expect(cluster.request("GET", "/v1/kv/keep", on: node)?.status == 200)
             #expect(cluster.request("POST", "/v1/leases/\(lease)/keepalive", on: node)?.status == 200)
         }
@@ -91,8 +94,13 @@ struct NoSpaceFloorTests {
         try cluster.waitFor("writes refused once the member's disk is short") {
             NoSpaceAlarmTests.errorCode(NoSpaceAlarmTests.put(cluster, "refused", on: leader)) == "no_space"
         }
-        let alarms = cluster.request("GET", "/v1/alarms", on: 0)?.json?["alarms"] as? [[String: Any]] ?? []
-        #expect(alarms.map { $0["member"] as? String } == [cluster.nodes[2].name])
+        // The leader refuses once it has applied the alarm; a follower lists it once it has applied it too.
+        for node in 0..<3 {
+            try cluster.waitFor("node \(node) to list the NOSPACE alarm of \(cluster.nodes[2].name) alone") {
+                let alarms = cluster.request("GET", "/v1/alarms", on: node)?.json?["alarms"] as? [[String: Any]] ?? []
+                return alarms.map { $0["member"] as? String } == [cluster.nodes[2].name]
+            }
+        }
         #expect(cluster.request("GET", "/v1/kv/before", on: 2)?.status == 200)
 
         try FileManager.default.removeItem(atPath: ballast)
