@@ -40,6 +40,8 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     var keepAlivesAwaitingLeader: [UInt64: (request: RequestID, lease: LeaseID, leader: NodeID)] = [:]
     /// The leader this node last knew of, to notice a change and fail what waits on the former one.
     var knownLeader: NodeID?
+    /// Leader side: the newest index a follower was told its forwarded write landed at (`commitNoticesBeforeApply`).
+    var newestForwardedIndex: LogIndex = .zero
     /// Keepalives (local or forwarded) to answer once a checkpoint of the lease that covers the renewal
     /// applies (`renewedAt`: this node's clock when it renewed).
     var keepAlivesAwaitingCheckpoint: [LeaseID: [(reply: KeepAliveReply, ttlMilliseconds: Int64, renewedAt: UInt64)]] = [:]
@@ -232,6 +234,8 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     }
 
     mutating func send(_ forward: ForwardMessage, to peer: NodeID) {
+        if case .proposed(_, .accepted(let index, _)) = forward { newestForwardedIndex = max(newestForwardedIndex, index) }
+        if case .proposed(_, .grantAccepted(let index, _)) = forward { newestForwardedIndex = max(newestForwardedIndex, index) }
         effects.forwards.append((forward, peer))
     }
 

@@ -20,6 +20,10 @@ public protocol NodeEnvironment {
     ///   write's answer reaches its follower ahead of the append carrying the entry; whatever it
     ///   leaves comes back from `NodeDriver.processReady()` with the rest.
     mutating func persist(_ ready: Ready, queued: inout NodeEffects)
+    /// Before step 4 of a Ready whose commit a follower waits on (`NodeDriver.commitNoticesBeforeApply`): the shell MAY
+    /// take the sends out of `queued` and carry them out now, as in `persist`; whatever it leaves comes back from
+    /// `NodeDriver.processReady()` with the rest.
+    mutating func sendEarly(_ queued: inout NodeEffects)
     /// Whether the next Ready may be written in the background (`startPersisting`), so the loop goes on taking
     /// requests and acknowledgements while the disk syncs; the driver decides when it wants to
     /// (`NodeDriver.persistsNextReadyInBackground`), and asks only then. Readies that install a snapshot still come
@@ -46,6 +50,7 @@ public protocol NodeEnvironment {
 extension NodeEnvironment {
     public var hasStopped: Bool { false }
     public var persistsInBackground: Bool { false }
+    public mutating func sendEarly(_ queued: inout NodeEffects) {}
     public mutating func startPersisting(_ ready: Ready, ticket: UInt64) {
         preconditionFailure("startPersisting on an environment that does not persist in the background")
     }

@@ -33,6 +33,10 @@ struct ServerEnvironment: NodeEnvironment {
         if let seconds = storage.persistInPlace(ready) { fsyncSeconds.append(seconds) }
     }
 
+    mutating func sendEarly(_ queued: inout NodeEffects) {
+        transport.send(&queued)
+    }
+
     /// Saves the snapshot, then hands the heap's free pages back to the kernel: by now the previous
     /// snapshot's bytes and the entries it covered are freed, and so is whatever the history and key space
     /// dropped since the last one (see `Heap`).

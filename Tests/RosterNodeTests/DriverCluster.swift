@@ -11,6 +11,12 @@ struct TestEnvironment: NodeEnvironment {
 
     mutating func persist(_ ready: Ready, queued: inout NodeEffects) { persisted.persist(ready) }
 
+    /// What was queued each time the driver offered its sends early (`sendEarly`); left queued, so they are
+    /// delivered with the rest.
+    var offeredEarly: [NodeEffects] = []
+
+    mutating func sendEarly(_ queued: inout NodeEffects) { offeredEarly.append(queued) }
+
     mutating func saveSnapshot(_ snapshot: Snapshot) {
         snapshots.append(snapshot)
         persisted.save(snapshot)
