@@ -234,8 +234,12 @@ public struct NodeDriver<Environment: NodeEnvironment> {
     }
 
     mutating func send(_ forward: ForwardMessage, to peer: NodeID) {
-        if case .proposed(_, .accepted(let index, _)) = forward { newestForwardedIndex = max(newestForwardedIndex, index) }
-        if case .proposed(_, .grantAccepted(let index, _)) = forward { newestForwardedIndex = max(newestForwardedIndex, index) }
+        switch forward {
+        case .proposed(_, .accepted(let index, _)), .proposed(_, .grantAccepted(let index, _)):
+            newestForwardedIndex = max(newestForwardedIndex, index)
+        default:
+            break
+        }
         effects.forwards.append((forward, peer))
     }
 
