@@ -20,6 +20,11 @@ struct NoSpaceAlarmTests {
         (result?.json?["error"] as? [String: Any])?["code"] as? String
     }
 
+    /// `GET /v1/alarms` on `node`: the alarms it has applied (none when it does not answer).
+    static func alarms(_ cluster: ProcessCluster, on node: Int) -> [[String: Any]] {
+        cluster.request("GET", "/v1/alarms", on: node)?.json?["alarms"] as? [[String: Any]] ?? []
+    }
+
     @Test("over the quota, writes are refused with no_space on every member; reads, keepalives, deletes and compaction go on; disarm recovers")
     func quotaRaisesNoSpace() throws {
         let cluster = try ProcessCluster(size: 3, extraFlags: ["--quota-bytes", "6000", "--snapshot-entries", "5"])
@@ -43,8 +48,7 @@ struct NoSpaceAlarmTests {
             try cluster.waitFor("node \(node) to refuse writes") { Self.errorCode(Self.put(cluster, "refused", on: node)) == "no_space" }
             // A follower may forward a write the leader refuses before it has applied the alarm itself.
             try cluster.waitFor("node \(node) to list the NOSPACE alarm") {
-                let alarms = cluster.request("GET", "/v1/alarms", on: node)?.json?["alarms"] as? [[String: Any]] ?? []
-                return alarms.contains { $0["alarm"] as? String == "NOSPACE" }
+                Self.alarms(cluster, on: node).contains { $0["alarm"] as? String == "NOSPACE" }
             }
             #expect(cluster.request("GET", "/v1/kv/keep", on: node)?.status == 200)
             #expect(cluster.request("POST", "/v1/leases/\(lease)/keepalive", on: node)?.status == 200)
@@ -97,8 +101,7 @@ struct NoSpaceFloorTests {
         // The leader refuses once it has applied the alarm; a follower lists it once it has applied it too.
         for node in 0..<3 {
             try cluster.waitFor("node \(node) to list the NOSPACE alarm of \(cluster.nodes[2].name) alone") {
-                let alarms = cluster.request("GET", "/v1/alarms", on: node)?.json?["alarms"] as? [[String: Any]] ?? []
-                return alarms.map { $0["member"] as? String } == [cluster.nodes[2].name]
+                NoSpaceAlarmTests.alarms(cluster, on: node).map { $0["member"] as? String } == [cluster.nodes[2].name]
             }
         }
         #expect(cluster.request("GET", "/v1/kv/before", on: 2)?.status == 200)

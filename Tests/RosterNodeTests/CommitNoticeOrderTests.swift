@@ -14,19 +14,25 @@ struct CommitNoticeOrderTests {
         return append.commit >= index
     }
 
+    /// Registers `id` through `node` on a cluster whose leader's early offers were cleared; whether it was answered.
+    static func register(_ id: String, through node: String, _ cluster: inout DriverCluster, leader: String) -> Bool {
+        cluster[leader].environment.offeredEarly = []
+        let request = cluster.submit(.write(.registerInstance(DriverCluster.instance(id))), to: node)
+        cluster.deliver()
+        guard case .written = cluster.response(request, on: node) else {
+            Issue.record("no write answer: \(String(describing: cluster.response(request, on: node)))")
+            return false
+        }
+        return true
+    }
+
     @Test("a write forwarded by a follower: the leader offers the follower's commit notice before applying the entry")
     func forwardedWrite() throws {
         var cluster = DriverCluster(3)
         cluster.electLeader()
         let leader = try #require(cluster.leaderName)
         let follower = ["n1", "n2", "n3"].first { $0 != leader }!
-        cluster[leader].environment.offeredEarly = []
-        let request = cluster.submit(.write(.registerInstance(DriverCluster.instance("i1"))), to: follower)
-        cluster.deliver()
-        guard case .written = cluster.response(request, on: follower) else {
-            Issue.record("no write answer: \(String(describing: cluster.response(request, on: follower)))")
-            return
-        }
+        guard Self.register("i1", through: follower, &cluster, leader: leader) else { return }
         let index = cluster[leader].raft.lastIndex  // The registration's entry: nothing was appended after it.
         let offers = cluster[leader].environment.offeredEarly
         let offer = try #require(offers.first { $0.messages.contains { Self.isCommitNotice($0, to: cluster.id(follower), through: index) } },
@@ -39,18 +45,12 @@ struct CommitNoticeOrderTests {
         #expect(cluster[leader].registry.instance(named: InstanceName(namespace: "default", service: "payments", id: "i1")) != nil)
     }
 
-    @Test("a write through the leader itself: no early offer, its answer leaves before its notices")
+    @Test("a write through the leader itself: nothing is offered early")
     func writeThroughLeader() throws {
         var cluster = DriverCluster(3)
         cluster.electLeader()
         let leader = try #require(cluster.leaderName)
-        cluster[leader].environment.offeredEarly = []
-        let request = cluster.submit(.write(.registerInstance(DriverCluster.instance("i2"))), to: leader)
-        cluster.deliver()
-        guard case .written = cluster.response(request, on: leader) else {
-            Issue.record("no write answer: \(String(describing: cluster.response(request, on: leader)))")
-            return
-        }
+        guard Self.register("i2", through: leader, &cluster, leader: leader) else { return }
         #expect(cluster[leader].environment.offeredEarly.isEmpty)
     }
 }
