@@ -526,7 +526,8 @@ class Runner:
 
     def run_round(self, number):
         """One alternation on a fresh cluster: reads first, on the same clean state for every system (only
-        the read targets written), then registrations, watches and this round's share of failover trials."""
+        the read targets written), then registrations (via the leader first in odd rounds, via all nodes first in
+        even ones), watches and this round's share of failover trials."""
         s = self.settings
         self.phases = {"cluster_start_s": round(self.start_cluster(f"round{number}"), 2)}
         cluster = self.cluster
@@ -549,8 +550,12 @@ class Runner:
                                             "--service", service, "--consistency", consistency], s["phase_s"] + 60)
                     self.record(f"get_{target}_{consistency}", result)
 
+            # Each registration phase adds its writes to the state the next one starts from (and snapshots), so
+            # via the leader and via all nodes take turns going first: neither always meets the larger state.
+            vias = s["via"] if number % 2 == 1 else list(reversed(s["via"]))
+            self.phases["via_order"] = ",".join(vias)
             for clients in s["clients"]:
-                for via in s["via"]:
+                for via in vias:
                     leader, followers = cluster.followers()
                     endpoints = leader.endpoint if via == "leader" else cluster.endpoints()
                     result = self.measured(["--mode", "put", "--endpoints", endpoints, "--clients", clients,
@@ -561,7 +566,7 @@ class Runner:
             # Registrations as service frameworks make them: each with a lease of its own (Roster: one PUT with
             # "ttl"; etcd: LeaseGrant, then Put under it). The TTL outlives the round, so no expiry runs meanwhile.
             for clients in s["ttl_clients"]:
-                for via in s["via"]:
+                for via in vias:
                     leader, followers = cluster.followers()
                     endpoints = leader.endpoint if via == "leader" else cluster.endpoints()
                     result = self.measured(["--mode", "register-ttl", "--endpoints", endpoints, "--clients", clients,
@@ -1008,7 +1013,8 @@ def main():
               f"Versions: {roster_version}, {results.get('etcd', {}).get('version', 'etcd')}, "
               f"{m['swift']}, {m['go']}.\n"
               f"Settings: heartbeat 100 ms, election 1 s, every write fsynced; ~{200}-byte instance record with a lease; "
-              f"{settings['phase_s']} s per throughput phase; each round a fresh cluster per system, reads first.\n"
+              f"{settings['phase_s']} s per throughput phase; each round a fresh cluster per system, reads first, "
+              f"then registrations via the leader first in odd rounds and via all nodes first in even ones.\n"
               + (f"TLS: one throwaway P-256 CA (scripts/tls-certs) for both servers; client ports require a client "
                  f"certificate (--client-cert-auth), members use mutual TLS (--peer-client-cert-auth, "
                  f"--peer-cert-allowed-cn {TlsMaterial.MEMBER_CN}).\n" if args.tls else "") +
