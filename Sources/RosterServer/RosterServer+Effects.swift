@@ -86,8 +86,9 @@ extension RosterServer {
     /// cluster waits for, so they leave first. A leader's are commit notices and heartbeats that no client waits
     /// for, while its answers (and its answers to forwarded requests) end a client's wait: those leave first, and
     /// its local answers are handed to the I/O loops before the notices are written. With one client writing
-    /// through the leader, two peer writes no longer precede every answer. The exception, a notice that a follower's
-    /// forwarded write waits on, left before the leader applied (`NodeDriver.commitNoticesBeforeApply`).
+    /// through the leader, two peer writes no longer precede every answer. The exception, a notice that a
+    /// follower's forwarded write waits on, has already left, before the leader applied
+    /// (`NodeDriver.commitNoticesBeforeApply`).
     func carryOut(_ effects: NodeEffects) {
         var effects = effects
         let answersFirst = lastStatus.raft.role == .leader
