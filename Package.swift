@@ -86,7 +86,7 @@ let package = Package(
         .target(name: "HPACK", swiftSettings: strict),
         .target(name: "DNS", dependencies: ["Registry"], swiftSettings: strict),
         .target(name: "HTTP2", dependencies: ["HPACK"], swiftSettings: strict),
-        .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Codec"], swiftSettings: strict),
+        .target(name: "RosterNode", dependencies: ["Raft", "Registry", "Codec", "Wire"], swiftSettings: strict),
         .target(name: "Console", swiftSettings: strict),
         .target(
             name: "RosterAPI", dependencies: ["Codec", "HTTP", "Registry", "RosterNode", "Raft", "Console"],

@@ -1,6 +1,7 @@
 import Codec
 import Raft
 import Registry
+import Wire
 
 /// Node-to-node traffic that is not Raft: a follower hands client work to the leader.
 ///
@@ -131,14 +132,14 @@ extension ForwardMessage {
             let request = try reader.readVarint("request")
             let outcome: ForwardOutcome
             switch try reader.readByte("outcome") {
-            case 0: outcome = .accepted(index: LogIndex(try reader.readVarint("index")), term: Term(try reader.readVarint("term")))
+            case 0: outcome = .accepted(index: try reader.readLogIndex("index"), term: try reader.readTerm("term"))
             case 1:
                 let raw = try reader.readVarint("leader")
                 outcome = .notLeader(leader: raw == 0 ? nil : NodeID(rawValue: raw))
             case 2: outcome = .refused(reason: try reader.readString("reason", limit: 4_096))
             case 3: outcome = .malformed(reason: try reader.readString("reason", limit: 4_096))
             case 4: outcome = .adminRefused(try AdminRefusal(from: &reader))
-            case 5: outcome = .grantAccepted(index: LogIndex(try reader.readVarint("index")), term: Term(try reader.readVarint("term")))
+            case 5: outcome = .grantAccepted(index: try reader.readLogIndex("index"), term: try reader.readTerm("term"))
             case let other: throw .unknownTag(field: "outcome", tag: UInt64(other))
             }
             message = .proposed(request: request, outcome: outcome)

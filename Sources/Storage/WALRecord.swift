@@ -81,7 +81,7 @@ enum WALRecord: Hashable, Sendable {
             let cluster = try reader.readFixed64("segment.cluster")
             let member = try reader.readFixed64("segment.member")
             let sequence = try reader.readVarint("segment.sequence")
-            let firstIndex = LogIndex(try reader.readVarint("segment.firstIndex"))
+            let firstIndex = try reader.readLogIndex("segment.firstIndex")
             record = .segmentHeader(
                 SegmentHeader(
                     formatVersion: version, identity: StorageIdentity(clusterID: cluster, memberID: member),
@@ -91,10 +91,10 @@ enum WALRecord: Hashable, Sendable {
         case .entry:
             record = .entry(try reader.readEntry(limits: limits))
         case .truncate:
-            record = .truncate(from: LogIndex(try reader.readVarint("truncate.index")))
+            record = .truncate(from: try reader.readLogIndex("truncate.index"))
         case .snapshotBase:
-            let index = LogIndex(try reader.readVarint("snapshotBase.index"))
-            record = .snapshotBase(index: index, term: Term(try reader.readVarint("snapshotBase.term")))
+            let index = try reader.readLogIndex("snapshotBase.index")
+            record = .snapshotBase(index: index, term: try reader.readTerm("snapshotBase.term"))
         case .sealed:
             record = .sealed(successor: try reader.readVarint("sealed.successor"))
         }

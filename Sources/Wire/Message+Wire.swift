@@ -116,18 +116,18 @@ extension ByteReader {
     public mutating func readMessage(limits: MessageDecodingLimits = .standard) throws(CodecError) -> Message {
         let from = try readMemberID("message.from")
         let to = try readMemberID("message.to")
-        let term = Term(try readVarint("message.term"))
+        let term = try readTerm("message.term")
         let rawTag = try readByte("message.kind")
         guard let tag = BodyTag(rawValue: rawTag) else { throw .unknownTag(field: "message.kind", tag: UInt64(rawTag)) }
         let body: MessageBody
         switch tag {
         case .preVote:
-            body = .preVote(lastLogIndex: LogIndex(try readVarint("lastLogIndex")), lastLogTerm: Term(try readVarint("lastLogTerm")))
+            body = .preVote(lastLogIndex: try readLogIndex("lastLogIndex"), lastLogTerm: try readTerm("lastLogTerm"))
         case .preVoteResponse:
             body = .preVoteResponse(granted: try readBool("granted"))
         case .vote:
-            let index = LogIndex(try readVarint("lastLogIndex"))
-            let lastTerm = Term(try readVarint("lastLogTerm"))
+            let index = try readLogIndex("lastLogIndex")
+            let lastTerm = try readTerm("lastLogTerm")
             body = .vote(lastLogIndex: index, lastLogTerm: lastTerm, isLeadershipTransfer: try readBool("isLeadershipTransfer"))
         case .voteResponse:
             body = .voteResponse(granted: try readBool("granted"))
@@ -136,7 +136,7 @@ extension ByteReader {
         case .appendResponse:
             body = .appendResponse(try readAppendResponse())
         case .heartbeat:
-            body = .heartbeat(commit: LogIndex(try readVarint("commit")), readRound: try readVarint("readRound"))
+            body = .heartbeat(commit: try readLogIndex("commit"), readRound: try readVarint("readRound"))
         case .heartbeatResponse:
             body = .heartbeatResponse(readRound: try readVarint("readRound"))
         case .snapshotChunk:
@@ -149,7 +149,7 @@ extension ByteReader {
             }
             body = .snapshotChunk(SnapshotChunk(metadata: metadata, totalBytes: total, offset: offset, data: data))
         case .snapshotResponse:
-            let index = LogIndex(try readVarint("snapshotIndex"))
+            let index = try readLogIndex("snapshotIndex")
             let next = try readVarint("nextOffset")
             body = .snapshotResponse(SnapshotResponse(snapshotIndex: index, nextOffset: next, isComplete: try readBool("isComplete")))
         case .timeoutNow:
@@ -158,16 +158,16 @@ extension ByteReader {
             body = .readIndex(requestID: try readVarint("requestID"))
         case .readIndexResponse:
             let requestID = try readVarint("requestID")
-            let index = try readBool("hasIndex") ? LogIndex(try readVarint("index")) : nil
+            let index = try readBool("hasIndex") ? try readLogIndex("index") : nil
             body = .readIndexResponse(requestID: requestID, index: index)
         }
         return Message(from: from, to: to, term: term, body: body)
     }
 
     private mutating func readAppend(limits: MessageDecodingLimits) throws(CodecError) -> AppendEntries {
-        let prevIndex = LogIndex(try readVarint("prevLogIndex"))
-        let prevTerm = Term(try readVarint("prevLogTerm"))
-        let commit = LogIndex(try readVarint("commit"))
+        let prevIndex = try readLogIndex("prevLogIndex")
+        let prevTerm = try readTerm("prevLogTerm")
+        let commit = try readLogIndex("commit")
         let count = try readCount("entries", limit: limits.entriesPerAppend)
         var entries: [Entry] = []
         entries.reserveCapacity(count)
@@ -189,11 +189,11 @@ extension ByteReader {
     private mutating func readAppendResponse() throws(CodecError) -> AppendResponse {
         switch try readByte("appendResponse.kind") {
         case 0:
-            return .accepted(matchIndex: LogIndex(try readVarint("matchIndex")))
+            return .accepted(matchIndex: try readLogIndex("matchIndex"))
         case 1:
-            let rejected = LogIndex(try readVarint("rejectedIndex"))
-            let hintIndex = LogIndex(try readVarint("hintIndex"))
-            return .rejected(rejectedIndex: rejected, hintIndex: hintIndex, hintTerm: Term(try readVarint("hintTerm")))
+            let rejected = try readLogIndex("rejectedIndex")
+            let hintIndex = try readLogIndex("hintIndex")
+            return .rejected(rejectedIndex: rejected, hintIndex: hintIndex, hintTerm: try readTerm("hintTerm"))
         case 2:
             return .needsSnapshot
         case let other:

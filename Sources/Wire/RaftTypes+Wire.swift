@@ -101,10 +101,28 @@ extension ByteWriter {
 // MARK: - Decoding
 
 extension ByteReader {
+    /// Reads a log index, refusing one above `LogIndex.largestDecodable`.
+    public mutating func readLogIndex(_ field: String) throws(CodecError) -> LogIndex {
+        let raw = try readVarint(field)
+        guard raw <= LogIndex.largestDecodable.rawValue else {
+            throw .invalidValue(field: field, reason: "index \(raw) is beyond any log (at most 2^62)")
+        }
+        return LogIndex(raw)
+    }
+
+    /// Reads a term, refusing one above `Term.largestDecodable`.
+    public mutating func readTerm(_ field: String) throws(CodecError) -> Term {
+        let raw = try readVarint(field)
+        guard raw <= Term.largestDecodable.rawValue else {
+            throw .invalidValue(field: field, reason: "term \(raw) is beyond any election (at most 2^62)")
+        }
+        return Term(raw)
+    }
+
     /// Reads one `Entry`, refusing a command longer than `limits.commandBytes` before copying it.
     public mutating func readEntry(limits: RaftDecodingLimits = .standard) throws(CodecError) -> Entry {
-        let term = Term(try readVarint("entry.term"))
-        let index = LogIndex(try readVarint("entry.index"))
+        let term = try readTerm("entry.term")
+        let index = try readLogIndex("entry.index")
         let tag = try readByte("entry.payload")
         let payload: EntryPayload
         switch PayloadTag(rawValue: tag) {
@@ -130,9 +148,9 @@ extension ByteReader {
 
     /// Reads a hard state written by `write(_: HardState)`.
     public mutating func readHardState() throws(CodecError) -> HardState {
-        let term = Term(try readVarint("hardState.term"))
+        let term = try readTerm("hardState.term")
         let vote = try readVarint("hardState.vote")
-        let commit = LogIndex(try readVarint("hardState.commit"))
+        let commit = try readLogIndex("hardState.commit")
         return HardState(term: term, vote: vote == 0 ? nil : NodeID(rawValue: vote), commit: commit)
     }
 
@@ -151,8 +169,8 @@ extension ByteReader {
     public mutating func readSnapshotMetadata(limits: RaftDecodingLimits = .standard) throws(CodecError)
         -> SnapshotMetadata
     {
-        let index = LogIndex(try readVarint("snapshot.index"))
-        let term = Term(try readVarint("snapshot.term"))
+        let index = try readLogIndex("snapshot.index")
+        let term = try readTerm("snapshot.term")
         let configuration = try readConfiguration(limits: limits)
         return SnapshotMetadata(index: index, term: term, configuration: configuration)
     }

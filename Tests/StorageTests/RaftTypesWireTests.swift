@@ -14,6 +14,9 @@ import Wire
 struct RaftTypesWireTests {
     static func randomNode(_ random: inout TestRandom) -> NodeID { NodeID(1 + random.next() % 1000) }
 
+    /// An index or term a decoder accepts (below `LogIndex.largestDecodable`), of any encoded length.
+    static func decodable(_ random: inout TestRandom) -> UInt64 { random.next() >> (2 + random.next() % 62) }
+
     static func randomEntry(_ random: inout TestRandom) -> Entry {
         let payload: EntryPayload
         switch random.next() % 5 {
@@ -24,7 +27,7 @@ struct RaftTypesWireTests {
         default: payload = .command((0..<(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
         }
         return Entry(
-            term: Term(random.next() >> (random.next() % 64)), index: LogIndex(random.next() >> (random.next() % 64)),
+            term: Term(decodable(&random)), index: LogIndex(decodable(&random)),
             payload: payload)
     }
 
@@ -53,10 +56,11 @@ struct RaftTypesWireTests {
     func otherTypesRoundTrip(seed: UInt64) throws {
         var random = TestRandom(seed: seed)
         let hardState = HardState(
-            term: Term(random.next()), vote: random.next() % 3 == 0 ? nil : Self.randomNode(&random),
-            commit: LogIndex(random.next()))
+            term: Term(Self.decodable(&random)), vote: random.next() % 3 == 0 ? nil : Self.randomNode(&random),
+            commit: LogIndex(Self.decodable(&random)))
         let metadata = SnapshotMetadata(
-            index: LogIndex(random.next()), term: Term(random.next()), configuration: Self.randomConfiguration(&random))
+            index: LogIndex(Self.decodable(&random)), term: Term(Self.decodable(&random)),
+            configuration: Self.randomConfiguration(&random))
         var writer = ByteWriter()
         writer.write(hardState)
         writer.write(metadata)

@@ -112,6 +112,39 @@ struct PeerProtocolTests {
         #expect(throws: CodecError.invalidValue(field: "message.from", reason: "node ID 0 is reserved")) { try reader.readMessage() }
     }
 
+    @Test("an index or a term beyond 2^62 from a peer is an error, not a trap")
+    func indexAndTermBounds() throws {
+        func message(term: Term = Term(2), _ body: MessageBody) -> Message {
+            Message(from: NodeID(1), to: NodeID(2), term: term, body: body)
+        }
+        func append(after index: LogIndex, entries: [Entry] = []) -> MessageBody {
+            .append(AppendEntries(prevLogIndex: index, prevLogTerm: Term(1), entries: entries, commit: .zero))
+        }
+        let largest = LogIndex.largestDecodable
+        // `scripts/fuzz` found the first: an append after index 2^64−1 trapped computing its first entry's index.
+        let refused: [(Message, String)] = [
+            (message(append(after: LogIndex(.max))), "prevLogIndex"),
+            (message(append(after: largest, entries: [Entry(term: Term(2), index: largest.next, payload: .noop)])),
+             "entry.index"),
+            (message(term: Term(Term.largestDecodable.rawValue + 1), .timeoutNow), "message.term"),
+            (message(.heartbeat(commit: largest.next, readRound: 1)), "commit"),
+            (message(.appendResponse(.rejected(rejectedIndex: .zero, hintIndex: .zero, hintTerm: Term(.max)))), "hintTerm"),
+        ]
+        for (beyond, field) in refused {
+            var reader = ByteReader(Self.encode(beyond))
+            let error = #expect(throws: CodecError.self) { try reader.readMessage() }
+            guard case .invalidValue(let refusedField, _) = error else {
+                Issue.record("\(beyond): \(String(describing: error)), not an invalid value")
+                continue
+            }
+            #expect(refusedField == field)
+        }
+        // The bound itself is accepted.
+        let atBound = message(term: Term.largestDecodable, append(after: largest))
+        var reader = ByteReader(Self.encode(atBound))
+        #expect(try reader.readMessage() == atBound)
+    }
+
     @Test("frames arrive whole whatever the split of the byte stream")
     func frameSplits() throws {
         let frames = (0..<5).map { PeerFrame(kind: .raft, clusterID: 9, senderID: 2, payload: Array(repeating: UInt8($0), count: $0 * 7)) }
