@@ -1,0 +1,132 @@
+// libFuzzer's entry point for the decoders of untrusted input, built by `scripts/fuzz` against the package's modules
+// (compiled with coverage instrumentation); not part of the package. The first input byte picks the decoder, so one
+// corpus and one run cover them all and libFuzzer's coverage feedback steers each.
+//
+// Every decoder must answer any input with a value or a typed error: a trap (an overflow, an index out of range, a
+// failed precondition), a hang or unbounded memory is the bug this finds. The seeded random-input tests under Tests/
+// check the same property for fixed seeds; this explores by coverage.
+import Codec
+import DNS
+import EtcdAPI
+import HPACK
+import HTTP
+import HTTP2
+import Protobuf
+import Registry
+import RosterNode
+import Storage
+import Wire
+
+/// The decoders, in the order of the input's first byte (modulo their count).
+enum FuzzedDecoder: UInt8, CaseIterable {
+    /// Raft messages as a peer sends them (`ByteReader.readMessage`), one after another.
+    case peerMessages
+    /// The peer link's framing (`PeerFrameDecoder`), then each frame's message.
+    case peerFrames
+    /// A registry command, as the WAL holds it and a follower forwards it.
+    case registryCommand
+    /// Node-to-node traffic that is not Raft: forwarded writes, their outcomes, keepalives, admin requests.
+    case forwardMessage
+    /// An HTTP/2 connection after the client preface, fed in pieces whose sizes the input chooses.
+    case http2Connection
+    /// HPACK header blocks, one after another on one decoder (its dynamic table carries over).
+    case hpackBlocks
+    /// A DNS query.
+    case dnsMessage
+    /// etcd v3 requests: the KV service's.
+    case etcdKV
+    /// etcd v3 requests: Watch and Lease.
+    case etcdWatchLease
+    /// etcd v3 requests: Auth, Cluster and Maintenance.
+    case etcdAdmin
+    /// HTTP/1.1 requests, fed in pieces, pipelined.
+    case http1Requests
+    /// A backup file (`rosterctl snapshot save`), as `roster --restore` reads it.
+    case backupFile
+
+    static let clientPreface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+
+    func run(_ bytes: [UInt8]) {
+        switch self {
+        case .peerMessages:
+            var reader = ByteReader(bytes)
+            while !reader.isAtEnd, (try? reader.readMessage()) != nil {}
+        case .peerFrames:
+            var decoder = PeerFrameDecoder(clusterID: 7, maxPayloadBytes: 1 << 16)
+            decoder.feed(bytes)
+            while let frame = try? decoder.next() {
+                var reader = ByteReader(frame.payload)
+                _ = try? reader.readMessage()
+            }
+        case .registryCommand:
+            _ = try? RegistryCommand.decode(bytes, limits: RegistryLimits())
+        case .forwardMessage:
+            _ = try? ForwardMessage.decode(bytes, maxCommandBytes: 1 << 16)
+        case .http2Connection:
+            var connection = HTTP2Connection()
+            let input = Self.clientPreface + bytes
+            for piece in Self.pieces(of: input, modulo: 97) {
+                _ = connection.receive(piece)
+                // Take the connection's output after some pieces only, so that queued frames meet later input.
+                if piece.first.map({ $0 & 1 == 0 }) ?? true { _ = connection.takeOutbound() }
+            }
+            _ = connection.takeOutbound()
+        case .hpackBlocks:
+            var decoder = HPACKDecoder()
+            for piece in Self.pieces(of: bytes, modulo: 256) {
+                guard (try? decoder.decode(Array(piece))) != nil else { break }
+            }
+        case .dnsMessage:
+            _ = try? DNSMessage(decoding: bytes)
+        case .etcdKV:
+            _ = try? RangeRequest(decoding: bytes)
+            _ = try? PutRequest(decoding: bytes)
+            _ = try? DeleteRangeRequest(decoding: bytes)
+            _ = try? TxnRequest(decoding: bytes)
+            _ = try? CompactionRequest(decoding: bytes)
+        case .etcdWatchLease:
+            _ = try? WatchRequest(decoding: bytes)
+            _ = try? LeaseGrantRequest(decoding: bytes)
+            _ = try? LeaseKeepAliveRequest(decoding: bytes)
+            _ = try? LeaseTimeToLiveRequest(decoding: bytes)
+        case .etcdAdmin:
+            _ = try? AuthenticateRequest(decoding: bytes)
+            _ = try? AuthRoleGrantPermissionRequest(decoding: bytes)
+            _ = try? MemberAddRequest(decoding: bytes)
+            _ = try? AlarmRequest(decoding: bytes)
+            _ = try? StatusRequest(decoding: bytes)
+        case .http1Requests:
+            var parser = HTTPRequestParser()
+            pieces: for piece in Self.pieces(of: bytes, modulo: 61) {
+                parser.append(piece)
+                do {
+                    while try parser.nextRequest() != nil {}
+                } catch {
+                    break pieces
+                }
+            }
+        case .backupFile:
+            _ = try? BackupFile.decode(bytes, path: "fuzz-input")
+        }
+    }
+
+    /// Consecutive pieces of `bytes`, each as long as its own first byte modulo `modulo` (at least 1).
+    static func pieces(of bytes: [UInt8], modulo: Int) -> [ArraySlice<UInt8>] {
+        var pieces: [ArraySlice<UInt8>] = []
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + max(1, Int(bytes[start]) % modulo))
+            pieces.append(bytes[start..<end])
+            start = end
+        }
+        return pieces
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size > 0 else { return 0 }
+    let decoder = FuzzedDecoder.allCases[Int(data[0]) % FuzzedDecoder.allCases.count]
+    decoder.run(Array(UnsafeBufferPointer(start: data + 1, count: size - 1)))
+    return 0
+}
