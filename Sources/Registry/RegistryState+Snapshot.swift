@@ -13,6 +13,10 @@ extension RegistryState {
     static let snapshotVersionWithAuth: UInt8 = 2
     /// Magic, version and checksum.
     private static let snapshotHeaderBytes = 9
+    /// The largest applied index and revision a snapshot may carry: 2^62, Raft's bound on any index a file or a peer
+    /// gives (`LogIndex.largestDecodable`), which no log or history reaches, and far enough below the integers' limits
+    /// that the writes after it cannot overflow them.
+    static let largestRestorable: UInt64 = 1 << 62
 
     /// The whole replicated state as bytes: identical on every node that applied the same commands.
     ///
@@ -74,7 +78,14 @@ extension RegistryState {
         var reader = ByteReader(bytes, range: snapshotHeaderBytes..<bytes.count)
         var state = RegistryState(limits: limits, layouts: layouts)
         state.lastAppliedIndex = try reader.readVarint("last applied index")
+        // A state must go on taking writes: its next index and revision must not overflow (`scripts/fuzz`).
+        guard state.lastAppliedIndex <= largestRestorable else {
+            throw .invalidValue(field: "last applied index", reason: "\(state.lastAppliedIndex) is beyond any log (at most 2^62)")
+        }
         state.revision = Revision(try reader.readSignedVarint("revision"))
+        guard state.revision.rawValue <= Int64(largestRestorable) else {
+            throw .invalidValue(field: "revision", reason: "\(state.revision) is beyond any history (at most 2^62)")
+        }
         state.compactedRevision = Revision(try reader.readSignedVarint("compacted revision"))
         guard state.compactedRevision.rawValue >= 0 && state.compactedRevision <= state.revision else {
             throw .invalidValue(field: "compacted revision", reason: "outside [0, revision]")

@@ -111,6 +111,32 @@ struct SnapshotTests {
         }
     }
 
+    @Test("an applied index or a revision that the next write would overflow is refused; 2^62 restores and takes writes")
+    func indexAndRevisionBounds() throws {
+        // `scripts/fuzz` restored both and trapped on the next write: `revision.next` at Int64.max, and the next
+        // index after UInt64.max.
+        func body(index: UInt64, revision: Int64) -> [UInt8] {
+            var writer = ByteWriter()
+            writer.writeVarint(index)
+            writer.writeSignedVarint(revision)
+            writer.writeSignedVarint(0)
+            writer.writeVarint(0)
+            writer.writeVarint(0)
+            writer.writeVarint(0)
+            return writer.bytes
+        }
+        let bound: UInt64 = 1 << 62
+        #expect(throws: CodecError.self) { try RegistryState.restore(from: Self.framedSnapshot(body(index: .max, revision: 5)), limits: .standard) }
+        #expect(throws: CodecError.self) {
+            try RegistryState.restore(from: Self.framedSnapshot(body(index: bound + 1, revision: 5)), limits: .standard)
+        }
+        #expect(throws: CodecError.self) { try RegistryState.restore(from: Self.framedSnapshot(body(index: 7, revision: .max)), limits: .standard) }
+        var state = try RegistryState.restore(from: Self.framedSnapshot(body(index: bound, revision: Int64(bound))), limits: .standard)
+        let result = state.apply(.grantLease(id: nil, ttlMilliseconds: 10_000, grantedAtMilliseconds: 0), at: bound + 1)
+        #expect(state.lastAppliedIndex == bound + 1)
+        #expect(result.rejection == nil)
+    }
+
     @Test("leases shared by interleaved keys, keys without a lease and a lease without keys restore as they were")
     func interleavedLeases() throws {
         var harness = Harness()

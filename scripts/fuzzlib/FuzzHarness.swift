@@ -23,7 +23,7 @@ enum FuzzedDecoder: UInt8, CaseIterable {
     case peerMessages
     /// The peer link's framing (`PeerFrameDecoder`), then each frame's message.
     case peerFrames
-    /// A registry command, as the WAL holds it and a follower forwards it.
+    /// A registry command, as the WAL holds it and a follower forwards it, applied twice to an empty registry.
     case registryCommand
     /// Node-to-node traffic that is not Raft: forwarded writes, their outcomes, keepalives, admin requests.
     case forwardMessage
@@ -43,6 +43,10 @@ enum FuzzedDecoder: UInt8, CaseIterable {
     case http1Requests
     /// A backup file (`rosterctl snapshot save`), as `roster --restore` reads it.
     case backupFile
+    /// A registry snapshot's body (a leader sends one to a follower that fell behind; backups hold one) under a header
+    /// whose checksum is computed here, so that the fuzzer explores what the checksum would hide; a state that
+    /// restores must then take a write.
+    case registrySnapshot
 
     static let clientPreface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
@@ -59,7 +63,11 @@ enum FuzzedDecoder: UInt8, CaseIterable {
                 _ = try? reader.readMessage()
             }
         case .registryCommand:
-            _ = try? RegistryCommand.decode(bytes, limits: RegistryLimits())
+            // What decodes must also apply: a leader decodes and applies what a follower forwards.
+            guard let command = try? RegistryCommand.decode(bytes, limits: RegistryLimits()) else { return }
+            var state = RegistryState(limits: RegistryLimits())
+            _ = state.apply(command, at: 1)
+            _ = state.apply(command, at: 2)
         case .forwardMessage:
             _ = try? ForwardMessage.decode(bytes, maxCommandBytes: 1 << 16)
         case .http2Connection:
@@ -107,6 +115,16 @@ enum FuzzedDecoder: UInt8, CaseIterable {
             }
         case .backupFile:
             _ = try? BackupFile.decode(bytes, path: "fuzz-input")
+        case .registrySnapshot:
+            guard let version = bytes.first else { return }
+            let body = bytes.dropFirst()
+            var writer = ByteWriter()
+            writer.writeRaw(Array("RGSN".utf8))
+            writer.write(1 + version % 2)
+            writer.writeFixed(CRC32C.checksum(body))
+            writer.writeRaw(Array(body))
+            guard var state = try? RegistryState.restore(from: writer.bytes, limits: RegistryLimits()) else { return }
+            _ = state.apply(.grantLease(id: nil, ttlMilliseconds: 10_000, grantedAtMilliseconds: 0), at: state.lastAppliedIndex + 1)
         }
     }
 
