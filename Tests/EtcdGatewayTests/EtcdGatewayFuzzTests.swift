@@ -69,7 +69,9 @@ struct EtcdGatewayFuzzTests {
             let overRange = EtcdAPI.Compare(result: .equal, target: .value, key: bytes("a"), targetUnion: .value(bytes("v")), rangeEnd: [0])
             let nested = RequestOp(request: .requestTxn(TxnRequest(compare: [overRange], success: [put], failure: [range])))
             return TxnRequest(compare: [compare, overRange], success: [range, nested], failure: [nested, range]).encoded()
-        case .compact: return CompactionRequest(revision: Int64.random(in: -3...3, using: &random), physical: true).encoded()
+        case .compact:
+            let revision = Bool.random(using: &random) ? Int64.random(in: -3...3, using: &random) : [.min, .max].randomElement(using: &random)!
+            return CompactionRequest(revision: revision, physical: true).encoded()
         case .leaseGrant: return LeaseGrantRequest(ttl: 30, id: 9).encoded()
         case .leaseTimeToLive: return LeaseTimeToLiveRequest(id: 9, keys: true).encoded()
         case .leaseRevoke: return LeaseRevokeRequest(id: 9).encoded()

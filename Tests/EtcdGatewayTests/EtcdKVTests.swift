@@ -250,6 +250,17 @@ struct EtcdKVTests {
             == GRPCStatus(code: .outOfRange, message: "etcdserver: mvcc: required revision has been compacted"))
     }
 
+    @Test("a compaction at the lowest int64 is refused like any negative one, not a trap")
+    func compactionAtInt64Min() {
+        // `etcdctl compact -- -9223372036854775808` killed the member: etcd's R became Roster's R - 1 (`scripts/fuzz`).
+        var node = Node()
+        node.put("a")
+        let refusal = node.status(.compact, CompactionRequest(revision: -1))
+        #expect(refusal != nil)
+        #expect(node.status(.compact, CompactionRequest(revision: .min))?.code == refusal?.code)
+        #expect(node.status(.put, EtcdAPI.PutRequest(key: bytes("b"), value: bytes("v"))) == nil, "the member goes on")
+    }
+
     @Test("a value over the limit is INVALID_ARGUMENT 'etcdserver: request is too large'")
     func tooLarge() {
         var limits = RegistryLimits()

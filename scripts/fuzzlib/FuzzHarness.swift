@@ -8,6 +8,7 @@
 import Codec
 import DNS
 import EtcdAPI
+import EtcdGateway
 import HPACK
 import HTTP
 import HTTP2
@@ -43,12 +44,31 @@ enum FuzzedDecoder: UInt8, CaseIterable {
     case http1Requests
     /// A backup file (`rosterctl snapshot save`), as `roster --restore` reads it.
     case backupFile
+    /// An etcd v3 unary call as the gateway plans it (the input's next byte picks the method), its write applied to a
+    /// registry holding a few keys and its read answered there: what a client's request does to a node.
+    case etcdCall
     /// A registry snapshot's body (a leader sends one to a follower that fell behind; backups hold one) under a header
     /// whose checksum is computed here, so that the fuzzer explores what the checksum would hide; a state that
     /// restores must then take a write.
     case registrySnapshot
 
     static let clientPreface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+
+    /// A registry with a few keys, one under a lease, over several revisions (one compacted), for calls to act on.
+    static let registryWithKeys: RegistryState = {
+        var state = RegistryState(limits: RegistryLimits())
+        var index: UInt64 = 0
+        func apply(_ command: RegistryCommand) {
+            index += 1
+            _ = state.apply(command, at: index)
+        }
+        apply(.grantLease(id: LeaseID(7), ttlMilliseconds: 60_000, grantedAtMilliseconds: 0))
+        for (key, value) in [("a", "1"), ("b", "2"), ("a", "3"), ("c/d", "4")] {
+            apply(.put(Registry.PutRequest(key: Array(key.utf8), value: Array(value.utf8), lease: key == "b" ? LeaseID(7) : nil)))
+        }
+        apply(.compact(Revision(2)))
+        return state
+    }()
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -87,22 +107,22 @@ enum FuzzedDecoder: UInt8, CaseIterable {
         case .dnsMessage:
             _ = try? DNSMessage(decoding: bytes)
         case .etcdKV:
-            _ = try? RangeRequest(decoding: bytes)
-            _ = try? PutRequest(decoding: bytes)
-            _ = try? DeleteRangeRequest(decoding: bytes)
-            _ = try? TxnRequest(decoding: bytes)
-            _ = try? CompactionRequest(decoding: bytes)
+            _ = try? EtcdAPI.RangeRequest(decoding: bytes)
+            _ = try? EtcdAPI.PutRequest(decoding: bytes)
+            _ = try? EtcdAPI.DeleteRangeRequest(decoding: bytes)
+            _ = try? EtcdAPI.TxnRequest(decoding: bytes)
+            _ = try? EtcdAPI.CompactionRequest(decoding: bytes)
         case .etcdWatchLease:
-            _ = try? WatchRequest(decoding: bytes)
-            _ = try? LeaseGrantRequest(decoding: bytes)
-            _ = try? LeaseKeepAliveRequest(decoding: bytes)
-            _ = try? LeaseTimeToLiveRequest(decoding: bytes)
+            _ = try? EtcdAPI.WatchRequest(decoding: bytes)
+            _ = try? EtcdAPI.LeaseGrantRequest(decoding: bytes)
+            _ = try? EtcdAPI.LeaseKeepAliveRequest(decoding: bytes)
+            _ = try? EtcdAPI.LeaseTimeToLiveRequest(decoding: bytes)
         case .etcdAdmin:
-            _ = try? AuthenticateRequest(decoding: bytes)
-            _ = try? AuthRoleGrantPermissionRequest(decoding: bytes)
-            _ = try? MemberAddRequest(decoding: bytes)
-            _ = try? AlarmRequest(decoding: bytes)
-            _ = try? StatusRequest(decoding: bytes)
+            _ = try? EtcdAPI.AuthenticateRequest(decoding: bytes)
+            _ = try? EtcdAPI.AuthRoleGrantPermissionRequest(decoding: bytes)
+            _ = try? EtcdAPI.MemberAddRequest(decoding: bytes)
+            _ = try? EtcdAPI.AlarmRequest(decoding: bytes)
+            _ = try? EtcdAPI.StatusRequest(decoding: bytes)
         case .http1Requests:
             var parser = HTTPRequestParser()
             pieces: for piece in Self.pieces(of: bytes, modulo: 61) {
@@ -115,6 +135,21 @@ enum FuzzedDecoder: UInt8, CaseIterable {
             }
         case .backupFile:
             _ = try? BackupFile.decode(bytes, path: "fuzz-input")
+        case .etcdCall:
+            guard let first = bytes.first else { return }
+            let method = EtcdMethod.allCases[Int(first) % EtcdMethod.allCases.count]
+            let plan = EtcdUnary.plan(method, payload: Array(bytes.dropFirst()), minimumTTLMilliseconds: 5_000, members: [])
+            guard case .submit(let request, _) = plan else { return }
+            var state = Self.registryWithKeys
+            switch request {
+            case .write(let command):
+                _ = state.apply(command, at: state.lastAppliedIndex + 1)
+                _ = state.apply(command, at: state.lastAppliedIndex + 1)
+            case .read(let query, let options):
+                _ = state.answer(query, options: options, leaderContactAgeMilliseconds: 0)
+            default:
+                break
+            }
         case .registrySnapshot:
             guard let version = bytes.first else { return }
             let body = bytes.dropFirst()
