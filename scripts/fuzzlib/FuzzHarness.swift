@@ -34,12 +34,8 @@ enum FuzzedDecoder: UInt8, CaseIterable {
     case hpackBlocks
     /// A DNS query.
     case dnsMessage
-    /// etcd v3 requests: the KV service's.
-    case etcdKV
-    /// etcd v3 requests: Watch and Lease.
-    case etcdWatchLease
-    /// etcd v3 requests: Auth, Cluster and Maintenance.
-    case etcdAdmin
+    /// The requests of etcd v3's two streaming calls, Watch and LeaseKeepAlive (`etcdCall` covers the unary ones).
+    case etcdStreams
     /// HTTP/1.1 requests, fed in pieces, pipelined.
     case http1Requests
     /// A backup file (`rosterctl snapshot save`), as `roster --restore` reads it.
@@ -106,23 +102,9 @@ enum FuzzedDecoder: UInt8, CaseIterable {
             }
         case .dnsMessage:
             _ = try? DNSMessage(decoding: bytes)
-        case .etcdKV:
-            _ = try? EtcdAPI.RangeRequest(decoding: bytes)
-            _ = try? EtcdAPI.PutRequest(decoding: bytes)
-            _ = try? EtcdAPI.DeleteRangeRequest(decoding: bytes)
-            _ = try? EtcdAPI.TxnRequest(decoding: bytes)
-            _ = try? EtcdAPI.CompactionRequest(decoding: bytes)
-        case .etcdWatchLease:
+        case .etcdStreams:
             _ = try? EtcdAPI.WatchRequest(decoding: bytes)
-            _ = try? EtcdAPI.LeaseGrantRequest(decoding: bytes)
             _ = try? EtcdAPI.LeaseKeepAliveRequest(decoding: bytes)
-            _ = try? EtcdAPI.LeaseTimeToLiveRequest(decoding: bytes)
-        case .etcdAdmin:
-            _ = try? EtcdAPI.AuthenticateRequest(decoding: bytes)
-            _ = try? EtcdAPI.AuthRoleGrantPermissionRequest(decoding: bytes)
-            _ = try? EtcdAPI.MemberAddRequest(decoding: bytes)
-            _ = try? EtcdAPI.AlarmRequest(decoding: bytes)
-            _ = try? EtcdAPI.StatusRequest(decoding: bytes)
         case .http1Requests:
             var parser = HTTPRequestParser()
             pieces: for piece in Self.pieces(of: bytes, modulo: 61) {
