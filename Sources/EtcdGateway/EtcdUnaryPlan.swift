@@ -44,11 +44,11 @@ public enum EtcdUnary {
             case .compact:
                 let request = try CompactionRequest(decoding: payload)
                 // etcd's compaction at R keeps R readable and watchable; Roster's compacted revision is the last
-                // one gone, so etcd's R is Roster's R - 1 (and Roster's compacted revision + 1 is etcd's). R at
-                // Int64.min stays there, refused as negative like any other: `R - 1` trapped the member
-                // (`etcdctl compact -- -9223372036854775808`, found by `scripts/fuzz`).
-                let (target, overflow) = request.revision.subtractingReportingOverflow(1)
-                return .submit(.write(.compact(Revision(overflow ? .min : target))), .compact)
+                // one gone, so etcd's R is Roster's R - 1 (and Roster's compacted revision + 1 is etcd's). A negative
+                // R is below any compaction point, which etcd answers with ErrCompacted; taken on, R - 1 trapped the
+                // member at Int64.min (`etcdctl compact -- -9223372036854775808`, found by `scripts/fuzz`).
+                guard request.revision >= 0 else { return .fail(EtcdStatus.error(.compacted)) }
+                return .submit(.write(.compact(Revision(request.revision - 1))), .compact)
             case .leaseGrant:
                 let request = try LeaseGrantRequest(decoding: payload)
                 // A TTL whose milliseconds overflow is over any maximum: clamp it so the registry refuses it as

@@ -113,8 +113,8 @@ struct SnapshotTests {
 
     @Test("an applied index or a revision that the next write would overflow is refused; 2^62 restores and takes writes")
     func indexAndRevisionBounds() throws {
-        // `scripts/fuzz` restored both and trapped on the next write: `revision.next` at Int64.max, and the next
-        // index after UInt64.max.
+        // Both restored and then trapped on the next write (two hand-made bodies through `scripts/fuzz`'s snapshot
+        // case): `revision.next` at Int64.max, and the next index after UInt64.max.
         func body(index: UInt64, revision: Int64) -> [UInt8] {
             var writer = ByteWriter()
             writer.writeVarint(index)
