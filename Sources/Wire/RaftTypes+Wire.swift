@@ -103,20 +103,18 @@ extension ByteWriter {
 extension ByteReader {
     /// Reads a log index, refusing one above `LogIndex.largestDecodable`.
     public mutating func readLogIndex(_ field: String) throws(CodecError) -> LogIndex {
-        let raw = try readVarint(field)
-        guard raw <= LogIndex.largestDecodable.rawValue else {
-            throw .invalidValue(field: field, reason: "index \(raw) is beyond any log (at most 2^62)")
-        }
-        return LogIndex(raw)
+        LogIndex(try readVarint(field, atMost: LogIndex.largestDecodable.rawValue, naming: "index"))
     }
 
     /// Reads a term, refusing one above `Term.largestDecodable`.
     public mutating func readTerm(_ field: String) throws(CodecError) -> Term {
+        Term(try readVarint(field, atMost: Term.largestDecodable.rawValue, naming: "term"))
+    }
+
+    private mutating func readVarint(_ field: String, atMost bound: UInt64, naming what: String) throws(CodecError) -> UInt64 {
         let raw = try readVarint(field)
-        guard raw <= Term.largestDecodable.rawValue else {
-            throw .invalidValue(field: field, reason: "term \(raw) is beyond any election (at most 2^62)")
-        }
-        return Term(raw)
+        guard raw <= bound else { throw .invalidValue(field: field, reason: "\(what) \(raw) is above \(bound) (2^62)") }
+        return raw
     }
 
     /// Reads one `Entry`, refusing a command longer than `limits.commandBytes` before copying it.

@@ -125,13 +125,14 @@ struct SnapshotTests {
             writer.writeVarint(0)
             return writer.bytes
         }
-        let bound: UInt64 = 1 << 62
-        #expect(throws: CodecError.self) { try RegistryState.restore(from: Self.framedSnapshot(body(index: .max, revision: 5)), limits: .standard) }
-        #expect(throws: CodecError.self) {
-            try RegistryState.restore(from: Self.framedSnapshot(body(index: bound + 1, revision: 5)), limits: .standard)
+        func restore(_ body: [UInt8]) throws(CodecError) -> RegistryState {
+            try RegistryState.restore(from: Self.framedSnapshot(body), limits: .standard)
         }
-        #expect(throws: CodecError.self) { try RegistryState.restore(from: Self.framedSnapshot(body(index: 7, revision: .max)), limits: .standard) }
-        var state = try RegistryState.restore(from: Self.framedSnapshot(body(index: bound, revision: Int64(bound))), limits: .standard)
+        let bound: UInt64 = 1 << 62
+        #expect(throws: CodecError.self) { try restore(body(index: .max, revision: 5)) }
+        #expect(throws: CodecError.self) { try restore(body(index: bound + 1, revision: 5)) }
+        #expect(throws: CodecError.self) { try restore(body(index: 7, revision: .max)) }
+        var state = try restore(body(index: bound, revision: Int64(bound)))
         let result = state.apply(.grantLease(id: nil, ttlMilliseconds: 10_000, grantedAtMilliseconds: 0), at: bound + 1)
         #expect(state.lastAppliedIndex == bound + 1)
         #expect(result.rejection == nil)
